@@ -1,0 +1,71 @@
+"""Wiring: the one factory that builds the Dispatcher, and the Bot for a given session."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram import Bot, Dispatcher, F
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.session.base import BaseSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.fsm.storage.base import BaseStorage
+from aiogram.utils.callback_answer import CallbackAnswerMiddleware
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.commands import set_default_menus
+from bot.middlewares import DatabaseSessionMiddleware, MemberMiddleware
+from bot.settings import Settings
+from bot.storage import DatabaseStorage
+from handlers import get_routers
+from services.clock import Clock
+
+
+def create_bot(settings: Settings, session: BaseSession | None = None, token: str = "") -> Bot:
+    """A Bot speaking HTML, to Telegram or to the self-hosted Bot API server when configured."""
+    if session is None:
+        session = AiohttpSession()
+        if settings.telegram_api_url:
+            base = settings.telegram_api_url.rstrip("/")
+            session.api = TelegramAPIServer.from_base(base)
+    if not token:
+        assert settings.bot_token is not None
+        token = settings.bot_token.get_secret_value()
+    return Bot(token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
+
+
+def create_dispatcher(
+    settings: Settings,
+    session_factory: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    *,
+    storage: BaseStorage | None = None,
+    scheduler: Any = None,
+) -> Dispatcher:
+    """The Dispatcher with its middlewares, routers and lifecycle hooks; tests use it too."""
+    dp = Dispatcher(
+        storage=storage or DatabaseStorage(session_factory, clock),
+        settings=settings,
+        clock=clock,
+        session_factory=session_factory,
+    )
+    # Touchbase is a private assistant: group chats are ignored altogether.
+    dp.message.filter(F.chat.type == "private")
+    dp.update.outer_middleware(DatabaseSessionMiddleware(session_factory))
+    dp.update.outer_middleware(MemberMiddleware(settings, clock))
+    dp.callback_query.middleware(CallbackAnswerMiddleware())
+    dp.include_routers(*get_routers())
+
+    async def on_startup(bot: Bot) -> None:
+        await set_default_menus(bot)
+        if scheduler is not None:
+            scheduler.start()
+
+    async def on_shutdown() -> None:
+        if scheduler is not None and scheduler.running:
+            scheduler.shutdown(wait=False)
+
+    dp.startup.register(on_startup)
+    dp.shutdown.register(on_shutdown)
+    return dp

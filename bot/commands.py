@@ -1,0 +1,63 @@
+"""The command menu: which commands each role sees, in each language (setMyCommands)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramAPIError
+from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
+
+from bot.i18n import LANGUAGES, translator
+from models import Member
+from models.enums import Role
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CommandSpec:
+    """A menu command and whether managers see it (heads see every command)."""
+
+    name: str
+    for_managers: bool = True
+
+
+COMMANDS: tuple[CommandSpec, ...] = (
+    CommandSpec("help"),
+    CommandSpec("settings"),
+    CommandSpec("invite", for_managers=False),
+    CommandSpec("members", for_managers=False),
+)
+
+
+def menu(role: Role, language: str) -> list[BotCommand]:
+    """The commands a role sees, described in a language."""
+    tr = translator(language)
+    return [
+        BotCommand(command=spec.name, description=tr(f"commands.{spec.name}"))
+        for spec in COMMANDS
+        if role is Role.HEAD or spec.for_managers
+    ]
+
+
+async def set_default_menus(bot: Bot) -> None:
+    """The managers' menu for everyone, per language; heads get theirs per chat."""
+    await bot.set_my_commands(menu(Role.MANAGER, LANGUAGES[0]), scope=BotCommandScopeDefault())
+    for language in LANGUAGES:
+        await bot.set_my_commands(
+            menu(Role.MANAGER, language), scope=BotCommandScopeDefault(), language_code=language
+        )
+
+
+async def set_member_menu(bot: Bot, member: Member) -> None:
+    """A member's own menu in their language: heads see head commands, managers don't."""
+    scope = BotCommandScopeChat(chat_id=member.telegram_id)
+    try:
+        if member.is_active:
+            await bot.set_my_commands(menu(member.role, member.language), scope=scope)
+        else:
+            await bot.delete_my_commands(scope=scope)
+    except TelegramAPIError as error:
+        log.warning("could not set the command menu of member %s: %s", member.id, error)

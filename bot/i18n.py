@@ -1,0 +1,82 @@
+"""Translation catalogs (TOML files per language and journey) and the per-member translator."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from datetime import date, datetime, time
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from babel import Locale
+from babel.dates import format_date, format_time
+
+LOCALES_DIR = Path(__file__).resolve().parent / "locales"
+LANGUAGES = ("ru", "en")
+PLURAL_FORMS = frozenset({"zero", "one", "two", "few", "many", "other"})
+
+
+class MissingTranslationError(KeyError):
+    """A key is absent from a catalog: a programming error caught by the catalog tests."""
+
+
+def _flatten(prefix: str, table: Mapping[str, Any], into: dict[str, Any]) -> None:
+    for key, value in table.items():
+        full_key = f"{prefix}.{key}" if prefix else key
+        if isinstance(value, Mapping) and not set(value) <= PLURAL_FORMS:
+            _flatten(full_key, value, into)
+        else:
+            into[full_key] = value
+
+
+@cache
+def load_catalog(language: str) -> Mapping[str, Any]:
+    """All keys of one language: `<file stem>.<key>` → text or plural table."""
+    catalog: dict[str, Any] = {}
+    for path in sorted((LOCALES_DIR / language).glob("*.toml")):
+        with path.open("rb") as file:
+            _flatten(path.stem, tomllib.load(file), catalog)
+    return catalog
+
+
+class Translator:
+    """Renders catalog keys in one language; `t("team.invite_created", role=...)`."""
+
+    def __init__(self, language: str) -> None:
+        self.language = language if language in LANGUAGES else LANGUAGES[0]
+        self._catalog = load_catalog(self.language)
+        self._locale = Locale.parse(self.language)
+
+    def __call__(self, key: str, /, **params: Any) -> str:
+        """The text for `key` with `params` substituted; `count` picks the plural form."""
+        try:
+            entry = self._catalog[key]
+        except KeyError as error:
+            raise MissingTranslationError(key) from error
+        if isinstance(entry, Mapping):
+            form = self._locale.plural_form(abs(params.get("count", 0)))
+            entry = entry.get(form) or entry["other"]
+        return str(entry).format(**params) if params else str(entry)
+
+    def has(self, key: str) -> bool:
+        """Whether the catalog has this key."""
+        return key in self._catalog
+
+    def fmt_date(self, value: date, fmt: str = "d MMMM") -> str:
+        """A date in the member's language: «22 ноября»."""
+        return format_date(value, fmt, locale=self._locale)
+
+    def fmt_weekday(self, value: date) -> str:
+        """A short date with its week day: «пт, 27 ноября»."""
+        return format_date(value, "EEE, d MMMM", locale=self._locale)
+
+    def fmt_time(self, value: time | datetime) -> str:
+        """A clock time, always 24-hour: «09:30»."""
+        return format_time(value, "HH:mm", locale=self._locale)
+
+
+@cache
+def translator(language: str) -> Translator:
+    """A shared translator per language (catalogs are immutable once loaded)."""
+    return Translator(language)

@@ -1,0 +1,1 @@
+"""Inline keyboards as pure functions returning `InlineKeyboardMarkup`, one module per journey."""

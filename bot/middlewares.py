@@ -1,0 +1,88 @@
+"""Update middlewares: one database transaction per update, and who is speaking (member or not)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import BaseMiddleware
+from aiogram.types import TelegramObject, Update, User
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.i18n import translator
+from bot.settings import Settings
+from services import team
+from services.clock import Clock
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+
+class DatabaseSessionMiddleware(BaseMiddleware):
+    """Opens one transaction per update: commit when the handler returns, rollback on error."""
+
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+        self.session_factory = session_factory
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        async with self.session_factory.begin() as session:
+            data["session"] = session
+            return await handler(event, data)
+
+
+def _invite_payload(update: Update) -> str | None:
+    message = update.message
+    if message is None or not message.text or not message.text.startswith("/start "):
+        return None
+    payload = message.text.split(maxsplit=1)[1].strip()
+    return payload or None
+
+
+class MemberMiddleware(BaseMiddleware):
+    """Finds the member behind an update; strangers get one polite refusal and nothing else.
+
+    Only `/start <invite code>` passes through for a non-member, so they can join.
+    """
+
+    def __init__(self, settings: Settings, clock: Clock) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.defaults = team.TeamDefaults(settings.default_timezone, settings.default_language)
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        assert isinstance(event, Update)
+        user: User | None = data.get("event_from_user")
+        if user is None or user.is_bot:
+            return None
+        session: AsyncSession = data["session"]
+        member = await team.get_member(session, user.id)
+        if user.id in self.settings.head_ids and (member is None or not member.is_active):
+            person = team.Newcomer(user.id, user.full_name, user.username)
+            member = await team.bootstrap_head(session, person, self.defaults, self.clock.now())
+        if member is not None and member.is_active:
+            data["member"] = member
+            data["tr"] = translator(member.language)
+            return await handler(event, data)
+        language = _stranger_language(user, self.settings.default_language)
+        data["member"] = None
+        data["tr"] = translator(language)
+        if _invite_payload(event) is not None:
+            return await handler(event, data)
+        await _refuse(event, data["tr"]("common.stranger_refusal"))
+        return None
+
+
+def _stranger_language(user: User, default: str) -> str:
+    code = (user.language_code or "").split("-")[0]
+    return "ru" if code in {"ru", "uk", "be", "kk"} else ("en" if code else default)
+
+
+async def _refuse(update: Update, text: str) -> None:
+    if update.message is not None:
+        await update.message.answer(text)
+    elif update.callback_query is not None:
+        await update.callback_query.answer(text, show_alert=True)
+    elif update.edited_message is not None:
+        return

@@ -1,0 +1,79 @@
+"""aiogram FSM storage kept in the database, so conversation state survives a restart."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from aiogram.fsm.state import State
+from aiogram.fsm.storage.base import BaseStorage, StorageKey
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from models import ConversationState
+from services.clock import Clock
+
+
+def _key(key: StorageKey) -> str:
+    parts = [str(key.bot_id), str(key.chat_id), str(key.user_id)]
+    if key.thread_id is not None:
+        parts.append(f"t{key.thread_id}")
+    if key.business_connection_id is not None:
+        parts.append(f"b{key.business_connection_id}")
+    parts.append(key.destiny)
+    return ":".join(parts)
+
+
+class DatabaseStorage(BaseStorage):
+    """FSM state and data in the `conversation_state` table, one short transaction per call."""
+
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession], clock: Clock) -> None:
+        self.session_factory = session_factory
+        self.clock = clock
+
+    async def _write(self, key: StorageKey, **values: Any) -> None:
+        async with self.session_factory.begin() as session:
+            row = await session.get(ConversationState, _key(key))
+            if row is None:
+                row = ConversationState(key=_key(key), state=None, data={})
+                session.add(row)
+            for name, value in values.items():
+                setattr(row, name, value)
+            row.updated_at = self.clock.now()
+            if row.state is None and not row.data:
+                # Nothing left to remember: keep the table small.
+                if row in session.new:
+                    session.expunge(row)
+                else:
+                    await session.delete(row)
+
+    async def set_state(self, key: StorageKey, state: str | State | None = None) -> None:
+        """Remember the conversation step."""
+        await self._write(key, state=state.state if isinstance(state, State) else state)
+
+    async def get_state(self, key: StorageKey) -> str | None:
+        """The conversation step, if any."""
+        async with self.session_factory() as session:
+            return await session.scalar(
+                select(ConversationState.state).where(ConversationState.key == _key(key))
+            )
+
+    async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
+        """Replace the conversation data (it must be JSON-serialisable)."""
+        await self._write(key, data=dict(data))
+
+    async def get_data(self, key: StorageKey) -> dict[str, Any]:
+        """The conversation data, empty when none."""
+        async with self.session_factory() as session:
+            data = await session.scalar(
+                select(ConversationState.data).where(ConversationState.key == _key(key))
+            )
+        return dict(data or {})
+
+    async def close(self) -> None:
+        """Nothing to release: sessions are per call."""
+
+    async def clear_all(self) -> None:
+        """Forget every conversation (used by tests)."""
+        async with self.session_factory.begin() as session:
+            await session.execute(delete(ConversationState))

@@ -1,0 +1,17 @@
+"""One aiogram Router per user journey; `get_routers` lists them in the order they must match."""
+
+from __future__ import annotations
+
+from aiogram import Router
+
+from handlers import fallback, start, team
+
+
+def get_routers() -> list[Router]:
+    """Every journey's router, catch-alls last."""
+    routers = [start.router, team.router, fallback.router]
+    for router in routers:
+        # Routers are module singletons, while tests, the console and benchmarks build several
+        # dispatchers in one process: release each router from the previous dispatcher.
+        router._parent_router = None
+    return routers

@@ -1,0 +1,1 @@
+"""Alembic migrations; `bot.database.upgrade` applies them at start-up."""

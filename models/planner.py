@@ -1,0 +1,86 @@
+"""Planned touches, company events and the outbox of messages the clock must deliver."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, SmallInteger, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, enum_column
+from models.enums import TouchReason, TouchStatus
+
+
+class Touch(Base):
+    """A planned contact with a client: due date, goal, reason and status."""
+
+    __tablename__ = "touches"
+    __table_args__ = (
+        Index("ix_touches_member_status_due", "member_id", "status", "due_on"),
+        Index("ix_touches_client_status", "client_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"))
+    due_on: Mapped[date]
+    reason: Mapped[TouchReason] = mapped_column(enum_column(TouchReason))
+    status: Mapped[TouchStatus] = mapped_column(
+        enum_column(TouchStatus), default=TouchStatus.PLANNED
+    )
+    goal: Mapped[str] = mapped_column(Text)
+    # A ready greeting for occasion touches, to copy or adapt.
+    draft_text: Mapped[str | None] = mapped_column(Text)
+    occasion_key: Mapped[str | None] = mapped_column(String(64))
+    key_date_id: Mapped[int | None] = mapped_column(ForeignKey("key_dates.id", ondelete="CASCADE"))
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    # Uniqueness makes planning idempotent: one touch per reason, client and occasion.
+    dedupe_key: Mapped[str] = mapped_column(String(128), unique=True)
+    snoozed_until: Mapped[datetime | None]
+    skip_reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+
+
+class Event(Base):
+    """A company event (webinar, conference, sale) whose audience gets invitation touches."""
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    happens_on: Mapped[date]
+    description: Mapped[str | None] = mapped_column(Text)
+    # {"categories": [...], "industries": [...], "tags": [...]}; empty lists mean everyone.
+    audience: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    created_at: Mapped[datetime]
+
+
+class Outbox(Base):
+    """A message the clock must deliver: a database row before it is a message."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_status_not_before", "status", "not_before"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    # digest, reminder, alert, notice
+    kind: Mapped[str] = mapped_column(String(32))
+    dedupe_key: Mapped[str] = mapped_column(String(160), unique=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    touch_id: Mapped[int | None] = mapped_column(ForeignKey("touches.id", ondelete="SET NULL"))
+    not_before: Mapped[datetime]
+    expires_at: Mapped[datetime | None]
+    # pending, sending, sent, failed, expired, folded
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(SmallInteger, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_until: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]

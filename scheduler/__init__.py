@@ -1,0 +1,1 @@
+"""The clock: APScheduler jobs and the delivery of scheduled messages."""

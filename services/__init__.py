@@ -1,0 +1,1 @@
+"""Domain logic with no aiogram import: team, clients, parsing, planning, windows, statistics."""

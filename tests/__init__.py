@@ -1,0 +1,1 @@
+"""Touchbase test-suite."""

@@ -1,0 +1,162 @@
+"""Onboarding through the dispatcher: heads from HEAD_IDS, invites, strangers, /members, /help."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from aiogram.methods import SendMessage, SetMyCommands
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import Invite, Member
+from models.enums import Role
+from tests.conftest import HEAD_ID
+from tests.harness import Chat, joined
+
+MANAGER_ID = 601
+STRANGER_ID = 999
+
+
+async def invite_link(chat: Chat, role_label: str = "менеджер") -> str:
+    """Ask for an invite as the head and return the deep link."""
+    await chat.send(HEAD_ID, "/invite")
+    calls = await chat.press(HEAD_ID, role_label)
+    match = re.search(r"https://t\.me/touchbase_bot\?start=([\w-]+)", joined(calls))
+    assert match, joined(calls)
+    return match.group(1)
+
+
+async def test_head_from_settings_is_greeted(chat: Chat, session: AsyncSession) -> None:
+    calls = await chat.send(HEAD_ID, "/start")
+    assert "руководитель отдела продаж" in joined(calls)
+    head = await session.scalar(select(Member).where(Member.telegram_id == HEAD_ID))
+    assert head is not None
+    assert head.role is Role.HEAD
+    menus = [call for call in calls if isinstance(call, SetMyCommands)]
+    assert menus
+    assert {"invite", "members"} <= {command.command for command in menus[-1].commands}
+
+
+async def test_stranger_gets_one_polite_refusal_and_no_data(
+    chat: Chat, session: AsyncSession
+) -> None:
+    for text in ("/start", "/members", "Ромашка", "/settings"):
+        calls = await chat.send(STRANGER_ID, text)
+        assert len(calls) == 1
+        assert isinstance(calls[0], SendMessage)
+        assert "по приглашению" in calls[0].text
+    assert await session.scalar(select(func.count()).select_from(Member)) == 0
+
+
+async def test_stranger_pressing_a_button_is_refused(chat: Chat) -> None:
+    await chat.send(HEAD_ID, "/invite")
+    sent, button = chat.find_button(HEAD_ID, "менеджер")
+    assert button.callback_data
+    calls = await chat.press_data(STRANGER_ID, button.callback_data, on=sent)
+    assert "по приглашению" in joined(calls)
+    assert "start=" not in joined(calls)
+
+
+async def test_manager_joins_by_invite_and_head_is_told(chat: Chat, session: AsyncSession) -> None:
+    code = await invite_link(chat)
+    calls = await chat.send(MANAGER_ID, f"/start {code}")
+    text = joined(calls)
+    assert "Добро пожаловать в команду" in text
+    assert "присоединился" in text
+    member = await session.scalar(select(Member).where(Member.telegram_id == MANAGER_ID))
+    assert member is not None
+    assert member.role is Role.MANAGER
+    assert member.timezone == "Europe/Moscow"
+    manager_menu = [c for c in calls if isinstance(c, SetMyCommands)][-1]
+    assert "invite" not in {command.command for command in manager_menu.commands}
+
+
+async def test_used_invite_is_refused(chat: Chat) -> None:
+    code = await invite_link(chat)
+    await chat.send(MANAGER_ID, f"/start {code}")
+    calls = await chat.send(700, f"/start {code}")
+    assert "уже присоединились" in joined(calls)
+
+
+async def test_expired_invite_is_refused(chat: Chat, session: AsyncSession) -> None:
+    code = await invite_link(chat)
+    chat.clock.advance(timedelta(days=7, minutes=1))
+    calls = await chat.send(MANAGER_ID, f"/start {code}")
+    assert "Срок этой ссылки истёк" in joined(calls)
+    assert await session.scalar(select(Member).where(Member.telegram_id == MANAGER_ID)) is None
+
+
+async def test_forged_invite_is_refused(chat: Chat) -> None:
+    await chat.send(HEAD_ID, "/start")
+    calls = await chat.send(MANAGER_ID, "/start forged-code-123")
+    assert "не найдена" in joined(calls)
+
+
+async def test_member_with_a_code_is_told_they_are_in(chat: Chat) -> None:
+    code = await invite_link(chat)
+    await chat.send(MANAGER_ID, f"/start {code}")
+    second = await invite_link(chat)
+    calls = await chat.send(MANAGER_ID, f"/start {second}")
+    assert "уже в команде" in joined(calls)
+
+
+async def test_invite_is_one_time_and_lasts_seven_days(chat: Chat, session: AsyncSession) -> None:
+    await invite_link(chat, "руководитель")
+    invite = await session.scalar(select(Invite))
+    assert invite is not None
+    assert invite.role is Role.HEAD
+    assert invite.expires_at - invite.created_at == timedelta(days=7)
+
+
+async def test_manager_cannot_invite_or_list_members(chat: Chat) -> None:
+    code = await invite_link(chat)
+    await chat.send(MANAGER_ID, f"/start {code}")
+    for command in ("/invite", "/members"):
+        calls = await chat.send(MANAGER_ID, command)
+        assert "только руководителю" in joined(calls)
+
+
+async def test_manager_cannot_forge_an_invite_button(chat: Chat, session: AsyncSession) -> None:
+    code = await invite_link(chat)
+    await chat.send(MANAGER_ID, f"/start {code}")
+    calls = await chat.press_data(MANAGER_ID, "inv:head")
+    assert "только руководителю" in joined(calls)
+    assert await session.scalar(select(func.count()).select_from(Invite)) == 1
+
+
+async def test_deactivated_member_is_cut_off_and_can_come_back(
+    chat: Chat, session: AsyncSession
+) -> None:
+    code = await invite_link(chat)
+    await chat.send(MANAGER_ID, f"/start {code}")
+    listing = await chat.send(HEAD_ID, "/members")
+    assert "Tester" in joined(listing)
+    calls = await chat.press(HEAD_ID, "Отключить")
+    assert "отключён" in joined(calls)
+    refused = await chat.send(MANAGER_ID, "/help")
+    assert "по приглашению" in joined(refused)
+    await chat.press(HEAD_ID, "Вернуть")
+    back = await chat.send(MANAGER_ID, "/help")
+    assert "Touchbase" in joined(back)
+
+
+async def test_head_cannot_deactivate_the_last_head(chat: Chat) -> None:
+    await chat.send(HEAD_ID, "/start")
+    head = await chat.send(HEAD_ID, "/members")
+    assert head
+    calls = await chat.press_data(HEAD_ID, "mem:off:1")
+    assert "самого себя" in joined(calls)
+
+
+async def test_help_shows_examples_and_role_commands(chat: Chat) -> None:
+    calls = await chat.send(HEAD_ID, "/help")
+    text = joined(calls)
+    assert "Звонил Петрову" in text
+    assert "/invite" in text
+
+
+async def test_unknown_button_is_answered(chat: Chat) -> None:
+    await chat.send(HEAD_ID, "/start")
+    calls = await chat.press_data(HEAD_ID, "garbage:payload")
+    assert "устарела" in joined(calls)
