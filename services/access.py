@@ -20,7 +20,7 @@ class AccessDeniedError(Exception):
     """The client does not exist for this member (absent, forgotten or somebody else's)."""
 
 
-def visible_clients(member: Member) -> Select[tuple[Client]]:
+def visible_clients(member: Member) -> Select[Client]:
     """A SELECT of the active clients this member may see."""
     query = select(Client).where(Client.is_active.is_(True), Client.forgotten_at.is_(None))
     if member.role is not Role.HEAD:

@@ -1,0 +1,125 @@
+"""Planned touches: create idempotently, close (done, skipped), snooze, and the cadence rules.
+
+Shared by the logging journey (a saved interaction fulfils a touch and plans the next one) and
+the planner (cadence, occasions, events, stale data).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import CategoryPolicy, Client, Interaction, Touch
+from models.clients import DEFAULT_POLICIES
+from models.enums import Category, Direction, TouchReason, TouchStatus
+
+OPEN_STATUSES = (TouchStatus.PLANNED, TouchStatus.SNOOZED)
+
+
+@dataclass(frozen=True)
+class Policy:
+    """A category's touch policy."""
+
+    cadence_days: int
+    max_touches_year: int
+    reverify_days: int
+
+
+async def policy_for(session: AsyncSession, category: Category) -> Policy:
+    """The category's policy as stored (the defaults when the row is missing)."""
+    row = await session.get(CategoryPolicy, category)
+    if row is None:
+        return Policy(*DEFAULT_POLICIES[category])
+    return Policy(row.cadence_days, row.max_touches_year, row.reverify_days)
+
+
+async def plan_touch(
+    session: AsyncSession,
+    *,
+    client: Client,
+    due_on: date,
+    reason: TouchReason,
+    goal: str,
+    dedupe_key: str,
+    now: datetime,
+    contact_id: int | None = None,
+    draft_text: str | None = None,
+    occasion_key: str | None = None,
+    key_date_id: int | None = None,
+    event_id: int | None = None,
+) -> Touch:
+    """Plan a touch for the client's owner; the same dedupe key never plans twice."""
+    existing = await session.scalar(select(Touch).where(Touch.dedupe_key == dedupe_key))
+    if existing is not None:
+        return existing
+    touch = Touch(
+        client_id=client.id,
+        member_id=client.owner_id,
+        contact_id=contact_id,
+        due_on=due_on,
+        reason=reason,
+        status=TouchStatus.PLANNED,
+        goal=goal,
+        draft_text=draft_text,
+        occasion_key=occasion_key,
+        key_date_id=key_date_id,
+        event_id=event_id,
+        dedupe_key=dedupe_key,
+        created_at=now,
+    )
+    session.add(touch)
+    await session.flush()
+    return touch
+
+
+async def open_touches(session: AsyncSession, client_id: int) -> list[Touch]:
+    """The client's planned or snoozed touches, earliest first."""
+    result = await session.scalars(
+        select(Touch)
+        .where(Touch.client_id == client_id, Touch.status.in_(OPEN_STATUSES))
+        .order_by(Touch.due_on, Touch.id)
+    )
+    return list(result)
+
+
+def close_touch(
+    touch: Touch, status: TouchStatus, now: datetime, reason: str | None = None
+) -> None:
+    """Mark a touch done or skipped (with the reason given)."""
+    touch.status = status
+    touch.closed_at = now
+    if reason is not None:
+        touch.skip_reason = reason
+
+
+def snooze_touch(touch: Touch, until: datetime, due_on: date) -> None:
+    """Move a touch later: it comes back at `until`, on `due_on` in the client's calendar."""
+    touch.status = TouchStatus.SNOOZED
+    touch.snoozed_until = until
+    touch.due_on = due_on
+
+
+async def outgoing_touches_in_year(session: AsyncSession, client_id: int, on: date) -> int:
+    """Outgoing interactions in the 365 days before `on` (client-initiated ones don't count)."""
+    since = datetime.combine(on - timedelta(days=365), time(0), tzinfo=UTC)
+    count = await session.scalar(
+        select(func.count())
+        .select_from(Interaction)
+        .where(
+            Interaction.client_id == client_id,
+            Interaction.direction == Direction.OUTGOING,
+            Interaction.happened_at >= since,
+        )
+    )
+    return count or 0
+
+
+def too_soon(last_contact: date | None, proposed: date, cadence_days: int) -> bool:
+    """Whether a touch on `proposed` comes sooner after the last contact than the category's
+    cadence allows — the «слишком часто» warning."""
+    if last_contact is None:
+        return False
+    return (proposed - last_contact).days < cadence_days
