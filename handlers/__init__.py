@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from handlers import fallback, start, team
+from handlers import fallback, settings, start, team
 
 
 def get_routers() -> list[Router]:
     """Every journey's router, catch-alls last."""
-    routers = [start.router, team.router, fallback.router]
+    routers = [start.router, team.router, settings.router, fallback.router]
     for router in routers:
         # Routers are module singletons, while tests, the console and benchmarks build several
         # dispatchers in one process: release each router from the previous dispatcher.

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Invite, Member
 from models.enums import Role
+from services import validation
 
 INVITE_LIFETIME = timedelta(days=7)
 INVITE_CODE_BYTES = 12
@@ -186,7 +187,7 @@ async def update_settings(
     if days is not None:
         if not days:
             raise TeamError("settings.days_empty")
-        member.work_days = "".join(str(day) for day in sorted(days))
+        member.work_days = validation.days_code(days)
     if digest_time is not None:
         member.digest_time = digest_time
     if language is not None:

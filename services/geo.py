@@ -1,0 +1,214 @@
+"""Cities and time zones: a city name, an offset («UTC+7», «МСК+4») or an IANA zone to a zone.
+
+Russian and nearby cities are listed with their names in both languages and the inflected forms
+people type («в Казани», «из Екатеринбурга»); anything else can be given as an offset or an IANA
+key.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+MOSCOW = ZoneInfo("Europe/Moscow")
+MAX_OFFSET_HOURS = 14
+
+
+@dataclass(frozen=True)
+class City:
+    """A city people name when they mean a time zone."""
+
+    key: str
+    name_ru: str
+    name_en: str
+    tz: str
+    aliases: tuple[str, ...] = ()
+
+    def name(self, language: str) -> str:
+        """The city's name in a language."""
+        return self.name_ru if language == "ru" else self.name_en
+
+
+CITIES: tuple[City, ...] = (
+    City("msk", "Москва", "Moscow", "Europe/Moscow", ("мск", "moskva")),
+    City(
+        "spb",
+        "Санкт-Петербург",
+        "Saint Petersburg",
+        "Europe/Moscow",
+        ("петербург", "питер", "спб", "st petersburg", "petersburg"),
+    ),
+    City("kgd", "Калининград", "Kaliningrad", "Europe/Kaliningrad"),
+    City("kzn", "Казань", "Kazan", "Europe/Moscow"),
+    City("nn", "Нижний Новгород", "Nizhny Novgorod", "Europe/Moscow", ("нижний",)),
+    City("vrn", "Воронеж", "Voronezh", "Europe/Moscow"),
+    City("rnd", "Ростов-на-Дону", "Rostov-on-Don", "Europe/Moscow", ("ростов",)),
+    City("krd", "Краснодар", "Krasnodar", "Europe/Moscow"),
+    City("sochi", "Сочи", "Sochi", "Europe/Moscow"),
+    City("yar", "Ярославль", "Yaroslavl", "Europe/Moscow"),
+    City("tula", "Тула", "Tula", "Europe/Moscow"),
+    City("mnsk", "Минск", "Minsk", "Europe/Minsk"),
+    City("smr", "Самара", "Samara", "Europe/Samara"),
+    City("izh", "Ижевск", "Izhevsk", "Europe/Samara"),
+    City("vlg", "Волгоград", "Volgograd", "Europe/Volgograd"),
+    City("sar", "Саратов", "Saratov", "Europe/Saratov"),
+    City("ufa", "Уфа", "Ufa", "Asia/Yekaterinburg"),
+    City("ekb", "Екатеринбург", "Yekaterinburg", "Asia/Yekaterinburg", ("екб", "екат")),
+    City("chel", "Челябинск", "Chelyabinsk", "Asia/Yekaterinburg"),
+    City("perm", "Пермь", "Perm", "Asia/Yekaterinburg"),
+    City("tmn", "Тюмень", "Tyumen", "Asia/Yekaterinburg"),
+    City("omsk", "Омск", "Omsk", "Asia/Omsk"),
+    City("nsk", "Новосибирск", "Novosibirsk", "Asia/Novosibirsk", ("нск", "новосиб")),
+    City("tomsk", "Томск", "Tomsk", "Asia/Tomsk"),
+    City("brn", "Барнаул", "Barnaul", "Asia/Barnaul"),
+    City("kem", "Кемерово", "Kemerovo", "Asia/Novokuznetsk"),
+    City("nkz", "Новокузнецк", "Novokuznetsk", "Asia/Novokuznetsk"),
+    City("krs", "Красноярск", "Krasnoyarsk", "Asia/Krasnoyarsk"),
+    City("irk", "Иркутск", "Irkutsk", "Asia/Irkutsk"),
+    City("chita", "Чита", "Chita", "Asia/Chita"),
+    City("yak", "Якутск", "Yakutsk", "Asia/Yakutsk"),
+    City("hab", "Хабаровск", "Khabarovsk", "Asia/Vladivostok"),
+    City("vvo", "Владивосток", "Vladivostok", "Asia/Vladivostok", ("влад",)),
+    City("mag", "Магадан", "Magadan", "Asia/Magadan"),
+    City("ysh", "Южно-Сахалинск", "Yuzhno-Sakhalinsk", "Asia/Sakhalin", ("сахалин",)),
+    City(
+        "pkc",
+        "Петропавловск-Камчатский",
+        "Petropavlovsk-Kamchatsky",
+        "Asia/Kamchatka",
+        ("камчатка", "петропавловск"),
+    ),
+    City("ast", "Астана", "Astana", "Asia/Almaty"),
+    City("ala", "Алматы", "Almaty", "Asia/Almaty", ("алма-ата",)),
+    City("tas", "Ташкент", "Tashkent", "Asia/Tashkent"),
+    City("bak", "Баку", "Baku", "Asia/Baku"),
+    City("tbs", "Тбилиси", "Tbilisi", "Asia/Tbilisi"),
+    City("evn", "Ереван", "Yerevan", "Asia/Yerevan"),
+    City("ist", "Стамбул", "Istanbul", "Europe/Istanbul"),
+    City("dxb", "Дубай", "Dubai", "Asia/Dubai"),
+    City("ber", "Берлин", "Berlin", "Europe/Berlin"),
+    City("lon", "Лондон", "London", "Europe/London"),
+)
+
+POPULAR_CITIES: tuple[str, ...] = ("msk", "spb", "kgd", "smr", "ekb", "nsk", "krs", "irk", "vvo")
+
+_BY_KEY = {city.key: city for city in CITIES}
+_OFFSET = re.compile(
+    r"^(?P<base>utc|gmt|мск|msk)\s*(?:(?P<sign>[+\-−])\s*(?P<hours>\d{1,2})(?::?(?P<minutes>[0-5]\d))?)?$"
+)
+# Russian case endings people add to a city after a preposition («в Казани», «из Перми»).
+_CASE_ENDINGS = ("ом", "ем", "ой", "ей", "е", "и", "а", "я", "у", "ю")
+_PREPOSITIONS = re.compile(r"^(?:в|во|из|г\.?|город|in|from)\s+")
+
+
+def _normalise(text: str) -> str:
+    text = text.casefold().replace("ё", "е").strip().strip(".,!?«»\"'")
+    text = _PREPOSITIONS.sub("", text)
+    return re.sub(r"\s+", " ", text.replace("—", "-"))
+
+
+@cache
+def _name_index() -> dict[str, City]:
+    index: dict[str, City] = {}
+    for city in CITIES:
+        for name in (city.name_ru, city.name_en, *city.aliases):
+            index[_normalise(name)] = city
+    return index
+
+
+def city_by_key(key: str) -> City:
+    """The city with this key (raises KeyError for an unknown key)."""
+    return _BY_KEY[key]
+
+
+def has_city(key: str) -> bool:
+    """Whether a key names a listed city (buttons carry keys, which can be forged)."""
+    return key in _BY_KEY
+
+
+def find_city(text: str) -> City | None:
+    """The city a person named, tolerating case endings and prepositions; None when unknown."""
+    wanted = _normalise(text)
+    if not wanted:
+        return None
+    index = _name_index()
+    if wanted in index:
+        return index[wanted]
+    stems = _stem_index()
+    for ending in _CASE_ENDINGS:
+        if wanted.endswith(ending) and len(wanted) > len(ending) + 2:
+            base = wanted[: -len(ending)]
+            city = index.get(base) or stems.get(base)
+            if city is not None:
+                return city
+    return None
+
+
+@cache
+def _stem_index() -> dict[str, City]:
+    """Russian names without their final vowel or soft sign: «казань» → «казан»."""
+    return {
+        name[:-1]: city
+        for name, city in _name_index().items()
+        if not name.isascii() and name[-1] in "аяоеиьй"
+    }
+
+
+def _zone_from_offset(match: re.Match[str]) -> ZoneInfo | None:
+    base = 3 if match["base"] in {"мск", "msk"} else 0
+    sign = -1 if match["sign"] in {"-", "−"} else 1
+    hours = int(match["hours"] or 0)
+    if int(match["minutes"] or 0) != 0:
+        # Etc zones are whole hours; a half-hour offset needs a city or an IANA key.
+        return None
+    total = base + sign * hours
+    if abs(total) > MAX_OFFSET_HOURS:
+        return None
+    if base == 3 and total == 3:
+        return MOSCOW
+    # POSIX inverts the sign in the Etc area: UTC+7 is Etc/GMT-7.
+    return ZoneInfo("Etc/UTC" if total == 0 else f"Etc/GMT{-total:+d}")
+
+
+@cache
+def _iana_keys() -> dict[str, str]:
+    return {key.casefold(): key for key in available_timezones()}
+
+
+def resolve_timezone(text: str) -> ZoneInfo | None:
+    """A zone from a city, an offset («UTC+7», «МСК+4») or an IANA key; None when unknown."""
+    city = find_city(text)
+    if city is not None:
+        return ZoneInfo(city.tz)
+    cleaned = _normalise(text).replace(" ", "")
+    match = _OFFSET.match(cleaned)
+    if match:
+        return _zone_from_offset(match)
+    key = _iana_keys().get(text.strip().casefold())
+    if key is None:
+        return None
+    try:
+        return ZoneInfo(key)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+def describe_offset(zone: ZoneInfo, now: datetime, language: str) -> str:
+    """«МСК+7» for Russian readers, «UTC+10» for English ones, at the given moment."""
+    offset = now.astimezone(zone).utcoffset() or timedelta()
+    if language == "ru":
+        moscow = now.astimezone(MOSCOW).utcoffset() or timedelta()
+        return "МСК" + _format_delta(offset - moscow)
+    return "UTC" + _format_delta(offset)
+
+
+def _format_delta(delta: timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    if minutes == 0:
+        return ""
+    sign = "+" if minutes > 0 else "−"
+    hours, rest = divmod(abs(minutes), 60)
+    return f"{sign}{hours}" + (f":{rest:02d}" if rest else "")
