@@ -1,4 +1,4 @@
-"""/settings through the dispatcher: time zone by button, city, offset; hours, days, digest, language."""
+"""/settings through the dispatcher: time zone, hours, days, digest time and language."""
 
 from __future__ import annotations
 
