@@ -1,0 +1,565 @@
+"""Name matching that tolerates Russian inflection: «Петрову», «из Ромашки», «ТехноПрома».
+
+Everything here is pure and cached: `token_forms` reduces a word to its normalised spelling plus
+its dictionary forms (pymorphy3) or, for words the dictionary does not know, conservative stems;
+`name_similarity` and `rank_candidates` score a typed query against client and contact names;
+`NameIndex` precomputes the forms of a whole client base once so that a free sentence can be
+searched for mentioned clients through an inverted index instead of fuzzy-scanning every client.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, Final
+
+from rapidfuzz import fuzz, process
+
+_WORD = re.compile(r"[0-9a-zа-я]+")
+_CYRILLIC_WORD = re.compile(r"^[а-я]+$")
+
+LEGAL_FORMS: Final = frozenset(
+    {"ооо", "ип", "ао", "пао", "зао", "оао", "нко", "llc", "ltd", "inc", "gmbh", "corp"}
+)
+
+# Function words never identify a client: «из», «у», «с» surround names in every message.
+STOPWORDS: Final = frozenset(
+    {
+        "и", "в", "во", "на", "с", "со", "у", "к", "ко", "о", "об", "обо", "от", "ото", "из",
+        "изо", "за", "по", "для", "до", "при", "без", "над", "под", "про", "через", "а", "но",
+        "или", "же", "ли", "не", "the", "of", "and", "a", "an", "at", "to", "for", "from",
+        "with", "in", "on", "by", "&",
+    }
+)  # fmt: skip
+
+# Words that many company names share; they refine a match but never make one on their own.
+GENERIC_COMPANY_WORDS: Final = frozenset(
+    {
+        "плюс", "групп", "группа", "сервис", "торговый", "дом", "компания", "холдинг", "центр",
+        "трейд", "завод", "фабрика", "студия", "агентство", "инвест", "про", "лтд", "маркет",
+        "строй", "снаб", "комплекс", "проект", "системы", "система", "технологии", "партнер",
+        "group", "service", "services", "company", "holding", "center", "centre", "trade",
+        "plus", "studio", "agency", "invest", "systems", "partners", "market",
+    }
+)  # fmt: skip
+
+# Case endings stripped from words the dictionary does not know, longest first; «-ов», «-ев»,
+# «-ин» are deliberately absent: they end surnames and would make «Петров» match «Петру».
+_FALLBACK_ENDINGS: Final = (
+    "ами", "ями", "ому", "ему", "ого", "его", "ыми", "ими",
+    "ой", "ей", "ом", "ем", "ым", "им", "ую", "юю", "ах", "ях",
+    "а", "я", "у", "ю", "е", "ы", "и", "ь", "й",
+)  # fmt: skip
+_MIN_STEM: Final = 3
+_LEMMA_POS: Final = frozenset({"NOUN", "ADJF", "ADJS", None})
+# Parses far less likely than the best one (e.g. «волков» as plural of «волк») add noise.
+_RELATIVE_PARSE_SCORE: Final = 0.4
+_GIVEN_NAME_TAGS: Final = frozenset({"Name", "Patr"})
+_PERSON_TAGS: Final = frozenset({"Name", "Patr", "Surn"})
+
+# Scores for a name mentioned inside a sentence (see `NameIndex.match_in_text`).
+SCORE_FULL: Final = 100.0
+SCORE_COMPANY_DISTINCT: Final = 90.0
+SCORE_SURNAME: Final = 92.0
+SCORE_NAME_AND_PATRONYMIC: Final = 85.0
+SCORE_GIVEN_ONLY_CONTACT: Final = 80.0
+SCORE_FIRST_NAME_ONLY: Final = 65.0
+PARTIAL_FACTOR: Final = 85.0
+MORE_WORDS_BONUS: Final = 8.0
+EXPLAINING_SCORE: Final = 70.0
+UNLIKELY_READING_PENALTY: Final = 2.0
+_PREFIX_MIN: Final = 3
+_FUZZY_CUTOFF: Final = 75.0
+
+
+class _SafeAnalyzer:
+    """pymorphy3's analyser that survives characters Unicode has no name for.
+
+    pymorphy3 looks characters up by their Unicode names and raises on unassigned code points,
+    which hostile or garbled input contains; such characters carry no morphology anyway.
+    """
+
+    def __init__(self, analyzer: Any) -> None:
+        self._analyzer = analyzer
+
+    def parse(self, word: str) -> Any:
+        try:
+            return self._analyzer.parse(word)
+        except ValueError:
+            named = "".join(char for char in word if unicodedata.name(char, None))
+            return self._analyzer.parse(named or "-")
+
+    def word_is_known(self, word: str) -> bool:
+        try:
+            return bool(self._analyzer.word_is_known(word))
+        except ValueError:
+            return False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._analyzer, name)
+
+
+@lru_cache(maxsize=1)
+def morph_analyzer() -> Any:
+    """The pymorphy3 analyser, built on first use (loading dictionaries takes ~100 ms)."""
+    import pymorphy3  # noqa: PLC0415  - keep import-time cheap for modules that never match
+
+    return _SafeAnalyzer(pymorphy3.MorphAnalyzer())
+
+
+def _fold(text: str) -> str:
+    return text.casefold().replace("ё", "е")
+
+
+def _words(text: str) -> list[str]:
+    return _WORD.findall(_fold(text))
+
+
+def normalize_text(text: str) -> str:
+    """Casefold, ё→е, drop punctuation, quotes and legal forms (ООО, ИП…), collapse spaces."""
+    return " ".join(word for word in _words(text) if word not in LEGAL_FORMS)
+
+
+def _fallback_stem(word: str) -> str | None:
+    for ending in _FALLBACK_ENDINGS:
+        if word.endswith(ending) and len(word) - len(ending) >= _MIN_STEM:
+            return word[: -len(ending)]
+    return None
+
+
+@lru_cache(maxsize=65536)
+def token_forms(token: str) -> frozenset[str]:
+    """The normalised token plus its lemmas (or fallback stems): «Петрову» → {петрову, петров}."""
+    words = _words(token)
+    if not words:
+        return frozenset()
+    word = "".join(words)
+    if not _CYRILLIC_WORD.match(word) or len(word) < 2:
+        return frozenset({word})
+    forms = {word}
+    morph = morph_analyzer()
+    parses = morph.parse(word)
+    top_score = parses[0].score if parses else 0.0
+    for parse in parses:
+        if parse.score < top_score * _RELATIVE_PARSE_SCORE or parse.tag.POS not in _LEMMA_POS:
+            continue
+        forms.add(_lemma(parse))
+    if not morph.word_is_known(word):
+        stem = _fallback_stem(word)
+        if stem is not None:
+            forms.add(stem)
+    return frozenset(forms)
+
+
+def _lemma(parse: Any) -> str:
+    """The dictionary form; for people the nominative of the same gender («Петровой» → петрова).
+
+    pymorphy3 lemmatises «Петрова» (she) to «петров»; keeping the gender stops a message about
+    Анна Петрова from matching Иван Петров.
+    """
+    if _PERSON_TAGS & parse.tag.grammemes:
+        inflected = parse.inflect({"nomn", "sing"}) or parse.inflect({"nomn"})
+        if inflected is not None:
+            return str(inflected.word).replace("ё", "е")
+    return str(parse.normal_form).replace("ё", "е")
+
+
+@lru_cache(maxsize=65536)
+def likely_forms(token: str) -> frozenset[str]:
+    """The normalised token and the lemma of its most likely reading only."""
+    word = "".join(_words(token))
+    if not _CYRILLIC_WORD.match(word) or len(word) < 2:
+        return frozenset({word})
+    parses = morph_analyzer().parse(word)
+    if not parses or parses[0].tag.POS not in _LEMMA_POS:
+        return token_forms(token)
+    return frozenset({word, _lemma(parses[0])})
+
+
+@lru_cache(maxsize=65536)
+def stored_name_forms(token: str) -> frozenset[str]:
+    """Forms of a word of a stored person name, read as nominative («Петрова» is she, not his)."""
+    word = "".join(_words(token))
+    if not _CYRILLIC_WORD.match(word):
+        return token_forms(token)
+    nominative = [
+        parse
+        for parse in morph_analyzer().parse(word)
+        if _PERSON_TAGS & parse.tag.grammemes and parse.tag.case == "nomn"
+    ]
+    if not nominative:
+        return token_forms(token)
+    return frozenset({word, *(_lemma(parse) for parse in nominative)})
+
+
+@lru_cache(maxsize=65536)
+def is_given_name(token: str) -> bool:
+    """Whether the most likely reading of a word is a first name or a patronymic."""
+    word = "".join(_words(token))
+    if not _CYRILLIC_WORD.match(word):
+        return False
+    parses = morph_analyzer().parse(word)
+    # Stored names are nominative: «Сидоров» is not the plural genitive of «Сидор».
+    nominative = [
+        parse for parse in parses if parse.tag.case == "nomn" and parse.tag.number == "sing"
+    ]
+    parses = nominative or parses
+    name_parses = [parse for parse in parses if _GIVEN_NAME_TAGS & parse.tag.grammemes]
+    surname_parses = [parse for parse in parses if "Surn" in parse.tag.grammemes]
+    name_score = float(sum(parse.score for parse in name_parses))
+    surname_score = float(sum(parse.score for parse in surname_parses))
+    return name_score > 0 and name_score >= surname_score
+
+
+def significant_words(text: str) -> list[str]:
+    """Normalised words without legal forms and function words (all of them if nothing is left)."""
+    words = normalize_text(text).split()
+    significant = [word for word in words if word not in STOPWORDS]
+    return significant or words
+
+
+@lru_cache(maxsize=262144)
+def _token_similarity(query_word: str, name_word: str) -> float:
+    query_forms = token_forms(query_word)
+    name_forms = token_forms(name_word)
+    if query_forms & name_forms:
+        return 100.0
+    if len(query_word) >= _PREFIX_MIN and any(form.startswith(query_word) for form in name_forms):
+        return 90.0 if len(query_word) > _PREFIX_MIN else 80.0
+    return max(fuzz.ratio(q, n) for q in query_forms for n in name_forms)
+
+
+def _words_similarity(query_words: Sequence[str], name_words: Sequence[str]) -> float:
+    if not query_words or not name_words:
+        return 0.0
+    covered: set[int] = set()
+    total = 0.0
+    for query_word in query_words:
+        best, best_at = 0.0, -1
+        for position, name_word in enumerate(name_words):
+            score = _token_similarity(query_word, name_word)
+            if score > best:
+                best, best_at = score, position
+        total += best
+        if best >= _FUZZY_CUTOFF:
+            covered.add(best_at)
+    coverage = len(covered) / len(name_words)
+    # Uncovered name words cost a little, so «Ромашка» beats «Ромашка Плюс» for «ромашка».
+    return total / len(query_words) * (0.9 + 0.1 * coverage)
+
+
+def name_similarity(query: str, name: str) -> float:
+    """How well a typed query names `name`, 0..100, tolerant to inflection, order and typos."""
+    return _words_similarity(significant_words(query), significant_words(name))
+
+
+@dataclass(frozen=True)
+class NameCandidate:
+    """A client to match: its id, its name and the names of its contacts."""
+
+    id: int
+    name: str
+    contact_names: tuple[str, ...] = ()
+
+
+def _candidate_similarity(query_words: Sequence[str], candidate: NameCandidate) -> float:
+    variants = [significant_words(candidate.name)]
+    variants.extend(significant_words(contact) for contact in candidate.contact_names)
+    best = max(_words_similarity(query_words, words) for words in variants)
+    if len(query_words) > 1 and candidate.contact_names:
+        # «Петров Ромашка»: each word may name the client or one of its people.
+        combined = [word for words in variants for word in words]
+        best = max(best, _words_similarity(query_words, combined) * 0.95)
+    return best
+
+
+def rank_candidates(
+    query: str,
+    candidates: Sequence[NameCandidate],
+    *,
+    limit: int = 8,
+    threshold: float = 70.0,
+) -> list[tuple[int, float]]:
+    """Candidate ids whose client or contact names match `query`, best first, with scores."""
+    query_words = significant_words(query)
+    if not query_words:
+        return []
+    scored = [
+        (candidate.id, score)
+        for candidate in candidates
+        if (score := _candidate_similarity(query_words, candidate)) >= threshold
+    ]
+    scored.sort(key=lambda pair: (-pair[1], pair[0]))
+    return scored[:limit]
+
+
+@dataclass(frozen=True, slots=True)
+class _IndexedWord:
+    word: str
+    forms: frozenset[str]
+    weak: bool  # a first name, patronymic or generic company word
+    weight: float
+
+
+# A variant's shape: (weak, weight) per word. Scores depend only on the shape and on which
+# words matched (a bit mask), so thousands of «Иван Петров»-like contacts share one cache entry.
+_Shape = tuple[tuple[bool, float], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Variant:
+    candidate_position: int
+    contact_name: str | None  # None: the client's own name
+    words: tuple[_IndexedWord, ...]
+    shape: _Shape
+
+
+@dataclass(frozen=True)
+class TextMatch:
+    """A client mentioned in a sentence: which one, how sure, and through which contact."""
+
+    id: int
+    score: float
+    contact_name: str | None = None
+    matched_words: frozenset[str] = field(default_factory=frozenset)
+    # The score before the 0..100 cap: naming both the client and its person ranks higher.
+    strength: float = 0.0
+
+
+def _company_words(name: str) -> tuple[_IndexedWord, ...]:
+    words = significant_words(name)
+    indexed = []
+    for word in words:
+        # «Новые технологии» must not match every «новый прайс»: adjectives need company.
+        weak = len(words) > 1 and (word in GENERIC_COMPANY_WORDS or _is_adjective(word))
+        indexed.append(
+            _IndexedWord(word, token_forms(word), weak, len(word) * (0.3 if weak else 1.0))
+        )
+    return tuple(indexed)
+
+
+@lru_cache(maxsize=65536)
+def _is_adjective(word: str) -> bool:
+    if not _CYRILLIC_WORD.match(word) or not morph_analyzer().word_is_known(word):
+        return False
+    return bool(morph_analyzer().parse(word)[0].tag.POS in {"ADJF", "ADJS", "PRTF"})
+
+
+def _contact_words(name: str) -> tuple[_IndexedWord, ...]:
+    words = significant_words(name)
+    latin_person = len(words) > 1 and not any(_CYRILLIC_WORD.match(word) for word in words)
+    indexed = []
+    for position, word in enumerate(words):
+        # Latin names come as «John Smith»: the first word is the given name.
+        weak = position == 0 if latin_person else is_given_name(word)
+        indexed.append(_IndexedWord(word, stored_name_forms(word), weak, float(len(word))))
+    return tuple(indexed)
+
+
+def _partial(shape: _Shape, mask: int) -> float:
+    total = sum(weight for _, weight in shape)
+    got = sum(weight for number, (_, weight) in enumerate(shape) if mask >> number & 1)
+    return PARTIAL_FACTOR * got / total if total else 0.0
+
+
+@lru_cache(maxsize=65536)
+def _score_company(shape: _Shape, mask: int) -> float:
+    distinct = [number for number, (weak, _) in enumerate(shape) if not weak]
+    generic = [number for number, (weak, _) in enumerate(shape) if weak]
+    if distinct and all(mask >> number & 1 for number in distinct):
+        if not generic:
+            return SCORE_FULL
+        share = sum(mask >> number & 1 for number in generic) / len(generic)
+        return SCORE_COMPANY_DISTINCT + (SCORE_FULL - SCORE_COMPANY_DISTINCT) * share
+    if not distinct and mask == (1 << len(shape)) - 1:
+        return SCORE_COMPANY_DISTINCT
+    return _partial(shape, mask)
+
+
+@lru_cache(maxsize=65536)
+def _score_contact(shape: _Shape, mask: int) -> float:
+    strong = [number for number, (weak, _) in enumerate(shape) if not weak]
+    weak_words = [number for number, (weak, _) in enumerate(shape) if weak]
+    if strong:
+        if all(mask >> number & 1 for number in strong):
+            if weak_words and all(mask >> number & 1 for number in weak_words):
+                return SCORE_FULL
+            return SCORE_SURNAME
+        if any(mask >> number & 1 for number in strong):
+            return _partial(shape, mask)
+        if len(weak_words) > 1 and all(mask >> number & 1 for number in weak_words):
+            return SCORE_NAME_AND_PATRONYMIC
+        return SCORE_FIRST_NAME_ONLY
+    if all(mask >> number & 1 for number in weak_words):
+        return SCORE_GIVEN_ONLY_CONTACT
+    return SCORE_FIRST_NAME_ONLY
+
+
+class NameIndex:
+    """Precomputed forms of a client base: fast search and mention detection in sentences."""
+
+    def __init__(self, candidates: Iterable[NameCandidate]) -> None:
+        """Index every client name and contact name by each of its word forms."""
+        self.candidates: tuple[NameCandidate, ...] = tuple(candidates)
+        self._variants: list[_Variant] = []
+        # form → (variant number, bit of the variant's word carrying that form)
+        self._by_form: dict[str, list[tuple[int, int]]] = {}
+        for position, candidate in enumerate(self.candidates):
+            self._add_variant(position, None, _company_words(candidate.name))
+            for contact in candidate.contact_names:
+                self._add_variant(position, contact, _contact_words(contact))
+        self._vocabulary: list[str] = sorted(self._by_form)
+
+    def _add_variant(
+        self, position: int, contact_name: str | None, words: tuple[_IndexedWord, ...]
+    ) -> None:
+        if not words:
+            return
+        variant_number = len(self._variants)
+        shape = tuple((word.weak, word.weight) for word in words)
+        self._variants.append(_Variant(position, contact_name, words, shape))
+        for word_number, word in enumerate(words):
+            for form in word.forms:
+                self._by_form.setdefault(form, []).append((variant_number, 1 << word_number))
+
+    def __len__(self) -> int:
+        """The number of indexed clients."""
+        return len(self.candidates)
+
+    def _positions_for_word(self, word: str) -> set[int]:
+        forms = set(token_forms(word))
+        if len(word) >= _PREFIX_MIN:
+            start = bisect.bisect_left(self._vocabulary, word)
+            for form in self._vocabulary[start:]:
+                if not form.startswith(word):
+                    break
+                forms.add(form)
+        for form, _score, _at in process.extract(
+            word, self._vocabulary, scorer=fuzz.ratio, score_cutoff=_FUZZY_CUTOFF, limit=32
+        ):
+            forms.add(form)
+        return {
+            self._variants[variant_number].candidate_position
+            for form in forms
+            for variant_number, _bit in self._by_form.get(form, ())
+        }
+
+    def search(
+        self, query: str, limit: int = 8, threshold: float = 70.0
+    ) -> list[tuple[int, float]]:
+        """Like `rank_candidates`, but only scores clients sharing a (fuzzy) word with `query`."""
+        query_words = significant_words(query)
+        if not query_words:
+            return []
+        positions: set[int] = set()
+        for word in query_words:
+            positions |= self._positions_for_word(word)
+        scored = [
+            (self.candidates[position].id, score)
+            for position in positions
+            if (score := _candidate_similarity(query_words, self.candidates[position]))
+            >= threshold
+        ]
+        scored.sort(key=lambda pair: (-pair[1], pair[0]))
+        return scored[:limit]
+
+    def _hits(self, words: Sequence[str]) -> tuple[dict[int, int], dict[int, int]]:
+        """Matched-word bit masks per variant: through any reading, through the likely one."""
+        hits: dict[int, int] = {}
+        likely_hits: dict[int, int] = {}
+        for word in words:
+            likely = likely_forms(word)
+            for form in token_forms(word):
+                postings = self._by_form.get(form)
+                if not postings:
+                    continue
+                if form in likely:
+                    for variant_number, bit in postings:
+                        hits[variant_number] = hits.get(variant_number, 0) | bit
+                        likely_hits[variant_number] = likely_hits.get(variant_number, 0) | bit
+                else:
+                    for variant_number, bit in postings:
+                        hits[variant_number] = hits.get(variant_number, 0) | bit
+        return hits, likely_hits
+
+    def match_in_text(
+        self, text: str, *, limit: int = 8, threshold: float = 70.0
+    ) -> list[TextMatch]:
+        """Clients mentioned anywhere in a sentence, best first, with the contact that matched."""
+        words = list(
+            dict.fromkeys(
+                word for word in _words(text) if word not in STOPWORDS and word not in LEGAL_FORMS
+            )
+        )
+        hits, likely_hits = self._hits(words)
+        # candidate position → (best score, its variant number, how many of its words matched)
+        companies: dict[int, tuple[float, int, int]] = {}
+        contacts: dict[int, tuple[float, int, int]] = {}
+        for variant_number, mask in hits.items():
+            variant = self._variants[variant_number]
+            # «Сидорову» is more likely his dative than her accusative: a nudge, no verdict.
+            penalty = (
+                UNLIKELY_READING_PENALTY if mask & ~likely_hits.get(variant_number, 0) else 0.0
+            )
+            if variant.contact_name is None:
+                score = _score_company(variant.shape, mask) - penalty
+                table = companies
+            else:
+                score = _score_contact(variant.shape, mask) - penalty
+                table = contacts
+            position = variant.candidate_position
+            if score > table.get(position, (0.0, -1, 0))[0]:
+                table[position] = (score, variant_number, mask.bit_count())
+        ranked: list[tuple[float, int]] = []
+        for position in companies.keys() | contacts.keys():
+            company, _, company_words = companies.get(position, (0.0, -1, 0))
+            contact, _, contact_words = contacts.get(position, (0.0, -1, 0))
+            # The client that explains more of the sentence wins: «Петрову из Ромашки» prefers
+            # Ромашка with its Петров, «из Ромашки Урала» prefers «Ромашка Урал».
+            explained = (company_words if company >= EXPLAINING_SCORE else 0) + (
+                contact_words if contact >= SCORE_FIRST_NAME_ONLY else 0
+            )
+            strength = max(company, contact) + MORE_WORDS_BONUS * max(0, explained - 1)
+            if strength >= threshold:
+                ranked.append((strength, position))
+        ranked.sort(key=lambda pair: (-pair[0], self.candidates[pair[1]].id))
+        return [
+            self._text_match(strength, position, words, companies, contacts)
+            for strength, position in ranked[:limit]
+        ]
+
+    def _text_match(
+        self,
+        strength: float,
+        position: int,
+        words: Sequence[str],
+        companies: dict[int, tuple[float, int, int]],
+        contacts: dict[int, tuple[float, int, int]],
+    ) -> TextMatch:
+        matched: set[str] = set()
+        contact_name: str | None = None
+        for table in (companies, contacts):
+            if position not in table:
+                continue
+            variant = self._variants[table[position][1]]
+            if variant.contact_name is not None:
+                contact_name = variant.contact_name
+            for word in words:
+                forms = token_forms(word)
+                if any(forms & indexed.forms for indexed in variant.words):
+                    matched.add(word)
+        return TextMatch(
+            id=self.candidates[position].id,
+            score=min(SCORE_FULL, strength),
+            contact_name=contact_name,
+            matched_words=frozenset(matched),
+            strength=strength,
+        )
+
+    def find_in_text(self, text: str) -> list[tuple[int, float]]:
+        """Ids and scores of the clients mentioned in a free sentence, best first."""
+        return [(match.id, match.score) for match in self.match_in_text(text)]

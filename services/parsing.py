@@ -1,0 +1,1241 @@
+"""One chat message about a contact turned into interaction fields, in Russian or English.
+
+`parse_interaction` reads «Звонил Петрову из Ромашки, цель — предложить новый прайс, договорились
+о встрече в пятницу в 15:00» into client candidates, contact, channel, direction, goal, result,
+outcome, next step and next touch date, plus contact data changes (phone, e-mail, position).
+`classify_message` tells a log message from a lookup («Петров», «из Ромашки», «+7 912»).
+
+Pure and fast: the common date phrases are own regular expressions; dateparser (slow to load) is
+only a fallback for phrasings they do not cover. Names are matched through `services.names`.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+from typing import Any, Final, Literal, Protocol
+
+import phonenumbers
+
+from models.enums import Channel, Direction, Outcome
+from services.names import (
+    LEGAL_FORMS,
+    STOPWORDS,
+    NameCandidate,
+    NameIndex,
+    TextMatch,
+    morph_analyzer,
+)
+
+# ---------------------------------------------------------------------------------------------
+# Public types
+
+
+class ClientLike(Protocol):
+    """What the parser needs to know about a client: its id, name and contacts' names."""
+
+    @property
+    def id(self) -> int:
+        """The client's id."""
+
+    @property
+    def name(self) -> str:
+        """The client's name as stored."""
+
+    @property
+    def contact_names(self) -> Sequence[str]:
+        """Full names of the client's contacts as stored."""
+
+
+@dataclass(frozen=True)
+class ContactUpdates:
+    """Contact data the message mentions: a new phone (E.164), e-mail or position."""
+
+    phone: str | None = None
+    email: str | None = None
+    position: str | None = None
+
+    @property
+    def is_empty(self) -> bool:
+        """Whether the message mentions no contact data at all."""
+        return self.phone is None and self.email is None and self.position is None
+
+
+@dataclass(frozen=True)
+class ParsedInteraction:
+    """Everything one message says about an interaction; missing fields are None."""
+
+    client_ids: tuple[int, ...] = ()
+    contact_name: str | None = None
+    channel: Channel | None = None
+    direction: Direction = Direction.OUTGOING
+    outcome: Outcome | None = None
+    goal: str | None = None
+    result: str | None = None
+    next_step: str | None = None
+    next_touch: date | datetime | None = None
+    updates: ContactUpdates = field(default_factory=ContactUpdates)
+
+
+MessageKind = Literal["log", "lookup"]
+
+# ---------------------------------------------------------------------------------------------
+# Vocabulary
+
+_CHANNEL_PATTERNS: Final[tuple[tuple[Channel, re.Pattern[str]], ...]] = (
+    (
+        Channel.EMAIL,
+        re.compile(
+            r"(?<!нов[ыо][йе] )(?<!new )"
+            r"\b(?:(?:на|по)\s+почт\w*|почтой|письм\w*|e-?mail\w*|имейл\w*|емейл\w*|мейл\w*|"
+            r"электронк\w*)(?![\s:—–-]*@)"
+        ),
+    ),
+    (Channel.SMS, re.compile(r"\b(?:смс\w*|sms|эсэмэс\w*|смску|text(?:ed)?\s+(?:him|her))\b")),
+    (
+        Channel.WHATSAPP,
+        re.compile(r"\b(?:ватсап\w*|вотсап\w*|вацап\w*|вотс\w*|ватс\w*|whats\s?app|wa)\b"),
+    ),
+    (
+        Channel.TELEGRAM,
+        re.compile(r"\b(?:телеграм\w*|телег[аеуи]\w*|тг|tg|telegram|телеге)\b"),
+    ),
+    (
+        Channel.MEETING,
+        re.compile(
+            r"\b(?:встреч[аеиуй]\w*|встретил\w*|был[аи]?\s+(?:у|в)\b|заезжал\w*|заехал\w*|"
+            r"приезжал\w*|съездил\w*|визит\w*|meeting|met|visited|demo\s+at)\b"
+        ),
+    ),
+    (
+        Channel.CALL,
+        re.compile(
+            r"\b(?:(?:по|до|пере|со)?зв[ао]?н[иы]?л\w*|недозвон\w*|набрал\w*|"
+            r"звон[оу]к\w*|перезвонил\w*|по\s+телефону|поговорил\w*|говорил\w*|"
+            r"call(?:ed)?|phoned|rang|spoke)\b"
+        ),
+    ),
+)
+# «договорились о встрече», «назначили звонок»: the contact that is planned, not the one that was.
+_PLANNED_BEFORE = re.compile(
+    r"(?:(?:\bо|\bоб|\bпро|следующ\w*|нов\w+|next|another|\ba)\s+|"
+    r"(?:договорил\w*|назнач\w*|запланир\w*|предложил\w*|schedul\w*|set\s+up|написать|"
+    r"напишу|отправить|отправлю|скинуть|скину|выслать|вышлю|прислать|позвонить|набрать|"
+    r"перезвонить|send|will)\s+(?:\w+\s+){0,2})$"
+)
+
+_INCOMING = re.compile(
+    r"\b(?:сам[аи]?\s+(?:\w+\s+)?(?:позвонил|перезвонил|написал|набрал|вышел|обратил|"
+    r"приехал|пришел)\w*|(?:позвонил|перезвонил|написал|набрал)[аи]?\s+(?:сам|мне|нам)\b|"
+    r"звонил[аи]?\s+(?:мне|нам)\b|пришл[оаи]\s+(?:письмо|сообщение|смс|заявка|запрос)|"
+    r"входящ\w*|обратил\w*\s+(?:к\s+нам|ко\s+мне)|"
+    r"called\s+(?:me|us)|wrote\s+(?:to\s+)?(?:me|us)|(?:emailed|texted|messaged)\s+(?:me|us)|"
+    r"reached\s+out|inbound|incoming|got\s+an?\s+(?:email|call|message)|"
+    r"received\s+an?\s+(?:email|call|message))"
+)
+
+_OUTCOME_PATTERNS: Final[tuple[tuple[Outcome, re.Pattern[str]], ...]] = (
+    (
+        Outcome.NO_CONTACT,
+        re.compile(
+            r"\b(?:не\s+(?:смог\w*\s+)?дозвон\w*|недозвон\w*|не\s+ответил\w*|не\s+отвеча\w*|"
+            r"не\s+(?:взял\w*|берет|берут)\s+трубк\w*|трубк\w+\s+не\s+(?:взял|берет)\w*|"
+            r"недоступ\w*|вне\s+зоны|сбрасыва\w*|сбросил\w*|автоответчик\w*|без\s+ответа|"
+            r"не\s+прочитал\w*|no\s+answer|(?:didn'?t|did\s+not)\s+(?:answer|pick\s+up)|"
+            r"unreachable|voicemail|no\s+response|not\s+picking\s+up)(?!\w)"
+        ),
+    ),
+    (
+        Outcome.NOT_ACHIEVED,
+        re.compile(
+            r"\b(?:отказал\w*|отказ\b|отказа\w*|не\s+интерес\w*|неинтерес\w*|не\s+актуальн\w*|"
+            r"неактуальн\w*|не\s+нужн\w*|не\s+договорил\w*|не\s+согласил\w*|нет\s+бюджета|"
+            r"не\s+будут|не\s+будет\s+(?:брать|покупать|заказывать)|ушли\s+к\s+конкурент\w*|"
+            r"declined|refused|rejected|not\s+interested|said\s+no|no\s+budget|turned\s+down)(?!\w)"
+        ),
+    ),
+    (
+        Outcome.PARTIAL,
+        re.compile(
+            r"\b(?:частичн\w*|(?:обещал\w*\s+)?подума\w*|обещал\w*|перезвонит|перезвонят|посмотрит|посмотрят|рассмотр\w*|"
+            r"верн[её]тся|вернутся|обсуд(?:ит|ят)|соглас(?:ует|уют|овывает)|на\s+согласовании|"
+            r"пока\s+не\s+готов\w*|не\s+готов\w*|думает|думают|возможно|может\s+быть|"
+            r"partial\w*|will\s+think|think\s+(?:about\s+it|it\s+over)|will\s+call\s+back|"
+            r"get\s+back|considering|maybe|not\s+sure)(?!\w)"
+        ),
+    ),
+    (
+        Outcome.ACHIEVED,
+        re.compile(
+            r"\b(?:договорил\w*|договорел\w*|согласил\w*|соглас(?:ен|на|ны)\b|оплатил\w*|"
+            r"оплата\s+прошла|подписал\w*|заказал\w*|купил\w*|утвердил\w*|подтвердил\w*|"
+            r"принял\w*|одобрил\w*|успешно|agreed|signed|paid|confirmed|accepted|ordered|"
+            r"approved|booked|closed\s+the\s+deal)(?!\w)"
+        ),
+    ),
+)
+
+# Markers that open a piece of the message; "strong" ones cut wherever they appear, "soft" ones
+# (outcomes, future verbs) only open a piece where no other piece has started in the clause.
+_GOAL_STRONG = re.compile(
+    r"\b(?:цел[ьи](?:\s+(?:звонка|встречи|письма|контакта|визита|касания))?"
+    r"(?:\s*[—–:-]+\s*|\s+(?:была\s+|это\s+)?)|с\s+целью\s+|чтобы\s+|чтоб\s+|хотел[аи]?\s+|"
+    r"по\s+поводу\s+|насч[её]т\s+|на\s+тему\s+|по\s+вопросу\s+|"
+    r"(?:goal|purpose|aim)(?:\s+(?:was|is))?\s*[:—–-]?\s*(?:to\s+)?|in\s+order\s+to\s+|"
+    r"wanted\s+to\s+|regarding\s+|re:\s*|about\s+(?!it\b))"
+)
+_GOAL_SOFT = re.compile(
+    r"\b(?:предложил[аи]?|обсудил[аи]?|обсуждали|презентовал[аи]?|напомнил[аи]?|"
+    r"уточнил[аи]?|поздравил[аи]?|отправил[аи]?|выслал[аи]?|показал[аи]?|"
+    r"discussed|offered|presented|reminded|proposed|pitched)\s+"
+)
+_RESULT_STRONG = re.compile(
+    r"\b(?:результат\w*|итог\w*|в\s+итоге|итого|result|outcome)(?:\s*[:—–-]+\s*|\s+)"
+)
+_NEXT_STRONG = re.compile(
+    r"\b(?:(?:следующ\w+|след\.?)\s*шаг\w*|next\s+steps?|next\s+action)(?:\s*[:—–-]+\s*|\s+)|"
+    r"\b(?:дальше|далее|план|next|then|todo)\s*[:—–]+\s*"
+)
+_NEXT_VERB = re.compile(
+    r"\b(?:перезвон(?:ю|ить|ит|ят|им)?\b|позвоню|позвонить|наберу|набрать|созвонимся|"
+    r"созвониться|созвон\b|встретимся|встретиться|отправлю|отправить|отправим|вышлю|выслать|"
+    r"вышлем|пришлю|прислать|напишу|написать|подготовлю|подготовить|заеду|заехать|приеду|"
+    r"приехать|напомню|напомнить|выставить|выставлю|follow[\s-]?up|call\s+(?:back|again)|"
+    r"will\s+call|send|schedule|meet\s+again|to\s+meet|visit)"
+)
+_AGREED_ON = re.compile(
+    r"\b(?:договорил\w*|agreed|договорел\w*)(?:\s*,?\s*(?:что|о|об|на|про|to|on))?\s+"
+)
+_UPDATE_BOUNDARY = re.compile(
+    r"\b(?:нов\w+\s+(?:номер|телефон|тел|почта|email|e-mail|мейл|адрес)|теперь\s+(?=\w)|"
+    r"стал[аи]?\s+|назначен\w*|new\s+(?:number|phone|email)|now\s+(?=\w))"
+)
+_CLAUSE_BREAK = re.compile(r"[!?;\n]|\.(?=\s|$)|,")
+
+_POSITION_WORDS = re.compile(
+    r"(?:директор|руководител|начальник|заместител|\bзам\b|менеджер|бухгалтер|главбух|закупщик|"
+    r"специалист|инженер|юрист|владел|собственник|учредител|президент|председател|\bглав|"
+    r"администратор|управляющ|секретар|ассистент|помощник|маркетолог|снабженец|технолог|"
+    r"экономист|логист|аналитик|\bгд\b|head|director|manager|\bceo\b|\bcfo\b|\bcto\b|"
+    r"\bcoo\b|officer|chief|\blead\b|buyer|accountant|\bvp\b|president|owner)"
+)
+_POSITION = re.compile(
+    r"\b(?:теперь|сейчас\s+уже|уже|now)\s+(?:он\s+|она\s+|уже\s+|is\s+|he\s+is\s+|she\s+is\s+|"
+    r"he's\s+|she's\s+|the\s+|our\s+)*(?P<a>[^,.;!?\n]+)|"
+    r"\bстал[аи]?\s+(?:уже\s+)?(?P<b>[^,.;!?\n]+)|"
+    r"\bназначен[аы]?\s+(?:на\s+должность\s+)?(?P<c>[^,.;!?\n]+)|"
+    r"\b(?:перев[её]л\w*|перешел\w*|перешла)\s+на\s+должность\s+(?P<d>[^,.;!?\n]+)|"
+    r"\b(?:нов\w+\s+)?должность\s*[:—–-]+\s*(?P<e>[^,.;!?\n]+)|"
+    r"\b(?:promoted\s+to|became|new\s+(?:position|role|title)\s*[:—–-]?)\s+(?:the\s+)?"
+    r"(?P<f>[^,.;!?\n]+)"
+)
+_POSITION_CUT = re.compile(
+    r"\s+(?:и|а|но|цель|договорил\w*|результат|итог|звонил\w*|тел\w*|номер|почта|and|but|"
+    r"goal|result|since|from|with|в\s+(?:понедельник|вторник|среду|четверг|пятницу)|"
+    r"с\s+\d|\+?\d)\b.*$"
+)
+
+_PHONE = re.compile(r"(?<![\w+])(?:\+\d{1,3}|8)?[\s(-]*\d{3}[\s)-]*\d{3}[\s-]*\d{2}[\s-]*\d{2}\b")
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+
+# ---------------------------------------------------------------------------------------------
+# Dates
+
+_RU_MONTHS: Final = (
+    ("январ", 1), ("янв", 1), ("феврал", 2), ("фев", 2), ("март", 3), ("мар", 3), ("апрел", 4),
+    ("апр", 4), ("ма", 5), ("июн", 6), ("июл", 7), ("август", 8), ("авг", 8), ("сентябр", 9),
+    ("сент", 9), ("сен", 9), ("октябр", 10), ("окт", 10), ("ноябр", 11), ("ноя", 11),
+    ("декабр", 12), ("дек", 12),
+)  # fmt: skip
+_EN_MONTHS: Final = (
+    "january", "february", "march", "april", "may", "june", "july", "august", "september",
+    "october", "november", "december",
+)  # fmt: skip
+_RU_MONTH = (
+    r"(?P<month>январ[ья]|янв|феврал[ья]|фев|марта?|мар|апрел[ья]|апр|ма[йя]|июн[ья]|июл[ья]|"
+    r"августа?|авг|сентябр[ья]|сент|сен|октябр[ья]|окт|ноябр[ья]|ноя|декабр[ья]|дек)\.?(?!\w)"
+)
+_EN_MONTH = (
+    r"(?P<month>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
+    r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?(?!\w)"
+)
+_RU_WEEKDAYS: Final = (
+    ("понедельник", 0), ("пн", 0), ("вторник", 1), ("вт", 1), ("сред", 2), ("ср", 2),
+    ("четверг", 3), ("чт", 3), ("пятниц", 4), ("пт", 4), ("суббот", 5), ("сб", 5),
+    ("воскресень", 6), ("вс", 6),
+)  # fmt: skip
+_EN_WEEKDAYS: Final = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_NUMBER_WORDS: Final = {
+    "один": 1, "одну": 1, "одна": 1, "одного": 1, "пару": 2, "пара": 2, "два": 2, "две": 2,
+    "три": 3, "четыре": 4, "пять": 5, "шесть": 6, "семь": 7, "восемь": 8, "девять": 9,
+    "десять": 10, "несколько": 3, "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4,
+    "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10, "couple": 2,
+    "a couple of": 2, "couple of": 2, "few": 3, "a few": 3,
+}  # fmt: skip
+
+_AFTER_RU = re.compile(
+    r"\b(?:после|с)\s+(?P<day>\d{1,2})(?:-?го)?\s+" + _RU_MONTH + r"(?:\s+(?P<year>\d{4}))?"
+)
+_AFTER_EN = re.compile(
+    r"\bafter\s+(?:(?P<day1>\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?"
+    + _EN_MONTH.replace("month", "month1")
+    + r"|"
+    + _EN_MONTH
+    + r"\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?)"
+)
+_DAY_MONTH_RU = re.compile(
+    r"\b(?P<day>\d{1,2})(?:-?го|-?е)?\s+" + _RU_MONTH + r"(?:\s+(?P<year>\d{4})(?:\s*г\.?)?)?"
+)
+_MONTH_DAY_EN = re.compile(
+    r"\b(?:on\s+)?" + _EN_MONTH + r"\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?\b(?:,?\s+(?P<year>\d{4}))?"
+)
+_DAY_MONTH_EN = re.compile(
+    r"\b(?:on\s+)?(?:the\s+)?(?P<day>\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?" + _EN_MONTH
+)
+_NUMERIC_DATE = re.compile(
+    r"(?<![\d.:])(?P<day>\d{1,2})\.(?P<month>\d{1,2})(?:\.(?P<year>\d{2,4}))?(?![\d:]|\.\d)"
+)
+_PART_OF_MONTH = re.compile(
+    r"\b(?P<part>в\s+начале|к\s+началу|в\s+середине|к\s+середине|в\s+конце|до\s+конца|"
+    r"к\s+концу)\s+" + _RU_MONTH
+)
+_IN_MONTH = re.compile(
+    r"\b(?:в|во|in|by|until)\s+(?P<month>январе|феврале|марте|апреле|мае|июне|июле|августе|"
+    r"сентябре|октябре|ноябре|декабре|january|february|march|april|may|june|july|august|"
+    r"september|october|november|december)\b"
+)
+_DAY_OF_MONTH = re.compile(
+    r"\b(?:к|до|на|после)?\s*(?P<day>\d{1,2})(?:-?(?:го|му|е|ое))?\s+(?:числ[ауо]|number)\b"
+)
+_ISO_DATE = re.compile(r"\b(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})\b")
+_RELATIVE_DAY = re.compile(
+    r"\b(?:(?P<after>послезавтра|day\s+after\s+tomorrow)|(?P<tomorrow>завтра|tomorrow)|"
+    r"(?P<today>сегодня|today|tonight)|(?P<past>позавчера|вчера|yesterday))\b"
+)
+_WEEKDAY_RU = re.compile(
+    r"\b(?:(?:в|во|на|к|ко|до)\s+)?(?:(?P<which>следующ\w+|эт[уо]т?|ближайш\w+)\s+)?"
+    r"(?P<day>понедельник\w*|вторник\w*|сред[аеуы]|четверг\w*|пятниц[аеуы]|суббот[аеуы]|"
+    r"воскресень[еяю])(?!\w)|"
+    r"\b(?:в|во|к|до)\s+(?P<abbr>пн|пнд|вт|втр|ср|срд|чт|чтв|пт|птн|сб|сбт|вс)\b"
+)
+_WEEKDAY_EN = re.compile(
+    r"\b(?:(?:on|by|until|till)\s+)?(?:(?P<which>next|this|coming)\s+)?"
+    r"(?P<day>monday|tuesday|wednesday|thursday|friday|saturday|sunday|"
+    r"(?<=next\s)(?:mon|tue|tues|wed|thu|thurs|fri|sat|sun))\b"
+)
+_IN_PERIOD_RU = re.compile(
+    r"\bчерез\s+(?:(?P<num>\d+)|(?P<word>пару|пара|несколько|одну|один|одна|два|две|три|"
+    r"четыре|пять|шесть|семь|восемь|девять|десять)|(?P<half>полгода|полчаса|полтора\s+месяца))?"
+    r"\s*(?P<unit>дн\w*|день|сут\w*|недел\w*|месяц\w*|год\w*|лет|час\w*|минут\w*)?"
+)
+_IN_PERIOD_EN = re.compile(
+    r"\bin\s+(?:(?P<num>\d+)|(?P<word>a\s+couple\s+of|couple\s+of|a\s+few|few|a|an|one|two|"
+    r"three|four|five|six|seven|eight|nine|ten))\s+(?P<unit>days?|weeks?|months?|years?|"
+    r"hours?|minutes?)\b"
+)
+_END_OF = re.compile(
+    r"\b(?:до|к)\s+конц[ау]\s+(?P<ru>месяца|недели|года|квартала)|"
+    r"\bв\s+конце\s+(?P<ru2>месяца|недели|года)|"
+    r"\b(?:by\s+|until\s+|till\s+|at\s+)?(?:the\s+)?end\s+of\s+(?:the\s+|this\s+)?"
+    r"(?P<en>month|week|year|quarter)"
+)
+_NEXT_PERIOD = re.compile(
+    r"\b(?:на\s+следующей\s+неделе|next\s+week|(?P<month>в\s+следующем\s+месяце|next\s+month|"
+    r"в\s+начале\s+следующего\s+месяца))\b"
+)
+# Only month names and «числа» send a message to dateparser: «вторую неделю» is no date.
+_DATEISH = re.compile(
+    r"январ|феврал|март|апрел|\bма[йя]\b|июн|июл|август|сентябр|октябр|ноябр|декабр|"
+    r"числ|january|february|march|april|june|july|august|september|october|november|december"
+)
+
+_TIME_HM = re.compile(
+    r"(?:\b(?:в|во|к|на|at|by|с|from)\s+)?(?<![\d.])(?P<h>\d{1,2})[:.](?P<m>\d{2})(?![\d.])"
+    r"(?:\s*(?P<ampm>am|pm))?"
+)
+_TIME_H = re.compile(
+    r"\b(?:в|к|до|at|by|около|к\s+часу|после)\s+(?P<h>\d{1,2})(?!\s*[.:]\d)"
+    r"(?P<hours>\s*(?:час\w*|ч\b\.?))?(?:\s*(?P<part>утра|дня|вечера|ночи|am|pm|a\.m\.|p\.m\.))?"
+    r"(?![\w%])|"
+    r"\b(?P<h2>\d{1,2})\s*(?P<part2>am|pm)\b|"
+    r"\b(?P<noon>в\s+полдень|at\s+noon)\b"
+)
+_DOCUMENT_DATE = re.compile(r"(?:\bот|\bfrom|\bdated|\bс)\s*$")
+_SOON_DAYS: Final = 300
+_TIME_NEXT_WORD = re.compile(r"\s*(?:$|[,.;!?)\n]|и\b|and\b|завтра|tomorrow|сегодня|today)")
+
+_FIRST_BUSINESS_HOUR: Final = 8
+_AFTERNOON_SHIFT: Final = 12
+_HOURS_IN_DAY: Final = 24
+_MAX_MONTH: Final = 12
+_MAX_DAY: Final = 31
+_CENTURY: Final = 2000
+_TWO_DIGIT_YEAR: Final = 100
+_TIME_ATTACH_DISTANCE: Final = 25
+_LOOKUP_MAX_WORDS: Final = 5
+_CLIENT_MARGIN: Final = 5.0
+_CLIENT_THRESHOLD: Final = 65.0
+_SURE_CLIENT: Final = 70.0
+_MAX_WEAK_CLIENTS: Final = 3
+_NAME_SCORE_SHARE: Final = 0.3
+_MIN_GOAL_WORDS: Final = 2
+_MIN_NAME_LENGTH: Final = 3
+
+
+@dataclass(frozen=True, slots=True)
+class _DateHit:
+    start: int
+    end: int
+    day: date | None  # None: a past day («вчера») that only swallows its time
+    moment: datetime | None = None  # a relative hour («через 2 часа») fixes the time too
+
+
+@dataclass(frozen=True, slots=True)
+class _TimeHit:
+    start: int
+    end: int
+    value: time
+    bare: bool  # «в 11» without minutes or a part of day: only trusted next to a date
+
+
+def _add_months(day: date, months: int) -> date:
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def _ru_month(token: str) -> int:
+    for prefix, number in _RU_MONTHS:
+        if token.startswith(prefix):
+            return number
+    raise ValueError(token)
+
+
+def _en_month(token: str) -> int:
+    return next(i for i, name in enumerate(_EN_MONTHS, 1) if name.startswith(token[:3]))
+
+
+def _calendar_day(today: date, day: int, month: int, year: str | None) -> date | None:
+    """A day of a month; without a year, the next such day from today on."""
+    if not 1 <= month <= _MAX_MONTH or not 1 <= day <= _MAX_DAY:
+        return None
+    if year:
+        full_year = int(year) + (_CENTURY if int(year) < _TWO_DIGIT_YEAR else 0)
+        try:
+            return date(full_year, month, day)
+        except ValueError:
+            return None
+    for candidate_year in (today.year, today.year + 1, today.year + 2):
+        try:
+            candidate = date(candidate_year, month, day)
+        except ValueError:  # 29 February
+            continue
+        if candidate >= today:
+            return candidate
+    return None
+
+
+def _weekday_date(today: date, weekday: int, *, following_week: bool) -> date:
+    """The coming `weekday` (a week ahead if it is today), or the one of next calendar week."""
+    if following_week:
+        next_monday = today + timedelta(days=7 - today.weekday())
+        return next_monday + timedelta(days=weekday)
+    days_ahead = (weekday - today.weekday()) % 7 or 7
+    return today + timedelta(days=days_ahead)
+
+
+def _period_amount(number: str | None, word: str | None) -> int:
+    if number:
+        return int(number)
+    if word:
+        return _NUMBER_WORDS.get(" ".join(word.split()), 1)
+    return 1
+
+
+def _shift(now: datetime, amount: int, unit: str) -> tuple[date, datetime | None]:
+    today = now.date()
+    if unit.startswith(("дн", "ден", "сут", "day")):
+        return today + timedelta(days=amount), None
+    if unit.startswith(("недел", "week")):
+        return today + timedelta(weeks=amount), None
+    if unit.startswith(("месяц", "month")):
+        return _add_months(today, amount), None
+    if unit.startswith(("год", "лет", "year")):
+        return _add_months(today, 12 * amount), None
+    delta = (
+        timedelta(hours=amount) if unit.startswith(("час", "hour")) else timedelta(minutes=amount)
+    )
+    moment = (now + delta).replace(second=0, microsecond=0)
+    return moment.date(), moment
+
+
+def _end_of(today: date, period: str) -> date:
+    if period.startswith(("месяц", "month")):
+        return today.replace(day=calendar.monthrange(today.year, today.month)[1])
+    if period.startswith(("недел", "week")):
+        friday = today + timedelta(days=(4 - today.weekday()) % 7)
+        return friday if friday >= today else today
+    if period.startswith(("квартал", "quarter")):
+        last_month = (today.month - 1) // 3 * 3 + 3
+        return date(today.year, last_month, calendar.monthrange(today.year, last_month)[1])
+    return date(today.year, 12, 31)
+
+
+def _overlaps(spans: Sequence[tuple[int, int]], start: int, end: int) -> bool:
+    return any(start < other_end and other_start < end for other_start, other_end in spans)
+
+
+_Found = tuple[date | None, datetime | None] | None
+
+
+def _read_after_ru(match: re.Match[str], now: datetime) -> _Found:
+    found = _calendar_day(now.date(), int(match["day"]), _ru_month(match["month"]), match["year"])
+    return (found + timedelta(days=1), None) if found else None
+
+
+def _read_after_en(match: re.Match[str], now: datetime) -> _Found:
+    day_text = match["day1"] or match["day"]
+    month_text = match["month1"] or match["month"]
+    found = _calendar_day(now.date(), int(day_text), _en_month(month_text), None)
+    return (found + timedelta(days=1), None) if found else None
+
+
+def _read_day_month_ru(match: re.Match[str], now: datetime) -> _Found:
+    found = _calendar_day(now.date(), int(match["day"]), _ru_month(match["month"]), match["year"])
+    return (found, None) if found else None
+
+
+def _read_day_month_en(match: re.Match[str], now: datetime) -> _Found:
+    year = match.groupdict().get("year")
+    found = _calendar_day(now.date(), int(match["day"]), _en_month(match["month"]), year)
+    return (found, None) if found else None
+
+
+def _read_numeric(match: re.Match[str], now: datetime) -> _Found:
+    found = _calendar_day(now.date(), int(match["day"]), int(match["month"]), match["year"])
+    return (found, None) if found else None
+
+
+def _read_end_of(match: re.Match[str], now: datetime) -> _Found:
+    return _end_of(now.date(), match["ru"] or match["ru2"] or match["en"]), None
+
+
+def _read_next_period(match: re.Match[str], now: datetime) -> _Found:
+    if match["month"]:
+        return _add_months(now.date(), 1).replace(day=1), None
+    return _weekday_date(now.date(), 0, following_week=True), None
+
+
+def _read_relative_day(match: re.Match[str], now: datetime) -> _Found:
+    if match["past"]:
+        return None, None
+    shift = 2 if match["after"] else 1 if match["tomorrow"] else 0
+    return now.date() + timedelta(days=shift), None
+
+
+def _read_weekday_ru(match: re.Match[str], now: datetime) -> _Found:
+    token = match["day"] or match["abbr"]
+    weekday = next(number for prefix, number in _RU_WEEKDAYS if token.startswith(prefix))
+    following = bool(match["which"] and match["which"].startswith("следующ"))
+    return _weekday_date(now.date(), weekday, following_week=following), None
+
+
+def _read_weekday_en(match: re.Match[str], now: datetime) -> _Found:
+    weekday = _EN_WEEKDAYS.index(match["day"][:3])
+    return _weekday_date(now.date(), weekday, following_week=match["which"] == "next"), None
+
+
+def _read_in_period_ru(match: re.Match[str], now: datetime) -> _Found:
+    half = match["half"]
+    if half and half.startswith("полгода"):
+        return _add_months(now.date(), 6), None
+    if half and half.startswith("полчаса"):
+        moment = (now + timedelta(minutes=30)).replace(second=0, microsecond=0)
+        return moment.date(), moment
+    if half:
+        return _add_months(now.date(), 1) + timedelta(days=15), None
+    if not match["unit"]:
+        return None
+    return _shift(now, _period_amount(match["num"], match["word"]), match["unit"])
+
+
+def _read_in_period_en(match: re.Match[str], now: datetime) -> _Found:
+    return _shift(now, _period_amount(match["num"], match["word"]), match["unit"])
+
+
+def _month_number(token: str) -> int:
+    return _en_month(token) if token.isascii() else _ru_month(token)
+
+
+def _first_of_month(today: date, month: int) -> date:
+    year = today.year if month >= today.month else today.year + 1
+    return date(year, month, 1) if (year, month) != (today.year, today.month) else today
+
+
+def _read_part_of_month(match: re.Match[str], now: datetime) -> _Found:
+    today = now.date()
+    first = _first_of_month(today, _ru_month(match["month"]))
+    last = first.replace(day=calendar.monthrange(first.year, first.month)[1])
+    part = match["part"]
+    if "начал" in part:
+        day = first
+    elif "середин" in part:
+        day = first.replace(day=15)
+    elif part.startswith("в"):  # «в конце декабря»: the last week, not the last day
+        day = last - timedelta(days=6)
+    else:  # «до конца декабря» is a deadline
+        day = last
+    return max(day, today), None
+
+
+def _read_in_month(match: re.Match[str], now: datetime) -> _Found:
+    return _first_of_month(now.date(), _month_number(match["month"])), None
+
+
+def _read_day_of_month(match: re.Match[str], now: datetime) -> _Found:
+    today, day = now.date(), int(match["day"])
+    for month_start in (today.replace(day=1), _add_months(today.replace(day=1), 1)):
+        if day <= calendar.monthrange(month_start.year, month_start.month)[1]:
+            candidate = month_start.replace(day=day)
+            if candidate >= today:
+                return candidate, None
+    return None
+
+
+def _read_iso(match: re.Match[str], now: datetime) -> _Found:
+    try:
+        return date(int(match["year"]), int(match["month"]), int(match["day"])), None
+    except ValueError:
+        return None
+
+
+# Earlier readers win overlaps: «после 5 января» before «5 января».
+_DATE_READERS: Final = (
+    (_ISO_DATE, _read_iso),
+    (_PART_OF_MONTH, _read_part_of_month),
+    (_AFTER_RU, _read_after_ru),
+    (_AFTER_EN, _read_after_en),
+    (_DAY_MONTH_RU, _read_day_month_ru),
+    (_MONTH_DAY_EN, _read_day_month_en),
+    (_DAY_MONTH_EN, _read_day_month_en),
+    (_NUMERIC_DATE, _read_numeric),
+    (_IN_MONTH, _read_in_month),
+    (_DAY_OF_MONTH, _read_day_of_month),
+    (_END_OF, _read_end_of),
+    (_NEXT_PERIOD, _read_next_period),
+    (_RELATIVE_DAY, _read_relative_day),
+    (_WEEKDAY_RU, _read_weekday_ru),
+    (_WEEKDAY_EN, _read_weekday_en),
+    (_IN_PERIOD_RU, _read_in_period_ru),
+    (_IN_PERIOD_EN, _read_in_period_en),
+)
+
+
+def _find_dates(text: str, now: datetime) -> list[_DateHit]:
+    """Every date phrase the own patterns know, in text order."""
+    hits: list[_DateHit] = []
+    taken: list[tuple[int, int]] = []
+    for pattern, read in _DATE_READERS:
+        for match in pattern.finditer(text):
+            start, end = match.span()
+            if end - start == 0 or _overlaps(taken, start, end):
+                continue
+            found = read(match, now)
+            if found is None:
+                continue
+            taken.append((start, end))
+            hits.append(_DateHit(start, end, found[0], found[1]))
+    hits.sort(key=lambda hit: hit.start)
+    return hits
+
+
+def _hour_with_part(hour: int, part: str | None) -> int | None:
+    if part in {"дня", "вечера", "pm", "p.m."} and hour < _AFTERNOON_SHIFT:
+        hour += _AFTERNOON_SHIFT
+    elif part in {"ночи", "am", "a.m."} and hour == _AFTERNOON_SHIFT:
+        hour = 0
+    elif part is None and 1 <= hour < _FIRST_BUSINESS_HOUR:
+        hour += _AFTERNOON_SHIFT  # «перезвонить в 3» means 15:00 in office hours
+    return hour if 0 <= hour < _HOURS_IN_DAY else None
+
+
+def _find_times(text: str, taken: Sequence[tuple[int, int]]) -> list[_TimeHit]:
+    hits: list[_TimeHit] = []
+    spans = list(taken)
+    for match in _TIME_HM.finditer(text):
+        hour, minute = int(match["h"]), int(match["m"])
+        if match["ampm"] == "pm" and hour < _AFTERNOON_SHIFT:
+            hour += _AFTERNOON_SHIFT
+        if hour >= _HOURS_IN_DAY or minute >= 60 or _overlaps(spans, *match.span()):
+            continue
+        spans.append(match.span())
+        hits.append(_TimeHit(match.start(), match.end(), time(hour, minute), bare=False))
+    for match in _TIME_H.finditer(text):
+        if _overlaps(spans, *match.span()):
+            continue
+        if match["noon"]:
+            hits.append(_TimeHit(match.start(), match.end(), time(12), bare=False))
+            continue
+        raw_hour = match["h"] or match["h2"]
+        part = match["part"] or match["part2"]
+        shifted = _hour_with_part(int(raw_hour), part)
+        if shifted is None:
+            continue
+        bare = not (part or match["hours"]) and not _TIME_NEXT_WORD.match(text, match.end())
+        spans.append(match.span())
+        hits.append(_TimeHit(match.start(), match.end(), time(shifted), bare=bare))
+    hits.sort(key=lambda hit: hit.start)
+    return hits
+
+
+def _distance(first: tuple[int, int], second: tuple[int, int]) -> int:
+    return max(second[0] - first[1], first[0] - second[1], 0)
+
+
+@dataclass(frozen=True, slots=True)
+class _Touch:
+    value: date | datetime
+    spans: tuple[tuple[int, int], ...]
+
+
+def _next_touch(
+    text: str, now: datetime, next_steps: Sequence[tuple[int, int]] = ()
+) -> _Touch | None:
+    """The first future date (with its time, when given) the text names, next steps' first."""
+    dates = _find_dates(text, now)
+    times = _find_times(text, [(hit.start, hit.end) for hit in dates])
+    today = now.date()
+    # «счёт от 10.11» names a document, and «10.11» rolled to next year is rarely the plan.
+    planned = [
+        (hit, hit.day)
+        for hit in dates
+        if hit.day is not None
+        and hit.day >= today
+        and not _DOCUMENT_DATE.search(text, max(0, hit.start - 12), hit.start)
+    ]
+    soon = [(hit, day) for hit, day in planned if (day - today).days <= _SOON_DAYS]
+    # «в отпуске до 1.12, перезвонить 2.12»: the date of the next step is the plan.
+    planned.sort(key=lambda pair: not _overlaps(next_steps, pair[0].start, pair[0].end))
+    soon.sort(key=lambda pair: not _overlaps(next_steps, pair[0].start, pair[0].end))
+    if soon or planned:
+        hit, day = (soon or planned)[0]
+        span = (hit.start, hit.end)
+        if hit.moment is not None:
+            return _Touch(hit.moment, (span,))
+        near = [
+            candidate
+            for candidate in times
+            if _distance(span, (candidate.start, candidate.end))
+            <= (3 if candidate.bare else _TIME_ATTACH_DISTANCE)
+        ]
+        if not near:
+            return _Touch(day, (span,))
+        chosen = min(near, key=lambda t: _distance(span, (t.start, t.end)))
+        moment = datetime.combine(day, chosen.value, tzinfo=now.tzinfo)
+        return _Touch(moment, (span, (chosen.start, chosen.end)))
+    past_spans = [(hit.start, hit.end) for hit in dates]
+    for chosen in times:
+        if chosen.bare or any(
+            _distance(span, (chosen.start, chosen.end)) <= _TIME_ATTACH_DISTANCE
+            for span in past_spans
+        ):
+            continue
+        moment = datetime.combine(today, chosen.value, tzinfo=now.tzinfo)
+        if moment <= now:
+            moment += timedelta(days=1)
+        return _Touch(moment, ((chosen.start, chosen.end),))
+    if not dates and _DATEISH.search(text):  # only when no own pattern fired at all
+        return _dateparser_touch(text, now)
+    return None
+
+
+@lru_cache(maxsize=1)
+def _dateparser_search() -> Any:
+    from dateparser.search import search_dates  # noqa: PLC0415  - slow import, rarely needed
+
+    return search_dates
+
+
+def _dateparser_touch(text: str, now: datetime) -> _Touch | None:
+    """Slow path for phrasings the own patterns miss («в конце декабря»)."""
+    settings = {
+        "PREFER_DATES_FROM": "future",
+        "RELATIVE_BASE": now.replace(tzinfo=None),
+        "RETURN_AS_TIMEZONE_AWARE": False,
+    }
+    try:
+        found = _dateparser_search()(text, languages=["ru", "en"], settings=settings)
+    except (ValueError, OverflowError):  # dateparser raises on odd fragments
+        return None
+    for fragment, moment in found or ():
+        if not re.search(r"\w{3,}|\d", fragment) or moment.date() < now.date():
+            continue
+        start = text.find(fragment)
+        span = ((start, start + len(fragment)),) if start >= 0 else ()
+        if _TIME_HM.search(fragment) or _TIME_H.search(fragment):
+            return _Touch(moment.replace(tzinfo=now.tzinfo), span)
+        return _Touch(moment.date(), span)
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Pieces of the message
+
+
+_Role = Literal["goal", "result", "next", "outcome", "goal_soft", "boundary"]
+
+
+@dataclass(slots=True)
+class _Piece:
+    role: _Role
+    start: int  # where the piece's text starts (after a strong marker, at a soft one)
+    end: int
+
+
+_SOFT_OUTCOME = re.compile("|".join(f"(?:{pattern.pattern})" for _, pattern in _OUTCOME_PATTERNS))
+_STRONG: Final[tuple[tuple[_Role, re.Pattern[str]], ...]] = (
+    ("goal", _GOAL_STRONG),
+    ("result", _RESULT_STRONG),
+    ("next", _NEXT_STRONG),
+    ("boundary", _UPDATE_BOUNDARY),
+)
+_SOFT: Final[tuple[tuple[_Role, re.Pattern[str]], ...]] = (
+    ("outcome", _SOFT_OUTCOME),
+    ("next", _NEXT_VERB),
+    ("goal_soft", _GOAL_SOFT),
+)
+
+
+def _clauses(text: str) -> Iterator[tuple[int, int, bool]]:
+    """Clause spans and whether each follows a comma (so an unmarked one continues a piece)."""
+    start, after_comma = 0, False
+    for match in _CLAUSE_BREAK.finditer(text):
+        yield start, match.start(), after_comma
+        start, after_comma = match.end(), match.group() == ","
+    yield start, len(text), after_comma
+
+
+def _markers(text: str, start: int, end: int) -> list[tuple[int, int, int, _Role]]:
+    """Markers inside one clause as (start, end, 0 strong / 1 soft, role), in text order."""
+    found: list[tuple[int, int, int, _Role]] = []
+    for rank, patterns in ((0, _STRONG), (1, _SOFT)):
+        for role, pattern in patterns:
+            found.extend(
+                (match.start(), match.end(), rank, role)
+                for match in pattern.finditer(text, start, end)
+            )
+    found.sort()
+    return found
+
+
+def _may_open(
+    role: _Role, strong: bool, opened: _Role | None, opened_agreed: bool, words_in: int
+) -> bool:
+    """Whether a marker opens a new piece inside a clause where `opened` is already open."""
+    if opened is None:
+        return True
+    if strong:
+        return role != opened
+    if role == "next" and opened == "outcome":
+        # «не дозвонился перезвон завтра» splits; «договорились созвониться» stays one piece.
+        return not opened_agreed
+    # Unpunctuated «цель продлить договор она подумает»: an outcome ends the goal.
+    return role == "outcome" and opened in {"goal", "goal_soft"} and words_in >= _MIN_GOAL_WORDS
+
+
+def _pieces(text: str) -> list[_Piece]:
+    """Split the message into goal / result / next-step pieces by their markers."""
+    pieces: list[_Piece] = []
+    current: _Piece | None = None
+    for clause_start, clause_end, after_comma in _clauses(text):
+        markers = _markers(text, clause_start, clause_end)
+        if not markers and not _contact_marker(text, clause_start, clause_end):
+            # «цель — обсудить прайс, объёмы и сроки»: an unmarked clause continues the piece.
+            if after_comma and current is not None and current.role != "goal_soft":
+                current.end = clause_end
+            else:
+                current = None
+            continue
+        current = None
+        opened: _Role | None = None
+        opened_agreed = False
+        last_end = clause_start
+        for start, end, rank, role in markers:
+            words_in = len(text[last_end:start].split())
+            if start < last_end or not _may_open(role, rank == 0, opened, opened_agreed, words_in):
+                continue
+            if current is not None:
+                current.end = start
+            current = _Piece(role, end if rank == 0 else start, clause_end)
+            pieces.append(current)
+            opened, last_end = role, end
+            opened_agreed = text.startswith(("agreed", "договорил", "договорел"), start)
+    return pieces
+
+
+def _contact_marker(text: str, start: int, end: int) -> bool:
+    """Whether a clause names a contact («звонил в Вектор»), so it starts something new."""
+    return any(pattern.search(text, start, end) for _, pattern in _CHANNEL_PATTERNS)
+
+
+_TRIM = " \t,;:—–-.!?"
+_LEADING_TO = re.compile(r"^(?:to|что|чтобы)\s+", re.IGNORECASE)
+_TRAILING_SMALL_WORD = re.compile(
+    r"(?:\s+(?:и|а|но|в|во|на|до|к|с|по|что|он|она|они|клиент|and|but|on|at|by|in|to|the|he|she|"
+    r"they))+\s*$",
+    re.IGNORECASE,
+)
+
+
+def _clean(text: str) -> str | None:
+    cleaned = " ".join(text.split()).strip(_TRIM)
+    cleaned = _TRAILING_SMALL_WORD.sub("", " " + cleaned).strip(_TRIM)
+    return cleaned or None
+
+
+def _cut(original: str, start: int, end: int, remove: Sequence[tuple[int, int]] = ()) -> str:
+    kept = [" " if any(a <= i < b for a, b in remove) else original[i] for i in range(start, end)]
+    return "".join(kept)
+
+
+@lru_cache(maxsize=4096)
+def _nominative_phrase(phrase: str) -> str:
+    """«о встрече» → «встреча», «коммерческим директором» → «коммерческий директор»."""
+    words = phrase.split()
+    if words and words[0].lower() in {"о", "об", "про", "на", "about", "on"} and len(words) > 1:
+        words = words[1:]
+    morph = morph_analyzer()
+    result: list[str] = []
+    for position, word in enumerate(words):
+        parse = morph.parse(word.lower())[0] if re.fullmatch(r"[а-яё]+", word.lower()) else None
+        if parse is None or parse.tag.POS not in {"NOUN", "ADJF", "PRTF"}:
+            result.extend(words[position:])
+            break
+        if parse.tag.case == "nomn" or (parse.tag.POS == "NOUN" and parse.tag.case == "gent"):
+            result.extend(words[position:])
+            break
+        inflected = parse.inflect({"nomn"})
+        result.append(inflected.word if inflected else word)
+        if parse.tag.POS == "NOUN":
+            result.extend(words[position + 1 :])
+            break
+    return " ".join(result)
+
+
+def _infinitive_goal(text: str) -> str:
+    """«предложил скидку» → «предложить скидку»: goals read as what was meant to happen."""
+    first, _, rest = text.partition(" ")
+    if not re.fullmatch(r"[а-яё]+", first.lower()):
+        return text
+    parse = morph_analyzer().parse(first.lower())[0]
+    if parse.tag.POS != "VERB":
+        return text
+    return f"{parse.normal_form} {rest}".strip()
+
+
+# ---------------------------------------------------------------------------------------------
+# Contact data
+
+
+def _phone(text: str) -> tuple[str | None, list[tuple[int, int]]]:
+    found: str | None = None
+    spans: list[tuple[int, int]] = []
+    for match in _PHONE.finditer(text):
+        raw = match.group().strip()
+        digits = re.sub(r"\D", "", raw)
+        if raw.startswith("8") and len(digits) == 11:
+            raw = "+7" + digits[1:]
+        try:
+            number = phonenumbers.parse(raw, "RU")
+        except phonenumbers.NumberParseException:
+            continue
+        if not phonenumbers.is_valid_number(number):
+            continue
+        spans.append(match.span())
+        if found is None:
+            found = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return found, spans
+
+
+def _position(original: str, text: str) -> str | None:
+    for match in _POSITION.finditer(text):
+        group = next(name for name, value in match.groupdict().items() if value)
+        start, end = match.span(group)
+        phrase = _POSITION_CUT.sub("", text[start:end]).strip(_TRIM)
+        if not phrase or not _POSITION_WORDS.search(phrase) or len(phrase.split()) > 7:
+            continue
+        phrase = original[start : start + len(phrase)]
+        return _nominative_phrase(" ".join(phrase.split())).lower()
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Names
+
+
+@lru_cache(maxsize=16384)
+def _person_nominative(word: str, after_preposition: bool) -> str | None:
+    """A surname or first name in the nominative («Сидорову» → «Сидоров»), else None."""
+    if len(word) < _MIN_NAME_LENGTH or not re.fullmatch(r"[а-я]+", word):
+        return None
+    parses = morph_analyzer().parse(word)
+    name_parses = [
+        parse
+        for parse in parses
+        if {"Surn", "Name", "Patr"} & parse.tag.grammemes and parse.tag.number == "sing"
+    ]
+    if not name_parses or sum(parse.score for parse in name_parses) < _NAME_SCORE_SHARE:
+        return None
+    if after_preposition:
+        # «у Орлова» is his genitive, not her nominative.
+        name_parses.sort(key=lambda parse: parse.tag.case == "nomn")
+    best = name_parses[0]
+    inflected = best.inflect({"nomn", "sing"}) or best.inflect({"nomn"})
+    base: str = inflected.word if inflected else best.normal_form
+    return base.replace("ё", "е").capitalize()
+
+
+_NAME_WORD = re.compile(r"[а-яa-z]+")
+_PREPOSITIONS: Final = frozenset(
+    {"у", "с", "со", "от", "для", "к", "ко", "из", "до", "без", "о", "об", "при", "про", "за"}
+)
+
+
+def _mentioned_person(text: str, skip: frozenset[str]) -> str | None:
+    """The first person named in the text, in the nominative («с Волковым» → «Волков»)."""
+    words: list[str] = []
+    previous_end = -1
+    previous_word = ""
+    for match in _NAME_WORD.finditer(text):
+        word = match.group()
+        nominative = (
+            None
+            if word in skip or word in STOPWORDS or word in LEGAL_FORMS
+            else _person_nominative(word, previous_word in _PREPOSITIONS)
+        )
+        if words and (nominative is None or match.start() - previous_end > 1):
+            break
+        if nominative is not None:
+            words.append(nominative)
+            previous_end = match.end()
+        else:
+            previous_word = word
+    return " ".join(words) or None
+
+
+_LATIN_PERSON = re.compile(
+    r"\b(?i:called|call|phoned|emailed|email|met|meet|with|texted|messaged|to|from)\s+"
+    r"(?P<name>[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)"
+)
+
+
+def _mentioned_latin_person(original: str, skip: frozenset[str]) -> str | None:
+    """«Called John Smith from Acme» → «John Smith» (capitals are the only hint in English)."""
+    found = [
+        match["name"]
+        for match in _LATIN_PERSON.finditer(original)
+        if not any(word.lower() in skip for word in match["name"].split())
+    ]
+    # «Called Initech, spoke to Bill Lumbergh»: a first and last name beats a lone word.
+    full_names = [name for name in found if " " in name]
+    return (full_names or found or [None])[0]
+
+
+def _as_candidates(clients: Sequence[ClientLike]) -> list[NameCandidate]:
+    return [
+        client
+        if isinstance(client, NameCandidate)
+        else NameCandidate(client.id, client.name, tuple(client.contact_names))
+        for client in clients
+    ]
+
+
+def _choose_clients(matches: Sequence[TextMatch]) -> list[TextMatch]:
+    if not matches:
+        return []
+    best = matches[0].strength
+    close = [match for match in matches if match.strength >= best - _CLIENT_MARGIN]
+    if best < _SURE_CLIENT and len(close) > _MAX_WEAK_CLIENTS:
+        return []  # a first name shared by many clients identifies none of them
+    return close
+
+
+# ---------------------------------------------------------------------------------------------
+# Entry points
+
+
+def _prepare(text: str) -> tuple[str, str]:
+    """The original text and its lower-cased form with ё→е, index for index."""
+    lowered = text.lower().replace("ё", "е")
+    if len(lowered) != len(text):
+        return lowered, lowered
+    return text, lowered
+
+
+def _mask(text: str, spans: Sequence[tuple[int, int]], filler: str = " ") -> str:
+    chars = list(text)
+    for start, end in spans:
+        chars[start:end] = filler * (end - start)
+    return "".join(chars)
+
+
+def _channel(text: str, goal_spans: Sequence[tuple[int, int]]) -> Channel | None:
+    best: tuple[int, Channel] | None = None
+    for channel, pattern in _CHANNEL_PATTERNS:
+        for match in pattern.finditer(text):
+            if _overlaps(goal_spans, *match.span()):
+                continue
+            if _PLANNED_BEFORE.search(text, max(0, match.start() - 40), match.start()):
+                continue
+            if best is None or match.start() < best[0]:
+                best = (match.start(), channel)
+            break
+    return best[1] if best else None
+
+
+def _outcome(text: str, goal_spans: Sequence[tuple[int, int]]) -> tuple[Outcome, int] | None:
+    for outcome, pattern in _OUTCOME_PATTERNS:
+        for match in pattern.finditer(text):
+            if not _overlaps(goal_spans, *match.span()):
+                return outcome, match.start()
+    return None
+
+
+def _next_step_text(
+    original: str, low: str, pieces: Sequence[_Piece], touch: _Touch | None
+) -> str | None:
+    date_spans = list(touch.spans) if touch else []
+    candidates: list[tuple[int, int]] = [
+        (piece.start, piece.end) for piece in pieces if piece.role == "next"
+    ]
+    for piece in pieces:
+        if piece.role not in {"outcome", "result"}:
+            continue
+        agreed = _AGREED_ON.search(low, piece.start, piece.end)
+        verb = _NEXT_VERB.search(low, piece.start, piece.end)
+        if verb and (not agreed or verb.start() <= agreed.end()):
+            candidates.append((verb.start(), piece.end))
+        elif agreed:
+            candidates.append((agreed.end(), piece.end))
+    if not candidates and touch:
+        start = touch.spans[0][0]
+        clause_start = max((m.end() for m in _CLAUSE_BREAK.finditer(low, 0, start)), default=0)
+        clause_end = _CLAUSE_BREAK.search(low, start)
+        candidates.append((clause_start, clause_end.start() if clause_end else len(low)))
+    for start, end in candidates:
+        cleaned = _clean(_cut(original, start, end, date_spans))
+        if cleaned:
+            return _nominative_phrase(_LEADING_TO.sub("", cleaned))
+    return None
+
+
+_JOINER = re.compile(r"^[\s,;:—–-]*(?:(?:и|а|но|and|but)\b[\s,]*)?$")
+
+
+def _result_text(original: str, low: str, pieces: Sequence[_Piece]) -> str | None:
+    """The explicit result, else the first outcome phrase with the outcomes right after it."""
+    for role in ("result", "outcome"):
+        chosen = [number for number, piece in enumerate(pieces) if piece.role == role]
+        if not chosen:
+            continue
+        first = last = chosen[0]
+        while (
+            last + 1 < len(pieces)
+            and pieces[last + 1].role in {"result", "outcome"}
+            and _JOINER.match(low[pieces[last].end : pieces[last + 1].start])
+        ):
+            last += 1
+        text = _clean(original[pieces[first].start : pieces[last].end])
+        if text:
+            return text
+    return None
+
+
+def parse_interaction(
+    text: str,
+    *,
+    now: datetime,
+    clients: Sequence[ClientLike] = (),
+    index: NameIndex | None = None,
+) -> ParsedInteraction:
+    """Read one message about a contact; `now` is the manager's timezone-aware local time."""
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    original, low = _prepare(text)
+    phone, phone_spans = _phone(low)
+    email_match = _EMAIL.search(low)
+    email = email_match.group().strip(".") if email_match else None
+    # The address becomes «@@@» so that «email a@b.ru» is not read as the e-mail channel.
+    masked = _mask(_mask(low, phone_spans), [email_match.span()] if email_match else [], "@")
+
+    pieces = _pieces(masked)
+    goal_spans = [(p.start, p.end) for p in pieces if p.role == "goal"]
+    touch = _next_touch(masked, now, [(p.start, p.end) for p in pieces if p.role == "next"])
+
+    goal: str | None = None
+    for piece in pieces:
+        if piece.role == "goal" and (goal := _clean(original[piece.start : piece.end])):
+            break
+    if goal is None:
+        for piece in pieces:
+            if piece.role == "goal_soft" and (goal := _clean(original[piece.start : piece.end])):
+                goal = _infinitive_goal(goal)
+                break
+
+    outcome_found = _outcome(masked, goal_spans)
+    result = _result_text(original, masked, pieces)
+    if outcome_found and result is None:
+        result = _clean(original[outcome_found[1] : _clause_end(masked, outcome_found[1])])
+
+    name_index = index if index is not None else NameIndex(_as_candidates(clients))
+    matches = _choose_clients(name_index.match_in_text(masked, threshold=_CLIENT_THRESHOLD))
+    contact_name = matches[0].contact_name if matches else None
+    if contact_name is None:
+        skip = matches[0].matched_words if matches else frozenset()
+        contact_name = _mentioned_person(masked, skip) or _mentioned_latin_person(original, skip)
+
+    return ParsedInteraction(
+        client_ids=tuple(match.id for match in matches),
+        contact_name=contact_name,
+        channel=_channel(masked, goal_spans),
+        direction=Direction.INCOMING if _INCOMING.search(masked) else Direction.OUTGOING,
+        outcome=outcome_found[0] if outcome_found else None,
+        goal=goal,
+        result=result,
+        next_step=_next_step_text(original, masked, pieces, touch),
+        next_touch=touch.value if touch else None,
+        updates=ContactUpdates(phone=phone, email=email, position=_position(original, masked)),
+    )
+
+
+def _clause_end(text: str, start: int) -> int:
+    found = _CLAUSE_BREAK.search(text, start)
+    return found.start() if found else len(text)
+
+
+_LOG_SIGNALS: Final = (
+    *(pattern for _, pattern in _CHANNEL_PATTERNS),
+    *(pattern for _, pattern in _OUTCOME_PATTERNS),
+    _GOAL_STRONG,
+    _GOAL_SOFT,
+    _RESULT_STRONG,
+    _NEXT_STRONG,
+    _NEXT_VERB,
+    _INCOMING,
+    _UPDATE_BOUNDARY,
+    re.compile(r"\b(?:написал\w*|должност\w*|wrote|emailed|texted|messaged|sent)\b"),
+)
+
+
+def classify_message(text: str) -> MessageKind:
+    """«log» for a message about a contact, «lookup» for a lone name, company or phone."""
+    _, low = _prepare(text)
+    phone_free = _mask(low, _phone(low)[1])
+    if any(pattern.search(phone_free) for pattern in _LOG_SIGNALS):
+        return "log"
+    words = re.findall(r"[\w+@.-]+", low)
+    return "lookup" if len(words) <= _LOOKUP_MAX_WORDS else "log"
