@@ -1,0 +1,402 @@
+"""The demo base behind `python -m bot console --demo`: its shape, determinism, idempotence, and
+the console run end to end in a subprocess."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time as timer
+from collections import Counter
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+import models
+from models import (
+    CategoryPolicy,
+    ChangeLog,
+    Client,
+    Contact,
+    Deal,
+    Event,
+    Interaction,
+    KeyDate,
+    Member,
+    OwnerHistory,
+    Touch,
+)
+from models.enums import Channel, ClientKind, Outcome, Role, TouchReason, TouchStatus
+from models.session import create_engine, create_session_factory
+from services import validation
+from services.demo import DemoTeam, load_demo
+from services.touches import OPEN_STATUSES, policy_for
+
+ROOT = Path(__file__).resolve().parent.parent
+ZONE = "Europe/Moscow"
+# 10:30 Moscow time on a Wednesday, as in conftest.
+NOW = datetime(2026, 11, 18, 7, 30, tzinfo=UTC)
+TODAY = NOW.astimezone(ZoneInfo(ZONE)).date()
+
+
+async def _load(session: AsyncSession, now: datetime = NOW) -> DemoTeam:
+    team = await load_demo(session, now=now, timezone=ZONE)
+    await session.commit()
+    return team
+
+
+async def _count(session: AsyncSession, model: type[models.Base]) -> int:
+    return await session.scalar(select(func.count()).select_from(model)) or 0
+
+
+async def _client(session: AsyncSession, name: str) -> Client:
+    client = await session.scalar(select(Client).where(Client.name == name))
+    assert client is not None, name
+    return client
+
+
+async def test_team_and_clients(session: AsyncSession) -> None:
+    team = await _load(session)
+    members = {m.telegram_id: m for m in await session.scalars(select(Member))}
+    assert set(members) == {1001, 1002, 1003, 1004}
+    assert members[1001].role is Role.HEAD
+    assert members[1001].full_name == "Ольга Смирнова"
+    assert {members[i].role for i in (1002, 1003, 1004)} == {Role.MANAGER}
+    assert members[1004].timezone == "Asia/Novosibirsk"
+    assert members[1003].timezone == "Europe/Moscow"
+    assert all(m.work_start == time(9) and m.work_end == time(18) for m in members.values())
+    assert all(m.work_days == "01234" and m.digest_time == time(9) for m in members.values())
+    assert team.head_id == members[1001].id
+    assert team.console_manager_id == members[1002].id
+    assert set(team.manager_ids) == {members[i].id for i in (1002, 1003, 1004)}
+
+    clients = list(await session.scalars(select(Client)))
+    assert 55 <= len(clients) <= 65
+    owners = Counter(client.owner_id for client in clients)
+    assert owners[members[1002].id] >= 25
+    assert owners[members[1003].id] >= 5
+    assert owners[members[1004].id] >= 5
+    assert members[1001].id not in owners
+    assert len({client.category for client in clients}) == 5
+    assert len({client.stage for client in clients}) == 3
+    assert len({client.timezone for client in clients}) >= 6
+    assert len({client.industry for client in clients if client.industry}) >= 8
+    assert any("Подарить футболку" in client.tags for client in clients)
+    assert any("Поздравить" in client.tags for client in clients)
+    for client in clients:
+        assert client.data_confirmed_at <= NOW
+        assert client.created_at <= client.data_confirmed_at
+        if client.kind is ClientKind.B2B:
+            assert client.inn is not None
+            assert validation.validate_inn(client.inn) == client.inn
+
+
+async def test_contacts_and_the_readme_examples(session: AsyncSession) -> None:
+    await _load(session)
+    romashka = await _client(session, "ООО «Ромашка»")
+    assert romashka.preferences == "берёт синие и серые, партиями по 200"
+    contacts = list(await session.scalars(select(Contact)))
+    petrov = [c for c in contacts if c.full_name == "Петров Иван Сергеевич"]
+    assert len(petrov) == 1
+    assert petrov[0].client_id == romashka.id
+    assert "закуп" in (petrov[0].position or "")
+    petrova = [c for c in contacts if c.full_name.startswith("Петрова ")]
+    assert petrova
+    assert all(c.client_id != romashka.id for c in petrova)
+
+    b2c = list(await session.scalars(select(Client).where(Client.kind == ClientKind.B2C)))
+    assert len(b2c) >= 3
+    for client in b2c:
+        own = [c for c in contacts if c.client_id == client.id]
+        assert [c.full_name for c in own] == [client.name]
+
+    for contact in contacts:
+        assert contact.phone is not None
+        assert validation.normalize_phone(contact.phone) == contact.phone
+        assert all(validation.normalize_phone(p) == p for p in contact.extra_phones)
+        assert contact.email is not None
+        assert validation.normalize_email(contact.email) == contact.email
+    assert len({c.phone for c in contacts}) == len(contacts)
+    assert sum(c.telegram is not None for c in contacts) >= 10
+    assert sum(c.hobbies is not None for c in contacts) >= 10
+    assert sum(c.favourite_team is not None for c in contacts) >= 5
+    assert {"главный бухгалтер", "коммерческий директор"} <= {c.position for c in contacts}
+
+
+async def test_the_calling_window_examples_belong_to_the_console_manager(
+    session: AsyncSession,
+) -> None:
+    team = await _load(session)
+    clients = list(
+        await session.scalars(select(Client).where(Client.owner_id == team.console_manager_id))
+    )
+    windows = {(c.timezone, c.window_start, c.window_end) for c in clients}
+    assert ("Asia/Vladivostok", time(10), time(18)) in windows
+    assert ("Asia/Vladivostok", time(10), time(14)) in windows
+    assert ("Europe/Kaliningrad", time(10), time(14)) in windows
+
+
+async def test_key_dates_today_tomorrow_and_the_leap_day(session: AsyncSession) -> None:
+    await _load(session)
+    dates = list(await session.scalars(select(KeyDate)))
+    tomorrow = TODAY + timedelta(days=1)
+    birthdays = [d for d in dates if d.kind == "birthday"]
+    assert any((d.day, d.month) == (TODAY.day, TODAY.month) for d in birthdays)
+    assert any(
+        (d.day, d.month) == (tomorrow.day, tomorrow.month) and d.relation == "жена"
+        for d in birthdays
+    )
+    assert any((d.day, d.month) == (29, 2) for d in birthdays)
+    family = [d for d in birthdays if d.relation is not None]
+    assert len(family) >= 3
+    assert all(d.person_name for d in family)
+    assert all(d.contact_id is not None for d in birthdays)
+    founding = [d for d in dates if d.kind == "anniversary"]
+    assert len(founding) >= 5
+    assert all(d.year is not None for d in founding)
+
+
+async def test_today_is_computed_in_the_team_time_zone(session: AsyncSession) -> None:
+    # 22:30 UTC on the 18th is already the 19th in Moscow.
+    late = datetime(2026, 11, 18, 22, 30, tzinfo=UTC)
+    await _load(session, now=late)
+    birthday = await session.scalar(
+        select(Touch).where(
+            Touch.reason == TouchReason.OCCASION, Touch.due_on == date(2026, 11, 19)
+        )
+    )
+    assert birthday is not None
+    key_date = await session.get(KeyDate, birthday.key_date_id)
+    assert key_date is not None
+    assert (key_date.day, key_date.month, key_date.relation) == (19, 11, None)
+
+
+async def test_position_history_deals_owner_history_and_the_webinar(
+    session: AsyncSession,
+) -> None:
+    team = await _load(session)
+    moves = list(await session.scalars(select(ChangeLog).where(ChangeLog.field == "position")))
+    assert any(
+        m.entity == "contact"
+        and m.old_value == "менеджер по закупкам"
+        and m.new_value == "коммерческий директор"
+        for m in moves
+    )
+    for move in moves:
+        contact = await session.get(Contact, move.entity_id)
+        assert contact is not None
+        assert contact.position == move.new_value
+
+    deals = list(await session.scalars(select(Deal)))
+    assert len(deals) >= 30
+    assert {True, False} <= {deal.is_paid for deal in deals}
+    locations = {deal.goods_location for deal in deals}
+    assert "на складе в Подольске" in locations
+    assert any(location and location.startswith("в пути") for location in locations)
+    assert all(deal.amount is not None and deal.amount > 0 for deal in deals)
+
+    clients = await _count(session, Client)
+    first_owners = await session.scalar(select(func.count(func.distinct(OwnerHistory.client_id))))
+    assert first_owners == clients
+    handovers = list(
+        await session.scalars(select(OwnerHistory).where(OwnerHistory.from_member_id.is_not(None)))
+    )
+    assert handovers
+
+    event = await session.scalar(select(Event))
+    assert event is not None
+    assert event.title == "Вебинар: новинки сезона"
+    assert 7 <= (event.happens_on - TODAY).days <= 14
+    assert event.created_by_id == team.head_id
+
+    assert await _count(session, CategoryPolicy) == 5
+
+
+async def test_interactions_have_goals_results_and_a_past(session: AsyncSession) -> None:
+    await _load(session)
+    interactions = list(await session.scalars(select(Interaction)))
+    assert 400 <= len(interactions) <= 600
+    earliest = NOW - timedelta(days=130)
+    for interaction in interactions:
+        assert interaction.goal.strip()
+        assert interaction.result.strip()
+        assert interaction.happened_at.tzinfo is not None
+        assert interaction.happened_at < NOW
+        assert interaction.happened_at <= interaction.created_at <= NOW
+    assert sum(i.happened_at >= earliest for i in interactions) >= 0.95 * len(interactions)
+    assert {i.channel for i in interactions} >= {
+        Channel.CALL,
+        Channel.MEETING,
+        Channel.EMAIL,
+        Channel.WHATSAPP,
+        Channel.TELEGRAM,
+    }
+    assert {i.outcome for i in interactions} == set(Outcome)
+    assert len({i.direction for i in interactions}) == 2
+    assert len({i.goal for i in interactions}) >= 10
+    assert len({i.client_id for i in interactions}) == await _count(session, Client)
+
+    # Key clients are contacted more often than occasional ones.
+    per_client = Counter(i.client_id for i in interactions)
+    clients = list(await session.scalars(select(Client)))
+    key = [per_client[c.id] for c in clients if c.category.value == "key"]
+    occasional = [per_client[c.id] for c in clients if c.category.value == "occasional"]
+    assert sum(key) / len(key) > 2 * sum(occasional) / len(occasional)
+
+
+async def test_stale_and_overdue_records_exist(session: AsyncSession) -> None:
+    await _load(session)
+    clients = list(await session.scalars(select(Client)))
+    stale = []
+    for client in clients:
+        policy = await policy_for(session, client.category)
+        if NOW - client.data_confirmed_at > timedelta(days=policy.reverify_days):
+            stale.append(client)
+    assert 3 <= len(stale) <= len(clients) // 3
+
+    last_contact = dict(
+        (
+            await session.execute(
+                select(Interaction.client_id, func.max(Interaction.happened_at)).group_by(
+                    Interaction.client_id
+                )
+            )
+        ).all()
+    )
+    overdue = 0
+    for client in clients:
+        policy = await policy_for(session, client.category)
+        last = last_contact[client.id]
+        if last.tzinfo is None:
+            last = last.replace(tzinfo=UTC)
+        if NOW - last > timedelta(days=policy.cadence_days):
+            overdue += 1
+    assert overdue >= 3
+
+
+async def test_every_client_has_exactly_one_open_touch(session: AsyncSession) -> None:
+    team = await _load(session)
+    clients = {c.id: c for c in await session.scalars(select(Client))}
+    touches = list(await session.scalars(select(Touch)))
+    assert all(t.status in OPEN_STATUSES for t in touches)
+    assert all(t.status is TouchStatus.PLANNED for t in touches)
+    assert Counter(t.client_id for t in touches) == Counter(list(clients))
+    assert len({t.dedupe_key for t in touches}) == len(touches)
+    for touch in touches:
+        assert touch.member_id == clients[touch.client_id].owner_id
+        assert touch.goal.strip()
+    reasons = {t.reason for t in touches}
+    assert {TouchReason.CADENCE, TouchReason.FOLLOW_UP, TouchReason.OCCASION} <= reasons
+
+    mine = [t for t in touches if t.member_id == team.console_manager_id]
+    assert sum(t.due_on == TODAY for t in mine) >= 4
+    assert sum(t.due_on < TODAY for t in mine) >= 2
+    assert sum(t.due_on > TODAY for t in mine) >= 10
+    birthday = [t for t in mine if t.reason is TouchReason.OCCASION and t.due_on == TODAY]
+    assert len(birthday) == 1
+    assert birthday[0].key_date_id is not None
+    assert birthday[0].draft_text
+    assert "с днём рождения" in birthday[0].goal
+
+    # A follow-up touch continues the newest interaction's next step.
+    for touch in touches:
+        if touch.reason is not TouchReason.FOLLOW_UP:
+            continue
+        newest = await session.scalar(
+            select(Interaction)
+            .where(Interaction.client_id == touch.client_id)
+            .order_by(Interaction.happened_at.desc())
+            .limit(1)
+        )
+        assert newest is not None
+        assert newest.next_step == touch.goal
+        assert newest.next_touch_on == touch.due_on
+
+
+async def _snapshot(session: AsyncSession) -> list[tuple[object, ...]]:
+    rows: list[tuple[object, ...]] = []
+    for client in await session.scalars(select(Client).order_by(Client.id)):
+        rows.append((client.name, client.category, client.data_confirmed_at, client.tags))
+    for contact in await session.scalars(select(Contact).order_by(Contact.id)):
+        rows.append((contact.full_name, contact.phone, contact.email))
+    for item in await session.scalars(select(Interaction).order_by(Interaction.id)):
+        rows.append((item.client_id, item.goal, item.result, item.happened_at))
+    for touch in await session.scalars(select(Touch).order_by(Touch.id)):
+        rows.append((touch.client_id, touch.due_on, touch.reason, touch.goal))
+    return rows
+
+
+async def test_the_same_now_gives_the_same_base(session: AsyncSession) -> None:
+    await _load(session)
+    engine = create_engine("sqlite+aiosqlite://")
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(models.Base.metadata.create_all)
+        async with create_session_factory(engine)() as other:
+            await _load(other)
+            assert await _snapshot(other) == await _snapshot(session)
+    finally:
+        await engine.dispose()
+
+
+async def test_a_second_run_changes_nothing(session: AsyncSession) -> None:
+    first = await _load(session)
+    counts = [
+        await _count(session, model) for model in (Member, Client, Contact, Interaction, Touch)
+    ]
+    second = await _load(session, now=NOW + timedelta(days=3))
+    assert second == first
+    assert [
+        await _count(session, model) for model in (Member, Client, Contact, Interaction, Touch)
+    ] == counts
+
+
+async def test_a_database_with_another_team_is_refused(session: AsyncSession) -> None:
+    session.add(
+        Member(
+            telegram_id=777,
+            full_name="Чужой руководитель",
+            role=Role.HEAD,
+            timezone=ZONE,
+            language="ru",
+            created_at=NOW,
+        )
+    )
+    await session.commit()
+    with pytest.raises(ValueError, match="empty database"):
+        await load_demo(session, now=NOW, timezone=ZONE)
+
+
+async def test_loading_is_fast(session: AsyncSession) -> None:
+    started = timer.perf_counter()
+    await _load(session)
+    # The console loads it on every start; two seconds is the budget, with room for slow CI.
+    assert timer.perf_counter() - started < 4
+
+
+def test_console_demo_runs_end_to_end(tmp_path: Path) -> None:
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "PYTHONPATH": str(ROOT),
+        "LOG_LEVEL": "WARNING",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "console", "--demo"],
+        input="/start\n/help\n:quit\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "demo base loaded" in result.stdout
+    assert "Здравствуйте, Ольга Смирнова" in result.stdout
+    assert "Звонил Петрову из Ромашки" in result.stdout
+    assert (tmp_path / "data" / "demo.db").is_file()
