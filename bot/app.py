@@ -12,6 +12,7 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.utils.callback_answer import CallbackAnswerMiddleware
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.commands import set_default_menus
@@ -19,6 +20,9 @@ from bot.middlewares import DatabaseSessionMiddleware, MemberMiddleware
 from bot.settings import Settings
 from bot.storage import DatabaseStorage
 from handlers import get_routers
+from scheduler.clock import Ticker, create_scheduler
+from scheduler.delivery import Deliverer
+from scheduler.jobs import blocked_hook, planner_jobs
 from services.clock import Clock
 
 
@@ -69,3 +73,35 @@ def create_dispatcher(
     dp.startup.register(on_startup)
     dp.shutdown.register(on_shutdown)
     return dp
+
+
+def create_ticker(
+    bot: Bot,
+    settings: Settings,
+    session_factory: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    **delivery_options: Any,
+) -> Ticker:
+    """The clock's jobs in tick order: the planner's (planning, digests, reminders), then
+    delivery. The console ticks it by hand; `create_clock` puts it on APScheduler."""
+    ticker = Ticker(clock, planner_jobs(session_factory))
+    deliverer = Deliverer.from_settings(
+        bot,
+        session_factory,
+        settings,
+        on_blocked=blocked_hook(session_factory),
+        **delivery_options,
+    )
+    ticker.register("delivery", deliverer.run_job)
+    return ticker
+
+
+def create_clock(
+    bot: Bot,
+    settings: Settings,
+    session_factory: async_sessionmaker[AsyncSession],
+    clock: Clock,
+) -> AsyncIOScheduler:
+    """The production clock: the ticker every minute and at start-up (pass it to
+    `create_dispatcher(scheduler=...)`, which starts and stops it)."""
+    return create_scheduler(create_ticker(bot, settings, session_factory, clock))

@@ -54,3 +54,183 @@ class SettingsValueCallback(CallbackData, prefix="setv"):
 
     field: SettingsField
     value: str
+
+
+class ClientCallback(CallbackData, prefix="cl"):
+    """A client card and its sections.
+
+    Actions: `open` (the card; `page` for long cards), `confirm` («Данные актуальны»), `tags`
+    (markers), `edit`, `contacts`, `dates`, `deals`, `history`.
+    """
+
+    action: str
+    client_id: int
+    page: int = 0
+
+
+class NewClientStep(StrEnum):
+    """A button pressed while creating a client (/new, a shared contact, «not found»)."""
+
+    KIND = "kind"
+    CATEGORY = "cat"
+    CITY = "city"
+    SKIP = "skip"
+    CREATE_ANYWAY = "force"
+    CANCEL = "cancel"
+    # «Не нашёл… Создать клиента?»: start /new with what was searched for.
+    FROM_SEARCH = "search"
+    SHARED_NEW = "snew"
+    SHARED_ADD = "sadd"
+
+
+class NewClientCallback(CallbackData, prefix="cn"):
+    """/new and shared contacts: one choice at one step; `value` is a kind, category or city."""
+
+    step: NewClientStep
+    value: str = ""
+
+
+class MarkerAction(StrEnum):
+    """What a button on the markers screen does."""
+
+    PRESET = "p"
+    CUSTOM = "c"
+    ADD = "a"
+
+
+class MarkerCallback(CallbackData, prefix="cm"):
+    """Client markers: toggle preset `index`, remove custom marker `index`, or add one by text."""
+
+    action: MarkerAction
+    client_id: int
+    index: int = 0
+
+
+class ContactTargetCallback(CallbackData, prefix="cp"):
+    """A shared Telegram contact goes to this existing client."""
+
+    client_id: int
+
+
+class PlanAction(StrEnum):
+    """What a button on a reminder or a digest item does to its touch."""
+
+    DONE = "d"
+    SNOOZE = "z"
+    SKIP = "s"
+
+
+class PlanTouchCallback(CallbackData, prefix="pt"):
+    """Reminders and digest items: «Сделано», «Отложить», «Пропустить» for one touch."""
+
+    action: PlanAction
+    touch_id: int
+
+
+class SnoozeOption(StrEnum):
+    """How far «Отложить» moves a touch."""
+
+    HOUR = "h"
+    TOMORROW = "t"
+    DATE = "d"
+
+
+class SnoozeCallback(CallbackData, prefix="pz"):
+    """«Отложить»: one hour, tomorrow, or a typed date."""
+
+    option: SnoozeOption
+    touch_id: int
+
+
+class SkipReason(StrEnum):
+    """Why a touch is skipped; OTHER asks for the reason as text."""
+
+    IRRELEVANT = "na"
+    DO_NOT_DISTURB = "dnd"
+    DUPLICATE = "dup"
+    OTHER = "other"
+
+
+class SkipCallback(CallbackData, prefix="ps"):
+    """«Пропустить»: a reason picked from buttons (or OTHER: typed)."""
+
+    reason: SkipReason
+    touch_id: int
+
+
+class EventAction(StrEnum):
+    """Steps of the /event audience picker and its confirmation."""
+
+    ALL = "all"
+    CATEGORIES = "cat"
+    INDUSTRIES = "ind"
+    TAGS = "tag"
+    TOGGLE = "t"
+    DONE = "done"
+    BACK = "back"
+    SAVE = "save"
+    CANCEL = "x"
+
+
+class EventCallback(CallbackData, prefix="pe"):
+    """/event (head): pick the audience, toggle a category or industry (`value`), save."""
+
+    action: EventAction
+    value: str = ""
+
+
+class EditFieldCallback(CallbackData, prefix="cef"):
+    """Card editing: open the editor of one field of a client, contact or deal.
+
+    `entity` is `client`, `contact` or `deal`; `field` a name from services/client_edit.FIELDS.
+    """
+
+    entity: str
+    entity_id: int
+    field: str
+
+
+class EditValueCallback(CallbackData, prefix="cev"):
+    """Card editing: a value picked from buttons (a category, a channel, yes / no; «-» clears)."""
+
+    entity: str
+    entity_id: int
+    field: str
+    value: str
+
+
+class ContactEditCallback(CallbackData, prefix="cec"):
+    """Card editing, contacts: `open`, `add`, `primary`, `remove` (asks), `remove_yes`."""
+
+    action: str
+    client_id: int
+    contact_id: int = 0
+
+
+class KeyDateEditCallback(CallbackData, prefix="ced"):
+    """Card editing, key dates: `add` (starts the wizard), `remove` (asks), `remove_yes`."""
+
+    action: str
+    client_id: int
+    key_date_id: int = 0
+
+
+class DealEditCallback(CallbackData, prefix="cdl"):
+    """Card editing, deals: `open`, `add`, `close` (asks closed or lost)."""
+
+    action: str
+    client_id: int
+    deal_id: int = 0
+
+
+class EditWizardCallback(CallbackData, prefix="cew"):
+    """A button answer inside an add-contact / add-date / add-deal wizard (a choice or skip)."""
+
+    value: str
+
+
+class PolicyCallback(CallbackData, prefix="cep"):
+    """/policy: the table (no category), one category's numbers, or the editor of one number."""
+
+    category: str = ""
+    field: str = ""

@@ -26,9 +26,15 @@ class CommandSpec:
 
 COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("help"),
+    CommandSpec("today"),
+    CommandSpec("week"),
+    CommandSpec("new"),
+    CommandSpec("find"),
     CommandSpec("settings"),
     CommandSpec("invite", for_managers=False),
     CommandSpec("members", for_managers=False),
+    CommandSpec("policy", for_managers=False),
+    CommandSpec("event", for_managers=False),
 )
 
 

@@ -36,10 +36,9 @@ from aiogram.types import (
     User,
     Voice,
 )
-from services.demo import load_demo
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.app import create_bot, create_dispatcher
+from bot.app import create_bot, create_dispatcher, create_ticker
 from bot.database import upgrade
 from bot.offline import OFFLINE_TOKEN, RecordingSession, SentMessage, UpdateFactory
 from bot.settings import Settings
@@ -47,11 +46,13 @@ from models.enums import Role
 from models.session import create_engine, create_session_factory
 from services import team
 from services.clock import ManualClock
+from services.demo import load_demo
 
 CONSOLE_HEAD_ID = 1001
 CONSOLE_MANAGER_ID = 1002
 DEMO_DATABASE = Path("./data/demo.db")
 FILES_DIR = Path("./data/console-files")
+CLOCK_STEP = timedelta(minutes=15)
 HELP = """Console commands:
   <text>            send a message to the bot as the current member
   <number>          press button <number> of the latest message with buttons
@@ -79,6 +80,8 @@ class Screen:
 
     tty: bool
     buttons: list[tuple[SentMessage, InlineKeyboardButton]] = field(default_factory=list)
+    # The chat of the member typing; None shows every chat in full.
+    viewer: int | None = None
 
     def show(self, method: TelegramMethod[Any], result: Any, session: RecordingSession) -> None:
         """Print one bot call the way a phone would show it."""
@@ -93,6 +96,11 @@ class Screen:
             return
         sent = session.messages.get((result.chat.id, result.message_id))
         if sent is None:
+            return
+        if self.viewer is not None and sent.chat_id != self.viewer:
+            # The clock also writes to the other members: one line each, no buttons to press.
+            first_line = render_html(sent.text, tty=False).split("\n", 1)[0]
+            print(f"  📨 to chat {sent.chat_id}: {first_line}")
             return
         edited = isinstance(method, EditMessageText | EditMessageReplyMarkup)
         print("\n" + ("✎ " if edited else "🤖 ") + render_html(sent.text, tty=self.tty))
@@ -143,9 +151,14 @@ class Console:
         )
         self.bot: Bot = create_bot(settings, session=self.recorder, token=OFFLINE_TOKEN)
         self.dp = create_dispatcher(settings, session_factory, clock)
+        # No pacing pauses in a terminal: messages print as the clock passes their moment.
+        self.ticker = create_ticker(
+            self.bot, settings, session_factory, clock, per_chat_interval=0.0
+        )
         self.updates = UpdateFactory(clock=clock.now)
         self.users = users
         self.user = users[role]
+        self.screen.viewer = self.user.id
 
     async def handle(self, line: str) -> bool:
         """Act on one typed line; False when the console should stop."""
@@ -181,9 +194,10 @@ class Console:
             return False
         if name == "as" and rest.strip() in self.users:
             self.user = self.users[rest.strip()]
+            self.screen.viewer = self.user.id
             print(f"  you are now {self.user.full_name} ({rest.strip()})")
         elif name == "time":
-            self._move_clock(rest.strip())
+            await self._move_clock(rest.strip())
             print(f"  console time: {self.clock.now():%Y-%m-%d %H:%M} UTC")
         elif name == "contact" and rest:
             *names, phone = rest.split()
@@ -199,13 +213,13 @@ class Console:
             print(HELP)
         return True
 
-    def _move_clock(self, spec: str) -> None:
+    async def _move_clock(self, spec: str) -> None:
         if not spec:
             return
         match = re.fullmatch(r"\+(\d+)([mhd])", spec)
         if match:
             unit = {"m": "minutes", "h": "hours", "d": "days"}[match.group(2)]
-            self.clock.advance(timedelta(**{unit: int(match.group(1))}))
+            await self.run_clock_until(self.clock.now() + timedelta(**{unit: int(match.group(1))}))
             return
         try:
             moment = datetime.fromisoformat(spec).replace(tzinfo=self.settings.timezone)
@@ -213,7 +227,16 @@ class Console:
             print("  usage: :time +2h | +1d | 2026-12-01 09:00")
             return
         if moment > self.clock.now():
-            self.clock.set(moment)
+            await self.run_clock_until(moment)
+
+    async def run_clock_until(self, target: datetime) -> None:
+        """Move the clock to `target` a tick at a time (every quarter hour of the way), so the
+        digests and reminders of the skipped time arrive as they would have."""
+        while self.clock.now() < target:
+            now = self.clock.now()
+            boundary = now.replace(second=0, microsecond=0) - timedelta(minutes=now.minute % 15)
+            self.clock.set(min(target, boundary + CLOCK_STEP))
+            await self.ticker.tick()
 
     async def _send_file(self, spec: str) -> None:
         path_text, _, caption = spec.partition(" ")
@@ -281,6 +304,8 @@ async def run_console(settings: Settings, *, demo: bool, role: str) -> int:
         await _ensure_console_team(session_factory, settings, clock.now(), demo)
         console = Console(settings, session_factory, clock, users, role)
         await console.dp.emit_startup(bot=console.bot)
+        # The clock's start-up tick: planning, and today's digest if its time has passed.
+        await console.ticker.tick()
         print("Touchbase console — " + ("demo base loaded. " if demo else "") + ":help for help")
         print(f"You are {console.user.full_name} ({role}). Try /start, /help or /settings.")
         while True:

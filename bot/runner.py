@@ -6,7 +6,7 @@ import logging
 
 from aiogram.utils.token import TokenValidationError
 
-from bot.app import create_bot, create_dispatcher
+from bot.app import create_bot, create_clock, create_dispatcher
 from bot.settings import Settings
 from models.session import create_engine, create_session_factory
 from services.clock import SystemClock
@@ -24,7 +24,9 @@ async def run_polling(settings: Settings) -> int:
             log.error("Configuration error: BOT_TOKEN does not look like a bot token")
             return 2
         clock = SystemClock()
-        dp = create_dispatcher(settings, create_session_factory(engine), clock)
+        session_factory = create_session_factory(engine)
+        scheduler = create_clock(bot, settings, session_factory, clock)
+        dp = create_dispatcher(settings, session_factory, clock, scheduler=scheduler)
         async with bot:
             await dp.start_polling(bot, handle_signals=True)
     finally:

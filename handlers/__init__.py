@@ -4,12 +4,32 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from handlers import fallback, settings, start, team
+from handlers import (
+    client_edit,
+    clients,
+    events,
+    fallback,
+    planner,
+    policy,
+    settings,
+    start,
+    team,
+)
 
 
 def get_routers() -> list[Router]:
     """Every journey's router, catch-alls last."""
-    routers = [start.router, team.router, settings.router, fallback.router]
+    routers = [
+        start.router,
+        team.router,
+        settings.router,
+        client_edit.router,
+        policy.router,
+        planner.router,
+        events.router,
+        clients.router,
+        fallback.router,
+    ]
     for router in routers:
         # Routers are module singletons, while tests, the console and benchmarks build several
         # dispatchers in one process: release each router from the previous dispatcher.

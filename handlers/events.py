@@ -1,0 +1,475 @@
+"""/event (head): a company event — title, date, audience by buttons — and its invitation touches.
+
+The conversation: title → date (in the future) → audience (everyone, categories, industries or
+typed markers) → a preview «N клиентов, у M менеджеров» → save, which plans invitation touches
+spread over each owner's working days before the event (`services.planner`).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.callbacks import EventAction, EventCallback
+from bot.i18n import Translator
+from handlers.common import esc, is_head, show
+from models import Member
+from models.enums import Category
+from services import audit, planner, validation
+from services.clock import Clock
+
+router = Router(name=__name__)
+
+MAX_TITLE = 200
+MAX_TAGS = 20
+# Typed answers; a command typed mid-conversation goes to its own handler instead.
+_TYPED = F.text & ~F.text.startswith("/")
+
+
+class EventForm(StatesGroup):
+    """The /event conversation steps that wait for typed text or a button."""
+
+    title = State()
+    day = State()
+    audience = State()
+    tags = State()
+    confirm = State()
+
+
+# Parsing the date.
+
+
+@lru_cache(maxsize=1)
+def _dateparser() -> Any:
+    import dateparser  # noqa: PLC0415  - slow import, needed only for word dates
+
+    return dateparser
+
+
+def parse_event_day(text: str, today: date) -> date | None:
+    """«15.12», «15 декабря 2026», «через 2 недели» → a date; a day and month without a year
+    mean their next occurrence. None when the text is no date."""
+    try:
+        day, month, year = validation.parse_day_month(text)
+    except validation.ValidationError as error:
+        if error.code == "date_impossible":
+            raise
+    else:
+        if year is not None:
+            return date(year, month, day)
+        for candidate_year in (today.year, today.year + 1, today.year + 4):
+            try:
+                candidate = date(candidate_year, month, day)
+            except ValueError:  # 29 February outside a leap year
+                continue
+            if candidate > today:
+                return candidate
+        return None
+    if not re.search(r"\w{3,}|\d", text):
+        return None
+    moment = _dateparser().parse(
+        text,
+        languages=["ru", "en"],
+        settings={
+            "PREFER_DATES_FROM": "future",
+            "RELATIVE_BASE": datetime.combine(today, datetime.min.time()),
+        },
+    )
+    return moment.date() if moment is not None else None
+
+
+# Keyboards.
+
+
+def _cancel_row(builder: InlineKeyboardBuilder, tr: Translator) -> None:
+    builder.button(
+        text=tr("common.cancel"), callback_data=EventCallback(action=EventAction.CANCEL)
+    )
+
+
+def cancel_keyboard(tr: Translator) -> InlineKeyboardMarkup:
+    """Only «Отмена»."""
+    builder = InlineKeyboardBuilder()
+    _cancel_row(builder, tr)
+    return builder.as_markup()
+
+
+def audience_keyboard(tr: Translator) -> InlineKeyboardMarkup:
+    """All clients / by category / by industry / by marker."""
+    builder = InlineKeyboardBuilder()
+    for action, key in (
+        (EventAction.ALL, "audience_all"),
+        (EventAction.CATEGORIES, "audience_categories"),
+        (EventAction.INDUSTRIES, "audience_industries"),
+        (EventAction.TAGS, "audience_tags"),
+    ):
+        builder.button(text=tr(f"events.{key}"), callback_data=EventCallback(action=action))
+    _cancel_row(builder, tr)
+    builder.adjust(1, 3, 1)
+    return builder.as_markup()
+
+
+def toggles_keyboard(
+    tr: Translator, options: list[tuple[str, str]], chosen: set[str]
+) -> InlineKeyboardMarkup:
+    """Multi-select buttons (value, label) with ticks, then «Готово» and «Назад»."""
+    builder = InlineKeyboardBuilder()
+    for value, label in options:
+        mark = "✅ " if value in chosen else "▫️ "
+        builder.button(
+            text=mark + label, callback_data=EventCallback(action=EventAction.TOGGLE, value=value)
+        )
+    builder.button(text=tr("events.done"), callback_data=EventCallback(action=EventAction.DONE))
+    builder.button(text=tr("common.back"), callback_data=EventCallback(action=EventAction.BACK))
+    builder.adjust(*([2] * ((len(options) + 1) // 2)), 2)
+    return builder.as_markup()
+
+
+def confirm_keyboard(tr: Translator, *, can_save: bool) -> InlineKeyboardMarkup:
+    """Save, change the audience, cancel."""
+    builder = InlineKeyboardBuilder()
+    if can_save:
+        builder.button(
+            text=tr("events.save"), callback_data=EventCallback(action=EventAction.SAVE)
+        )
+    builder.button(
+        text=tr("events.change_audience"), callback_data=EventCallback(action=EventAction.BACK)
+    )
+    _cancel_row(builder, tr)
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+def _category_options(tr: Translator) -> list[tuple[str, str]]:
+    return [(category.value, tr(f"events.category_{category.value}")) for category in Category]
+
+
+def _industry_options(industries: list[str]) -> list[tuple[str, str]]:
+    # Industries travel as their index in the list kept in the conversation: names can be long.
+    return [(str(index), name[:40]) for index, name in enumerate(industries)]
+
+
+# Texts.
+
+
+def _member_today(member: Member, now: datetime) -> date:
+    return now.astimezone(ZoneInfo(member.timezone)).date()
+
+
+def _audience_from(data: dict[str, Any]) -> planner.Audience:
+    mode = data.get("mode")
+    if mode == "categories":
+        return planner.Audience(categories=tuple(Category(c) for c in data.get("categories", [])))
+    if mode == "industries":
+        options = data.get("industry_options", [])
+        picked = [options[int(i)] for i in data.get("industries", []) if int(i) < len(options)]
+        return planner.Audience(industries=tuple(picked))
+    if mode == "tags":
+        return planner.Audience(tags=tuple(data.get("tags", [])))
+    return planner.Audience()
+
+
+def audience_text(tr: Translator, audience: planner.Audience) -> str:
+    """«категории: ключевые, VIP» — the audience in words."""
+    if audience.categories:
+        names = ", ".join(tr(f"events.category_{c.value}") for c in audience.categories)
+        return tr("events.audience_categories_line", names=names)
+    if audience.industries:
+        return tr("events.audience_industries_line", names=esc(", ".join(audience.industries)))
+    if audience.tags:
+        return tr("events.audience_tags_line", names=esc(", ".join(audience.tags)))
+    return tr("events.audience_everyone")
+
+
+async def _preview(
+    target: Message | CallbackQuery,
+    session: AsyncSession,
+    tr: Translator,
+    clock: Clock,
+    state: FSMContext,
+) -> None:
+    data = await state.get_data()
+    audience = _audience_from(data)
+    happens_on = date.fromisoformat(data["day"])
+    plan = await planner.preview_event(session, audience, happens_on, clock.now())
+    title, day = esc(data["title"]), tr.fmt_date(happens_on, "d MMMM y")
+    if plan.clients == 0:
+        text = tr(
+            "events.preview_empty", title=title, day=day, audience=audience_text(tr, audience)
+        )
+    else:
+        lines = [
+            tr(
+                "events.preview",
+                title=title,
+                day=day,
+                audience=audience_text(tr, audience),
+                clients=tr("events.clients_count", count=plan.clients),
+                managers=tr("events.managers_count", count=plan.managers),
+            )
+        ]
+        if plan.first_day and plan.last_day:
+            lines.append(
+                tr(
+                    "events.preview_days",
+                    first=tr.fmt_date(plan.first_day),
+                    last=tr.fmt_date(plan.last_day),
+                    per_day=plan.max_per_day,
+                )
+            )
+        if plan.at_ceiling:
+            lines.append(tr("events.preview_ceiling", count=plan.at_ceiling))
+        text = "\n".join(lines)
+    await state.set_state(EventForm.confirm)
+    markup = confirm_keyboard(tr, can_save=plan.clients > plan.at_ceiling)
+    if isinstance(target, CallbackQuery):
+        await show(target, text, markup)
+    else:
+        await target.answer(text, reply_markup=markup)
+
+
+# Handlers.
+
+
+@router.message(Command("event"))
+async def cmd_event(message: Message, member: Member, tr: Translator, state: FSMContext) -> None:
+    """Start a new company event (heads only)."""
+    if not is_head(member):
+        await message.answer(tr("common.not_allowed"))
+        return
+    await state.clear()
+    await state.set_state(EventForm.title)
+    await message.answer(tr("events.ask_title"), reply_markup=cancel_keyboard(tr))
+
+
+@router.message(EventForm.title, _TYPED)
+async def on_title(message: Message, member: Member, tr: Translator, state: FSMContext) -> None:
+    """The event's title."""
+    if not is_head(member):
+        await state.clear()
+        await message.answer(tr("common.not_allowed"))
+        return
+    title = " ".join((message.text or "").split())
+    if not title or len(title) > MAX_TITLE or title.startswith("/"):
+        await message.answer(tr("events.title_invalid"), reply_markup=cancel_keyboard(tr))
+        return
+    await state.update_data(title=title)
+    await state.set_state(EventForm.day)
+    await message.answer(tr("events.ask_day", title=esc(title)), reply_markup=cancel_keyboard(tr))
+
+
+@router.message(EventForm.day, _TYPED)
+async def on_day(
+    message: Message, member: Member, tr: Translator, clock: Clock, state: FSMContext
+) -> None:
+    """The event's date: it must lie in the future."""
+    if not is_head(member):
+        await state.clear()
+        await message.answer(tr("common.not_allowed"))
+        return
+    text = message.text or ""
+    today = _member_today(member, clock.now())
+    try:
+        happens_on = parse_event_day(text, today)
+    except validation.ValidationError as error:
+        await message.answer(tr(f"errors.{error.code}", **error.params))
+        return
+    if happens_on is None:
+        await message.answer(tr("events.day_invalid", text=esc(text.strip()[:40])))
+        return
+    if happens_on <= today:
+        await message.answer(tr("events.day_past", day=tr.fmt_date(happens_on, "d MMMM y")))
+        return
+    await state.update_data(day=happens_on.isoformat())
+    await state.set_state(EventForm.audience)
+    data = await state.get_data()
+    await message.answer(
+        tr(
+            "events.ask_audience",
+            title=esc(data["title"]),
+            day=tr.fmt_date(happens_on, "d MMMM y"),
+        ),
+        reply_markup=audience_keyboard(tr),
+    )
+
+
+@router.message(EventForm.tags, _TYPED)
+async def on_tags(
+    message: Message,
+    session: AsyncSession,
+    member: Member,
+    tr: Translator,
+    clock: Clock,
+    state: FSMContext,
+) -> None:
+    """Typed markers: clients with any of them are invited."""
+    if not is_head(member):
+        await state.clear()
+        await message.answer(tr("common.not_allowed"))
+        return
+    tags = [tag.strip().lstrip("#") for tag in re.split(r"[,;\n]+", message.text or "")]
+    tags = list(dict.fromkeys(tag[:64] for tag in tags if tag))[:MAX_TAGS]
+    if not tags:
+        await message.answer(tr("events.tags_invalid"), reply_markup=cancel_keyboard(tr))
+        return
+    await state.update_data(mode="tags", tags=tags)
+    await _preview(message, session, tr, clock, state)
+
+
+@router.callback_query(EventCallback.filter())
+async def cb_event(
+    query: CallbackQuery,
+    callback_data: EventCallback,
+    session: AsyncSession,
+    member: Member,
+    tr: Translator,
+    clock: Clock,
+    state: FSMContext,
+) -> None:
+    """Every button of the audience picker and the confirmation."""
+    if not is_head(member):
+        await query.answer(tr("common.not_allowed"), show_alert=True)
+        return
+    action = callback_data.action
+    if action is EventAction.CANCEL:
+        await state.clear()
+        await show(query, tr("common.cancelled"))
+        return
+    data = await state.get_data()
+    current = await state.get_state()
+    if "day" not in data or current not in {
+        EventForm.audience.state,
+        EventForm.tags.state,
+        EventForm.confirm.state,
+    }:
+        await query.answer(tr("common.stale_button"), show_alert=True)
+        return
+    happens_on = date.fromisoformat(data["day"])
+    if action is EventAction.ALL:
+        await state.update_data(mode="all")
+        await _preview(query, session, tr, clock, state)
+    elif action is EventAction.CATEGORIES:
+        await state.update_data(mode="categories", categories=[])
+        await state.set_state(EventForm.audience)
+        await show(
+            query, tr("events.pick_categories"), toggles_keyboard(tr, _category_options(tr), set())
+        )
+    elif action is EventAction.INDUSTRIES:
+        industries = await planner.industries_in_base(session)
+        if not industries:
+            await query.answer(tr("events.no_industries"), show_alert=True)
+            return
+        await state.update_data(mode="industries", industries=[], industry_options=industries)
+        await state.set_state(EventForm.audience)
+        await show(
+            query,
+            tr("events.pick_industries"),
+            toggles_keyboard(tr, _industry_options(industries), set()),
+        )
+    elif action is EventAction.TAGS:
+        await state.set_state(EventForm.tags)
+        await show(query, tr("events.ask_tags"), cancel_keyboard(tr))
+    elif action is EventAction.TOGGLE:
+        await _toggle(query, callback_data.value, data, tr, state)
+    elif action is EventAction.DONE:
+        mode = data.get("mode")
+        if not data.get(mode or "", []):
+            await query.answer(tr("events.pick_something"), show_alert=True)
+            return
+        await _preview(query, session, tr, clock, state)
+    elif action is EventAction.BACK:
+        await state.set_state(EventForm.audience)
+        await show(
+            query,
+            tr(
+                "events.ask_audience",
+                title=esc(data["title"]),
+                day=tr.fmt_date(happens_on, "d MMMM y"),
+            ),
+            audience_keyboard(tr),
+        )
+    elif action is EventAction.SAVE:
+        await _save(query, session, member, tr, clock, state, data)
+
+
+async def _toggle(
+    query: CallbackQuery, value: str, data: dict[str, Any], tr: Translator, state: FSMContext
+) -> None:
+    mode = data.get("mode")
+    if mode == "categories" and value in {category.value for category in Category}:
+        options = _category_options(tr)
+    elif (
+        mode == "industries"
+        and value.isdigit()
+        and int(value) < len(data.get("industry_options", []))
+    ):
+        options = _industry_options(data["industry_options"])
+    else:
+        await query.answer(tr("common.stale_button"), show_alert=True)
+        return
+    chosen = set(data.get(mode, []))
+    chosen.symmetric_difference_update({value})
+    ordered = [option for option, _ in options if option in chosen]
+    await state.update_data({mode: ordered})
+    key = "events.pick_categories" if mode == "categories" else "events.pick_industries"
+    await show(query, tr(key), toggles_keyboard(tr, options, chosen))
+
+
+async def _save(
+    query: CallbackQuery,
+    session: AsyncSession,
+    member: Member,
+    tr: Translator,
+    clock: Clock,
+    state: FSMContext,
+    data: dict[str, Any],
+) -> None:
+    if await state.get_state() != EventForm.confirm.state:
+        await query.answer(tr("common.stale_button"), show_alert=True)
+        return
+    now = clock.now()
+    happens_on = date.fromisoformat(data["day"])
+    if happens_on <= _member_today(member, now):
+        await state.set_state(EventForm.day)
+        await show(query, tr("events.day_past", day=tr.fmt_date(happens_on, "d MMMM y")))
+        return
+    audience = _audience_from(data)
+    event, plan = await planner.create_event(
+        session, by=member, title=data["title"], happens_on=happens_on, audience=audience, now=now
+    )
+    await audit.record(
+        session,
+        member=member,
+        action="event_created",
+        now=now,
+        event_id=event.id,
+        invitations=plan.planned,
+    )
+    await state.clear()
+    title, day = esc(event.title), tr.fmt_date(happens_on, "d MMMM y")
+    if plan.planned and plan.first_day and plan.last_day:
+        text = tr(
+            "events.saved",
+            title=title,
+            day=day,
+            planned=plan.planned,
+            managers=len(plan.per_member),
+            first=tr.fmt_date(plan.first_day),
+            last=tr.fmt_date(plan.last_day),
+        )
+    else:
+        text = tr("events.saved_none", title=title, day=day)
+    if plan.at_ceiling:
+        text += "\n" + tr("events.saved_ceiling", count=plan.at_ceiling)
+    await show(query, text)

@@ -1,0 +1,363 @@
+"""The plan on demand (/today, /week) and the buttons of reminders and digest items.
+
+«✅ Сделано» closes the touch and asks how it went; «⏰ Отложить» moves it by an hour, to
+tomorrow or to a typed date and re-enqueues its reminder; «⏭ Пропустить» closes it with a reason.
+Every press re-checks that the touch belongs to the member (a head may act on any); a forged or
+stale button gets a polite answer.
+"""
+
+from __future__ import annotations
+
+from contextlib import suppress
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.callbacks import (
+    PlanAction,
+    PlanTouchCallback,
+    SkipCallback,
+    SkipReason,
+    SnoozeCallback,
+    SnoozeOption,
+)
+from bot.i18n import Translator
+from bot.keyboards import planner as keyboards
+from handlers.common import esc, show
+from models import Client, Member, Touch
+from models.enums import TouchStatus
+from scheduler.delivery import build_markup
+from scheduler.jobs import ReminderSlot, cancel_reminders, enqueue_reminder
+from services import digest, validation
+from services.clock import Clock
+from services.touches import OPEN_STATUSES, close_touch, snooze_touch
+
+router = Router(name=__name__)
+
+REASON_LIMIT = 500
+# A command typed while a date or a reason is awaited runs the command instead.
+NOT_A_COMMAND = ~F.text.startswith("/")
+SKIP_LABELS = {
+    SkipReason.IRRELEVANT: "planner.skip_irrelevant",
+    SkipReason.DO_NOT_DISTURB: "planner.skip_do_not_disturb",
+    SkipReason.DUPLICATE: "planner.skip_duplicate",
+}
+
+
+class PlannerForm(StatesGroup):
+    """A touch waiting for typed input: the snooze date or the skip reason."""
+
+    snooze_date = State()
+    skip_reason = State()
+
+
+# /today and /week
+
+
+@router.message(Command("today"))
+async def cmd_today(
+    message: Message, session: AsyncSession, member: Member, tr: Translator, clock: Clock
+) -> None:
+    """Today's plan, like the morning digest, with its buttons."""
+    plan = await digest.build_digest(session, member, clock.now())
+    parts = digest.render_digest(
+        plan, tr.language, item_row=keyboards.digest_item_row, title_key="planner.today_title"
+    )
+    for part in parts:
+        await message.answer(part.text, reply_markup=build_markup(part.payload()))
+
+
+@router.message(Command("week"))
+async def cmd_week(
+    message: Message, session: AsyncSession, member: Member, tr: Translator, clock: Clock
+) -> None:
+    """The next seven days, grouped by day, in the member's time."""
+    plan = await digest.build_week(session, member, clock.now())
+    for text in digest.render_week(plan, tr.language):
+        await message.answer(text)
+
+
+# Buttons
+
+
+async def _open_touch(
+    query: CallbackQuery,
+    session: AsyncSession,
+    member: Member,
+    tr: Translator,
+    touch_id: int,
+    now: datetime,
+) -> tuple[Touch, Client] | None:
+    """The touch if the member may act on it and it is still open; otherwise a polite alert."""
+    try:
+        touch, client = await digest.touch_for(session, member, touch_id, now)
+    except digest.TouchUnavailableError:
+        await query.answer(tr("planner.not_yours"), show_alert=True)
+        return None
+    if touch.status not in OPEN_STATUSES:
+        await query.answer(tr("planner.already_closed"), show_alert=True)
+        return None
+    return touch, client
+
+
+@router.callback_query(PlanTouchCallback.filter())
+async def cb_touch(
+    query: CallbackQuery,
+    callback_data: PlanTouchCallback,
+    session: AsyncSession,
+    member: Member,
+    tr: Translator,
+    clock: Clock,
+    state: FSMContext,
+    bot: Bot,
+) -> None:
+    """«Сделано», «Отложить» or «Пропустить» on a reminder or a digest item."""
+    now = clock.now()
+    found = await _open_touch(query, session, member, tr, callback_data.touch_id, now)
+    if found is None:
+        return
+    touch, client = found
+    await state.clear()
+    if callback_data.action is PlanAction.DONE:
+        await on_done(query, bot, session, touch, client, tr, now)
+        return
+    goal = esc(digest.clip(touch.goal, 200))
+    if callback_data.action is PlanAction.SNOOZE:
+        text = tr("planner.snooze_ask", client=esc(client.name), goal=goal)
+        markup = keyboards.snooze_choices(tr, touch.id)
+    else:
+        text = tr("planner.skip_ask", client=esc(client.name), goal=goal)
+        markup = keyboards.skip_reasons(tr, touch.id)
+    await bot.send_message(query.from_user.id, text, reply_markup=markup)
+
+
+async def on_done(
+    query: CallbackQuery,
+    bot: Bot,
+    session: AsyncSession,
+    touch: Touch,
+    client: Client,
+    tr: Translator,
+    now: datetime,
+) -> None:
+    """Mark the touch done and ask how it went.
+
+    The logging journey replaces this with its pre-filled logging flow (a `LogTouchCallback`
+    for this touch); until then the result is asked for as free text.
+    """
+    close_touch(touch, TouchStatus.DONE, now)
+    await cancel_reminders(session, touch.id)
+    await _mark_pressed_message(query, touch.id, "✅")
+    await bot.send_message(query.from_user.id, tr("planner.done", client=esc(client.name)))
+
+
+async def _mark_pressed_message(query: CallbackQuery, touch_id: int, mark: str) -> None:
+    """Take the touch's buttons off the message it was pressed on (a reminder or a digest)."""
+    message = query.message
+    if not isinstance(message, Message) or message.reply_markup is None:
+        return
+    markup = keyboards.without_touch(message.reply_markup, touch_id, mark)
+    if markup == message.reply_markup:
+        return
+    with suppress(TelegramBadRequest):
+        # Too old to edit, or already edited: the buttons re-check anyway.
+        await message.edit_reply_markup(reply_markup=markup)
+
+
+async def _snooze(
+    session: AsyncSession,
+    touch: Touch,
+    client: Client,
+    member: Member,
+    until: datetime,
+    now: datetime,
+) -> ReminderSlot | None:
+    """Move the touch to `until` and enqueue its next reminder there (None: no window)."""
+    zone = ZoneInfo(member.timezone)
+    await cancel_reminders(session, touch.id)
+    snooze_touch(touch, until, until.astimezone(zone).date())
+    slot = await enqueue_reminder(session, touch, client, member, now)
+    if slot is not None and slot.local_date > touch.due_on:
+        touch.due_on = slot.local_date
+    return slot
+
+
+def _when(slot: ReminderSlot, tr: Translator, zone: ZoneInfo, now: datetime) -> str:
+    local = slot.not_before.astimezone(zone)
+    today = now.astimezone(zone).date()
+    if local.date() == today:
+        day = tr("planner.today")
+    elif local.date() == today + timedelta(days=1):
+        day = tr("planner.tomorrow")
+    else:
+        day = tr.fmt_weekday(local.date())
+    return f"{day}, {tr.fmt_time(local)}"
+
+
+async def _confirm_snooze(
+    target: CallbackQuery | Message,
+    slot: ReminderSlot | None,
+    touch: Touch,
+    client: Client,
+    member: Member,
+    tr: Translator,
+    now: datetime,
+) -> None:
+    zone = ZoneInfo(member.timezone)
+    if slot is None:
+        text = tr(
+            "planner.snoozed_quiet", date=tr.fmt_weekday(touch.due_on), client=esc(client.name)
+        )
+    else:
+        text = tr("planner.snoozed", client=esc(client.name), when=_when(slot, tr, zone, now))
+    if isinstance(target, CallbackQuery):
+        await show(target, text)
+    else:
+        await target.answer(text)
+
+
+@router.callback_query(SnoozeCallback.filter())
+async def cb_snooze(
+    query: CallbackQuery,
+    callback_data: SnoozeCallback,
+    session: AsyncSession,
+    member: Member,
+    tr: Translator,
+    clock: Clock,
+    state: FSMContext,
+) -> None:
+    """«на 1 час», «завтра» or «выбрать дату»."""
+    now = clock.now()
+    found = await _open_touch(query, session, member, tr, callback_data.touch_id, now)
+    if found is None:
+        return
+    touch, client = found
+    zone = ZoneInfo(member.timezone)
+    if callback_data.option is SnoozeOption.DATE:
+        await state.set_state(PlannerForm.snooze_date)
+        await state.update_data(touch_id=touch.id)
+        await show(query, tr("planner.snooze_ask_date"))
+        return
+    if callback_data.option is SnoozeOption.HOUR:
+        until = now + timedelta(hours=1)
+    else:
+        tomorrow = now.astimezone(zone).date() + timedelta(days=1)
+        until = datetime.combine(tomorrow, member.work_start, tzinfo=zone)
+    await state.clear()
+    slot = await _snooze(session, touch, client, member, until, now)
+    await _confirm_snooze(query, slot, touch, client, member, tr, now)
+
+
+async def _touch_from_state(
+    message: Message,
+    session: AsyncSession,
+    member: Member,
+    tr: Translator,
+    state: FSMContext,
+    now: datetime,
+) -> tuple[Touch, Client] | None:
+    touch_id = (await state.get_data()).get("touch_id")
+    try:
+        touch, client = await digest.touch_for(session, member, int(touch_id or 0), now)
+    except digest.TouchUnavailableError:
+        await state.clear()
+        await message.answer(tr("planner.not_yours"))
+        return None
+    if touch.status not in OPEN_STATUSES:
+        await state.clear()
+        await message.answer(tr("planner.already_closed"))
+        return None
+    return touch, client
+
+
+@router.message(PlannerForm.snooze_date, F.text, NOT_A_COMMAND)
+async def on_snooze_date(
+    message: Message,
+    session: AsyncSession,
+    member: Member,
+    tr: Translator,
+    clock: Clock,
+    state: FSMContext,
+) -> None:
+    """A typed date to move the touch to."""
+    now = clock.now()
+    found = await _touch_from_state(message, session, member, tr, state, clock.now())
+    if found is None:
+        return
+    touch, client = found
+    zone = ZoneInfo(member.timezone)
+    today = now.astimezone(zone).date()
+    try:
+        day = digest.parse_future_date(message.text or "", today, tr.language)
+    except validation.ValidationError as error:
+        key = (
+            "planner.snooze_date_past"
+            if error.code == "date_past"
+            else "planner.snooze_date_invalid"
+        )
+        await message.answer(tr(key, text=esc(message.text)))
+        return
+    await state.clear()
+    until = datetime.combine(day, member.work_start, tzinfo=zone)
+    slot = await _snooze(session, touch, client, member, until, now)
+    await _confirm_snooze(message, slot, touch, client, member, tr, now)
+
+
+@router.callback_query(SkipCallback.filter())
+async def cb_skip(
+    query: CallbackQuery,
+    callback_data: SkipCallback,
+    session: AsyncSession,
+    member: Member,
+    tr: Translator,
+    clock: Clock,
+    state: FSMContext,
+) -> None:
+    """A skip reason picked from buttons, or «своя причина» to type one."""
+    now = clock.now()
+    found = await _open_touch(query, session, member, tr, callback_data.touch_id, now)
+    if found is None:
+        return
+    touch, client = found
+    if callback_data.reason is SkipReason.OTHER:
+        await state.set_state(PlannerForm.skip_reason)
+        await state.update_data(touch_id=touch.id)
+        await show(query, tr("planner.skip_ask_text"))
+        return
+    await state.clear()
+    reason = tr(SKIP_LABELS[callback_data.reason])
+    close_touch(touch, TouchStatus.SKIPPED, now, reason)
+    await cancel_reminders(session, touch.id)
+    await show(query, tr("planner.skipped", client=esc(client.name), reason=esc(reason)))
+
+
+@router.message(PlannerForm.skip_reason, F.text, NOT_A_COMMAND)
+async def on_skip_reason(
+    message: Message,
+    session: AsyncSession,
+    member: Member,
+    tr: Translator,
+    clock: Clock,
+    state: FSMContext,
+) -> None:
+    """A typed reason to skip the touch."""
+    found = await _touch_from_state(message, session, member, tr, state, clock.now())
+    if found is None:
+        return
+    touch, client = found
+    try:
+        reason = validation.clean_text(message.text, max_length=REASON_LIMIT)
+    except validation.ValidationError:
+        await message.answer(tr("planner.skip_reason_empty"))
+        return
+    await state.clear()
+    close_touch(touch, TouchStatus.SKIPPED, clock.now(), reason)
+    await cancel_reminders(session, touch.id)
+    await message.answer(tr("planner.skipped", client=esc(client.name), reason=esc(reason)))

@@ -1,0 +1,467 @@
+"""The planner's clock jobs: daily planning, the morning digest, reminders, folding, blocks.
+
+Every job is `async def job(now)`-shaped (see `planner_jobs`), opens its own transaction and
+only writes outbox rows; the delivery job that runs after them in the same tick sends them.
+
+- Digest: once a member's digest time has passed on their working day (their zone), one digest
+  (split into parts when long) is enqueued under `digest:<member>:<local date>` and expires at
+  the end of their working day, so after downtime today's missed digest still goes out — once.
+- Reminders: each open touch due today or overdue gets one reminder a day at the first moment
+  that lies inside both the client's calling window and the member's working hours; it expires
+  when that common interval ends. When the two never meet, nothing is pushed (the digest lists
+  it). Keys `reminder:<touch>:<local date>` (plus `:z<HHMM>` after a snooze) make every run
+  idempotent, across restarts too.
+- Reminders whose window closed unsent (the bot was down) are marked `folded`: the next digest
+  lists their touches with a note. Reminders of touches closed or moved meanwhile are cancelled.
+- A member who blocked the bot (403) is deactivated and the heads are told.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.i18n import translator
+from bot.keyboards import planner as keyboards
+from models import Client, Member, Outbox, Touch
+from models.enums import Role
+from scheduler import outbox
+from scheduler.clock import NamedJob
+from scheduler.delivery import BlockedHook
+from scheduler.outbox import OutboxItem, SessionFactory
+from services import planner, team, windows
+from services.digest import (
+    build_digest,
+    client_schedule,
+    day_bounds,
+    describe_touch,
+    esc,
+    local_today,
+    member_schedule,
+    open_touches_of,
+    render_digest,
+    render_reminder,
+    touch_contact,
+)
+from services.touches import OPEN_STATUSES
+
+log = logging.getLogger(__name__)
+
+DIGEST = "digest"
+REMINDER = "reminder"
+NOTICE = "notice"
+CANCELLED = "cancelled"
+BLOCKED_ERROR = "TelegramForbiddenError"
+BLOCKED_HANDLED = "TelegramForbiddenError: blocked; member deactivated"
+
+
+# ---------------------------------------------------------------------------------------------
+# Digest
+
+
+def digest_key(member_id: int, day: date, part: int = 1) -> str:
+    """The dedupe key of a digest (its first part), or of its later parts."""
+    base = f"digest:{member_id}:{day.isoformat()}"
+    return base if part == 1 else f"{base}:{part}"
+
+
+def digest_expiry(member: Member, day: date) -> datetime:
+    """When an unsent digest stops making sense: the end of the member's working day."""
+    zone = ZoneInfo(member.timezone)
+    if member.digest_time < member.work_end:
+        return datetime.combine(day, member.work_end, tzinfo=zone)
+    return day_bounds(day, zone)[1]
+
+
+def digest_due(member: Member, now: datetime) -> date | None:
+    """The member's local date when their digest is due now (time passed, working day, not
+    yet expired), else None."""
+    zone = ZoneInfo(member.timezone)
+    local = now.astimezone(zone)
+    today = local.date()
+    if not windows.is_working_day(today, member_schedule(member)):
+        return None
+    if local.time() < member.digest_time or now >= digest_expiry(member, today):
+        return None
+    return today
+
+
+async def _existing_keys(session: AsyncSession, keys: Sequence[str]) -> set[str]:
+    if not keys:
+        return set()
+    result = await session.scalars(select(Outbox.dedupe_key).where(Outbox.dedupe_key.in_(keys)))
+    return set(result)
+
+
+async def _active_members(session: AsyncSession) -> list[Member]:
+    result = await session.scalars(
+        select(Member).where(Member.is_active.is_(True)).order_by(Member.id)
+    )
+    return list(result)
+
+
+async def enqueue_digest(session: AsyncSession, member: Member, day: date, now: datetime) -> int:
+    """Build and enqueue the member's digest for `day`; returns the parts enqueued (0: none)."""
+    digest = await build_digest(session, member, now)
+    if digest.is_empty and member.role is Role.HEAD:
+        # A head without clients of their own has nothing to read in the morning.
+        return 0
+    parts = render_digest(digest, member.language, item_row=keyboards.digest_item_row)
+    zone = ZoneInfo(member.timezone)
+    # The digest's own moment, a second early: it goes before the reminders of that morning.
+    moment = min(now, datetime.combine(day, member.digest_time, tzinfo=zone)) - timedelta(
+        seconds=1
+    )
+    enqueued = 0
+    for number, part in enumerate(parts, start=1):
+        enqueued += await outbox.enqueue(
+            session,
+            member=member,
+            kind=DIGEST,
+            dedupe_key=digest_key(member.id, day, number),
+            payload=part.payload(),
+            not_before=moment,
+            expires_at=digest_expiry(member, day),
+            now=now,
+        )
+    return enqueued
+
+
+async def schedule_digests(session_factory: SessionFactory, now: datetime) -> int:
+    """Enqueue today's digest of every active member whose digest time has passed; returns
+    how many members got one. Idempotent: a digest row per member and local date."""
+    sent = 0
+    async with session_factory.begin() as session:
+        due = [
+            (member, day)
+            for member in await _active_members(session)
+            if (day := digest_due(member, now)) is not None
+        ]
+        existing = await _existing_keys(session, [digest_key(m.id, day) for m, day in due])
+        for member, day in due:
+            if digest_key(member.id, day) in existing:
+                continue
+            if await enqueue_digest(session, member, day, now):
+                sent += 1
+    return sent
+
+
+# ---------------------------------------------------------------------------------------------
+# Reminders
+
+
+@dataclass(frozen=True)
+class ReminderSlot:
+    """When a touch's reminder goes out and until when it makes sense, with its dedupe key."""
+
+    dedupe_key: str
+    not_before: datetime
+    expires_at: datetime
+    local_date: date
+
+
+def reminder_key(touch: Touch, day: date, zone: ZoneInfo) -> str:
+    """`reminder:<touch>:<date>`; a touch snoozed to a time of that day adds `:z<HHMM>`, so
+    the snoozed reminder is a new message while a rerun stays a no-op."""
+    key = f"reminder:{touch.id}:{day.isoformat()}"
+    if touch.snoozed_until is not None:
+        snoozed = touch.snoozed_until.astimezone(zone)
+        if snoozed.date() == day:
+            key += f":z{snoozed:%H%M}"
+    return key
+
+
+def reminder_slot(
+    touch: Touch, client: Client, member: Member, now: datetime
+) -> ReminderSlot | None:
+    """The first moment from now (or from the snooze) when the client can be called and the
+    member works, and the end of that interval; None when they never meet."""
+    since = now
+    if touch.snoozed_until is not None and touch.snoozed_until > since:
+        since = touch.snoozed_until
+    interval = windows.first_common_interval(
+        since, client_schedule(client, touch_contact(touch, client)), member_schedule(member)
+    )
+    if interval is None:
+        return None
+    zone = ZoneInfo(member.timezone)
+    day = interval[0].astimezone(zone).date()
+    return ReminderSlot(reminder_key(touch, day, zone), interval[0], interval[1], day)
+
+
+async def enqueue_reminder(
+    session: AsyncSession,
+    touch: Touch,
+    client: Client,
+    member: Member,
+    now: datetime,
+    *,
+    only_on: date | None = None,
+) -> ReminderSlot | None:
+    """Enqueue the touch's next reminder (only if it falls on `only_on`, when given).
+
+    Returns the slot, or None when no reminder can be pushed (or not on that day).
+    """
+    slot = reminder_slot(touch, client, member, now)
+    if slot is None or (only_on is not None and slot.local_date != only_on):
+        return None
+    zone = ZoneInfo(member.timezone)
+    item = replace(
+        describe_touch(touch, client, member, now),
+        call_from=slot.not_before,
+        call_until=slot.expires_at,
+    )
+    tr = translator(member.language)
+    await outbox.enqueue(
+        session,
+        member=member,
+        kind=REMINDER,
+        dedupe_key=slot.dedupe_key,
+        payload={
+            "text": render_reminder(item, member.language, zone),
+            "buttons": keyboards.reminder_rows(tr, touch.id, client.id),
+        },
+        not_before=slot.not_before,
+        expires_at=slot.expires_at,
+        now=now,
+        touch_id=touch.id,
+    )
+    return slot
+
+
+async def cancel_reminders(session: AsyncSession, touch_id: int) -> int:
+    """Cancel the touch's reminders not sent yet (it was done, skipped or moved)."""
+    result = await session.execute(
+        update(Outbox)
+        .where(
+            Outbox.touch_id == touch_id,
+            Outbox.kind == REMINDER,
+            Outbox.status == outbox.PENDING,
+        )
+        .values(status=CANCELLED)
+        .returning(Outbox.id)
+        .execution_options(synchronize_session=False)
+    )
+    return len(result.all())
+
+
+def _day_is_over(member: Member, now: datetime) -> bool:
+    """No working moment of the member is left today (or today is a day off)."""
+    zone = ZoneInfo(member.timezone)
+    today = now.astimezone(zone).date()
+    if not windows.is_working_day(today, member_schedule(member)):
+        return True
+    return now >= datetime.combine(today, member.work_end, tzinfo=zone)
+
+
+async def schedule_reminders(session_factory: SessionFactory, now: datetime) -> int:
+    """Enqueue today's reminders of open touches due today or overdue; returns how many.
+
+    Idempotent per touch and local date: reruns, restarts and several instances add nothing.
+    """
+    enqueued = 0
+    async with session_factory.begin() as session:
+        for member in await _active_members(session):
+            if _day_is_over(member, now):
+                continue
+            zone = ZoneInfo(member.timezone)
+            today = local_today(member, now)
+            pairs = [
+                (touch, client)
+                for touch, client in await open_touches_of(session, member, due_until=today)
+                if touch.snoozed_until is None or touch.snoozed_until < day_bounds(today, zone)[1]
+            ]
+            existing = await _existing_keys(
+                session, [reminder_key(touch, today, zone) for touch, _ in pairs]
+            )
+            for touch, client in pairs:
+                if reminder_key(touch, today, zone) in existing:
+                    continue
+                slot = await enqueue_reminder(session, touch, client, member, now, only_on=today)
+                enqueued += slot is not None
+    return enqueued
+
+
+async def fold_and_cancel(session_factory: SessionFactory, now: datetime) -> tuple[int, int]:
+    """Fold reminders whose window closed unsent; cancel those of closed or moved touches.
+
+    Returns (folded, cancelled).
+    """
+    async with session_factory.begin() as session:
+        folded = await session.execute(
+            update(Outbox)
+            .where(
+                Outbox.kind == REMINDER,
+                or_(
+                    Outbox.status == outbox.EXPIRED,
+                    and_(
+                        Outbox.status == outbox.PENDING,
+                        Outbox.expires_at.is_not(None),
+                        Outbox.expires_at < now,
+                    ),
+                ),
+            )
+            .values(status=outbox.FOLDED)
+            .returning(Outbox.id)
+            .execution_options(synchronize_session=False)
+        )
+        folded_count = len(folded.all())
+        rows = await session.execute(
+            select(Outbox.id, Outbox.not_before, Touch, Member.timezone)
+            .join(Member, Member.id == Outbox.member_id)
+            .outerjoin(Touch, Touch.id == Outbox.touch_id)
+            .where(Outbox.kind == REMINDER, Outbox.status == outbox.PENDING)
+        )
+        obsolete = [
+            row_id
+            for row_id, not_before, touch, timezone in rows.all()
+            if touch is None
+            or touch.status not in OPEN_STATUSES
+            or (touch.snoozed_until is not None and touch.snoozed_until > not_before)
+            or touch.due_on > not_before.astimezone(ZoneInfo(timezone)).date()
+        ]
+        if obsolete:
+            await session.execute(
+                update(Outbox)
+                .where(Outbox.id.in_(obsolete), Outbox.status == outbox.PENDING)
+                .values(status=CANCELLED)
+                .execution_options(synchronize_session=False)
+            )
+    if folded_count or obsolete:
+        log.info("reminders: folded=%d cancelled=%d", folded_count, len(obsolete))
+    return folded_count, len(obsolete)
+
+
+# ---------------------------------------------------------------------------------------------
+# Members who blocked the bot
+
+
+def next_working_moment(member: Member, now: datetime) -> datetime:
+    """Now if the member is at work, else when their next working day starts."""
+    own = member_schedule(member)
+    moment = windows.first_common_moment(now, own, own, horizon_days=31)
+    return moment if moment is not None else now
+
+
+async def deactivate_blocked_member(
+    session_factory: SessionFactory, member_id: int, now: datetime
+) -> bool:
+    """Deactivate a member who blocked the bot and tell the active heads; False if already done."""
+    async with session_factory.begin() as session:
+        member = await session.get(Member, member_id)
+        await session.execute(
+            update(Outbox)
+            .where(
+                Outbox.member_id == member_id,
+                Outbox.status == outbox.FAILED,
+                Outbox.last_error.startswith(BLOCKED_ERROR),
+            )
+            .values(last_error=BLOCKED_HANDLED)
+            .execution_options(synchronize_session=False)
+        )
+        if member is None or not member.is_active:
+            return False
+        member.is_active = False
+        member.deactivated_at = now
+        await session.flush()
+        for head in await team.active_heads(session):
+            tr = translator(head.language)
+            await outbox.enqueue(
+                session,
+                member=head,
+                kind=NOTICE,
+                dedupe_key=f"blocked:{member.id}:{head.id}:{now:%Y%m%dT%H%M}",
+                payload={"text": tr("planner.blocked_member", name=esc(member.full_name))},
+                not_before=next_working_moment(head, now),
+                now=now,
+            )
+    log.warning("member %d blocked the bot: deactivated", member_id)
+    return True
+
+
+def blocked_hook(session_factory: SessionFactory) -> BlockedHook:
+    """The delivery layer's `on_blocked`: deactivate the member and tell the heads."""
+
+    async def on_blocked(item: OutboxItem, now: datetime) -> None:
+        await deactivate_blocked_member(session_factory, item.member_id, now)
+
+    return on_blocked
+
+
+async def handle_blocked_members(session_factory: SessionFactory, now: datetime) -> int:
+    """Catch 403s the hook didn't see (another instance, a crash): scan failed rows."""
+    async with session_factory() as session:
+        result = await session.scalars(
+            select(Outbox.member_id)
+            .where(
+                Outbox.status == outbox.FAILED,
+                Outbox.last_error.startswith(BLOCKED_ERROR),
+                Outbox.last_error != BLOCKED_HANDLED,
+            )
+            .distinct()
+        )
+        member_ids = list(result)
+    handled = 0
+    for member_id in member_ids:
+        handled += await deactivate_blocked_member(session_factory, member_id, now)
+    return handled
+
+
+# ---------------------------------------------------------------------------------------------
+# Planning and the job list
+
+
+class DailyPlanning:
+    """Runs the planner's sweep at start-up and once a day per member zone, after its midnight
+    (before that zone's digests); the sweep itself is idempotent."""
+
+    def __init__(self, session_factory: SessionFactory) -> None:
+        self.session_factory = session_factory
+        self.planned: set[tuple[str, date]] = set()
+
+    async def run(self, now: datetime) -> None:
+        """Plan if a member zone has started a new day since the last sweep."""
+        async with self.session_factory() as session:
+            zones = set(
+                await session.scalars(
+                    select(Member.timezone).where(Member.is_active.is_(True)).distinct()
+                )
+            )
+        days = {(zone, now.astimezone(ZoneInfo(zone)).date()) for zone in zones}
+        if days <= self.planned:
+            return
+        async with self.session_factory.begin() as session:
+            report = await planner.plan_all(session, now)
+        self.planned |= days
+        log.info("daily planning: %s", report)
+
+
+def planner_jobs(session_factory: SessionFactory) -> list[NamedJob]:
+    """The planner's clock jobs in tick order (delivery goes after them)."""
+    planning = DailyPlanning(session_factory)
+
+    async def fold(now: datetime) -> None:
+        await fold_and_cancel(session_factory, now)
+
+    async def digests(now: datetime) -> None:
+        await schedule_digests(session_factory, now)
+
+    async def reminders(now: datetime) -> None:
+        await schedule_reminders(session_factory, now)
+
+    async def blocked(now: datetime) -> None:
+        await handle_blocked_members(session_factory, now)
+
+    return [
+        NamedJob("planning", planning.run),
+        NamedJob("reminders:fold", fold),
+        NamedJob("digests", digests),
+        NamedJob("reminders", reminders),
+        NamedJob("blocked members", blocked),
+    ]

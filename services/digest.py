@@ -1,0 +1,799 @@
+"""The morning digest and the plan on demand: what a member has to do today, and this week.
+
+`build_digest` gathers today's open touches (with the client's calling window shown in the
+member's time, the preferred channel and the phone), the overdue ones, the occasions of today and
+tomorrow (key dates: a line the day before), and stale records; `render_digest` turns it into
+Telegram messages of at most 4096 characters, split between items and never inside one, each
+part carrying one row of buttons per touch. `build_week` and `render_week` do the same for
+`/week`. `render_reminder` is the text of a single touch's reminder.
+
+No aiogram here: buttons come from a callable the caller passes in (the keyboards module), and
+texts from the translation catalogs.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from bot.i18n import Translator, translator
+from models import Client, Contact, KeyDate, Member, Outbox, Touch
+from models.enums import Category, Channel, TouchReason
+from services import access, occasions, validation, windows
+from services.client_card import occurrence_in
+from services.touches import OPEN_STATUSES, policy_for
+from services.windows import Schedule
+
+TELEGRAM_LIMIT = 4096
+# Telegram shows at most about a hundred inline buttons under one message; three per item.
+MAX_ITEMS_PER_PART = 30
+GOAL_LIMIT = 300
+DRAFT_LIMIT = 1500
+STALE_LIMIT = 15
+WEEK_DAYS = 7
+FOLDED_LOOKBACK = timedelta(days=3)
+OCCASION_EMOJI = {"birthday": "🎂", "anniversary": "💍", "professional": "🏅", "other": "📅"}
+
+Button = dict[str, str]
+ItemRow = Callable[[int, "DigestItem", Translator], list[Button]]
+
+
+# ---------------------------------------------------------------------------------------------
+# Schedules of clients and members
+
+
+def member_schedule(member: Member) -> Schedule:
+    """The member's working hours and days, in their zone; Russian holidays are days off."""
+    return Schedule(
+        zone=ZoneInfo(member.timezone),
+        start=member.work_start,
+        end=member.work_end,
+        weekdays=member.weekdays,
+        observe_holidays=True,
+    )
+
+
+def client_schedule(client: Client, contact: Contact | None = None) -> Schedule:
+    """The client's calling window, or the contact's own window when it has one."""
+    start, end, days = client.window_start, client.window_end, client.window_days
+    if contact is not None and contact.window_start is not None and contact.window_end is not None:
+        start, end = contact.window_start, contact.window_end
+    if contact is not None and contact.window_days:
+        days = contact.window_days
+    return Schedule(
+        zone=ZoneInfo(client.timezone),
+        start=start,
+        end=end,
+        weekdays=frozenset(int(day) for day in days),
+        observe_holidays=client.observe_holidays,
+    )
+
+
+def local_today(member: Member, now: datetime) -> date:
+    """The member's calendar date at `now`."""
+    return now.astimezone(ZoneInfo(member.timezone)).date()
+
+
+def day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """The UTC start and end of a local calendar day."""
+    start = datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
+    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone).astimezone(UTC)
+    return start, end
+
+
+def touch_contact(touch: Touch, client: Client) -> Contact | None:
+    """The contact a touch is about: its own, else the client's primary, else the first one."""
+    if touch.contact_id is not None:
+        for contact in client.contacts:
+            if contact.id == touch.contact_id:
+                return contact
+    for contact in client.contacts:
+        if contact.is_primary:
+            return contact
+    return client.contacts[0] if client.contacts else None
+
+
+def channel_at(contact: Contact | None, moment: datetime | None, zone: ZoneInfo) -> Channel | None:
+    """The contact's preferred channel, by time of day when the contact has a schedule."""
+    if contact is None:
+        return None
+    chosen = contact.preferred_channel
+    if moment is None or not contact.channel_schedule:
+        return chosen
+    local = moment.astimezone(zone).time()
+    best: time | None = None
+    for entry in contact.channel_schedule:
+        try:
+            since = validation.parse_time(str(entry.get("from", "")))
+            channel = Channel(str(entry.get("channel")))
+        except ValueError:
+            continue
+        if since <= local and (best is None or since > best):
+            best, chosen = since, channel
+    return chosen
+
+
+# ---------------------------------------------------------------------------------------------
+# The digest as data
+
+
+@dataclass(frozen=True)
+class DigestItem:
+    """One open touch as the digest, /today and a reminder show it."""
+
+    touch_id: int
+    client_id: int
+    client_name: str
+    contact_name: str | None
+    goal: str
+    reason: TouchReason
+    due_on: date
+    overdue_days: int
+    # The client's window on the member's clock; `reachable` when it ever meets their hours.
+    window_opens: time
+    window_closes: time
+    reachable: bool
+    # When the client can be called on the member's day (UTC), None when not today.
+    call_from: datetime | None
+    call_until: datetime | None
+    # The next moment it can be called when not today (a day off for the client).
+    next_call: datetime | None
+    channel: Channel | None
+    phone: str | None
+    draft_text: str | None = None
+    folded: bool = False
+
+    @property
+    def order_key(self) -> tuple[int, int, str]:
+        """Window opening on the member's clock, then name: the digest's order."""
+        minutes = self.window_opens.hour * 60 + self.window_opens.minute
+        return (0 if self.reachable else 1, minutes, self.client_name.casefold())
+
+
+@dataclass(frozen=True)
+class OccasionLine:
+    """A key date of today or tomorrow: a reason to call, or to prepare."""
+
+    on: date
+    kind: str
+    title: str
+    person: str
+    client_name: str
+    client_id: int
+
+
+@dataclass(frozen=True)
+class HolidayLine:
+    """A national holiday, or a professional one of the member's clients' industries."""
+
+    on: date
+    title: str
+    professional: bool
+    clients: int = 0
+
+
+@dataclass(frozen=True)
+class StaleLine:
+    """A client whose data were confirmed longer ago than the category allows."""
+
+    client_id: int
+    client_name: str
+    days: int
+    category: Category
+
+
+@dataclass
+class Digest:
+    """The morning digest of one member for one local date."""
+
+    member_id: int
+    local_date: date
+    zone: str
+    today: list[DigestItem] = field(default_factory=list)
+    overdue: list[DigestItem] = field(default_factory=list)
+    occasions: list[OccasionLine] = field(default_factory=list)
+    holidays: list[HolidayLine] = field(default_factory=list)
+    stale: list[StaleLine] = field(default_factory=list)
+    stale_more: int = 0
+
+    @property
+    def is_empty(self) -> bool:
+        """Nothing to do and nothing to know today."""
+        return not (self.today or self.overdue or self.occasions or self.holidays or self.stale)
+
+
+@dataclass(frozen=True)
+class RenderedPart:
+    """One Telegram message of a digest: HTML text and its buttons in the outbox format."""
+
+    text: str
+    buttons: list[list[Button]]
+    touch_ids: tuple[int, ...] = ()
+
+    def payload(self) -> dict[str, Any]:
+        """The outbox payload of this part."""
+        return {"text": self.text, "buttons": self.buttons}
+
+
+@lru_cache(maxsize=1024)
+def _overlaps_ever(client: Schedule, member: Schedule) -> bool:
+    """`windows.overlaps_ever`, remembered: a digest asks it for every touch."""
+    return windows.overlaps_ever(client, member)
+
+
+def describe_touch(
+    touch: Touch, client: Client, member: Member, now: datetime, *, folded: bool = False
+) -> DigestItem:
+    """A touch with everything the member needs to call: window in their time, channel, phone."""
+    zone = ZoneInfo(member.timezone)
+    today = local_today(member, now)
+    contact = touch_contact(touch, client)
+    client_sched = client_schedule(client, contact)
+    own = member_schedule(member)
+    noon = datetime.combine(today, time(12), tzinfo=zone)
+    client_day = noon.astimezone(client_sched.zone).date()
+    opens, closes, _ = windows.window_in_zone(client_sched, zone, client_day)
+    reachable = _overlaps_ever(client_sched, own)
+    interval = windows.common_interval(today, client_sched, own) if reachable else None
+    next_call = None
+    if reachable and interval is None:
+        next_call = windows.first_common_moment(
+            max(now, day_bounds(today, zone)[1]), client_sched, own
+        )
+    phone = contact.phone if contact is not None else None
+    return DigestItem(
+        touch_id=touch.id,
+        client_id=client.id,
+        client_name=client.name,
+        contact_name=contact.full_name if contact is not None else None,
+        goal=touch.goal,
+        reason=touch.reason,
+        due_on=touch.due_on,
+        overdue_days=max(0, (today - touch.due_on).days),
+        window_opens=opens,
+        window_closes=closes,
+        reachable=reachable,
+        call_from=interval[0] if interval else None,
+        call_until=interval[1] if interval else None,
+        next_call=next_call,
+        channel=channel_at(contact, interval[0] if interval else None, client_sched.zone),
+        phone=validation.format_phone(phone) if phone else None,
+        draft_text=touch.draft_text,
+        folded=folded,
+    )
+
+
+async def open_touches_of(
+    session: AsyncSession, member: Member, *, due_until: date, due_from: date | None = None
+) -> list[tuple[Touch, Client]]:
+    """The member's open touches of active clients due up to `due_until`, with their clients."""
+    query = (
+        select(Touch, Client)
+        .join(Client, Client.id == Touch.client_id)
+        .where(
+            # The client's current owner, even if the touch was planned before a handover.
+            Client.owner_id == member.id,
+            Touch.status.in_(OPEN_STATUSES),
+            Touch.due_on <= due_until,
+            Client.is_active.is_(True),
+            Client.forgotten_at.is_(None),
+        )
+        .options(selectinload(Client.contacts))
+        .order_by(Touch.due_on, Touch.id)
+    )
+    if due_from is not None:
+        query = query.where(Touch.due_on >= due_from)
+    result = await session.execute(query)
+    return [(touch, client) for touch, client in result.all()]
+
+
+async def folded_touch_ids(
+    session: AsyncSession, touch_ids: Sequence[int], now: datetime
+) -> set[int]:
+    """Touches whose reminder folded (its window closed while the bot was down) lately."""
+    if not touch_ids:
+        return set()
+    result = await session.scalars(
+        select(Outbox.touch_id).where(
+            Outbox.kind == "reminder",
+            Outbox.status == "folded",
+            Outbox.touch_id.in_(touch_ids),
+            Outbox.not_before >= now - FOLDED_LOOKBACK,
+        )
+    )
+    return {touch_id for touch_id in result if touch_id is not None}
+
+
+async def occasions_of(
+    session: AsyncSession, member: Member, days: Sequence[date]
+) -> list[OccasionLine]:
+    """Key dates of the member's clients' people (and families) falling on `days`."""
+    if not days:
+        return []
+    months = {day.month for day in days}
+    # 29 February is celebrated on 28 February in other years: that row has month 2 anyway.
+    result = await session.execute(
+        select(KeyDate, Client, Contact)
+        .join(Client, Client.id == KeyDate.client_id)
+        .outerjoin(Contact, Contact.id == KeyDate.contact_id)
+        .where(
+            Client.owner_id == member.id,
+            Client.is_active.is_(True),
+            Client.forgotten_at.is_(None),
+            KeyDate.month.in_(months),
+        )
+    )
+    wanted = set(days)
+    lines = []
+    for key_date, client, contact in result.all():
+        for day in days:
+            if occurrence_in(day.year, key_date.day, key_date.month) != day or day not in wanted:
+                continue
+            person = contact.full_name if contact is not None else client.name
+            if key_date.person_name or key_date.relation:
+                relative = ", ".join(
+                    part for part in (key_date.person_name, key_date.relation) if part
+                )
+                person = f"{relative} — {person}" if contact is not None else relative
+            lines.append(
+                OccasionLine(
+                    on=day,
+                    kind=key_date.kind,
+                    title=key_date.title or "",
+                    person=person,
+                    client_name=client.name,
+                    client_id=client.id,
+                )
+            )
+    lines.sort(key=lambda line: (line.on, line.client_name.casefold(), line.person))
+    return lines
+
+
+async def holidays_of(
+    session: AsyncSession, member: Member, first: date, last: date, language: str
+) -> list[HolidayLine]:
+    """National holidays in [first, last], and professional days of the member's clients."""
+    result = await session.execute(
+        select(Client.industry, func.count())
+        .where(
+            Client.owner_id == member.id,
+            Client.is_active.is_(True),
+            Client.forgotten_at.is_(None),
+            Client.industry.is_not(None),
+        )
+        .group_by(Client.industry)
+    )
+    clients_by_holiday: dict[tuple[date, str], int] = {}
+    lines: dict[tuple[date, str], HolidayLine] = {}
+    for occasion in occasions.occasions_between(first, last, industry=None):
+        lines[(occasion.day, occasion.key)] = HolidayLine(
+            occasion.day, occasion.title(language), False
+        )
+    for industry, count in result.all():
+        for occasion in occasions.occasions_between(first, last, industry=industry):
+            key = (occasion.day, occasion.key)
+            if occasion.kind == "national":
+                continue
+            clients_by_holiday[key] = clients_by_holiday.get(key, 0) + count
+            lines[key] = HolidayLine(
+                occasion.day, occasion.title(language), True, clients_by_holiday[key]
+            )
+    return sorted(lines.values(), key=lambda line: (line.on, line.professional, line.title))
+
+
+async def stale_clients(
+    session: AsyncSession, member: Member, now: datetime, *, skip: Iterable[int] = ()
+) -> list[StaleLine]:
+    """The member's clients whose data are older than their category's re-verification period."""
+    policies = {category: await policy_for(session, category) for category in Category}
+    conditions = [
+        and_(
+            Client.category == category,
+            Client.data_confirmed_at < now - timedelta(days=policy.reverify_days),
+        )
+        for category, policy in policies.items()
+    ]
+    result = await session.execute(
+        select(Client.id, Client.name, Client.category, Client.data_confirmed_at)
+        .where(
+            Client.owner_id == member.id,
+            Client.is_active.is_(True),
+            Client.forgotten_at.is_(None),
+            or_(*conditions),
+        )
+        .order_by(Client.data_confirmed_at)
+    )
+    skipped = set(skip)
+    lines = []
+    for client_id, name, category, confirmed_at in result.all():
+        if client_id in skipped:
+            continue
+        confirmed = confirmed_at if confirmed_at.tzinfo else confirmed_at.replace(tzinfo=UTC)
+        lines.append(StaleLine(client_id, name, (now - confirmed).days, category))
+    return lines
+
+
+async def build_digest(session: AsyncSession, member: Member, now: datetime) -> Digest:
+    """Today's plan of a member: due and overdue touches, occasions, stale records."""
+    today = local_today(member, now)
+    pairs = await open_touches_of(session, member, due_until=today)
+    folded = await folded_touch_ids(session, [touch.id for touch, _ in pairs], now)
+    items = [
+        describe_touch(touch, client, member, now, folded=touch.id in folded)
+        for touch, client in pairs
+    ]
+    digest = Digest(member_id=member.id, local_date=today, zone=member.timezone)
+    digest.today = sorted((item for item in items if item.overdue_days == 0), key=_order)
+    digest.overdue = sorted(
+        (item for item in items if item.overdue_days > 0),
+        key=lambda item: (-item.overdue_days, *item.order_key),
+    )
+    tomorrow = today + timedelta(days=1)
+    digest.occasions = await occasions_of(session, member, [today, tomorrow])
+    digest.holidays = await holidays_of(session, member, today, tomorrow, member.language)
+    # A client already carrying a «проверить данные» touch is in the touch lists.
+    checking = {touch.client_id for touch, _ in pairs if touch.reason is TouchReason.STALE_DATA}
+    stale = await stale_clients(session, member, now, skip=checking)
+    digest.stale = stale[:STALE_LIMIT]
+    digest.stale_more = max(0, len(stale) - STALE_LIMIT)
+    return digest
+
+
+def _order(item: DigestItem) -> tuple[int, int, str]:
+    return item.order_key
+
+
+class TouchUnavailableError(Exception):
+    """The touch does not exist for this member (absent, or somebody else's client)."""
+
+
+async def touch_for(
+    session: AsyncSession, member: Member, touch_id: int, now: datetime
+) -> tuple[Touch, Client]:
+    """A touch and its client (contacts loaded) if the member may act on it: their own
+    client's touch, or any for a head. A refusal is recorded by the access check."""
+    touch = await session.get(Touch, touch_id)
+    if touch is None:
+        raise TouchUnavailableError(touch_id)
+    try:
+        client = await access.client_for(session, member, touch.client_id, now=now)
+    except access.AccessDeniedError as error:
+        raise TouchUnavailableError(touch_id) from error
+    await session.refresh(client, attribute_names=["contacts"])
+    return touch, client
+
+
+def parse_future_date(text: str, today: date, language: str) -> date:
+    """A typed date for «Отложить»: «25.11», «25 ноября», «через 3 дня», «в пятницу».
+
+    A day and month without a year mean their next occurrence after today; the result is
+    always after today. Raises validation.ValidationError.
+    """
+    cleaned = text.strip()
+    try:
+        day, month, year = validation.parse_day_month(cleaned)
+    except validation.ValidationError:
+        import dateparser  # noqa: PLC0415 - slow to import: only when a phrase must be read
+
+        base = datetime.combine(today, time(12))
+        parsed = dateparser.parse(
+            cleaned,
+            languages=["ru", "en"] if language == "ru" else ["en", "ru"],
+            settings={"RELATIVE_BASE": base, "PREFER_DATES_FROM": "future"},
+        )
+        if parsed is None:
+            raise validation.ValidationError("date_invalid", text=cleaned[:40]) from None
+        chosen: date = parsed.date()
+    else:
+        if year is not None:
+            chosen = date(year, month, day)
+        else:
+            chosen = occurrence_in(today.year, day, month)
+            if chosen <= today:
+                chosen = occurrence_in(today.year + 1, day, month)
+    if chosen <= today:
+        raise validation.ValidationError("date_past", text=cleaned[:40])
+    return chosen
+
+
+# ---------------------------------------------------------------------------------------------
+# Rendering
+
+
+def esc(text: str | None) -> str:
+    """HTML-escape what a user typed."""
+    return html.escape(text or "", quote=False)
+
+
+def clip(text: str, limit: int) -> str:
+    """A text cut to `limit` characters with an ellipsis."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def telegram_length(text: str) -> int:
+    """The length Telegram counts (UTF-16 code units), never less than Python's."""
+    return max(len(text), len(text.encode("utf-16-le")) // 2)
+
+
+def window_text(item: DigestItem, tr: Translator, zone: ZoneInfo) -> str:
+    """The client's window in the member's time, with a note when it can't be called."""
+    span = f"{tr.fmt_time(item.window_opens)}–{tr.fmt_time(item.window_closes)}"
+    if not item.reachable:
+        return tr("planner.window_outside", window=span)
+    if item.call_from is None:
+        if item.next_call is not None:
+            local = item.next_call.astimezone(zone)
+            moment = f"{tr.fmt_weekday(local.date())}, {tr.fmt_time(local)}"
+            return tr("planner.window_not_today", window=span, next=moment)
+        return tr("planner.window_not_today_unknown", window=span)
+    return tr("planner.window", window=span)
+
+
+def item_lines(number: int | None, item: DigestItem, tr: Translator, zone: ZoneInfo) -> str:
+    """One touch as a block of lines: who, goal, window, channel and phone, notes."""
+    head = f"{number}. " if number is not None else ""
+    who = f"<b>{esc(item.client_name)}</b>"
+    if item.contact_name and item.contact_name != item.client_name:
+        who += f" — {esc(item.contact_name)}"
+    reason = tr(f"planner.reason_{item.reason.value}")
+    details = [window_text(item, tr, zone)]
+    if item.channel is not None:
+        details.append(tr(f"planner.channel_{item.channel.value}"))
+    if item.phone:
+        details.append(esc(item.phone))
+    lines = [f"{head}{who}", f"{reason} {esc(clip(item.goal, GOAL_LIMIT))}"]
+    lines.append("🕐 " + " · ".join(details))
+    if item.overdue_days:
+        lines.append(tr("planner.overdue_by", count=item.overdue_days))
+    if item.folded:
+        lines.append(tr("planner.folded_note"))
+    return "\n".join(lines)
+
+
+def occasion_line(line: OccasionLine, tr: Translator, when: str | None = None) -> str:
+    """«🎂 завтра — день рождения: Марина, жена — Петров Иван (ООО «Ромашка»)»."""
+    kind_key = f"planner.key_date_{line.kind}"
+    what = (
+        esc(line.title)
+        if line.title
+        else tr(kind_key if tr.has(kind_key) else "planner.key_date_other")
+    )
+    text = tr(
+        "planner.occasion_line", what=what, person=esc(line.person), client=esc(line.client_name)
+    )
+    emoji = OCCASION_EMOJI.get(line.kind, OCCASION_EMOJI["other"])
+    return f"{emoji} {when} — {text}" if when else f"{emoji} {text}"
+
+
+def holiday_line(line: HolidayLine, tr: Translator, when: str) -> str:
+    """«🇷🇺 завтра — День народного единства», «🏅 сегодня — День энергетика · клиентов: 3»."""
+    if line.professional:
+        return tr(
+            "planner.holiday_professional", when=when, title=esc(line.title), count=line.clients
+        )
+    return tr("planner.holiday_national", when=when, title=esc(line.title))
+
+
+def stale_line(line: StaleLine, tr: Translator) -> str:
+    """«• ООО «СтройМонтаж» — данные подтверждены 70 дней назад»."""
+    return tr("planner.stale_line", client=esc(line.client_name), count=line.days)
+
+
+@dataclass(frozen=True)
+class _Block:
+    """A piece of a message that must not be split: a heading, an item or a line."""
+
+    text: str
+    section: str | None = None
+    heading: bool = False
+    # Joined to the previous block by a line break rather than a blank line.
+    tight: bool = False
+    row: list[Button] | None = None
+    touch_id: int | None = None
+
+    @property
+    def size(self) -> int:
+        return telegram_length(self.text) + (1 if self.tight else 2)
+
+
+def _part(blocks: Sequence[_Block]) -> RenderedPart:
+    text = blocks[0].text
+    for block in blocks[1:]:
+        text += ("\n" if block.tight else "\n\n") + block.text
+    rows = [block.row for block in blocks if block.row is not None]
+    touch_ids = tuple(block.touch_id for block in blocks if block.touch_id is not None)
+    return RenderedPart(text, rows, touch_ids)
+
+
+def _pack(
+    blocks: Sequence[_Block], continued: str, mark: str, *, limit: int = TELEGRAM_LIMIT
+) -> list[RenderedPart]:
+    """Blocks into messages of at most `limit` characters and MAX_ITEMS_PER_PART button rows.
+
+    A part that starts inside a section repeats the section's heading, marked as continued; a
+    heading is never left alone at the bottom of a part.
+    """
+    parts: list[RenderedPart] = []
+    current: list[_Block] = []
+    length = 0
+    rows = 0
+    headings: dict[str, str] = {}
+
+    def emit() -> None:
+        while current and current[-1].heading:
+            current.pop()
+        if current:
+            parts.append(_part(current))
+
+    for block in blocks:
+        if block.heading and block.section is not None:
+            headings[block.section] = block.text
+        too_long = length + block.size > limit
+        too_many = block.row is not None and rows >= MAX_ITEMS_PER_PART
+        if current and (too_long or too_many):
+            orphan = current[-1] if current[-1].heading else None
+            emit()
+            current = [_Block(continued)]
+            if orphan is not None:
+                current.append(orphan)
+            elif block.section is not None and not block.heading:
+                title = f"{headings.get(block.section, '')} {mark}".strip()
+                current.append(_Block(title, block.section, heading=True))
+            length = sum(part.size for part in current)
+            rows = 0
+        current.append(block)
+        length += block.size
+        rows += block.row is not None
+    emit()
+    return parts
+
+
+def render_digest(
+    digest: Digest,
+    language: str,
+    *,
+    item_row: ItemRow | None = None,
+    limit: int = TELEGRAM_LIMIT,
+    title_key: str = "planner.digest_title",
+) -> list[RenderedPart]:
+    """The digest as Telegram messages within `limit` characters, with a button row per touch.
+
+    Parts split between items, never inside one; `item_row(number, item, tr)` gives the buttons
+    of an item (none without it).
+    """
+    tr = translator(language)
+    zone = ZoneInfo(digest.zone)
+    header = tr(title_key, date=tr.fmt_weekday(digest.local_date))
+    if digest.is_empty:
+        return [RenderedPart(header + "\n\n" + tr("planner.digest_empty"), [])]
+    summary = tr("planner.digest_summary", today=len(digest.today), overdue=len(digest.overdue))
+    blocks = [_Block(f"{header}\n{summary}")]
+    number = 0
+    for section, items in (("today", digest.today), ("overdue", digest.overdue)):
+        if not items:
+            continue
+        blocks.append(_Block(tr(f"planner.section_{section}"), section, heading=True))
+        for item in items:
+            number += 1
+            row = item_row(number, item, tr) if item_row is not None else None
+            text = item_lines(number, item, tr, zone)
+            blocks.append(_Block(text, section, row=row, touch_id=item.touch_id))
+    if digest.occasions or digest.holidays:
+        blocks.append(_Block(tr("planner.section_occasions"), "occasions", heading=True))
+        for holiday in digest.holidays:
+            when = (
+                tr("planner.today") if holiday.on == digest.local_date else tr("planner.tomorrow")
+            )
+            blocks.append(_Block(holiday_line(holiday, tr, when), "occasions", tight=True))
+        for line in digest.occasions:
+            when = tr("planner.today") if line.on == digest.local_date else tr("planner.tomorrow")
+            blocks.append(_Block(occasion_line(line, tr, when), "occasions", tight=True))
+    if digest.stale:
+        blocks.append(_Block(tr("planner.section_stale"), "stale", heading=True))
+        blocks.extend(_Block(stale_line(line, tr), "stale", tight=True) for line in digest.stale)
+        if digest.stale_more:
+            more = tr("planner.stale_more", count=digest.stale_more)
+            blocks.append(_Block(more, "stale", tight=True))
+    continued = tr("planner.continued", date=tr.fmt_date(digest.local_date))
+    return _pack(blocks, continued, tr("planner.continued_mark"), limit=limit)
+
+
+def render_reminder(item: DigestItem, language: str, zone: ZoneInfo) -> str:
+    """The text of one touch's reminder: who, goal, until when the window is open, the draft."""
+    tr = translator(language)
+    lines = [tr("planner.reminder_title"), item_lines(None, item, tr, zone)]
+    if item.call_until is not None:
+        until = tr.fmt_time(item.call_until.astimezone(zone))
+        lines.append(tr("planner.reminder_until", time=until))
+    if item.draft_text:
+        lines.append(tr("planner.draft", text=esc(clip(item.draft_text, DRAFT_LIMIT))))
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------
+# The week
+
+
+@dataclass
+class WeekPlan:
+    """`/week`: overdue touches, then each of the next seven days with its touches and dates."""
+
+    member_id: int
+    first_day: date
+    overdue: list[DigestItem] = field(default_factory=list)
+    days: dict[date, list[DigestItem]] = field(default_factory=dict)
+    occasions: dict[date, list[OccasionLine]] = field(default_factory=dict)
+
+    @property
+    def is_empty(self) -> bool:
+        """Nothing planned this week."""
+        return (
+            not self.overdue and not any(self.days.values()) and not any(self.occasions.values())
+        )
+
+
+async def build_week(session: AsyncSession, member: Member, now: datetime) -> WeekPlan:
+    """The member's plan for today and the next six days, in their time."""
+    today = local_today(member, now)
+    last = today + timedelta(days=WEEK_DAYS - 1)
+    plan = WeekPlan(member_id=member.id, first_day=today)
+    days = [today + timedelta(days=offset) for offset in range(WEEK_DAYS)]
+    plan.days = {day: [] for day in days}
+    plan.occasions = {day: [] for day in days}
+    for touch, client in await open_touches_of(session, member, due_until=last):
+        item = describe_touch(touch, client, member, now)
+        if touch.due_on < today:
+            plan.overdue.append(item)
+        else:
+            plan.days[touch.due_on].append(item)
+    for items in plan.days.values():
+        items.sort(key=_order)
+    for line in await occasions_of(session, member, days):
+        plan.occasions[line.on].append(line)
+    return plan
+
+
+def week_line(item: DigestItem, tr: Translator) -> str:
+    """One touch of the week: client, goal, window on the member's clock."""
+    span = f"{tr.fmt_time(item.window_opens)}–{tr.fmt_time(item.window_closes)}"
+    note = "" if item.reachable else " " + tr("planner.week_outside")
+    return tr(
+        "planner.week_line",
+        client=esc(item.client_name),
+        goal=esc(clip(item.goal, 120)),
+        window=span,
+        note=note,
+    )
+
+
+def render_week(plan: WeekPlan, language: str, *, limit: int = TELEGRAM_LIMIT) -> list[str]:
+    """The week grouped by day, as messages within `limit` characters."""
+    tr = translator(language)
+    header = tr("planner.week_title", start=tr.fmt_date(plan.first_day))
+    if plan.is_empty:
+        return [header + "\n\n" + tr("planner.week_empty")]
+    blocks = [_Block(header)]
+    if plan.overdue:
+        blocks.append(_Block(tr("planner.section_overdue"), "overdue", heading=True))
+        blocks.extend(_Block(week_line(item, tr), "overdue", tight=True) for item in plan.overdue)
+    for day, items in plan.days.items():
+        occasions = plan.occasions.get(day, [])
+        section = day.isoformat()
+        title = tr("planner.week_day", day=tr.fmt_weekday(day), count=len(items))
+        blocks.append(_Block(title, section, heading=True))
+        if not items and not occasions:
+            blocks.append(_Block(tr("planner.week_free"), section, tight=True))
+        blocks.extend(_Block(week_line(item, tr), section, tight=True) for item in items)
+        blocks.extend(_Block(occasion_line(line, tr), section, tight=True) for line in occasions)
+    continued = tr("planner.continued_week")
+    parts = _pack(blocks, continued, tr("planner.continued_mark"), limit=limit)
+    return [part.text for part in parts]

@@ -1,0 +1,1241 @@
+"""The planner: which touches exist and when they are due (cadence, follow-ups, occasions,
+stale data, company events).
+
+The rule it keeps is «each active client always has one next planned touch»: a cadence touch
+(last contact + the category's cadence, never in the past, never above the category's yearly
+ceiling, on the client's working day) unless a cadence or follow-up touch is already open. On
+top of it come occasion touches on the day (key dates, Russian national holidays, professional
+holidays of the client's industry), «проверить данные» touches for stale records and invitation
+touches for company events.
+
+Dates are computed in the client's time zone; "now" is injected; every touch has a dedupe key,
+so any sweep may run twice (or be interrupted and rerun) without planning anything twice.
+`plan_all` works in chunks with a handful of batched queries per chunk, not per client.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date
+from sqlalchemy import Select, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import Client, Contact, Event, Interaction, KeyDate, Member, Touch
+from models.enums import Category, Direction, Outcome, TouchReason, TouchStatus
+from services import access, occasions
+from services.names import morph_analyzer
+from services.touches import (
+    OPEN_STATUSES,
+    Policy,
+    close_touch,
+    outgoing_touches_in_year,
+    plan_touch,
+    policy_for,
+    too_soon,
+)
+from services.windows import Schedule, is_working_day
+
+# Touches that fulfil «one next touch»; occasions, events and stale checks come on top.
+NEXT_TOUCH_REASONS = (TouchReason.CADENCE, TouchReason.FOLLOW_UP)
+CLOSED_STATUSES = (TouchStatus.DONE, TouchStatus.SKIPPED)
+# The skip reason of a touch superseded by a newer plan (statistics can leave these out).
+REPLACED = "replaced"
+DEFAULT_HORIZON_DAYS = 7
+YEAR = timedelta(days=365)
+# Beyond this a schedule with no working day at all stops the search.
+_MAX_SHIFT_DAYS = 400
+_CHUNK = 500
+_IN_LIMIT = 900
+_LANGUAGES = ("ru", "en")
+
+CADENCE_GOALS: dict[str, dict[Category, str]] = {
+    "ru": {
+        Category.KEY: "Плановое касание ключевого клиента: узнать, как дела, актуальны ли "
+        "потребности, нет ли новых задач",
+        Category.VIP: "Плановое касание: узнать, как дела, актуальны ли потребности, "
+        "предложить новинки",
+        Category.REGULAR: "Плановое касание: узнать, как дела, актуальны ли потребности",
+        Category.OCCASIONAL: "Напомнить о себе: узнать, актуальны ли потребности",
+        Category.NEW: "Знакомство: выяснить потребности и кто принимает решение",
+    },
+    "en": {
+        Category.KEY: "Planned touch with a key client: ask how things are, whether the needs "
+        "still stand, whether there are new tasks",
+        Category.VIP: "Planned touch: ask how things are, whether the needs still stand, "
+        "offer what's new",
+        Category.REGULAR: "Planned touch: ask how things are and whether the needs still stand",
+        Category.OCCASIONAL: "Keep in touch: ask whether the needs still stand",
+        Category.NEW: "Get acquainted: find out the needs and who decides",
+    },
+}
+STALE_GOALS = {
+    "ru": "Проверить данные: телефоны, e-mail, должности контактов, окно для звонков",
+    "en": "Check the data: phones, e-mails, contacts' positions, calling window",
+}
+EVENT_GOALS = {
+    "ru": "Пригласить на «{title}» {date}",
+    "en": "Invite to “{title}” on {date}",
+}
+_OCCASION_GOALS = {
+    "ru": {
+        "birthday": "Поздравить {name} с днём рождения",
+        "family": "Поздравить {name} с днём рождения {relation} {person}",
+        "anniversary": "Поздравить {name} с годовщиной: {title}",
+        "holiday": "Поздравить {name} {phrase}",
+    },
+    "en": {
+        "birthday": "Congratulate {name} on the birthday",
+        "family": "Congratulate {name}: birthday of {relation} {person}",
+        "anniversary": "Congratulate {name} on the anniversary: {title}",
+        "holiday": "Congratulate {name} {phrase}",
+    },
+}
+# Holidays whose names don't turn into «с …» by the rule below.
+_HOLIDAY_PHRASES_RU = {
+    "new_year": "с Новым годом",
+    "womens_day": "с 8 Марта",
+    "spring_labour_day": "с Праздником Весны и Труда",
+}
+_FAMILY_GENITIVE = {
+    "жена": "жены",
+    "муж": "мужа",
+    "сын": "сына",
+    "дочь": "дочери",
+    "мать": "матери",
+    "мама": "мамы",
+    "отец": "отца",
+    "папа": "папы",
+    "брат": "брата",
+    "сестра": "сестры",
+    "внук": "внука",
+    "внучка": "внучки",
+}
+
+
+def _language(language: str | None) -> str:
+    return language if language in _LANGUAGES else _LANGUAGES[0]
+
+
+# Pure date rules.
+
+
+def client_schedule(client: Client | ClientFacts) -> Schedule:
+    """The client's calling window as a `windows.Schedule` (client's zone)."""
+    return Schedule(
+        zone=ZoneInfo(client.timezone),
+        start=client.window_start,
+        end=client.window_end,
+        weekdays=frozenset(int(day) for day in client.window_days),
+        observe_holidays=client.observe_holidays,
+    )
+
+
+def local_today(now: datetime, timezone: str) -> date:
+    """The date it is now in a zone."""
+    return now.astimezone(ZoneInfo(timezone)).date()
+
+
+def next_working_day(day: date, schedule: Schedule) -> date:
+    """`day` itself when it is a working day of the schedule, else the next one."""
+    candidate = day
+    for _ in range(_MAX_SHIFT_DAYS):
+        if is_working_day(candidate, schedule):
+            return candidate
+        candidate += timedelta(days=1)
+    # A schedule without any working day: keep the date rather than loop forever.
+    return day
+
+
+def _counted_day(moment: datetime) -> date:
+    """The day an interaction counts on, as `touches.outgoing_touches_in_year` counts it."""
+    return moment.astimezone(UTC).date()
+
+
+def ceiling_release(due: date, counted: Iterable[date], ceiling: int) -> date:
+    """The first date on or after `due` when fewer than `ceiling` counted contacts lie in the
+    365 days before it: `due` itself, or the day after the oldest blocking contact leaves."""
+    window = sorted(day for day in counted if day >= due - YEAR)
+    ceiling = max(ceiling, 1)
+    if len(window) < ceiling:
+        return due
+    return window[len(window) - ceiling] + YEAR + timedelta(days=1)
+
+
+def cadence_due(
+    *,
+    today: date,
+    anchor: date,
+    policy: Policy,
+    counted: Iterable[date],
+    schedule: Schedule,
+) -> date:
+    """When the next cadence touch is due: anchor + cadence, not before today, within the
+    yearly ceiling, on the client's working day."""
+    due = max(anchor + timedelta(days=policy.cadence_days), today)
+    due = ceiling_release(due, counted, policy.max_touches_year)
+    return next_working_day(due, schedule)
+
+
+def is_stale(confirmed_at: datetime, reverify_days: int, now: datetime) -> bool:
+    """Whether the data were confirmed longer ago than the re-verification period allows."""
+    return now - confirmed_at > timedelta(days=reverify_days)
+
+
+# Names in goals.
+
+
+@lru_cache(maxsize=4096)
+def _inflect(word: str, case: str) -> str:
+    """A Russian name word in a grammatical case («Иван» → «Ивана»), unchanged when unknown."""
+    if not re.fullmatch(r"[А-Яа-яЁё-]+", word):
+        return word
+    parses = morph_analyzer().parse(word)
+    preferred = [
+        p for p in parses if "nomn" in p.tag and ({"Name", "Patr", "Surn"} & p.tag.grammemes)
+    ]
+    parse = (preferred or [p for p in parses if "nomn" in p.tag] or parses)[0]
+    inflected = parse.inflect({case})
+    if inflected is None:
+        return word
+    result: str = inflected.word
+    return result[:1].upper() + result[1:] if word[:1].isupper() else result
+
+
+def addressed_name(first: str | None, patronymic: str | None, language: str) -> str:
+    """How a goal names the person to congratulate: «Ивана Сергеевича» / «Ivan Sergeevich»."""
+    words = [word for word in (first, patronymic) if word]
+    if language == "ru":
+        return " ".join(_inflect(word, "accs") for word in words)
+    return " ".join(words)
+
+
+def _genitive_relation(relation: str) -> str:
+    lowered = relation.strip().casefold()
+    return _FAMILY_GENITIVE.get(lowered) or _inflect(lowered, "gent")
+
+
+def holiday_phrase(title: str | None, language: str, key: str | None = None) -> str:
+    """«с Днём строителя» from «День строителя»; «on Builder's Day» in English."""
+    title = (title or "").strip()
+    if language != "ru":
+        return f"on {title}" if title else "on the holiday"
+    if key in _HOLIDAY_PHRASES_RU:
+        return _HOLIDAY_PHRASES_RU[key]
+    for prefix, replacement in (("день ", "Днём "), ("праздник ", "Праздником ")):
+        if title.casefold().startswith(prefix):
+            return "с " + replacement + title[len(prefix) :]
+    return f"с праздником: {title}" if title else "с праздником"
+
+
+def occasion_goal(
+    kind: str,
+    *,
+    language: str,
+    first_name: str | None,
+    patronymic: str | None,
+    fallback_name: str,
+    title: str | None = None,
+    relation: str | None = None,
+    person: str | None = None,
+    key: str | None = None,
+) -> str:
+    """The ready goal of an occasion touch: «Поздравить Ивана Сергеевича с днём рождения».
+
+    `kind` is "birthday" (with `relation` and `person` for a family member), "anniversary" or
+    "holiday" (national, professional or any other titled date).
+    """
+    language = _language(language)
+    name = addressed_name(first_name, patronymic, language) or fallback_name
+    goals = _OCCASION_GOALS[language]
+    if kind == "birthday" and relation:
+        if language == "ru":
+            relation_text = _genitive_relation(relation)
+            person_text = _inflect(person, "gent") if person else ""
+        else:
+            relation_text, person_text = relation, person or ""
+        return " ".join(
+            goals["family"].format(name=name, relation=relation_text, person=person_text).split()
+        )
+    if kind == "birthday":
+        return goals["birthday"].format(name=name)
+    if kind == "anniversary":
+        return goals["anniversary"].format(name=name, title=title or "").rstrip(": ")
+    return goals["holiday"].format(name=name, phrase=holiday_phrase(title, language, key))
+
+
+def cadence_goal(category: Category, language: str) -> str:
+    """The default goal of a cadence touch in the owner's language."""
+    return CADENCE_GOALS[_language(language)][category]
+
+
+def event_goal(title: str, day: date, language: str) -> str:
+    """«Пригласить на «Вебинар» 5 декабря»."""
+    language = _language(language)
+    return EVENT_GOALS[language].format(
+        title=title, date=format_date(day, "d MMMM", locale=language)
+    )
+
+
+# Facts the sweep needs about a client, loaded as plain rows for the batch.
+
+
+@dataclass(frozen=True)
+class ClientFacts:
+    """The columns of a client the planner reads."""
+
+    id: int
+    name: str
+    owner_id: int
+    timezone: str
+    category: Category
+    industry: str | None
+    window_start: time
+    window_end: time
+    window_days: str
+    observe_holidays: bool
+    data_confirmed_at: datetime
+    created_at: datetime
+
+    @classmethod
+    def of(cls, client: Client) -> ClientFacts:
+        """The facts of a loaded client."""
+        return cls(**{name: getattr(client, name) for name in _FACT_NAMES})
+
+
+_FACT_NAMES = tuple(ClientFacts.__dataclass_fields__)
+_FACT_COLUMNS = tuple(getattr(Client, name) for name in _FACT_NAMES)
+
+
+@dataclass
+class PlanReport:
+    """What a sweep did: clients looked at and touches planned, by reason."""
+
+    clients: int = 0
+    cadence: int = 0
+    occasions: int = 0
+    stale: int = 0
+
+    @property
+    def planned(self) -> int:
+        """Touches planned in all."""
+        return self.cadence + self.occasions + self.stale
+
+    def add(self, other: PlanReport) -> None:
+        """Fold another report into this one."""
+        self.clients += other.clients
+        self.cadence += other.cadence
+        self.occasions += other.occasions
+        self.stale += other.stale
+
+
+@dataclass(frozen=True)
+class PlannedFollowUp:
+    """A planned follow-up and the warnings for the manager."""
+
+    touch: Touch
+    too_soon: bool
+    over_ceiling: bool
+
+
+@dataclass(frozen=True)
+class _Person:
+    contact_id: int | None
+    full_name: str
+    is_primary: bool
+
+
+@dataclass(frozen=True)
+class _KeyDateFacts:
+    """The columns of a key date the planner reads."""
+
+    id: int
+    client_id: int
+    contact_id: int | None
+    kind: str
+    relation: str | None
+    person_name: str | None
+    title: str | None
+    day: int
+    month: int
+
+
+_KEY_DATE_COLUMNS = tuple(getattr(KeyDate, name) for name in _KeyDateFacts.__dataclass_fields__)
+
+
+@dataclass
+class _ChunkData:
+    """Everything a chunk of clients needs, loaded in a few queries."""
+
+    open_reasons: dict[int, set[TouchReason]] = field(default_factory=lambda: defaultdict(set))
+    last_interaction: dict[int, datetime] = field(default_factory=dict)
+    last_closed: dict[int, datetime] = field(default_factory=dict)
+    counted: dict[int, list[date]] = field(default_factory=lambda: defaultdict(list))
+    key_dates: dict[int, list[tuple[_KeyDateFacts, str | None]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    key_dated_touches: set[tuple[int, date]] = field(default_factory=set)
+    people: dict[int, list[_Person]] = field(default_factory=lambda: defaultdict(list))
+
+
+def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite hands datetimes back naive; they are stored in UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+class _Sweep:
+    """Plans touches for batches of clients: the engine of `replan_client` and `plan_all`."""
+
+    def __init__(self, session: AsyncSession, now: datetime, horizon_days: int) -> None:
+        self.session = session
+        self.now = now
+        self.horizon_days = horizon_days
+        self.policies: dict[Category, Policy] = {}
+        self.languages: dict[int, str] = {}
+
+    async def prepare(self, owner_ids: Iterable[int] | None = None) -> None:
+        """Load the policies and the owners' languages once per sweep."""
+        for category in Category:
+            self.policies[category] = await policy_for(self.session, category)
+        query = select(Member.id, Member.language)
+        if owner_ids is not None:
+            query = query.where(Member.id.in_(list(set(owner_ids))))
+        self.languages = {row.id: row.language for row in await self.session.execute(query)}
+
+    def language_of(self, owner_id: int) -> str:
+        return _language(self.languages.get(owner_id))
+
+    # Loading.
+
+    async def _load(
+        self, clients: Sequence[ClientFacts], greeted: Iterable[int] = ()
+    ) -> _ChunkData:
+        """The chunk's open touches, contact history and key dates; `greeted` are the clients
+        with a holiday in the horizon (their contacts and yearly counts are needed too)."""
+        data = _ChunkData()
+        ids = [client.id for client in clients]
+        session = self.session
+        open_rows = await session.execute(
+            select(Touch.client_id, Touch.reason).where(
+                Touch.client_id.in_(ids), Touch.status.in_(OPEN_STATUSES)
+            )
+        )
+        for client_id, reason in open_rows:
+            data.open_reasons[client_id].add(reason)
+        # In a steady state almost every client has its next touch: read history only for
+        # those that need a new one.
+        need = [i for i in ids if not data.open_reasons[i] & set(NEXT_TOUCH_REASONS)]
+        greeted = list(greeted)
+        counted_ids = list({*need, *greeted})
+        for client_id, happened in await session.execute(
+            select(Interaction.client_id, func.max(Interaction.happened_at))
+            .where(Interaction.client_id.in_(need))
+            .group_by(Interaction.client_id)
+        ):
+            data.last_interaction[client_id] = _aware(happened)
+        for client_id, closed in await session.execute(
+            select(Touch.client_id, func.max(Touch.closed_at))
+            .where(
+                Touch.client_id.in_(need),
+                Touch.reason.in_(NEXT_TOUCH_REASONS),
+                Touch.status.in_(CLOSED_STATUSES),
+                Touch.closed_at.is_not(None),
+            )
+            .group_by(Touch.client_id)
+        ):
+            if closed is not None:
+                data.last_closed[client_id] = _aware(closed)
+        since = datetime.combine(
+            self.now.astimezone(UTC).date() - YEAR - timedelta(days=2), time(0), tzinfo=UTC
+        )
+        for client_id, happened in await session.execute(
+            select(Interaction.client_id, Interaction.happened_at).where(
+                Interaction.client_id.in_(counted_ids),
+                Interaction.direction == Direction.OUTGOING,
+                Interaction.happened_at >= since,
+            )
+        ):
+            data.counted[client_id].append(_counted_day(_aware(happened)))
+        earliest = min(local_today(self.now, client.timezone) for client in clients)
+        for row in await session.execute(
+            select(*_KEY_DATE_COLUMNS, Contact.full_name)
+            .outerjoin(Contact, Contact.id == KeyDate.contact_id)
+            .where(KeyDate.client_id.in_(ids))
+        ):
+            *columns, full_name = row
+            key_date = _KeyDateFacts(*columns)
+            data.key_dates[key_date.client_id].append((key_date, full_name))
+        for key_date_id, due_on in await session.execute(
+            select(Touch.key_date_id, Touch.due_on).where(
+                Touch.client_id.in_(ids),
+                Touch.key_date_id.is_not(None),
+                Touch.due_on >= earliest - timedelta(days=1),
+            )
+        ):
+            if key_date_id is not None:
+                data.key_dated_touches.add((key_date_id, due_on))
+        for client_id, contact_id, full_name, is_primary in await session.execute(
+            select(Contact.client_id, Contact.id, Contact.full_name, Contact.is_primary)
+            .where(Contact.client_id.in_(greeted))
+            .order_by(Contact.client_id, Contact.is_primary.desc(), Contact.id)
+        ):
+            data.people[client_id].append(_Person(contact_id, full_name, bool(is_primary)))
+        return data
+
+    # Candidates.
+
+    def _row(
+        self,
+        client: ClientFacts,
+        *,
+        due_on: date,
+        reason: TouchReason,
+        goal: str,
+        dedupe_key: str,
+        contact_id: int | None = None,
+        draft_text: str | None = None,
+        occasion_key: str | None = None,
+        key_date_id: int | None = None,
+    ) -> dict[str, Any]:
+        return {
+            "client_id": client.id,
+            "member_id": client.owner_id,
+            "contact_id": contact_id,
+            "due_on": due_on,
+            "reason": reason,
+            "status": TouchStatus.PLANNED,
+            "goal": goal,
+            "draft_text": draft_text,
+            "occasion_key": occasion_key,
+            "key_date_id": key_date_id,
+            "event_id": None,
+            "dedupe_key": dedupe_key,
+            "created_at": self.now,
+        }
+
+    def _cadence(self, client: ClientFacts, data: _ChunkData) -> dict[str, Any] | None:
+        if data.open_reasons[client.id] & set(NEXT_TOUCH_REASONS):
+            return None
+        zone = ZoneInfo(client.timezone)
+        moments = [
+            moment
+            for moment in (data.last_interaction.get(client.id), data.last_closed.get(client.id))
+            if moment is not None
+        ]
+        anchor_moment = max(moments) if moments else _aware(client.created_at)
+        policy = self.policies[client.category]
+        schedule = client_schedule(client)
+        due = cadence_due(
+            today=self.now.astimezone(zone).date(),
+            anchor=anchor_moment.astimezone(zone).date(),
+            policy=policy,
+            counted=data.counted.get(client.id, ()),
+            schedule=schedule,
+        )
+        return self._row(
+            client,
+            due_on=due,
+            reason=TouchReason.CADENCE,
+            goal=cadence_goal(client.category, self.language_of(client.owner_id)),
+            dedupe_key=f"cadence:{client.id}:{due.isoformat()}",
+        )
+
+    def _stale(self, client: ClientFacts, data: _ChunkData) -> dict[str, Any] | None:
+        policy = self.policies[client.category]
+        confirmed = _aware(client.data_confirmed_at)
+        if not is_stale(confirmed, policy.reverify_days, self.now):
+            return None
+        if TouchReason.STALE_DATA in data.open_reasons[client.id]:
+            return None
+        due = next_working_day(local_today(self.now, client.timezone), client_schedule(client))
+        return self._row(
+            client,
+            due_on=due,
+            reason=TouchReason.STALE_DATA,
+            goal=STALE_GOALS[self.language_of(client.owner_id)],
+            dedupe_key=f"stale:{client.id}:{confirmed.astimezone(UTC).date().isoformat()}",
+        )
+
+    def _key_date_rows(self, client: ClientFacts, data: _ChunkData) -> list[dict[str, Any]]:
+        today = local_today(self.now, client.timezone)
+        last_day = today + timedelta(days=self.horizon_days)
+        language = self.language_of(client.owner_id)
+        rows = []
+        for key_date, full_name in data.key_dates.get(client.id, ()):
+            on = occasions.next_yearly(key_date.day, key_date.month, today)
+            if on > last_day or (key_date.id, on) in data.key_dated_touches:
+                continue
+            _, first, patronymic = occasions.split_name(full_name or "")
+            goal_kind, greeting_kind = _key_date_kinds(key_date)
+            title = key_date.title
+            rows.append(
+                self._row(
+                    client,
+                    due_on=on,
+                    reason=TouchReason.OCCASION,
+                    goal=occasion_goal(
+                        goal_kind,
+                        language=language,
+                        first_name=first,
+                        patronymic=patronymic,
+                        fallback_name=full_name or client.name,
+                        title=title,
+                        relation=key_date.relation,
+                        person=key_date.person_name,
+                    ),
+                    draft_text=occasions.greeting(
+                        greeting_kind,
+                        first_name=first,
+                        patronymic=patronymic,
+                        language=language,
+                        title=title,
+                        relation=key_date.relation,
+                    ),
+                    dedupe_key=f"occasion:{client.id}:kd{key_date.id}:{on.year}",
+                    occasion_key=f"kd{key_date.id}",
+                    key_date_id=key_date.id,
+                    contact_id=key_date.contact_id,
+                )
+            )
+        return rows
+
+    def holidays_of(self, client: ClientFacts, calendar: _Calendar) -> list[occasions.Occasion]:
+        """National and professional holidays of the client within the horizon."""
+        today = local_today(self.now, client.timezone)
+        last_day = today + timedelta(days=self.horizon_days)
+        return calendar.national(today, last_day) + calendar.professional(
+            today, last_day, client.industry
+        )
+
+    def _holiday_rows(
+        self, client: ClientFacts, data: _ChunkData, candidates: Sequence[occasions.Occasion]
+    ) -> list[dict[str, Any]]:
+        if not candidates:
+            return []
+        policy = self.policies[client.category]
+        language = self.language_of(client.owner_id)
+        rows = []
+        for occasion in candidates:
+            # Holidays are courtesy touches: they yield to the yearly ceiling, birthdays don't.
+            if ceiling_release(occasion.day, data.counted.get(client.id, ()),
+                               policy.max_touches_year) != occasion.day:  # fmt: skip
+                continue
+            person = _addressee(data.people.get(client.id, []), occasion.audience)
+            if person is None and (occasion.audience or data.people.get(client.id)):
+                continue
+            full_name = person.full_name if person else ""
+            _, first, patronymic = occasions.split_name(full_name)
+            rows.append(
+                self._row(
+                    client,
+                    due_on=occasion.day,
+                    reason=TouchReason.OCCASION,
+                    goal=occasion_goal(
+                        "holiday",
+                        language=language,
+                        first_name=first,
+                        patronymic=patronymic,
+                        fallback_name=client.name,
+                        title=occasion.title(language),
+                        key=occasion.key,
+                    ),
+                    draft_text=occasions.greeting_for(
+                        occasion, first_name=first, patronymic=patronymic, language=language
+                    ),
+                    dedupe_key=f"occasion:{client.id}:{occasion.key}:{occasion.day.year}",
+                    occasion_key=occasion.key,
+                    contact_id=person.contact_id if person else None,
+                )
+            )
+        return rows
+
+    async def plan(self, clients: Sequence[ClientFacts], calendar: _Calendar) -> PlanReport:
+        """Plan what is missing for these clients; returns the counts and keeps the keys."""
+        report = PlanReport(clients=len(clients))
+        if not clients:
+            return report
+        holidays = {client.id: self.holidays_of(client, calendar) for client in clients}
+        data = await self._load(clients, [i for i, found in holidays.items() if found])
+        cadence_rows: list[dict[str, Any]] = []
+        other_rows: list[dict[str, Any]] = []
+        for client in clients:
+            cadence = self._cadence(client, data)
+            if cadence is not None:
+                cadence_rows.append(cadence)
+            stale = self._stale(client, data)
+            if stale is not None:
+                other_rows.append(stale)
+            other_rows.extend(self._key_date_rows(client, data))
+            other_rows.extend(self._holiday_rows(client, data, holidays[client.id]))
+        existing = await existing_keys(
+            self.session, [row["dedupe_key"] for row in cadence_rows + other_rows]
+        )
+        for row in cadence_rows:
+            # The client has no open next touch, so a taken key belongs to a closed touch
+            # (skipped or replaced on the same date): plan a fresh one beside it.
+            if row["dedupe_key"] in existing:
+                row["dedupe_key"] += f":{self.now.strftime('%Y%m%dT%H%M%S')}"
+        new_rows = cadence_rows + [row for row in other_rows if row["dedupe_key"] not in existing]
+        await insert_touches(self.session, new_rows)
+        self.planned_keys.extend(row["dedupe_key"] for row in new_rows)
+        for row in new_rows:
+            if row["reason"] is TouchReason.CADENCE:
+                report.cadence += 1
+            elif row["reason"] is TouchReason.STALE_DATA:
+                report.stale += 1
+            else:
+                report.occasions += 1
+        return report
+
+    planned_keys: list[str]
+
+
+def _key_date_kinds(key_date: _KeyDateFacts) -> tuple[str, str]:
+    """The goal kind and the greeting kind of a key date."""
+    if key_date.kind == "birthday":
+        return "birthday", occasions.FAMILY_BIRTHDAY if key_date.relation else occasions.BIRTHDAY
+    if key_date.kind == "professional":
+        return "holiday", occasions.PROFESSIONAL_HOLIDAY
+    return "anniversary", occasions.ANNIVERSARY
+
+
+def _addressee(people: list[_Person], audience: str | None) -> _Person | None:
+    """Whom a holiday greeting goes to: the primary contact, or the first of the audience."""
+    if not people:
+        return None
+    if audience is None:
+        return people[0]
+    for person in people:
+        if occasions.guess_gender(person.full_name) == audience:
+            return person
+    return None
+
+
+class _Calendar:
+    """National and professional holidays, computed once per year and industry for a sweep."""
+
+    def __init__(self) -> None:
+        self._national: dict[int, list[occasions.Occasion]] = {}
+        self._professional: dict[tuple[int, str], list[occasions.Occasion]] = {}
+        self._industries: dict[str, str | None] = {}
+
+    def _years(self, first: date, last: date) -> range:
+        return range(first.year, last.year + 1)
+
+    def national(self, first: date, last: date) -> list[occasions.Occasion]:
+        found: list[occasions.Occasion] = []
+        for year in self._years(first, last):
+            if year not in self._national:
+                self._national[year] = occasions.national_holidays(year)
+            found.extend(o for o in self._national[year] if first <= o.day <= last)
+        return found
+
+    def professional(
+        self, first: date, last: date, industry_text: str | None
+    ) -> list[occasions.Occasion]:
+        if not industry_text:
+            return []
+        if industry_text not in self._industries:
+            self._industries[industry_text] = occasions.match_industry(industry_text)
+        industry = self._industries[industry_text]
+        if industry is None:
+            return []
+        found: list[occasions.Occasion] = []
+        for year in self._years(first, last):
+            if (year, industry) not in self._professional:
+                self._professional[year, industry] = occasions.professional_days(year, industry)
+            found.extend(o for o in self._professional[year, industry] if first <= o.day <= last)
+        return found
+
+
+# Storage helpers.
+
+
+async def existing_keys(session: AsyncSession, keys: Sequence[str]) -> set[str]:
+    """Which of these dedupe keys are already taken."""
+    found: set[str] = set()
+    for part in _chunks(list(dict.fromkeys(keys)), _IN_LIMIT):
+        found.update(
+            await session.scalars(select(Touch.dedupe_key).where(Touch.dedupe_key.in_(part)))
+        )
+    return found
+
+
+async def insert_touches(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert touch rows in bulk; a key taken meanwhile (a concurrent sweep) is skipped."""
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    statement: Any
+    if dialect == "postgresql":
+        statement = postgresql_insert(Touch).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    elif dialect == "sqlite":
+        statement = sqlite_insert(Touch).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    else:
+        statement = insert(Touch)
+    for part in _chunks(list(rows), _CHUNK):
+        await session.execute(statement, list(part))
+
+
+async def _touches_by_keys(session: AsyncSession, keys: Sequence[str]) -> list[Touch]:
+    touches: list[Touch] = []
+    for part in _chunks(list(keys), _IN_LIMIT):
+        touches.extend(
+            await session.scalars(
+                select(Touch).where(Touch.dedupe_key.in_(part)).order_by(Touch.due_on, Touch.id)
+            )
+        )
+    return touches
+
+
+# Public API.
+
+
+async def replan_client(
+    session: AsyncSession,
+    client: Client,
+    now: datetime,
+    *,
+    horizon_days: int = DEFAULT_HORIZON_DAYS,
+) -> list[Touch]:
+    """Plan what this client is missing: the next cadence touch (unless a cadence or follow-up
+    touch is open), occasions within the horizon, a stale-data check. Returns the new touches."""
+    if not client.is_active or client.forgotten_at is not None:
+        return []
+    sweep = _Sweep(session, now, horizon_days)
+    sweep.planned_keys = []
+    await sweep.prepare([client.owner_id])
+    await session.flush()
+    await sweep.plan([ClientFacts.of(client)], _Calendar())
+    return await _touches_by_keys(session, sweep.planned_keys)
+
+
+async def plan_occasions(
+    session: AsyncSession, client: Client, now: datetime, horizon_days: int = DEFAULT_HORIZON_DAYS
+) -> list[Touch]:
+    """Occasion touches of one client due within the horizon (key dates and holidays)."""
+    sweep = _Sweep(session, now, horizon_days)
+    sweep.planned_keys = []
+    await sweep.prepare([client.owner_id])
+    await session.flush()
+    facts = ClientFacts.of(client)
+    holidays = sweep.holidays_of(facts, _Calendar())
+    data = await sweep._load([facts], [facts.id] if holidays else [])
+    rows = sweep._key_date_rows(facts, data) + sweep._holiday_rows(facts, data, holidays)
+    taken = await existing_keys(session, [row["dedupe_key"] for row in rows])
+    rows = [row for row in rows if row["dedupe_key"] not in taken]
+    await insert_touches(session, rows)
+    return await _touches_by_keys(session, [row["dedupe_key"] for row in rows])
+
+
+def _active_clients() -> Select[Any]:
+    return select(*_FACT_COLUMNS).where(Client.is_active.is_(True), Client.forgotten_at.is_(None))
+
+
+async def plan_all(
+    session: AsyncSession,
+    now: datetime,
+    *,
+    horizon_days: int = DEFAULT_HORIZON_DAYS,
+    chunk_size: int = _CHUNK,
+) -> PlanReport:
+    """The nightly (and at-start) sweep over every active client; idempotent.
+
+    Each touch goes to the client's owner. Clients are read in id order, a chunk at a time,
+    with a fixed number of queries per chunk.
+    """
+    sweep = _Sweep(session, now, horizon_days)
+    sweep.planned_keys = []
+    await sweep.prepare()
+    await session.flush()
+    calendar = _Calendar()
+    report = PlanReport()
+    last_id = 0
+    while True:
+        rows = (
+            await session.execute(
+                _active_clients().where(Client.id > last_id).order_by(Client.id).limit(chunk_size)
+            )
+        ).all()
+        if not rows:
+            break
+        facts = [ClientFacts(**row._asdict()) for row in rows]
+        report.add(await sweep.plan(facts, calendar))
+        sweep.planned_keys.clear()
+        last_id = facts[-1].id
+    return report
+
+
+async def _supersede_next_touches(
+    session: AsyncSession, client_id: int, now: datetime, *, keep: int | None = None,
+    reasons: Sequence[TouchReason] = NEXT_TOUCH_REASONS,
+) -> None:  # fmt: skip
+    await session.execute(
+        update(Touch)
+        .where(
+            Touch.client_id == client_id,
+            Touch.reason.in_(list(reasons)),
+            Touch.status.in_(OPEN_STATUSES),
+            Touch.id != (keep or 0),
+        )
+        .values(status=TouchStatus.SKIPPED, closed_at=now, skip_reason=REPLACED)
+        .execution_options(synchronize_session="fetch")
+    )
+
+
+async def _last_real_contact(session: AsyncSession, client_id: int) -> date | None:
+    """The last interaction that reached the client (an unanswered call is not a contact)."""
+    moment = await session.scalar(
+        select(func.max(Interaction.happened_at)).where(
+            Interaction.client_id == client_id, Interaction.outcome != Outcome.NO_CONTACT
+        )
+    )
+    return _aware(moment).date() if moment is not None else None
+
+
+async def plan_follow_up(
+    session: AsyncSession, client: Client, interaction: Interaction, now: datetime
+) -> PlannedFollowUp:
+    """After a logged interaction: its next step becomes the client's one next touch.
+
+    With `next_touch_on` set, a follow-up touch on that date (goal = the next step) replaces
+    the open cadence and follow-up touches; `too_soon` warns when it comes sooner after the
+    last real contact than the category's cadence, `over_ceiling` when the yearly ceiling is
+    already reached. Without a date, the open cadence touch is re-based on this interaction.
+    """
+    await session.flush()
+    policy = await policy_for(session, client.category)
+    due_on = interaction.next_touch_on
+    if due_on is None:
+        await _supersede_next_touches(session, client.id, now, reasons=(TouchReason.CADENCE,))
+        await replan_client(session, client, now)
+        touches = await _open_next_touches(session, client.id)
+        return PlannedFollowUp(touch=touches[0], too_soon=False, over_ceiling=False)
+    language = _language(
+        await session.scalar(select(Member.language).where(Member.id == client.owner_id))
+    )
+    goal = (interaction.next_step or "").strip() or cadence_goal(client.category, language)
+    touch = await plan_touch(
+        session,
+        client=client,
+        due_on=due_on,
+        reason=TouchReason.FOLLOW_UP,
+        goal=goal,
+        dedupe_key=f"follow_up:{interaction.id}",
+        now=now,
+        contact_id=interaction.contact_id,
+    )
+    await _supersede_next_touches(session, client.id, now, keep=touch.id)
+    last_contact = await _last_real_contact(session, client.id)
+    count = await outgoing_touches_in_year(session, client.id, due_on)
+    return PlannedFollowUp(
+        touch=touch,
+        too_soon=too_soon(last_contact, due_on, policy.cadence_days),
+        over_ceiling=count >= policy.max_touches_year,
+    )
+
+
+async def _open_next_touches(session: AsyncSession, client_id: int) -> list[Touch]:
+    result = await session.scalars(
+        select(Touch)
+        .where(
+            Touch.client_id == client_id,
+            Touch.reason.in_(NEXT_TOUCH_REASONS),
+            Touch.status.in_(OPEN_STATUSES),
+        )
+        .order_by(Touch.due_on, Touch.id)
+    )
+    return list(result)
+
+
+async def confirm_data(
+    session: AsyncSession, client: Client, member: Member, now: datetime
+) -> list[Touch]:
+    """The client's data are confirmed now: open «проверить данные» touches are done.
+
+    Returns the touches closed. (The card's «Данные актуальны» logs the change; this is the
+    planner's half, callable from it or from the reminder buttons.) Raises
+    `access.AccessDeniedError` for somebody else's client.
+    """
+    if not access.can_see(member, client):
+        raise access.AccessDeniedError(client.id)
+    client.data_confirmed_at = now
+    closed = list(
+        await session.scalars(
+            select(Touch).where(
+                Touch.client_id == client.id,
+                Touch.reason == TouchReason.STALE_DATA,
+                Touch.status.in_(OPEN_STATUSES),
+            )
+        )
+    )
+    for touch in closed:
+        close_touch(touch, TouchStatus.DONE, now)
+    await session.flush()
+    return closed
+
+
+# Company events.
+
+
+@dataclass(frozen=True)
+class Audience:
+    """Whom an event is for; an empty list means no restriction on that dimension."""
+
+    categories: tuple[Category, ...] = ()
+    industries: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, stored: dict[str, Any] | None) -> Audience:
+        """The audience stored on an `Event`."""
+        stored = stored or {}
+        return cls(
+            categories=tuple(Category(value) for value in stored.get("categories") or ()),
+            industries=tuple(stored.get("industries") or ()),
+            tags=tuple(stored.get("tags") or ()),
+        )
+
+    def as_json(self) -> dict[str, list[str]]:
+        """The form kept in `Event.audience`."""
+        return {
+            "categories": [category.value for category in self.categories],
+            "industries": list(self.industries),
+            "tags": list(self.tags),
+        }
+
+
+@dataclass(frozen=True)
+class _Invitee:
+    client_id: int
+    owner_id: int
+    category: Category
+
+
+@dataclass
+class EventPlan:
+    """The audience of an event and how its invitations are (or would be) spread."""
+
+    clients: int = 0
+    managers: int = 0
+    at_ceiling: int = 0
+    planned: int = 0
+    first_day: date | None = None
+    last_day: date | None = None
+    # The busiest day of any one manager: what «nobody gets 40 on one day» is checked by.
+    max_per_day: int = 0
+    per_member: dict[int, int] = field(default_factory=dict)
+
+
+# Key clients are invited first, occasional ones last.
+_CATEGORY_ORDER = {
+    Category.KEY: 0,
+    Category.VIP: 1,
+    Category.REGULAR: 2,
+    Category.NEW: 3,
+    Category.OCCASIONAL: 4,
+}
+
+
+async def audience_clients(session: AsyncSession, audience: Audience) -> list[_Invitee]:
+    """The active clients an audience covers, in invitation order."""
+    query = select(Client.id, Client.owner_id, Client.category, Client.tags).where(
+        Client.is_active.is_(True), Client.forgotten_at.is_(None)
+    )
+    if audience.categories:
+        query = query.where(Client.category.in_(list(audience.categories)))
+    if audience.industries:
+        query = query.where(Client.industry.in_(list(audience.industries)))
+    wanted_tags = {tag.casefold() for tag in audience.tags}
+    invitees = [
+        _Invitee(row.id, row.owner_id, row.category)
+        for row in await session.execute(query)
+        if not wanted_tags or wanted_tags & {str(tag).casefold() for tag in row.tags or ()}
+    ]
+    invitees.sort(key=lambda invitee: (_CATEGORY_ORDER[invitee.category], invitee.client_id))
+    return invitees
+
+
+async def industries_in_base(session: AsyncSession, limit: int = 12) -> list[str]:
+    """The most common industries of active clients, for the audience buttons."""
+    count = func.count().label("count")
+    rows = await session.execute(
+        select(Client.industry, count)
+        .where(
+            Client.is_active.is_(True), Client.forgotten_at.is_(None), Client.industry.is_not(None)
+        )
+        .group_by(Client.industry)
+        .order_by(count.desc(), Client.industry)
+        .limit(limit)
+    )
+    return [row.industry for row in rows if row.industry]
+
+
+def _member_schedule(member: Member) -> Schedule:
+    return Schedule(
+        zone=ZoneInfo(member.timezone),
+        start=member.work_start,
+        end=member.work_end,
+        weekdays=member.weekdays,
+        observe_holidays=True,
+    )
+
+
+def invitation_days(happens_on: date, today: date, schedule: Schedule) -> list[date]:
+    """The working days from tomorrow to two days before the event (closer if none)."""
+    for last in (happens_on - timedelta(days=2), happens_on - timedelta(days=1)):
+        days = []
+        day = today + timedelta(days=1)
+        while day <= last:
+            if is_working_day(day, schedule):
+                days.append(day)
+            day += timedelta(days=1)
+        if days:
+            return days
+    return [max(today, min(happens_on - timedelta(days=1), today + timedelta(days=1)))]
+
+
+async def _at_ceiling(
+    session: AsyncSession,
+    invitees: Sequence[_Invitee],
+    now: datetime,
+    policies: dict[Category, Policy],
+) -> set[int]:
+    """Clients whose outgoing contacts of the last 365 days already reach the ceiling."""
+    since = datetime.combine(now.astimezone(UTC).date() - YEAR, time(0), tzinfo=UTC)
+    categories = {invitee.client_id: invitee.category for invitee in invitees}
+    full: set[int] = set()
+    for part in _chunks(list(categories), _IN_LIMIT):
+        for client_id, count in await session.execute(
+            select(Interaction.client_id, func.count())
+            .where(
+                Interaction.client_id.in_(part),
+                Interaction.direction == Direction.OUTGOING,
+                Interaction.happened_at >= since,
+            )
+            .group_by(Interaction.client_id)
+        ):
+            if count >= policies[categories[client_id]].max_touches_year:
+                full.add(client_id)
+    return full
+
+
+async def _spread(
+    session: AsyncSession, audience: Audience, happens_on: date, now: datetime
+) -> tuple[EventPlan, list[tuple[_Invitee, date]], dict[int, str]]:
+    """Who is invited on which day: round-robin over each owner's working days."""
+    invitees = await audience_clients(session, audience)
+    policies = {category: await policy_for(session, category) for category in Category}
+    full = await _at_ceiling(session, invitees, now, policies)
+    owners = {
+        member.id: member
+        for member in await session.scalars(
+            select(Member).where(Member.id.in_({invitee.owner_id for invitee in invitees}))
+        )
+    }
+    plan = EventPlan(
+        clients=len(invitees),
+        managers=len(owners),
+        at_ceiling=sum(1 for invitee in invitees if invitee.client_id in full),
+    )
+    by_owner: dict[int, list[_Invitee]] = defaultdict(list)
+    for invitee in invitees:
+        if invitee.client_id not in full:
+            by_owner[invitee.owner_id].append(invitee)
+    assignments: list[tuple[_Invitee, date]] = []
+    for owner_id, owned in by_owner.items():
+        owner = owners[owner_id]
+        days = invitation_days(
+            happens_on, local_today(now, owner.timezone), _member_schedule(owner)
+        )
+        per_day: dict[date, int] = defaultdict(int)
+        for index, invitee in enumerate(owned):
+            day = days[index % len(days)]
+            per_day[day] += 1
+            assignments.append((invitee, day))
+        plan.per_member[owner_id] = len(owned)
+        plan.max_per_day = max(plan.max_per_day, *per_day.values())
+    if assignments:
+        plan.first_day = min(day for _, day in assignments)
+        plan.last_day = max(day for _, day in assignments)
+    languages = {owner_id: _language(owner.language) for owner_id, owner in owners.items()}
+    return plan, assignments, languages
+
+
+async def preview_event(
+    session: AsyncSession, audience: Audience, happens_on: date, now: datetime
+) -> EventPlan:
+    """What saving an event would plan: audience size, managers, clients at the ceiling."""
+    plan, _, _ = await _spread(session, audience, happens_on, now)
+    return plan
+
+
+async def plan_event_invitations(session: AsyncSession, event: Event, now: datetime) -> EventPlan:
+    """Invitation touches for an event's audience, spread over each owner's working days
+    between tomorrow and two days before the event; clients at their yearly ceiling are left
+    out (and counted). Idempotent per event and client."""
+    await session.flush()
+    plan, assignments, languages = await _spread(
+        session, Audience.of(event.audience), event.happens_on, now
+    )
+    rows: list[dict[str, Any]] = [
+        {
+            "client_id": invitee.client_id,
+            "member_id": invitee.owner_id,
+            "contact_id": None,
+            "due_on": day,
+            "reason": TouchReason.EVENT,
+            "status": TouchStatus.PLANNED,
+            "goal": event_goal(event.title, event.happens_on, languages[invitee.owner_id]),
+            "draft_text": None,
+            "occasion_key": f"event{event.id}",
+            "key_date_id": None,
+            "event_id": event.id,
+            "dedupe_key": f"event:{event.id}:{invitee.client_id}",
+            "created_at": now,
+        }
+        for invitee, day in assignments
+    ]
+    taken = await existing_keys(session, [row["dedupe_key"] for row in rows])
+    rows = [row for row in rows if row["dedupe_key"] not in taken]
+    await insert_touches(session, rows)
+    plan.planned = len(rows)
+    return plan
+
+
+async def create_event(
+    session: AsyncSession,
+    *,
+    by: Member,
+    title: str,
+    happens_on: date,
+    audience: Audience,
+    now: datetime,
+    description: str | None = None,
+) -> tuple[Event, EventPlan]:
+    """Save a company event and plan its invitations."""
+    event = Event(
+        title=title,
+        happens_on=happens_on,
+        description=description,
+        audience=audience.as_json(),
+        created_by_id=by.id,
+        created_at=now,
+    )
+    session.add(event)
+    await session.flush()
+    return event, await plan_event_invitations(session, event, now)

@@ -1,0 +1,178 @@
+"""/event through the dispatcher: a head plans a company event and its invitations."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.callbacks import EventAction, EventCallback
+from models import Client, Event, Interaction, Member, Touch
+from models.enums import Category, Channel, ClientKind, Direction, Outcome, TouchReason
+from tests.conftest import HEAD_ID, START
+from tests.harness import Chat, joined
+from tests.test_onboarding import MANAGER_ID, invite_link
+
+
+async def team(chat: Chat, session: AsyncSession) -> tuple[Member, Member]:
+    """The bootstrapped head and one invited manager."""
+    await chat.send(HEAD_ID, "/start")
+    await chat.send(MANAGER_ID, f"/start {await invite_link(chat)}")
+    head = await session.scalar(select(Member).where(Member.telegram_id == HEAD_ID))
+    manager = await session.scalar(select(Member).where(Member.telegram_id == MANAGER_ID))
+    assert head is not None
+    assert manager is not None
+    return head, manager
+
+
+def make_client(owner: Member, category: Category, number: int, tags: list[str]) -> Client:
+    created = START - timedelta(days=400)
+    return Client(
+        kind=ClientKind.B2B,
+        name=f"ООО «Клиент {number}»",
+        timezone="Europe/Moscow",
+        category=category,
+        owner_id=owner.id,
+        tags=tags,
+        data_confirmed_at=START,
+        created_at=created,
+        updated_at=created,
+    )
+
+
+async def base(session: AsyncSession, head: Member, manager: Member) -> Client:
+    """40 key clients of the manager, 5 of the head, 10 regular ones; returns a key client
+    that has already had its 12 touches this year."""
+    clients = [make_client(manager, Category.KEY, n, ["опт"]) for n in range(40)]
+    clients += [make_client(head, Category.KEY, 100 + n, []) for n in range(5)]
+    clients += [make_client(manager, Category.REGULAR, 200 + n, ["розница"]) for n in range(10)]
+    at_ceiling = make_client(head, Category.KEY, 300, [])
+    session.add_all([*clients, at_ceiling])
+    await session.flush()
+    for month in range(12):
+        moment = datetime.combine(date(2026, 1, 5) + timedelta(days=25 * month), time(9), UTC)
+        session.add(
+            Interaction(
+                client_id=at_ceiling.id,
+                member_id=head.id,
+                channel=Channel.CALL,
+                direction=Direction.OUTGOING,
+                goal="Звонок",
+                result="Поговорили",
+                outcome=Outcome.ACHIEVED,
+                happened_at=moment,
+                created_at=moment,
+            )
+        )
+    await session.commit()
+    return at_ceiling
+
+
+async def test_head_creates_an_event_and_invitations_are_spread(
+    chat: Chat, session: AsyncSession
+) -> None:
+    head, manager = await team(chat, session)
+    at_ceiling = await base(session, head, manager)
+
+    assert "называется" in joined(await chat.send(HEAD_ID, "/event"))
+    assert "Когда пройдёт" in joined(await chat.send(HEAD_ID, "Вебинар: новая коллекция"))
+    assert "Кого приглашаем" in joined(await chat.send(HEAD_ID, "10.12.2026"))
+    await chat.press(HEAD_ID, "По категориям")
+    await chat.press(HEAD_ID, "ключевые")
+    assert "✅ ключевые" in chat.buttons(HEAD_ID)
+    preview = joined(await chat.press(HEAD_ID, "Готово"))
+    assert "46 клиентов, у 2 менеджеров" in preview
+    assert "потолке касаний за год: 1" in preview
+
+    done = joined(await chat.press(HEAD_ID, "Сохранить"))
+    assert "Запланировано приглашений: 45" in done
+    assert "Пропущено 1" in done
+
+    event = await session.scalar(select(Event))
+    assert event is not None
+    assert event.happens_on == date(2026, 12, 10)
+    assert event.audience["categories"] == ["key"]
+    touches = list(await session.scalars(select(Touch).where(Touch.event_id == event.id)))
+    assert len(touches) == 45
+    assert {t.reason for t in touches} == {TouchReason.EVENT}
+    assert at_ceiling.id not in {t.client_id for t in touches}
+    owners = {c.id: c.owner_id for c in await session.scalars(select(Client))}
+    assert all(t.member_id == owners[t.client_id] for t in touches)
+    assert touches[0].goal == "Пригласить на «Вебинар: новая коллекция» 10 декабря"
+    # Working days from tomorrow to two days before: 19 November – 8 December, 14 of them.
+    days = {t.due_on for t in touches}
+    assert min(days) == date(2026, 11, 19)
+    assert max(days) == date(2026, 12, 8)
+    assert all(day.weekday() < 5 for day in days)
+    per_manager_day = Counter((t.member_id, t.due_on) for t in touches)
+    assert max(per_manager_day.values()) <= 3  # 40 invitations over 14 days
+    assert len({day for member_id, day in per_manager_day if member_id == manager.id}) == 14
+
+
+async def test_audience_by_typed_markers(chat: Chat, session: AsyncSession) -> None:
+    head, manager = await team(chat, session)
+    await base(session, head, manager)
+    await chat.send(HEAD_ID, "/event")
+    await chat.send(HEAD_ID, "Распродажа")
+    await chat.send(HEAD_ID, "15 декабря 2026")
+    await chat.press(HEAD_ID, "По меткам")
+    preview = joined(await chat.send(HEAD_ID, "Розница"))
+    assert "10 клиентов, у 1 менеджера" in preview
+    await chat.press(HEAD_ID, "Сохранить")
+    touches = list(await session.scalars(select(Touch).where(Touch.reason == TouchReason.EVENT)))
+    assert len(touches) == 10
+    assert {t.member_id for t in touches} == {manager.id}
+
+
+async def test_manager_is_refused(chat: Chat, session: AsyncSession) -> None:
+    await team(chat, session)
+    assert "только руководителю" in joined(await chat.send(MANAGER_ID, "/event"))
+    forged = EventCallback(action=EventAction.SAVE).pack()
+    assert "только руководителю" in joined(await chat.press_data(MANAGER_ID, forged))
+    assert await session.scalar(select(Event)) is None
+
+
+async def test_past_date_is_refused(chat: Chat, session: AsyncSession) -> None:
+    await team(chat, session)
+    await chat.send(HEAD_ID, "/event")
+    await chat.send(HEAD_ID, "Конференция")
+    assert "в будущем" in joined(await chat.send(HEAD_ID, "01.11.2026"))
+    assert "в будущем" in joined(await chat.send(HEAD_ID, "вчера"))
+    assert "Не понял дату" in joined(await chat.send(HEAD_ID, "когда-нибудь потом"))
+    assert "Кого приглашаем" in joined(await chat.send(HEAD_ID, "через 2 недели"))
+    calls = await chat.press(HEAD_ID, "Отмена")
+    assert "Отменено" in joined(calls)
+    assert await session.scalar(select(Event)) is None
+
+
+async def test_stale_button_after_cancel(chat: Chat, session: AsyncSession) -> None:
+    await team(chat, session)
+    await chat.send(HEAD_ID, "/event")
+    await chat.send(HEAD_ID, "Конференция")
+    await chat.send(HEAD_ID, "20.12.2026")
+    await chat.press(HEAD_ID, "Отмена")
+    calls = await chat.press_data(HEAD_ID, EventCallback(action=EventAction.ALL).pack())
+    assert "устарела" in joined(calls)
+
+
+async def test_audience_by_industry_buttons(chat: Chat, session: AsyncSession) -> None:
+    _head, manager = await team(chat, session)
+    for number, industry in enumerate(("Строительство", "Строительство", "Торговля", None)):
+        client = make_client(manager, Category.REGULAR, number, [])
+        client.industry = industry
+        session.add(client)
+    await session.commit()
+    await chat.send(HEAD_ID, "/event")
+    await chat.send(HEAD_ID, "День открытых дверей")
+    await chat.send(HEAD_ID, "18.12.2026")
+    await chat.press(HEAD_ID, "По отраслям")
+    assert "Отметьте хотя бы один" in joined(await chat.press(HEAD_ID, "Готово"))
+    await chat.press(HEAD_ID, "Строительство")
+    preview = joined(await chat.press(HEAD_ID, "Готово"))
+    assert "2 клиента, у 1 менеджера" in preview
+    assert "отрасли: Строительство" in preview
+    await chat.press(HEAD_ID, "Сохранить")
+    touches = list(await session.scalars(select(Touch).where(Touch.reason == TouchReason.EVENT)))
+    assert len(touches) == 2

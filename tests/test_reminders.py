@@ -1,0 +1,666 @@
+"""Reminders timed to calling windows, the digest's clock, restarts and downtime, the buttons.
+
+A Moscow manager works 09:00–18:00 Monday to Friday; clients sit in Vladivostok, Kaliningrad
+and Berlin. The clock is a ManualClock; the clock's jobs and the delivery run as one tick.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from aiogram import Bot
+from aiogram.methods import SendMessage
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.app import create_bot, create_dispatcher
+from bot.callbacks import PlanAction, PlanTouchCallback, SnoozeCallback, SnoozeOption
+from bot.offline import OFFLINE_TOKEN, RecordingSession
+from bot.settings import Settings
+from models import Client, Contact, Member, Outbox, Touch
+from models.enums import Category, ClientKind, Role, TouchReason, TouchStatus
+from scheduler.clock import Ticker
+from scheduler.delivery import Deliverer
+from scheduler.jobs import planner_jobs, schedule_digests, schedule_reminders
+from services.clock import ManualClock
+from tests.harness import Chat, joined
+
+Factory = async_sessionmaker[AsyncSession]
+MSK = ZoneInfo("Europe/Moscow")
+MANAGER_ID = 601
+OTHER_MANAGER_ID = 602
+
+
+class FakeTime:
+    """A monotonic clock and a sleep for the deliverer's pacing that only move fake time."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(0)
+        self.now += max(seconds, 0.0)
+
+
+def msk(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    """A Moscow wall time as an aware datetime."""
+    return datetime(year, month, day, hour, minute, tzinfo=MSK)
+
+
+def make_ticker(
+    bot: Bot, session_factory: Factory, clock: ManualClock, *, with_planning: bool = False
+) -> Ticker:
+    """The production job list (without the planner's sweep unless asked), then delivery."""
+    fake = FakeTime()
+    jobs = [
+        job for job in planner_jobs(session_factory) if with_planning or job.name != "planning"
+    ]
+    ticker = Ticker(clock, jobs)
+    deliverer = Deliverer(
+        bot,
+        session_factory,
+        worker="test",
+        per_chat_interval=0.0,
+        monotonic=fake.monotonic,
+        sleep=fake.sleep,
+    )
+    ticker.register("delivery", deliverer.run_job)
+    return ticker
+
+
+async def run_until(ticker: Ticker, clock: ManualClock, target: datetime, step: timedelta) -> None:
+    """Tick every `step` until `target` (inclusive), the way APScheduler would."""
+    while clock.now() < target:
+        clock.set(min(target, clock.now() + step))
+        await ticker.tick()
+
+
+async def add_member(
+    session: AsyncSession,
+    *,
+    telegram_id: int = MANAGER_ID,
+    timezone: str = "Europe/Moscow",
+    role: Role = Role.MANAGER,
+    name: str = "Дмитрий",
+    digest_time: time = time(9, 0),
+) -> Member:
+    member = Member(
+        telegram_id=telegram_id,
+        full_name=name,
+        role=role,
+        is_active=True,
+        timezone=timezone,
+        work_start=time(9, 0),
+        work_end=time(18, 0),
+        work_days="01234",
+        digest_time=digest_time,
+        language="ru",
+        created_at=datetime(2026, 1, 1, tzinfo=UTC),
+    )
+    session.add(member)
+    await session.flush()
+    return member
+
+
+async def add_client(
+    session: AsyncSession,
+    owner: Member,
+    name: str,
+    timezone: str,
+    window: tuple[time, time] = (time(10), time(18)),
+    *,
+    contact: str = "Петров Иван Сергеевич",
+    phone: str = "+79135550142",
+    confirmed: datetime | None = None,
+) -> Client:
+    moment = datetime(2026, 1, 1, tzinfo=UTC)
+    client = Client(
+        kind=ClientKind.B2B,
+        name=name,
+        timezone=timezone,
+        category=Category.REGULAR,
+        owner_id=owner.id,
+        window_start=window[0],
+        window_end=window[1],
+        window_days="01234",
+        observe_holidays=True,
+        data_confirmed_at=confirmed or datetime(2026, 11, 1, tzinfo=UTC),
+        created_at=moment,
+        updated_at=moment,
+        tags=[],
+    )
+    client.contacts.append(
+        Contact(full_name=contact, phone=phone, is_primary=True, created_at=moment)
+    )
+    session.add(client)
+    await session.flush()
+    return client
+
+
+async def add_touch(
+    session: AsyncSession,
+    client: Client,
+    due_on: date,
+    goal: str = "Предложить новый прайс",
+    reason: TouchReason = TouchReason.CADENCE,
+) -> Touch:
+    touch = Touch(
+        client_id=client.id,
+        member_id=client.owner_id,
+        due_on=due_on,
+        reason=reason,
+        status=TouchStatus.PLANNED,
+        goal=goal,
+        dedupe_key=f"test:{client.id}:{due_on}:{goal}",
+        created_at=datetime(2026, 11, 1, tzinfo=UTC),
+    )
+    session.add(touch)
+    await session.flush()
+    return touch
+
+
+async def outbox_rows(session_factory: Factory, kind: str | None = None) -> list[Outbox]:
+    async with session_factory() as session:
+        query = select(Outbox).order_by(Outbox.id)
+        if kind is not None:
+            query = query.where(Outbox.kind == kind)
+        return list(await session.scalars(query))
+
+
+def sent_texts(recorder: RecordingSession, chat_id: int | None = None) -> list[str]:
+    return [
+        call.text
+        for call in recorder.requests
+        if isinstance(call, SendMessage) and (chat_id is None or call.chat_id == chat_id)
+    ]
+
+
+# --- Calling windows ------------------------------------------------------------------------
+
+
+async def test_vladivostok_wide_window_reminds_at_nine_moscow(
+    session_factory: Factory, clock: ManualClock, bot: Bot, recorder: RecordingSession
+) -> None:
+    async with session_factory.begin() as session:
+        manager = await add_member(session)
+        client = await add_client(session, manager, "Тихоокеанская логистика", "Asia/Vladivostok")
+        await add_touch(session, client, date(2026, 11, 23))
+    clock.set(msk(2026, 11, 23, 0, 5))
+    await schedule_reminders(session_factory, clock.now())
+    [reminder] = await outbox_rows(session_factory, "reminder")
+    assert reminder.not_before == msk(2026, 11, 23, 9, 0)
+    # 18:00 in Vladivostok is 11:00 in Moscow: the window is open two more hours.
+    assert reminder.expires_at == msk(2026, 11, 23, 11, 0)
+    assert reminder.dedupe_key.startswith(f"reminder:{reminder.touch_id}:2026-11-23")
+
+    ticker = make_ticker(bot, session_factory, clock)
+    await run_until(ticker, clock, msk(2026, 11, 23, 8, 55), timedelta(minutes=5))
+    assert not any("Пора связаться" in text for text in sent_texts(recorder))
+    await run_until(ticker, clock, msk(2026, 11, 23, 9, 0), timedelta(minutes=5))
+    reminders = [text for text in sent_texts(recorder, MANAGER_ID) if "Пора связаться" in text]
+    assert len(reminders) == 1
+    assert "Тихоокеанская логистика" in reminders[0]
+    assert "до 11:00" in reminders[0]
+
+
+async def test_kaliningrad_narrow_window_reminds_at_eleven_moscow(
+    session_factory: Factory, clock: ManualClock
+) -> None:
+    async with session_factory.begin() as session:
+        manager = await add_member(session)
+        client = await add_client(
+            session, manager, "Янтарная верфь", "Europe/Kaliningrad", (time(10), time(14))
+        )
+        await add_touch(session, client, date(2026, 11, 23))
+    clock.set(msk(2026, 11, 23, 0, 5))
+    await schedule_reminders(session_factory, clock.now())
+    [reminder] = await outbox_rows(session_factory, "reminder")
+    assert reminder.not_before == msk(2026, 11, 23, 11, 0)
+    assert reminder.expires_at == msk(2026, 11, 23, 15, 0)
+
+
+async def test_vladivostok_narrow_window_never_pings_and_the_digest_says_why(
+    session_factory: Factory, clock: ManualClock
+) -> None:
+    async with session_factory.begin() as session:
+        manager = await add_member(session)
+        client = await add_client(
+            session, manager, "Приморский рыбокомбинат", "Asia/Vladivostok", (time(10), time(14))
+        )
+        await add_touch(session, client, date(2026, 11, 23))
+    for hour in (0, 9, 12, 17):
+        clock.set(msk(2026, 11, 23, hour, 5))
+        await schedule_reminders(session_factory, clock.now())
+        await schedule_digests(session_factory, clock.now())
+    assert await outbox_rows(session_factory, "reminder") == []
+    [digest] = await outbox_rows(session_factory, "digest")
+    assert "Приморский рыбокомбинат" in digest.payload["text"]
+    assert (
+        "окно клиента 03:00–07:00 по вашему времени — вне ваших рабочих часов"
+        in digest.payload["text"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("due", "expected"),
+    [
+        # Berlin is UTC+2 until Sunday 25 October 2026, then UTC+1; Moscow stays UTC+3.
+        (date(2026, 10, 23), msk(2026, 10, 23, 11, 0)),
+        (date(2026, 10, 26), msk(2026, 10, 26, 12, 0)),
+    ],
+)
+async def test_berlin_client_across_the_dst_change(
+    session_factory: Factory, clock: ManualClock, due: date, expected: datetime
+) -> None:
+    async with session_factory.begin() as session:
+        manager = await add_member(session)
+        client = await add_client(session, manager, "Berlin GmbH", "Europe/Berlin")
+        await add_touch(session, client, due)
+    clock.set(datetime.combine(due, time(0, 5), tzinfo=MSK))
+    await schedule_reminders(session_factory, clock.now())
+    [reminder] = await outbox_rows(session_factory, "reminder")
+    assert reminder.not_before == expected
+    # Berlin's 18:00 is after the manager's day either way: the manager's 18:00 ends it.
+    assert reminder.expires_at == datetime.combine(due, time(18), tzinfo=MSK)
+
+
+async def test_weekend_waits_for_monday(session_factory: Factory, clock: ManualClock) -> None:
+    async with session_factory.begin() as session:
+        manager = await add_member(session)
+        client = await add_client(session, manager, "Ромашка", "Europe/Moscow")
+        await add_touch(session, client, date(2026, 11, 21))  # a Saturday
+    for day in (21, 22):
+        for hour in (9, 12, 17):
+            clock.set(msk(2026, 11, day, hour))
+            await schedule_reminders(session_factory, clock.now())
+            await schedule_digests(session_factory, clock.now())
+    assert await outbox_rows(session_factory) == []
+    clock.set(msk(2026, 11, 23, 0, 5))
+    await schedule_reminders(session_factory, clock.now())
+    [reminder] = await outbox_rows(session_factory, "reminder")
+    assert reminder.not_before == msk(2026, 11, 23, 10, 0)
+
+
+async def test_national_holiday_is_skipped(session_factory: Factory, clock: ManualClock) -> None:
+    async with session_factory.begin() as session:
+        manager = await add_member(session)
+        client = await add_client(session, manager, "Ромашка", "Europe/Moscow")
+        await add_touch(session, client, date(2026, 11, 4))  # Day of National Unity
+    for hour in (0, 9, 10, 12, 17):
+        clock.set(msk(2026, 11, 4, hour, 5))
+        await schedule_reminders(session_factory, clock.now())
+        await schedule_digests(session_factory, clock.now())
+    assert await outbox_rows(session_factory) == [], "no digest, no reminder on 4 November"
+    clock.set(msk(2026, 11, 5, 9, 5))
+    await schedule_reminders(session_factory, clock.now())
+    await schedule_digests(session_factory, clock.now())
+    kinds = [(row.kind, row.not_before) for row in await outbox_rows(session_factory)]
+    assert ("reminder", msk(2026, 11, 5, 10, 0)) in kinds
+    assert [kind for kind, _ in kinds].count("digest") == 1
+
+
+# --- The digest's clock -----------------------------------------------------------------------
+
+
+async def test_novosibirsk_manager_gets_the_digest_at_nine_local(
+    session_factory: Factory, clock: ManualClock, bot: Bot, recorder: RecordingSession
+) -> None:
+    async with session_factory.begin() as session:
+        manager = await add_member(session, timezone="Asia/Novosibirsk", name="Сергей")
+        client = await add_client(session, manager, "Сибирский элеватор", "Asia/Novosibirsk")
+        await add_touch(session, client, date(2026, 11, 23))
+    novosibirsk = ZoneInfo("Asia/Novosibirsk")
+    clock.set(datetime(2026, 11, 23, 8, 0, tzinfo=novosibirsk))
+    ticker = make_ticker(bot, session_factory, clock)
+    await run_until(
+        ticker, clock, datetime(2026, 11, 23, 8, 59, tzinfo=novosibirsk), timedelta(minutes=1)
+    )
+    assert not [t for t in sent_texts(recorder) if "План на" in t]
+    await run_until(
+        ticker, clock, datetime(2026, 11, 23, 9, 10, tzinfo=novosibirsk), timedelta(minutes=1)
+    )
+    digests = [t for t in sent_texts(recorder, MANAGER_ID) if "План на" in t]
+    assert len(digests) == 1
+    assert "Сибирский элеватор" in digests[0]
+    [row] = await outbox_rows(session_factory, "digest")
+    assert row.sent_at is not None
+    assert row.sent_at.astimezone(novosibirsk).time() == time(9, 0)
+    assert row.dedupe_key.endswith(":2026-11-23")
+
+
+async def test_missed_digest_is_sent_once_after_downtime(
+    session_factory: Factory, clock: ManualClock, bot: Bot, recorder: RecordingSession
+) -> None:
+    async with session_factory.begin() as session:
+        manager = await add_member(session)
+        client = await add_client(session, manager, "Ромашка", "Europe/Moscow")
+        await add_touch(session, client, date(2026, 11, 23))
+    clock.set(msk(2026, 11, 23, 7, 0))
+    ticker = make_ticker(bot, session_factory, clock)
+    await ticker.tick()
+    # The bot is down from 07:00 to 13:30: no tick at all.
+    clock.set(msk(2026, 11, 23, 13, 30))
+    await ticker.tick()
+    await run_until(ticker, clock, msk(2026, 11, 23, 14, 0), timedelta(minutes=1))
+    digests = [t for t in sent_texts(recorder, MANAGER_ID) if "План на" in t]
+    assert len(digests) == 1
+    assert "Ромашка" in digests[0]
+
+
+async def test_digest_after_the_working_day_is_not_sent(
+    session_factory: Factory, clock: ManualClock
+) -> None:
+    async with session_factory.begin() as session:
+        manager = await add_member(session)
+        client = await add_client(session, manager, "Ромашка", "Europe/Moscow")
+        await add_touch(session, client, date(2026, 11, 23))
+    clock.set(msk(2026, 11, 23, 19, 0))
+    assert await schedule_digests(session_factory, clock.now()) == 0
+
+
+async def test_restart_neither_loses_nor_doubles(
+    settings: Settings,
+    session_factory: Factory,
+    clock: ManualClock,
+) -> None:
+    async with session_factory.begin() as session:
+        manager = await add_member(session)
+        for number, (zone, window) in enumerate(
+            [
+                ("Asia/Vladivostok", (time(10), time(18))),
+                ("Europe/Kaliningrad", (time(10), time(14))),
+                ("Europe/Moscow", (time(15), time(17))),
+            ]
+        ):
+            client = await add_client(session, manager, f"Клиент {number}", zone, window)
+            await add_touch(session, client, date(2026, 11, 23))
+    first = RecordingSession()
+    clock.set(msk(2026, 11, 23, 8, 0))
+    ticker = make_ticker(create_bot(settings, first, OFFLINE_TOKEN), session_factory, clock)
+    await run_until(ticker, clock, msk(2026, 11, 23, 12, 0), timedelta(minutes=5))
+    # A restart: new bot, dispatcher, jobs and deliverer over the same database; the new
+    # process ticks at start-up and then every minute, at the same moments as the old one.
+    second = RecordingSession()
+    restarted_bot = create_bot(settings, second, OFFLINE_TOKEN)
+    create_dispatcher(settings, session_factory, clock)
+    ticker = make_ticker(restarted_bot, session_factory, clock)
+    await ticker.tick()
+    await run_until(ticker, clock, msk(2026, 11, 23, 18, 0), timedelta(minutes=5))
+    before, after = sent_texts(first, MANAGER_ID), sent_texts(second, MANAGER_ID)
+    assert sum("План на" in text for text in before + after) == 1
+    for number in range(3):
+        assert sum(f"Клиент {number}" in t and "Пора связаться" in t for t in before + after) == 1
+    assert any("Клиент 2" in text for text in after), "the afternoon reminder came after restart"
+    async with session_factory() as session:
+        total = await session.scalar(select(func.count()).select_from(Outbox))
+    assert total == 4
+
+
+async def test_reminder_whose_window_closed_during_downtime_folds_into_the_next_digest(
+    session_factory: Factory, clock: ManualClock, bot: Bot, recorder: RecordingSession
+) -> None:
+    async with session_factory.begin() as session:
+        manager = await add_member(session)
+        client = await add_client(
+            session, manager, "Янтарная верфь", "Europe/Kaliningrad", (time(10), time(14))
+        )
+        await add_touch(session, client, date(2026, 11, 23))
+    clock.set(msk(2026, 11, 23, 0, 5))
+    ticker = make_ticker(bot, session_factory, clock)
+    await ticker.tick()
+    # Down from 00:05 to 16:00: the 11:00–15:00 window closed meanwhile.
+    clock.set(msk(2026, 11, 23, 16, 0))
+    await ticker.tick()
+    assert not any("Пора связаться" in text for text in sent_texts(recorder))
+    [reminder] = await outbox_rows(session_factory, "reminder")
+    assert reminder.status == "folded"
+    await run_until(ticker, clock, msk(2026, 11, 24, 9, 0), timedelta(minutes=30))
+    next_morning = [t for t in sent_texts(recorder, MANAGER_ID) if "План на вт" in t]
+    assert len(next_morning) == 1
+    assert "Янтарная верфь" in next_morning[0]
+    assert "напоминание не пришло вовремя" in next_morning[0]
+    assert "просрочено на 1 день" in next_morning[0]
+
+
+async def test_nothing_but_the_digest_outside_working_hours(
+    session_factory: Factory, clock: ManualClock, bot: Bot, recorder: RecordingSession
+) -> None:
+    async with session_factory.begin() as session:
+        manager = await add_member(session, digest_time=time(8, 0))
+        for number, zone in enumerate(["Asia/Vladivostok", "America/New_York", "Europe/Moscow"]):
+            client = await add_client(session, manager, f"Клиент {number}", zone)
+            await add_touch(session, client, date(2026, 11, 23))
+    stamps: list[tuple[datetime, str]] = []
+    recorder.on_request = lambda method, _: (
+        stamps.append((clock.now(), method.text)) if isinstance(method, SendMessage) else None
+    )
+    clock.set(msk(2026, 11, 22, 23, 0))
+    ticker = make_ticker(bot, session_factory, clock)
+    await run_until(ticker, clock, msk(2026, 11, 24, 0, 0), timedelta(minutes=15))
+    assert stamps
+    for moment, text in stamps:
+        local = moment.astimezone(MSK).time()
+        if "План на" not in text:
+            assert time(9) <= local <= time(18), (local, text)
+    assert any(
+        "План на" in text and moment.astimezone(MSK).time() == time(8) for moment, text in stamps
+    )
+
+
+# --- Buttons ------------------------------------------------------------------------------------
+
+
+async def deliver_reminder(
+    session_factory: Factory, clock: ManualClock, bot: Bot, zone: str = "Europe/Moscow"
+) -> tuple[int, int]:
+    """A Moscow manager's reminder about Ромашка, delivered at 10:00; (touch id, other's id)."""
+    async with session_factory.begin() as session:
+        manager = await add_member(session)
+        other = await add_member(session, telegram_id=OTHER_MANAGER_ID, name="Анна")
+        client = await add_client(session, manager, "Ромашка", zone)
+        touch = await add_touch(session, client, date(2026, 11, 23))
+        foreign = await add_client(session, other, "Чужой клиент", zone)
+        foreign_touch = await add_touch(session, foreign, date(2026, 11, 23))
+        touch_id, foreign_id = touch.id, foreign_touch.id
+    clock.set(msk(2026, 11, 23, 9, 55))
+    ticker = make_ticker(bot, session_factory, clock)
+    await run_until(ticker, clock, msk(2026, 11, 23, 10, 0), timedelta(minutes=5))
+    return touch_id, foreign_id
+
+
+async def touch_row(session_factory: Factory, touch_id: int) -> Touch:
+    async with session_factory() as session:
+        touch = await session.get(Touch, touch_id)
+        assert touch is not None
+        return touch
+
+
+async def test_done_closes_the_touch_and_asks_how_it_went(
+    chat: Chat, session_factory: Factory, clock: ManualClock, bot: Bot
+) -> None:
+    touch_id, _ = await deliver_reminder(session_factory, clock, bot)
+    clock.set(msk(2026, 11, 23, 10, 20))
+    calls = await chat.press(MANAGER_ID, "Сделано")
+    assert "Как прошло?" in joined(calls)
+    touch = await touch_row(session_factory, touch_id)
+    assert touch.status is TouchStatus.DONE
+    assert touch.closed_at == clock.now()
+    assert "Сделано" not in chat.buttons(MANAGER_ID)
+    again = await chat.press_data(
+        MANAGER_ID, PlanTouchCallback(action=PlanAction.DONE, touch_id=touch_id).pack()
+    )
+    assert "уже закрыто" in joined(again)
+
+
+async def test_snooze_one_hour_sends_a_new_reminder(
+    chat: Chat, session_factory: Factory, clock: ManualClock, bot: Bot, recorder: RecordingSession
+) -> None:
+    touch_id, _ = await deliver_reminder(session_factory, clock, bot)
+    await chat.press(MANAGER_ID, "Отложить")
+    calls = await chat.press(MANAGER_ID, "на 1 час")
+    assert "напомню сегодня, 11:00" in joined(calls)
+    touch = await touch_row(session_factory, touch_id)
+    assert touch.status is TouchStatus.SNOOZED
+    rows = await outbox_rows(session_factory, "reminder")
+    snoozed = [row for row in rows if row.dedupe_key.endswith(":z1100")]
+    assert len(snoozed) == 1
+    assert snoozed[0].not_before == msk(2026, 11, 23, 11, 0)
+    ticker = make_ticker(bot, session_factory, clock)
+    count = len([t for t in sent_texts(recorder, MANAGER_ID) if "Пора связаться" in t])
+    await run_until(ticker, clock, msk(2026, 11, 23, 11, 30), timedelta(minutes=5))
+    reminders = [t for t in sent_texts(recorder, MANAGER_ID) if "Пора связаться" in t]
+    assert len(reminders) == count + 1
+
+
+async def test_snooze_to_tomorrow_moves_the_due_date(
+    chat: Chat, session_factory: Factory, clock: ManualClock, bot: Bot
+) -> None:
+    touch_id, _ = await deliver_reminder(session_factory, clock, bot)
+    await chat.press(MANAGER_ID, "Отложить")
+    calls = await chat.press(MANAGER_ID, "завтра")
+    assert "напомню завтра, 10:00" in joined(calls)
+    touch = await touch_row(session_factory, touch_id)
+    assert touch.due_on == date(2026, 11, 24)
+    tomorrow = [
+        row
+        for row in await outbox_rows(session_factory, "reminder")
+        if row.dedupe_key.startswith(f"reminder:{touch_id}:2026-11-24")
+    ]
+    assert [row.not_before for row in tomorrow] == [msk(2026, 11, 24, 10, 0)]
+    # Tomorrow's run finds the same key: one reminder, not two.
+    clock.set(msk(2026, 11, 24, 0, 5))
+    await schedule_reminders(session_factory, clock.now())
+    keys = [row.dedupe_key for row in await outbox_rows(session_factory, "reminder")]
+    assert sum(key.startswith(f"reminder:{touch_id}:2026-11-24") for key in keys) == 1
+
+
+async def test_snooze_to_a_typed_date(
+    chat: Chat, session_factory: Factory, clock: ManualClock, bot: Bot
+) -> None:
+    touch_id, _ = await deliver_reminder(session_factory, clock, bot)
+    await chat.press(MANAGER_ID, "Отложить")
+    await chat.press(MANAGER_ID, "выбрать дату")
+    bad = await chat.send(MANAGER_ID, "вчера вечером когда-то")
+    assert "Не понял дату" in joined(bad) or "уже прошла" in joined(bad)
+    calls = await chat.send(MANAGER_ID, "27.11")
+    assert "Отложено" in joined(calls)
+    assert "27 ноября" in joined(calls)
+    touch = await touch_row(session_factory, touch_id)
+    assert touch.due_on == date(2026, 11, 27)
+    assert touch.status is TouchStatus.SNOOZED
+
+
+async def test_skip_with_a_reason_button_and_with_typed_text(
+    chat: Chat, session_factory: Factory, clock: ManualClock, bot: Bot
+) -> None:
+    touch_id, _ = await deliver_reminder(session_factory, clock, bot)
+    await chat.press(MANAGER_ID, "Пропустить")
+    calls = await chat.press(MANAGER_ID, "просил не беспокоить")
+    assert "Пропущено" in joined(calls)
+    touch = await touch_row(session_factory, touch_id)
+    assert touch.status is TouchStatus.SKIPPED
+    assert touch.skip_reason == "клиент просил не беспокоить"
+    assert all(
+        row.status != "pending"
+        for row in await outbox_rows(session_factory, "reminder")
+        if row.touch_id == touch_id
+    )
+
+
+async def test_skip_with_typed_reason(
+    chat: Chat, session_factory: Factory, clock: ManualClock, bot: Bot
+) -> None:
+    touch_id, _ = await deliver_reminder(session_factory, clock, bot)
+    await chat.press(MANAGER_ID, "Пропустить")
+    await chat.press(MANAGER_ID, "своя причина")
+    calls = await chat.send(MANAGER_ID, "Клиент закрылся на <ремонт>")
+    assert "Клиент закрылся на &lt;ремонт&gt;" in joined(calls)
+    touch = await touch_row(session_factory, touch_id)
+    assert touch.status is TouchStatus.SKIPPED
+    assert touch.skip_reason == "Клиент закрылся на <ремонт>"
+
+
+async def test_forged_callback_for_another_managers_touch_is_refused(
+    chat: Chat, session_factory: Factory, clock: ManualClock, bot: Bot
+) -> None:
+    _, foreign_id = await deliver_reminder(session_factory, clock, bot)
+    for data in (
+        PlanTouchCallback(action=PlanAction.DONE, touch_id=foreign_id).pack(),
+        SnoozeCallback(option=SnoozeOption.TOMORROW, touch_id=foreign_id).pack(),
+        PlanTouchCallback(action=PlanAction.DONE, touch_id=999_999).pack(),
+    ):
+        calls = await chat.press_data(MANAGER_ID, data)
+        assert "недоступно" in joined(calls)
+    foreign = await touch_row(session_factory, foreign_id)
+    assert foreign.status is TouchStatus.PLANNED
+
+
+async def test_head_may_act_on_any_touch(
+    chat: Chat, session_factory: Factory, clock: ManualClock, bot: Bot
+) -> None:
+    _, foreign_id = await deliver_reminder(session_factory, clock, bot)
+    async with session_factory.begin() as session:
+        await add_member(session, telegram_id=700, role=Role.HEAD, name="Ольга")
+    calls = await chat.press_data(
+        700, PlanTouchCallback(action=PlanAction.DONE, touch_id=foreign_id).pack()
+    )
+    assert "Как прошло?" in joined(calls)
+    assert (await touch_row(session_factory, foreign_id)).status is TouchStatus.DONE
+
+
+async def test_blocked_member_is_deactivated_and_heads_are_told(
+    session_factory: Factory, clock: ManualClock, bot: Bot, recorder: RecordingSession
+) -> None:
+    from aiogram.exceptions import TelegramForbiddenError
+
+    async with session_factory.begin() as session:
+        manager = await add_member(session)
+        await add_member(session, telegram_id=700, role=Role.HEAD, name="Ольга")
+        client = await add_client(session, manager, "Ромашка", "Europe/Moscow")
+        await add_touch(session, client, date(2026, 11, 23))
+    clock.set(msk(2026, 11, 23, 9, 0))
+    ticker = make_ticker(bot, session_factory, clock)
+    recorder.failures.append(
+        TelegramForbiddenError(
+            method=SendMessage(chat_id=MANAGER_ID, text="x"), message="bot was blocked by the user"
+        )
+    )
+    await ticker.tick()
+    await run_until(ticker, clock, msk(2026, 11, 23, 9, 10), timedelta(minutes=1))
+    async with session_factory() as session:
+        member = await session.scalar(select(Member).where(Member.telegram_id == MANAGER_ID))
+        assert member is not None
+        assert member.is_active is False
+    head_messages = sent_texts(recorder, 700)
+    assert sum("заблокировал" in text for text in head_messages) == 1
+
+
+async def test_console_time_travel_runs_the_clock(
+    settings: Settings, session_factory: Factory, clock: ManualClock
+) -> None:
+    from bot.console import CONSOLE_MANAGER_ID, Console
+    from bot.offline import UpdateFactory
+
+    async with session_factory.begin() as session:
+        manager = await add_member(session, telegram_id=CONSOLE_MANAGER_ID)
+        client = await add_client(
+            session, manager, "Янтарная верфь", "Europe/Kaliningrad", (time(10), time(14))
+        )
+        await add_touch(session, client, date(2026, 11, 23))
+    clock.set(msk(2026, 11, 23, 8, 0))
+    users = {"manager": UpdateFactory.user(CONSOLE_MANAGER_ID, "Дмитрий")}
+    console = Console(settings, session_factory, clock, users, "manager")
+    await console.handle(":time +2h")
+    assert clock.now() == msk(2026, 11, 23, 10, 0)
+    assert [t for t in sent_texts(console.recorder) if "План на" in t]
+    assert not [t for t in sent_texts(console.recorder) if "Пора связаться" in t]
+    await console.handle(":time +1h")
+    reminders = [t for t in sent_texts(console.recorder) if "Пора связаться" in t]
+    assert len(reminders) == 1
+    assert "Янтарная верфь" in reminders[0]
