@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.i18n import translator
 from bot.settings import Settings
+from bot.storage import update_session
 from services import team
 from services.clock import Clock
 
@@ -29,7 +30,11 @@ class DatabaseSessionMiddleware(BaseMiddleware):
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         async with self.session_factory.begin() as session:
             data["session"] = session
-            return await handler(event, data)
+            token = update_session.set(session)
+            try:
+                return await handler(event, data)
+            finally:
+                update_session.reset(token)
 
 
 def _invite_payload(update: Update) -> str | None:

@@ -1,8 +1,15 @@
-"""aiogram FSM storage kept in the database, so conversation state survives a restart."""
+"""aiogram FSM storage kept in the database, so conversation state survives a restart.
+
+While an update is being handled, the storage writes through that update's session: the state
+then commits or rolls back together with the data the handler wrote, and on SQLite a second
+connection never waits for the write lock the update's own transaction holds.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from aiogram.fsm.state import State
@@ -12,6 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from models import ConversationState
 from services.clock import Clock
+
+# The session of the update being handled, set by DatabaseSessionMiddleware.
+update_session: ContextVar[AsyncSession | None] = ContextVar("update_session", default=None)
 
 
 def _key(key: StorageKey) -> str:
@@ -31,8 +41,23 @@ class DatabaseStorage(BaseStorage):
         self.session_factory = session_factory
         self.clock = clock
 
+    @asynccontextmanager
+    async def _session(self, *, write: bool) -> AsyncIterator[AsyncSession]:
+        shared = update_session.get()
+        if shared is not None:
+            yield shared
+            if write:
+                await shared.flush()
+            return
+        if write:
+            async with self.session_factory.begin() as session:
+                yield session
+        else:
+            async with self.session_factory() as session:
+                yield session
+
     async def _write(self, key: StorageKey, **values: Any) -> None:
-        async with self.session_factory.begin() as session:
+        async with self._session(write=True) as session:
             row = await session.get(ConversationState, _key(key))
             if row is None:
                 row = ConversationState(key=_key(key), state=None, data={})
@@ -53,7 +78,7 @@ class DatabaseStorage(BaseStorage):
 
     async def get_state(self, key: StorageKey) -> str | None:
         """The conversation step, if any."""
-        async with self.session_factory() as session:
+        async with self._session(write=False) as session:
             return await session.scalar(
                 select(ConversationState.state).where(ConversationState.key == _key(key))
             )
@@ -64,7 +89,7 @@ class DatabaseStorage(BaseStorage):
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
         """The conversation data, empty when none."""
-        async with self.session_factory() as session:
+        async with self._session(write=False) as session:
             data = await session.scalar(
                 select(ConversationState.data).where(ConversationState.key == _key(key))
             )
