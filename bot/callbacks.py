@@ -234,3 +234,38 @@ class PolicyCallback(CallbackData, prefix="cep"):
 
     category: str = ""
     field: str = ""
+
+
+class LogCallback(CallbackData, prefix="lg"):
+    """The logging journey's buttons: save, cancel, pick a client, edit or set a draft field.
+
+    `action`: save, cancel, client, edit, set, goal (a quick pick), skip, start (from a card),
+    touch (from a reminder's «Сделано»); `value` is the field, the id or «field=value».
+    """
+
+    action: str
+    value: str = ""
+
+
+class HandoverCallback(CallbackData, prefix="hho"):
+    """/handover steps: `start` (a client), `to` (a member), `stage`, `nonote`, `ok`, `cancel`."""
+
+    action: str
+    client_id: int = 0
+    member_id: int = 0
+    stage: str = ""
+
+
+class ForgetCallback(CallbackData, prefix="hfg"):
+    """/forget: `ask` (a client picked from the results), `ok` (erase), `cancel`."""
+
+    action: str
+    client_id: int = 0
+
+
+class TransferCallback(CallbackData, prefix="htr"):
+    """/import: `go` (write the previewed rows), `owner` (into member_id's base), `cancel`."""
+
+    action: str
+    token: str = ""
+    member_id: int = 0

@@ -28,6 +28,8 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("help"),
     CommandSpec("today"),
     CommandSpec("week"),
+    CommandSpec("log"),
+    CommandSpec("history"),
     CommandSpec("new"),
     CommandSpec("find"),
     CommandSpec("settings"),
@@ -35,6 +37,12 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("members", for_managers=False),
     CommandSpec("policy", for_managers=False),
     CommandSpec("event", for_managers=False),
+    CommandSpec("calendar"),
+    CommandSpec("handover"),
+    CommandSpec("audit", for_managers=False),
+    CommandSpec("forget", for_managers=False),
+    CommandSpec("import"),
+    CommandSpec("export", for_managers=False),
 )
 
 

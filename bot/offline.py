@@ -9,6 +9,7 @@ import itertools
 from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from aiogram import Bot
@@ -41,6 +42,8 @@ from aiogram.types import (
 )
 
 OFFLINE_TOKEN = "42:OFFLINE-touchbase-console-token"
+# The file id prefix bot/console.py gives a local file it sends (`:file PATH`).
+CONSOLE_FILE = "console:"
 BOT_USER = User(id=42, is_bot=True, first_name="Touchbase", username="touchbase_bot")
 
 
@@ -56,6 +59,14 @@ class SentMessage:
     photo: bool = False
 
 
+def _console_file(url: str) -> bytes | None:
+    """The content of a local file the console sent, named in the download URL."""
+    if CONSOLE_FILE not in url:
+        return None
+    path = Path(url.split(CONSOLE_FILE, 1)[1])
+    return path.read_bytes() if path.is_file() else None
+
+
 class RecordingSession(BaseSession):
     """Answers every Bot API call locally, keeping what was sent; can be told to fail next."""
 
@@ -65,6 +76,8 @@ class RecordingSession(BaseSession):
         self.messages: dict[tuple[int, int], SentMessage] = {}
         self.failures: list[Exception] = []
         self.on_request: Callable[[TelegramMethod[Any], Any], None] | None = None
+        # Contents of files "uploaded" by tests, by file id; the console's ids name local paths.
+        self.files: dict[str, bytes] = {}
         self._message_ids = itertools.count(1000)
 
     async def close(self) -> None:
@@ -79,7 +92,11 @@ class RecordingSession(BaseSession):
         raise_for_status: bool = True,
     ) -> AsyncGenerator[bytes, None]:
         """Downloads yield the bytes recorded for the file id, or nothing."""
-        yield b""
+        for file_id, content in self.files.items():
+            if url.endswith("/" + file_id):
+                yield content
+                return
+        yield _console_file(url) or b""
 
     async def make_request(
         self, bot: Bot, method: TelegramMethod[Any], timeout: int | None = None
@@ -103,7 +120,9 @@ class RecordingSession(BaseSession):
         if isinstance(method, CopyMessage):
             return MessageId(message_id=next(self._message_ids))
         if isinstance(method, GetFile):
-            return File(file_id=method.file_id, file_unique_id=method.file_id, file_path="x")
+            known = method.file_id in self.files or method.file_id.startswith(CONSOLE_FILE)
+            path = method.file_id if known else "x"
+            return File(file_id=method.file_id, file_unique_id=method.file_id, file_path=path)
         if isinstance(method, AnswerCallbackQuery):
             return True
         return True

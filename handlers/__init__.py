@@ -5,15 +5,20 @@ from __future__ import annotations
 from aiogram import Router
 
 from handlers import (
+    audit,
+    calendar,
     client_edit,
     clients,
     events,
     fallback,
+    handover,
+    logging,
     planner,
     policy,
     settings,
     start,
     team,
+    transfer,
 )
 
 
@@ -27,7 +32,12 @@ def get_routers() -> list[Router]:
         policy.router,
         planner.router,
         events.router,
+        calendar.router,
+        handover.router,
+        audit.router,
+        transfer.router,
         clients.router,
+        logging.router,
         fallback.router,
     ]
     for router in routers:

@@ -30,6 +30,7 @@ from bot.callbacks import (
 )
 from bot.i18n import Translator
 from bot.keyboards import planner as keyboards
+from bot.keyboards.logging import touch_button
 from handlers.common import esc, show
 from models import Client, Member, Touch
 from models.enums import TouchStatus
@@ -147,15 +148,18 @@ async def on_done(
     tr: Translator,
     now: datetime,
 ) -> None:
-    """Mark the touch done and ask how it went.
+    """Mark the touch done and offer the logging flow pre-filled with its client and goal.
 
-    The logging journey replaces this with its pre-filled logging flow (a `LogTouchCallback`
-    for this touch); until then the result is asked for as free text.
+    The interaction saved from that flow refers to this touch (it does not close another one).
     """
     close_touch(touch, TouchStatus.DONE, now)
     await cancel_reminders(session, touch.id)
     await _mark_pressed_message(query, touch.id, "✅")
-    await bot.send_message(query.from_user.id, tr("planner.done", client=esc(client.name)))
+    await bot.send_message(
+        query.from_user.id,
+        tr("logging.done_prompt", client=esc(client.name), goal=esc(touch.goal)),
+        reply_markup=touch_button(tr, touch.id),
+    )
 
 
 async def _mark_pressed_message(query: CallbackQuery, touch_id: int, mark: str) -> None:

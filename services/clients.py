@@ -29,7 +29,7 @@ from models import (
     Touch,
 )
 from models.enums import Category, ClientKind, Stage
-from services import access, audit, names, planner, touches, validation
+from services import access, audit, names, planner, protection, touches, validation
 from services.client_card import (
     FREQUENCY_WINDOW_DAYS,
     Frequency,
@@ -460,7 +460,13 @@ def strong_hit(hits: Sequence[SearchHit]) -> SearchHit | None:
 
 
 async def load_card(
-    session: AsyncSession, member: Member, client_id: int, now: datetime, *, record: bool = True
+    session: AsyncSession,
+    member: Member,
+    client_id: int,
+    now: datetime,
+    *,
+    record: bool = True,
+    read_alert_threshold: int = 40,
 ) -> ClientCard:
     """Everything the card shows; records the view (or the refused attempt) in the audit.
 
@@ -508,6 +514,7 @@ async def load_card(
         await audit.record(
             session, member=member, action="card_view", now=now, client_id=client.id
         )
+        await protection.watch_card_view(session, member, client.id, now, read_alert_threshold)
     return ClientCard(
         client=client,
         owner_name=owner_name or "",

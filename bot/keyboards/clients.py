@@ -10,12 +10,14 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from bot.callbacks import (
     ClientCallback,
     ContactTargetCallback,
+    HandoverCallback,
     MarkerAction,
     MarkerCallback,
     NewClientCallback,
     NewClientStep,
 )
 from bot.i18n import Translator
+from bot.keyboards.logging import log_button
 from models.enums import Category, ClientKind
 from services import geo
 from services.client_card import clip
@@ -170,8 +172,8 @@ def not_found(tr: Translator) -> InlineKeyboardMarkup:
 
 
 def _log_touch_button(tr: Translator, client_id: int) -> InlineKeyboardButton | None:
-    """«📝 Записать касание» — the logging journey returns its button here; none until then."""
-    return None
+    """«📝 Записать касание»: opens the logging journey with this client."""
+    return log_button(tr, client_id)
 
 
 def card(tr: Translator, client_id: int, page: int = 0, pages: int = 1) -> InlineKeyboardMarkup:
@@ -193,7 +195,11 @@ def card(tr: Translator, client_id: int, page: int = 0, pages: int = 1) -> Inlin
         InlineKeyboardButton(
             text=tr("clients.button.confirm"),
             callback_data=ClientCallback(action="confirm", client_id=client_id).pack(),
-        )
+        ),
+        InlineKeyboardButton(
+            text=tr("handover.card_button"),
+            callback_data=HandoverCallback(action="start", client_id=client_id).pack(),
+        ),
     )
     if pages > 1:
         arrows = []

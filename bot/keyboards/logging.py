@@ -1,0 +1,150 @@
+"""Buttons of the logging journey: the draft's confirmation card, field pickers, quick goals."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Final
+
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.callbacks import ClientCallback, LogCallback
+from bot.i18n import Translator
+from models.enums import Channel, Direction, Outcome
+
+QUICK_GOALS: Final = ("offer", "follow_up", "invoice", "event", "greeting", "data")
+EDITABLE: Final = (
+    "client",
+    "channel",
+    "direction",
+    "goal",
+    "result",
+    "outcome",
+    "next",
+)
+CHOICES: Final = {
+    "channel": [channel.value for channel in Channel],
+    "outcome": [outcome.value for outcome in Outcome],
+    "direction": [direction.value for direction in Direction],
+}
+
+
+def _button(text: str, action: str, value: str = "") -> InlineKeyboardButton:
+    return InlineKeyboardButton(
+        text=text, callback_data=LogCallback(action=action, value=value).pack()
+    )
+
+
+def cancel_row(tr: Translator) -> list[InlineKeyboardButton]:
+    """«✖️ Отмена»."""
+    return [_button(tr("logging.button.cancel"), "cancel")]
+
+
+def cancel_only(tr: Translator) -> InlineKeyboardMarkup:
+    """Just «✖️ Отмена»."""
+    return InlineKeyboardMarkup(inline_keyboard=[cancel_row(tr)])
+
+
+def draft_card(tr: Translator) -> InlineKeyboardMarkup:
+    """«💾 Сохранить», a button per field to correct it, «✖️ Отмена»."""
+    builder = InlineKeyboardBuilder()
+    builder.row(_button(tr("logging.button.save"), "save"))
+    builder.row(
+        *(_button(tr(f"logging.field.{name}"), "edit", name) for name in EDITABLE), width=4
+    )
+    builder.row(*cancel_row(tr))
+    return builder.as_markup()
+
+
+def choices(tr: Translator, field: str) -> InlineKeyboardMarkup:
+    """The values of a field picked by buttons (channel, outcome, direction)."""
+    builder = InlineKeyboardBuilder()
+    for value in CHOICES[field]:
+        builder.button(
+            text=tr(f"logging.{field}.{value}"),
+            callback_data=LogCallback(action="set", value=f"{field}={value}").pack(),
+        )
+    builder.adjust(2)
+    builder.row(*cancel_row(tr))
+    return builder.as_markup()
+
+
+def quick_goals(tr: Translator) -> InlineKeyboardMarkup:
+    """The quick goal picks; a typed goal works too."""
+    builder = InlineKeyboardBuilder()
+    for key in QUICK_GOALS:
+        builder.button(
+            text=tr(f"logging.goal_pick.{key}"),
+            callback_data=LogCallback(action="goal", value=key).pack(),
+        )
+    builder.adjust(2)
+    builder.row(*cancel_row(tr))
+    return builder.as_markup()
+
+
+def clients_choice(tr: Translator, clients: Sequence[tuple[int, str]]) -> InlineKeyboardMarkup:
+    """One button per candidate client."""
+    builder = InlineKeyboardBuilder()
+    for client_id, name in clients:
+        builder.row(_button(name, "client", str(client_id)))
+    builder.row(*cancel_row(tr))
+    return builder.as_markup()
+
+
+def skip_next(tr: Translator) -> InlineKeyboardMarkup:
+    """«Без даты» when asked for the next step."""
+    builder = InlineKeyboardBuilder()
+    builder.row(_button(tr("logging.button.skip_next"), "skip"))
+    builder.row(*cancel_row(tr))
+    return builder.as_markup()
+
+
+def log_button(tr: Translator, client_id: int) -> InlineKeyboardButton:
+    """«📝 Записать касание» for a client's card."""
+    return _button(tr("logging.button.log_touch"), "start", str(client_id))
+
+
+def touch_button(tr: Translator, touch_id: int) -> InlineKeyboardMarkup:
+    """«📝 Записать касание» under «Сделано» of a reminder."""
+    return InlineKeyboardMarkup(
+        inline_keyboard=[[_button(tr("logging.button.log_touch"), "touch", str(touch_id))]]
+    )
+
+
+def after_save(tr: Translator, client_id: int, *, stale: bool = False) -> InlineKeyboardMarkup:
+    """«📇 Карточка» after saving; «✅ Всё актуально» / «✏️ Изменить» when data are due."""
+    rows = []
+    if stale:
+        rows.append(
+            [
+                _button(tr("logging.button.data_ok"), "confirm", str(client_id)),
+                InlineKeyboardButton(
+                    text=tr("logging.button.data_edit"),
+                    callback_data=ClientCallback(action="edit", client_id=client_id).pack(),
+                ),
+            ]
+        )
+    rows.append(
+        [
+            InlineKeyboardButton(
+                text=tr("logging.button.card"),
+                callback_data=ClientCallback(action="open", client_id=client_id).pack(),
+            )
+        ]
+    )
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def history_pages(
+    tr: Translator, client_id: int, page: int, pages: int
+) -> InlineKeyboardMarkup | None:
+    """«◀️ / ▶️» through a long timeline, and «📇 Карточка»."""
+    arrows = []
+    if page > 0:
+        arrows.append(_button("◀️", "hist", f"{client_id}-{page - 1}"))
+    if page + 1 < pages:
+        arrows.append(_button("▶️", "hist", f"{client_id}-{page + 1}"))
+    markup = after_save(tr, client_id)
+    if arrows:
+        markup.inline_keyboard.insert(0, arrows)
+    return markup

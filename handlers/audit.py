@@ -1,0 +1,183 @@
+"""/audit and /forget (heads): recent sensitive actions with filters; erasing a client's data."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from aiogram import Router
+from aiogram.filters import Command, CommandObject
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.callbacks import ForgetCallback
+from bot.i18n import Translator
+from handlers.common import esc, is_head, show
+from models import Member
+from services import access, audit, clients, protection
+from services.clock import Clock
+
+router = Router(name=__name__)
+
+TELEGRAM_LIMIT = 4096
+MAX_PARTS = 3
+KNOWN_ACTIONS = frozenset(protection.LISTED_ACTIONS)
+
+
+def audit_line(line: protection.AuditLine, tr: Translator, zone: ZoneInfo) -> str:
+    """One entry: when, who, what, which client."""
+    local = line.at.astimezone(zone)
+    action_key = line.action if line.action in KNOWN_ACTIONS else "other"
+    parts = [
+        f"{tr.fmt_date(local.date(), 'dd.MM')} {tr.fmt_time(local)}",
+        f"<b>{esc(line.member_name or tr('audit.nobody'))}</b>",
+        tr(f"audit.action_{action_key}"),
+    ]
+    if line.client_name:
+        parts.append(f"«{esc(line.client_name)}»")
+    query = line.details.get("query")
+    if isinstance(query, str):
+        parts.append(f"«{esc(query[:60])}»")
+    cards = line.details.get("cards")
+    if isinstance(cards, int):
+        parts.append(tr("audit.cards", count=cards))
+    return " · ".join(parts)
+
+
+def paginate(header: str, lines: list[str], limit: int = TELEGRAM_LIMIT) -> list[str]:
+    """Messages under Telegram's limit, each starting with the header."""
+    messages: list[str] = []
+    current = header
+    for line in lines:
+        if len(current) + 1 + len(line) > limit:
+            messages.append(current)
+            current = header
+        current = f"{current}\n{line}"
+    messages.append(current)
+    return messages
+
+
+@router.message(Command("audit"))
+async def cmd_audit(
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    member: Member,
+    tr: Translator,
+    clock: Clock,
+) -> None:
+    """Recent entries for a head; a manager is refused (and the attempt recorded)."""
+    now = clock.now()
+    if not is_head(member):
+        await audit.record(session, member=member, action="denied", now=now, command="audit")
+        await message.answer(tr("audit.head_only"))
+        return
+    wanted = protection.parse_filter(command.args or "", now)
+    lines = await protection.recent_entries(session, member, wanted)
+    if not lines:
+        await message.answer(tr("audit.empty"))
+        return
+    zone = ZoneInfo(member.timezone)
+    rendered = [audit_line(line, tr, zone) for line in lines]
+    messages = paginate(tr("audit.title", count=len(lines)), rendered)
+    for text in messages[:MAX_PARTS]:
+        await message.answer(text)
+    if len(messages) > MAX_PARTS:
+        await message.answer(tr("audit.narrow_down"))
+
+
+def _forget_confirm(tr: Translator, client_id: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                InlineKeyboardButton(
+                    text=tr("audit.forget_ok"),
+                    callback_data=ForgetCallback(action="ok", client_id=client_id).pack(),
+                )
+            ],
+            [
+                InlineKeyboardButton(
+                    text=tr("audit.forget_cancel"),
+                    callback_data=ForgetCallback(action="cancel").pack(),
+                )
+            ],
+        ]
+    )
+
+
+@router.message(Command("forget"))
+async def cmd_forget(
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    member: Member,
+    tr: Translator,
+    clock: Clock,
+) -> None:
+    """Find the client whose data must be erased and ask to confirm."""
+    if not is_head(member):
+        await audit.record(
+            session, member=member, action="denied", now=clock.now(), command="forget"
+        )
+        await message.answer(tr("audit.forget_head_only"))
+        return
+    query = (command.args or "").strip()
+    if not query:
+        await message.answer(tr("audit.forget_usage"))
+        return
+    hits = await clients.search_clients(session, member, query)
+    if not hits:
+        await message.answer(tr("audit.forget_not_found", query=esc(query)))
+        return
+    strong = clients.strong_hit(hits)
+    if strong is not None:
+        await message.answer(
+            tr("audit.forget_confirm", client=esc(strong.name)),
+            reply_markup=_forget_confirm(tr, strong.client_id),
+        )
+        return
+    buttons = [
+        [
+            InlineKeyboardButton(
+                text=hit.name[:60],
+                callback_data=ForgetCallback(action="ask", client_id=hit.client_id).pack(),
+            )
+        ]
+        for hit in hits
+    ]
+    await message.answer(
+        tr("audit.forget_choose"), reply_markup=InlineKeyboardMarkup(inline_keyboard=buttons)
+    )
+
+
+@router.callback_query(ForgetCallback.filter())
+async def cb_forget(
+    query: CallbackQuery,
+    callback_data: ForgetCallback,
+    session: AsyncSession,
+    member: Member,
+    tr: Translator,
+    clock: Clock,
+) -> None:
+    """Confirm, erase or cancel; every press re-checks that a head presses it."""
+    now = clock.now()
+    if not is_head(member):
+        await audit.record(session, member=member, action="denied", now=now, command="forget")
+        await show(query, tr("audit.forget_head_only"))
+        return
+    if callback_data.action == "cancel":
+        await show(query, tr("audit.forget_cancelled"))
+        return
+    try:
+        client = await access.client_for(session, member, callback_data.client_id, now=now)
+    except access.AccessDeniedError:
+        await show(query, tr("audit.forget_gone"))
+        return
+    if callback_data.action == "ask":
+        await show(
+            query,
+            tr("audit.forget_confirm", client=esc(client.name)),
+            _forget_confirm(tr, client.id),
+        )
+        return
+    former = await protection.forget_client(session, member, client.id, now)
+    await show(query, tr("audit.forget_done", client=esc(former), number=client.id))

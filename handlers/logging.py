@@ -1,0 +1,728 @@
+"""Logging a contact by chatting: one message → a confirmation card → «💾 Сохранить».
+
+Free text that reads as a log message (not a lookup, no other conversation under way) is parsed
+in the manager's local time into a draft kept in the conversation state, so it survives a
+restart. The bot asks for what is missing (the client among candidates, the goal with quick
+picks, the result, the outcome), every field can be corrected from the card, and «Сохранить»
+saves through services.interactions. `/log` is the guided path; a card's «📝 Записать касание»
+and a reminder's «Сделано» open it pre-filled. Files sent with the draft, or right after saving,
+are attached.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from aiogram import F, Router
+from aiogram.filters import Command, CommandObject, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.callbacks import LogCallback
+from bot.i18n import Translator
+from bot.keyboards import clients as client_keyboards
+from bot.keyboards import logging as keyboards
+from handlers.common import esc, show
+from models import Client, Member, Touch
+from models.enums import Role
+from services import access, interactions, planner
+from services.clients import search_clients
+from services.clock import Clock
+from services.interactions import Draft
+from services.parsing import classify_message, parse_interaction
+
+router = Router(name=__name__)
+
+NOT_A_COMMAND = ~F.text.startswith("/")
+TEXT_LIMIT = 1000
+FILE_KINDS = ("voice", "audio", "photo", "document")
+TYPED_FIELDS = ("goal", "result", "next")
+
+
+class LogForm(StatesGroup):
+    """A typed field awaited (ask), a client searched (search).
+
+    A draft on screen waiting for a button keeps no state (only the data), so a lookup or any
+    other command typed meanwhile works as usual; a new log message replaces the draft.
+    """
+
+    ask = State()
+    search = State()
+
+
+Target = Message | CallbackQuery
+
+
+async def _reply(target: Target, text: str, markup: Any = None) -> None:
+    if isinstance(target, CallbackQuery):
+        await show(target, text, markup)
+    else:
+        await target.answer(text, reply_markup=markup)
+
+
+async def _draft(state: FSMContext) -> Draft | None:
+    data = await state.get_data()
+    return Draft.from_json(data["draft"]) if "draft" in data else None
+
+
+async def _keep(
+    state: FSMContext, draft: Draft, form: State | None, asking: str | None = None
+) -> None:
+    await state.set_state(form)
+    await state.set_data({"draft": draft.as_json(), "asking": asking})
+
+
+def _is_log(message: Message) -> bool:
+    text = message.text or ""
+    return bool(text.strip()) and classify_message(text) == "log"
+
+
+def _next_text(tr: Translator, draft: Draft) -> str:
+    parts = [esc(draft.next_step)] if draft.next_step else []
+    value = draft.next_touch_value
+    if isinstance(value, datetime):
+        parts.append(f"{tr.fmt_date(value, 'EEE dd.MM')} {tr.fmt_time(value)}")
+    elif isinstance(value, date):
+        parts.append(tr.fmt_date(value, "EEE dd.MM"))
+    return " — ".join(parts) or tr("logging.empty")
+
+
+async def _card_text(session: AsyncSession, tr: Translator, draft: Draft) -> str:
+    client = await session.get(Client, draft.client_id) if draft.client_id else None
+    empty = tr("logging.empty")
+
+    def label(group: str, value: str | None) -> str:
+        return tr(f"logging.{group}.{value}") if value else empty
+
+    return tr(
+        "logging.card",
+        client=esc(client.name) if client else empty,
+        contact=esc(draft.contact_name) or empty,
+        channel=label("channel", draft.channel),
+        direction=label("direction", draft.direction),
+        goal=esc(draft.goal) or empty,
+        result=esc(draft.result) or empty,
+        outcome=label("outcome", draft.outcome),
+        next=_next_text(tr, draft),
+        files=len(draft.attachments),
+    )
+
+
+async def _advance(
+    target: Target,
+    session: AsyncSession,
+    member: Member,
+    tr: Translator,
+    state: FSMContext,
+    draft: Draft,
+) -> None:
+    """Ask for the first missing field, or show the confirmation card."""
+    if draft.client_id is None:
+        await _ask_client(target, session, member, tr, state, draft)
+        return
+    order = (
+        ("channel", "goal", "result", "outcome", "next")
+        if draft.guided
+        else ("goal", "result", "outcome", "channel")
+    )
+    for name in order:
+        if name == "next":
+            if not draft.next_step and not draft.next_touch and not draft.next_asked:
+                await _keep(state, draft, LogForm.ask, "next")
+                await _reply(target, tr("logging.ask.next"), keyboards.skip_next(tr))
+                return
+            continue
+        if getattr(draft, name):
+            continue
+        if name in keyboards.CHOICES:
+            await _keep(state, draft, None)
+            await _reply(target, tr(f"logging.ask.{name}"), keyboards.choices(tr, name))
+        else:
+            await _keep(state, draft, LogForm.ask, name)
+            markup = keyboards.quick_goals(tr) if name == "goal" else None
+            await _reply(target, tr(f"logging.ask.{name}"), markup)
+        return
+    await _keep(state, draft, None)
+    await _reply(target, await _card_text(session, tr, draft), keyboards.draft_card(tr))
+
+
+async def _ask_client(
+    target: Target,
+    session: AsyncSession,
+    member: Member,
+    tr: Translator,
+    state: FSMContext,
+    draft: Draft,
+) -> None:
+    if len(draft.candidates) > 1:
+        rows = [
+            (client.id, client.name)
+            for client_id in draft.candidates[:6]
+            if (client := await session.get(Client, client_id)) is not None
+            and access.can_see(member, client)
+        ]
+        await _keep(state, draft, None)
+        await _reply(target, tr("logging.ask.which_client"), keyboards.clients_choice(tr, rows))
+        return
+    if draft.guided:
+        await _keep(state, draft, LogForm.search)
+        await _reply(
+            target,
+            tr("logging.ask.client"),
+            keyboards.cancel_only(tr),
+        )
+        return
+    # Unknown client: hand over to the client-base flow with the name prefilled.
+    name = draft.contact_name or ""
+    await state.clear()
+    await state.set_data({"search_prefill": name})
+    await _reply(
+        target,
+        tr("logging.unknown_client", name=esc(name) or "—"),
+        client_keyboards.not_found(tr),
+    )
+
+
+# Free text, attachments and /log.
+
+
+@router.message(StateFilter(None), F.text, NOT_A_COMMAND, _is_log)
+async def on_log_text(
+    message: Message,
+    session: AsyncSession,
+    member: Member,
+    tr: Translator,
+    clock: Clock,
+    state: FSMContext,
+) -> None:
+    """A message about a contact becomes a draft."""
+    await _start_from_text(message, message.text or "", session, member, tr, clock, state)
+
+
+async def _start_from_text(
+    message: Message,
+    text: str,
+    session: AsyncSession,
+    member: Member,
+    tr: Translator,
+    clock: Clock,
+    state: FSMContext,
+    attachment: dict[str, Any] | None = None,
+) -> None:
+    now = clock.now()
+    if await interactions.existing_for_message(session, message.chat.id, message.message_id):
+        await message.answer(tr("logging.already_saved"))
+        return
+    index = await interactions.candidates_for(session, member)
+    parsed = parse_interaction(
+        text[:TEXT_LIMIT], now=interactions.local_now(member, now), index=index
+    )
+    draft = Draft.from_parsed(parsed, text[:TEXT_LIMIT])
+    draft.chat_id = message.chat.id
+    draft.message_id = message.message_id
+    if attachment is not None:
+        draft.attachments.append(attachment)
+    await _advance(message, session, member, tr, state, draft)
+
+
+@router.edited_message(F.text)
+async def on_edited_text(
+    message: Message,
+    session: AsyncSession,
+    member: Member,
+    tr: Translator,
+    clock: Clock,
+    state: FSMContext,
+) -> None:
+    """An edited log message updates its unsaved draft (files and the touch are kept)."""
+    old = await _draft(state)
+    if old is None or old.message_id != message.message_id or old.chat_id != message.chat.id:
+        return
+    text = (message.text or "")[:TEXT_LIMIT]
+    index = await interactions.candidates_for(session, member)
+    parsed = parse_interaction(text, now=interactions.local_now(member, clock.now()), index=index)
+    draft = Draft.from_parsed(parsed, text)
+    draft.chat_id, draft.message_id = old.chat_id, old.message_id
+    draft.touch_id, draft.attachments = old.touch_id, old.attachments
+    await _advance(message, session, member, tr, state, draft)
+
+
+@router.message(Command("log"))
+async def cmd_log(
+    message: Message,
+    session: AsyncSession,
+    member: Member,
+    tr: Translator,
+    state: FSMContext,
+) -> None:
+    """The guided path: client → channel → goal → result → outcome → next step."""
+    await state.clear()
+    draft = Draft(guided=True, chat_id=message.chat.id, message_id=message.message_id)
+    await _advance(message, session, member, tr, state, draft)
+
+
+@router.message(LogForm.search, F.text, NOT_A_COMMAND)
+async def on_client_search(
+    message: Message,
+    session: AsyncSession,
+    member: Member,
+    tr: Translator,
+    state: FSMContext,
+) -> None:
+    """The client typed on the guided path: buttons for what was found."""
+    draft = await _draft(state)
+    if draft is None:
+        await state.clear()
+        return
+    hits = await search_clients(session, member, (message.text or "")[:100])
+    if not hits:
+        await message.answer(
+            tr("logging.search_none", query=esc(message.text)),
+            reply_markup=keyboards.cancel_only(tr),
+        )
+        return
+    rows = [(hit.client_id, hit.name) for hit in hits[:6]]
+    await message.answer(
+        tr("logging.ask.which_client"), reply_markup=keyboards.clients_choice(tr, rows)
+    )
+
+
+@router.message(LogForm.ask, F.text, NOT_A_COMMAND)
+async def on_typed_field(
+    message: Message,
+    session: AsyncSession,
+    member: Member,
+    tr: Translator,
+    clock: Clock,
+    state: FSMContext,
+) -> None:
+    """A typed goal, result or next step (with its date)."""
+    data = await state.get_data()
+    draft = Draft.from_json(data.get("draft"))
+    asking = data.get("asking")
+    text = (message.text or "").strip()[:TEXT_LIMIT]
+    if asking == "next":
+        parsed = parse_interaction(text, now=interactions.local_now(member, clock.now()))
+        if parsed.next_touch is None:
+            await message.answer(tr("logging.date_unknown"))
+            return
+        draft.next_step = parsed.next_step or text
+        draft.next_touch = parsed.next_touch.isoformat()
+        draft.next_asked = True
+    elif asking in ("goal", "result"):
+        setattr(draft, asking, text)
+    await _advance(message, session, member, tr, state, draft)
+
+
+@router.message(F.voice | F.audio | F.photo | F.document)
+async def on_file(
+    message: Message,
+    session: AsyncSession,
+    member: Member,
+    tr: Translator,
+    clock: Clock,
+    state: FSMContext,
+) -> None:
+    """A file joins the draft, starts one with a log caption, or joins the last saved touch."""
+    item = _attachment(message)
+    data = await state.get_data()
+    if "draft" in data:
+        draft = Draft.from_json(data["draft"])
+        draft.attachments.append(item)
+        await state.update_data(draft=draft.as_json())
+        await message.answer(tr("logging.attached_draft"))
+        return
+    caption = message.caption or ""
+    if caption.strip() and classify_message(caption) == "log":
+        await _start_from_text(message, caption, session, member, tr, clock, state, item)
+        return
+    last = data.get("last_saved")
+    if isinstance(last, int):
+        try:
+            await interactions.attach(session, member, last, item, clock.now())
+        except access.AccessDeniedError:
+            await message.answer(tr("logging.attach_nowhere"))
+            return
+        await message.answer(tr("logging.attached_saved"))
+        return
+    await message.answer(tr("logging.attach_nowhere"))
+
+
+def _attachment(message: Message) -> dict[str, Any]:
+    if message.photo:
+        photo = message.photo[-1]
+        return {
+            "kind": "photo",
+            "file_id": photo.file_id,
+            "file_unique_id": photo.file_unique_id,
+            "file_name": None,
+            "caption": message.caption,
+        }
+    for kind in FILE_KINDS:
+        media = getattr(message, kind, None)
+        if media is not None:
+            return {
+                "kind": kind,
+                "file_id": media.file_id,
+                "file_unique_id": media.file_unique_id,
+                "file_name": getattr(media, "file_name", None),
+                "caption": message.caption,
+            }
+    raise ValueError("no file in the message")
+
+
+# Buttons.
+
+
+async def _stale(query: CallbackQuery, tr: Translator) -> None:
+    await query.answer(tr("logging.stale"), show_alert=True)
+
+
+@router.callback_query(LogCallback.filter(F.action == "cancel"))
+async def cb_cancel(query: CallbackQuery, tr: Translator, state: FSMContext) -> None:
+    """«✖️ Отмена»: nothing is saved."""
+    await state.clear()
+    await show(query, tr("logging.cancelled"))
+
+
+@router.callback_query(LogCallback.filter(F.action == "save"))
+async def cb_save(
+    query: CallbackQuery,
+    session: AsyncSession,
+    member: Member,
+    tr: Translator,
+    clock: Clock,
+    state: FSMContext,
+) -> None:
+    """«💾 Сохранить»: the interaction, the touch done, the next one planned."""
+    draft = await _draft(state)
+    if draft is None:
+        await _stale(query, tr)
+        return
+    try:
+        interactions.check_complete(draft)
+    except interactions.MissingFieldError:
+        await _advance(query, session, member, tr, state, draft)
+        return
+    # The conversation state changes before the database writes (see the storage's docstring).
+    await state.clear()
+    try:
+        saved = await interactions.save_interaction(session, member, draft, clock.now())
+    except access.AccessDeniedError:
+        await query.answer(tr("logging.client_refused"), show_alert=True)
+        return
+    await state.set_data({"last_saved": saved.interaction.id})
+    markup = keyboards.after_save(tr, saved.interaction.client_id, stale=bool(saved.stale_facts))
+    await show(query, _saved_text(tr, draft, saved), markup)
+
+
+def _saved_text(tr: Translator, draft: Draft, saved: interactions.SavedInteraction) -> str:
+    if not saved.created:
+        return tr("logging.already_saved")
+    lines = [tr("logging.saved")]
+    follow_up = saved.follow_up
+    if follow_up is not None:
+        touch: Touch = follow_up.touch
+        when = tr.fmt_date(touch.due_on, "EEE dd.MM")
+        value = draft.next_touch_value
+        if isinstance(value, datetime) and value.date() == touch.due_on:
+            when = f"{when} {tr.fmt_time(value)}"
+        lines.append(tr("logging.next_touch", when=when, goal=esc(touch.goal)))
+        if follow_up.too_soon:
+            lines.append(tr("logging.too_soon"))
+        if follow_up.over_ceiling:
+            lines.append(tr("logging.over_ceiling"))
+    if saved.updates_applied:
+        fields = ", ".join(tr(f"logging.update.{name}") for name in saved.updates_applied)
+        lines.append(tr("logging.updated", fields=fields))
+    if saved.stale_facts:
+        lines.append(tr("logging.stale_data"))
+        lines.extend(f"• {esc(fact)}" for fact in saved.stale_facts)
+    return "\n".join(lines)
+
+
+@router.callback_query(LogCallback.filter(F.action == "client"))
+async def cb_client(
+    query: CallbackQuery,
+    callback_data: LogCallback,
+    session: AsyncSession,
+    member: Member,
+    tr: Translator,
+    clock: Clock,
+    state: FSMContext,
+) -> None:
+    """A client picked among candidates (re-checked: never somebody else's)."""
+    draft = await _draft(state)
+    if draft is None or not callback_data.value.isdigit():
+        await _stale(query, tr)
+        return
+    try:
+        client = await access.client_for(
+            session, member, int(callback_data.value), now=clock.now()
+        )
+    except access.AccessDeniedError:
+        await query.answer(tr("logging.client_refused"), show_alert=True)
+        return
+    draft.client_id = client.id
+    draft.candidates = [client.id]
+    await _advance(query, session, member, tr, state, draft)
+
+
+@router.callback_query(LogCallback.filter(F.action == "edit"))
+async def cb_edit(
+    query: CallbackQuery,
+    callback_data: LogCallback,
+    session: AsyncSession,
+    member: Member,
+    tr: Translator,
+    state: FSMContext,
+) -> None:
+    """A field's button on the card: pickers for choices, a question for typed fields."""
+    draft = await _draft(state)
+    field = callback_data.value
+    if draft is None or field not in keyboards.EDITABLE:
+        await _stale(query, tr)
+        return
+    if field in keyboards.CHOICES:
+        await _keep(state, draft, None)
+        await show(query, tr(f"logging.ask.{field}"), keyboards.choices(tr, field))
+    elif field == "client":
+        draft.client_id = None
+        draft.guided = draft.guided or len(draft.candidates) <= 1
+        await _ask_client(query, session, member, tr, state, draft)
+    else:
+        await _keep(state, draft, LogForm.ask, field)
+        markup = keyboards.quick_goals(tr) if field == "goal" else None
+        await show(query, tr(f"logging.ask.{field}"), markup)
+
+
+@router.callback_query(LogCallback.filter(F.action == "set"))
+async def cb_set(
+    query: CallbackQuery,
+    callback_data: LogCallback,
+    session: AsyncSession,
+    member: Member,
+    tr: Translator,
+    state: FSMContext,
+) -> None:
+    """A picked channel, outcome or direction."""
+    draft = await _draft(state)
+    field, _, value = callback_data.value.partition("=")
+    if draft is None or value not in keyboards.CHOICES.get(field, ()):
+        await _stale(query, tr)
+        return
+    setattr(draft, field, value)
+    await _advance(query, session, member, tr, state, draft)
+
+
+@router.callback_query(LogCallback.filter(F.action == "goal"))
+async def cb_goal(
+    query: CallbackQuery,
+    callback_data: LogCallback,
+    session: AsyncSession,
+    member: Member,
+    tr: Translator,
+    state: FSMContext,
+) -> None:
+    """A quick goal pick."""
+    draft = await _draft(state)
+    if draft is None or callback_data.value not in keyboards.QUICK_GOALS:
+        await _stale(query, tr)
+        return
+    draft.goal = tr(f"logging.goal_text.{callback_data.value}")
+    draft.confirm_data = draft.confirm_data or callback_data.value == "data"
+    await _advance(query, session, member, tr, state, draft)
+
+
+@router.callback_query(LogCallback.filter(F.action == "skip"))
+async def cb_skip_next(
+    query: CallbackQuery,
+    session: AsyncSession,
+    member: Member,
+    tr: Translator,
+    state: FSMContext,
+) -> None:
+    """No date for the next step: the category cadence plans it."""
+    draft = await _draft(state)
+    if draft is None:
+        await _stale(query, tr)
+        return
+    draft.next_asked = True
+    await _advance(query, session, member, tr, state, draft)
+
+
+@router.callback_query(LogCallback.filter(F.action == "start"))
+async def cb_start(
+    query: CallbackQuery,
+    callback_data: LogCallback,
+    session: AsyncSession,
+    member: Member,
+    tr: Translator,
+    clock: Clock,
+    state: FSMContext,
+) -> None:
+    """«📝 Записать касание» on a client's card: the guided path with the client set."""
+    if not callback_data.value.isdigit():
+        await _stale(query, tr)
+        return
+    try:
+        client = await access.client_for(
+            session, member, int(callback_data.value), now=clock.now()
+        )
+    except access.AccessDeniedError:
+        await query.answer(tr("logging.client_refused"), show_alert=True)
+        return
+    await state.clear()
+    draft = Draft(client_id=client.id, candidates=[client.id], guided=True)
+    await _advance(query, session, member, tr, state, draft)
+
+
+@router.callback_query(LogCallback.filter(F.action == "touch"))
+async def cb_touch(
+    query: CallbackQuery,
+    callback_data: LogCallback,
+    session: AsyncSession,
+    member: Member,
+    tr: Translator,
+    clock: Clock,
+    state: FSMContext,
+) -> None:
+    """From a reminder: the flow pre-filled with the touch's client and goal."""
+    touch = (
+        await session.get(Touch, int(callback_data.value))
+        if callback_data.value.isdigit()
+        else None
+    )
+    if touch is None or (member.role is not Role.HEAD and touch.member_id != member.id):
+        await _stale(query, tr)
+        return
+    await start_for_touch(query, session, member, tr, clock, state, touch)
+
+
+async def start_for_touch(
+    target: Target,
+    session: AsyncSession,
+    member: Member,
+    tr: Translator,
+    clock: Clock | datetime,
+    state: FSMContext,
+    touch: Touch,
+) -> None:
+    """Open the logging flow for a planned touch: its client and goal filled in."""
+    now = clock if isinstance(clock, datetime) else clock.now()
+    try:
+        await access.client_for(session, member, touch.client_id, now=now)
+    except access.AccessDeniedError:
+        await _reply(target, tr("logging.client_refused"))
+        return
+    await state.clear()
+    draft = Draft(
+        client_id=touch.client_id,
+        candidates=[touch.client_id],
+        goal=touch.goal,
+        touch_id=touch.id,
+        guided=True,
+    )
+    await _advance(target, session, member, tr, state, draft)
+
+
+# The timeline.
+
+
+@router.message(Command("history"))
+async def cmd_history(
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    member: Member,
+    tr: Translator,
+    clock: Clock,
+) -> None:
+    """`/history <client>`: the client's interactions newest first, goal → result."""
+    query = (command.args or "").strip()[:100]
+    if not query:
+        await message.answer(tr("logging.history_usage"))
+        return
+    hits = await search_clients(session, member, query)
+    if not hits:
+        await message.answer(tr("logging.search_none", query=esc(query)))
+        return
+    text, markup = await _history(session, member, tr, clock, hits[0].client_id, 0)
+    await message.answer(text, reply_markup=markup)
+
+
+@router.callback_query(LogCallback.filter(F.action == "hist"))
+async def cb_history(
+    query: CallbackQuery,
+    callback_data: LogCallback,
+    session: AsyncSession,
+    member: Member,
+    tr: Translator,
+    clock: Clock,
+) -> None:
+    """A page of the timeline (re-checked: never somebody else's client)."""
+    client_id, _, page = callback_data.value.partition("-")
+    if not client_id.isdigit() or not page.isdigit():
+        await _stale(query, tr)
+        return
+    try:
+        text, markup = await _history(session, member, tr, clock, int(client_id), int(page))
+    except access.AccessDeniedError:
+        await query.answer(tr("logging.client_refused"), show_alert=True)
+        return
+    await show(query, text, markup)
+
+
+async def _history(
+    session: AsyncSession,
+    member: Member,
+    tr: Translator,
+    clock: Clock,
+    client_id: int,
+    page: int,
+) -> tuple[str, Any]:
+    timeline = await interactions.timeline(session, member, client_id, page, now=clock.now())
+    client = await session.get(Client, client_id)
+    lines = [tr("logging.history_title", client=esc(client.name if client else ""))]
+    zone = interactions.local_now(member, clock.now()).tzinfo
+    for item in timeline.items:
+        happened = item.happened_at
+        if happened.tzinfo is None:
+            happened = happened.replace(tzinfo=UTC)
+        lines.append(
+            tr(
+                "logging.history_line",
+                when=tr.fmt_date(happened.astimezone(zone), "dd.MM.yy"),
+                channel=tr(f"logging.channel.{item.channel.value}"),
+                goal=esc(item.goal),
+                result=esc(item.result),
+            )
+        )
+    if not timeline.items:
+        lines.append(tr("logging.history_empty"))
+    return "\n".join(lines), keyboards.history_pages(tr, client_id, timeline.page, timeline.pages)
+
+
+@router.callback_query(LogCallback.filter(F.action == "confirm"))
+async def cb_confirm_data(
+    query: CallbackQuery,
+    callback_data: LogCallback,
+    session: AsyncSession,
+    member: Member,
+    tr: Translator,
+    clock: Clock,
+) -> None:
+    """«✅ Всё актуально» after saving: the client's data date is reset."""
+    now = clock.now()
+    try:
+        if not callback_data.value.isdigit():
+            raise access.AccessDeniedError(callback_data.value)
+        client = await access.client_for(session, member, int(callback_data.value), now=now)
+    except access.AccessDeniedError:
+        await query.answer(tr("logging.client_refused"), show_alert=True)
+        return
+    await planner.confirm_data(session, client, member, now)
+    await show(query, tr("logging.data_confirmed", client=esc(client.name)))

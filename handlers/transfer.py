@@ -1,0 +1,260 @@
+"""/import and /export: moving a client base in from .xlsx/.csv and out to .xlsx.
+
+`/import` → a file → a preview with counts and the first errors → «Импортировать N клиентов».
+The file waits under settings.files_dir, named by a token kept in the FSM data, until confirmed;
+confirmation re-reads and re-checks it, so the write matches the base at that moment.
+`/export` (heads) sends the workbook and tells the other heads.
+"""
+
+from __future__ import annotations
+
+import io
+import secrets
+from contextlib import suppress
+from pathlib import Path
+
+from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramAPIError
+from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import (
+    BufferedInputFile,
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.callbacks import TransferCallback
+from bot.i18n import Translator, translator
+from bot.settings import Settings
+from handlers.common import esc, is_head, show
+from models import Member
+from models.enums import Role
+from services import audit, exporter, importer, team
+from services.clock import Clock
+
+router = Router(name=__name__)
+
+MAX_LISTED = 20
+MESSAGE_LIMIT = 4000
+
+
+class ImportForm(StatesGroup):
+    """Waiting for the file, then for the confirmation of its preview."""
+
+    file = State()
+    confirm = State()
+
+
+def _pending_path(settings: Settings, token: str, filename: str) -> Path:
+    suffix = ".xlsx" if filename.lower().endswith(".xlsx") else ".csv"
+    return Path(settings.files_dir) / f"import-{token}{suffix}"
+
+
+def _row_line(tr: Translator, error: importer.RowError) -> str:
+    reason = tr(f"transfer.row_{error.code}", value=esc(error.value[:40]))
+    return tr("transfer.row_line", row=error.row, reason=reason)
+
+
+def preview_text(tr: Translator, preview: importer.ImportPreview, owner: Member) -> str:
+    """Counts, then the first errors and duplicates, kept under Telegram's message limit."""
+    lines = [
+        tr("transfer.preview_title", owner=esc(owner.full_name)),
+        tr("transfer.preview_new", count=len(preview.new)),
+        tr("transfer.preview_duplicates", count=len(preview.duplicates)),
+        tr("transfer.preview_errors", count=len(preview.errors)),
+    ]
+    listed = [*preview.errors, *preview.duplicates][:MAX_LISTED]
+    if listed:
+        lines.append("")
+        lines.append(tr("transfer.preview_rows"))
+    for error in listed:
+        line = _row_line(tr, error)
+        if sum(len(item) + 1 for item in lines) + len(line) > MESSAGE_LIMIT:
+            break
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def preview_markup(
+    tr: Translator, token: str, preview: importer.ImportPreview, owners: list[Member]
+) -> InlineKeyboardMarkup:
+    """Confirm, cancel and, for a head, whose base to import into."""
+    rows = []
+    if preview.new:
+        label = tr("transfer.confirm", count=len(preview.new))
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    text=label, callback_data=TransferCallback(action="go", token=token).pack()
+                )
+            ]
+        )
+    for owner in owners:
+        if owner.id == preview.owner_id:
+            continue
+        data = TransferCallback(action="owner", token=token, member_id=owner.id).pack()
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    text=tr("transfer.owner_button", name=owner.full_name), callback_data=data
+                )
+            ]
+        )
+    cancel = TransferCallback(action="cancel", token=token).pack()
+    rows.append([InlineKeyboardButton(text=tr("transfer.cancel"), callback_data=cancel)])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+async def _owners(session: AsyncSession, member: Member) -> list[Member]:
+    if member.role is not Role.HEAD:
+        return [member]
+    return [m for m in await team.list_members(session) if m.is_active]
+
+
+@router.message(Command("import"))
+async def cmd_import(message: Message, state: FSMContext, tr: Translator) -> None:
+    """Ask for the file."""
+    await state.set_state(ImportForm.file)
+    await state.set_data({})
+    await message.answer(tr("transfer.ask_file"))
+
+
+@router.message(ImportForm.file, F.document)
+async def got_file(
+    message: Message,
+    session: AsyncSession,
+    member: Member,
+    tr: Translator,
+    state: FSMContext,
+    bot: Bot,
+    settings: Settings,
+) -> None:
+    """Download, read and check the file; show the preview."""
+    document = message.document
+    assert document is not None
+    filename = document.file_name or "file"
+    if document.file_size is not None and document.file_size > importer.MAX_FILE_BYTES:
+        await message.answer(tr("transfer.file_too_big", limit=importer.MAX_FILE_BYTES >> 20))
+        return
+    buffer = io.BytesIO()
+    try:
+        await bot.download(document, destination=buffer)
+    except TelegramAPIError:
+        await message.answer(tr("transfer.file_download_failed"))
+        return
+    data = buffer.getvalue()
+    try:
+        table = importer.read_table(data, filename)
+    except importer.ImportFileError as error:
+        await message.answer(tr(f"transfer.file_{error.code}", **error.params))
+        return
+    preview = await importer.preview_import(session, member, table, member)
+    token = secrets.token_hex(8)
+    path = _pending_path(settings, token, filename)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    await state.set_state(ImportForm.confirm)
+    await state.set_data({"token": token, "filename": filename, "owner_id": member.id})
+    await message.answer(
+        preview_text(tr, preview, member),
+        reply_markup=preview_markup(tr, token, preview, await _owners(session, member)),
+    )
+
+
+@router.message(ImportForm.file, ~F.text.startswith("/"))
+async def not_a_file(message: Message, tr: Translator) -> None:
+    """Anything but a document while a file is awaited."""
+    await message.answer(tr("transfer.need_file"))
+
+
+async def _pending(
+    callback_data: TransferCallback, state: FSMContext, settings: Settings
+) -> tuple[Path, str, int] | None:
+    data = await state.get_data()
+    if data.get("token") != callback_data.token or not callback_data.token:
+        return None
+    path = _pending_path(settings, data["token"], data["filename"])
+    if not path.is_file():
+        return None
+    return path, data["filename"], int(data["owner_id"])
+
+
+@router.callback_query(TransferCallback.filter())
+async def on_transfer(
+    query: CallbackQuery,
+    callback_data: TransferCallback,
+    session: AsyncSession,
+    member: Member,
+    tr: Translator,
+    state: FSMContext,
+    settings: Settings,
+    clock: Clock,
+) -> None:
+    """Confirm, cancel or change the owner of a pending import."""
+    pending = await _pending(callback_data, state, settings)
+    if pending is None:
+        await query.answer(tr("transfer.stale"), show_alert=True)
+        return
+    path, filename, owner_id = pending
+    if callback_data.action == "cancel":
+        await state.clear()
+        path.unlink(missing_ok=True)
+        await show(query, tr("transfer.cancelled"))
+        return
+    if callback_data.action == "owner":
+        owner_id = callback_data.member_id
+    owner = next((m for m in await _owners(session, member) if m.id == owner_id), None)
+    if owner is None:
+        await query.answer(tr("transfer.stale"), show_alert=True)
+        return
+    table = importer.read_table(path.read_bytes(), filename)
+    preview = await importer.preview_import(session, member, table, owner)
+    if callback_data.action == "owner":
+        await state.update_data(owner_id=owner.id)
+        markup = preview_markup(tr, callback_data.token, preview, await _owners(session, member))
+        await show(query, preview_text(tr, preview, owner), markup)
+        return
+    # The FSM storage writes through its own connection: leave the state before our writes.
+    await state.clear()
+    count = await importer.apply_import(session, preview, clock.now())
+    await audit.record(
+        session,
+        member=member,
+        action="import",
+        now=clock.now(),
+        owner_id=owner.id,
+        clients=count,
+        duplicates=len(preview.duplicates),
+        errors=len(preview.errors),
+    )
+    path.unlink(missing_ok=True)
+    await show(query, tr("transfer.imported", count=count, owner=esc(owner.full_name)))
+
+
+@router.message(Command("export"))
+async def cmd_export(
+    message: Message,
+    session: AsyncSession,
+    member: Member,
+    tr: Translator,
+    bot: Bot,
+    clock: Clock,
+) -> None:
+    """Send the workbook; tell the other heads who exported what."""
+    if not is_head(member):
+        await message.answer(tr("transfer.export_heads_only"))
+        return
+    result = await exporter.export_workbook(session, member, clock.now())
+    await message.answer_document(
+        BufferedInputFile(result.content, filename=result.filename),
+        caption=tr("transfer.export_caption", count=result.clients),
+    )
+    for head in result.heads_to_notify:
+        head_tr = translator(head.language)
+        text = head_tr("transfer.export_notice", name=esc(member.full_name), count=result.clients)
+        with suppress(TelegramAPIError):
+            await bot.send_message(head.telegram_id, text)

@@ -1,0 +1,185 @@
+"""Export of the team's base to .xlsx for heads: sheets per block, formula-safe, signed."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from decimal import Decimal
+from enum import Enum
+
+from openpyxl import Workbook
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import Member
+from models.clients import Client, Contact, KeyDate
+from models.enums import Role
+from models.interactions import Interaction
+from models.planner import Touch
+from services import audit, team
+
+# A spreadsheet reads a cell starting with one of these as a formula (CSV/DDE injection).
+FORMULA_STARTS = ("=", "+", "-", "@")
+SHEETS = ("Клиенты", "Контакты", "Ключевые даты", "Взаимодействия", "Касания")
+NOTE_SHEET = "Выгрузка"
+
+
+class ExportDeniedError(Exception):
+    """Only heads export the base."""
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """The workbook, its file name, how many clients it holds and whom to tell about it."""
+
+    content: bytes
+    filename: str
+    clients: int
+    heads_to_notify: list[Member]
+
+
+def safe_cell(value: object) -> object:
+    """A value a spreadsheet will show, never evaluate."""
+    if value is None:
+        return None
+    if isinstance(value, bool | int | float | Decimal | datetime | date | time):
+        return value
+    if isinstance(value, Enum):
+        value = value.value
+    if isinstance(value, list):
+        value = ", ".join(str(item) for item in value)
+    text = str(value)
+    if text.startswith(FORMULA_STARTS):
+        return "'" + text
+    return text
+
+
+def _naive(moment: datetime | None) -> datetime | None:
+    # Excel has no time zones; stored moments are UTC.
+    return moment.replace(tzinfo=None) if moment is not None else None
+
+
+def _sheet(book: Workbook, title: str, header: list[str], rows: Iterable[list[object]]) -> None:
+    sheet = book.create_sheet(title)
+    sheet.append(header)
+    for row in rows:
+        sheet.append([safe_cell(value) for value in row])
+
+
+async def export_workbook(session: AsyncSession, member: Member, now: datetime) -> ExportResult:
+    """Build the workbook of every client not erased, record the export, list other heads."""
+    if member.role is not Role.HEAD:
+        raise ExportDeniedError
+    owners = {m.id: m.full_name for m in await team.list_members(session)}
+    clients = list(
+        await session.scalars(
+            select(Client).where(Client.forgotten_at.is_(None)).order_by(Client.id)
+        )
+    )
+    client_ids = {client.id for client in clients}
+    names = {client.id: client.name for client in clients}
+    contacts = [
+        c
+        for c in await session.scalars(select(Contact).order_by(Contact.id))
+        if c.client_id in client_ids
+    ]
+    contact_names = {contact.id: contact.full_name for contact in contacts}
+    dates = [
+        d
+        for d in await session.scalars(select(KeyDate).order_by(KeyDate.id))
+        if d.client_id in client_ids
+    ]
+    interactions = [
+        i
+        for i in await session.scalars(select(Interaction).order_by(Interaction.happened_at))
+        if i.client_id in client_ids
+    ]
+    touches = [
+        t
+        for t in await session.scalars(select(Touch).order_by(Touch.due_on))
+        if t.client_id in client_ids
+    ]
+
+    book = Workbook()
+    default = book.active
+    if default is not None:
+        book.remove(default)
+    _sheet(
+        book,
+        SHEETS[0],
+        ["ID", "Клиент", "Тип", "ИНН", "Город", "Часовой пояс", "Отрасль", "Категория", "Этап",
+         "Ответственный", "Теги", "Окно", "Дни", "Заметки", "Данные подтверждены", "Активен"],
+        (
+            [c.id, c.name, c.kind, c.inn, c.city, c.timezone, c.industry, c.category, c.stage,
+             owners.get(c.owner_id), c.tags,
+             f"{c.window_start:%H:%M}–{c.window_end:%H:%M}", c.window_days, c.notes,
+             _naive(c.data_confirmed_at), "да" if c.is_active else "нет"]
+            for c in clients
+        ),
+    )  # fmt: skip
+    _sheet(
+        book,
+        SHEETS[1],
+        ["ID", "Клиент", "ФИО", "Должность", "Телефон", "Доп. телефоны", "Email", "Telegram",
+         "WhatsApp", "Канал", "Хобби", "Любимая команда", "Заметки", "Основной"],
+        (
+            [p.id, names[p.client_id], p.full_name, p.position, p.phone, p.extra_phones, p.email,
+             p.telegram, p.whatsapp, p.preferred_channel, p.hobbies, p.favourite_team, p.notes,
+             "да" if p.is_primary else "нет"]
+            for p in contacts
+        ),
+    )  # fmt: skip
+    _sheet(
+        book,
+        SHEETS[2],
+        ["Клиент", "Контакт", "Вид", "Родство", "Имя", "Название", "День", "Месяц", "Год"],
+        (
+            [names[d.client_id], contact_names.get(d.contact_id or 0), d.kind, d.relation,
+             d.person_name, d.title, d.day, d.month, d.year]
+            for d in dates
+        ),
+    )  # fmt: skip
+    _sheet(
+        book,
+        SHEETS[3],
+        ["Когда (UTC)", "Клиент", "Контакт", "Менеджер", "Канал", "Направление", "Цель",
+         "Результат", "Итог", "Заметки", "Следующий шаг"],
+        (
+            [_naive(i.happened_at), names[i.client_id], contact_names.get(i.contact_id or 0),
+             owners.get(i.member_id), i.channel, i.direction, i.goal, i.result, i.outcome,
+             i.notes, i.next_step]
+            for i in interactions
+        ),
+    )  # fmt: skip
+    _sheet(
+        book,
+        SHEETS[4],
+        ["Срок", "Клиент", "Менеджер", "Цель", "Причина", "Статус"],
+        (
+            [t.due_on, names[t.client_id], owners.get(t.member_id), t.goal, t.reason, t.status]
+            for t in touches
+        ),
+    )  # fmt: skip
+    stamp = f"{now:%Y-%m-%d %H:%M} UTC"
+    note = book.create_sheet(NOTE_SHEET)
+    note.append([safe_cell(f"Выгрузил: {member.full_name}"), safe_cell(f"Когда: {stamp}")])
+    note.append([safe_cell(f"Exported by: {member.full_name}"), safe_cell(f"At: {stamp}")])
+    note.append(["Клиентов", len(clients)])
+    book.properties.creator = member.full_name
+    book.properties.lastModifiedBy = member.full_name
+    book.properties.created = _naive(now)
+    book.properties.modified = _naive(now)
+    book.properties.title = f"Touchbase: выгрузка базы — {member.full_name}, {stamp}"
+    buffer = io.BytesIO()
+    book.save(buffer)
+
+    await audit.record(session, member=member, action="export", now=now, clients=len(clients))
+    heads = [head for head in await team.active_heads(session) if head.id != member.id]
+    return ExportResult(
+        content=buffer.getvalue(),
+        filename=f"touchbase-{now:%Y-%m-%d-%H%M}.xlsx",
+        clients=len(clients),
+        heads_to_notify=heads,
+    )

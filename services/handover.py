@@ -1,0 +1,185 @@
+"""Pipeline handover: a client moves to another member and/or the next stage, with a note.
+
+A head may move any client to any active member and any stage; an owner may hand their own
+client over only to the next stage (acquisition → sale → account). The owner history keeps the
+trail; the client's open touches follow the client; access is by owner, so the previous owner
+loses the client at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import Client, Member, OwnerHistory, Touch
+from models.enums import Role, Stage
+from services import access, audit
+from services.touches import OPEN_STATUSES
+
+PIPELINE = (Stage.ACQUISITION, Stage.SALE, Stage.ACCOUNT)
+NOTE_LIMIT = 1000
+
+
+class HandoverError(Exception):
+    """The handover is not allowed; `reason` is a locale key suffix."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class HandoverDone:
+    """What changed: for the notices and the reply."""
+
+    client: Client
+    previous_owner: Member | None
+    new_owner: Member
+    from_stage: Stage
+    to_stage: Stage
+    note: str | None
+    moved_touches: int
+
+
+def next_stage(stage: Stage) -> Stage | None:
+    """The following pipeline stage, None after account management."""
+    position = PIPELINE.index(stage)
+    return PIPELINE[position + 1] if position + 1 < len(PIPELINE) else None
+
+
+def allowed_stages(actor: Member, client: Client) -> list[Stage]:
+    """The stages the actor may move the client to."""
+    if actor.role is Role.HEAD:
+        return list(PIPELINE)
+    following = next_stage(client.stage)
+    return [following] if following is not None else []
+
+
+async def client_to_hand_over(
+    session: AsyncSession, actor: Member, client_id: int, now: datetime
+) -> Client:
+    """The client if the actor may hand it over: a head any, a manager their own before the end."""
+    client = await access.client_for(session, actor, client_id, now=now)
+    if not allowed_stages(actor, client):
+        raise HandoverError("last_stage")
+    return client
+
+
+async def candidates(session: AsyncSession, actor: Member, client: Client) -> list[Member]:
+    """Active members the client may go to (an owner may not hand it to themselves)."""
+    members = await session.scalars(
+        select(Member).where(Member.is_active.is_(True)).order_by(Member.full_name, Member.id)
+    )
+    if actor.role is Role.HEAD:
+        return list(members)
+    return [member for member in members if member.id != actor.id]
+
+
+async def _target(session: AsyncSession, member_id: int) -> Member:
+    member = await session.get(Member, member_id)
+    if member is None or not member.is_active:
+        raise HandoverError("member_gone")
+    return member
+
+
+async def check(
+    session: AsyncSession,
+    actor: Member,
+    client_id: int,
+    to_member_id: int,
+    to_stage: Stage,
+    now: datetime,
+) -> tuple[Client, Member]:
+    """Validate a handover without changing anything; raises AccessDeniedError or HandoverError."""
+    client = await client_to_hand_over(session, actor, client_id, now)
+    target = await _target(session, to_member_id)
+    if to_stage not in allowed_stages(actor, client):
+        raise HandoverError("stage_not_allowed")
+    if actor.role is not Role.HEAD and target.id == actor.id:
+        raise HandoverError("same_owner")
+    if target.id == client.owner_id and to_stage is client.stage:
+        raise HandoverError("nothing_changes")
+    return client, target
+
+
+async def hand_over(
+    session: AsyncSession,
+    actor: Member,
+    client_id: int,
+    to_member_id: int,
+    to_stage: Stage,
+    note: str | None,
+    now: datetime,
+) -> HandoverDone:
+    """Move the client: owner, stage, open touches, owner history and the audit entry."""
+    client, target = await check(session, actor, client_id, to_member_id, to_stage, now)
+    note = (note or "").strip()[:NOTE_LIMIT] or None
+    previous = await session.get(Member, client.owner_id)
+    from_stage = client.stage
+    session.add(
+        OwnerHistory(
+            client_id=client.id,
+            from_member_id=client.owner_id,
+            to_member_id=target.id,
+            from_stage=from_stage,
+            to_stage=to_stage,
+            note=note,
+            by_member_id=actor.id,
+            at=now,
+        )
+    )
+    client.owner_id = target.id
+    client.stage = to_stage
+    client.updated_at = now
+    moved = await session.execute(
+        update(Touch)
+        .where(Touch.client_id == client.id, Touch.status.in_(OPEN_STATUSES))
+        .values(member_id=target.id)
+        .returning(Touch.id)
+        .execution_options(synchronize_session=False)
+    )
+    moved_ids = list(moved.scalars())
+    await _cancel_previous_reminders(session, moved_ids)
+    await audit.record(
+        session,
+        member=actor,
+        action="handover",
+        now=now,
+        client_id=client.id,
+        from_member=previous.id if previous is not None else None,
+        to_member=target.id,
+        from_stage=from_stage.value,
+        to_stage=to_stage.value,
+    )
+    await session.flush()
+    return HandoverDone(
+        client=client,
+        previous_owner=previous,
+        new_owner=target,
+        from_stage=from_stage,
+        to_stage=to_stage,
+        note=note,
+        moved_touches=len(moved_ids),
+    )
+
+
+async def _cancel_previous_reminders(session: AsyncSession, touch_ids: list[int]) -> None:
+    """Pending reminders were addressed to the previous owner: they must not reach them."""
+    from scheduler.jobs import cancel_reminders  # noqa: PLC0415 - the scheduler imports services
+
+    for touch_id in touch_ids:
+        await cancel_reminders(session, touch_id)
+
+
+async def owner_history(session: AsyncSession, client_id: int) -> list[tuple[OwnerHistory, str]]:
+    """The client's handovers, newest first, with the receiving member's name."""
+    rows = await session.execute(
+        select(OwnerHistory, Member.full_name)
+        .join(Member, Member.id == OwnerHistory.to_member_id)
+        .where(OwnerHistory.client_id == client_id)
+        .order_by(OwnerHistory.at.desc(), OwnerHistory.id.desc())
+    )
+    return [(history, name) for history, name in rows.all()]

@@ -1,0 +1,371 @@
+"""Import of a client base from .xlsx or .csv: reading, a preview, an all-or-nothing write."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from openpyxl import load_workbook
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import Member
+from models.clients import Client, Contact, KeyDate, OwnerHistory
+from models.enums import Category, ClientKind, Stage
+from services import geo, names, planner, validation
+
+MAX_FILE_BYTES = 10 * 1024 * 1024
+MAX_ROWS = 20_000
+BATCH = 1000
+
+# Canonical column → header synonyms, compared case-folded without punctuation.
+HEADERS: dict[str, tuple[str, ...]] = {
+    "name": ("клиент", "компания", "название", "организация", "name", "client", "company"),
+    "inn": ("инн", "inn", "tax id"),
+    "city": ("город", "city", "town"),
+    "industry": ("отрасль", "industry", "сфера"),
+    "category": ("категория", "category"),
+    "contact": ("контакт", "фио", "контактное лицо", "contact", "contact name", "person"),
+    "position": ("должность", "position", "title", "job title"),
+    "phone": ("телефон", "тел", "phone", "mobile", "мобильный"),
+    "email": ("email", "e mail", "почта", "эл почта", "электронная почта", "mail"),
+    "birthday": ("день рождения", "др", "birthday", "birth date", "дата рождения"),
+    "notes": ("заметки", "примечание", "комментарий", "notes", "comment"),
+    "tags": ("теги", "метки", "tags"),
+    "window": ("окно", "окно звонков", "window", "calling window"),
+}
+_CATEGORIES = {
+    "ключевой": Category.KEY, "key": Category.KEY, "vip": Category.VIP,
+    "обычный": Category.REGULAR, "regular": Category.REGULAR,
+    "разовый": Category.OCCASIONAL, "occasional": Category.OCCASIONAL,
+    "новый": Category.NEW, "new": Category.NEW,
+}  # fmt: skip
+
+
+class ImportFileError(Exception):
+    """The file cannot be imported at all; `code` names the reason for the member's language."""
+
+    def __init__(self, code: str, **params: object) -> None:
+        super().__init__(code)
+        self.code = code
+        self.params = params
+
+
+@dataclass
+class Table:
+    """Rows of the file keyed by canonical column; `numbers` are the rows' numbers in the file."""
+
+    columns: list[str]
+    rows: list[dict[str, str]]
+    numbers: list[int]
+
+
+@dataclass(frozen=True)
+class RowError:
+    """A row that will not be imported: its number in the file and the reason code."""
+
+    row: int
+    code: str
+    value: str = ""
+
+
+@dataclass
+class ImportRow:
+    """A checked row ready to be written."""
+
+    row: int
+    name: str
+    inn: str | None
+    city: str | None
+    timezone: str
+    industry: str | None
+    category: Category
+    contact: str | None
+    position: str | None
+    phone: str | None
+    email: str | None
+    birthday: tuple[int, int, int | None] | None
+    notes: str | None
+    tags: list[str]
+    window: tuple[str, str] | None
+
+
+@dataclass
+class ImportPreview:
+    """What the import would do: new clients, duplicates skipped, rows with errors."""
+
+    owner_id: int
+    new: list[ImportRow] = field(default_factory=list)
+    duplicates: list[RowError] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+
+
+def _header_key(text: str) -> str:
+    return re.sub(r"[^\w ]", " ", text.casefold().replace("ё", "е")).strip()
+
+
+def _canonical(header: str) -> str | None:
+    key = " ".join(_header_key(header).split())
+    for column, synonyms in HEADERS.items():
+        if key in synonyms:
+            return column
+    return None
+
+
+def _decode(data: bytes) -> str:
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("cp1251")
+
+
+def _raw_rows(data: bytes, filename: str) -> list[list[str]]:
+    lowered = filename.lower()
+    if lowered.endswith(".xlsx"):
+        try:
+            book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        except (zipfile.BadZipFile, KeyError, ValueError, OSError):
+            raise ImportFileError("bad_file") from None
+        sheet = book.worksheets[0]
+        rows = []
+        for values in sheet.iter_rows(values_only=True):
+            rows.append(["" if value is None else _cell_text(value) for value in values])
+            if len(rows) > MAX_ROWS + 1:
+                break
+        book.close()
+        return rows
+    if lowered.endswith(".csv"):
+        text = _decode(data)
+        # The header line decides: csv.Sniffer guesses wrong on ragged rows.
+        header_line = next((line for line in text.splitlines() if line.strip()), "")
+        delimiter = max(";,\t", key=header_line.count)
+        return list(csv.reader(io.StringIO(text), delimiter=delimiter))
+    raise ImportFileError("bad_format")
+
+
+def _cell_text(value: object) -> str:
+    if isinstance(value, datetime):
+        return value.strftime("%d.%m.%Y")
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def read_table(data: bytes, filename: str) -> Table:
+    """Read the first sheet (or the CSV) into rows keyed by recognised columns.
+
+    Raises ImportFileError for a file too big, of the wrong kind, empty, without a name column
+    or with too many rows.
+    """
+    if len(data) > MAX_FILE_BYTES:
+        raise ImportFileError("too_big", limit=MAX_FILE_BYTES // (1024 * 1024))
+    raw = [row for row in _raw_rows(data, filename) if any(cell.strip() for cell in row)]
+    if not raw:
+        raise ImportFileError("empty")
+    header = [_canonical(cell) for cell in raw[0]]
+    if "name" not in header:
+        raise ImportFileError("no_name_column")
+    if len(raw) - 1 > MAX_ROWS:
+        raise ImportFileError("too_many_rows", limit=MAX_ROWS)
+    columns = [column for column in header if column is not None]
+    rows: list[dict[str, str]] = []
+    numbers: list[int] = []
+    for number, cells in enumerate(raw[1:], start=2):
+        row = {
+            column: cells[index].strip()
+            for index, column in enumerate(header)
+            if column is not None and index < len(cells) and cells[index].strip()
+        }
+        rows.append(row)
+        numbers.append(number)
+    if not rows:
+        raise ImportFileError("empty")
+    return Table(columns=columns, rows=rows, numbers=numbers)
+
+
+def _check_row(number: int, row: dict[str, str], default_timezone: str) -> ImportRow:
+    """Raises validation.ValidationError with a code on the first bad value."""
+    name = validation.clean_text(row.get("name"), max_length=200)
+    phone = validation.normalize_phone(row["phone"]) if row.get("phone") else None
+    email = validation.normalize_email(row["email"]) if row.get("email") else None
+    inn = validation.validate_inn(row["inn"]) if row.get("inn") else None
+    birthday = validation.parse_day_month(row["birthday"]) if row.get("birthday") else None
+    window = None
+    if row.get("window"):
+        start, end = validation.parse_time_window(row["window"])
+        window = (start.isoformat(), end.isoformat())
+    city = row.get("city")
+    found = geo.find_city(city) if city else None
+    category = _CATEGORIES.get(row.get("category", "").casefold(), Category.NEW)
+    tags = [tag.strip() for tag in re.split(r"[,;]", row.get("tags", "")) if tag.strip()]
+    return ImportRow(
+        row=number,
+        name=name,
+        inn=inn,
+        city=city[:100] if city else None,
+        timezone=found.tz if found is not None else default_timezone,
+        industry=row.get("industry", "")[:100] or None,
+        category=category,
+        contact=row.get("contact", "")[:200] or None,
+        position=row.get("position", "")[:200] or None,
+        phone=phone,
+        email=email,
+        birthday=birthday,
+        notes=row.get("notes") or None,
+        tags=tags,
+        window=window,
+    )
+
+
+async def preview_import(
+    session: AsyncSession, member: Member, table: Table, owner: Member
+) -> ImportPreview:
+    """Check every row and find duplicates against the whole team's base and within the file."""
+    del member  # who imports matters to the handler (rights), not to the checks
+    phones = set(await session.scalars(select(Contact.phone).where(Contact.phone.is_not(None))))
+    emails = {
+        email.lower()
+        for email in await session.scalars(select(Contact.email).where(Contact.email.is_not(None)))
+        if email
+    }
+    known_names = {
+        names.normalize_text(name)
+        for name in await session.scalars(
+            select(Client.name).where(Client.is_active.is_(True), Client.forgotten_at.is_(None))
+        )
+    }
+    inns = set(await session.scalars(select(Client.inn).where(Client.inn.is_not(None))))
+    preview = ImportPreview(owner_id=owner.id)
+    for number, row in zip(table.numbers, table.rows, strict=True):
+        try:
+            checked = _check_row(number, row, owner.timezone)
+        except validation.ValidationError as error:
+            value = str(error.params.get("text", ""))
+            preview.errors.append(RowError(number, error.code, value))
+            continue
+        name_key = names.normalize_text(checked.name)
+        if checked.phone and checked.phone in phones:
+            preview.duplicates.append(RowError(number, "phone", checked.phone))
+        elif checked.email and checked.email in emails:
+            preview.duplicates.append(RowError(number, "email", checked.email))
+        elif checked.inn and checked.inn in inns:
+            preview.duplicates.append(RowError(number, "inn", checked.inn))
+        elif name_key in known_names:
+            preview.duplicates.append(RowError(number, "name", checked.name))
+        else:
+            preview.new.append(checked)
+            known_names.add(name_key)
+            if checked.inn:
+                inns.add(checked.inn)
+            if checked.phone:
+                phones.add(checked.phone)
+            if checked.email:
+                emails.add(checked.email)
+    return preview
+
+
+async def apply_import(session: AsyncSession, preview: ImportPreview, now: datetime) -> int:
+    """Write the new clients with bulk inserts in one nested transaction: all or nothing.
+
+    Then the planner's idempotent sweep gives every new client its first touches, as
+    create_client does for one.
+    """
+    async with session.begin_nested():
+        for start in range(0, len(preview.new), BATCH):
+            await _insert_batch(session, preview.owner_id, preview.new[start : start + BATCH], now)
+        if preview.new:
+            await planner.plan_all(session, now)
+    return len(preview.new)
+
+
+async def _insert_batch(
+    session: AsyncSession, owner_id: int, rows: list[ImportRow], now: datetime
+) -> None:
+    client_values = []
+    for item in rows:
+        values: dict[str, object] = {
+            "kind": ClientKind.B2B if item.contact or item.inn else ClientKind.B2C,
+            "name": item.name,
+            "inn": item.inn,
+            "industry": item.industry,
+            "city": item.city,
+            "timezone": item.timezone,
+            "category": item.category,
+            "stage": Stage.ACQUISITION,
+            "owner_id": owner_id,
+            "tags": item.tags,
+            "notes": item.notes,
+            "window_days": "01234",
+            "observe_holidays": True,
+            "is_active": True,
+            "data_confirmed_at": now,
+            "created_at": now,
+            "updated_at": now,
+        }
+        if item.window is not None:
+            values["window_start"] = datetime.fromisoformat(f"2000-01-01T{item.window[0]}").time()
+            values["window_end"] = datetime.fromisoformat(f"2000-01-01T{item.window[1]}").time()
+        client_values.append(values)
+    ids = list(await session.scalars(insert(Client).returning(Client.id), client_values))
+    contact_values = []
+    history_values = []
+    for client_id, item in zip(ids, rows, strict=True):
+        history_values.append(
+            {
+                "client_id": client_id,
+                "from_member_id": None,
+                "to_member_id": owner_id,
+                "from_stage": None,
+                "to_stage": Stage.ACQUISITION,
+                "by_member_id": owner_id,
+                "at": now,
+            }
+        )
+        contact_name = item.contact or (
+            item.name if (item.phone or item.email or item.birthday) else None
+        )
+        if contact_name is not None:
+            contact_values.append(
+                {
+                    "client_id": client_id,
+                    "full_name": contact_name,
+                    "position": item.position,
+                    "phone": item.phone,
+                    "email": item.email,
+                    "extra_phones": [],
+                    "channel_schedule": [],
+                    "is_primary": True,
+                    "created_at": now,
+                }
+            )
+    await session.execute(insert(OwnerHistory), history_values)
+    if not contact_values:
+        return
+    contact_ids = list(
+        await session.scalars(insert(Contact).returning(Contact.id), contact_values)
+    )
+    by_client = {
+        values["client_id"]: contact_id
+        for values, contact_id in zip(contact_values, contact_ids, strict=True)
+    }
+    date_values = [
+        {
+            "client_id": client_id,
+            "contact_id": by_client.get(client_id),
+            "kind": "birthday",
+            "day": item.birthday[0],
+            "month": item.birthday[1],
+            "year": item.birthday[2],
+            "created_at": now,
+        }
+        for client_id, item in zip(ids, rows, strict=True)
+        if item.birthday is not None
+    ]
+    if date_values:
+        await session.execute(insert(KeyDate), date_values)

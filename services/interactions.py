@@ -1,0 +1,342 @@
+"""Logging interactions: the draft a conversation builds, saving it, and the client's timeline.
+
+A draft is what one chat message (or the guided /log path) says about a contact; it lives in the
+conversation state as JSON until the manager saves it. Saving checks the goal and the result
+(never an interaction without them), is idempotent per Telegram message, marks the planned touch
+it fulfils done, plans the next touch, applies contact data changes with history and confirms
+the client's data when the manager says so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any, Final
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import Attachment, Client, Contact, Interaction, Member, Touch
+from models.enums import Channel, Direction, Outcome, TouchStatus
+from services import access, client_edit, planner
+from services.names import NameCandidate, NameIndex
+from services.parsing import ParsedInteraction
+from services.touches import OPEN_STATUSES, close_touch, policy_for
+from services.validation import ValidationError
+
+TIMELINE_PAGE: Final = 5
+GOAL_LIMIT: Final = 1000
+# Goals that mean «the data were checked during this contact».
+_CONFIRM_WORDS: Final = ("актуализ", "данные актуальн", "проверить данные", "update data")
+
+
+class MissingFieldError(Exception):
+    """The draft lacks a field that every interaction must have (goal, result, client…)."""
+
+    def __init__(self, field_name: str) -> None:
+        super().__init__(field_name)
+        self.field_name = field_name
+
+
+@dataclass
+class Draft:
+    """An unsaved interaction as JSON-friendly values (the FSM storage keeps it as it is)."""
+
+    client_id: int | None = None
+    candidates: list[int] = field(default_factory=list)
+    contact_name: str | None = None
+    channel: str | None = None
+    direction: str = Direction.OUTGOING.value
+    outcome: str | None = None
+    goal: str | None = None
+    result: str | None = None
+    next_step: str | None = None
+    # ISO date («2026-11-20») or aware datetime («2026-11-20T15:00:00+03:00»).
+    next_touch: str | None = None
+    touch_id: int | None = None
+    chat_id: int | None = None
+    message_id: int | None = None
+    phone: str | None = None
+    email: str | None = None
+    position: str | None = None
+    confirm_data: bool = False
+    guided: bool = False
+    next_asked: bool = False
+    text: str | None = None
+    attachments: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        """The draft as a JSON-serialisable dict."""
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any] | None) -> Draft:
+        """A draft back from its JSON form (unknown keys ignored)."""
+        known = cls.__dataclass_fields__
+        return cls(**{key: value for key, value in (data or {}).items() if key in known})
+
+    @classmethod
+    def from_parsed(cls, parsed: ParsedInteraction, text: str) -> Draft:
+        """A draft from the parser's reading of one message."""
+        touch = parsed.next_touch
+        low = text.lower()
+        return cls(
+            client_id=parsed.client_ids[0] if len(parsed.client_ids) == 1 else None,
+            candidates=list(parsed.client_ids),
+            contact_name=parsed.contact_name,
+            channel=parsed.channel.value if parsed.channel else None,
+            direction=parsed.direction.value,
+            outcome=parsed.outcome.value if parsed.outcome else None,
+            goal=parsed.goal,
+            result=parsed.result,
+            next_step=parsed.next_step,
+            next_touch=touch.isoformat() if touch is not None else None,
+            phone=parsed.updates.phone,
+            email=parsed.updates.email,
+            position=parsed.updates.position,
+            confirm_data=any(word in low for word in _CONFIRM_WORDS),
+            text=text,
+        )
+
+    @property
+    def next_touch_value(self) -> date | datetime | None:
+        """The next touch as a date, or an aware datetime when a time was given."""
+        if not self.next_touch:
+            return None
+        if "T" in self.next_touch:
+            return datetime.fromisoformat(self.next_touch)
+        return date.fromisoformat(self.next_touch)
+
+    @property
+    def next_touch_day(self) -> date | None:
+        """The day of the next touch."""
+        value = self.next_touch_value
+        return value.date() if isinstance(value, datetime) else value
+
+
+@dataclass(frozen=True)
+class SavedInteraction:
+    """A saved interaction; `created` is False when the same message had been saved before."""
+
+    interaction: Interaction
+    created: bool
+    follow_up: planner.PlannedFollowUp | None = None
+    closed_touch_id: int | None = None
+    updates_applied: tuple[str, ...] = ()
+    # The key facts to re-verify when the client's data are due for it (and were not confirmed).
+    stale_facts: tuple[str, ...] = ()
+
+
+def local_now(member: Member, now: datetime) -> datetime:
+    """The member's local time: what «завтра» and «в пятницу» are relative to."""
+    return now.astimezone(ZoneInfo(member.timezone))
+
+
+async def candidates_for(session: AsyncSession, member: Member) -> NameIndex:
+    """A name index over the clients the member may see (built per call: ~ms for 300 clients)."""
+    clients = (await session.scalars(access.visible_clients(member))).all()
+    ids = [client.id for client in clients]
+    names: dict[int, list[str]] = {client_id: [] for client_id in ids}
+    if ids:
+        rows = await session.execute(
+            select(Contact.client_id, Contact.full_name).where(Contact.client_id.in_(ids))
+        )
+        for client_id, full_name in rows:
+            names[client_id].append(full_name)
+    return NameIndex(
+        [NameCandidate(client.id, client.name, tuple(names[client.id])) for client in clients]
+    )
+
+
+async def existing_for_message(
+    session: AsyncSession, chat_id: int | None, message_id: int | None
+) -> Interaction | None:
+    """The interaction already saved from this Telegram message, if any."""
+    if chat_id is None or message_id is None:
+        return None
+    return await session.scalar(
+        select(Interaction).where(
+            Interaction.source_chat_id == chat_id, Interaction.source_message_id == message_id
+        )
+    )
+
+
+def _find_contact(client: Client, name: str | None) -> Contact | None:
+    contacts = list(client.contacts)
+    if name:
+        wanted = name.lower().split()
+        for contact in contacts:
+            words = contact.full_name.lower().split()
+            if words and wanted and (words == wanted or words[0][:5] == wanted[0][:5]):
+                return contact
+    return contacts[0] if len(contacts) == 1 else None
+
+
+async def _fulfilled_touch(
+    session: AsyncSession, client: Client, draft: Draft, today: date
+) -> Touch | None:
+    if draft.touch_id is not None:
+        touch = await session.get(Touch, draft.touch_id)
+        if touch is not None and touch.client_id == client.id:
+            # Already closed by a reminder's «Сделано»: still the touch this contact fulfils.
+            return touch
+    return await session.scalar(
+        select(Touch)
+        .where(
+            Touch.client_id == client.id,
+            Touch.status.in_(OPEN_STATUSES),
+            Touch.due_on <= today,
+        )
+        .order_by(Touch.due_on, Touch.id)
+        .limit(1)
+    )
+
+
+def check_complete(draft: Draft) -> None:
+    """Raise MissingFieldError for the first field an interaction cannot go without."""
+    for name in ("client_id", "goal", "result"):
+        value = getattr(draft, name)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            raise MissingFieldError(name.removesuffix("_id"))
+
+
+async def save_interaction(
+    session: AsyncSession, member: Member, draft: Draft, now: datetime
+) -> SavedInteraction:
+    """Save the draft as an interaction with all its consequences (see the module docstring).
+
+    Raises MissingFieldError without a client, goal or result and access.AccessDeniedError for
+    somebody else's client. A second save of the same Telegram message returns the first one.
+    """
+    check_complete(draft)
+    assert draft.client_id is not None
+    assert draft.goal
+    assert draft.result
+    client = await access.client_for(session, member, draft.client_id, now=now)
+    existing = await existing_for_message(session, draft.chat_id, draft.message_id)
+    if existing is not None:
+        return SavedInteraction(existing, created=False)
+    await session.refresh(client, ["contacts"])
+    contact = _find_contact(client, draft.contact_name)
+    today = local_now(member, now).date()
+    touch = await _fulfilled_touch(session, client, draft, today)
+    interaction = Interaction(
+        client_id=client.id,
+        contact_id=contact.id if contact else None,
+        member_id=member.id,
+        channel=Channel(draft.channel or Channel.CALL),
+        direction=Direction(draft.direction),
+        goal=draft.goal.strip()[:GOAL_LIMIT],
+        result=draft.result.strip()[:GOAL_LIMIT],
+        outcome=Outcome(draft.outcome or Outcome.ACHIEVED),
+        notes=draft.text,
+        next_step=draft.next_step,
+        next_touch_on=draft.next_touch_day,
+        happened_at=now,
+        created_at=now,
+        touch_id=touch.id if touch else None,
+        source_chat_id=draft.chat_id,
+        source_message_id=draft.message_id,
+    )
+    session.add(interaction)
+    if touch is not None and touch.status in OPEN_STATUSES:
+        close_touch(touch, TouchStatus.DONE, now)
+    await session.flush()
+    for item in draft.attachments:
+        session.add(Attachment(interaction_id=interaction.id, created_at=now, **item))
+    follow_up = await planner.plan_follow_up(session, client, interaction, now)
+    applied = await _apply_updates(session, member, contact, draft, now)
+    facts: tuple[str, ...] = ()
+    if draft.confirm_data or {"phone", "position"} & set(applied):
+        await planner.confirm_data(session, client, member, now)
+    else:
+        facts = await stale_facts(session, client, now)
+    return SavedInteraction(
+        interaction,
+        created=True,
+        follow_up=follow_up,
+        closed_touch_id=touch.id if touch else None,
+        updates_applied=applied,
+        stale_facts=facts,
+    )
+
+
+async def stale_facts(session: AsyncSession, client: Client, now: datetime) -> tuple[str, ...]:
+    """The key facts to ask about when the client's data are due for re-verification."""
+    policy = await policy_for(session, client.category)
+    confirmed = client.data_confirmed_at
+    if confirmed.tzinfo is None:
+        confirmed = confirmed.replace(tzinfo=UTC)
+    if not planner.is_stale(confirmed, policy.reverify_days, now):
+        return ()
+    facts = []
+    for contact in list(client.contacts)[:3]:
+        parts = [part for part in (contact.position, contact.full_name, contact.phone) if part]
+        facts.append(" · ".join(parts))
+    return tuple(facts)
+
+
+async def _apply_updates(
+    session: AsyncSession, member: Member, contact: Contact | None, draft: Draft, now: datetime
+) -> tuple[str, ...]:
+    if contact is None:
+        return ()
+    applied: list[str] = []
+    for name in ("phone", "email", "position"):
+        value = getattr(draft, name)
+        if not value or value == getattr(contact, name):
+            continue
+        try:
+            await client_edit.edit_field(
+                session, member, client_edit.CONTACT, contact.id, name, value, now=now
+            )
+        except ValidationError:
+            continue
+        applied.append(name)
+    return tuple(applied)
+
+
+async def attach(
+    session: AsyncSession, member: Member, interaction_id: int, item: dict[str, Any], now: datetime
+) -> Interaction:
+    """Attach a file to a saved interaction of a client the member may see."""
+    interaction = await session.get(Interaction, interaction_id)
+    if interaction is None:
+        raise access.AccessDeniedError(interaction_id)
+    await access.client_for(session, member, interaction.client_id, now=now)
+    session.add(Attachment(interaction_id=interaction.id, created_at=now, **item))
+    await session.flush()
+    return interaction
+
+
+@dataclass(frozen=True)
+class TimelinePage:
+    """One page of a client's interactions, newest first."""
+
+    items: list[Interaction]
+    page: int
+    pages: int
+
+
+async def timeline(
+    session: AsyncSession, member: Member, client_id: int, page: int, *, now: datetime
+) -> TimelinePage:
+    """The client's interactions newest first, `TIMELINE_PAGE` per page."""
+    await access.client_for(session, member, client_id, now=now)
+    total = (
+        await session.scalar(
+            select(func.count()).select_from(Interaction).where(Interaction.client_id == client_id)
+        )
+        or 0
+    )
+    pages = max(1, -(-total // TIMELINE_PAGE))
+    page = min(max(page, 0), pages - 1)
+    items = await session.scalars(
+        select(Interaction)
+        .where(Interaction.client_id == client_id)
+        .order_by(Interaction.happened_at.desc(), Interaction.id.desc())
+        .offset(page * TIMELINE_PAGE)
+        .limit(TIMELINE_PAGE)
+    )
+    return TimelinePage(list(items), page, pages)

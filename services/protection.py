@@ -1,0 +1,284 @@
+"""Base protection: the suspicious-reading alert and the audit log as the heads read it.
+
+A member who opens more than N distinct client cards within an hour is reported to the heads,
+once per clock hour; `/audit` lists recent sensitive actions with filters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from html import escape
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.i18n import translator
+from models import (
+    Attachment,
+    AuditEntry,
+    ChangeLog,
+    Client,
+    Contact,
+    Deal,
+    Interaction,
+    KeyDate,
+    Member,
+    OwnerHistory,
+    Touch,
+)
+from models.enums import Role, TouchStatus
+from scheduler import outbox
+from services import access, audit, team
+from services.touches import OPEN_STATUSES
+
+DEFAULT_READ_ALERT_THRESHOLD = 40
+READ_WINDOW = timedelta(hours=1)
+READ_ALERT = "read_alert"
+# What /audit shows: sensitive actions, not every internal note.
+LISTED_ACTIONS = (
+    "card_view",
+    "search",
+    "export",
+    "import",
+    "handover",
+    "forget",
+    "delete",
+    "denied",
+    "forged_callback",
+    READ_ALERT,
+)
+
+
+def hour_window(now: datetime) -> datetime:
+    """The start of the clock hour `now` falls in: alerts are sent once per such window."""
+    return now.replace(minute=0, second=0, microsecond=0)
+
+
+async def distinct_cards_read(session: AsyncSession, member_id: int, now: datetime) -> int:
+    """How many different client cards the member opened during the last hour."""
+    count = await session.scalar(
+        select(func.count(func.distinct(AuditEntry.client_id))).where(
+            AuditEntry.member_id == member_id,
+            AuditEntry.action == "card_view",
+            AuditEntry.at > now - READ_WINDOW,
+            AuditEntry.at <= now,
+        )
+    )
+    return int(count or 0)
+
+
+async def note_card_view(
+    session: AsyncSession,
+    member: Member,
+    client_id: int,
+    now: datetime,
+    threshold: int = DEFAULT_READ_ALERT_THRESHOLD,
+) -> tuple[list[Member], int]:
+    """After a recorded card view: the heads to alert (none unless an alert is due), the count.
+
+    `client_id` is the card just opened (already in the audit log); the alert is recorded as an
+    audit entry, so it goes out once per clock hour however many more cards are opened.
+    """
+    count = await distinct_cards_read(session, member.id, now)
+    if count <= threshold:
+        return [], count
+    already = await session.scalar(
+        select(AuditEntry.id)
+        .where(
+            AuditEntry.member_id == member.id,
+            AuditEntry.action == READ_ALERT,
+            AuditEntry.at >= hour_window(now),
+        )
+        .limit(1)
+    )
+    if already is not None:
+        return [], count
+    await audit.record(
+        session, member=member, action=READ_ALERT, now=now, client_id=client_id, cards=count
+    )
+    heads = [head for head in await team.active_heads(session) if head.id != member.id]
+    return heads, count
+
+
+async def alert_heads(
+    session: AsyncSession, member: Member, heads: list[Member], count: int, now: datetime
+) -> None:
+    """Queue «⚠️ <name> открыл 41 карточку за час» to each head (delivered by the outbox)."""
+    for head in heads:
+        tr = translator(head.language)
+        await outbox.enqueue(
+            session,
+            member=head,
+            kind="alert",
+            dedupe_key=f"read_alert:{member.id}:{head.id}:{hour_window(now):%Y%m%dT%H}",
+            payload={
+                "text": tr(
+                    "audit.read_alert", name=escape(member.full_name, quote=False), count=count
+                ),
+                "parse_mode": "HTML",
+            },
+            not_before=now,
+            now=now,
+        )
+
+
+async def watch_card_view(
+    session: AsyncSession,
+    member: Member,
+    client_id: int,
+    now: datetime,
+    threshold: int = DEFAULT_READ_ALERT_THRESHOLD,
+) -> list[Member]:
+    """The hook after a card view: note it and queue the alert when one is due."""
+    heads, count = await note_card_view(session, member, client_id, now, threshold)
+    if heads:
+        await alert_heads(session, member, heads, count, now)
+    return heads
+
+
+@dataclass(frozen=True)
+class AuditLine:
+    """One audit entry as /audit shows it."""
+
+    at: datetime
+    member_name: str | None
+    action: str
+    client_name: str | None
+    details: dict[str, object]
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """What /audit was asked for: a member's name part, a period, an action."""
+
+    member_query: str | None = None
+    since: datetime | None = None
+    action: str | None = None
+
+
+PERIOD_WORDS = {"1h": 1, "24h": 24, "48h": 48, "7d": 24 * 7, "week": 24 * 7, "неделя": 24 * 7}
+ACTION_WORDS = {
+    "export": "export",
+    "экспорт": "export",
+    "import": "import",
+    "импорт": "import",
+    "handover": "handover",
+    "передача": "handover",
+    "search": "search",
+    "поиск": "search",
+    "denied": "denied",
+    "отказ": "denied",
+    "forget": "forget",
+    "cards": "card_view",
+    "карточки": "card_view",
+    "alert": READ_ALERT,
+}
+
+
+def parse_filter(text: str, now: datetime) -> AuditFilter:
+    """`/audit <member name>`, `/audit export`, `/audit 24h`, or several of them together."""
+    since: datetime | None = None
+    action: str | None = None
+    rest: list[str] = []
+    for word in text.split():
+        lowered = word.lower()
+        if lowered in PERIOD_WORDS:
+            since = now - timedelta(hours=PERIOD_WORDS[lowered])
+        elif lowered.endswith(("h", "ч")) and lowered[:-1].isdigit() and int(lowered[:-1]) > 0:
+            since = now - timedelta(hours=min(int(lowered[:-1]), 24 * 366))
+        elif lowered in ACTION_WORDS:
+            action = ACTION_WORDS[lowered]
+        else:
+            rest.append(word)
+    return AuditFilter(member_query=" ".join(rest) or None, since=since, action=action)
+
+
+async def recent_entries(
+    session: AsyncSession, head: Member, wanted: AuditFilter, *, limit: int = 200
+) -> list[AuditLine]:
+    """The newest sensitive entries matching the filter (heads only)."""
+    if head.role is not Role.HEAD:
+        raise PermissionError("audit is for heads")
+    query = (
+        select(AuditEntry, Member.full_name, Client.name)
+        .outerjoin(Member, Member.id == AuditEntry.member_id)
+        .outerjoin(Client, Client.id == AuditEntry.client_id)
+        .where(AuditEntry.action.in_(LISTED_ACTIONS))
+        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+        .limit(limit)
+    )
+    if wanted.since is not None:
+        query = query.where(AuditEntry.at >= wanted.since)
+    if wanted.action is not None:
+        query = query.where(AuditEntry.action == wanted.action)
+    if wanted.member_query is not None:
+        # SQLite's lower() knows no Cyrillic: the team is small, so match names in Python.
+        needle = wanted.member_query.casefold()
+        members = await session.scalars(select(Member))
+        ids = [member.id for member in members if needle in member.full_name.casefold()]
+        query = query.where(AuditEntry.member_id.in_(ids))
+    rows = await session.execute(query)
+    return [
+        AuditLine(
+            at=entry.at,
+            member_name=member_name,
+            action=entry.action,
+            client_name=client_name,
+            details=dict(entry.details or {}),
+        )
+        for entry, member_name, client_name in rows.all()
+    ]
+
+
+ERASED = "—"
+
+
+async def forget_client(session: AsyncSession, head: Member, client_id: int, now: datetime) -> str:
+    """Erase a client's personal data on request (heads only); returns the name it had.
+
+    Counts stay for statistics: the client row (category, industry, stage, owner), interactions
+    (channel, outcome, when, who) and touches (status, dates) are kept, their texts erased.
+    Contacts, key dates, attachments and the change log go; the client disappears from every list.
+    """
+    if head.role is not Role.HEAD:
+        raise PermissionError("forget is for heads")
+    client = await access.client_for(session, head, client_id, now=now)
+    former_name = client.name
+    interaction_ids = select(Interaction.id).where(Interaction.client_id == client.id)
+    await session.execute(delete(Attachment).where(Attachment.interaction_id.in_(interaction_ids)))
+    await session.execute(
+        update(Interaction)
+        .where(Interaction.client_id == client.id)
+        .values(goal=ERASED, result=ERASED, notes=None, next_step=None, contact_id=None)
+    )
+    await session.execute(
+        update(Touch)
+        .where(Touch.client_id == client.id, Touch.status.in_(OPEN_STATUSES))
+        .values(status=TouchStatus.SKIPPED, skip_reason="forgotten", closed_at=now)
+    )
+    await session.execute(
+        update(Touch)
+        .where(Touch.client_id == client.id)
+        .values(goal=ERASED, draft_text=None, contact_id=None)
+    )
+    await session.execute(
+        update(Deal).where(Deal.client_id == client.id).values(title=ERASED, goods_location=None)
+    )
+    await session.execute(
+        update(OwnerHistory).where(OwnerHistory.client_id == client.id).values(note=None)
+    )
+    for model in (KeyDate, ChangeLog, Contact):
+        await session.execute(delete(model).where(model.client_id == client.id))
+    client.name = f"#{client.id}"
+    client.inn = None
+    client.city = None
+    client.notes = None
+    client.preferences = None
+    client.tags = []
+    client.forgotten_at = now
+    client.updated_at = now
+    await audit.record(session, member=head, action="forget", now=now, client_id=client.id)
+    await session.flush()
+    session.expire(client, ["contacts"])
+    return former_name

@@ -1,0 +1,151 @@
+"""/handover: the head moves a client, an owner only to the next stage, forged buttons refused."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from aiogram.methods import SendMessage
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.callbacks import ClientCallback, HandoverCallback
+from models import AuditEntry, Client, Member, OwnerHistory, Touch
+from models.enums import Stage
+from tests.conftest import HEAD_ID
+from tests.harness import Chat, joined
+from tests.test_reminders import (
+    MANAGER_ID,
+    OTHER_MANAGER_ID,
+    add_client,
+    add_member,
+    add_touch,
+)
+
+Factory = async_sessionmaker[AsyncSession]
+
+
+async def arrange(chat: Chat, session_factory: Factory) -> int:
+    """The head, Дмитрий owning «Ромашка» with an open touch, and Ольга."""
+    await chat.send(HEAD_ID, "/start")
+    async with session_factory.begin() as session:
+        owner = await add_member(session)
+        await add_member(session, telegram_id=OTHER_MANAGER_ID, name="Ольга")
+        client = await add_client(session, owner, "Ромашка", "Europe/Moscow")
+        await add_touch(session, client, date(2026, 11, 25), "Предложить новый прайс")
+        return client.id
+
+
+async def load(session_factory: Factory, client_id: int) -> tuple[Client, list[Touch], Member]:
+    async with session_factory() as session:
+        client = await session.get(Client, client_id)
+        assert client is not None
+        touches = list(await session.scalars(select(Touch).where(Touch.client_id == client_id)))
+        olga = await session.scalar(select(Member).where(Member.telegram_id == OTHER_MANAGER_ID))
+        assert olga is not None
+        return client, touches, olga
+
+
+async def test_head_hands_a_client_over_with_a_note(chat: Chat, session_factory: Factory) -> None:
+    client_id = await arrange(chat, session_factory)
+    assert "Кому передать" in joined(await chat.send(HEAD_ID, "/handover Ромашка"))
+    assert "Ольга" in chat.buttons(HEAD_ID)
+    await chat.press(HEAD_ID, "Ольга")
+    assert chat.buttons(HEAD_ID)[:3] == ["привлечение ✓", "продажа", "сопровождение"]
+    await chat.press(HEAD_ID, "продажа")
+    await chat.send(HEAD_ID, "Ждут КП до пятницы, звонить после 11")
+    assert "Ждут КП до пятницы" in joined(chat.recorder.requests[-1:])
+    calls = await chat.press(HEAD_ID, "Передать")
+
+    assert "передан" in joined(calls)
+    notices = [c for c in calls if isinstance(c, SendMessage) and c.chat_id == OTHER_MANAGER_ID]
+    assert len(notices) == 1
+    assert "Ромашка" in notices[0].text
+    assert "Ждут КП до пятницы" in notices[0].text
+    markup = notices[0].reply_markup
+    assert markup is not None
+    card_data = markup.inline_keyboard[0][0].callback_data  # type: ignore[union-attr]
+    assert card_data == ClientCallback(action="open", client_id=client_id).pack()
+
+    client, touches, olga = await load(session_factory, client_id)
+    assert client.owner_id == olga.id
+    assert client.stage is Stage.SALE
+    assert [touch.member_id for touch in touches] == [olga.id]
+    async with session_factory() as session:
+        history = list(await session.scalars(select(OwnerHistory)))
+        handovers = list(
+            await session.scalars(select(AuditEntry).where(AuditEntry.action == "handover"))
+        )
+        head = await session.scalar(select(Member).where(Member.telegram_id == HEAD_ID))
+        owner = await session.scalar(select(Member).where(Member.telegram_id == MANAGER_ID))
+    assert len(history) == 1
+    assert head is not None
+    assert owner is not None
+    row = history[0]
+    assert (row.from_member_id, row.to_member_id, row.by_member_id) == (owner.id, olga.id, head.id)
+    assert (row.from_stage, row.to_stage) == (Stage.ACQUISITION, Stage.SALE)
+    assert row.note == "Ждут КП до пятницы, звонить после 11"
+    assert len(handovers) == 1
+
+    # The previous owner's old card button no longer opens the client; the new owner's does.
+    stale = await chat.press_data(MANAGER_ID, card_data)
+    assert "недоступен" in joined(stale)
+    opened = await chat.press_data(OTHER_MANAGER_ID, card_data)
+    assert "Ромашка" in joined(opened)
+
+
+async def test_owner_moves_own_client_to_the_next_stage_only(
+    chat: Chat, session_factory: Factory
+) -> None:
+    client_id = await arrange(chat, session_factory)
+    await chat.send(MANAGER_ID, "/handover Ромашка")
+    # The owner cannot pick themselves.
+    assert "Ольга" in chat.buttons(MANAGER_ID)
+    assert "Дмитрий" not in chat.buttons(MANAGER_ID)
+    await chat.press(MANAGER_ID, "Ольга")
+    assert chat.buttons(MANAGER_ID)[0] == "продажа"
+    assert "сопровождение" not in chat.buttons(MANAGER_ID)
+    _, _, olga = await load(session_factory, client_id)
+
+    # A forged stage button (skipping a stage) is refused and nothing changes.
+    forged = HandoverCallback(
+        action="stage", client_id=client_id, member_id=olga.id, stage=Stage.ACCOUNT.value
+    ).pack()
+    assert "только на следующий этап" in joined(await chat.press_data(MANAGER_ID, forged))
+    await chat.press(MANAGER_ID, "продажа")
+    await chat.press(MANAGER_ID, "Без заметки")
+    await chat.press(MANAGER_ID, "Передать")
+    client, _, _ = await load(session_factory, client_id)
+    assert client.owner_id == olga.id
+    assert client.stage is Stage.SALE
+
+
+async def test_forged_buttons_for_somebody_elses_client_are_refused(
+    chat: Chat, session_factory: Factory
+) -> None:
+    client_id = await arrange(chat, session_factory)
+    _, _, olga = await load(session_factory, client_id)
+    for data in (
+        HandoverCallback(action="start", client_id=client_id),
+        HandoverCallback(action="to", client_id=client_id, member_id=olga.id),
+        HandoverCallback(
+            action="stage", client_id=client_id, member_id=olga.id, stage=Stage.SALE.value
+        ),
+        HandoverCallback(action="ok"),
+    ):
+        calls = await chat.press_data(OTHER_MANAGER_ID, data.pack())
+        assert "недоступен" in joined(calls) or "устарела" in joined(calls)
+    garbage = HandoverCallback(
+        action="stage", client_id=client_id, member_id=olga.id, stage="boss"
+    ).pack()
+    assert "устарела" in joined(await chat.press_data(HEAD_ID, garbage))
+    client, touches, _ = await load(session_factory, client_id)
+    async with session_factory() as session:
+        owner = await session.scalar(select(Member).where(Member.telegram_id == MANAGER_ID))
+        assert await session.scalar(select(OwnerHistory.id)) is None
+        denied = list(
+            await session.scalars(select(AuditEntry).where(AuditEntry.action == "denied"))
+        )
+    assert owner is not None
+    assert client.owner_id == owner.id
+    assert [touch.member_id for touch in touches] == [owner.id]
+    assert len(denied) >= 3

@@ -1,0 +1,465 @@
+"""Logging a contact by chatting, through the real dispatcher: one message → card → «Сохранить»."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from aiogram.types import PhotoSize, Voice
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.callbacks import LogCallback, PlanAction, PlanTouchCallback
+from models import Attachment, Client, Contact, Interaction, Member, Touch
+from models.enums import (
+    Category,
+    Channel,
+    ClientKind,
+    Outcome,
+    Role,
+    TouchReason,
+    TouchStatus,
+)
+from services import access, interactions
+from services.clock import ManualClock
+from services.interactions import Draft
+from tests.harness import Chat, joined
+
+MANAGER = 1002
+OTHER_MANAGER = 1003
+EXAMPLE = (
+    "Звонил Петрову из Ромашки, цель — предложить новый прайс, "
+    "договорились о встрече в пятницу в 15:00"
+)
+TODAY = date(2026, 11, 18)
+
+
+async def _member(session: AsyncSession, clock: ManualClock, telegram_id: int) -> Member:
+    member = Member(
+        telegram_id=telegram_id,
+        full_name=f"Менеджер {telegram_id}",
+        role=Role.MANAGER,
+        timezone="Europe/Moscow",
+        language="ru",
+        created_at=clock.now(),
+    )
+    session.add(member)
+    await session.flush()
+    return member
+
+
+async def _client(
+    session: AsyncSession, clock: ManualClock, owner: Member, name: str, *contacts: str
+) -> Client:
+    now = clock.now()
+    client = Client(
+        kind=ClientKind.B2B,
+        name=name,
+        timezone="Europe/Moscow",
+        category=Category.REGULAR,
+        owner_id=owner.id,
+        data_confirmed_at=now - timedelta(days=200),
+        created_at=now - timedelta(days=300),
+        updated_at=now - timedelta(days=300),
+    )
+    session.add(client)
+    await session.flush()
+    for full_name in contacts:
+        session.add(Contact(client_id=client.id, full_name=full_name, created_at=now))
+    await session.flush()
+    return client
+
+
+@pytest.fixture
+async def base(session: AsyncSession, clock: ManualClock) -> dict[str, int]:
+    """Two managers; Ромашка with an open touch due today, two Сидоровы, a foreign client."""
+    manager = await _member(session, clock, MANAGER)
+    other = await _member(session, clock, OTHER_MANAGER)
+    romashka = await _client(session, clock, manager, "ООО «Ромашка»", "Петров Иван Сергеевич")
+    techno = await _client(session, clock, manager, "ТехноПром", "Сидоров Андрей Павлович")
+    stroy = await _client(session, clock, manager, "СтройМир", "Сидоров Павел Ильич")
+    foreign = await _client(session, clock, other, "Лютик", "Кузнецов Олег")
+    touch = Touch(
+        client_id=romashka.id,
+        member_id=manager.id,
+        due_on=TODAY,
+        reason=TouchReason.CADENCE,
+        status=TouchStatus.PLANNED,
+        goal="позвонить по плану",
+        dedupe_key=f"test:{romashka.id}",
+        created_at=clock.now(),
+    )
+    session.add(touch)
+    await session.commit()
+    return {
+        "romashka": romashka.id,
+        "techno": techno.id,
+        "stroy": stroy.id,
+        "foreign": foreign.id,
+        "touch": touch.id,
+    }
+
+
+async def _interactions(session: AsyncSession) -> list[Interaction]:
+    session.expire_all()
+    return list(await session.scalars(select(Interaction).order_by(Interaction.id)))
+
+
+async def test_issue_example_one_message_one_tap(
+    chat: Chat, session: AsyncSession, base: dict[str, int]
+) -> None:
+    calls = await chat.send(MANAGER, EXAMPLE)
+    card = joined(calls)
+    assert "Ромашка" in card
+    assert "предложить новый прайс" in card
+    assert "💾 Сохранить" in chat.buttons(MANAGER)
+
+    calls = await chat.press(MANAGER, "Сохранить")
+    text = joined(calls)
+    assert "Сохранено ✅" in text
+    assert "пт 20.11 15:00" in text
+    # Two days after this call is sooner than the regular category's cadence.
+    assert "Слишком часто" in text
+
+    [saved] = await _interactions(session)
+    assert saved.client_id == base["romashka"]
+    assert saved.goal == "предложить новый прайс"
+    assert saved.result
+    assert saved.outcome is Outcome.ACHIEVED
+    assert saved.channel is Channel.CALL
+    assert saved.next_touch_on == date(2026, 11, 20)
+    assert saved.touch_id == base["touch"]
+    opened = await session.get(Touch, base["touch"])
+    assert opened is not None
+    assert opened.status is TouchStatus.DONE
+    follow_up = await session.scalar(
+        select(Touch).where(
+            Touch.client_id == base["romashka"], Touch.reason == TouchReason.FOLLOW_UP
+        )
+    )
+    assert follow_up is not None
+    assert follow_up.due_on == date(2026, 11, 20)
+    assert follow_up.status is TouchStatus.PLANNED
+    # The data were confirmed 200 days ago: the key facts are asked about in one card.
+    assert "давно не проверялись" in text
+    assert "Петров Иван Сергеевич" in text
+    assert "📇 Карточка" in chat.buttons(MANAGER)
+    await chat.press(MANAGER, "Всё актуально")
+    session.expire_all()
+    client = await session.get(Client, base["romashka"])
+    assert client is not None
+    assert client.data_confirmed_at.replace(tzinfo=None) == chat.clock.now().replace(tzinfo=None)
+
+
+async def test_missing_goal_is_asked_with_quick_picks(
+    chat: Chat, session: AsyncSession, base: dict[str, int]
+) -> None:
+    calls = await chat.send(MANAGER, "звонил петрову из ромашки, договорились о встрече завтра")
+    assert "цель" in joined(calls).lower()
+    buttons = chat.buttons(MANAGER)
+    assert "Предложение" in buttons
+    assert "Счёт / оплата" in buttons
+    assert "Актуализация данных" in buttons
+    assert "💾 Сохранить" not in buttons
+    # Saving is impossible without a goal: a forged «Сохранить» asks for it again.
+    calls = await chat.press_data(MANAGER, LogCallback(action="save").pack())
+    assert "цель" in joined(calls).lower()
+    assert await _interactions(session) == []
+
+    await chat.press(MANAGER, "Счёт / оплата")
+    await chat.press(MANAGER, "Сохранить")
+    [saved] = await _interactions(session)
+    assert saved.goal == "счёт / оплата"
+
+
+async def test_typed_goal_and_result_when_missing(
+    chat: Chat, session: AsyncSession, base: dict[str, int]
+) -> None:
+    await chat.send(MANAGER, "звонил в ТехноПром Сидорову Андрею")
+    calls = await chat.send(MANAGER, "уточнить объём поставки на декабрь")
+    assert "результат" in joined(calls).lower()
+    await chat.send(MANAGER, "объём подтвердили, 200 штук")
+    if "Цель достигнута" in " ".join(chat.buttons(MANAGER)):
+        await chat.press(MANAGER, "Цель достигнута")
+    await chat.press(MANAGER, "Сохранить")
+    [saved] = await _interactions(session)
+    assert saved.client_id == base["techno"]
+    assert saved.goal == "уточнить объём поставки на декабрь"
+    assert saved.result == "объём подтвердили, 200 штук"
+
+
+async def test_ambiguous_client_gives_choice_buttons(
+    chat: Chat, session: AsyncSession, base: dict[str, int]
+) -> None:
+    calls = await chat.send(
+        MANAGER, "звонил сидорову, цель — напомнить про оплату, обещал оплатить до пятницы"
+    )
+    assert "Какой клиент" in joined(calls)
+    buttons = chat.buttons(MANAGER)
+    assert "ТехноПром" in buttons
+    assert "СтройМир" in buttons
+    calls = await chat.press(MANAGER, "СтройМир")
+    assert "СтройМир" in joined(calls)
+    if "Цель достигнута" in " ".join(chat.buttons(MANAGER)):
+        await chat.press(MANAGER, "Цель достигнута")
+    await chat.press(MANAGER, "Сохранить")
+    [saved] = await _interactions(session)
+    assert saved.client_id == base["stroy"]
+
+
+async def test_unknown_client_offers_to_create(
+    chat: Chat, session: AsyncSession, base: dict[str, int]
+) -> None:
+    calls = await chat.send(
+        MANAGER, "звонил Воронцову из Гелиоса, цель — представиться, договорились на след неделе"
+    )
+    assert "Не нашёл клиента" in joined(calls)
+    assert any("Создать" in label for label in chat.buttons(MANAGER))
+    assert await _interactions(session) == []
+
+
+async def test_correcting_a_field_from_the_card(
+    chat: Chat, session: AsyncSession, base: dict[str, int]
+) -> None:
+    await chat.send(MANAGER, EXAMPLE)
+    await chat.press(MANAGER, "Канал", exact=True)
+    calls = await chat.press(MANAGER, "Встреча")
+    assert "🤝 Встреча" in joined(calls)
+    await chat.press(MANAGER, "Цель", exact=True)
+    calls = await chat.send(MANAGER, "показать новый прайс и скидки")
+    assert "показать новый прайс и скидки" in joined(calls)
+    await chat.press(MANAGER, "След. шаг", exact=True)
+    calls = await chat.send(MANAGER, "отправить КП послезавтра")
+    assert "пт 20.11" in joined(calls)
+    await chat.press(MANAGER, "Сохранить")
+    [saved] = await _interactions(session)
+    assert saved.channel is Channel.MEETING
+    assert saved.goal == "показать новый прайс и скидки"
+    assert saved.next_touch_on == date(2026, 11, 20)
+
+
+async def test_cancel_saves_nothing(
+    chat: Chat, session: AsyncSession, base: dict[str, int]
+) -> None:
+    await chat.send(MANAGER, EXAMPLE)
+    calls = await chat.press(MANAGER, "Отмена")
+    assert "ничего не сохранено" in joined(calls)
+    calls = await chat.press_data(MANAGER, LogCallback(action="save").pack())
+    assert "закрыт" in joined(calls)
+    assert await _interactions(session) == []
+    touch = await session.get(Touch, base["touch"])
+    assert touch is not None
+    assert touch.status is TouchStatus.PLANNED
+
+
+async def test_redelivered_message_never_becomes_two_interactions(
+    chat: Chat, session: AsyncSession, base: dict[str, int]
+) -> None:
+    update = chat.updates.message(chat.user(MANAGER), EXAMPLE)
+    await chat.feed(update)
+    await chat.feed(update)
+    await chat.press(MANAGER, "Сохранить")
+    calls = await chat.feed(update)
+    assert "уже сохранено" in joined(calls)
+    # Even a stale card of the same message saved again stays one interaction.
+    assert len(await _interactions(session)) == 1
+
+
+async def test_done_from_a_reminder_prefills_client_and_goal(
+    chat: Chat, session: AsyncSession, base: dict[str, int]
+) -> None:
+    done = PlanTouchCallback(action=PlanAction.DONE, touch_id=base["touch"]).pack()
+    calls = await chat.press_data(MANAGER, done)
+    assert "Как прошло?" in joined(calls)
+    await chat.press(MANAGER, "Записать касание")
+    await chat.press(MANAGER, "Звонок")
+    await chat.send(MANAGER, "договорились о поставке")
+    await chat.press(MANAGER, "Цель достигнута")
+    calls = await chat.press(MANAGER, "Без даты")
+    card = joined(calls)
+    assert "Ромашка" in card
+    assert "позвонить по плану" in card
+    await chat.press(MANAGER, "Сохранить")
+    [saved] = await _interactions(session)
+    assert saved.touch_id == base["touch"]
+    assert saved.goal == "позвонить по плану"
+    assert saved.result == "договорились о поставке"
+
+
+async def test_english_message(chat: Chat, session: AsyncSession, base: dict[str, int]) -> None:
+    manager = await session.scalar(select(Member).where(Member.telegram_id == MANAGER))
+    assert manager is not None
+    await _client(session, chat.clock, manager, "Acme Ltd", "John Smith")
+    await session.commit()
+    await chat.send(
+        MANAGER,
+        "Called John Smith at Acme, goal: present the new price list, "
+        "agreed to meet next Tuesday at 3 pm",
+    )
+    if "Цель достигнута" in " ".join(chat.buttons(MANAGER)):
+        await chat.press(MANAGER, "Цель достигнута")
+    await chat.press(MANAGER, "Сохранить")
+    [saved] = await _interactions(session)
+    assert saved.goal == "present the new price list"
+    assert saved.next_touch_on == date(2026, 11, 24)
+
+
+async def test_forged_client_of_another_manager_is_refused(
+    chat: Chat, session: AsyncSession, base: dict[str, int]
+) -> None:
+    await chat.send(
+        MANAGER, "звонил сидорову, цель — напомнить про оплату, обещал оплатить до пятницы"
+    )
+    calls = await chat.press_data(
+        MANAGER, LogCallback(action="client", value=str(base["foreign"])).pack()
+    )
+    assert "не найден" in joined(calls)
+    calls = await chat.press_data(
+        MANAGER, LogCallback(action="start", value=str(base["foreign"])).pack()
+    )
+    assert "не найден" in joined(calls)
+    await chat.press_data(MANAGER, LogCallback(action="save").pack())
+    assert await _interactions(session) == []
+
+
+async def test_guided_log_command(chat: Chat, session: AsyncSession, base: dict[str, int]) -> None:
+    calls = await chat.send(MANAGER, "/log")
+    assert "Какой клиент" in joined(calls)
+    await chat.send(MANAGER, "Ромашка")
+    await chat.press(MANAGER, "Ромашка")
+    await chat.press(MANAGER, "Встреча")
+    await chat.press(MANAGER, "Предложение")
+    await chat.send(MANAGER, "взяли КП на рассмотрение")
+    await chat.press(MANAGER, "Частично")
+    calls = await chat.send(MANAGER, "перезвонить через 2 недели")
+    assert "02.12" in joined(calls)
+    await chat.press(MANAGER, "Сохранить")
+    [saved] = await _interactions(session)
+    assert saved.client_id == base["romashka"]
+    assert saved.channel is Channel.MEETING
+    assert saved.outcome is Outcome.PARTIAL
+    assert saved.next_touch_on == date(2026, 12, 2)
+
+
+async def test_files_are_attached_to_the_draft_and_after_saving(
+    chat: Chat, session: AsyncSession, base: dict[str, int]
+) -> None:
+    voice = Voice(file_id="voice-1", file_unique_id="u-voice-1", duration=12)
+    await chat.send(MANAGER, EXAMPLE)
+    calls = await chat.send(MANAGER, voice=voice)
+    assert "черновику" in joined(calls)
+    await chat.press(MANAGER, "Сохранить")
+    photo = [PhotoSize(file_id="photo-1", file_unique_id="u-photo-1", width=10, height=10)]
+    calls = await chat.send(MANAGER, photo=photo)
+    assert "последнему" in joined(calls)
+    [saved] = await _interactions(session)
+    kinds = sorted(
+        await session.scalars(select(Attachment.kind).where(Attachment.interaction_id == saved.id))
+    )
+    assert kinds == ["photo", "voice"]
+
+
+async def test_edited_message_updates_its_draft(
+    chat: Chat, session: AsyncSession, base: dict[str, int]
+) -> None:
+    await chat.feed(chat.updates.message(chat.user(MANAGER), EXAMPLE, message_id=777))
+    edited = EXAMPLE.replace("в пятницу", "в четверг")
+    calls = await chat.feed(
+        chat.updates.message(chat.user(MANAGER), edited, message_id=777, edited=True)
+    )
+    assert "чт 19.11" in joined(calls)
+    await chat.press(MANAGER, "Сохранить")
+    [saved] = await _interactions(session)
+    assert saved.next_touch_on == date(2026, 11, 19)
+    assert saved.source_message_id == 777
+
+
+async def test_save_is_idempotent_and_applies_contact_updates(
+    session: AsyncSession, clock: ManualClock, base: dict[str, int]
+) -> None:
+    manager = await session.scalar(select(Member).where(Member.telegram_id == MANAGER))
+    assert manager is not None
+    draft = Draft(
+        client_id=base["techno"],
+        contact_name="Сидоров Андрей Павлович",
+        channel="call",
+        outcome="achieved",
+        goal="актуализация данных",
+        result="новый телефон и должность",
+        phone="+79135550101",
+        position="коммерческий директор",
+        confirm_data=True,
+        chat_id=MANAGER,
+        message_id=42,
+    )
+    with pytest.raises(interactions.MissingFieldError):
+        await interactions.save_interaction(
+            session, manager, Draft(client_id=base["techno"], result="ok"), clock.now()
+        )
+    first = await interactions.save_interaction(session, manager, draft, clock.now())
+    second = await interactions.save_interaction(session, manager, draft, clock.now())
+    assert first.created
+    assert not second.created
+    assert second.interaction.id == first.interaction.id
+    assert set(first.updates_applied) == {"phone", "position"}
+    contact = await session.scalar(select(Contact).where(Contact.client_id == base["techno"]))
+    assert contact is not None
+    assert contact.phone == "+79135550101"
+    assert contact.position == "коммерческий директор"
+    client = await session.get(Client, base["techno"])
+    assert client is not None
+    assert client.data_confirmed_at.replace(tzinfo=None) == clock.now().replace(tzinfo=None)
+    with pytest.raises(access.AccessDeniedError):
+        await interactions.save_interaction(
+            session,
+            manager,
+            Draft(client_id=base["foreign"], goal="g", result="r", message_id=43),
+            clock.now(),
+        )
+    page = await interactions.timeline(session, manager, base["techno"], 0, now=clock.now())
+    assert [item.id for item in page.items] == [first.interaction.id]
+
+
+async def test_lookup_works_beside_a_draft_and_the_card_button_logs(
+    chat: Chat, session: AsyncSession, base: dict[str, int]
+) -> None:
+    await chat.send(MANAGER, EXAMPLE)
+    await chat.send(MANAGER, "Ромашка")
+    assert "📝 Записать касание" in chat.buttons(MANAGER)
+    calls = await chat.press(MANAGER, "Записать касание")
+    assert "Как связались?" in joined(calls)
+    await chat.press(MANAGER, "Звонок")
+    await chat.press(MANAGER, "Follow-up")
+    await chat.send(MANAGER, "ждут счёт")
+    await chat.press(MANAGER, "Частично")
+    await chat.press(MANAGER, "Без даты")
+    await chat.press(MANAGER, "Сохранить")
+    [saved] = await _interactions(session)
+    assert saved.client_id == base["romashka"]
+    assert saved.goal == "follow-up"
+    assert saved.next_touch_on is None
+
+
+async def test_history_lists_goal_and_result_newest_first(
+    chat: Chat, session: AsyncSession, clock: ManualClock, base: dict[str, int]
+) -> None:
+    for number in range(7):
+        await chat.send(
+            MANAGER,
+            f"звонил петрову из ромашки, цель — обсудить заказ {number}, "
+            "результат — всё согласовали",
+        )
+        if "Цель достигнута" in " ".join(chat.buttons(MANAGER)):
+            await chat.press(MANAGER, "Цель достигнута")
+        await chat.press(MANAGER, "Сохранить")
+        clock.advance(timedelta(hours=1))
+    calls = await chat.send(MANAGER, "/history Ромашка")
+    text = joined(calls)
+    assert "обсудить заказ 6 → " in text
+    assert text.index("заказ 6") < text.index("заказ 5")
+    assert "заказ 1" not in text
+    calls = await chat.press(MANAGER, "▶️")
+    assert "заказ 1" in joined(calls)
+    forged = LogCallback(action="hist", value=f"{base['foreign']}-0").pack()
+    calls = await chat.press_data(MANAGER, forged)
+    assert "не найден" in joined(calls)
