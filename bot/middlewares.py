@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.i18n import translator
 from bot.settings import Settings
 from bot.storage import update_session
-from services import team
+from services import protection, team
 from services.clock import Clock
 
 log = logging.getLogger(__name__)
@@ -62,6 +62,7 @@ class MemberMiddleware(BaseMiddleware):
         if user is None or user.is_bot:
             return None
         session: AsyncSession = data["session"]
+        session.info[protection.THRESHOLD_INFO_KEY] = self.settings.read_alert_threshold
         member = await team.get_member(session, user.id)
         if user.id in self.settings.head_ids and (member is None or not member.is_active):
             person = team.Newcomer(user.id, user.full_name, user.username)

@@ -32,6 +32,7 @@ from bot.i18n import Translator
 from bot.keyboards import planner as keyboards
 from bot.keyboards.logging import touch_button
 from handlers.common import esc, show
+from handlers.logging import start_for_touch
 from models import Client, Member, Touch
 from models.enums import TouchStatus
 from scheduler.delivery import build_markup
@@ -127,7 +128,7 @@ async def cb_touch(
     touch, client = found
     await state.clear()
     if callback_data.action is PlanAction.DONE:
-        await on_done(query, bot, session, touch, client, tr, now)
+        await on_done(query, bot, session, member, state, touch, client, tr, now)
         return
     goal = esc(digest.clip(touch.goal, 200))
     if callback_data.action is PlanAction.SNOOZE:
@@ -143,23 +144,28 @@ async def on_done(
     query: CallbackQuery,
     bot: Bot,
     session: AsyncSession,
+    member: Member,
+    state: FSMContext,
     touch: Touch,
     client: Client,
     tr: Translator,
     now: datetime,
 ) -> None:
-    """Mark the touch done and offer the logging flow pre-filled with its client and goal.
+    """Mark the touch done and open the logging flow at once, pre-filled with client and goal.
 
-    The interaction saved from that flow refers to this touch (it does not close another one).
+    The flow starts in a new message so the digest or reminder it was pressed on stays intact;
+    the interaction saved from it refers to this touch (it does not close another one).
     """
     close_touch(touch, TouchStatus.DONE, now)
     await cancel_reminders(session, touch.id)
     await _mark_pressed_message(query, touch.id, "✅")
-    await bot.send_message(
-        query.from_user.id,
-        tr("logging.done_prompt", client=esc(client.name), goal=esc(touch.goal)),
-        reply_markup=touch_button(tr, touch.id),
-    )
+    prompt = tr("logging.done_prompt", client=esc(client.name), goal=esc(touch.goal))
+    if not isinstance(query.message, Message):
+        # Too old to answer under: offer the flow from a fresh message instead.
+        await bot.send_message(query.from_user.id, prompt, reply_markup=touch_button(tr, touch.id))
+        return
+    await query.message.answer(prompt)
+    await start_for_touch(query.message, session, member, tr, now, state, touch)
 
 
 async def _mark_pressed_message(query: CallbackQuery, touch_id: int, mark: str) -> None:

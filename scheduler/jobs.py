@@ -6,11 +6,11 @@ only writes outbox rows; the delivery job that runs after them in the same tick 
 - Digest: once a member's digest time has passed on their working day (their zone), one digest
   (split into parts when long) is enqueued under `digest:<member>:<local date>` and expires at
   the end of their working day, so after downtime today's missed digest still goes out — once.
-- Reminders: each open touch due today or overdue gets one reminder a day at the first moment
-  that lies inside both the client's calling window and the member's working hours; it expires
-  when that common interval ends. When the two never meet, nothing is pushed (the digest lists
-  it). Keys `reminder:<touch>:<local date>` (plus `:z<HHMM>` after a snooze) make every run
-  idempotent, across restarts too.
+- Reminders: each open touch due today, or overdue by at most `OVERDUE_REMINDER_DAYS`, gets one
+  reminder a day at the first moment that lies inside both the client's calling window and the
+  member's working hours; it expires when that common interval ends. When the two never meet,
+  nothing is pushed (the digest lists it). Keys `reminder:<touch>:<local date>` (plus `:z<HHMM>`
+  after a snooze) make every run idempotent, across restarts too.
 - Reminders whose window closed unsent (the bot was down) are marked `folded`: the next digest
   lists their touches with a note. Reminders of touches closed or moved meanwhile are cancelled.
 - A member who blocked the bot (403) is deactivated and the heads are told.
@@ -59,6 +59,9 @@ NOTICE = "notice"
 CANCELLED = "cancelled"
 BLOCKED_ERROR = "TelegramForbiddenError"
 BLOCKED_HANDLED = "TelegramForbiddenError: blocked; member deactivated"
+# An overdue touch is pushed again on the next days, then only the digest's overdue list
+# carries it: a reminder a day for weeks is noise a manager learns to ignore.
+OVERDUE_REMINDER_DAYS = 3
 
 
 # ---------------------------------------------------------------------------------------------
@@ -272,10 +275,14 @@ async def schedule_reminders(session_factory: SessionFactory, now: datetime) -> 
                 continue
             zone = ZoneInfo(member.timezone)
             today = local_today(member, now)
+            oldest = today - timedelta(days=OVERDUE_REMINDER_DAYS)
             pairs = [
                 (touch, client)
                 for touch, client in await open_touches_of(session, member, due_until=today)
-                if touch.snoozed_until is None or touch.snoozed_until < day_bounds(today, zone)[1]
+                if touch.due_on >= oldest
+                and (
+                    touch.snoozed_until is None or touch.snoozed_until < day_bounds(today, zone)[1]
+                )
             ]
             existing = await _existing_keys(
                 session, [reminder_key(touch, today, zone) for touch, _ in pairs]

@@ -466,7 +466,6 @@ async def load_card(
     now: datetime,
     *,
     record: bool = True,
-    read_alert_threshold: int = 40,
 ) -> ClientCard:
     """Everything the card shows; records the view (or the refused attempt) in the audit.
 
@@ -514,7 +513,7 @@ async def load_card(
         await audit.record(
             session, member=member, action="card_view", now=now, client_id=client.id
         )
-        await protection.watch_card_view(session, member, client.id, now, read_alert_threshold)
+        await protection.watch_card_view(session, member, client.id, now)
     return ClientCard(
         client=client,
         owner_name=owner_name or "",

@@ -46,6 +46,7 @@ from models.enums import (
     TouchReason,
 )
 from services import geo
+from services.planner import occasion_goal
 from services.touches import plan_touch
 
 DEMO_SEED = 20_261_118
@@ -994,7 +995,9 @@ class _DemoBuilder:
         birthday_draft.occasion_contact = hero
         birthday_draft.occasion_key_date = birthday
         first, patronymic = hero.full_name.split()[1:3]
-        birthday_draft.goal = f"Поздравить {first} {patronymic} с днём рождения"
+        birthday_draft.goal = occasion_goal(
+            "birthday", language="ru", first_name=first, patronymic=patronymic, fallback_name=""
+        )
         birthday_draft.draft_text = (
             f"{first} {patronymic}, с днём рождения! Здоровья, сил и удачных сделок. "
             f"Спасибо, что вы с нами. — {self.members[DMITRY].full_name}"
@@ -1009,7 +1012,15 @@ class _DemoBuilder:
         wife_draft.occasion_contact = husband
         wife_draft.occasion_key_date = wife
         first, patronymic = husband.full_name.split()[1:3]
-        wife_draft.goal = f"Поздравить {first} {patronymic} с днём рождения жены Марины"
+        wife_draft.goal = occasion_goal(
+            "birthday",
+            language="ru",
+            first_name=first,
+            patronymic=patronymic,
+            fallback_name="",
+            relation="жена",
+            person="Марина",
+        )
         wife_draft.draft_text = (
             f"{first} {patronymic}, передайте, пожалуйста, Марине наши поздравления "
             "с днём рождения! Цветы от нас уже в пути."

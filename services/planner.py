@@ -897,11 +897,14 @@ async def _supersede_next_touches(
     )
 
 
-async def _last_real_contact(session: AsyncSession, client_id: int) -> date | None:
-    """The last interaction that reached the client (an unanswered call is not a contact)."""
+async def _contact_before(session: AsyncSession, interaction: Interaction) -> date | None:
+    """The last interaction that reached the client before this one (an unanswered call is not
+    a contact)."""
     moment = await session.scalar(
         select(func.max(Interaction.happened_at)).where(
-            Interaction.client_id == client_id, Interaction.outcome != Outcome.NO_CONTACT
+            Interaction.client_id == interaction.client_id,
+            Interaction.id != interaction.id,
+            Interaction.outcome != Outcome.NO_CONTACT,
         )
     )
     return _aware(moment).date() if moment is not None else None
@@ -912,10 +915,12 @@ async def plan_follow_up(
 ) -> PlannedFollowUp:
     """After a logged interaction: its next step becomes the client's one next touch.
 
-    With `next_touch_on` set, a follow-up touch on that date (goal = the next step) replaces
-    the open cadence and follow-up touches; `too_soon` warns when it comes sooner after the
-    last real contact than the category's cadence, `over_ceiling` when the yearly ceiling is
-    already reached. Without a date, the open cadence touch is re-based on this interaction.
+    With `next_touch_on` set, a follow-up touch on that date (goal = the next step) replaces the
+    open cadence and follow-up touches; `too_soon` warns when the contact before this one is also
+    less than a cadence before it — a third touch within one cadence period (the next step agreed
+    on this very call is what the client asked for, not a nuisance), `over_ceiling` when the yearly
+    ceiling is already reached. Without a date, the open cadence touch is re-based on this
+    interaction.
     """
     await session.flush()
     policy = await policy_for(session, client.category)
@@ -940,7 +945,7 @@ async def plan_follow_up(
         contact_id=interaction.contact_id,
     )
     await _supersede_next_touches(session, client.id, now, keep=touch.id)
-    last_contact = await _last_real_contact(session, client.id)
+    last_contact = await _contact_before(session, interaction)
     count = await outgoing_touches_in_year(session, client.id, due_on)
     return PlannedFollowUp(
         touch=touch,

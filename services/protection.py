@@ -33,6 +33,9 @@ from services import access, audit, team
 from services.touches import OPEN_STATUSES
 
 DEFAULT_READ_ALERT_THRESHOLD = 40
+# Where the update's session carries the team's configured threshold (READ_ALERT_THRESHOLD):
+# the member middleware puts it there, so every path that opens a card honours it.
+THRESHOLD_INFO_KEY = "read_alert_threshold"
 READ_WINDOW = timedelta(hours=1)
 READ_ALERT = "read_alert"
 # What /audit shows: sensitive actions, not every internal note.
@@ -128,9 +131,14 @@ async def watch_card_view(
     member: Member,
     client_id: int,
     now: datetime,
-    threshold: int = DEFAULT_READ_ALERT_THRESHOLD,
+    threshold: int | None = None,
 ) -> list[Member]:
-    """The hook after a card view: note it and queue the alert when one is due."""
+    """The hook after a card view: note it and queue the alert when one is due.
+
+    Without an explicit `threshold` the one configured for this update's session is used.
+    """
+    if threshold is None:
+        threshold = int(session.info.get(THRESHOLD_INFO_KEY, DEFAULT_READ_ALERT_THRESHOLD))
     heads, count = await note_card_view(session, member, client_id, now, threshold)
     if heads:
         await alert_heads(session, member, heads, count, now)

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.callbacks import ClientCallback, ForgetCallback
+from bot.settings import Settings
 from models import AuditEntry, Client, Contact, Interaction, Member, Outbox, Touch
 from models.enums import Channel, Direction, Outcome, TouchStatus
 from services import audit, clients, protection
@@ -90,6 +91,25 @@ async def test_threshold_is_a_parameter(session: AsyncSession, chat: Chat) -> No
     assert [head.telegram_id for head in heads] == [HEAD_ID]
     again, _ = await protection.note_card_view(session, manager, second.id, now, threshold=1)
     assert again == []
+
+
+async def test_the_configured_threshold_applies_to_cards_opened_through_the_bot(
+    chat: Chat, session_factory: Factory, settings: Settings
+) -> None:
+    settings.read_alert_threshold = 2
+    client_ids = await arrange_reader(session_factory, chat, 3)
+    for client_id in client_ids[:2]:
+        await chat.press_data(
+            MANAGER_ID, ClientCallback(action="open", client_id=client_id).pack()
+        )
+    assert await read_alerts(session_factory) == []
+
+    await chat.press_data(
+        MANAGER_ID, ClientCallback(action="open", client_id=client_ids[2]).pack()
+    )
+    alerts = await read_alerts(session_factory)
+    assert len(alerts) == 1
+    assert "открыл 3 карточки за час" in alerts[0].payload["text"]
 
 
 async def test_audit_lists_and_filters_for_the_head(

@@ -269,9 +269,15 @@ async def test_follow_up_replaces_the_cadence_touch(session: AsyncSession) -> No
 async def test_follow_up_too_soon_and_over_ceiling_flags(session: AsyncSession) -> None:
     owner = await add_member(session)
     client = await add_client(session, owner, category=Category.REGULAR)
+    first = await add_interaction(
+        session, client, date(2026, 11, 1), next_touch_on=date(2026, 11, 18), next_step="Встреча"
+    )
+    # The next step agreed on the call itself is not "too often"...
+    assert (await planner.plan_follow_up(session, client, first, START)).too_soon is False
     interaction = await add_interaction(
         session, client, date(2026, 11, 18), next_touch_on=date(2026, 12, 2), next_step="Звонок"
     )
+    # ...a third contact within one cadence period (60 days for regular clients) is.
     soon = await planner.plan_follow_up(session, client, interaction, START)
     assert soon.too_soon is True
     assert soon.over_ceiling is False

@@ -209,6 +209,21 @@ async def test_vladivostok_wide_window_reminds_at_nine_moscow(
     assert "до 11:00" in reminders[0]
 
 
+async def test_long_overdue_touches_stay_in_the_digest_without_daily_pushes(
+    session_factory: Factory, clock: ManualClock
+) -> None:
+    async with session_factory.begin() as session:
+        manager = await add_member(session)
+        recent = await add_client(session, manager, "Вчерашний", "Europe/Moscow")
+        stale = await add_client(session, manager, "Забытый", "Europe/Moscow")
+        recent_touch = await add_touch(session, recent, date(2026, 11, 20))
+        await add_touch(session, stale, date(2026, 11, 1))
+    clock.set(msk(2026, 11, 23, 0, 5))
+    await schedule_reminders(session_factory, clock.now())
+    [reminder] = await outbox_rows(session_factory, "reminder")
+    assert reminder.touch_id == recent_touch.id
+
+
 async def test_kaliningrad_narrow_window_reminds_at_eleven_moscow(
     session_factory: Factory, clock: ManualClock
 ) -> None:
@@ -488,6 +503,8 @@ async def test_done_closes_the_touch_and_asks_how_it_went(
     clock.set(msk(2026, 11, 23, 10, 20))
     calls = await chat.press(MANAGER_ID, "Сделано")
     assert "Как прошло?" in joined(calls)
+    # The logging flow opens at once with its first question, the goal already filled in.
+    assert "📞 Звонок" in chat.buttons(MANAGER_ID)
     touch = await touch_row(session_factory, touch_id)
     assert touch.status is TouchStatus.DONE
     assert touch.closed_at == clock.now()
