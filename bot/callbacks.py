@@ -269,3 +269,12 @@ class TransferCallback(CallbackData, prefix="htr"):
     action: str
     token: str = ""
     member_id: int = 0
+
+
+class BaseHandoverCallback(CallbackData, prefix="mbh"):
+    """/members: a member's whole base to another member — `pick` (the giver), `to` (the
+    receiver), `ok`, `cancel`, `later`."""
+
+    action: str
+    from_id: int = 0
+    to_id: int = 0

@@ -1,22 +1,25 @@
-"""The head's team journey: /invite one-time links and /members (deactivate, re-activate)."""
+"""The head's team journey: /invite one-time links and /members (deactivate, re-activate, and
+hand a leaving member's whole base to someone else)."""
 
 from __future__ import annotations
 
+from contextlib import suppress
 from zoneinfo import ZoneInfo
 
-from aiogram import Bot, Router
+from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.deep_linking import create_start_link
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.callbacks import InviteCallback, MemberAction, MemberCallback
+from bot.callbacks import BaseHandoverCallback, InviteCallback, MemberAction, MemberCallback
 from bot.commands import set_member_menu
-from bot.i18n import Translator
+from bot.i18n import Translator, translator
 from bot.keyboards import team as keyboards
 from handlers.common import esc, is_head, show
 from models import Member
-from services import team
+from services import handover, team
 from services.clock import Clock
 
 router = Router(name=__name__)
@@ -86,8 +89,9 @@ async def cmd_members(
         await message.answer(tr("common.not_allowed"))
         return
     everyone = await team.list_members(session)
+    waiting = await handover.waiting_bases(session)
     await message.answer(
-        members_text(tr, everyone), reply_markup=keyboards.members(tr, everyone, member)
+        members_text(tr, everyone), reply_markup=keyboards.members(tr, everyone, member, waiting)
     )
 
 
@@ -113,5 +117,136 @@ async def cb_member(
     key = "team.activated" if active else "team.deactivated"
     await query.answer(tr(key, name=changed.full_name), show_alert=True)
     everyone = await team.list_members(session)
-    await show(query, members_text(tr, everyone), keyboards.members(tr, everyone, member))
+    waiting = await handover.waiting_bases(session)
+    await show(query, members_text(tr, everyone), keyboards.members(tr, everyone, member, waiting))
     await set_member_menu(bot, changed)
+    if not active and waiting.get(changed.id) and isinstance(query.message, Message):
+        await query.message.answer(
+            _ask_target_text(tr, changed, waiting[changed.id]),
+            reply_markup=keyboards.base_targets(tr, changed, everyone),
+        )
+
+
+# A leaving member's whole base to another member.
+
+
+def _ask_target_text(tr: Translator, giver: Member, count: int) -> str:
+    clients = tr("team.base_clients", count=count)
+    return tr("team.base_ask_target", clients=clients, name=esc(giver.full_name))
+
+
+async def _giver_with_clients(
+    query: CallbackQuery, session: AsyncSession, member: Member, tr: Translator, giver_id: int
+) -> tuple[Member, int] | None:
+    """The member whose base is moved, if the presser is a head and there is something to move."""
+    if not is_head(member):
+        await query.answer(tr("team.head_only"), show_alert=True)
+        return None
+    giver = await team.get_member_by_id(session, giver_id)
+    count = await handover.clients_owned(session, giver_id) if giver is not None else 0
+    if giver is None or not count:
+        await query.answer(tr("team.base_nothing"), show_alert=True)
+        return None
+    return giver, count
+
+
+@router.callback_query(BaseHandoverCallback.filter(F.action == "pick"))
+async def cb_base_pick(
+    query: CallbackQuery,
+    callback_data: BaseHandoverCallback,
+    session: AsyncSession,
+    member: Member,
+    tr: Translator,
+) -> None:
+    """«🔁 Клиенты … — передать» in /members: whom to give them to."""
+    found = await _giver_with_clients(query, session, member, tr, callback_data.from_id)
+    if found is None:
+        return
+    giver, count = found
+    everyone = await team.list_members(session)
+    await show(
+        query, _ask_target_text(tr, giver, count), keyboards.base_targets(tr, giver, everyone)
+    )
+
+
+@router.callback_query(BaseHandoverCallback.filter(F.action == "to"))
+async def cb_base_target(
+    query: CallbackQuery,
+    callback_data: BaseHandoverCallback,
+    session: AsyncSession,
+    member: Member,
+    tr: Translator,
+) -> None:
+    """The receiver is picked: confirm before anything moves."""
+    found = await _giver_with_clients(query, session, member, tr, callback_data.from_id)
+    if found is None:
+        return
+    giver, count = found
+    target = await team.get_member_by_id(session, callback_data.to_id)
+    if target is None or not target.is_active or target.id == giver.id:
+        await query.answer(tr("team.base_member_gone"), show_alert=True)
+        return
+    text = tr(
+        "team.base_confirm",
+        clients=tr("team.base_clients", count=count),
+        name=esc(giver.full_name),
+        target=esc(target.full_name),
+    )
+    await show(query, text, keyboards.base_confirm(tr, giver.id, target.id))
+
+
+@router.callback_query(BaseHandoverCallback.filter(F.action == "ok"))
+async def cb_base_confirm(
+    query: CallbackQuery,
+    callback_data: BaseHandoverCallback,
+    session: AsyncSession,
+    member: Member,
+    tr: Translator,
+    clock: Clock,
+    bot: Bot,
+) -> None:
+    """Move the whole base and tell the receiver."""
+    if not is_head(member):
+        await query.answer(tr("team.head_only"), show_alert=True)
+        return
+    try:
+        done = await handover.hand_over_base(
+            session, member, callback_data.from_id, callback_data.to_id, clock.now()
+        )
+    except handover.HandoverError as error:
+        key = {"no_clients": "team.base_nothing", "same_owner": "team.base_same"}.get(
+            error.reason, "team.base_member_gone"
+        )
+        await query.answer(tr(key), show_alert=True)
+        return
+    await show(
+        query,
+        tr(
+            "team.base_done",
+            count=done.clients,
+            name=esc(done.previous_owner.full_name),
+            target=esc(done.new_owner.full_name),
+            touches=done.moved_touches,
+        ),
+    )
+    if done.new_owner.id == member.id:
+        return
+    receiver = translator(done.new_owner.language)
+    text = receiver(
+        "team.base_received",
+        by=esc(member.full_name),
+        name=esc(done.previous_owner.full_name),
+        count=done.clients,
+    )
+    # The base has moved either way; a blocked chat must not undo it.
+    with suppress(TelegramAPIError):
+        await bot.send_message(done.new_owner.telegram_id, text)
+
+
+@router.callback_query(BaseHandoverCallback.filter(F.action.in_({"cancel", "later"})))
+async def cb_base_cancel(
+    query: CallbackQuery, callback_data: BaseHandoverCallback, tr: Translator
+) -> None:
+    """Nothing moves: «Отмена» on the confirmation, «Позже» on the question."""
+    key = "team.base_later_done" if callback_data.action == "later" else "team.base_cancelled"
+    await show(query, tr(key))

@@ -11,10 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Client, Member, OwnerHistory, Touch
+from models import ChangeLog, Client, Member, OwnerHistory, Touch
 from models.enums import Role, Stage
 from services import access, audit
 from services.touches import OPEN_STATUSES
@@ -134,6 +134,7 @@ async def hand_over(
     client.owner_id = target.id
     client.stage = to_stage
     client.updated_at = now
+    _log_on_card(session, client, actor, previous, target, from_stage, now)
     moved = await session.execute(
         update(Touch)
         .where(Touch.client_id == client.id, Touch.status.in_(OPEN_STATUSES))
@@ -164,6 +165,138 @@ async def hand_over(
         note=note,
         moved_touches=len(moved_ids),
     )
+
+
+@dataclass(frozen=True)
+class BaseHandoverDone:
+    """A whole base moved from one member to another."""
+
+    previous_owner: Member
+    new_owner: Member
+    clients: int
+    moved_touches: int
+
+
+async def clients_owned(session: AsyncSession, member_id: int) -> int:
+    """How many clients a member owns (a deactivated member's base waits for a new owner)."""
+    count = await session.scalar(
+        select(func.count()).select_from(Client).where(Client.owner_id == member_id)
+    )
+    return count or 0
+
+
+async def waiting_bases(session: AsyncSession) -> dict[int, int]:
+    """Deactivated members who still own clients: member id → how many."""
+    rows = await session.execute(
+        select(Client.owner_id, func.count())
+        .join(Member, Member.id == Client.owner_id)
+        .where(Member.is_active.is_(False))
+        .group_by(Client.owner_id)
+    )
+    return {int(owner_id): int(count) for owner_id, count in rows.all()}
+
+
+async def hand_over_base(
+    session: AsyncSession,
+    actor: Member,
+    from_member_id: int,
+    to_member_id: int,
+    now: datetime,
+) -> BaseHandoverDone:
+    """A head moves every client of one member to another, each keeping its stage.
+
+    Used when a manager leaves: one owner-history line and one audit entry per client, the open
+    touches follow their clients and pending reminders to the previous owner are cancelled.
+    """
+    if actor.role is not Role.HEAD:
+        raise HandoverError("head_only")
+    previous = await session.get(Member, from_member_id)
+    if previous is None:
+        raise HandoverError("member_gone")
+    target = await _target(session, to_member_id)
+    if target.id == previous.id:
+        raise HandoverError("same_owner")
+    clients = list(
+        await session.scalars(
+            select(Client).where(Client.owner_id == previous.id).order_by(Client.id)
+        )
+    )
+    if not clients:
+        raise HandoverError("no_clients")
+    for client in clients:
+        session.add(
+            OwnerHistory(
+                client_id=client.id,
+                from_member_id=previous.id,
+                to_member_id=target.id,
+                from_stage=client.stage,
+                to_stage=client.stage,
+                note=None,
+                by_member_id=actor.id,
+                at=now,
+            )
+        )
+        client.owner_id = target.id
+        client.updated_at = now
+        _log_on_card(session, client, actor, previous, target, client.stage, now)
+        await audit.record(
+            session,
+            member=actor,
+            action="handover",
+            now=now,
+            client_id=client.id,
+            from_member=previous.id,
+            to_member=target.id,
+            from_stage=client.stage.value,
+            to_stage=client.stage.value,
+        )
+    client_ids = [client.id for client in clients]
+    moved = await session.execute(
+        update(Touch)
+        .where(Touch.client_id.in_(client_ids), Touch.status.in_(OPEN_STATUSES))
+        .values(member_id=target.id)
+        .returning(Touch.id)
+        .execution_options(synchronize_session=False)
+    )
+    moved_ids = list(moved.scalars())
+    await _cancel_previous_reminders(session, moved_ids)
+    await session.flush()
+    return BaseHandoverDone(
+        previous_owner=previous,
+        new_owner=target,
+        clients=len(clients),
+        moved_touches=len(moved_ids),
+    )
+
+
+def _log_on_card(
+    session: AsyncSession,
+    client: Client,
+    actor: Member,
+    previous: Member | None,
+    target: Member,
+    from_stage: Stage,
+    now: datetime,
+) -> None:
+    """The card's change history shows the handover too: owner and stage, old → new."""
+    changes = [("owner_id", previous.full_name if previous else None, target.full_name)]
+    if from_stage is not client.stage:
+        changes.append(("stage", from_stage.value, client.stage.value))
+    for field, old, new in changes:
+        if old == new:
+            continue
+        session.add(
+            ChangeLog(
+                client_id=client.id,
+                entity="client",
+                entity_id=client.id,
+                field=field,
+                old_value=old,
+                new_value=new,
+                member_id=actor.id,
+                changed_at=now,
+            )
+        )
 
 
 async def _cancel_previous_reminders(session: AsyncSession, touch_ids: list[int]) -> None:

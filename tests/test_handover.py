@@ -8,7 +8,7 @@ from aiogram.methods import SendMessage
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.callbacks import ClientCallback, HandoverCallback
+from bot.callbacks import BaseHandoverCallback, ClientCallback, HandoverCallback
 from models import AuditEntry, Client, Member, OwnerHistory, Touch
 from models.enums import Stage
 from tests.conftest import HEAD_ID
@@ -93,6 +93,22 @@ async def test_head_hands_a_client_over_with_a_note(chat: Chat, session_factory:
     assert "Ромашка" in joined(opened)
 
 
+async def test_the_cards_history_shows_the_handover(chat: Chat, session_factory: Factory) -> None:
+    client_id = await arrange(chat, session_factory)
+    await chat.send(HEAD_ID, "/handover Ромашка")
+    await chat.press(HEAD_ID, "Ольга")
+    await chat.press(HEAD_ID, "продажа")
+    await chat.press(HEAD_ID, "Без заметки")
+    await chat.press(HEAD_ID, "Передать")
+    history = joined(
+        await chat.press_data(
+            HEAD_ID, ClientCallback(action="history", client_id=client_id).pack()
+        )
+    )
+    assert "Ответственный: Дмитрий → Ольга" in history
+    assert "Этап: привлечение → продажа" in history
+
+
 async def test_owner_moves_own_client_to_the_next_stage_only(
     chat: Chat, session_factory: Factory
 ) -> None:
@@ -149,3 +165,59 @@ async def test_forged_buttons_for_somebody_elses_client_are_refused(
     assert client.owner_id == owner.id
     assert [touch.member_id for touch in touches] == [owner.id]
     assert len(denied) >= 3
+
+
+async def test_head_hands_a_leaving_managers_whole_base_over(
+    chat: Chat, session_factory: Factory
+) -> None:
+    client_id = await arrange(chat, session_factory)
+    async with session_factory.begin() as session:
+        owner = await session.scalar(select(Member).where(Member.telegram_id == MANAGER_ID))
+        assert owner is not None
+        second = await add_client(session, owner, "Лютик", "Europe/Moscow")
+        second.stage = Stage.ACCOUNT
+    await chat.send(HEAD_ID, "/members")
+    question = joined(await chat.press(HEAD_ID, "Отключить Дмитрий"))
+    assert "Кому передать 2 клиентов сотрудника <b>Дмитрий</b>" in question
+    assert chat.buttons(HEAD_ID) == ["Tester", "Ольга", "Позже"]
+
+    # A manager cannot forge the move, even with the right ids.
+    _, _, olga = await load(session_factory, client_id)
+    forged = BaseHandoverCallback(action="ok", from_id=owner.id, to_id=olga.id).pack()
+    assert "только руководителю" in joined(await chat.press_data(OTHER_MANAGER_ID, forged))
+
+    confirm = joined(await chat.press(HEAD_ID, "Ольга"))
+    assert "Передать 2 клиентов сотрудника <b>Дмитрий</b> → <b>Ольга</b>?" in confirm
+    calls = await chat.press(HEAD_ID, "Передать всех")
+    assert "Передано клиентов: 2" in joined(calls)
+    notices = [c for c in calls if isinstance(c, SendMessage) and c.chat_id == OTHER_MANAGER_ID]
+    assert len(notices) == 1
+    assert "клиентов сотрудника Дмитрий: 2" in notices[0].text
+
+    client, touches, olga = await load(session_factory, client_id)
+    assert client.owner_id == olga.id
+    assert [touch.member_id for touch in touches] == [olga.id]
+    async with session_factory() as session:
+        moved = await session.get(Client, second.id)
+        history = list(await session.scalars(select(OwnerHistory)))
+    assert moved is not None
+    assert (moved.owner_id, moved.stage) == (olga.id, Stage.ACCOUNT)
+    assert len(history) == 2
+
+    # Nothing is left to move: the list has no hand-over button and a stale one is answered.
+    await chat.send(HEAD_ID, "/members")
+    assert not any("передать" in text for text in chat.buttons(HEAD_ID))
+    stale = BaseHandoverCallback(action="pick", from_id=owner.id).pack()
+    assert "передавать нечего" in joined(await chat.press_data(HEAD_ID, stale))
+
+
+async def test_a_waiting_base_can_be_handed_over_later_from_members(
+    chat: Chat, session_factory: Factory
+) -> None:
+    await arrange(chat, session_factory)
+    await chat.send(HEAD_ID, "/members")
+    await chat.press(HEAD_ID, "Отключить Дмитрий")
+    assert "остаются за сотрудником" in joined(await chat.press(HEAD_ID, "Позже"))
+    await chat.send(HEAD_ID, "/members")
+    await chat.press(HEAD_ID, "Клиенты Дмитрий (1) — передать")
+    assert chat.buttons(HEAD_ID) == ["Tester", "Ольга", "Позже"]
