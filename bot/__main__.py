@@ -1,10 +1,9 @@
-"""Command line: `python -m bot [run|console|migrate]` — the only module with side effects."""
+"""Command line: `python -m bot [run|console|migrate|backup]`, the only module with effects."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 
 from pydantic import ValidationError
@@ -33,6 +32,10 @@ def _parser() -> argparse.ArgumentParser:
         "--as", dest="role", choices=["head", "manager"], default="head", help="who you type as"
     )
     commands.add_parser("migrate", help="apply database migrations and exit")
+    backup = commands.add_parser("backup", help="copy the SQLite database safely while it runs")
+    backup.add_argument(
+        "path", nargs="?", help="file or folder (default: ./data/backups/touchbase-<UTC time>)"
+    )
     return parser
 
 
@@ -40,10 +43,18 @@ def main(argv: list[str] | None = None) -> int:
     """Parse the command line and run the chosen command."""
     args = _parser().parse_args(argv)
     settings = _load_settings()
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    from bot.logs import setup_logging
+
     command = args.command or "run"
+    if command == "console" and settings.log_level == "INFO":
+        # The console is a conversation on the same terminal: routine log lines would bury it.
+        setup_logging(settings.model_copy(update={"log_level": "WARNING"}))
+    else:
+        setup_logging(settings)
+    if command == "backup":
+        from bot.backup import run_backup
+
+        return run_backup(settings.database_url, args.path)
     if command == "migrate":
         from bot.database import upgrade
 
@@ -62,10 +73,10 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     from bot.database import upgrade
-    from bot.runner import run_polling
+    from bot.runner import run_bot
 
     upgrade(settings.database_url)
-    return asyncio.run(run_polling(settings))
+    return asyncio.run(run_bot(settings))
 
 
 if __name__ == "__main__":

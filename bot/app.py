@@ -10,9 +10,8 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.session.base import BaseSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
-from aiogram.fsm.storage.base import BaseStorage
+from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder
 from aiogram.utils.callback_answer import CallbackAnswerMiddleware
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.commands import set_default_menus
@@ -20,7 +19,7 @@ from bot.middlewares import DatabaseSessionMiddleware, MemberMiddleware
 from bot.settings import Settings
 from bot.storage import DatabaseStorage
 from handlers import get_routers
-from scheduler.clock import Ticker, create_scheduler
+from scheduler.clock import Ticker
 from scheduler.delivery import Deliverer
 from scheduler.jobs import blocked_hook, planner_jobs
 from services.clock import Clock
@@ -39,17 +38,33 @@ def create_bot(settings: Settings, session: BaseSession | None = None, token: st
     return Bot(token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
 
 
+def create_storage(
+    settings: Settings, session_factory: async_sessionmaker[AsyncSession], clock: Clock
+) -> BaseStorage:
+    """Where conversation state lives: Redis when REDIS_URL is set, else the database.
+
+    Both survive a restart and are shared by every instance. Redis keys carry the bot id, so
+    several bots may share one Redis.
+    """
+    if settings.redis_url:
+        from aiogram.fsm.storage.redis import RedisStorage  # noqa: PLC0415 - optional extra
+
+        return RedisStorage.from_url(
+            settings.redis_url, key_builder=DefaultKeyBuilder(prefix="touchbase", with_bot_id=True)
+        )
+    return DatabaseStorage(session_factory, clock)
+
+
 def create_dispatcher(
     settings: Settings,
     session_factory: async_sessionmaker[AsyncSession],
     clock: Clock,
     *,
     storage: BaseStorage | None = None,
-    scheduler: Any = None,
 ) -> Dispatcher:
     """The Dispatcher with its middlewares, routers and lifecycle hooks; tests use it too."""
     dp = Dispatcher(
-        storage=storage or DatabaseStorage(session_factory, clock),
+        storage=storage or create_storage(settings, session_factory, clock),
         settings=settings,
         clock=clock,
         session_factory=session_factory,
@@ -63,15 +78,8 @@ def create_dispatcher(
 
     async def on_startup(bot: Bot) -> None:
         await set_default_menus(bot)
-        if scheduler is not None:
-            scheduler.start()
-
-    async def on_shutdown() -> None:
-        if scheduler is not None and scheduler.running:
-            scheduler.shutdown(wait=False)
 
     dp.startup.register(on_startup)
-    dp.shutdown.register(on_shutdown)
     return dp
 
 
@@ -83,7 +91,7 @@ def create_ticker(
     **delivery_options: Any,
 ) -> Ticker:
     """The clock's jobs in tick order: the planner's (planning, digests, reminders), then
-    delivery. The console ticks it by hand; `create_clock` puts it on APScheduler."""
+    delivery. The console ticks it by hand; bot.runner puts it on APScheduler."""
     ticker = Ticker(clock, planner_jobs(session_factory))
     deliverer = Deliverer.from_settings(
         bot,
@@ -94,14 +102,3 @@ def create_ticker(
     )
     ticker.register("delivery", deliverer.run_job)
     return ticker
-
-
-def create_clock(
-    bot: Bot,
-    settings: Settings,
-    session_factory: async_sessionmaker[AsyncSession],
-    clock: Clock,
-) -> AsyncIOScheduler:
-    """The production clock: the ticker every minute and at start-up (pass it to
-    `create_dispatcher(scheduler=...)`, which starts and stops it)."""
-    return create_scheduler(create_ticker(bot, settings, session_factory, clock))

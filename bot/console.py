@@ -308,6 +308,12 @@ async def run_console(settings: Settings, *, demo: bool, role: str) -> int:
         await console.ticker.tick()
         print("Touchbase console — " + ("demo base loaded. " if demo else "") + ":help for help")
         print(f"You are {console.user.full_name} ({role}). Try /start, /help or /settings.")
+        if demo:
+            print(
+                "Demo tour: /team week (the team's numbers and chart), /members, /audit;"
+                " :as manager, then /today, «Ромашка», or a call in one line:"
+                " «звонил Петрову из Ромашки, договорились о встрече в пятницу в 15:00»."
+            )
         while True:
             line = await asyncio.to_thread(sys.stdin.readline)
             if not line:
