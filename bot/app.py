@@ -100,5 +100,6 @@ def create_ticker(
         on_blocked=blocked_hook(session_factory),
         **delivery_options,
     )
-    ticker.register("delivery", deliverer.run_job)
+    # On shutdown a send batch stops taking rows and hands the rest back instead of being cut.
+    ticker.register("delivery", deliverer.run_job, stop=deliverer.stop)
     return ticker

@@ -24,7 +24,9 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import models
+from bot.app import create_ticker
 from bot.offline import RecordingSession
+from bot.settings import Settings
 from models import Member, Outbox
 from models.enums import Role
 from models.session import create_engine, create_session_factory
@@ -809,3 +811,14 @@ async def test_stop_ends_a_run_early_and_hands_the_rest_back(
     assert sum(row.status == "sent" for row in (await rows(session_factory)).values()) == len(
         sends
     )
+
+
+def test_the_production_ticker_winds_delivery_down_on_stop(
+    bot: Bot, settings: Settings, session_factory: Factory, clock: ManualClock
+) -> None:
+    ticker = create_ticker(bot, settings, session_factory, clock)
+    delivery = ticker.jobs[-1]
+    assert delivery.name == "delivery"
+    assert delivery.stop is not None
+    delivery.stop()
+    assert delivery.run.__self__.stopping  # type: ignore[attr-defined]
