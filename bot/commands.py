@@ -43,6 +43,8 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("forget", for_managers=False),
     CommandSpec("import"),
     CommandSpec("export", for_managers=False),
+    CommandSpec("team", for_managers=False),
+    CommandSpec("stats"),
 )
 
 

@@ -17,6 +17,7 @@ from handlers import (
     policy,
     settings,
     start,
+    stats,
     team,
     transfer,
 )
@@ -35,6 +36,7 @@ def get_routers() -> list[Router]:
         calendar.router,
         handover.router,
         audit.router,
+        stats.router,
         transfer.router,
         clients.router,
         logging.router,

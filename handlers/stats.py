@@ -1,0 +1,172 @@
+"""/team (heads) and /stats: the numbers of a period as text tables and a chart.
+
+`/team [period]` shows every manager and the total; `/stats [period]` shows the member their own
+numbers, and `/stats <name> [period]` shows a head one member. A manager asking for the team or
+for a colleague is refused politely; a period that can't be read gets examples.
+"""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import replace
+from datetime import date
+
+from aiogram import Router
+from aiogram.filters import Command, CommandObject
+from aiogram.types import BufferedInputFile, Message
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.i18n import Translator
+from handlers.common import esc, is_head
+from models import Member
+from models.enums import Channel
+from services import charts, stats, team
+from services.clock import Clock
+from services.digest import local_today
+
+router = Router(name=__name__)
+
+
+def period_label(tr: Translator, period: stats.Period) -> str:
+    """«ноябрь 2026», «18 ноября 2026», «16–18 ноября 2026», «28 октября – 3 ноября 2026»."""
+    first, last = period.first, period.last
+    whole_month = first.day == 1 and last.day == calendar.monthrange(last.year, last.month)[1]
+    if whole_month and (first.year, first.month) == (last.year, last.month):
+        return tr.fmt_date(first, "LLLL y")
+    if first == last:
+        return tr.fmt_date(first, "d MMMM y")
+    if (first.year, first.month) == (last.year, last.month):
+        return f"{first.day}–{tr.fmt_date(last, 'd MMMM y')}"
+    start = tr.fmt_date(first, "d MMMM" if first.year == last.year else "d MMMM y")
+    return tr("stats.period_range", first=start, last=tr.fmt_date(last, "d MMMM y"))
+
+
+def period_error(tr: Translator, error: stats.PeriodError, text: str, command: str) -> str:
+    """Why the period can't be read, and examples of what can."""
+    reason = tr(f"stats.{error.code}", text=esc(text.strip()[:60]), **error.params)
+    return f"{reason}\n{tr('stats.examples', command=command)}"
+
+
+def chart_texts(tr: Translator, title: str, achieved_key: str) -> charts.ChartTexts:
+    """The chart's words in the viewer's language."""
+    return charts.ChartTexts(
+        title=title,
+        channels={channel: tr(f"stats.abbr_{channel.value}_full") for channel in Channel},
+        achieved=tr(achieved_key, share="{share}"),
+        axis=tr("stats.chart_axis"),
+    )
+
+
+def _png_name(prefix: str, period: stats.Period) -> str:
+    return f"{prefix}-{period.first.isoformat()}-{period.last.isoformat()}.png"
+
+
+@router.message(Command("team"))
+async def cmd_team(
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    member: Member,
+    tr: Translator,
+    clock: Clock,
+) -> None:
+    """The team's numbers for a period: tables per manager and the total, then the chart."""
+    if not is_head(member):
+        await message.answer(tr("stats.team_head_only"))
+        return
+    now = clock.now()
+    args = command.args or ""
+    try:
+        period = stats.parse_period(args, local_today(member, now))
+    except stats.PeriodError as error:
+        await message.answer(period_error(tr, error, args, "/team"))
+        return
+    report = await stats.team_report(session, member, period, now)
+    label = period_label(tr, period)
+    if report.is_empty:
+        await message.answer(tr("stats.no_activity_team", period=label))
+        return
+    for text in stats.render_team(report, tr, tr("stats.team_title", period=label)):
+        await message.answer(text)
+    if not report.total.interactions:
+        return  # Nothing to draw: touches done or new clients only.
+    texts = chart_texts(tr, tr("stats.chart_title_team", period=label), "stats.chart_achieved")
+    hidden = len(report.rows) - charts.MAX_ROWS
+    if hidden > 0:
+        texts = replace(texts, more=tr("stats.chart_more", count=hidden))
+    png = charts.team_chart(report.rows, texts)
+    await message.answer_photo(
+        BufferedInputFile(png, filename=_png_name("team", period)),
+        caption=tr("stats.photo_caption", period=label),
+    )
+
+
+def _bad_period(args: str, today: date) -> stats.PeriodError:
+    """The reason a text is not a period (it never reads as one when this is asked)."""
+    try:
+        stats.parse_period(args, today)
+    except stats.PeriodError as error:
+        return error
+    return stats.PeriodError("period_bad")
+
+
+@router.message(Command("stats"))
+async def cmd_stats(
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    member: Member,
+    tr: Translator,
+    clock: Clock,
+) -> None:
+    """A member's own numbers; a head may name any member: `/stats Анна месяц`."""
+    now = clock.now()
+    today = local_today(member, now)
+    args = (command.args or "").strip()
+    name, period = stats.split_name_and_period(args, today)
+    target = member
+    if name:
+        everyone = await team.list_members(session)
+        found = stats.match_members(name, everyone)
+        looks_like_period = period is None and (
+            not is_head(member) or any(char.isdigit() for char in name)
+        )
+        if not found and looks_like_period:
+            error = _bad_period(args, today)
+            await message.answer(period_error(tr, error, args, "/stats"))
+            return
+        if not is_head(member):
+            if any(person.id != member.id for person in found) or not found:
+                await message.answer(tr("stats.only_own"))
+                return
+        elif not found:
+            listed = ", ".join(esc(person.full_name) for person in everyone if person.is_active)
+            await message.answer(tr("stats.member_unknown", query=esc(name[:60]), members=listed))
+            return
+        elif len(found) > 1:
+            listed = ", ".join(esc(person.full_name) for person in found)
+            await message.answer(
+                tr("stats.member_ambiguous", query=esc(name[:60]), members=listed)
+            )
+            return
+        else:
+            target = found[0]
+    period = period or stats.parse_period("", today)
+    report = await stats.team_report(session, member, period, now, member_ids={target.id})
+    row = report.rows[0]
+    label = period_label(tr, period)
+    person = esc(target.full_name)
+    if not row.has_activity:
+        await message.answer(tr("stats.no_activity_member", name=person, period=label))
+        return
+    await message.answer(
+        stats.render_member(row, tr, tr("stats.member_title", name=person, period=label))
+    )
+    if row.interactions:
+        texts = chart_texts(tr, f"{target.full_name} · {label}", "stats.chart_achieved_member")
+        await message.answer_photo(
+            BufferedInputFile(
+                charts.member_chart(row, texts), filename=_png_name("stats", period)
+            ),
+            caption=tr("stats.photo_caption", period=label),
+        )

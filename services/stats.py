@@ -1,0 +1,782 @@
+"""Team statistics over a period: what /team and /stats show, counted by SQL aggregates.
+
+Periods. `parse_period` reads what a head or a manager types after the command, in Russian or
+English: nothing or «неделя» / «week» (Monday to today), «месяц» / «month» (the 1st to today),
+«прошлая неделя» / «last month», «сегодня» / «today», «вчера» / «yesterday», «2026-11»,
+«ноябрь» / «november» (with an optional year), «01.11–15.11», «1.11.2026-15.11.2026» or a single
+date. A period is a run of calendar days named in the viewer's calendar: «сегодня» is the
+viewer's today.
+
+Time zones. Each member's numbers count those days in the member's own time zone: for a
+Novosibirsk manager Monday begins at midnight in Novosibirsk, for a Moscow one at midnight in
+Moscow. «Overdue now» uses each member's own today; the states at the end of the period (key
+clients covered, stale records) are taken at the end of its last day in the member's zone, or
+now when that is earlier. A touch is done on time when it is closed on or before its due date in
+the calendar of the member it was planned for.
+
+Who gets what. Interactions count for whoever logged them; done touches and congratulated
+occasions for the member the touch was planned for; overdue touches, key clients, stale records
+and new clients for the client's current owner. Forgotten (anonymised) clients keep counting in
+interactions, touches and new clients, but are no longer part of the base.
+
+SQL. Every number is a GROUP BY aggregate: four queries per time zone the members live in (a
+team has a few), so the work grows with the zones, never with rows or members. Only the local
+date of a timestamp differs between SQLite and PostgreSQL (`local_day`).
+"""
+
+from __future__ import annotations
+
+import calendar
+import html
+import re
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, Date, and_, case, cast, exists, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.i18n import Translator
+from models import Client, Interaction, Member, Touch
+from models.enums import Category, Channel, Outcome, Role, TouchReason, TouchStatus
+from services import names
+from services.touches import OPEN_STATUSES, Policy, policy_for
+from services.validation import ValidationError
+
+MAX_PERIOD_DAYS = 366
+TELEGRAM_LIMIT = 4096
+# Room left in a message for the title and the tags around a <pre> table.
+TABLE_BUDGET = TELEGRAM_LIMIT - 600
+NAME_WIDTH = 11
+MATCH_CUTOFF = 80.0
+MAX_PERIOD_WORDS = 6
+MAX_NAME_QUERY = 100
+CHANNEL_ORDER = tuple(Channel)
+COUNTERS = (
+    "achieved", "partial", "on_time", "late", "overdue", "key_clients", "key_covered", "stale",
+    "new_clients", "occasions",
+)  # fmt: skip
+
+
+# ---------------------------------------------------------------------------------------------
+# Periods
+
+
+class PeriodKind(StrEnum):
+    """How a period was named: a day, a week, a month, a year or a range of dates."""
+
+    DAY = "day"
+    WEEK = "week"
+    MONTH = "month"
+    YEAR = "year"
+    RANGE = "range"
+
+
+class PeriodError(ValidationError):
+    """A period that can't be read; `code` is a key of the `stats` catalog."""
+
+
+@dataclass(frozen=True)
+class Period:
+    """A run of calendar days, both ends included."""
+
+    first: date
+    last: date
+    kind: PeriodKind = PeriodKind.RANGE
+
+    @property
+    def days(self) -> int:
+        """How many calendar days the period spans."""
+        return (self.last - self.first).days + 1
+
+    def bounds(self, zone: ZoneInfo) -> tuple[datetime, datetime]:
+        """The period in UTC as seen from a zone: its first midnight, and the one after it."""
+        start = datetime.combine(self.first, time(0), tzinfo=zone).astimezone(UTC)
+        end = datetime.combine(self.last + timedelta(days=1), time(0), tzinfo=zone)
+        return start, end.astimezone(UTC)
+
+
+_FILLER = frozenset(
+    {"за", "в", "на", "с", "this", "the", "for", "in", "эта", "эту", "этот", "этой", "этом",
+     "текущая", "текущую", "текущий", "current"}
+)  # fmt: skip
+_PREVIOUS = frozenset(
+    {"прошлая", "прошлую", "прошлый", "прошлой", "прошлом", "предыдущая", "предыдущую",
+     "предыдущий", "last", "previous", "prev"}
+)  # fmt: skip
+_WORDS: dict[str, PeriodKind] = {
+    **dict.fromkeys(("неделя", "неделю", "неделе", "нед", "week", "w"), PeriodKind.WEEK),
+    **dict.fromkeys(("месяц", "месяце", "мес", "month", "m"), PeriodKind.MONTH),
+    **dict.fromkeys(("год", "году", "year", "y"), PeriodKind.YEAR),
+}
+_TODAY = frozenset({"сегодня", "today"})
+_YESTERDAY = frozenset({"вчера", "yesterday"})
+_MONTH_FORMS: dict[str, int] = {}
+for _number, (_stem, _endings, _short) in enumerate(
+    (
+        ("январ", "ьяе", "янв jan january"),
+        ("феврал", "ьяе", "фев feb february"),
+        ("март", " ае", "мар mar march"),
+        ("апрел", "ьяе", "апр apr april"),
+        ("ма", "йяе", "may"),
+        ("июн", "ьяе", "jun june"),
+        ("июл", "ьяе", "jul july"),
+        ("август", " ае", "авг aug august"),
+        ("сентябр", "ьяе", "сен сент sep sept september"),
+        ("октябр", "ьяе", "окт oct october"),
+        ("ноябр", "ьяе", "ноя нояб nov november"),
+        ("декабр", "ьяе", "дек dec december"),
+    ),
+    start=1,
+):
+    for _ending in _endings:
+        _MONTH_FORMS[(_stem + _ending).strip()] = _number
+    for _word in _short.split():
+        _MONTH_FORMS[_word] = _number
+_DATE = r"\d{1,2}\.\d{1,2}(?:\.\d{2,4})?|\d{4}-\d{1,2}-\d{1,2}"
+_RANGE = re.compile(rf"^(?:с\s+|from\s+)?({_DATE})\s*(?:-|–|—|\.\.|по|to|till)\s*({_DATE})$")
+_SINGLE = re.compile(rf"^({_DATE})$")
+_YEAR_MONTH = re.compile(r"^(\d{4})[-./](\d{1,2})$")
+_MONTH_NAME = re.compile(r"^([a-zа-я]+)\.?(?:\s+(\d{4}))?$")
+_MIN_YEAR = 2000
+_MAX_WRAP_DAYS = 92
+
+
+def _month(year: int, month: int) -> Period:
+    if not (_MIN_YEAR <= year <= date.max.year and 1 <= month <= 12):
+        raise PeriodError("period_bad_date")
+    last_day = calendar.monthrange(year, month)[1]
+    return Period(date(year, month, 1), date(year, month, last_day), PeriodKind.MONTH)
+
+
+def _full_year(text: str) -> int:
+    year = int(text)
+    return year + 2000 if year < 100 else year
+
+
+def _parse_date(text: str) -> tuple[int, int, int | None]:
+    """(day, month, year or None) of «15.11», «15.11.26», «15.11.2026» or «2026-11-15»."""
+    if "-" in text:
+        year, month, day = (int(part) for part in text.split("-"))
+        return day, month, year
+    parts = text.split(".")
+    return int(parts[0]), int(parts[1]), _full_year(parts[2]) if len(parts) > 2 else None
+
+
+def _make_date(day: int, month: int, year: int) -> date:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        raise PeriodError("period_bad_date") from None
+
+
+def _range(first_text: str, last_text: str, today: date) -> Period:
+    d1, m1, y1 = _parse_date(first_text)
+    d2, m2, y2 = _parse_date(last_text)
+    if y1 is not None and y2 is not None:
+        return _ordered(_make_date(d1, m1, y1), _make_date(d2, m2, y2))
+    if y1 is None and y2 is None:
+        # No year: this year's, or last year's when that would start in the future.
+        year = today.year
+        first = _make_date(d1, m1, year)
+        last = _make_date(d2, m2, year)
+        if last < first:
+            # «28.12–05.01» crosses New Year; «15.11–01.11» is simply the wrong way round.
+            last = _make_date(d2, m2, year + 1)
+            if (last - first).days > _MAX_WRAP_DAYS:
+                raise PeriodError("period_reversed")
+        if first > today:
+            first = _make_date(d1, m1, year - 1)
+            last = _make_date(d2, m2, last.year - 1)
+        return _ordered(first, last)
+    if y2 is not None:  # «01.11–15.11.2026»: the year of the end.
+        last = _make_date(d2, m2, y2)
+        first = _make_date(d1, m1, y2)
+        if first > last:
+            first = _make_date(d1, m1, y2 - 1)
+        return _ordered(first, last)
+    assert y1 is not None
+    first = _make_date(d1, m1, y1)
+    last = _make_date(d2, m2, y1)
+    if last < first:
+        last = _make_date(d2, m2, y1 + 1)
+    return _ordered(first, last)
+
+
+def _ordered(first: date, last: date) -> Period:
+    if last < first:
+        raise PeriodError("period_reversed")
+    return Period(first, last, PeriodKind.RANGE)
+
+
+def _single(text: str, today: date) -> Period:
+    day, month, year = _parse_date(text)
+    moment = _make_date(day, month, year if year is not None else today.year)
+    if year is None and moment > today:
+        moment = _make_date(day, month, today.year - 1)
+    return Period(moment, moment, PeriodKind.DAY)
+
+
+def _named(words: list[str], today: date) -> Period | None:
+    previous = bool(words) and words[0] in _PREVIOUS
+    if previous:
+        words = words[1:]
+    text = " ".join(words)
+    if not text or text in _WORDS:
+        kind = _WORDS.get(text, PeriodKind.WEEK)
+        if kind is PeriodKind.WEEK:
+            monday = today - timedelta(days=today.weekday())
+            if previous:
+                return Period(monday - timedelta(days=7), monday - timedelta(days=1), kind)
+            return Period(monday, today, kind)
+        if kind is PeriodKind.MONTH:
+            if previous:
+                last = today.replace(day=1) - timedelta(days=1)
+                return _month(last.year, last.month)
+            return Period(today.replace(day=1), today, kind)
+        if previous:
+            return Period(date(today.year - 1, 1, 1), date(today.year - 1, 12, 31), kind)
+        return Period(date(today.year, 1, 1), today, kind)
+    if previous:
+        return None
+    if text in _TODAY:
+        return Period(today, today, PeriodKind.DAY)
+    if text in _YESTERDAY:
+        yesterday = today - timedelta(days=1)
+        return Period(yesterday, yesterday, PeriodKind.DAY)
+    return None
+
+
+def parse_period(text: str | None, today: date) -> Period:
+    """The period a typed text names, relative to the viewer's `today`; PeriodError if none."""
+    cleaned = " ".join((text or "").casefold().replace("ё", "е").split())
+    words = [word for word in cleaned.split() if word not in _FILLER]
+    period = _named(words, today)
+    if period is None:
+        period = _pattern(" ".join(words), today)
+    if period.first > today:
+        raise PeriodError("period_future")
+    if period.days > MAX_PERIOD_DAYS:
+        raise PeriodError("period_too_long", days=MAX_PERIOD_DAYS)
+    if period.first.year < _MIN_YEAR:
+        raise PeriodError("period_bad_date")
+    return period
+
+
+def _pattern(text: str, today: date) -> Period:
+    if match := _RANGE.match(text):
+        return _range(match[1], match[2], today)
+    if match := _SINGLE.match(text):
+        return _single(match[1], today)
+    if match := _YEAR_MONTH.match(text):
+        return _month(int(match[1]), int(match[2]))
+    if (match := _MONTH_NAME.match(text)) and (named := _MONTH_FORMS.get(match[1])) is not None:
+        if match[2]:
+            return _month(int(match[2]), named)
+        # «ноябрь» alone: the latest November that has begun.
+        return _month(today.year if named <= today.month else today.year - 1, named)
+    raise PeriodError("period_bad")
+
+
+# ---------------------------------------------------------------------------------------------
+# Aggregates
+
+
+class StatsAccessError(PermissionError):
+    """A manager asked for somebody else's numbers, or for the team's."""
+
+
+@dataclass
+class MemberStats:
+    """One member's numbers over a period (or the team's total, with no member id)."""
+
+    member_id: int | None
+    name: str
+    channels: dict[Channel, int] = field(default_factory=dict)
+    achieved: int = 0
+    partial: int = 0
+    on_time: int = 0
+    late: int = 0
+    overdue: int = 0
+    key_clients: int = 0
+    key_covered: int = 0
+    stale: int = 0
+    new_clients: int = 0
+    occasions: int = 0
+
+    @property
+    def interactions(self) -> int:
+        """Interactions logged in the period, every channel."""
+        return sum(self.channels.values())
+
+    @property
+    def achieved_share(self) -> float | None:
+        """Share of the period's interactions whose goal was achieved; None without any."""
+        return self.achieved / self.interactions if self.interactions else None
+
+    @property
+    def partial_share(self) -> float | None:
+        """Share of the period's interactions whose goal was achieved in part."""
+        return self.partial / self.interactions if self.interactions else None
+
+    @property
+    def coverage(self) -> float | None:
+        """Share of key clients contacted within their cadence; None without key clients."""
+        return self.key_covered / self.key_clients if self.key_clients else None
+
+    @property
+    def has_activity(self) -> bool:
+        """Whether anything happened in the period (states such as overdue touches aside)."""
+        return bool(self.interactions or self.on_time or self.late or self.new_clients)
+
+    @property
+    def has_numbers(self) -> bool:
+        """Whether any number is not zero, states included."""
+        return self.has_activity or bool(self.overdue or self.key_clients or self.stale)
+
+    def add(self, other: MemberStats) -> None:
+        """Add another member's numbers (for the total)."""
+        for channel, count in other.channels.items():
+            self.channels[channel] = self.channels.get(channel, 0) + count
+        for name in COUNTERS:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+@dataclass(frozen=True)
+class TeamReport:
+    """The numbers of a period: one row per member, and the total."""
+
+    period: Period
+    rows: list[MemberStats]
+    total: MemberStats
+
+    @property
+    def is_empty(self) -> bool:
+        """Nothing happened in the period."""
+        return not self.total.has_activity
+
+
+def local_day(dialect: str, moment: Any, zone: str, offset: timedelta) -> ColumnElement[Any]:
+    """The calendar date of a stored UTC timestamp in a zone, in SQL.
+
+    PostgreSQL converts with the zone's rules; SQLite, which knows no zones, shifts by the
+    zone's offset at the end of the period (Russia keeps no summer time, so it is exact there).
+    """
+    if dialect == "postgresql":
+        return cast(func.timezone(zone, moment), Date)
+    minutes = int(offset.total_seconds() // 60)
+    return func.date(moment, f"{minutes:+d} minutes")
+
+
+async def _policies(session: AsyncSession) -> dict[Category, Policy]:
+    return {category: await policy_for(session, category) for category in Category}
+
+
+@dataclass
+class _Zone:
+    """The period as seen from one time zone, and the members who live there."""
+
+    name: str
+    member_ids: list[int]
+    start: datetime
+    end: datetime
+    at: datetime
+    today: date
+
+    @classmethod
+    def of(cls, name: str, member_ids: list[int], period: Period, now: datetime) -> _Zone:
+        zone = ZoneInfo(name)
+        start, end = period.bounds(zone)
+        return cls(name, member_ids, start, end, min(now, end), now.astimezone(zone).date())
+
+
+class _Collector:
+    """Runs the aggregate queries zone by zone and files their rows under members."""
+
+    def __init__(
+        self,
+        session: AsyncSession,
+        policies: dict[Category, Policy],
+        stats: dict[int, MemberStats],
+    ) -> None:
+        self.session = session
+        self.policies = policies
+        self.stats = stats
+        self.dialect = session.get_bind().dialect.name
+
+    async def collect(self, zone: _Zone) -> None:
+        await self._interactions(zone)
+        await self._done_touches(zone)
+        await self._overdue(zone)
+        await self._clients(zone)
+
+    async def _interactions(self, zone: _Zone) -> None:
+        rows = await self.session.execute(
+            select(Interaction.member_id, Interaction.channel, Interaction.outcome, func.count())
+            .where(
+                Interaction.member_id.in_(zone.member_ids),
+                Interaction.happened_at >= zone.start,
+                Interaction.happened_at < zone.end,
+            )
+            .group_by(Interaction.member_id, Interaction.channel, Interaction.outcome)
+        )
+        for member_id, channel, outcome, count in rows.all():
+            row = self.stats[member_id]
+            row.channels[channel] = row.channels.get(channel, 0) + count
+            if outcome is Outcome.ACHIEVED:
+                row.achieved += count
+            elif outcome is Outcome.PARTIAL:
+                row.partial += count
+
+    async def _done_touches(self, zone: _Zone) -> None:
+        offset = zone.at.astimezone(ZoneInfo(zone.name)).utcoffset() or timedelta(0)
+        closed_on = local_day(self.dialect, Touch.closed_at, zone.name, offset)
+        rows = await self.session.execute(
+            select(
+                Touch.member_id,
+                func.count(),
+                func.sum(case((closed_on <= Touch.due_on, 1), else_=0)),
+                func.sum(case((Touch.reason == TouchReason.OCCASION, 1), else_=0)),
+            )
+            .where(
+                Touch.member_id.in_(zone.member_ids),
+                Touch.status == TouchStatus.DONE,
+                Touch.closed_at >= zone.start,
+                Touch.closed_at < zone.end,
+            )
+            .group_by(Touch.member_id)
+        )
+        for member_id, done, on_time, occasions in rows.all():
+            row = self.stats[member_id]
+            row.on_time += int(on_time or 0)
+            row.late += int(done) - int(on_time or 0)
+            row.occasions += int(occasions or 0)
+
+    async def _overdue(self, zone: _Zone) -> None:
+        rows = await self.session.execute(
+            # Open touches follow their client on handover, so the touch's member is the owner;
+            # starting from the touches uses the (member, status, due) index.
+            select(Touch.member_id, func.count(Touch.id))
+            .join(Client, and_(Client.id == Touch.client_id, Client.owner_id == Touch.member_id))
+            .where(
+                Touch.member_id.in_(zone.member_ids),
+                Client.is_active.is_(True),
+                Client.forgotten_at.is_(None),
+                Touch.status.in_(OPEN_STATUSES),
+                Touch.due_on < zone.today,
+            )
+            .group_by(Touch.member_id)
+        )
+        for owner_id, count in rows.all():
+            self.stats[owner_id].overdue += int(count)
+
+    async def _clients(self, zone: _Zone) -> None:
+        at = zone.at
+        in_base = and_(
+            Client.is_active.is_(True), Client.forgotten_at.is_(None), Client.created_at < at
+        )
+        key = and_(in_base, Client.category == Category.KEY)
+        cadence = timedelta(days=self.policies[Category.KEY].cadence_days)
+        touched = exists().where(
+            Interaction.client_id == Client.id,
+            Interaction.happened_at >= at - cadence,
+            Interaction.happened_at < at,
+        )
+        stale = and_(
+            in_base,
+            or_(
+                *(
+                    and_(
+                        Client.category == category,
+                        Client.data_confirmed_at < at - timedelta(days=policy.reverify_days),
+                    )
+                    for category, policy in self.policies.items()
+                )
+            ),
+        )
+        new = Client.created_at >= zone.start
+        rows = await self.session.execute(
+            select(
+                Client.owner_id,
+                func.sum(case((key, 1), else_=0)),
+                func.sum(case((and_(key, touched), 1), else_=0)),
+                func.sum(case((stale, 1), else_=0)),
+                func.sum(case((new, 1), else_=0)),
+            )
+            .where(Client.owner_id.in_(zone.member_ids), Client.created_at < zone.end)
+            .group_by(Client.owner_id)
+        )
+        for owner_id, keys, covered, stale_count, new_count in rows.all():
+            row = self.stats[owner_id]
+            row.key_clients += int(keys or 0)
+            row.key_covered += int(covered or 0)
+            row.stale += int(stale_count or 0)
+            row.new_clients += int(new_count or 0)
+
+
+async def team_report(
+    session: AsyncSession,
+    viewer: Member,
+    period: Period,
+    now: datetime,
+    *,
+    member_ids: Collection[int] | None = None,
+) -> TeamReport:
+    """The period's numbers per member and in total.
+
+    A head sees the whole team (active managers, and anyone else with a number that isn't zero)
+    or the members asked for; a manager only themselves, else StatsAccessError.
+    """
+    if viewer.role is not Role.HEAD and (member_ids is None or set(member_ids) != {viewer.id}):
+        raise StatsAccessError("statistics of others are for heads")
+    query = select(Member).order_by(Member.full_name, Member.id)
+    if member_ids is not None:
+        query = query.where(Member.id.in_(list(member_ids)))
+    members = list(await session.scalars(query))
+    stats = {member.id: MemberStats(member.id, member.full_name) for member in members}
+    by_zone: dict[str, list[int]] = {}
+    for member in members:
+        by_zone.setdefault(member.timezone, []).append(member.id)
+    collector = _Collector(session, await _policies(session), stats)
+    for zone_name, ids in sorted(by_zone.items()):
+        await collector.collect(_Zone.of(zone_name, ids, period, now))
+    rows = [
+        stats[member.id]
+        for member in members
+        if member_ids is not None
+        or (member.is_active and member.role is Role.MANAGER)
+        or stats[member.id].has_numbers
+    ]
+    rows.sort(key=lambda row: (row.name.casefold(), row.member_id or 0))
+    total = MemberStats(None, "")
+    for row in rows:
+        total.add(row)
+    return TeamReport(period, rows, total)
+
+
+# ---------------------------------------------------------------------------------------------
+# Members by name
+
+
+def match_members(query: str, members: Iterable[Member]) -> list[Member]:
+    """Members a typed name points at, best first: «Анна», «Анну», «Кузнецова», «@anna_k».
+
+    An exact hit on a name or @username wins alone; otherwise every member scoring as well as the
+    best one (so two Анны both come back, and the caller asks which).
+    """
+    query = query[:MAX_NAME_QUERY]
+    wanted = query.strip().lstrip("@").casefold()
+    if not wanted:
+        return []
+    people = list(members)
+    exact = [
+        person
+        for person in people
+        if wanted in {person.full_name.casefold(), (person.username or "").casefold()}
+    ]
+    if exact:
+        return exact
+    scored = [(names.name_similarity(query, person.full_name), person) for person in people]
+    scored = [(score, person) for score, person in scored if score >= MATCH_CUTOFF]
+    if not scored:
+        return []
+    best = max(score for score, _ in scored)
+    return [person for score, person in scored if score >= best - 1.0]
+
+
+def split_name_and_period(text: str, today: date) -> tuple[str, Period | None]:
+    """`/stats Анна Кузнецова месяц` → ("Анна Кузнецова", the month): the longest tail of words
+    that reads as a period is the period, the words before it the name."""
+    words = text.split()
+    # A period is a few words at most («с 01.11 по 15.11»): don't try every tail of a long text.
+    for start in range(max(0, len(words) - MAX_PERIOD_WORDS), len(words)):
+        tail = " ".join(words[start:])
+        try:
+            period = parse_period(tail, today)
+        except PeriodError:
+            continue
+        return " ".join(words[:start]), period
+    return text.strip(), None
+
+
+# ---------------------------------------------------------------------------------------------
+# Text
+
+
+def short_name(full_name: str) -> str:
+    """«Дмитрий Орлов» → «Дмитрий О.», at most NAME_WIDTH characters («Констан. К.»)."""
+    words = full_name.split()
+    if not words:
+        return "?"
+    if len(words) == 1:
+        return words[0] if len(words[0]) <= NAME_WIDTH else words[0][: NAME_WIDTH - 1] + "…"
+    first, initial = words[0], f" {words[1][0]}."
+    if len(first) + len(initial) > NAME_WIDTH:
+        first = first[: NAME_WIDTH - len(initial) - 1] + "."
+    return first + initial
+
+
+def row_labels(rows: Sequence[MemberStats]) -> list[str]:
+    """Short names for table rows and chart bars; namesakes («Анна К.» twice) get more."""
+    labels = [short_name(row.name) for row in rows]
+    seen: dict[str, int] = {}
+    for label in labels:
+        seen[label] = seen.get(label, 0) + 1
+    return [
+        label if seen[label] == 1 else row.name[: NAME_WIDTH + 5]
+        for label, row in zip(labels, rows, strict=True)
+    ]
+
+
+def percent(share: float | None) -> str:
+    """«58%», or «—» when there is nothing to divide."""
+    return "—" if share is None else f"{round(share * 100)}%"
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    """Lines of a monospace table: the first column left-aligned, numbers right-aligned."""
+    widths = [max(len(str(cells[i])) for cells in (header, *rows)) for i in range(len(header))]
+    lines = []
+    for cells in (header, *rows):
+        first = str(cells[0]).ljust(widths[0])
+        rest = " ".join(
+            str(cell).rjust(width) for cell, width in zip(cells[1:], widths[1:], strict=True)
+        )
+        lines.append(f"{first} {rest}".rstrip())
+    return lines
+
+
+def _pre(lines: Sequence[str]) -> str:
+    escaped = "\n".join(html.escape(line, quote=False) for line in lines)
+    return f"<pre>{escaped}</pre>"
+
+
+def _pre_blocks(lines: list[str]) -> list[str]:
+    """A table as one <pre> block, or several (the header repeated) when too long for one."""
+    header, body = lines[0], lines[1:]
+    blocks: list[str] = []
+    chunk: list[str] = []
+    size = len(header)
+    for line in body:
+        if chunk and size + len(line) + 1 > TABLE_BUDGET:
+            blocks.append(_pre([header, *chunk]))
+            chunk, size = [], len(header)
+        chunk.append(line)
+        size += len(line) + 1
+    blocks.append(_pre([header, *chunk]))
+    return blocks
+
+
+def pack(blocks: Iterable[str], limit: int = TELEGRAM_LIMIT) -> list[str]:
+    """Blocks joined into messages of at most `limit` characters, never splitting a block."""
+    messages: list[str] = []
+    current = ""
+    for block in blocks:
+        if current and len(current) + 2 + len(block) > limit:
+            messages.append(current)
+            current = block
+        else:
+            current = f"{current}\n\n{block}" if current else block
+    if current:
+        messages.append(current)
+    return messages
+
+
+def render_team(report: TeamReport, tr: Translator, title: str) -> list[str]:
+    """The /team text: three narrow tables (channels, goals and plan, the base) and a legend."""
+    rows = list(report.rows)
+    labelled = list(zip(row_labels(rows), rows, strict=True))
+    if len(rows) > 1:
+        labelled.append((tr("stats.total"), report.total))
+    used = [channel for channel in CHANNEL_ORDER if report.total.channels.get(channel)]
+    channels = _table(
+        [tr("stats.col_name"), tr("stats.col_all"), *(tr(f"stats.abbr_{c.value}") for c in used)],
+        [
+            [name, str(row.interactions), *(str(row.channels.get(c, 0)) for c in used)]
+            for name, row in labelled
+        ],
+    )
+    results = _table(
+        [
+            tr("stats.col_name"),
+            tr("stats.col_achieved"),
+            tr("stats.col_partial"),
+            tr("stats.col_on_time"),
+            tr("stats.col_late"),
+            tr("stats.col_overdue"),
+        ],
+        [
+            [
+                name,
+                percent(row.achieved_share),
+                percent(row.partial_share),
+                str(row.on_time),
+                str(row.late),
+                str(row.overdue),
+            ]
+            for name, row in labelled
+        ],
+    )
+    base = _table(
+        [
+            tr("stats.col_name"),
+            tr("stats.col_key"),
+            tr("stats.col_stale"),
+            tr("stats.col_new"),
+            tr("stats.col_occasions"),
+        ],
+        [
+            [
+                name,
+                f"{row.key_covered}/{row.key_clients}" if row.key_clients else "—",
+                str(row.stale),
+                str(row.new_clients),
+                str(row.occasions),
+            ]
+            for name, row in labelled
+        ],
+    )
+    blocks = [title]
+    for section, lines in (("channels", channels), ("results", results), ("base", base)):
+        first, *more = _pre_blocks(lines)
+        blocks += [f"{tr(f'stats.section_{section}')}\n{first}", *more]
+    legend = ", ".join(
+        f"{tr(f'stats.abbr_{channel.value}')} — {tr(f'stats.abbr_{channel.value}_full')}"
+        for channel in used
+    )
+    blocks.append(tr("stats.legend", channels=legend) if legend else tr("stats.legend_short"))
+    return pack(blocks)
+
+
+def render_member(row: MemberStats, tr: Translator, title: str) -> str:
+    """The /stats text for one member: a label and a value per line, channels indented."""
+    lines: list[tuple[str, str]] = [(tr("stats.line_interactions"), str(row.interactions))]
+    lines += [
+        ("  " + tr(f"stats.abbr_{channel.value}_full"), str(row.channels[channel]))
+        for channel in CHANNEL_ORDER
+        if row.channels.get(channel)
+    ]
+    coverage = (
+        tr("stats.value_coverage", covered=row.key_covered, total=row.key_clients,
+           share=percent(row.coverage))
+        if row.key_clients
+        else "—"
+    )  # fmt: skip
+    lines += [
+        (tr("stats.line_achieved"), percent(row.achieved_share)),
+        (tr("stats.line_partial"), percent(row.partial_share)),
+        (tr("stats.line_on_time"), str(row.on_time)),
+        (tr("stats.line_late"), str(row.late)),
+        (tr("stats.line_overdue"), str(row.overdue)),
+        (tr("stats.line_key"), coverage),
+        (tr("stats.line_stale"), str(row.stale)),
+        (tr("stats.line_new"), str(row.new_clients)),
+        (tr("stats.line_occasions"), str(row.occasions)),
+    ]
+    width = max(len(label) for label, _ in lines)
+    value_width = max(len(value) for _, value in lines)
+    table = [f"{label.ljust(width)}  {value.rjust(value_width)}" for label, value in lines]
+    return f"{title}\n{_pre(table)}"
