@@ -310,7 +310,7 @@ async def run_console(settings: Settings, *, demo: bool, role: str) -> int:
         print(f"You are {console.user.full_name} ({role}). Try /start, /help or /settings.")
         if demo:
             print(
-                "Demo tour: /team week (the team's numbers and chart), /members, /audit;"
+                "Demo tour: /team прошлый месяц (the team's numbers and chart), /members, /audit;"
                 " :as manager, then /today, «Ромашка», or a call in one line:"
                 " «звонил Петрову из Ромашки, договорились о встрече в пятницу в 15:00»."
             )

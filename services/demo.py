@@ -33,6 +33,7 @@ from models import (
     KeyDate,
     Member,
     OwnerHistory,
+    Touch,
 )
 from models.clients import DEFAULT_POLICIES
 from models.enums import (
@@ -44,6 +45,7 @@ from models.enums import (
     Role,
     Stage,
     TouchReason,
+    TouchStatus,
 )
 from services import geo
 from services.planner import occasion_goal
@@ -51,6 +53,10 @@ from services.touches import plan_touch
 
 DEMO_SEED = 20_261_118
 HISTORY_DAYS = 120
+# How far back the history's outgoing contacts closed planned touches, and birthdays were
+# congratulated: enough for last month's /team to have a plan to measure.
+CLOSED_TOUCH_DAYS = 60
+CONGRATULATED_DAYS = 60
 
 HEAD_TELEGRAM_ID = 1001
 CONSOLE_MANAGER_TELEGRAM_ID = 1002
@@ -689,11 +695,13 @@ class _DemoBuilder:
     def __init__(self, session: AsyncSession, *, now: datetime, team_zone: ZoneInfo) -> None:
         self.session = session
         self.now = now
+        self.team_zone = team_zone
         self.today = now.astimezone(team_zone).date()
         self.rng = random.Random(DEMO_SEED)
         self.members: dict[int, Member] = {}
         self.phones: set[str] = set()
         self.drafts: list[_Draft] = []
+        self.congratulations: list[Interaction] = []
 
     async def build(self) -> DemoTeam:
         await self._ensure_policies()
@@ -703,16 +711,20 @@ class _DemoBuilder:
         self._add_special_people(by_name)
         self.session.add_all(draft.client for draft in self.drafts)
         await self.session.flush()
-        self.session.add_all(self._key_dates())
+        key_dates = self._key_dates()
+        self.session.add_all(key_dates)
         await self.session.flush()
         self.session.add_all(self._deals())
         self.session.add_all(self._owner_history())
         self.session.add_all(self._change_log(by_name))
         for draft in self.drafts:
             self._write_history(draft)
+        self._congratulate_recent_birthdays(key_dates)
+        for draft in self.drafts:
             self.session.add_all(draft.interactions)
         self.session.add(self._webinar())
         await self.session.flush()
+        await self._close_past_touches()
         for draft in self.drafts:
             await self._plan_open_touch(draft)
         head = self.members[HEAD_TELEGRAM_ID]
@@ -770,7 +782,7 @@ class _DemoBuilder:
         stage = spec.stage or _stage_for(category, rng)
         is_company = spec.domain is not None
         # A new client is still older than its re-verification period, so it can be stale too.
-        age_days = rng.randint(40, 75) if category is Category.NEW else rng.randint(200, 1800)
+        age_days = rng.randint(12, 75) if category is Category.NEW else rng.randint(200, 1800)
         created_at = self._work_moment(self.today - timedelta(days=age_days), city.tz)
         window = spec.window or rng.choice(
             ((time(10), time(18)),) * 4
@@ -1253,6 +1265,80 @@ class _DemoBuilder:
         self._confirm_data(draft, newest_interaction.happened_at)
         client.updated_at = max(client.updated_at, newest_interaction.created_at)
 
+    def _congratulate_recent_birthdays(self, key_dates: Sequence[KeyDate]) -> None:
+        """Birthdays of the last weeks were congratulated on the day (the Friday before, at a
+        weekend), so the statistics have occasions to count."""
+        by_client = {draft.client.id: draft for draft in self.drafts}
+        since = self.today - timedelta(days=CONGRATULATED_DAYS)
+        for key_date in key_dates:
+            if key_date.kind != "birthday" or key_date.relation or key_date.contact_id is None:
+                continue
+            draft = by_client[key_date.client_id]
+            day = _last_occurrence(key_date.day, key_date.month, before=self.today)
+            if day is None:
+                continue
+            day = _previous_weekday(day + timedelta(days=1))
+            newest = draft.interactions[0].happened_at.date() if draft.interactions else None
+            # Only between older contacts: the newest one is what the open touch follows.
+            if day < since or newest is None or day >= newest:
+                continue
+            contact = next(c for c in draft.client.contacts if c.id == key_date.contact_id)
+            member = self.members[draft.spec.owner]
+            words = contact.full_name.split()
+            moment = self._contact_moment(draft.client, member, day)
+            interaction = Interaction(
+                client_id=draft.client.id,
+                contact_id=contact.id,
+                member_id=member.id,
+                channel=self.rng.choice((Channel.CALL, Channel.WHATSAPP, Channel.TELEGRAM)),
+                direction=Direction.OUTGOING,
+                goal=occasion_goal(
+                    "birthday",
+                    language="ru",
+                    first_name=words[1] if len(words) > 1 else None,
+                    patronymic=words[2] if len(words) > 2 else None,
+                    fallback_name=contact.full_name,
+                ),
+                result="Поздравил, поблагодарили; заодно уточнил планы на следующий месяц",
+                outcome=Outcome.ACHIEVED,
+                happened_at=moment,
+                created_at=moment,
+            )
+            draft.interactions.append(interaction)
+            self.congratulations.append(interaction)
+
+    async def _close_past_touches(self) -> None:
+        """The plan behind the history: each outgoing contact of the last weeks closed a planned
+        touch — most on their day, some late — so /team and /stats show a real month."""
+        rng = self.rng
+        since = self.today - timedelta(days=CLOSED_TOUCH_DAYS)
+        pairs: list[tuple[Interaction, Touch]] = []
+        for draft in self.drafts:
+            for interaction in draft.interactions:
+                day = interaction.happened_at.astimezone(self.team_zone).date()
+                if interaction.direction is not Direction.OUTGOING or day < since:
+                    continue
+                occasion = any(interaction is c for c in self.congratulations)
+                late = 0 if occasion else rng.choices((0, 1, 2, 3, 6), (70, 12, 8, 6, 4))[0]
+                touch = Touch(
+                    client_id=interaction.client_id,
+                    member_id=interaction.member_id,
+                    contact_id=interaction.contact_id,
+                    due_on=day - timedelta(days=late),
+                    reason=TouchReason.OCCASION if occasion else TouchReason.CADENCE,
+                    status=TouchStatus.DONE,
+                    goal=interaction.goal,
+                    dedupe_key=f"demo-done:{interaction.id}",
+                    created_at=interaction.happened_at - timedelta(days=30),
+                    closed_at=interaction.happened_at,
+                )
+                pairs.append((interaction, touch))
+        self.session.add_all(touch for _, touch in pairs)
+        await self.session.flush()
+        for interaction, touch in pairs:
+            interaction.touch_id = touch.id
+        await self.session.flush()
+
     def _interaction(
         self, draft: _Draft, day: date, *, outgoing: bool, next_step: bool | None
     ) -> Interaction:
@@ -1432,6 +1518,19 @@ def _person_name(rng: random.Random, *, female: bool) -> tuple[str, str, str]:
 
 def _translit(word: str) -> str:
     return "".join(_TRANSLIT.get(char, char) for char in word.casefold())
+
+
+def _last_occurrence(day: int, month: int, *, before: date) -> date | None:
+    """The latest date with this day and month before `before` (None for 29 February when the
+    last two years had none)."""
+    for year in (before.year, before.year - 1):
+        try:
+            candidate = date(year, month, day)
+        except ValueError:
+            continue
+        if candidate < before:
+            return candidate
+    return None
 
 
 def _previous_weekday(day: date) -> date:

@@ -278,11 +278,24 @@ async def test_stale_and_overdue_records_exist(session: AsyncSession) -> None:
     assert overdue >= 3
 
 
+async def test_last_month_has_a_plan_to_measure(session: AsyncSession) -> None:
+    await _load(session)
+    closed = list(await session.scalars(select(Touch).where(Touch.status == TouchStatus.DONE)))
+    assert len(closed) >= 60
+    on_time = [t for t in closed if t.closed_at is not None and t.closed_at.date() <= t.due_on]
+    assert 0.5 < len(on_time) / len(closed) < 0.95
+    assert sum(t.reason is TouchReason.OCCASION for t in closed) >= 2
+    linked = await session.scalar(
+        select(func.count()).select_from(Interaction).where(Interaction.touch_id.is_not(None))
+    )
+    assert linked == len(closed)
+
+
 async def test_every_client_has_exactly_one_open_touch(session: AsyncSession) -> None:
     team = await _load(session)
     clients = {c.id: c for c in await session.scalars(select(Client))}
-    touches = list(await session.scalars(select(Touch)))
-    assert all(t.status in OPEN_STATUSES for t in touches)
+    everything = list(await session.scalars(select(Touch)))
+    touches = [t for t in everything if t.status in OPEN_STATUSES]
     assert all(t.status is TouchStatus.PLANNED for t in touches)
     assert Counter(t.client_id for t in touches) == Counter(list(clients))
     assert len({t.dedupe_key for t in touches}) == len(touches)
