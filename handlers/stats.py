@@ -7,7 +7,9 @@ for a colleague is refused politely; a period that can't be read gets examples.
 
 from __future__ import annotations
 
+import asyncio
 import calendar
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import date
 
@@ -45,6 +47,12 @@ def period_error(tr: Translator, error: stats.PeriodError, text: str, command: s
     """Why the period can't be read, and examples of what can."""
     reason = tr(f"stats.{error.code}", text=esc(text.strip()[:60]), **error.params)
     return f"{reason}\n{tr('stats.examples', command=command)}"
+
+
+# Drawing a chart takes 100–200 ms of CPU: off the event loop, so other members' updates don't
+# wait for it, and while the tables are being sent. One thread: matplotlib figures are drawn
+# one at a time.
+CHART_EXECUTOR = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chart")
 
 
 def chart_texts(tr: Translator, title: str, achieved_key: str) -> charts.ChartTexts:
@@ -86,19 +94,22 @@ async def cmd_team(
     if report.is_empty:
         await message.answer(tr("stats.no_activity_team", period=label))
         return
+    chart: asyncio.Future[bytes] | None = None
+    if report.total.interactions:  # Else nothing to draw: touches done or new clients only.
+        texts = chart_texts(tr, tr("stats.chart_title_team", period=label), "stats.chart_achieved")
+        hidden = len(report.rows) - charts.MAX_ROWS
+        if hidden > 0:
+            texts = replace(texts, more=tr("stats.chart_more", count=hidden))
+        chart = asyncio.get_running_loop().run_in_executor(
+            CHART_EXECUTOR, charts.team_chart, report.rows, texts
+        )
     for text in stats.render_team(report, tr, tr("stats.team_title", period=label)):
         await message.answer(text)
-    if not report.total.interactions:
-        return  # Nothing to draw: touches done or new clients only.
-    texts = chart_texts(tr, tr("stats.chart_title_team", period=label), "stats.chart_achieved")
-    hidden = len(report.rows) - charts.MAX_ROWS
-    if hidden > 0:
-        texts = replace(texts, more=tr("stats.chart_more", count=hidden))
-    png = charts.team_chart(report.rows, texts)
-    await message.answer_photo(
-        BufferedInputFile(png, filename=_png_name("team", period)),
-        caption=tr("stats.photo_caption", period=label),
-    )
+    if chart is not None:
+        await message.answer_photo(
+            BufferedInputFile(await chart, filename=_png_name("team", period)),
+            caption=tr("stats.photo_caption", period=label),
+        )
 
 
 def _bad_period(args: str, today: date) -> stats.PeriodError:
@@ -159,14 +170,17 @@ async def cmd_stats(
     if not row.has_activity:
         await message.answer(tr("stats.no_activity_member", name=person, period=label))
         return
+    chart: asyncio.Future[bytes] | None = None
+    if row.interactions:
+        texts = chart_texts(tr, f"{target.full_name} · {label}", "stats.chart_achieved_member")
+        chart = asyncio.get_running_loop().run_in_executor(
+            CHART_EXECUTOR, charts.member_chart, row, texts
+        )
     await message.answer(
         stats.render_member(row, tr, tr("stats.member_title", name=person, period=label))
     )
-    if row.interactions:
-        texts = chart_texts(tr, f"{target.full_name} · {label}", "stats.chart_achieved_member")
+    if chart is not None:
         await message.answer_photo(
-            BufferedInputFile(
-                charts.member_chart(row, texts), filename=_png_name("stats", period)
-            ),
+            BufferedInputFile(await chart, filename=_png_name("stats", period)),
             caption=tr("stats.photo_caption", period=label),
         )

@@ -17,7 +17,20 @@ class Client(Base):
     """A company (B2B) or a person (B2C) the team sells to; owned by one member at a time."""
 
     __tablename__ = "clients"
-    __table_args__ = (Index("ix_clients_owner_active", "owner_id", "is_active"),)
+    __table_args__ = (
+        Index("ix_clients_owner_active", "owner_id", "is_active"),
+        # Statistics count a member's clients by category, activity and dates from the index
+        # alone: the rows themselves are wide (notes, preferences).
+        Index(
+            "ix_clients_owner_stats",
+            "owner_id",
+            "category",
+            "is_active",
+            "forgotten_at",
+            "created_at",
+            "data_confirmed_at",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[ClientKind] = mapped_column(enum_column(ClientKind))
@@ -90,11 +103,11 @@ class KeyDate(Base):
     """A yearly date of a contact or a family member: birthday, anniversary, professional day."""
 
     __tablename__ = "key_dates"
+    # Digests and the planner ask for a client's dates of given days: answered by the index.
+    __table_args__ = (Index("ix_key_dates_client_month_day", "client_id", "month", "day"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    client_id: Mapped[int] = mapped_column(
-        ForeignKey("clients.id", ondelete="CASCADE"), index=True
-    )
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
     # birthday, anniversary, professional, other
     kind: Mapped[str] = mapped_column(String(32))

@@ -9,9 +9,10 @@ Faults:
 - 429 (`TelegramRetryAfter`): everything pauses for `retry_after`, the overall rate drops by a
   fifth (and creeps back with each success), and the same item is sent again in this run; only
   after `max_rate_limits_per_item` such answers does it count as a failed attempt.
-- 5xx, network errors, timeouts: the row goes back to `pending` with exponential backoff
-  (1 s, 3 s, 9 s … up to 15 min) and `failed` after `max_attempts`; a retry that falls due
-  shortly is picked up again by the same run. Later messages to that chat wait for it, so a
+- 5xx, network errors, timeouts: exponential backoff (1 s, 3 s, 9 s … up to 15 min), `failed`
+  after `max_attempts`. A wait within `linger` keeps the row claimed (the attempt counted) and
+  the message first in its chat's queue, so it goes out as soon as the wait is over; a longer
+  one puts the row back to `pending` until then. Later messages to that chat wait for it, so a
   split digest never arrives out of order.
 - 403 (`TelegramForbiddenError`, the member blocked the bot): `failed`, never retried, with the
   other messages to that chat; logged once and reported to `on_blocked` (the planner deactivates
@@ -47,7 +48,7 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -269,6 +270,8 @@ class _DeliveryRun:
         self.sequence = itertools.count()
         self.in_flight: set[asyncio.Task[None]] = set()
         self.retries_due: list[float] = []
+        # Chats whose first message waits out a short retry, and when it may go.
+        self.retrying: dict[int, float] = {}
         self.rate_limits: dict[int, int] = {}
         self.exhausted = False
 
@@ -344,7 +347,15 @@ class _DeliveryRun:
         return True
 
     def _next_chat(self) -> int | None:
-        """The chat whose turn comes first, dropping stale heap entries on the way."""
+        """The chat whose turn comes first, dropping stale heap entries on the way: a message
+        retried after a short wait, as soon as the wait is over; else the heap's first."""
+        moment = self.d.monotonic()
+        for chat, ready_at in list(self.retrying.items()):
+            if not self.queues.get(chat):
+                del self.retrying[chat]
+            elif chat not in self.busy_chats and ready_at <= moment:
+                del self.retrying[chat]
+                return chat
         while self.ready:
             ready_at, _, chat = self.ready[0]
             if not self.queues.get(chat) or chat in self.busy_chats:
@@ -397,7 +408,8 @@ class _DeliveryRun:
         self.queued -= 1
         if not queue:
             del self.queues[chat]
-        heapq.heappop(self.ready)
+        if self.ready and self.ready[0][2] == chat:
+            heapq.heappop(self.ready)
         if item.expires_at is not None and item.expires_at < self.now():
             await outbox.mark_expired(self.d.session_factory, item.id)
             self.report.expired += 1
@@ -521,6 +533,8 @@ class _DeliveryRun:
             await self._fail(item, error)
             return
         wait = delay if delay is not None else self.d.retry.delay(failed_attempts)
+        if delay is None and await self._retry_soon(item, error, failed_attempts, wait):
+            return
         retry_at = self.now() + wait
         # Later messages to the same chat wait for this one, to keep their order.
         held = self._take_chat_queue(item.chat_id)
@@ -542,6 +556,37 @@ class _DeliveryRun:
             error.split(":", 1)[0],
             wait.total_seconds(),
         )
+
+    async def _retry_soon(
+        self, item: OutboxItem, error: str, failed_attempts: int, wait: timedelta
+    ) -> bool:
+        """A short wait: the row stays claimed and the item first in its chat's queue, and it
+        goes out as soon as the wait is over — not behind everything claimed before, which
+        would gather the retries at the end of a large batch, where a second fault leaves the
+        run idle through its longer backoff. False when the wait is too long for this run."""
+        due = self.d.monotonic() + wait.total_seconds()
+        if wait > self.d.linger or due >= self.deadline or self.d.stopping:
+            return False
+        if not await outbox.count_attempt(
+            self.d.session_factory, item.id, error, worker=self.d.worker
+        ):
+            return False
+        self.chat_ready[item.chat_id] = max(self.chat_ready.get(item.chat_id, -math.inf), due)
+        self.retrying[item.chat_id] = self.chat_ready[item.chat_id]
+        self.queues.setdefault(item.chat_id, deque()).appendleft(
+            replace(item, attempts=failed_attempts)
+        )
+        self.queued += 1
+        self.report.retried += 1
+        log.info(
+            "outbox %d (%s): attempt %d failed (%s), retrying in %.0f s",
+            item.id,
+            item.kind,
+            failed_attempts,
+            error.split(":", 1)[0],
+            wait.total_seconds(),
+        )
+        return True
 
     async def _blocked(self, item: OutboxItem) -> None:
         chat = item.chat_id

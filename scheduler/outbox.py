@@ -126,14 +126,17 @@ async def enqueue(
         "created_at": now,
     }
     dialect = session.get_bind().dialect.name
+    # The values go as parameters, not into the statement: one compiled statement is cached
+    # and reused, where `.values(...)` would build and key a new one per row (a morning's
+    # reminders are thousands of rows).
     if dialect == "postgresql":
-        statement = postgresql_insert(Outbox).values(values)
+        statement = postgresql_insert(Outbox)
         statement = statement.on_conflict_do_nothing(index_elements=[Outbox.dedupe_key])
-        inserted = await session.scalar(statement.returning(Outbox.id))
+        inserted = await session.scalar(statement.returning(Outbox.id), values)
     elif dialect == "sqlite":
-        lite = sqlite_insert(Outbox).values(values)
+        lite = sqlite_insert(Outbox)
         lite = lite.on_conflict_do_nothing(index_elements=[Outbox.dedupe_key])
-        inserted = await session.scalar(lite.returning(Outbox.id))
+        inserted = await session.scalar(lite.returning(Outbox.id), values)
     else:  # pragma: no cover - the two supported databases are above
         msg = f"unsupported database dialect {dialect!r}"
         raise NotImplementedError(msg)
@@ -151,6 +154,14 @@ async def _writing(session_factory: SessionFactory) -> AsyncIterator[AsyncSessio
     lock = _sqlite_write_locks.setdefault(bind.sync_engine, asyncio.Lock())
     async with lock, session_factory.begin() as session:
         yield session
+
+
+def writing(
+    session_factory: SessionFactory,
+) -> contextlib.AbstractAsyncContextManager[AsyncSession]:
+    """`_writing` for a job that writes outbox rows while a delivery run is sending (the
+    blocked-member hook): it takes its turn with the sender's own writes."""
+    return _writing(session_factory)
 
 
 def _due(now: datetime) -> ColumnElement[bool]:
@@ -316,6 +327,22 @@ async def mark_retry(
             )
             .execution_options(synchronize_session=False)
         )
+
+
+async def count_attempt(
+    session_factory: SessionFactory, item_id: int, error: str, *, worker: str
+) -> bool:
+    """Count a failed attempt on a row `worker` still holds, keeping the claim: the sender
+    tries it again shortly itself. False when the row is no longer that worker's."""
+    async with _writing(session_factory) as session:
+        result = await session.execute(
+            update(Outbox)
+            .where(Outbox.id == item_id, Outbox.status == SENDING, Outbox.claimed_by == worker)
+            .values(attempts=Outbox.attempts + 1, last_error=_error_text(error))
+            .returning(Outbox.id)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.all())
 
 
 async def mark_failed(session_factory: SessionFactory, item_id: int, error: str) -> None:

@@ -26,11 +26,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from bot.i18n import Translator, translator
-from models import Client, Contact, KeyDate, Member, Outbox, Touch
+from models import CategoryPolicy, Client, Contact, KeyDate, Member, Outbox, Touch
+from models.clients import DEFAULT_POLICIES
 from models.enums import Category, Channel, TouchReason
 from services import access, occasions, validation, windows
 from services.client_card import occurrence_in
-from services.touches import OPEN_STATUSES, policy_for
+from services.planner import yearly_dates_condition
+from services.touches import OPEN_STATUSES, Policy
 from services.windows import Schedule
 
 TELEGRAM_LIMIT = 4096
@@ -319,8 +321,7 @@ async def occasions_of(
     """Key dates of the member's clients' people (and families) falling on `days`."""
     if not days:
         return []
-    months = {day.month for day in days}
-    # 29 February is celebrated on 28 February in other years: that row has month 2 anyway.
+    # Only the rows of these days (29 February counts on 28 February in short years).
     result = await session.execute(
         select(KeyDate, Client, Contact)
         .join(Client, Client.id == KeyDate.client_id)
@@ -329,7 +330,7 @@ async def occasions_of(
             Client.owner_id == member.id,
             Client.is_active.is_(True),
             Client.forgotten_at.is_(None),
-            KeyDate.month.in_(months),
+            yearly_dates_condition(KeyDate.month, KeyDate.day, days),
         )
     )
     wanted = set(days)
@@ -374,12 +375,12 @@ async def holidays_of(
     )
     clients_by_holiday: dict[tuple[date, str], int] = {}
     lines: dict[tuple[date, str], HolidayLine] = {}
-    for occasion in occasions.occasions_between(first, last, industry=None):
+    for occasion in _occasions_between(first, last, None):
         lines[(occasion.day, occasion.key)] = HolidayLine(
             occasion.day, occasion.title(language), False
         )
     for industry, count in result.all():
-        for occasion in occasions.occasions_between(first, last, industry=industry):
+        for occasion in _occasions_between(first, last, industry):
             key = (occasion.day, occasion.key)
             if occasion.kind == "national":
                 continue
@@ -390,11 +391,33 @@ async def holidays_of(
     return sorted(lines.values(), key=lambda line: (line.on, line.professional, line.title))
 
 
+@lru_cache(maxsize=256)
+def _occasions_between(
+    first: date, last: date, industry: str | None
+) -> tuple[occasions.Occasion, ...]:
+    """`occasions.occasions_between`, remembered: every digest of a morning asks the same."""
+    return tuple(occasions.occasions_between(first, last, industry=industry))
+
+
+async def _policies(session: AsyncSession) -> dict[Category, Policy]:
+    """Every category's policy in one query (the defaults for a missing row)."""
+    stored = {row.category: row for row in await session.scalars(select(CategoryPolicy))}
+    policies = {}
+    for category in Category:
+        row = stored.get(category)
+        policies[category] = (
+            Policy(row.cadence_days, row.max_touches_year, row.reverify_days)
+            if row is not None
+            else Policy(*DEFAULT_POLICIES[category])
+        )
+    return policies
+
+
 async def stale_clients(
     session: AsyncSession, member: Member, now: datetime, *, skip: Iterable[int] = ()
 ) -> list[StaleLine]:
     """The member's clients whose data are older than their category's re-verification period."""
-    policies = {category: await policy_for(session, category) for category in Category}
+    policies = await _policies(session)
     conditions = [
         and_(
             Client.category == category,

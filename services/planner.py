@@ -15,6 +15,7 @@ so any sweep may run twice (or be interrupted and rerun) without planning anythi
 
 from __future__ import annotations
 
+import calendar
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -25,10 +26,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
-from sqlalchemy import Select, func, insert, select, update
+from sqlalchemy import Select, and_, false, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.sql.elements import ColumnElement
 
 from models import Client, Contact, Event, Interaction, KeyDate, Member, Touch
 from models.enums import Category, Direction, Outcome, TouchReason, TouchStatus
@@ -52,6 +55,8 @@ CLOSED_STATUSES = (TouchStatus.DONE, TouchStatus.SKIPPED)
 REPLACED = "replaced"
 DEFAULT_HORIZON_DAYS = 7
 YEAR = timedelta(days=365)
+FEBRUARY = 2
+LEAP_DAY = 29
 # Beyond this a schedule with no working day at all stops the search.
 _MAX_SHIFT_DAYS = 400
 _CHUNK = 500
@@ -184,6 +189,26 @@ def cadence_due(
     due = max(anchor + timedelta(days=policy.cadence_days), today)
     due = ceiling_release(due, counted, policy.max_touches_year)
     return next_working_day(due, schedule)
+
+
+def yearly_dates_condition(
+    month: InstrumentedAttribute[int], day: InstrumentedAttribute[int], days: Iterable[date]
+) -> ColumnElement[bool]:
+    """SQL for «a yearly day.month that falls on one of `days`» (29 February counts on
+    28 February in short years, as `occasions.yearly_date` has it)."""
+    by_month: dict[int, set[int]] = defaultdict(set)
+    for on in days:
+        by_month[on.month].add(on.day)
+        if on.month == FEBRUARY and on.day == LEAP_DAY - 1 and not calendar.isleap(on.year):
+            by_month[FEBRUARY].add(LEAP_DAY)
+    if not by_month:
+        return false()
+    return or_(
+        *(
+            and_(month == number, day.in_(sorted(numbers)))
+            for number, numbers in sorted(by_month.items())
+        )
+    )
 
 
 def is_stale(confirmed_at: datetime, reverify_days: int, now: datetime) -> bool:
@@ -406,6 +431,7 @@ class _Sweep:
         self.horizon_days = horizon_days
         self.policies: dict[Category, Policy] = {}
         self.languages: dict[int, str] = {}
+        self._today: dict[str, date] = {}
 
     async def prepare(self, owner_ids: Iterable[int] | None = None) -> None:
         """Load the policies and the owners' languages once per sweep."""
@@ -415,6 +441,13 @@ class _Sweep:
         if owner_ids is not None:
             query = query.where(Member.id.in_(list(set(owner_ids))))
         self.languages = {row.id: row.language for row in await self.session.execute(query)}
+
+    def today_in(self, timezone: str) -> date:
+        """The date it is now in a zone (asked for every client: remembered per zone)."""
+        today = self._today.get(timezone)
+        if today is None:
+            today = self._today[timezone] = local_today(self.now, timezone)
+        return today
 
     def language_of(self, owner_id: int) -> str:
         return _language(self.languages.get(owner_id))
@@ -470,12 +503,18 @@ class _Sweep:
             )
         ):
             data.counted[client_id].append(_counted_day(_aware(happened)))
-        earliest = min(local_today(self.now, client.timezone) for client in clients)
-        for row in await session.execute(
-            select(*_KEY_DATE_COLUMNS, Contact.full_name)
-            .outerjoin(Contact, Contact.id == KeyDate.contact_id)
-            .where(KeyDate.client_id.in_(ids))
-        ):
+        todays = {self.today_in(client.timezone) for client in clients}
+        earliest = min(todays)
+        last = max(todays) + timedelta(days=self.horizon_days)
+        horizon = [earliest + timedelta(days=n) for n in range((last - earliest).days + 1)]
+        # Only the key dates that fall within the horizon: a week is ~2% of a year's rows.
+        key_dates = select(*_KEY_DATE_COLUMNS, Contact.full_name).outerjoin(
+            Contact, Contact.id == KeyDate.contact_id
+        )
+        if len(horizon) < 366:
+            in_horizon = yearly_dates_condition(KeyDate.month, KeyDate.day, horizon)
+            key_dates = key_dates.where(in_horizon)
+        for row in await session.execute(key_dates.where(KeyDate.client_id.in_(ids))):
             *columns, full_name = row
             key_date = _KeyDateFacts(*columns)
             data.key_dates[key_date.client_id].append((key_date, full_name))
@@ -561,7 +600,7 @@ class _Sweep:
             return None
         if TouchReason.STALE_DATA in data.open_reasons[client.id]:
             return None
-        due = next_working_day(local_today(self.now, client.timezone), client_schedule(client))
+        due = next_working_day(self.today_in(client.timezone), client_schedule(client))
         return self._row(
             client,
             due_on=due,
@@ -571,7 +610,9 @@ class _Sweep:
         )
 
     def _key_date_rows(self, client: ClientFacts, data: _ChunkData) -> list[dict[str, Any]]:
-        today = local_today(self.now, client.timezone)
+        if client.id not in data.key_dates:
+            return []
+        today = self.today_in(client.timezone)
         last_day = today + timedelta(days=self.horizon_days)
         language = self.language_of(client.owner_id)
         rows = []
@@ -615,11 +656,8 @@ class _Sweep:
 
     def holidays_of(self, client: ClientFacts, calendar: _Calendar) -> list[occasions.Occasion]:
         """National and professional holidays of the client within the horizon."""
-        today = local_today(self.now, client.timezone)
-        last_day = today + timedelta(days=self.horizon_days)
-        return calendar.national(today, last_day) + calendar.professional(
-            today, last_day, client.industry
-        )
+        today = self.today_in(client.timezone)
+        return calendar.within(today, today + timedelta(days=self.horizon_days), client.industry)
 
     def _holiday_rows(
         self, client: ClientFacts, data: _ChunkData, candidates: Sequence[occasions.Occasion]
@@ -656,7 +694,7 @@ class _Sweep:
                     draft_text=occasions.greeting_for(
                         occasion, first_name=first, patronymic=patronymic, language=language
                     ),
-                    dedupe_key=f"occasion:{client.id}:{occasion.key}:{occasion.day.year}",
+                    dedupe_key=_holiday_key(client.id, occasion),
                     occasion_key=occasion.key,
                     contact_id=person.contact_id if person else None,
                 )
@@ -669,6 +707,16 @@ class _Sweep:
         if not clients:
             return report
         holidays = {client.id: self.holidays_of(client, calendar) for client in clients}
+        # A holiday stays in the horizon for a week: skip the ones planned on earlier days
+        # before building their greetings (name analysis is the sweep's costliest step).
+        taken = await existing_keys(
+            self.session,
+            [_holiday_key(i, occasion) for i, found in holidays.items() for occasion in found],
+        )
+        holidays = {
+            i: [occasion for occasion in found if _holiday_key(i, occasion) not in taken]
+            for i, found in holidays.items()
+        }
         data = await self._load(clients, [i for i, found in holidays.items() if found])
         cadence_rows: list[dict[str, Any]] = []
         other_rows: list[dict[str, Any]] = []
@@ -704,6 +752,11 @@ class _Sweep:
     planned_keys: list[str]
 
 
+def _holiday_key(client_id: int, occasion: occasions.Occasion) -> str:
+    """The dedupe key of a holiday touch: one per client, holiday and year."""
+    return f"occasion:{client_id}:{occasion.key}:{occasion.day.year}"
+
+
 def _key_date_kinds(key_date: _KeyDateFacts) -> tuple[str, str]:
     """The goal kind and the greeting kind of a key date."""
     if key_date.kind == "birthday":
@@ -732,6 +785,20 @@ class _Calendar:
         self._national: dict[int, list[occasions.Occasion]] = {}
         self._professional: dict[tuple[int, str], list[occasions.Occasion]] = {}
         self._industries: dict[str, str | None] = {}
+        self._within: dict[tuple[date, date, str | None], list[occasions.Occasion]] = {}
+
+    def within(
+        self, first: date, last: date, industry_text: str | None
+    ) -> list[occasions.Occasion]:
+        """National holidays and the industry's professional days in [first, last]; the
+        same list for every client of that day and industry (callers don't change it)."""
+        key = (first, last, industry_text)
+        found = self._within.get(key)
+        if found is None:
+            found = self._within[key] = self.national(first, last) + self.professional(
+                first, last, industry_text
+            )
+        return found
 
     def _years(self, first: date, last: date) -> range:
         return range(first.year, last.year + 1)
@@ -873,7 +940,8 @@ async def plan_all(
         ).all()
         if not rows:
             break
-        facts = [ClientFacts(**row._asdict()) for row in rows]
+        # The columns are selected in the dataclass's field order.
+        facts = [ClientFacts(*row) for row in rows]
         report.add(await sweep.plan(facts, calendar))
         sweep.planned_keys.clear()
         last_id = facts[-1].id
