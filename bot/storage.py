@@ -2,7 +2,9 @@
 
 While an update is being handled, the storage writes through that update's session: the state
 then commits or rolls back together with the data the handler wrote, and on SQLite a second
-connection never waits for the write lock the update's own transaction holds.
+connection never waits for the write lock the update's own transaction holds. Reads go through
+it too, and the session remembers the row (or that there is none) for the rest of the update:
+filters and handlers ask for the state several times per update, the database answers once.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any
 
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, StorageKey
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from models import ConversationState
@@ -22,6 +24,8 @@ from services.clock import Clock
 
 # The session of the update being handled, set by DatabaseSessionMiddleware.
 update_session: ContextVar[AsyncSession | None] = ContextVar("update_session", default=None)
+# In a session's `info`: the keys known to have no row, so asking again costs no query.
+_ABSENT = "fsm_absent_keys"
 
 
 def _key(key: StorageKey) -> str:
@@ -56,12 +60,26 @@ class DatabaseStorage(BaseStorage):
             async with self.session_factory() as session:
                 yield session
 
+    @staticmethod
+    async def _row(session: AsyncSession, key: str) -> ConversationState | None:
+        """The stored row; the session's identity map and its absent keys answer repeats."""
+        absent: set[str] = session.info.setdefault(_ABSENT, set())
+        if key in absent:
+            return None
+        row = await session.get(ConversationState, key)
+        if row is None:
+            absent.add(key)
+        return row
+
     async def _write(self, key: StorageKey, **values: Any) -> None:
+        name_key = _key(key)
         async with self._session(write=True) as session:
-            row = await session.get(ConversationState, _key(key))
+            absent: set[str] = session.info.setdefault(_ABSENT, set())
+            row = await self._row(session, name_key)
             if row is None:
-                row = ConversationState(key=_key(key), state=None, data={})
+                row = ConversationState(key=name_key, state=None, data={})
                 session.add(row)
+                absent.discard(name_key)
             for name, value in values.items():
                 setattr(row, name, value)
             row.updated_at = self.clock.now()
@@ -71,6 +89,7 @@ class DatabaseStorage(BaseStorage):
                     session.expunge(row)
                 else:
                     await session.delete(row)
+                absent.add(name_key)
 
     async def set_state(self, key: StorageKey, state: str | State | None = None) -> None:
         """Remember the conversation step."""
@@ -79,9 +98,8 @@ class DatabaseStorage(BaseStorage):
     async def get_state(self, key: StorageKey) -> str | None:
         """The conversation step, if any."""
         async with self._session(write=False) as session:
-            return await session.scalar(
-                select(ConversationState.state).where(ConversationState.key == _key(key))
-            )
+            row = await self._row(session, _key(key))
+            return row.state if row is not None else None
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
         """Replace the conversation data (it must be JSON-serialisable)."""
@@ -90,10 +108,8 @@ class DatabaseStorage(BaseStorage):
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
         """The conversation data, empty when none."""
         async with self._session(write=False) as session:
-            data = await session.scalar(
-                select(ConversationState.data).where(ConversationState.key == _key(key))
-            )
-        return dict(data or {})
+            row = await self._row(session, _key(key))
+            return dict(row.data or {}) if row is not None else {}
 
     async def close(self) -> None:
         """Nothing to release: sessions are per call."""
