@@ -6,10 +6,17 @@ A callback carries ids, never trust: the service re-checks that the member may a
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Annotated
 
 from aiogram.filters.callback_data import CallbackData
+from pydantic import Field
 
 from models.enums import Role
+
+# Every number in callback data: a database id (32-bit on PostgreSQL), a page or an index. A
+# forged 30-digit or negative one fails to unpack, so the press reads as a stale button instead
+# of overflowing the database driver or indexing from the end of a list.
+Int32 = Annotated[int, Field(ge=0, le=2**31 - 1)]
 
 
 class InviteCallback(CallbackData, prefix="inv"):
@@ -29,7 +36,7 @@ class MemberCallback(CallbackData, prefix="mem"):
     """/members: deactivate or re-activate one member."""
 
     action: MemberAction
-    member_id: int
+    member_id: Int32
 
 
 class SettingsField(StrEnum):
@@ -64,8 +71,8 @@ class ClientCallback(CallbackData, prefix="cl"):
     """
 
     action: str
-    client_id: int
-    page: int = 0
+    client_id: Int32
+    page: Int32 = 0
 
 
 class NewClientStep(StrEnum):
@@ -102,14 +109,14 @@ class MarkerCallback(CallbackData, prefix="cm"):
     """Client markers: toggle preset `index`, remove custom marker `index`, or add one by text."""
 
     action: MarkerAction
-    client_id: int
-    index: int = 0
+    client_id: Int32
+    index: Int32 = 0
 
 
 class ContactTargetCallback(CallbackData, prefix="cp"):
     """A shared Telegram contact goes to this existing client."""
 
-    client_id: int
+    client_id: Int32
 
 
 class PlanAction(StrEnum):
@@ -124,7 +131,7 @@ class PlanTouchCallback(CallbackData, prefix="pt"):
     """Reminders and digest items: «Сделано», «Отложить», «Пропустить» for one touch."""
 
     action: PlanAction
-    touch_id: int
+    touch_id: Int32
 
 
 class SnoozeOption(StrEnum):
@@ -139,7 +146,7 @@ class SnoozeCallback(CallbackData, prefix="pz"):
     """«Отложить»: one hour, tomorrow, or a typed date."""
 
     option: SnoozeOption
-    touch_id: int
+    touch_id: Int32
 
 
 class SkipReason(StrEnum):
@@ -155,7 +162,7 @@ class SkipCallback(CallbackData, prefix="ps"):
     """«Пропустить»: a reason picked from buttons (or OTHER: typed)."""
 
     reason: SkipReason
-    touch_id: int
+    touch_id: Int32
 
 
 class EventAction(StrEnum):
@@ -186,7 +193,7 @@ class EditFieldCallback(CallbackData, prefix="cef"):
     """
 
     entity: str
-    entity_id: int
+    entity_id: Int32
     field: str
 
 
@@ -194,7 +201,7 @@ class EditValueCallback(CallbackData, prefix="cev"):
     """Card editing: a value picked from buttons (a category, a channel, yes / no; «-» clears)."""
 
     entity: str
-    entity_id: int
+    entity_id: Int32
     field: str
     value: str
 
@@ -203,24 +210,24 @@ class ContactEditCallback(CallbackData, prefix="cec"):
     """Card editing, contacts: `open`, `add`, `primary`, `remove` (asks), `remove_yes`."""
 
     action: str
-    client_id: int
-    contact_id: int = 0
+    client_id: Int32
+    contact_id: Int32 = 0
 
 
 class KeyDateEditCallback(CallbackData, prefix="ced"):
     """Card editing, key dates: `add` (starts the wizard), `remove` (asks), `remove_yes`."""
 
     action: str
-    client_id: int
-    key_date_id: int = 0
+    client_id: Int32
+    key_date_id: Int32 = 0
 
 
 class DealEditCallback(CallbackData, prefix="cdl"):
     """Card editing, deals: `open`, `add`, `close` (asks closed or lost)."""
 
     action: str
-    client_id: int
-    deal_id: int = 0
+    client_id: Int32
+    deal_id: Int32 = 0
 
 
 class EditWizardCallback(CallbackData, prefix="cew"):
@@ -251,8 +258,8 @@ class HandoverCallback(CallbackData, prefix="hho"):
     """/handover steps: `start` (a client), `to` (a member), `stage`, `nonote`, `ok`, `cancel`."""
 
     action: str
-    client_id: int = 0
-    member_id: int = 0
+    client_id: Int32 = 0
+    member_id: Int32 = 0
     stage: str = ""
 
 
@@ -260,7 +267,7 @@ class ForgetCallback(CallbackData, prefix="hfg"):
     """/forget: `ask` (a client picked from the results), `ok` (erase), `cancel`."""
 
     action: str
-    client_id: int = 0
+    client_id: Int32 = 0
 
 
 class TransferCallback(CallbackData, prefix="htr"):
@@ -268,7 +275,7 @@ class TransferCallback(CallbackData, prefix="htr"):
 
     action: str
     token: str = ""
-    member_id: int = 0
+    member_id: Int32 = 0
 
 
 class BaseHandoverCallback(CallbackData, prefix="mbh"):
@@ -276,5 +283,5 @@ class BaseHandoverCallback(CallbackData, prefix="mbh"):
     receiver), `ok`, `cancel`, `later`."""
 
     action: str
-    from_id: int = 0
-    to_id: int = 0
+    from_id: Int32 = 0
+    to_id: Int32 = 0

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import ForgetCallback
 from bot.i18n import Translator
-from handlers.common import esc, is_head, show
+from handlers.common import esc, is_head, quote, show
 from models import Member
 from services import access, audit, clients, protection
 from services.clock import Clock
@@ -126,7 +126,7 @@ async def cmd_forget(
         return
     hits = await clients.search_clients(session, member, query)
     if not hits:
-        await message.answer(tr("audit.forget_not_found", query=esc(query)))
+        await message.answer(tr("audit.forget_not_found", query=quote(query)))
         return
     strong = clients.strong_hit(hits)
     if strong is not None:

@@ -35,7 +35,7 @@ from bot.callbacks import (
 )
 from bot.i18n import Translator
 from bot.keyboards import client_edit as keyboards
-from handlers.common import esc, show
+from handlers.common import esc, esc_params, show
 from models import Client, Contact, Deal, KeyDate, Member
 from models.enums import ClientKind
 from services import client_edit, validation
@@ -560,7 +560,7 @@ async def on_value(
     try:
         client_edit.check_value(entity, field, text)
     except ValidationError as error:
-        await message.answer(tr(f"errors.{error.code}", **error.params))
+        await message.answer(tr(f"errors.{error.code}", **esc_params(error.params)))
         return
     # The conversation state lives in its own transaction: settle it before this update writes,
     # or a file database would see two writers at once.
@@ -570,7 +570,7 @@ async def on_value(
             session, member, entity, int(data.get("entity_id", 0)), field, text, now=clock.now()
         )
     except ValidationError as error:
-        await message.answer(tr(f"errors.{error.code}", **error.params))
+        await message.answer(tr(f"errors.{error.code}", **esc_params(error.params)))
         return
     except AccessDeniedError:
         await message.answer(tr("client_edit.not_available"))
@@ -897,7 +897,7 @@ async def _finish_wizard(
             )
             text, markup = await section_screen(session, member, tr, now, "dates", client_id)
     except ValidationError as error:
-        reason = tr(f"errors.{error.code}", **error.params)
+        reason = tr(f"errors.{error.code}", **esc_params(error.params))
         await _reply(target, tr("client_edit.wizard_failed", reason=reason))
         return
     except AccessDeniedError:
@@ -1034,7 +1034,7 @@ async def on_wizard_text(
     try:
         client_edit.check_value(_WIZARD_ENTITY[data["wizard"]], step.key, raw)
     except ValidationError as error:
-        await message.answer(tr(f"errors.{error.code}", **error.params))
+        await message.answer(tr(f"errors.{error.code}", **esc_params(error.params)))
         return
     data["values"][step.key] = raw
     await _advance(message, session, member, tr, now, state, data)

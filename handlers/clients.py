@@ -31,7 +31,7 @@ from bot.callbacks import (
 )
 from bot.i18n import Translator
 from bot.keyboards import clients as keyboards
-from handlers.common import esc, show
+from handlers.common import esc, esc_params, show
 from models import Contact, Member
 from models.enums import Category, ClientKind
 from services import clients, geo, validation
@@ -100,7 +100,7 @@ async def _reply(target: Target, text: str, markup: InlineKeyboardMarkup | None 
 
 
 def _error_text(tr: Translator, error: validation.ValidationError) -> str:
-    return tr(f"errors.{error.code}", **error.params)
+    return tr(f"errors.{error.code}", **esc_params(error.params))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from html import escape
+from typing import Any
 
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
@@ -14,6 +16,24 @@ from models.enums import Role
 def esc(text: str | None) -> str:
     """HTML-escape what a user typed before it goes into a message."""
     return escape(text or "", quote=False)
+
+
+# How much of a user's text a reply quotes back («Не нашёл «…»»): a 4,000-character query must
+# not push the reply over Telegram's 4096.
+QUOTE_LIMIT = 60
+
+
+def quote(text: str | None, limit: int = QUOTE_LIMIT) -> str:
+    """A user's text quoted in a reply: trimmed, cut to `limit` characters, HTML-escaped."""
+    cleaned = (text or "").strip()
+    if len(cleaned) > limit:
+        cleaned = cleaned[: limit - 1] + "…"
+    return esc(cleaned)
+
+
+def esc_params(params: Mapping[str, Any]) -> dict[str, Any]:
+    """A service error's message parameters, with the user's text in them HTML-escaped."""
+    return {key: esc(value) if isinstance(value, str) else value for key, value in params.items()}
 
 
 def is_head(member: Member | None) -> bool:

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import EventAction, EventCallback
 from bot.i18n import Translator
-from handlers.common import esc, is_head, show
+from handlers.common import esc, esc_params, is_head, show
 from models import Member
 from models.enums import Category
 from services import audit, planner, validation
@@ -283,7 +283,7 @@ async def on_day(
     try:
         happens_on = parse_event_day(text, today)
     except validation.ValidationError as error:
-        await message.answer(tr(f"errors.{error.code}", **error.params))
+        await message.answer(tr(f"errors.{error.code}", **esc_params(error.params)))
         return
     if happens_on is None:
         await message.answer(tr("events.day_invalid", text=esc(text.strip()[:40])))

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import ClientCallback, HandoverCallback
 from bot.i18n import Translator, translator
-from handlers.common import esc, show
+from handlers.common import esc, quote, show
 from models import Client, Member
 from models.enums import Stage
 from services import clients, handover
@@ -115,7 +115,7 @@ async def cmd_handover(
         return
     hits = await clients.search_clients(session, member, query)
     if not hits:
-        await message.answer(tr("handover.not_found", query=esc(query)))
+        await message.answer(tr("handover.not_found", query=quote(query)))
         return
     strong = clients.strong_hit(hits)
     if strong is not None:

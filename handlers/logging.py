@@ -25,7 +25,7 @@ from bot.callbacks import LogCallback
 from bot.i18n import Translator
 from bot.keyboards import clients as client_keyboards
 from bot.keyboards import logging as keyboards
-from handlers.common import esc, show
+from handlers.common import esc, quote, show
 from models import Client, Member, Touch
 from models.enums import Role
 from services import access, interactions, planner
@@ -280,7 +280,7 @@ async def on_client_search(
     hits = await search_clients(session, member, (message.text or "")[:100])
     if not hits:
         await message.answer(
-            tr("logging.search_none", query=esc(message.text)),
+            tr("logging.search_none", query=quote(message.text)),
             reply_markup=keyboards.cancel_only(tr),
         )
         return

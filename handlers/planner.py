@@ -31,7 +31,7 @@ from bot.callbacks import (
 from bot.i18n import Translator
 from bot.keyboards import planner as keyboards
 from bot.keyboards.logging import touch_button
-from handlers.common import esc, show
+from handlers.common import esc, quote, show
 from handlers.logging import start_for_touch
 from models import Client, Member, Touch
 from models.enums import TouchStatus
@@ -312,7 +312,7 @@ async def on_snooze_date(
             if error.code == "date_past"
             else "planner.snooze_date_invalid"
         )
-        await message.answer(tr(key, text=esc(message.text)))
+        await message.answer(tr(key, text=quote(message.text)))
         return
     await state.clear()
     until = datetime.combine(day, member.work_start, tzinfo=zone)

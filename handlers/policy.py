@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.callbacks import PolicyCallback
 from bot.i18n import Translator
 from bot.keyboards import policy as keyboards
-from handlers.common import esc, is_head, show
+from handlers.common import esc, esc_params, is_head, show
 from models import Member
 from models.enums import Category
 from services import audit, policy
@@ -154,7 +154,7 @@ async def on_policy_value(
     try:
         policy.parse_number(field, text)
     except ValidationError as error:
-        await message.answer(tr(f"errors.{error.code}", **error.params))
+        await message.answer(tr(f"errors.{error.code}", **esc_params(error.params)))
         return
     # The conversation state lives in its own transaction: settle it before this update writes.
     await state.clear()

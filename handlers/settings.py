@@ -16,7 +16,7 @@ from bot.callbacks import SettingsCallback, SettingsField, SettingsValueCallback
 from bot.commands import set_member_menu
 from bot.i18n import Translator, translator
 from bot.keyboards import settings as keyboards
-from handlers.common import esc, show
+from handlers.common import esc_params, quote, show
 from models import Member
 from services import geo, team, validation
 from services.clock import Clock
@@ -140,7 +140,7 @@ async def on_timezone(
     zone = geo.resolve_timezone(message.text or "")
     if zone is None:
         await message.answer(
-            tr("settings.timezone_unknown", text=esc(message.text)),
+            tr("settings.timezone_unknown", text=quote(message.text)),
             reply_markup=keyboards.cities(tr),
         )
         return
@@ -161,7 +161,7 @@ async def on_hours(
     try:
         hours = validation.parse_time_window(message.text or "")
     except validation.ValidationError as error:
-        await message.answer(tr(f"errors.{error.code}", **error.params))
+        await message.answer(tr(f"errors.{error.code}", **esc_params(error.params)))
         return
     await team.update_settings(session, member, hours=hours)
     await _saved(message, member, tr, clock, state)
@@ -180,7 +180,7 @@ async def on_days(
     try:
         days = validation.parse_weekdays(message.text or "")
     except validation.ValidationError as error:
-        await message.answer(tr(f"errors.{error.code}", **error.params))
+        await message.answer(tr(f"errors.{error.code}", **esc_params(error.params)))
         return
     await team.update_settings(session, member, days=days)
     await _saved(message, member, tr, clock, state)
@@ -199,7 +199,7 @@ async def on_digest(
     try:
         digest = validation.parse_time(message.text or "")
     except validation.ValidationError as error:
-        await message.answer(tr(f"errors.{error.code}", **error.params))
+        await message.answer(tr(f"errors.{error.code}", **esc_params(error.params)))
         return
     await team.update_settings(session, member, digest_time=digest)
     await _saved(message, member, tr, clock, state)

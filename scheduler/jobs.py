@@ -360,7 +360,9 @@ async def deactivate_blocked_member(
     session_factory: SessionFactory, member_id: int, now: datetime
 ) -> bool:
     """Deactivate a member who blocked the bot and tell the active heads; False if already done."""
-    async with session_factory.begin() as session:
+    # Called from inside a delivery run: the write takes its turn with the sender's writes (on
+    # SQLite two interleaved transactions would fail, or roll each other back in memory).
+    async with outbox.writing(session_factory) as session:
         member = await session.get(Member, member_id)
         await session.execute(
             update(Outbox)

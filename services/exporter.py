@@ -10,6 +10,7 @@ from decimal import Decimal
 from enum import Enum
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -41,7 +42,7 @@ class ExportResult:
 
 
 def safe_cell(value: object) -> object:
-    """A value a spreadsheet will show, never evaluate."""
+    """A value a spreadsheet will show, never evaluate, without characters it can't hold."""
     if value is None:
         return None
     if isinstance(value, bool | int | float | Decimal | datetime | date | time):
@@ -50,7 +51,9 @@ def safe_cell(value: object) -> object:
         value = value.value
     if isinstance(value, list):
         value = ", ".join(str(item) for item in value)
-    text = str(value)
+    # Control characters a member typed (a client named «Ромашка\x07») can't go into a
+    # worksheet: openpyxl refuses the whole export over one of them.
+    text = ILLEGAL_CHARACTERS_RE.sub("", str(value))
     if text.startswith(FORMULA_STARTS):
         return "'" + text
     return text

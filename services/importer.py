@@ -145,7 +145,11 @@ def _raw_rows(data: bytes, filename: str) -> list[list[str]]:
         # The header line decides: csv.Sniffer guesses wrong on ragged rows.
         header_line = next((line for line in text.splitlines() if line.strip()), "")
         delimiter = max(";,\t", key=header_line.count)
-        return list(csv.reader(io.StringIO(text), delimiter=delimiter))
+        try:
+            return list(csv.reader(io.StringIO(text), delimiter=delimiter))
+        except csv.Error:
+            # A bare carriage return inside a cell, a field over the csv module's limit.
+            raise ImportFileError("bad_file") from None
     raise ImportFileError("bad_format")
 
 
