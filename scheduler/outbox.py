@@ -229,7 +229,8 @@ async def claim_due(
 
     Two claimers, in this process or another, never get the same row. Rows past their
     `expires_at` become `expired` instead. Taking over a dead instance's claim counts as an
-    attempt, so a message that crashes the sender cannot loop forever.
+    attempt, so a message that crashes the sender cannot loop forever: it ends at its expiry,
+    or after `max_attempts` when it has none.
     """
     if limit <= 0:
         return []

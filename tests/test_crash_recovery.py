@@ -227,12 +227,6 @@ async def test_sigkill_mid_batch_loses_nothing_and_doubles_only_the_unrecorded(
             assert connection.execute("PRAGMA foreign_key_check").fetchall() == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="taking over a dead claim counts an attempt even for a row the dead process never "
-    "started sending: a crash loop of eight gives up messages that were never sent "
-    "(benchmarks/crash.py: 17 of 700 digests lost over 20 kills)",
-)
 async def test_a_crash_loop_does_not_give_up_messages_never_sent(
     session_factory: async_sessionmaker[AsyncSession],
     bot: Bot,

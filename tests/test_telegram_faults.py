@@ -136,11 +136,6 @@ async def test_an_outage_of_minutes_delays_digests_but_loses_and_doubles_none(
     assert {row.status for row in (await digests(session_factory)).values()} == {"sent"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="5xx and timeouts give a message up after 8 attempts, about 25 minutes of backoff: "
-    "a longer outage loses the morning's digests even though they have not expired",
-)
 async def test_an_outage_of_forty_minutes_loses_no_digest(
     api: FakeBotAPI, ticker: Ticker, clock: ManualClock, session_factory: Factory
 ) -> None:
