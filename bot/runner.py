@@ -1,8 +1,9 @@
 """Running the bot against Telegram: long polling (one instance) or a webhook server (BOT_MODE).
 
 Both modes run the clock and stop gracefully on SIGTERM/SIGINT: no new updates are taken,
-updates in flight finish, the clock's running tick finishes, then the bot session, the FSM
-storage and the database engine close.
+updates in flight finish (a polled one interrupted instead rolls back and is fetched again at
+the next start: it was not confirmed yet), the clock's running tick finishes, then the bot
+session, the FSM storage and the database engine close.
 """
 
 from __future__ import annotations
@@ -114,7 +115,10 @@ async def _poll(dp: Dispatcher, bot: Bot) -> int:
             if info.url:
                 log.warning("a webhook was set: removing it to poll (pending updates are kept)")
                 await bot.delete_webhook(drop_pending_updates=False)
-            await dp.start_polling(bot, handle_signals=True)
+            # Each batch is handled before the next getUpdates confirms it: a process killed
+            # mid-update gets that update again from Telegram instead of losing it. Polling is
+            # the one-instance mode; large teams use the webhook, which answers after handling.
+            await dp.start_polling(bot, handle_signals=True, handle_as_tasks=False)
     finally:
         await dp.storage.close()
     return 0
