@@ -402,6 +402,8 @@ class _ChunkData:
     """Everything a chunk of clients needs, loaded in a few queries."""
 
     open_reasons: dict[int, set[TouchReason]] = field(default_factory=lambda: defaultdict(set))
+    # Days of the client's open occasion, event and «проверить данные» touches.
+    busy_days: dict[int, set[date]] = field(default_factory=lambda: defaultdict(set))
     last_interaction: dict[int, datetime] = field(default_factory=dict)
     last_closed: dict[int, datetime] = field(default_factory=dict)
     counted: dict[int, list[date]] = field(default_factory=lambda: defaultdict(list))
@@ -463,12 +465,14 @@ class _Sweep:
         ids = [client.id for client in clients]
         session = self.session
         open_rows = await session.execute(
-            select(Touch.client_id, Touch.reason).where(
+            select(Touch.client_id, Touch.reason, Touch.due_on).where(
                 Touch.client_id.in_(ids), Touch.status.in_(OPEN_STATUSES)
             )
         )
-        for client_id, reason in open_rows:
+        for client_id, reason, due_on in open_rows:
             data.open_reasons[client_id].add(reason)
+            if reason not in NEXT_TOUCH_REASONS:
+                data.busy_days[client_id].add(due_on)
         # In a steady state almost every client has its next touch: read history only for
         # those that need a new one.
         need = [i for i in ids if not data.open_reasons[i] & set(NEXT_TOUCH_REASONS)]
@@ -585,6 +589,10 @@ class _Sweep:
             counted=data.counted.get(client.id, ()),
             schedule=schedule,
         )
+        if due in data.busy_days[client.id]:
+            # A birthday call or a data check that day is the contact: one call, not two items.
+            # Logging it re-bases the cadence; closed without a log, the next sweep plans it.
+            return None
         return self._row(
             client,
             due_on=due,

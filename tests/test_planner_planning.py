@@ -23,6 +23,7 @@ from models.enums import (
 )
 from services import planner
 from services.access import AccessDeniedError
+from services.touches import close_touch, plan_touch
 from tests.conftest import START
 
 _ids = count(1000)
@@ -162,6 +163,30 @@ async def test_overdue_cadence_is_due_today_and_in_the_owners_language(
     (touch,) = await open_touches(session, client, TouchReason.CADENCE)
     assert touch.due_on == date(2026, 11, 18)
     assert touch.goal.startswith("Planned touch")
+
+
+async def test_a_birthday_call_due_the_same_day_is_the_cadence_touch(
+    session: AsyncSession,
+) -> None:
+    owner = await add_member(session)
+    client = await add_client(session, owner, category=Category.KEY)
+    await add_interaction(session, client, date(2026, 8, 1))
+    birthday = await plan_touch(
+        session,
+        client=client,
+        due_on=date(2026, 11, 18),
+        reason=TouchReason.OCCASION,
+        goal="Поздравить Ивана Сергеевича с днём рождения",
+        dedupe_key="birthday:test",
+        now=START,
+    )
+    await planner.replan_client(session, client, START)
+    # One call that day, not two items: the cadence waits for the birthday call's log.
+    assert await open_touches(session, client, TouchReason.CADENCE) == []
+
+    close_touch(birthday, TouchStatus.DONE, START)
+    await planner.replan_client(session, client, START + timedelta(hours=1))
+    assert len(await open_touches(session, client, TouchReason.CADENCE)) == 1
 
 
 async def test_never_two_open_cadence_touches(session: AsyncSession) -> None:
