@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time as timer
 from collections import Counter
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -382,13 +381,6 @@ async def test_a_database_with_another_team_is_refused(session: AsyncSession) ->
     await session.commit()
     with pytest.raises(ValueError, match="empty database"):
         await load_demo(session, now=NOW, timezone=ZONE)
-
-
-async def test_loading_is_fast(session: AsyncSession) -> None:
-    started = timer.perf_counter()
-    await _load(session)
-    # The console loads it on every start; two seconds is the budget, with room for slow CI.
-    assert timer.perf_counter() - started < 4
 
 
 def test_console_demo_runs_end_to_end(tmp_path: Path) -> None:
