@@ -240,10 +240,17 @@ async def enqueue_reminder(
 
 async def cancel_reminders(session: AsyncSession, touch_id: int) -> int:
     """Cancel the touch's reminders not sent yet (it was done, skipped or moved)."""
+    return await cancel_reminders_of(session, [touch_id])
+
+
+async def cancel_reminders_of(session: AsyncSession, touch_ids: Sequence[int]) -> int:
+    """Cancel the pending reminders of several touches in one statement; returns how many."""
+    if not touch_ids:
+        return 0
     result = await session.execute(
         update(Outbox)
         .where(
-            Outbox.touch_id == touch_id,
+            Outbox.touch_id.in_(list(touch_ids)),
             Outbox.kind == REMINDER,
             Outbox.status == outbox.PENDING,
         )

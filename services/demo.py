@@ -1313,12 +1313,13 @@ class _DemoBuilder:
         rng = self.rng
         since = self.today - timedelta(days=CLOSED_TOUCH_DAYS)
         pairs: list[tuple[Interaction, Touch]] = []
+        congratulated = {id(interaction) for interaction in self.congratulations}
         for draft in self.drafts:
             for interaction in draft.interactions:
                 day = interaction.happened_at.astimezone(self.team_zone).date()
                 if interaction.direction is not Direction.OUTGOING or day < since:
                     continue
-                occasion = any(interaction is c for c in self.congratulations)
+                occasion = id(interaction) in congratulated
                 late = 0 if occasion else rng.choices((0, 1, 2, 3, 6), (70, 12, 8, 6, 4))[0]
                 touch = Touch(
                     client_id=interaction.client_id,

@@ -26,13 +26,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from bot.i18n import Translator, translator
-from models import CategoryPolicy, Client, Contact, KeyDate, Member, Outbox, Touch
-from models.clients import DEFAULT_POLICIES
+from models import Client, Contact, KeyDate, Member, Outbox, Touch
 from models.enums import Category, Channel, TouchReason
 from services import access, occasions, validation, windows
 from services.client_card import occurrence_in
 from services.planner import yearly_dates_condition
-from services.touches import OPEN_STATUSES, Policy
+from services.touches import OPEN_STATUSES, all_policies
 from services.windows import Schedule
 
 TELEGRAM_LIMIT = 4096
@@ -399,25 +398,11 @@ def _occasions_between(
     return tuple(occasions.occasions_between(first, last, industry=industry))
 
 
-async def _policies(session: AsyncSession) -> dict[Category, Policy]:
-    """Every category's policy in one query (the defaults for a missing row)."""
-    stored = {row.category: row for row in await session.scalars(select(CategoryPolicy))}
-    policies = {}
-    for category in Category:
-        row = stored.get(category)
-        policies[category] = (
-            Policy(row.cadence_days, row.max_touches_year, row.reverify_days)
-            if row is not None
-            else Policy(*DEFAULT_POLICIES[category])
-        )
-    return policies
-
-
 async def stale_clients(
     session: AsyncSession, member: Member, now: datetime, *, skip: Iterable[int] = ()
 ) -> list[StaleLine]:
     """The member's clients whose data are older than their category's re-verification period."""
-    policies = await _policies(session)
+    policies = await all_policies(session)
     conditions = [
         and_(
             Client.category == category,

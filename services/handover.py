@@ -301,10 +301,9 @@ def _log_on_card(
 
 async def _cancel_previous_reminders(session: AsyncSession, touch_ids: list[int]) -> None:
     """Pending reminders were addressed to the previous owner: they must not reach them."""
-    from scheduler.jobs import cancel_reminders  # noqa: PLC0415 - the scheduler imports services
+    from scheduler.jobs import cancel_reminders_of  # noqa: PLC0415 - the scheduler imports services
 
-    for touch_id in touch_ids:
-        await cancel_reminders(session, touch_id)
+    await cancel_reminders_of(session, touch_ids)
 
 
 async def owner_history(session: AsyncSession, client_id: int) -> list[tuple[OwnerHistory, str]]:

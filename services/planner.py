@@ -40,6 +40,7 @@ from services.names import morph_analyzer
 from services.touches import (
     OPEN_STATUSES,
     Policy,
+    all_policies,
     close_touch,
     outgoing_touches_in_year,
     plan_touch,
@@ -437,8 +438,7 @@ class _Sweep:
 
     async def prepare(self, owner_ids: Iterable[int] | None = None) -> None:
         """Load the policies and the owners' languages once per sweep."""
-        for category in Category:
-            self.policies[category] = await policy_for(self.session, category)
+        self.policies = await all_policies(self.session)
         query = select(Member.id, Member.language)
         if owner_ids is not None:
             query = query.where(Member.id.in_(list(set(owner_ids))))
@@ -1220,7 +1220,7 @@ async def _spread(
 ) -> tuple[EventPlan, list[tuple[_Invitee, date]], dict[int, str]]:
     """Who is invited on which day: round-robin over each owner's working days."""
     invitees = await audience_clients(session, audience)
-    policies = {category: await policy_for(session, category) for category in Category}
+    policies = await all_policies(session)
     full = await _at_ceiling(session, invitees, now, policies)
     owners = {
         member.id: member

@@ -43,7 +43,7 @@ from bot.i18n import Translator
 from models import Client, Interaction, Member, Touch
 from models.enums import Category, Channel, Outcome, Role, TouchReason, TouchStatus
 from services import names
-from services.touches import OPEN_STATUSES, Policy, policy_for
+from services.touches import OPEN_STATUSES, Policy, all_policies
 from services.validation import ValidationError
 
 MAX_PERIOD_DAYS = 366
@@ -371,10 +371,6 @@ def local_day(dialect: str, moment: Any, zone: str, offset: timedelta) -> Column
     return func.date(moment, f"{minutes:+d} minutes")
 
 
-async def _policies(session: AsyncSession) -> dict[Category, Policy]:
-    return {category: await policy_for(session, category) for category in Category}
-
-
 @dataclass
 class _Zone:
     """The period as seen from one time zone, and the members who live there."""
@@ -547,7 +543,7 @@ async def team_report(
     by_zone: dict[str, list[int]] = {}
     for member in members:
         by_zone.setdefault(member.timezone, []).append(member.id)
-    collector = _Collector(session, await _policies(session), stats)
+    collector = _Collector(session, await all_policies(session), stats)
     for zone_name, ids in sorted(by_zone.items()):
         await collector.collect(_Zone.of(zone_name, ids, period, now))
     rows = [

@@ -36,6 +36,19 @@ async def policy_for(session: AsyncSession, category: Category) -> Policy:
     return Policy(row.cadence_days, row.max_touches_year, row.reverify_days)
 
 
+async def all_policies(session: AsyncSession) -> dict[Category, Policy]:
+    """Every category's policy in one query (the defaults for a missing row)."""
+    stored = {row.category: row for row in await session.scalars(select(CategoryPolicy))}
+    return {
+        category: (
+            Policy(row.cadence_days, row.max_touches_year, row.reverify_days)
+            if (row := stored.get(category)) is not None
+            else Policy(*DEFAULT_POLICIES[category])
+        )
+        for category in Category
+    }
+
+
 async def plan_touch(
     session: AsyncSession,
     *,
