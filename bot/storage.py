@@ -9,6 +9,7 @@ filters and handlers ask for the state several times per update, the database an
 
 from __future__ import annotations
 
+import copy
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
@@ -24,8 +25,10 @@ from services.clock import Clock
 
 # The session of the update being handled, set by DatabaseSessionMiddleware.
 update_session: ContextVar[AsyncSession | None] = ContextVar("update_session", default=None)
-# In a session's `info`: the keys known to have no row, so asking again costs no query.
-_ABSENT = "fsm_absent_keys"
+# In a session's `info`: the rows read or written so far, None for a key known to have none.
+# The identity map alone would not do: it holds clean objects weakly, so a row nobody refers
+# to any more is forgotten and asking again costs a query.
+_KNOWN = "fsm_known_rows"
 
 
 def _key(key: StorageKey) -> str:
@@ -49,9 +52,9 @@ class DatabaseStorage(BaseStorage):
     async def _session(self, *, write: bool) -> AsyncIterator[AsyncSession]:
         shared = update_session.get()
         if shared is not None:
+            # Written at the update's commit (or by autoflush before a query that needs it):
+            # a handler that sets the state and then the data costs one UPDATE, not two.
             yield shared
-            if write:
-                await shared.flush()
             return
         if write:
             async with self.session_factory.begin() as session:
@@ -61,25 +64,25 @@ class DatabaseStorage(BaseStorage):
                 yield session
 
     @staticmethod
-    async def _row(session: AsyncSession, key: str) -> ConversationState | None:
-        """The stored row; the session's identity map and its absent keys answer repeats."""
-        absent: set[str] = session.info.setdefault(_ABSENT, set())
-        if key in absent:
-            return None
-        row = await session.get(ConversationState, key)
-        if row is None:
-            absent.add(key)
-        return row
+    def _known(session: AsyncSession) -> dict[str, ConversationState | None]:
+        known: dict[str, ConversationState | None] = session.info.setdefault(_KNOWN, {})
+        return known
+
+    async def _row(self, session: AsyncSession, key: str) -> ConversationState | None:
+        """The stored row; what the session already knows answers repeats."""
+        known = self._known(session)
+        if key not in known:
+            known[key] = await session.get(ConversationState, key)
+        return known[key]
 
     async def _write(self, key: StorageKey, **values: Any) -> None:
         name_key = _key(key)
         async with self._session(write=True) as session:
-            absent: set[str] = session.info.setdefault(_ABSENT, set())
             row = await self._row(session, name_key)
             if row is None:
                 row = ConversationState(key=name_key, state=None, data={})
                 session.add(row)
-                absent.discard(name_key)
+                self._known(session)[name_key] = row
             for name, value in values.items():
                 setattr(row, name, value)
             row.updated_at = self.clock.now()
@@ -89,7 +92,7 @@ class DatabaseStorage(BaseStorage):
                     session.expunge(row)
                 else:
                     await session.delete(row)
-                absent.add(name_key)
+                self._known(session)[name_key] = None
 
     async def set_state(self, key: StorageKey, state: str | State | None = None) -> None:
         """Remember the conversation step."""
@@ -103,13 +106,15 @@ class DatabaseStorage(BaseStorage):
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
         """Replace the conversation data (it must be JSON-serialisable)."""
-        await self._write(key, data=dict(data))
+        await self._write(key, data=copy.deepcopy(dict(data)))
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
         """The conversation data, empty when none."""
         async with self._session(write=False) as session:
             row = await self._row(session, _key(key))
-            return dict(row.data or {}) if row is not None else {}
+            # A deep copy: the row outlives the call now, and a caller changing a nested list
+            # in place must not change the stored value behind the session's back.
+            return copy.deepcopy(row.data or {}) if row is not None else {}
 
     async def close(self) -> None:
         """Nothing to release: sessions are per call."""

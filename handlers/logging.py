@@ -158,12 +158,7 @@ async def _ask_client(
     draft: Draft,
 ) -> None:
     if len(draft.candidates) > 1:
-        rows = [
-            (client.id, client.name)
-            for client_id in draft.candidates[:6]
-            if (client := await session.get(Client, client_id)) is not None
-            and access.can_see(member, client)
-        ]
+        rows = await interactions.visible_names(session, member, draft.candidates[:6])
         await _keep(state, draft, None)
         await _reply(target, tr("logging.ask.which_client"), keyboards.clients_choice(tr, rows))
         return
@@ -213,7 +208,7 @@ async def _start_from_text(
     attachment: dict[str, Any] | None = None,
 ) -> None:
     now = clock.now()
-    if await interactions.existing_for_message(session, message.chat.id, message.message_id):
+    if await interactions.saved_from_message(session, message.chat.id, message.message_id):
         await message.answer(tr("logging.already_saved"))
         return
     index = await interactions.candidates_for(session, member)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Client, Member
@@ -22,10 +22,15 @@ class AccessDeniedError(Exception):
 
 def visible_clients(member: Member) -> Select[Client]:
     """A SELECT of the active clients this member may see."""
-    query = select(Client).where(Client.is_active.is_(True), Client.forgotten_at.is_(None))
+    return select(Client).where(*visible_filter(member))
+
+
+def visible_filter(member: Member) -> tuple[ColumnElement[bool], ...]:
+    """The WHERE conditions of `visible_clients`, for queries of a few columns."""
+    conditions = (Client.is_active.is_(True), Client.forgotten_at.is_(None))
     if member.role is not Role.HEAD:
-        query = query.where(Client.owner_id == member.id)
-    return query
+        return (*conditions, Client.owner_id == member.id)
+    return conditions
 
 
 def can_see(member: Member, client: Client) -> bool:

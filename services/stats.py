@@ -410,22 +410,32 @@ class _Collector:
         await self._clients(zone)
 
     async def _interactions(self, zone: _Zone) -> None:
+        # One row per member, not per (member, channel, outcome): the index is read in member
+        # order with no sort, and Python files 500 rows instead of thousands.
         rows = await self.session.execute(
-            select(Interaction.member_id, Interaction.channel, Interaction.outcome, func.count())
+            select(
+                Interaction.member_id,
+                func.sum(case((Interaction.outcome == Outcome.ACHIEVED, 1), else_=0)),
+                func.sum(case((Interaction.outcome == Outcome.PARTIAL, 1), else_=0)),
+                *(
+                    func.sum(case((Interaction.channel == channel, 1), else_=0))
+                    for channel in CHANNEL_ORDER
+                ),
+            )
             .where(
                 Interaction.member_id.in_(zone.member_ids),
                 Interaction.happened_at >= zone.start,
                 Interaction.happened_at < zone.end,
             )
-            .group_by(Interaction.member_id, Interaction.channel, Interaction.outcome)
+            .group_by(Interaction.member_id)
         )
-        for member_id, channel, outcome, count in rows.all():
+        for member_id, achieved, partial, *by_channel in rows.all():
             row = self.stats[member_id]
-            row.channels[channel] = row.channels.get(channel, 0) + count
-            if outcome is Outcome.ACHIEVED:
-                row.achieved += count
-            elif outcome is Outcome.PARTIAL:
-                row.partial += count
+            row.achieved += int(achieved or 0)
+            row.partial += int(partial or 0)
+            for channel, count in zip(CHANNEL_ORDER, by_channel, strict=True):
+                if count:
+                    row.channels[channel] = row.channels.get(channel, 0) + int(count)
 
     async def _done_touches(self, zone: _Zone) -> None:
         offset = zone.at.astimezone(ZoneInfo(zone.name)).utcoffset() or timedelta(0)

@@ -112,7 +112,7 @@ async def import_forever(database_url: str, clock: ShiftedClock, tag: str) -> No
 async def run(database_url: str, api_url: str, start: datetime, *, imports: bool) -> None:
     """Run the clock (and the imports) until killed."""
     settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         bot_token=OFFLINE_TOKEN,
         database_url=database_url,
         telegram_api_url=api_url,

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 from aiogram.types import PhotoSize, Voice
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import event, select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bot.callbacks import LogCallback, PlanAction, PlanTouchCallback
 from models import Attachment, Client, Contact, Interaction, Member, Touch
@@ -464,3 +466,48 @@ async def test_history_lists_goal_and_result_newest_first(
     forged = LogCallback(action="hist", value=f"{base['foreign']}-0").pack()
     calls = await chat.press_data(MANAGER, forged)
     assert "не найден" in joined(calls)
+
+
+async def test_a_renamed_client_and_a_new_contact_are_recognised_at_once(
+    chat: Chat, session: AsyncSession, base: dict[str, int]
+) -> None:
+    # The first message builds the manager's name index; the rename must not be missed by it.
+    await chat.send(MANAGER, EXAMPLE)
+    await chat.press(MANAGER, "Отмена")
+    client = await session.get(Client, base["romashka"])
+    assert client is not None
+    client.name = "Гелиос"
+    session.add(
+        Contact(client_id=client.id, full_name="Воронцов Пётр", created_at=client.created_at)
+    )
+    await session.commit()
+    calls = await chat.send(
+        MANAGER, "звонил Воронцову из Гелиоса, цель — представиться, договорились на след неделе"
+    )
+    assert "Не нашёл клиента" not in joined(calls)
+    assert "Гелиос" in joined(calls)
+
+
+async def test_one_message_reads_the_conversation_state_once_and_hops_no_thread(
+    chat: Chat, engine: AsyncEngine, base: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    statements: list[str] = []
+
+    def remember(*args: Any) -> None:
+        statements.append(args[2])
+
+    def no_thread(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("a filter or handler was sent to a worker thread")
+
+    # aiogram sends plain callables (every magic filter) to a thread unless told otherwise.
+    monkeypatch.setattr(asyncio, "to_thread", no_thread)
+    event.listen(engine.sync_engine, "before_cursor_execute", remember)
+    try:
+        calls = await chat.send(MANAGER, EXAMPLE)
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", remember)
+    assert "Сохранить" in " ".join(chat.buttons(MANAGER)), joined(calls)
+    reads = [
+        s for s in statements if s.lstrip().startswith("SELECT") and "conversation_state" in s
+    ]
+    assert len(reads) == 1

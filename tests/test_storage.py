@@ -90,3 +90,22 @@ async def test_a_failed_update_keeps_neither_its_data_nor_its_state(
         await failing_update()
     assert await storage.get_state(KEY) is None
     assert await _members(file_factory) == 0
+
+
+async def test_nested_data_changed_in_place_within_an_update_is_stored(
+    file_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    # The update's session remembers the row between calls: what get_data hands out must be a
+    # copy, or a list appended to in place would compare equal to itself and never be written.
+    storage = DatabaseStorage(file_factory, ManualClock(START))
+    await storage.set_data(KEY, {"draft": {"files": ["photo"]}})
+    async with file_factory.begin() as session:
+        token = update_session.set(session)
+        try:
+            data = await storage.get_data(KEY)
+            data["draft"]["files"].append("voice")
+            assert await storage.get_data(KEY) == {"draft": {"files": ["photo"]}}
+            await storage.set_data(KEY, data)
+        finally:
+            update_session.reset(token)
+    assert await storage.get_data(KEY) == {"draft": {"files": ["photo", "voice"]}}
