@@ -141,29 +141,34 @@ class _IndexCache:
     Building an index costs ~1 ms per 50 clients (every word form of every name), a narrow read
     of the names a fraction of that. The cache compares what it read with what the index was
     built from, so a rename, a new contact or a handover on any instance is seen at once: no
-    invalidation to forget. Bounded, least recently used out first.
+    invalidation to forget. Bounded by the clients it holds in all (a head of a large base sees
+    every client), least recently used out first.
     """
 
-    def __init__(self, size: int) -> None:
-        self.size = size
+    def __init__(self, max_clients: int) -> None:
+        self.max_clients = max_clients
         self._entries: OrderedDict[int, tuple[tuple[NameCandidate, ...], NameIndex]] = (
             OrderedDict()
         )
+        self._clients = 0
 
     def get(self, member_id: int, candidates: tuple[NameCandidate, ...]) -> NameIndex:
-        entry = self._entries.get(member_id)
-        if entry is not None and entry[0] == candidates:
-            self._entries.move_to_end(member_id)
-            return entry[1]
-        index = NameIndex(candidates)
-        self._entries[member_id] = (candidates, index)
-        self._entries.move_to_end(member_id)
-        while len(self._entries) > self.size:
-            self._entries.popitem(last=False)
-        return index
+        entry = self._entries.pop(member_id, None)
+        if entry is not None:
+            self._clients -= len(entry[0])
+            if entry[0] != candidates:
+                entry = None
+        if entry is None:
+            entry = (candidates, NameIndex(candidates))
+        self._entries[member_id] = entry
+        self._clients += len(candidates)
+        while self._clients > self.max_clients and len(self._entries) > 1:
+            _, (evicted, _) = self._entries.popitem(last=False)
+            self._clients -= len(evicted)
+        return entry[1]
 
 
-_indexes: Final = _IndexCache(size=256)
+_indexes: Final = _IndexCache(max_clients=200_000)
 
 
 async def candidates_for(session: AsyncSession, member: Member) -> NameIndex:

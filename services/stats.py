@@ -426,10 +426,7 @@ class _Collector:
         await self._interactions(zones)
         await self._done_touches(zones)
         await self._overdue(zones)
-        await self._key_clients(zones)
-        await self._stale(zones)
-        await self._new_clients(zones)
-        await self._covered(zones)
+        await self._base(zones)
 
     async def _rows(self, selects: Sequence[_AnySelect]) -> Sequence[_AnyRow]:
         statement = selects[0] if len(selects) == 1 else union_all(*selects)
@@ -518,9 +515,9 @@ class _Collector:
         for owner_id, count in rows:
             self.stats[owner_id].overdue += int(count)
 
-    # The base at the end of the period. Each count is its own range of the (owner, category,
-    # is_active, forgotten_at, created_at, data_confirmed_at) index, with plain comparisons:
-    # one pass evaluating every condition on every client cost twice as much.
+    # The base at the end of the period. Each count is its own index range, (owner, category,
+    # is_active, forgotten_at, created_at, data_confirmed_at) or (owner, created_at), with plain
+    # comparisons: one pass evaluating every condition on every client cost twice as much.
 
     @staticmethod
     def _in_base(zone: _Zone, category: Category) -> ColumnElement[bool]:
@@ -532,71 +529,62 @@ class _Collector:
             Client.created_at < zone.at,
         )
 
-    async def _key_clients(self, zones: Sequence[_Zone]) -> None:
+    async def _count_clients(
+        self, counter: str, conditions: Iterable[Sequence[ColumnElement[bool]]]
+    ) -> None:
+        """Clients per owner meeting each set of conditions, added to one counter."""
         rows = await self._rows(
             [
-                select(Client.owner_id, func.count())
-                .where(self._in_base(zone, Category.KEY))
-                .group_by(Client.owner_id)
-                for zone in zones
+                select(Client.owner_id, func.count()).where(*where).group_by(Client.owner_id)
+                for where in conditions
             ]
         )
         for owner_id, count in rows:
-            self.stats[owner_id].key_clients += int(count)
+            row = self.stats[owner_id]
+            setattr(row, counter, getattr(row, counter) + int(count))
 
-    async def _stale(self, zones: Sequence[_Zone]) -> None:
+    async def _base(self, zones: Sequence[_Zone]) -> None:
+        key = Category.KEY
+        cadence = timedelta(days=self.policies[key].cadence_days)
+        await self._count_clients("key_clients", ([self._in_base(zone, key)] for zone in zones))
         # A SELECT per category, not an OR of them: SQLite then seeks each category's range
         # (an OR made it scan every client, four times slower).
-        rows = await self._rows(
-            [
-                select(Client.owner_id, func.count())
-                .where(
+        await self._count_clients(
+            "stale",
+            (
+                [
                     self._in_base(zone, category),
                     Client.data_confirmed_at < zone.at - timedelta(days=policy.reverify_days),
-                )
-                .group_by(Client.owner_id)
+                ]
                 for zone in zones
                 for category, policy in self.policies.items()
-            ]
+            ),
         )
-        for owner_id, count in rows:
-            self.stats[owner_id].stale += int(count)
-
-    async def _new_clients(self, zones: Sequence[_Zone]) -> None:
-        rows = await self._rows(
-            [
-                select(Client.owner_id, func.count())
-                .where(
+        await self._count_clients(
+            "new_clients",
+            (
+                [
                     Client.owner_id.in_(zone.member_ids),
                     Client.created_at >= zone.start,
                     Client.created_at < zone.end,
-                )
-                .group_by(Client.owner_id)
+                ]
                 for zone in zones
-            ]
+            ),
         )
-        for owner_id, count in rows:
-            self.stats[owner_id].new_clients += int(count)
-
-    async def _covered(self, zones: Sequence[_Zone]) -> None:
-        cadence = timedelta(days=self.policies[Category.KEY].cadence_days)
-        rows = await self._rows(
-            [
-                select(Client.owner_id, func.count())
-                .where(
-                    self._in_base(zone, Category.KEY),
+        await self._count_clients(
+            "key_covered",
+            (
+                [
+                    self._in_base(zone, key),
                     exists().where(
                         Interaction.client_id == Client.id,
                         Interaction.happened_at >= zone.at - cadence,
                         Interaction.happened_at < zone.at,
                     ),
-                )
-                .group_by(Client.owner_id)
+                ]
                 for zone in zones
-            ]
+            ),
         )
-        for owner_id, count in rows:
-            self.stats[owner_id].key_covered += int(count)
 
 
 async def team_report(

@@ -25,6 +25,7 @@ from models.enums import (
 from services import access, interactions
 from services.clock import ManualClock
 from services.interactions import Draft
+from services.names import NameCandidate
 from tests.harness import Chat, joined
 
 MANAGER = 1002
@@ -511,3 +512,15 @@ async def test_one_message_reads_the_conversation_state_once_and_hops_no_thread(
         s for s in statements if s.lstrip().startswith("SELECT") and "conversation_state" in s
     ]
     assert len(reads) == 1
+
+
+def test_the_name_index_is_reused_until_the_names_change_and_its_cache_is_bounded() -> None:
+    cache = interactions._IndexCache(max_clients=3)
+    two = (NameCandidate(1, "Ромашка", ("Петров Иван",)), NameCandidate(2, "Лютик"))
+    first = cache.get(7, two)
+    assert cache.get(7, two) is first
+    renamed = (NameCandidate(1, "Гелиос", ("Петров Иван",)), NameCandidate(2, "Лютик"))
+    assert cache.get(7, renamed) is not first
+    kept = cache.get(7, renamed)
+    cache.get(8, two)  # four clients held in all: member 7's index goes
+    assert cache.get(7, renamed) is not kept
