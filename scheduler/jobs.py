@@ -22,6 +22,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, or_, select, update
@@ -198,19 +199,16 @@ def reminder_slot(
     return ReminderSlot(reminder_key(touch, day, zone), interval[0], interval[1], day)
 
 
-async def enqueue_reminder(
-    session: AsyncSession,
+def reminder_row(
     touch: Touch,
     client: Client,
     member: Member,
     now: datetime,
     *,
     only_on: date | None = None,
-) -> ReminderSlot | None:
-    """Enqueue the touch's next reminder (only if it falls on `only_on`, when given).
-
-    Returns the slot, or None when no reminder can be pushed (or not on that day).
-    """
+) -> tuple[ReminderSlot, dict[str, Any]] | None:
+    """The touch's next reminder as an outbox row (only if it falls on `only_on`, when given);
+    None when no reminder can be pushed (or not on that day)."""
     slot = reminder_slot(touch, client, member, now)
     if slot is None or (only_on is not None and slot.local_date != only_on):
         return None
@@ -221,8 +219,7 @@ async def enqueue_reminder(
         call_until=slot.expires_at,
     )
     tr = translator(member.language)
-    await outbox.enqueue(
-        session,
+    row = outbox.outbox_row(
         member=member,
         kind=REMINDER,
         dedupe_key=slot.dedupe_key,
@@ -235,7 +232,18 @@ async def enqueue_reminder(
         now=now,
         touch_id=touch.id,
     )
-    return slot
+    return slot, row
+
+
+async def enqueue_reminder(
+    session: AsyncSession, touch: Touch, client: Client, member: Member, now: datetime
+) -> ReminderSlot | None:
+    """Enqueue the touch's next reminder; its slot, or None when none can be pushed."""
+    reminder = reminder_row(touch, client, member, now)
+    if reminder is None:
+        return None
+    await outbox.enqueue_many(session, [reminder[1]])
+    return reminder[0]
 
 
 async def cancel_reminders(session: AsyncSession, touch_id: int) -> int:
@@ -294,11 +302,14 @@ async def schedule_reminders(session_factory: SessionFactory, now: datetime) -> 
             existing = await _existing_keys(
                 session, [reminder_key(touch, today, zone) for touch, _ in pairs]
             )
-            for touch, client in pairs:
-                if reminder_key(touch, today, zone) in existing:
-                    continue
-                slot = await enqueue_reminder(session, touch, client, member, now, only_on=today)
-                enqueued += slot is not None
+            rows = [
+                reminder[1]
+                for touch, client in pairs
+                if reminder_key(touch, today, zone) not in existing
+                and (reminder := reminder_row(touch, client, member, now, only_on=today))
+            ]
+            await outbox.enqueue_many(session, rows)
+            enqueued += len(rows)
     return enqueued
 
 

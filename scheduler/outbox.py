@@ -13,12 +13,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import weakref
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, case, or_, select, update
+from sqlalchemy import Table, and_, case, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -95,6 +95,53 @@ def validate_payload(payload: Mapping[str, Any]) -> None:
                 raise ValueError(msg)
 
 
+# The table itself: several rows in one INSERT go through Core's executemany, not the ORM.
+_OUTBOX = cast(Table, Outbox.__table__)
+
+
+def outbox_row(
+    *,
+    member: Member,
+    kind: str,
+    dedupe_key: str,
+    payload: dict[str, Any],
+    not_before: datetime,
+    now: datetime,
+    expires_at: datetime | None = None,
+    touch_id: int | None = None,
+) -> dict[str, Any]:
+    """The column values of a new message for `member`, its payload checked."""
+    validate_payload(payload)
+    return {
+        "member_id": member.id,
+        "chat_id": member.telegram_id,
+        "kind": kind,
+        "dedupe_key": dedupe_key,
+        "payload": payload,
+        "touch_id": touch_id,
+        "not_before": not_before,
+        "expires_at": expires_at,
+        "status": PENDING,
+        "attempts": 0,
+        "created_at": now,
+    }
+
+
+def _insert_new(session: AsyncSession) -> Any:
+    """INSERT … ON CONFLICT (dedupe_key) DO NOTHING, for the session's database.
+
+    The values go as parameters, not into the statement: one compiled statement is cached and
+    reused, where `.values(...)` would build and key a new one per row.
+    """
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql_insert(_OUTBOX).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    if dialect == "sqlite":
+        return sqlite_insert(_OUTBOX).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    msg = f"unsupported database dialect {dialect!r}"  # pragma: no cover
+    raise NotImplementedError(msg)  # pragma: no cover
+
+
 async def enqueue(
     session: AsyncSession,
     *,
@@ -111,36 +158,26 @@ async def enqueue(
 
     Runs in the caller's transaction; safe with concurrent instances thanks to the unique key.
     """
-    validate_payload(payload)
-    values: dict[str, Any] = {
-        "member_id": member.id,
-        "chat_id": member.telegram_id,
-        "kind": kind,
-        "dedupe_key": dedupe_key,
-        "payload": payload,
-        "touch_id": touch_id,
-        "not_before": not_before,
-        "expires_at": expires_at,
-        "status": PENDING,
-        "attempts": 0,
-        "created_at": now,
-    }
-    dialect = session.get_bind().dialect.name
-    # The values go as parameters, not into the statement: one compiled statement is cached
-    # and reused, where `.values(...)` would build and key a new one per row (a morning's
-    # reminders are thousands of rows).
-    if dialect == "postgresql":
-        statement = postgresql_insert(Outbox)
-        statement = statement.on_conflict_do_nothing(index_elements=[Outbox.dedupe_key])
-        inserted = await session.scalar(statement.returning(Outbox.id), values)
-    elif dialect == "sqlite":
-        lite = sqlite_insert(Outbox)
-        lite = lite.on_conflict_do_nothing(index_elements=[Outbox.dedupe_key])
-        inserted = await session.scalar(lite.returning(Outbox.id), values)
-    else:  # pragma: no cover - the two supported databases are above
-        msg = f"unsupported database dialect {dialect!r}"
-        raise NotImplementedError(msg)
-    return inserted is not None
+    row = outbox_row(
+        member=member,
+        kind=kind,
+        dedupe_key=dedupe_key,
+        payload=payload,
+        not_before=not_before,
+        now=now,
+        expires_at=expires_at,
+        touch_id=touch_id,
+    )
+    statement = _insert_new(session).returning(_OUTBOX.c.id)
+    return await session.scalar(statement, row) is not None
+
+
+async def enqueue_many(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Add several messages (`outbox_row`s) in one statement; those whose dedupe key is
+    already there are skipped. A morning's reminders are thousands of rows: one INSERT each
+    cost a round trip each."""
+    if rows:
+        await session.execute(_insert_new(session), [dict(row) for row in rows])
 
 
 @contextlib.asynccontextmanager
