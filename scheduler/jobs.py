@@ -38,19 +38,21 @@ from scheduler.delivery import BlockedHook
 from scheduler.outbox import OutboxItem, SessionFactory
 from services import planner, team, windows
 from services.digest import (
+    Digest,
     build_digest,
+    build_digests,
     client_schedule,
     day_bounds,
     describe_touch,
     esc,
     local_today,
     member_schedule,
-    open_touches_of,
+    open_touches_by_owner,
     render_digest,
     render_reminder,
     touch_contact,
 )
-from services.touches import OPEN_STATUSES
+from services.touches import OPEN_STATUSES, all_policies
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +65,9 @@ BLOCKED_HANDLED = "TelegramForbiddenError: blocked; member deactivated"
 # An overdue touch is pushed again on the next days, then only the digest's overdue list
 # carries it: a reminder a day for weeks is noise a manager learns to ignore.
 OVERDUE_REMINDER_DAYS = 3
+# Members whose digests (or reminders) are read together: a handful of queries per batch
+# instead of per member, the touches of a hundred members at most in memory.
+MEMBERS_PER_BATCH = 100
 
 
 # ---------------------------------------------------------------------------------------------
@@ -110,9 +115,18 @@ async def _active_members(session: AsyncSession) -> list[Member]:
     return list(result)
 
 
-async def enqueue_digest(session: AsyncSession, member: Member, day: date, now: datetime) -> int:
-    """Build and enqueue the member's digest for `day`; returns the parts enqueued (0: none)."""
-    digest = await build_digest(session, member, now)
+async def enqueue_digest(
+    session: AsyncSession,
+    member: Member,
+    day: date,
+    now: datetime,
+    *,
+    digest: Digest | None = None,
+) -> int:
+    """Enqueue the member's digest for `day` (built here unless given); returns the parts
+    enqueued (0: none)."""
+    if digest is None:
+        digest = await build_digest(session, member, now)
     if digest.is_empty and member.role is Role.HEAD:
         # A head without clients of their own has nothing to read in the morning.
         return 0
@@ -148,11 +162,18 @@ async def schedule_digests(session_factory: SessionFactory, now: datetime) -> in
             if (day := digest_due(member, now)) is not None
         ]
         existing = await _existing_keys(session, [digest_key(m.id, day) for m, day in due])
-        for member, day in due:
-            if digest_key(member.id, day) in existing:
-                continue
-            if await enqueue_digest(session, member, day, now):
-                sent += 1
+        waiting = [
+            (member, day) for member, day in due if digest_key(member.id, day) not in existing
+        ]
+        policies = await all_policies(session)
+        for start in range(0, len(waiting), MEMBERS_PER_BATCH):
+            chunk = waiting[start : start + MEMBERS_PER_BATCH]
+            digests = await build_digests(
+                session, [member for member, _ in chunk], now, policies=policies
+            )
+            for member, day in chunk:
+                if await enqueue_digest(session, member, day, now, digest=digests[member.id]):
+                    sent += 1
     return sent
 
 
@@ -285,32 +306,49 @@ async def schedule_reminders(session_factory: SessionFactory, now: datetime) -> 
     """
     enqueued = 0
     async with session_factory.begin() as session:
-        for member in await _active_members(session):
-            if _day_is_over(member, now):
-                continue
-            zone = ZoneInfo(member.timezone)
-            today = local_today(member, now)
-            oldest = today - timedelta(days=OVERDUE_REMINDER_DAYS)
-            pairs = [
-                (touch, client)
-                for touch, client in await open_touches_of(session, member, due_until=today)
-                if touch.due_on >= oldest
-                and (
-                    touch.snoozed_until is None or touch.snoozed_until < day_bounds(today, zone)[1]
-                )
-            ]
-            existing = await _existing_keys(
-                session, [reminder_key(touch, today, zone) for touch, _ in pairs]
+        members = [
+            member for member in await _active_members(session) if not _day_is_over(member, now)
+        ]
+        for start in range(0, len(members), MEMBERS_PER_BATCH):
+            chunk = members[start : start + MEMBERS_PER_BATCH]
+            todays = {member.id: local_today(member, now) for member in chunk}
+            touches = await open_touches_by_owner(
+                session, list(todays), due_until=max(todays.values())
             )
-            rows = [
-                reminder[1]
-                for touch, client in pairs
-                if reminder_key(touch, today, zone) not in existing
-                and (reminder := reminder_row(touch, client, member, now, only_on=today))
-            ]
-            await outbox.enqueue_many(session, rows)
-            enqueued += len(rows)
+            for member in chunk:
+                enqueued += await _enqueue_reminders_of(
+                    session, member, now, todays[member.id], touches[member.id]
+                )
     return enqueued
+
+
+async def _enqueue_reminders_of(
+    session: AsyncSession,
+    member: Member,
+    now: datetime,
+    today: date,
+    touches: Sequence[tuple[Touch, Client]],
+) -> int:
+    """Today's reminders of the member's open touches (due today or a few days overdue)."""
+    zone = ZoneInfo(member.timezone)
+    oldest = today - timedelta(days=OVERDUE_REMINDER_DAYS)
+    pairs = [
+        (touch, client)
+        for touch, client in touches
+        if oldest <= touch.due_on <= today
+        and (touch.snoozed_until is None or touch.snoozed_until < day_bounds(today, zone)[1])
+    ]
+    existing = await _existing_keys(
+        session, [reminder_key(touch, today, zone) for touch, _ in pairs]
+    )
+    rows = [
+        reminder[1]
+        for touch, client in pairs
+        if reminder_key(touch, today, zone) not in existing
+        and (reminder := reminder_row(touch, client, member, now, only_on=today))
+    ]
+    await outbox.enqueue_many(session, rows)
+    return len(rows)
 
 
 async def fold_and_cancel(session_factory: SessionFactory, now: datetime) -> tuple[int, int]:

@@ -14,7 +14,7 @@ texts from the translation catalogs.
 from __future__ import annotations
 
 import html
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
@@ -31,7 +31,7 @@ from models.enums import Category, Channel, TouchReason
 from services import access, occasions, validation, windows
 from services.client_card import occurrence_in
 from services.planner import yearly_dates_condition
-from services.touches import OPEN_STATUSES, all_policies
+from services.touches import OPEN_STATUSES, Policy, all_policies
 from services.windows import Schedule
 
 TELEGRAM_LIMIT = 4096
@@ -42,6 +42,7 @@ DRAFT_LIMIT = 1500
 STALE_LIMIT = 15
 WEEK_DAYS = 7
 FOLDED_LOOKBACK = timedelta(days=3)
+ONE_DAY = timedelta(days=1)
 OCCASION_EMOJI = {"birthday": "🎂", "anniversary": "💍", "professional": "🏅", "other": "📅"}
 
 Button = dict[str, str]
@@ -273,16 +274,21 @@ def describe_touch(
     )
 
 
-async def open_touches_of(
-    session: AsyncSession, member: Member, *, due_until: date, due_from: date | None = None
-) -> list[tuple[Touch, Client]]:
-    """The member's open touches of active clients due up to `due_until`, with their clients."""
+async def open_touches_by_owner(
+    session: AsyncSession,
+    owner_ids: Collection[int],
+    *,
+    due_until: date,
+    due_from: date | None = None,
+) -> dict[int, list[tuple[Touch, Client]]]:
+    """Open touches of active clients due up to `due_until`, with their clients, per current
+    owner (soonest first): one query for a whole morning's chunk of members."""
     query = (
         select(Touch, Client)
         .join(Client, Client.id == Touch.client_id)
         .where(
             # The client's current owner, even if the touch was planned before a handover.
-            Client.owner_id == member.id,
+            Client.owner_id.in_(list(owner_ids)),
             Touch.status.in_(OPEN_STATUSES),
             Touch.due_on <= due_until,
             Client.is_active.is_(True),
@@ -293,8 +299,20 @@ async def open_touches_of(
     )
     if due_from is not None:
         query = query.where(Touch.due_on >= due_from)
-    result = await session.execute(query)
-    return [(touch, client) for touch, client in result.all()]
+    by_owner: dict[int, list[tuple[Touch, Client]]] = {owner_id: [] for owner_id in owner_ids}
+    for touch, client in (await session.execute(query)).all():
+        by_owner[client.owner_id].append((touch, client))
+    return by_owner
+
+
+async def open_touches_of(
+    session: AsyncSession, member: Member, *, due_until: date, due_from: date | None = None
+) -> list[tuple[Touch, Client]]:
+    """The member's open touches of active clients due up to `due_until`, with their clients."""
+    by_owner = await open_touches_by_owner(
+        session, [member.id], due_until=due_until, due_from=due_from
+    )
+    return by_owner[member.id]
 
 
 async def folded_touch_ids(
@@ -314,26 +332,26 @@ async def folded_touch_ids(
     return {touch_id for touch_id in result if touch_id is not None}
 
 
-async def occasions_of(
-    session: AsyncSession, member: Member, days: Sequence[date]
-) -> list[OccasionLine]:
-    """Key dates of the member's clients' people (and families) falling on `days`."""
+async def occasions_by_owner(
+    session: AsyncSession, owner_ids: Collection[int], days: Sequence[date]
+) -> dict[int, list[OccasionLine]]:
+    """Key dates of the owners' clients' people (and families) falling on `days`, per owner."""
+    by_owner: dict[int, list[OccasionLine]] = {owner_id: [] for owner_id in owner_ids}
     if not days:
-        return []
+        return by_owner
     # Only the rows of these days (29 February counts on 28 February in short years).
     result = await session.execute(
         select(KeyDate, Client, Contact)
         .join(Client, Client.id == KeyDate.client_id)
         .outerjoin(Contact, Contact.id == KeyDate.contact_id)
         .where(
-            Client.owner_id == member.id,
+            Client.owner_id.in_(list(owner_ids)),
             Client.is_active.is_(True),
             Client.forgotten_at.is_(None),
             yearly_dates_condition(KeyDate.month, KeyDate.day, days),
         )
     )
     wanted = set(days)
-    lines = []
     for key_date, client, contact in result.all():
         for day in days:
             if occurrence_in(day.year, key_date.day, key_date.month) != day or day not in wanted:
@@ -344,7 +362,7 @@ async def occasions_of(
                     part for part in (key_date.person_name, key_date.relation) if part
                 )
                 person = f"{relative} — {person}" if contact is not None else relative
-            lines.append(
+            by_owner[client.owner_id].append(
                 OccasionLine(
                     on=day,
                     kind=key_date.kind,
@@ -354,31 +372,50 @@ async def occasions_of(
                     client_id=client.id,
                 )
             )
-    lines.sort(key=lambda line: (line.on, line.client_name.casefold(), line.person))
-    return lines
+    for lines in by_owner.values():
+        lines.sort(key=lambda line: (line.on, line.client_name.casefold(), line.person))
+    return by_owner
 
 
-async def holidays_of(
-    session: AsyncSession, member: Member, first: date, last: date, language: str
-) -> list[HolidayLine]:
-    """National holidays in [first, last], and professional days of the member's clients."""
+async def occasions_of(
+    session: AsyncSession, member: Member, days: Sequence[date]
+) -> list[OccasionLine]:
+    """Key dates of the member's clients' people (and families) falling on `days`."""
+    return (await occasions_by_owner(session, [member.id], days))[member.id]
+
+
+async def industries_by_owner(
+    session: AsyncSession, owner_ids: Collection[int]
+) -> dict[int, list[tuple[str, int]]]:
+    """How many active clients each owner has per industry."""
     result = await session.execute(
-        select(Client.industry, func.count())
+        select(Client.owner_id, Client.industry, func.count())
         .where(
-            Client.owner_id == member.id,
+            Client.owner_id.in_(list(owner_ids)),
             Client.is_active.is_(True),
             Client.forgotten_at.is_(None),
             Client.industry.is_not(None),
         )
-        .group_by(Client.industry)
+        .group_by(Client.owner_id, Client.industry)
     )
+    by_owner: dict[int, list[tuple[str, int]]] = {owner_id: [] for owner_id in owner_ids}
+    for owner_id, industry, count in result.all():
+        if industry is not None:
+            by_owner[owner_id].append((industry, count))
+    return by_owner
+
+
+def holiday_lines(
+    first: date, last: date, language: str, industries: Iterable[tuple[str, int]]
+) -> list[HolidayLine]:
+    """National holidays in [first, last], and professional days of these industries."""
     clients_by_holiday: dict[tuple[date, str], int] = {}
     lines: dict[tuple[date, str], HolidayLine] = {}
     for occasion in _occasions_between(first, last, None):
         lines[(occasion.day, occasion.key)] = HolidayLine(
             occasion.day, occasion.title(language), False
         )
-    for industry, count in result.all():
+    for industry, count in industries:
         for occasion in _occasions_between(first, last, industry):
             key = (occasion.day, occasion.key)
             if occasion.kind == "national":
@@ -390,6 +427,14 @@ async def holidays_of(
     return sorted(lines.values(), key=lambda line: (line.on, line.professional, line.title))
 
 
+async def holidays_of(
+    session: AsyncSession, member: Member, first: date, last: date, language: str
+) -> list[HolidayLine]:
+    """National holidays in [first, last], and professional days of the member's clients."""
+    industries = await industries_by_owner(session, [member.id])
+    return holiday_lines(first, last, language, industries[member.id])
+
+
 @lru_cache(maxsize=256)
 def _occasions_between(
     first: date, last: date, industry: str | None
@@ -398,11 +443,14 @@ def _occasions_between(
     return tuple(occasions.occasions_between(first, last, industry=industry))
 
 
-async def stale_clients(
-    session: AsyncSession, member: Member, now: datetime, *, skip: Iterable[int] = ()
-) -> list[StaleLine]:
-    """The member's clients whose data are older than their category's re-verification period."""
-    policies = await all_policies(session)
+async def stale_by_owner(
+    session: AsyncSession,
+    owner_ids: Collection[int],
+    now: datetime,
+    policies: Mapping[Category, Policy],
+) -> dict[int, list[StaleLine]]:
+    """Per owner, the clients whose data are older than their category's re-verification
+    period, the oldest first."""
     conditions = [
         and_(
             Client.category == category,
@@ -411,49 +459,95 @@ async def stale_clients(
         for category, policy in policies.items()
     ]
     result = await session.execute(
-        select(Client.id, Client.name, Client.category, Client.data_confirmed_at)
+        select(Client.owner_id, Client.id, Client.name, Client.category, Client.data_confirmed_at)
         .where(
-            Client.owner_id == member.id,
+            Client.owner_id.in_(list(owner_ids)),
             Client.is_active.is_(True),
             Client.forgotten_at.is_(None),
             or_(*conditions),
         )
         .order_by(Client.data_confirmed_at)
     )
-    skipped = set(skip)
-    lines = []
-    for client_id, name, category, confirmed_at in result.all():
-        if client_id in skipped:
-            continue
+    by_owner: dict[int, list[StaleLine]] = {owner_id: [] for owner_id in owner_ids}
+    for owner_id, client_id, name, category, confirmed_at in result.all():
         confirmed = confirmed_at if confirmed_at.tzinfo else confirmed_at.replace(tzinfo=UTC)
-        lines.append(StaleLine(client_id, name, (now - confirmed).days, category))
-    return lines
+        by_owner[owner_id].append(StaleLine(client_id, name, (now - confirmed).days, category))
+    return by_owner
+
+
+async def stale_clients(
+    session: AsyncSession, member: Member, now: datetime, *, skip: Iterable[int] = ()
+) -> list[StaleLine]:
+    """The member's clients whose data are older than their category's re-verification period."""
+    by_owner = await stale_by_owner(session, [member.id], now, await all_policies(session))
+    skipped = set(skip)
+    return [line for line in by_owner[member.id] if line.client_id not in skipped]
+
+
+async def build_digests(
+    session: AsyncSession,
+    members: Sequence[Member],
+    now: datetime,
+    *,
+    policies: Mapping[Category, Policy] | None = None,
+) -> dict[int, Digest]:
+    """Today's plan of each member: due and overdue touches, occasions, stale records.
+
+    Six queries for all of them, not six per member: a morning builds hundreds of digests.
+    Each member's «today» is their own zone's; the reads cover the latest of those days and
+    each digest keeps its own.
+    """
+    if not members:
+        return {}
+    if policies is None:
+        policies = await all_policies(session)
+    ids = [member.id for member in members]
+    todays = {member.id: local_today(member, now) for member in members}
+    touches = await open_touches_by_owner(session, ids, due_until=max(todays.values()))
+    pairs = {
+        member.id: [(t, c) for t, c in touches[member.id] if t.due_on <= todays[member.id]]
+        for member in members
+    }
+    folded = await folded_touch_ids(
+        session, [touch.id for member_pairs in pairs.values() for touch, _ in member_pairs], now
+    )
+    days = sorted({day for today in todays.values() for day in (today, today + ONE_DAY)})
+    occasions_by = await occasions_by_owner(session, ids, days)
+    industries = await industries_by_owner(session, ids)
+    stale_by = await stale_by_owner(session, ids, now, policies)
+    digests = {}
+    for member in members:
+        today = todays[member.id]
+        tomorrow = today + ONE_DAY
+        member_pairs = pairs[member.id]
+        items = [
+            describe_touch(touch, client, member, now, folded=touch.id in folded)
+            for touch, client in member_pairs
+        ]
+        digest = Digest(member_id=member.id, local_date=today, zone=member.timezone)
+        digest.today = sorted((item for item in items if item.overdue_days == 0), key=_order)
+        digest.overdue = sorted(
+            (item for item in items if item.overdue_days > 0),
+            key=lambda item: (-item.overdue_days, *item.order_key),
+        )
+        digest.occasions = [
+            line for line in occasions_by[member.id] if line.on in (today, tomorrow)
+        ]
+        digest.holidays = holiday_lines(today, tomorrow, member.language, industries[member.id])
+        # A client already carrying a «проверить данные» touch is in the touch lists.
+        checking = {
+            touch.client_id for touch, _ in member_pairs if touch.reason is TouchReason.STALE_DATA
+        }
+        stale = [line for line in stale_by[member.id] if line.client_id not in checking]
+        digest.stale = stale[:STALE_LIMIT]
+        digest.stale_more = max(0, len(stale) - STALE_LIMIT)
+        digests[member.id] = digest
+    return digests
 
 
 async def build_digest(session: AsyncSession, member: Member, now: datetime) -> Digest:
     """Today's plan of a member: due and overdue touches, occasions, stale records."""
-    today = local_today(member, now)
-    pairs = await open_touches_of(session, member, due_until=today)
-    folded = await folded_touch_ids(session, [touch.id for touch, _ in pairs], now)
-    items = [
-        describe_touch(touch, client, member, now, folded=touch.id in folded)
-        for touch, client in pairs
-    ]
-    digest = Digest(member_id=member.id, local_date=today, zone=member.timezone)
-    digest.today = sorted((item for item in items if item.overdue_days == 0), key=_order)
-    digest.overdue = sorted(
-        (item for item in items if item.overdue_days > 0),
-        key=lambda item: (-item.overdue_days, *item.order_key),
-    )
-    tomorrow = today + timedelta(days=1)
-    digest.occasions = await occasions_of(session, member, [today, tomorrow])
-    digest.holidays = await holidays_of(session, member, today, tomorrow, member.language)
-    # A client already carrying a «проверить данные» touch is in the touch lists.
-    checking = {touch.client_id for touch, _ in pairs if touch.reason is TouchReason.STALE_DATA}
-    stale = await stale_clients(session, member, now, skip=checking)
-    digest.stale = stale[:STALE_LIMIT]
-    digest.stale_more = max(0, len(stale) - STALE_LIMIT)
-    return digest
+    return (await build_digests(session, [member], now))[member.id]
 
 
 def _order(item: DigestItem) -> tuple[int, int, str]:

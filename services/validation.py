@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, time
+from functools import lru_cache
 from typing import Any
 
 import phonenumbers
@@ -188,8 +189,10 @@ def normalize_phone(text: str, region: str = "RU") -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+@lru_cache(maxsize=8192)
 def format_phone(e164: str) -> str:
-    """A stored phone for reading: «+7 912 345-67-89»."""
+    """A stored phone for reading: «+7 912 345-67-89» (remembered: a morning's digests and
+    reminders format the same numbers)."""
     try:
         number = phonenumbers.parse(e164, None)
     except phonenumbers.NumberParseException:

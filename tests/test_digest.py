@@ -20,6 +20,7 @@ from services.digest import (
     MAX_ITEMS_PER_PART,
     TELEGRAM_LIMIT,
     build_digest,
+    build_digests,
     build_week,
     render_digest,
     render_week,
@@ -300,3 +301,25 @@ async def test_sent_digest_reaches_only_its_member(
     assert "Чужой клиент" not in mine[0]
     sends = [c for c in recorder.requests if isinstance(c, SendMessage)]
     assert {int(c.chat_id) for c in sends} == {MANAGER_ID, 602}
+
+
+async def test_digests_built_together_keep_each_members_own_today(session: AsyncSession) -> None:
+    # 23:30 in Kaliningrad on Monday is already Tuesday in Vladivostok: read together, each
+    # digest still shows only what is due on its own member's day.
+    west = await add_member(session, telegram_id=7101, timezone="Europe/Kaliningrad", name="Ян")
+    east = await add_member(session, telegram_id=7102, timezone="Asia/Vladivostok", name="Ли")
+    tuesday = MONDAY + timedelta(days=1)
+    for member in (west, east):
+        client = await add_client(session, member, f"Клиент {member.full_name}", member.timezone)
+        await add_touch(session, client, MONDAY, goal="понедельник")
+        await add_touch(session, client, tuesday, goal="вторник")
+    await session.commit()
+    now = datetime(2026, 11, 23, 21, 30, tzinfo=UTC)
+    digests = await build_digests(session, [west, east], now)
+    assert [item.goal for item in digests[west.id].today] == ["понедельник"]
+    assert digests[west.id].overdue == []
+    assert [item.goal for item in digests[east.id].today] == ["вторник"]
+    assert [item.goal for item in digests[east.id].overdue] == ["понедельник"]
+    assert digests[east.id].local_date == tuesday
+    single = await build_digest(session, west, now)
+    assert [item.goal for item in single.today] == ["понедельник"]
