@@ -133,16 +133,20 @@ async def _seed(session_factory: SessionFactory, count: int, now: datetime) -> N
         for member in members:
             await outbox.enqueue(
                 session,
-                member=member,
-                kind="digest",
-                dedupe_key=f"digest:{member.id}:bench",
-                payload={
-                    "text": _TEXT,
-                    "buttons": [[{"text": "📇 Карточка", "callback_data": f"card:{member.id}"}]],
-                },
-                not_before=now - timedelta(seconds=1),
-                expires_at=now + timedelta(hours=1),
-                now=now,
+                outbox.outbox_row(
+                    member=member,
+                    kind="digest",
+                    dedupe_key=f"digest:{member.id}:bench",
+                    payload={
+                        "text": _TEXT,
+                        "buttons": [
+                            [{"text": "📇 Карточка", "callback_data": f"card:{member.id}"}]
+                        ],
+                    },
+                    not_before=now - timedelta(seconds=1),
+                    expires_at=now + timedelta(hours=1),
+                    now=now,
+                ),
             )
 
 

@@ -140,13 +140,15 @@ async def enqueue_digest(
     for number, part in enumerate(parts, start=1):
         enqueued += await outbox.enqueue(
             session,
-            member=member,
-            kind=DIGEST,
-            dedupe_key=digest_key(member.id, day, number),
-            payload=part.payload(),
-            not_before=moment,
-            expires_at=digest_expiry(member, day),
-            now=now,
+            outbox.outbox_row(
+                member=member,
+                kind=DIGEST,
+                dedupe_key=digest_key(member.id, day, number),
+                payload=part.payload(),
+                not_before=moment,
+                expires_at=digest_expiry(member, day),
+                now=now,
+            ),
         )
     return enqueued
 
@@ -439,12 +441,14 @@ async def deactivate_blocked_member(
             tr = translator(head.language)
             await outbox.enqueue(
                 session,
-                member=head,
-                kind=NOTICE,
-                dedupe_key=f"blocked:{member.id}:{head.id}:{now:%Y%m%dT%H%M}",
-                payload={"text": tr("planner.blocked_member", name=esc(member.full_name))},
-                not_before=next_working_moment(head, now),
-                now=now,
+                outbox.outbox_row(
+                    member=head,
+                    kind=NOTICE,
+                    dedupe_key=f"blocked:{member.id}:{head.id}:{now:%Y%m%dT%H%M}",
+                    payload={"text": tr("planner.blocked_member", name=esc(member.full_name))},
+                    not_before=next_working_moment(head, now),
+                    now=now,
+                ),
             )
     log.warning("member %d blocked the bot: deactivated", member_id)
     return True

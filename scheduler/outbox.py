@@ -142,34 +142,14 @@ def _insert_new(session: AsyncSession) -> Any:
     raise NotImplementedError(msg)  # pragma: no cover
 
 
-async def enqueue(
-    session: AsyncSession,
-    *,
-    member: Member,
-    kind: str,
-    dedupe_key: str,
-    payload: dict[str, Any],
-    not_before: datetime,
-    now: datetime,
-    expires_at: datetime | None = None,
-    touch_id: int | None = None,
-) -> bool:
-    """Add a message for `member`; False when the dedupe key is already there (nothing changes).
+async def enqueue(session: AsyncSession, row: Mapping[str, Any]) -> bool:
+    """Add a message (an `outbox_row`); False when its dedupe key is already there (nothing
+    changes).
 
     Runs in the caller's transaction; safe with concurrent instances thanks to the unique key.
     """
-    row = outbox_row(
-        member=member,
-        kind=kind,
-        dedupe_key=dedupe_key,
-        payload=payload,
-        not_before=not_before,
-        now=now,
-        expires_at=expires_at,
-        touch_id=touch_id,
-    )
     statement = _insert_new(session).returning(_OUTBOX.c.id)
-    return await session.scalar(statement, row) is not None
+    return await session.scalar(statement, dict(row)) is not None
 
 
 async def enqueue_many(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:

@@ -112,17 +112,19 @@ async def alert_heads(
         tr = translator(head.language)
         await outbox.enqueue(
             session,
-            member=head,
-            kind="alert",
-            dedupe_key=f"read_alert:{member.id}:{head.id}:{hour_window(now):%Y%m%dT%H}",
-            payload={
-                "text": tr(
-                    "audit.read_alert", name=escape(member.full_name, quote=False), count=count
-                ),
-                "parse_mode": "HTML",
-            },
-            not_before=now,
-            now=now,
+            outbox.outbox_row(
+                member=head,
+                kind="alert",
+                dedupe_key=f"read_alert:{member.id}:{head.id}:{hour_window(now):%Y%m%dT%H}",
+                payload={
+                    "text": tr(
+                        "audit.read_alert", name=escape(member.full_name, quote=False), count=count
+                    ),
+                    "parse_mode": "HTML",
+                },
+                not_before=now,
+                now=now,
+            ),
         )
 
 

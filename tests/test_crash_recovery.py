@@ -34,7 +34,7 @@ from models import Client, Contact, Member, Outbox
 from models.enums import Role
 from models.session import create_engine, create_session_factory
 from scheduler.delivery import Deliverer
-from scheduler.outbox import claim_due, enqueue
+from scheduler.outbox import claim_due, enqueue, outbox_row
 from services.clock import ManualClock
 from tests.conftest import TEST_DATABASE_URL
 from tests.crash_worker import (
@@ -247,12 +247,14 @@ async def test_a_crash_loop_does_not_give_up_messages_never_sent(
         await session.flush()
         await enqueue(
             session,
-            member=member,
-            kind="digest",
-            dedupe_key="digest:crash-loop",
-            payload={"text": "Доброе утро"},
-            not_before=now,
-            now=now,
+            outbox_row(
+                member=member,
+                kind="digest",
+                dedupe_key="digest:crash-loop",
+                payload={"text": "Доброе утро"},
+                not_before=now,
+                now=now,
+            ),
         )
     # Nine processes in a row claim the batch and die before reaching this message.
     for number in range(9):

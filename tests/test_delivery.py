@@ -32,7 +32,15 @@ from models.enums import Role
 from models.session import create_engine, create_session_factory
 from scheduler.clock import NamedJob, Ticker, create_scheduler
 from scheduler.delivery import Deliverer, DeliveryReport, RetryPolicy, plain_text
-from scheduler.outbox import OutboxItem, claim_due, enqueue, mark_sent, release
+from scheduler.outbox import (
+    OutboxItem,
+    claim_due,
+    enqueue,
+    enqueue_many,
+    mark_sent,
+    outbox_row,
+    release,
+)
 from services.clock import ManualClock
 
 Factory = async_sessionmaker[AsyncSession]
@@ -119,13 +127,15 @@ async def put(
     async with session_factory.begin() as session:
         return await enqueue(
             session,
-            member=member,
-            kind="reminder",
-            dedupe_key=key,
-            payload={"text": text or f"text {key}", "buttons": buttons or [], **payload},
-            not_before=not_before or now,
-            now=now,
-            expires_at=expires_at,
+            outbox_row(
+                member=member,
+                kind="reminder",
+                dedupe_key=key,
+                payload={"text": text or f"text {key}", "buttons": buttons or [], **payload},
+                not_before=not_before or now,
+                now=now,
+                expires_at=expires_at,
+            ),
         )
 
 
@@ -156,16 +166,35 @@ async def test_enqueue_in_one_transaction_twice_keeps_the_transaction_usable(
     [member] = await add_members(session_factory, [101], now)
     payload = {"text": "hi", "buttons": []}
     async with session_factory.begin() as session:
-        first = await enqueue(
-            session, member=member, kind="notice", dedupe_key="k", payload=payload,
-            not_before=now, now=now,
-        )  # fmt: skip
-        second = await enqueue(
-            session, member=member, kind="notice", dedupe_key="k", payload=payload,
-            not_before=now, now=now,
-        )  # fmt: skip
+        row = outbox_row(
+            member=member, kind="notice", dedupe_key="k", payload=payload, not_before=now, now=now
+        )
+        first = await enqueue(session, row)
+        second = await enqueue(session, row)
     assert (first, second) == (True, False)
     assert len(await rows(session_factory)) == 1
+
+
+async def test_enqueue_many_adds_only_the_keys_not_there_yet(
+    session_factory: Factory, clock: ManualClock
+) -> None:
+    now = clock.now()
+    [member] = await add_members(session_factory, [101], now)
+
+    def row(key: str, text: str) -> dict[str, Any]:
+        return outbox_row(
+            member=member, kind="reminder", dedupe_key=key, payload={"text": text},
+            not_before=now, now=now,
+        )  # fmt: skip
+
+    async with session_factory.begin() as session:
+        await enqueue_many(session, [row("a", "first a"), row("b", "first b")])
+    async with session_factory.begin() as session:
+        await enqueue_many(session, [row("b", "second b"), row("c", "first c")])
+        await enqueue_many(session, [])
+    stored = await rows(session_factory)
+    assert sorted(stored) == ["a", "b", "c"]
+    assert stored["b"].payload["text"] == "first b"
 
 
 @pytest.mark.parametrize(
@@ -186,8 +215,11 @@ async def test_enqueue_refuses_a_payload_telegram_would_refuse(
     async with session_factory() as session:
         with pytest.raises(ValueError, match=r"."):
             await enqueue(
-                session, member=member, kind="notice", dedupe_key="bad", payload=payload,
-                not_before=clock.now(), now=clock.now(),
+                session,
+                outbox_row(
+                    member=member, kind="notice", dedupe_key="bad", payload=payload,
+                    not_before=clock.now(), now=clock.now(),
+                ),
             )  # fmt: skip
 
 
