@@ -39,7 +39,6 @@ from scheduler.outbox import OutboxItem, SessionFactory
 from services import planner, team, windows
 from services.digest import (
     Digest,
-    build_digest,
     build_digests,
     client_schedule,
     day_bounds,
@@ -115,42 +114,29 @@ async def _active_members(session: AsyncSession) -> list[Member]:
     return list(result)
 
 
-async def enqueue_digest(
-    session: AsyncSession,
-    member: Member,
-    day: date,
-    now: datetime,
-    *,
-    digest: Digest | None = None,
-) -> int:
-    """Enqueue the member's digest for `day` (built here unless given); returns the parts
-    enqueued (0: none)."""
-    if digest is None:
-        digest = await build_digest(session, member, now)
+def digest_rows(member: Member, day: date, now: datetime, digest: Digest) -> list[dict[str, Any]]:
+    """The outbox rows of the member's digest for `day`, a row per part (none: nothing to send)."""
     if digest.is_empty and member.role is Role.HEAD:
         # A head without clients of their own has nothing to read in the morning.
-        return 0
+        return []
     parts = render_digest(digest, member.language, item_row=keyboards.digest_item_row)
     zone = ZoneInfo(member.timezone)
     # The digest's own moment, a second early: it goes before the reminders of that morning.
     moment = min(now, datetime.combine(day, member.digest_time, tzinfo=zone)) - timedelta(
         seconds=1
     )
-    enqueued = 0
-    for number, part in enumerate(parts, start=1):
-        enqueued += await outbox.enqueue(
-            session,
-            outbox.outbox_row(
-                member=member,
-                kind=DIGEST,
-                dedupe_key=digest_key(member.id, day, number),
-                payload=part.payload(),
-                not_before=moment,
-                expires_at=digest_expiry(member, day),
-                now=now,
-            ),
+    return [
+        outbox.outbox_row(
+            member=member,
+            kind=DIGEST,
+            dedupe_key=digest_key(member.id, day, number),
+            payload=part.payload(),
+            not_before=moment,
+            expires_at=digest_expiry(member, day),
+            now=now,
         )
-    return enqueued
+        for number, part in enumerate(parts, start=1)
+    ]
 
 
 async def schedule_digests(session_factory: SessionFactory, now: datetime) -> int:
@@ -173,9 +159,13 @@ async def schedule_digests(session_factory: SessionFactory, now: datetime) -> in
             digests = await build_digests(
                 session, [member for member, _ in chunk], now, policies=policies
             )
+            rows = []
             for member, day in chunk:
-                if await enqueue_digest(session, member, day, now, digest=digests[member.id]):
-                    sent += 1
+                parts = digest_rows(member, day, now, digests[member.id])
+                rows.extend(parts)
+                sent += bool(parts)
+            # Keys taken meanwhile by another instance are skipped by the insert itself.
+            await outbox.enqueue_many(session, rows)
     return sent
 
 

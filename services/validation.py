@@ -189,10 +189,17 @@ def normalize_phone(text: str, region: str = "RU") -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+# A Russian mobile number in E.164: the bulk of a sales base, all with one layout.
+_RU_MOBILE = re.compile(r"\+79\d{9}")
+
+
 @lru_cache(maxsize=8192)
 def format_phone(e164: str) -> str:
     """A stored phone for reading: «+7 912 345-67-89» (remembered: a morning's digests and
     reminders format the same numbers)."""
+    if _RU_MOBILE.fullmatch(e164):
+        # What phonenumbers answers for every one of them, at a hundredth of its cost.
+        return f"{e164[:2]} {e164[2:5]} {e164[5:8]}-{e164[8:10]}-{e164[10:]}"
     try:
         number = phonenumbers.parse(e164, None)
     except phonenumbers.NumberParseException:

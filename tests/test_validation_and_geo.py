@@ -5,7 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, time
 from zoneinfo import ZoneInfo
 
+import phonenumbers
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from services import geo, validation
 from services.validation import ValidationError
@@ -80,6 +83,17 @@ def test_phones_share_one_form() -> None:
     for bad in ("12345", "позвоните мне", "+7 000 000 00 00"):
         with pytest.raises(ValidationError):
             validation.normalize_phone(bad)
+
+
+@given(digits=st.text(alphabet="0123456789", min_size=9, max_size=9))
+def test_the_quick_layout_of_russian_mobiles_is_what_phonenumbers_gives(digits: str) -> None:
+    e164 = f"+79{digits}"
+    number = phonenumbers.parse(e164, None)
+    expected = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    assert validation.format_phone(e164) == expected
+    # Other numbers still go through phonenumbers.
+    assert validation.format_phone("+74951234567") == "+7 495 123-45-67"
+    assert validation.format_phone("+442079460958") == "+44 20 7946 0958"
 
 
 def test_emails() -> None:
