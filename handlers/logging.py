@@ -208,7 +208,7 @@ async def _start_from_text(
     attachment: dict[str, Any] | None = None,
 ) -> None:
     now = clock.now()
-    if await interactions.saved_from_message(session, message.chat.id, message.message_id):
+    if await interactions.existing_for_message(session, message.chat.id, message.message_id):
         await message.answer(tr("logging.already_saved"))
         return
     index = await interactions.candidates_for(session, member)

@@ -307,40 +307,40 @@ async def schedule_reminders(session_factory: SessionFactory, now: datetime) -> 
             touches = await open_touches_by_owner(
                 session, list(todays), due_until=max(todays.values())
             )
-            for member in chunk:
-                enqueued += await _enqueue_reminders_of(
-                    session, member, now, todays[member.id], touches[member.id]
+            due = [
+                (member, touch, client, key)
+                for member in chunk
+                for touch, client, key in _reminders_due(
+                    member, todays[member.id], touches[member.id]
                 )
+            ]
+            existing = await _existing_keys(session, [key for *_, key in due])
+            rows = [
+                reminder[1]
+                for member, touch, client, key in due
+                if key not in existing
+                and (
+                    reminder := reminder_row(touch, client, member, now, only_on=todays[member.id])
+                )
+            ]
+            await outbox.enqueue_many(session, rows)
+            enqueued += len(rows)
     return enqueued
 
 
-async def _enqueue_reminders_of(
-    session: AsyncSession,
-    member: Member,
-    now: datetime,
-    today: date,
-    touches: Sequence[tuple[Touch, Client]],
-) -> int:
-    """Today's reminders of the member's open touches (due today or a few days overdue)."""
+def _reminders_due(
+    member: Member, today: date, touches: Sequence[tuple[Touch, Client]]
+) -> list[tuple[Touch, Client, str]]:
+    """The member's open touches that get a reminder today (due today or a few days overdue,
+    not snoozed past today), with today's reminder key."""
     zone = ZoneInfo(member.timezone)
     oldest = today - timedelta(days=OVERDUE_REMINDER_DAYS)
-    pairs = [
-        (touch, client)
+    return [
+        (touch, client, reminder_key(touch, today, zone))
         for touch, client in touches
         if oldest <= touch.due_on <= today
         and (touch.snoozed_until is None or touch.snoozed_until < day_bounds(today, zone)[1])
     ]
-    existing = await _existing_keys(
-        session, [reminder_key(touch, today, zone) for touch, _ in pairs]
-    )
-    rows = [
-        reminder[1]
-        for touch, client in pairs
-        if reminder_key(touch, today, zone) not in existing
-        and (reminder := reminder_row(touch, client, member, now, only_on=today))
-    ]
-    await outbox.enqueue_many(session, rows)
-    return len(rows)
 
 
 async def fold_and_cancel(session_factory: SessionFactory, now: datetime) -> tuple[int, int]:

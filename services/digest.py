@@ -427,14 +427,6 @@ def holiday_lines(
     return sorted(lines.values(), key=lambda line: (line.on, line.professional, line.title))
 
 
-async def holidays_of(
-    session: AsyncSession, member: Member, first: date, last: date, language: str
-) -> list[HolidayLine]:
-    """National holidays in [first, last], and professional days of the member's clients."""
-    industries = await industries_by_owner(session, [member.id])
-    return holiday_lines(first, last, language, industries[member.id])
-
-
 @lru_cache(maxsize=256)
 def _occasions_between(
     first: date, last: date, industry: str | None
@@ -473,15 +465,6 @@ async def stale_by_owner(
         confirmed = confirmed_at if confirmed_at.tzinfo else confirmed_at.replace(tzinfo=UTC)
         by_owner[owner_id].append(StaleLine(client_id, name, (now - confirmed).days, category))
     return by_owner
-
-
-async def stale_clients(
-    session: AsyncSession, member: Member, now: datetime, *, skip: Iterable[int] = ()
-) -> list[StaleLine]:
-    """The member's clients whose data are older than their category's re-verification period."""
-    by_owner = await stale_by_owner(session, [member.id], now, await all_policies(session))
-    skipped = set(skip)
-    return [line for line in by_owner[member.id] if line.client_id not in skipped]
 
 
 async def build_digests(

@@ -204,16 +204,6 @@ async def visible_names(
     return [(client_id, names[client_id]) for client_id in client_ids if client_id in names]
 
 
-async def saved_from_message(session: AsyncSession, chat_id: int, message_id: int) -> bool:
-    """Whether an interaction was already saved from this Telegram message (a redelivery)."""
-    found = await session.scalar(
-        select(Interaction.id).where(
-            Interaction.source_chat_id == chat_id, Interaction.source_message_id == message_id
-        )
-    )
-    return found is not None
-
-
 async def existing_for_message(
     session: AsyncSession, chat_id: int | None, message_id: int | None
 ) -> Interaction | None:
