@@ -44,6 +44,7 @@ from services.digest import (
     day_bounds,
     describe_touch,
     esc,
+    fold_data_checks,
     local_today,
     member_schedule,
     open_touches_by_owner,
@@ -219,15 +220,17 @@ def reminder_row(
     now: datetime,
     *,
     only_on: date | None = None,
+    check_data: bool = False,
 ) -> tuple[ReminderSlot, dict[str, Any]] | None:
     """The touch's next reminder as an outbox row (only if it falls on `only_on`, when given);
-    None when no reminder can be pushed (or not on that day)."""
+    None when no reminder can be pushed (or not on that day). `check_data`: the reminder also
+    asks to check the client's data."""
     slot = reminder_slot(touch, client, member, now)
     if slot is None or (only_on is not None and slot.local_date != only_on):
         return None
     zone = ZoneInfo(member.timezone)
     item = replace(
-        describe_touch(touch, client, member, now),
+        describe_touch(touch, client, member, now, check_data=check_data),
         call_from=slot.not_before,
         call_until=slot.expires_at,
     )
@@ -308,19 +311,26 @@ async def schedule_reminders(session_factory: SessionFactory, now: datetime) -> 
                 session, list(todays), due_until=max(todays.values())
             )
             due = [
-                (member, touch, client, key)
+                (member, touch, client, key, check_data)
                 for member in chunk
-                for touch, client, key in _reminders_due(
+                for touch, client, key, check_data in _reminders_due(
                     member, todays[member.id], touches[member.id]
                 )
             ]
-            existing = await _existing_keys(session, [key for *_, key in due])
+            existing = await _existing_keys(session, [due_item[3] for due_item in due])
             rows = [
                 reminder[1]
-                for member, touch, client, key in due
+                for member, touch, client, key, check_data in due
                 if key not in existing
                 and (
-                    reminder := reminder_row(touch, client, member, now, only_on=todays[member.id])
+                    reminder := reminder_row(
+                        touch,
+                        client,
+                        member,
+                        now,
+                        only_on=todays[member.id],
+                        check_data=check_data,
+                    )
                 )
             ]
             await outbox.enqueue_many(session, rows)
@@ -330,16 +340,23 @@ async def schedule_reminders(session_factory: SessionFactory, now: datetime) -> 
 
 def _reminders_due(
     member: Member, today: date, touches: Sequence[tuple[Touch, Client]]
-) -> list[tuple[Touch, Client, str]]:
+) -> list[tuple[Touch, Client, str, bool]]:
     """The member's open touches that get a reminder today (due today or a few days overdue,
-    not snoozed past today), with today's reminder key."""
+    not snoozed past today), with today's reminder key and whether the reminder also asks to
+    check the client's data (a data check folded into another touch, as in the digest)."""
     zone = ZoneInfo(member.timezone)
     oldest = today - timedelta(days=OVERDUE_REMINDER_DAYS)
+    due, checking_data = fold_data_checks(
+        [
+            (touch, client)
+            for touch, client in touches
+            if oldest <= touch.due_on <= today
+            and (touch.snoozed_until is None or touch.snoozed_until < day_bounds(today, zone)[1])
+        ]
+    )
     return [
-        (touch, client, reminder_key(touch, today, zone))
-        for touch, client in touches
-        if oldest <= touch.due_on <= today
-        and (touch.snoozed_until is None or touch.snoozed_until < day_bounds(today, zone)[1])
+        (touch, client, reminder_key(touch, today, zone), touch.id in checking_data)
+        for touch, client in due
     ]
 
 

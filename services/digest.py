@@ -153,6 +153,9 @@ class DigestItem:
     phone: str | None
     draft_text: str | None = None
     folded: bool = False
+    # Days since the client's data were confirmed, when this touch also carries the client's
+    # «проверить данные» check (`fold_data_checks`).
+    data_age_days: int | None = None
 
     @property
     def order_key(self) -> tuple[int, int, str]:
@@ -233,9 +236,16 @@ def _overlaps_ever(client: Schedule, member: Schedule) -> bool:
 
 
 def describe_touch(
-    touch: Touch, client: Client, member: Member, now: datetime, *, folded: bool = False
+    touch: Touch,
+    client: Client,
+    member: Member,
+    now: datetime,
+    *,
+    folded: bool = False,
+    check_data: bool = False,
 ) -> DigestItem:
-    """A touch with everything the member needs to call: window in their time, channel, phone."""
+    """A touch with everything the member needs to call: window in their time, channel, phone;
+    with `check_data`, how old the client's data are, to check them on the same call."""
     zone = ZoneInfo(member.timezone)
     today = local_today(member, now)
     contact = touch_contact(touch, client)
@@ -271,7 +281,46 @@ def describe_touch(
         phone=validation.format_phone(phone) if phone else None,
         draft_text=touch.draft_text,
         folded=folded,
+        data_age_days=_days_since(client.data_confirmed_at, today, zone) if check_data else None,
     )
+
+
+def _days_since(moment: datetime, today: date, zone: ZoneInfo) -> int:
+    """Calendar days from `moment` to `today` on the member's clock: a reminder rendered
+    after midnight says what the morning digest says."""
+    # SQLite hands datetimes back naive; they are stored in UTC.
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return max(0, (today - aware.astimezone(zone).date()).days)
+
+
+def fold_data_checks(
+    pairs: Sequence[tuple[Touch, Client]],
+) -> tuple[list[tuple[Touch, Client]], set[int]]:
+    """A client's «проверить данные» touch rides along with another touch of that client in the
+    same list: one call that also checks the data, not two items for the same person.
+
+    Returns the pairs without those data checks, and the ids of the touches that now carry one
+    (each such client's soonest other touch). The data check stays open until the data are
+    confirmed; it shows on its own again once nothing else of the client is in the list.
+    """
+    carriers: dict[int, Touch] = {}
+    for touch, _ in pairs:
+        if touch.reason is TouchReason.STALE_DATA:
+            continue
+        carrier = carriers.get(touch.client_id)
+        if carrier is None or (touch.due_on, touch.id) < (carrier.due_on, carrier.id):
+            carriers[touch.client_id] = touch
+    checked = {
+        touch.client_id
+        for touch, _ in pairs
+        if touch.reason is TouchReason.STALE_DATA and touch.client_id in carriers
+    }
+    kept = [
+        (touch, client)
+        for touch, client in pairs
+        if not (touch.reason is TouchReason.STALE_DATA and touch.client_id in checked)
+    ]
+    return kept, {carriers[client_id].id for client_id in checked}
 
 
 async def open_touches_by_owner(
@@ -503,9 +552,17 @@ async def build_digests(
         today = todays[member.id]
         tomorrow = today + ONE_DAY
         member_pairs = pairs[member.id]
+        shown, checking_data = fold_data_checks(member_pairs)
         items = [
-            describe_touch(touch, client, member, now, folded=touch.id in folded)
-            for touch, client in member_pairs
+            describe_touch(
+                touch,
+                client,
+                member,
+                now,
+                folded=touch.id in folded,
+                check_data=touch.id in checking_data,
+            )
+            for touch, client in shown
         ]
         digest = Digest(member_id=member.id, local_date=today, zone=member.timezone)
         digest.today = sorted((item for item in items if item.overdue_days == 0), key=_order)
@@ -637,6 +694,8 @@ def item_lines(number: int | None, item: DigestItem, tr: Translator, zone: ZoneI
         details.append(esc(item.phone))
     lines = [f"{head}{who}", f"{reason} {esc(clip(item.goal, GOAL_LIMIT))}"]
     lines.append("🕐 " + " · ".join(details))
+    if item.data_age_days is not None:
+        lines.append(tr("planner.check_data_too", count=item.data_age_days))
     if item.overdue_days:
         lines.append(tr("planner.overdue_by", count=item.overdue_days))
     if item.folded:
@@ -834,12 +893,19 @@ async def build_week(session: AsyncSession, member: Member, now: datetime) -> We
     days = [today + timedelta(days=offset) for offset in range(WEEK_DAYS)]
     plan.days = {day: [] for day in days}
     plan.occasions = {day: [] for day in days}
-    for touch, client in await open_touches_of(session, member, due_until=last):
-        item = describe_touch(touch, client, member, now)
-        if touch.due_on < today:
-            plan.overdue.append(item)
-        else:
-            plan.days[touch.due_on].append(item)
+    pairs = await open_touches_of(session, member, due_until=last)
+    # As in the digest: today's and overdue touches fold together, each later day on its own.
+    groups: dict[date, list[tuple[Touch, Client]]] = {}
+    for touch, client in pairs:
+        groups.setdefault(max(touch.due_on, today), []).append((touch, client))
+    for group in groups.values():
+        shown, checking_data = fold_data_checks(group)
+        for touch, client in shown:
+            item = describe_touch(touch, client, member, now, check_data=touch.id in checking_data)
+            if touch.due_on < today:
+                plan.overdue.append(item)
+            else:
+                plan.days[touch.due_on].append(item)
     for items in plan.days.values():
         items.sort(key=_order)
     for line in await occasions_of(session, member, days):
@@ -851,6 +917,8 @@ def week_line(item: DigestItem, tr: Translator) -> str:
     """One touch of the week: client, goal, window on the member's clock."""
     span = f"{tr.fmt_time(item.window_opens)}–{tr.fmt_time(item.window_closes)}"
     note = "" if item.reachable else " " + tr("planner.week_outside")
+    if item.data_age_days is not None:
+        note += " " + tr("planner.week_check_data")
     return tr(
         "planner.week_line",
         client=esc(item.client_name),

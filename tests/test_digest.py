@@ -12,9 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.callbacks import ClientCallback, PlanTouchCallback
 from bot.keyboards.planner import digest_item_row
 from bot.offline import RecordingSession
-from models import KeyDate, Member
+from models import Client, KeyDate, Member, Touch
 from models.enums import TouchReason
 from scheduler.jobs import schedule_digests
+from services import planner
 from services.clock import ManualClock
 from services.digest import (
     MAX_ITEMS_PER_PART,
@@ -283,6 +284,60 @@ async def test_stale_data_touch_is_not_listed_twice(session: AsyncSession) -> No
     digest = await build_digest(session, manager, msk(2026, 11, 23, 9, 0))
     assert [item.client_name for item in digest.today] == ["СтройМонтаж"]
     assert digest.stale == []
+
+
+async def arrange_overdue_call_and_data_check(session: AsyncSession) -> tuple[Member, Touch]:
+    """An overdue call to СтройМонтаж, whose data check falls due today; Альфа only needs the
+    check."""
+    manager = await add_member(session)
+    confirmed = datetime(2026, 8, 15, tzinfo=UTC)
+    client = await add_client(
+        session, manager, "СтройМонтаж", "Europe/Moscow", confirmed=confirmed
+    )
+    call = await add_touch(session, client, MONDAY - timedelta(days=2), "Получить обратную связь")
+    await add_touch(session, client, MONDAY, "Проверить данные", reason=TouchReason.STALE_DATA)
+    alone = await add_client(session, manager, "Альфа", "Europe/Moscow", confirmed=confirmed)
+    await add_touch(session, alone, MONDAY, "Проверить данные", reason=TouchReason.STALE_DATA)
+    return manager, call
+
+
+async def test_data_check_rides_along_with_the_clients_other_touch(
+    session: AsyncSession,
+) -> None:
+    manager, call = await arrange_overdue_call_and_data_check(session)
+    now = msk(2026, 11, 23, 9, 0)
+    digest = await build_digest(session, manager, now)
+    assert [(item.client_name, item.touch_id) for item in digest.overdue] == [
+        ("СтройМонтаж", call.id)
+    ]
+    assert [item.client_name for item in digest.today] == ["Альфа"]
+    assert digest.overdue[0].data_age_days == 100
+    assert digest.today[0].data_age_days is None
+    text = "\n".join(part.text for part in render_digest(digest, "ru"))
+    assert text.count("СтройМонтаж") == 1
+    assert "🔄 заодно сверьте данные: подтверждены 100 дней назад" in text
+    english = "\n".join(part.text for part in render_digest(digest, "en"))
+    assert "🔄 also check the data: confirmed 100 days ago" in english
+
+    client = await session.get(Client, call.client_id)
+    assert client is not None
+    await planner.confirm_data(session, client, manager, now)
+    digest = await build_digest(session, manager, now)
+    assert [item.data_age_days for item in digest.overdue] == [None]
+
+
+async def test_week_shows_the_data_check_on_the_same_line(session: AsyncSession) -> None:
+    manager, _ = await arrange_overdue_call_and_data_check(session)
+    later = await add_client(session, manager, "Вектор", "Europe/Moscow")
+    thursday = MONDAY + timedelta(days=3)
+    await add_touch(session, later, thursday, "Узнать, кто решает")
+    await add_touch(session, later, thursday, "Проверить данные", reason=TouchReason.STALE_DATA)
+    plan = await build_week(session, manager, msk(2026, 11, 23, 9, 0))
+    assert [item.client_name for item in plan.overdue] == ["СтройМонтаж"]
+    assert [item.client_name for item in plan.days[MONDAY]] == ["Альфа"]
+    assert [item.goal for item in plan.days[thursday]] == ["Узнать, кто решает"]
+    text = "\n".join(render_week(plan, "ru"))
+    assert text.count("🔄 + сверить данные") == 2
 
 
 async def test_sent_digest_reaches_only_its_member(

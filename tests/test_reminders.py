@@ -224,6 +224,41 @@ async def test_long_overdue_touches_stay_in_the_digest_without_daily_pushes(
     assert reminder.touch_id == recent_touch.id
 
 
+async def test_one_reminder_per_client_carries_its_data_check(
+    session_factory: Factory, clock: ManualClock, bot: Bot, recorder: RecordingSession
+) -> None:
+    async with session_factory.begin() as session:
+        manager = await add_member(session)
+        client = await add_client(
+            session,
+            manager,
+            "СтройМонтаж",
+            "Europe/Moscow",
+            confirmed=datetime(2026, 8, 15, tzinfo=UTC),
+        )
+        call = await add_touch(session, client, date(2026, 11, 22), "Получить обратную связь")
+        check = await add_touch(
+            session, client, date(2026, 11, 23), "Проверить данные", reason=TouchReason.STALE_DATA
+        )
+    clock.set(msk(2026, 11, 23, 0, 5))
+    await schedule_reminders(session_factory, clock.now())
+    [reminder] = await outbox_rows(session_factory, "reminder")
+    assert reminder.touch_id == call.id
+    assert "заодно сверьте данные: подтверждены 100 дней назад" in reminder.payload["text"]
+
+    # The call is done without a word on the data: the check gets its own reminder then.
+    async with session_factory.begin() as session:
+        done = await session.get(Touch, call.id)
+        assert done is not None
+        done.status = TouchStatus.DONE
+    ticker = make_ticker(bot, session_factory, clock)
+    await run_until(ticker, clock, msk(2026, 11, 23, 10, 30), timedelta(minutes=5))
+    reminders = await outbox_rows(session_factory, "reminder")
+    assert [row.touch_id for row in reminders] == [call.id, check.id]
+    assert "заодно" not in reminders[1].payload["text"]
+    assert any("Проверить данные" in text for text in sent_texts(recorder, MANAGER_ID))
+
+
 async def test_kaliningrad_narrow_window_reminds_at_eleven_moscow(
     session_factory: Factory, clock: ManualClock
 ) -> None:
