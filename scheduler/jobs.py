@@ -38,7 +38,9 @@ from scheduler.delivery import BlockedHook
 from scheduler.outbox import OutboxItem, SessionFactory
 from services import planner, team, windows
 from services.digest import (
+    ClientView,
     Digest,
+    TouchView,
     build_digests,
     client_schedule,
     day_bounds,
@@ -184,7 +186,7 @@ class ReminderSlot:
     local_date: date
 
 
-def reminder_key(touch: Touch, day: date, zone: ZoneInfo) -> str:
+def reminder_key(touch: TouchView, day: date, zone: ZoneInfo) -> str:
     """`reminder:<touch>:<date>`; a touch snoozed to a time of that day adds `:z<HHMM>`, so
     the snoozed reminder is a new message while a rerun stays a no-op."""
     key = f"reminder:{touch.id}:{day.isoformat()}"
@@ -196,7 +198,7 @@ def reminder_key(touch: Touch, day: date, zone: ZoneInfo) -> str:
 
 
 def reminder_slot(
-    touch: Touch, client: Client, member: Member, now: datetime
+    touch: TouchView, client: ClientView, member: Member, now: datetime
 ) -> ReminderSlot | None:
     """The first moment from now (or from the snooze) when the client can be called and the
     member works, and the end of that interval; None when they never meet."""
@@ -214,8 +216,8 @@ def reminder_slot(
 
 
 def reminder_row(
-    touch: Touch,
-    client: Client,
+    touch: TouchView,
+    client: ClientView,
     member: Member,
     now: datetime,
     *,
@@ -255,7 +257,7 @@ async def enqueue_reminder(
     session: AsyncSession, touch: Touch, client: Client, member: Member, now: datetime
 ) -> ReminderSlot | None:
     """Enqueue the touch's next reminder; its slot, or None when none can be pushed."""
-    reminder = reminder_row(touch, client, member, now)
+    reminder = reminder_row(TouchView.of(touch), ClientView.of(client), member, now)
     if reminder is None:
         return None
     await outbox.enqueue_many(session, [reminder[1]])
@@ -339,8 +341,8 @@ async def schedule_reminders(session_factory: SessionFactory, now: datetime) -> 
 
 
 def _reminders_due(
-    member: Member, today: date, touches: Sequence[tuple[Touch, Client]]
-) -> list[tuple[Touch, Client, str, bool]]:
+    member: Member, today: date, touches: Sequence[tuple[TouchView, ClientView]]
+) -> list[tuple[TouchView, ClientView, str, bool]]:
     """The member's open touches that get a reminder today (due today or a few days overdue,
     not snoozed past today), with today's reminder key and whether the reminder also asks to
     check the client's data (a data check folded into another touch, as in the digest)."""

@@ -15,8 +15,9 @@ from zoneinfo import ZoneInfo
 from icalendar import Calendar, Event
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Contact, Member
+from models import Member
 from services.digest import (
+    ContactView,
     channel_at,
     client_schedule,
     local_today,
@@ -82,7 +83,7 @@ async def build_calendar(
 
 def _description(
     goal: str,
-    contact: Contact | None,
+    contact: ContactView | None,
     interval: tuple[datetime, datetime] | None,
     texts: CalendarTexts,
     member: Member,

@@ -23,7 +23,6 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
 
 from bot.i18n import Translator, translator
 from models import Client, Contact, KeyDate, Member, Outbox, Touch
@@ -50,6 +49,78 @@ ItemRow = Callable[[int, "DigestItem", Translator], list[Button]]
 
 
 # ---------------------------------------------------------------------------------------------
+# Open touches as plans read them: plain rows, not ORM objects
+
+
+@dataclass(frozen=True, slots=True)
+class ContactView:
+    """The columns of a contact that a plan, a reminder or the calendar shows."""
+
+    id: int
+    full_name: str
+    position: str | None
+    phone: str | None
+    is_primary: bool
+    window_start: time | None
+    window_end: time | None
+    window_days: str | None
+    preferred_channel: Channel | None
+    channel_schedule: list[dict[str, Any]]
+
+    @classmethod
+    def of(cls, contact: Contact) -> ContactView:
+        return cls(*(getattr(contact, name) for name in _CONTACT_FIELDS))
+
+
+@dataclass(frozen=True, slots=True)
+class ClientView:
+    """The columns of a client that a plan needs, its contacts first: name, owner, calling
+    window, data age."""
+
+    contacts: tuple[ContactView, ...]
+    id: int
+    name: str
+    owner_id: int
+    timezone: str
+    window_start: time
+    window_end: time
+    window_days: str
+    observe_holidays: bool
+    data_confirmed_at: datetime
+
+    @classmethod
+    def of(cls, client: Client) -> ClientView:
+        """A loaded client (contacts included) as a view."""
+        contacts = tuple(ContactView.of(contact) for contact in client.contacts)
+        return cls(contacts, *(getattr(client, name) for name in _CLIENT_FIELDS))
+
+
+@dataclass(frozen=True, slots=True)
+class TouchView:
+    """The columns of an open touch that a plan and its reminder need."""
+
+    id: int
+    client_id: int
+    contact_id: int | None
+    due_on: date
+    reason: TouchReason
+    goal: str
+    draft_text: str | None
+    snoozed_until: datetime | None
+
+    @classmethod
+    def of(cls, touch: Touch) -> TouchView:
+        return cls(*(getattr(touch, name) for name in _TOUCH_FIELDS))
+
+
+_CONTACT_FIELDS = tuple(ContactView.__dataclass_fields__)
+_CLIENT_FIELDS = tuple(name for name in ClientView.__dataclass_fields__ if name != "contacts")
+_TOUCH_FIELDS = tuple(TouchView.__dataclass_fields__)
+# Client ids per query for their contacts: well under any engine's limit on parameters.
+_CONTACTS_CHUNK = 1000
+
+
+# ---------------------------------------------------------------------------------------------
 # Schedules of clients and members
 
 
@@ -64,7 +135,7 @@ def member_schedule(member: Member) -> Schedule:
     )
 
 
-def client_schedule(client: Client, contact: Contact | None = None) -> Schedule:
+def client_schedule(client: ClientView, contact: ContactView | None = None) -> Schedule:
     """The client's calling window, or the contact's own window when it has one."""
     start, end, days = client.window_start, client.window_end, client.window_days
     if contact is not None and contact.window_start is not None and contact.window_end is not None:
@@ -92,7 +163,7 @@ def day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
     return start, end
 
 
-def touch_contact(touch: Touch, client: Client) -> Contact | None:
+def touch_contact(touch: TouchView, client: ClientView) -> ContactView | None:
     """The contact a touch is about: its own, else the client's primary, else the first one."""
     if touch.contact_id is not None:
         for contact in client.contacts:
@@ -104,7 +175,9 @@ def touch_contact(touch: Touch, client: Client) -> Contact | None:
     return client.contacts[0] if client.contacts else None
 
 
-def channel_at(contact: Contact | None, moment: datetime | None, zone: ZoneInfo) -> Channel | None:
+def channel_at(
+    contact: ContactView | None, moment: datetime | None, zone: ZoneInfo
+) -> Channel | None:
     """The contact's preferred channel, by time of day when the contact has a schedule."""
     if contact is None:
         return None
@@ -236,8 +309,8 @@ def _overlaps_ever(client: Schedule, member: Schedule) -> bool:
 
 
 def describe_touch(
-    touch: Touch,
-    client: Client,
+    touch: TouchView,
+    client: ClientView,
     member: Member,
     now: datetime,
     *,
@@ -294,8 +367,8 @@ def _days_since(moment: datetime, today: date, zone: ZoneInfo) -> int:
 
 
 def fold_data_checks(
-    pairs: Sequence[tuple[Touch, Client]],
-) -> tuple[list[tuple[Touch, Client]], set[int]]:
+    pairs: Sequence[tuple[TouchView, ClientView]],
+) -> tuple[list[tuple[TouchView, ClientView]], set[int]]:
     """A client's «проверить данные» touch rides along with another touch of that client in the
     same list: one call that also checks the data, not two items for the same person.
 
@@ -303,7 +376,7 @@ def fold_data_checks(
     (each such client's soonest other touch). The data check stays open until the data are
     confirmed; it shows on its own again once nothing else of the client is in the list.
     """
-    carriers: dict[int, Touch] = {}
+    carriers: dict[int, TouchView] = {}
     for touch, _ in pairs:
         if touch.reason is TouchReason.STALE_DATA:
             continue
@@ -329,11 +402,18 @@ async def open_touches_by_owner(
     *,
     due_until: date,
     due_from: date | None = None,
-) -> dict[int, list[tuple[Touch, Client]]]:
-    """Open touches of active clients due up to `due_until`, with their clients, per current
-    owner (soonest first): one query for a whole morning's chunk of members."""
+) -> dict[int, list[tuple[TouchView, ClientView]]]:
+    """Open touches of active clients due up to `due_until`, with their clients and contacts,
+    per current owner (soonest first): two queries for a whole morning's chunk of members.
+
+    Rows become plain views, not ORM objects: a morning reads some 50,000 of them, and building
+    ORM objects took half the digests' time.
+    """
     query = (
-        select(Touch, Client)
+        select(
+            *(getattr(Touch, name) for name in _TOUCH_FIELDS),
+            *(getattr(Client, name) for name in _CLIENT_FIELDS),
+        )
         .join(Client, Client.id == Touch.client_id)
         .where(
             # The client's current owner, even if the touch was planned before a handover.
@@ -343,20 +423,46 @@ async def open_touches_by_owner(
             Client.is_active.is_(True),
             Client.forgotten_at.is_(None),
         )
-        .options(selectinload(Client.contacts))
         .order_by(Touch.due_on, Touch.id)
     )
     if due_from is not None:
         query = query.where(Touch.due_on >= due_from)
-    by_owner: dict[int, list[tuple[Touch, Client]]] = {owner_id: [] for owner_id in owner_ids}
-    for touch, client in (await session.execute(query)).all():
-        by_owner[client.owner_id].append((touch, client))
+    rows = (await session.execute(query)).all()
+    split = len(_TOUCH_FIELDS)
+    client_rows = {row[split]: row[split:] for row in rows}
+    contacts = await _contacts_of(session, list(client_rows))
+    clients = {
+        client_id: ClientView(tuple(contacts.get(client_id, ())), *columns)
+        for client_id, columns in client_rows.items()
+    }
+    by_owner: dict[int, list[tuple[TouchView, ClientView]]] = {
+        owner_id: [] for owner_id in owner_ids
+    }
+    for row in rows:
+        client = clients[row[split]]
+        by_owner[client.owner_id].append((TouchView(*row[:split]), client))
     return by_owner
+
+
+async def _contacts_of(
+    session: AsyncSession, client_ids: Sequence[int]
+) -> dict[int, list[ContactView]]:
+    """The clients' contacts in the order of `Client.contacts` (by id)."""
+    contacts: dict[int, list[ContactView]] = {}
+    for start in range(0, len(client_ids), _CONTACTS_CHUNK):
+        result = await session.execute(
+            select(Contact.client_id, *(getattr(Contact, name) for name in _CONTACT_FIELDS))
+            .where(Contact.client_id.in_(client_ids[start : start + _CONTACTS_CHUNK]))
+            .order_by(Contact.client_id, Contact.id)
+        )
+        for client_id, *columns in result.all():
+            contacts.setdefault(client_id, []).append(ContactView(*columns))
+    return contacts
 
 
 async def open_touches_of(
     session: AsyncSession, member: Member, *, due_until: date, due_from: date | None = None
-) -> list[tuple[Touch, Client]]:
+) -> list[tuple[TouchView, ClientView]]:
     """The member's open touches of active clients due up to `due_until`, with their clients."""
     by_owner = await open_touches_by_owner(
         session, [member.id], due_until=due_until, due_from=due_from
@@ -895,7 +1001,7 @@ async def build_week(session: AsyncSession, member: Member, now: datetime) -> We
     plan.occasions = {day: [] for day in days}
     pairs = await open_touches_of(session, member, due_until=last)
     # As in the digest: today's and overdue touches fold together, each later day on its own.
-    groups: dict[date, list[tuple[Touch, Client]]] = {}
+    groups: dict[date, list[tuple[TouchView, ClientView]]] = {}
     for touch, client in pairs:
         groups.setdefault(max(touch.due_on, today), []).append((touch, client))
     for group in groups.values():

@@ -695,12 +695,15 @@ _CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
 _GENDERS: Final[dict[str, Gender]] = {"masc": "male", "femn": "female"}
 
 
-def _nominative_parses(word: str) -> list[Any]:
+@lru_cache(maxsize=65536)
+def _nominative_parses(word: str) -> tuple[Any, ...]:
+    # Remembered: the morning's sweep splits the name of every person with a key date in the
+    # horizon, and first names and patronymics repeat (Иван, Сергеевич).
     parses = morph_analyzer().parse(_fold(word))
-    nominative = [
+    nominative = tuple(
         parse for parse in parses if parse.tag.case == "nomn" and parse.tag.number == "sing"
-    ]
-    return nominative or list(parses)
+    )
+    return nominative or tuple(parses)
 
 
 def _patronymic_gender(word: str) -> Gender | None:
