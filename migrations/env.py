@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from alembic import context
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 import models
@@ -14,7 +15,27 @@ config = context.config
 target_metadata = models.Base.metadata
 
 
+# Instances started together must not both migrate: the first takes this lock, the others wait
+# for its commit and then find the schema at head. Any fixed 64-bit number will do.
+MIGRATION_LOCK_KEY = 0x546F756368  # "Touch"
+
+
+def _lock_out_other_instances(connection: Connection) -> None:
+    """Hold the database's migration lock until the upgrade commits.
+
+    Taken before Alembic looks at the version table; the transaction it opens becomes the one
+    all migrations run in.
+    """
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+    elif connection.dialect.name == "sqlite":
+        # The write lock at once, not at the first write: a second process waits here (up to
+        # the connection's 30-second timeout) instead of creating the same tables.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def _run(connection: Connection) -> None:
+    _lock_out_other_instances(connection)
     context.configure(
         connection=connection,
         target_metadata=target_metadata,

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 
 import models
 from bot.database import alembic_config, downgrade, upgrade
@@ -59,21 +62,20 @@ def test_stairway_sqlite(tmp_path: Path) -> None:
         previous = revision
 
 
+async def _reset_postgresql(url: str) -> None:
+    engine = create_engine(url)
+    async with engine.begin() as connection:
+        await connection.execute(text("DROP SCHEMA public CASCADE"))
+        await connection.execute(text("CREATE SCHEMA public"))
+    await engine.dispose()
+
+
 @pytest.mark.skipif(not TEST_DATABASE_URL, reason="TEST_DATABASE_URL is not set")
 def test_stairway_and_schema_postgresql() -> None:
     assert TEST_DATABASE_URL
     url = TEST_DATABASE_URL
 
-    async def reset() -> None:
-        from sqlalchemy import text
-
-        engine = create_engine(url)
-        async with engine.begin() as connection:
-            await connection.execute(text("DROP SCHEMA public CASCADE"))
-            await connection.execute(text("CREATE SCHEMA public"))
-        await engine.dispose()
-
-    asyncio.run(reset())
+    asyncio.run(_reset_postgresql(url))
     try:
         previous = "base"
         for revision in _revisions(url):
@@ -83,8 +85,68 @@ def test_stairway_and_schema_postgresql() -> None:
             previous = revision
         assert _diff(url) == []
     finally:
-        asyncio.run(reset())
+        asyncio.run(_reset_postgresql(url))
         # The other tests build their schema once per run: make them build it again.
+        from tests import conftest
+
+        conftest._postgres_schema_ready = False
+
+
+# Each process waits for the same moment, then upgrades: without the migration lock, two of them
+# create the same tables (on PostgreSQL: «duplicate key value violates unique constraint»).
+_RACER = """
+import sys, time
+from bot.database import upgrade
+time.sleep(max(0.0, float(sys.argv[2]) - time.time()))
+upgrade(sys.argv[1])
+"""
+
+
+def _race_upgrades(url: str, instances: int = 3) -> None:
+    start_at = time.time() + 3
+    racers = [
+        subprocess.Popen(
+            [sys.executable, "-c", _RACER, url, str(start_at)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for _ in range(instances)
+    ]
+    outputs = [racer.communicate(timeout=120)[0] for racer in racers]
+    assert [racer.returncode for racer in racers] == [0] * instances, outputs
+    assert _diff(url) == []
+
+
+def _current_revision(url: str) -> str | None:
+    async def read() -> str | None:
+        engine = create_engine(url)
+        try:
+            async with engine.connect() as connection:
+                rows = await connection.execute(text("SELECT version_num FROM alembic_version"))
+                return rows.scalar_one()
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(read())
+
+
+def test_instances_starting_together_migrate_once_sqlite(tmp_path: Path) -> None:
+    url = _database_url(tmp_path)
+    _race_upgrades(url)
+    assert _current_revision(url) == _revisions(url)[-1]
+
+
+@pytest.mark.skipif(not TEST_DATABASE_URL, reason="TEST_DATABASE_URL is not set")
+def test_instances_starting_together_migrate_once_postgresql() -> None:
+    assert TEST_DATABASE_URL
+    url = TEST_DATABASE_URL
+    asyncio.run(_reset_postgresql(url))
+    try:
+        _race_upgrades(url)
+        assert _current_revision(url) == _revisions(url)[-1]
+    finally:
+        asyncio.run(_reset_postgresql(url))
         from tests import conftest
 
         conftest._postgres_schema_ready = False
