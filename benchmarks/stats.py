@@ -35,7 +35,7 @@ from benchmarks.base import (
     working_copy,
 )
 from bot.i18n import translator
-from bot.runner import settle_memory
+from bot.runner import settle_after_start
 from handlers.stats import chart_texts, period_label
 from models import Interaction, Member
 from models.session import create_engine, create_session_factory
@@ -114,7 +114,7 @@ def main() -> None:
     args = parser.parse_args()
     base = asyncio.run(ensure_base(args.scale))
     copy = working_copy(base, "stats")
-    settle_memory()  # as the bot does once it has started
+    settle_after_start(BENCH_NOW)  # as the bot does once it has started
     figures = asyncio.run(_measure(copy, args.runs))
     print(json.dumps(figures))
 

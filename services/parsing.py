@@ -763,6 +763,14 @@ def _dateparser_search() -> Any:
     return search_dates
 
 
+def warm_up(now: datetime) -> None:
+    """Load what the parser otherwise loads on first use — pymorphy3's dictionaries, dateparser
+    and its Russian and English data (~0.4 s) — so that a start-up pays it, not the first
+    message after it."""
+    morph_analyzer()
+    _dateparser_touch("перезвонить в конце следующей недели", now)
+
+
 def _dateparser_touch(text: str, now: datetime) -> _Touch | None:
     """Slow path for phrasings the own patterns miss («в конце декабря»)."""
     settings = {

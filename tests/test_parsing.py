@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from models.enums import Channel, Direction, Outcome
+from services import parsing
 from services.names import NameCandidate, NameIndex
 from services.parsing import (
     ClientLike,
@@ -435,3 +436,9 @@ def test_lookups(text: str) -> None:
 )
 def test_logs(text: str) -> None:
     assert classify_message(text) == "log"
+
+
+def test_warm_up_loads_what_the_first_message_would_wait_for() -> None:
+    parsing._dateparser_search.cache_clear()
+    parsing.warm_up(NOW)
+    assert parsing._dateparser_search.cache_info().currsize == 1
