@@ -10,7 +10,7 @@ database, no clock — callers pass "now" in.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
@@ -82,18 +82,23 @@ def _windows_between(schedule: Schedule, since: datetime, until: datetime) -> It
         day += timedelta(days=1)
 
 
-def _intersect(left: list[Interval], right: list[Interval]) -> Iterator[Interval]:
-    """Pairwise intersections of two sorted lists of disjoint intervals, in order."""
-    i = j = 0
-    while i < len(left) and j < len(right):
-        start = max(left[i][0], right[j][0])
-        end = min(left[i][1], right[j][1])
+def _intersect(left: Iterable[Interval], right: Iterable[Interval]) -> Iterator[Interval]:
+    """Pairwise intersections of two sorted runs of disjoint intervals, in order.
+
+    Lazy on both sides: the first common interval costs only the windows up to it, not the
+    whole horizon's (a morning's reminders asked for 40 windows each, then used the first).
+    """
+    lefts, rights = iter(left), iter(right)
+    one, other = next(lefts, None), next(rights, None)
+    while one is not None and other is not None:
+        start = max(one[0], other[0])
+        end = min(one[1], other[1])
         if start < end:
             yield start, end
-        if left[i][1] <= right[j][1]:
-            i += 1
+        if one[1] <= other[1]:
+            one = next(lefts, None)
         else:
-            j += 1
+            other = next(rights, None)
 
 
 def _require_aware(moment: datetime) -> datetime:
@@ -138,9 +143,11 @@ def first_common_interval(
     """
     since = _require_aware(not_before)
     until = since + timedelta(days=horizon_days)
-    client_windows = list(_windows_between(client, since, until)) if not client.is_empty else []
-    member_windows = list(_windows_between(member, since, until)) if not member.is_empty else []
-    for opens, closes in _intersect(client_windows, member_windows):
+    if client.is_empty or member.is_empty:
+        return None
+    for opens, closes in _intersect(
+        _windows_between(client, since, until), _windows_between(member, since, until)
+    ):
         if closes <= since:
             continue
         start = max(opens, since)
