@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.i18n import Translator, translator
 from models import Client, Contact, KeyDate, Member, Outbox, Touch
 from models.enums import Category, Channel, TouchReason
-from services import access, occasions, validation, windows
+from services import access, occasions, parsing, validation, windows
 from services.client_card import occurrence_in
 from services.planner import yearly_dates_condition
 from services.touches import OPEN_STATUSES, Policy, all_policies
@@ -730,17 +730,23 @@ def parse_future_date(text: str, today: date, language: str) -> date:
     try:
         day, month, year = validation.parse_day_month(cleaned)
     except validation.ValidationError:
-        import dateparser  # noqa: PLC0415 - slow to import: only when a phrase must be read
+        # The log parser's phrases first («после праздников», «в конце следующей недели»),
+        # then dateparser for the rest.
+        read = parsing.read_day(cleaned, datetime.combine(today, time(12), tzinfo=UTC))
+        if read is not None:
+            chosen: date = read
+        else:
+            import dateparser  # noqa: PLC0415 - slow to import: only when a phrase must be read
 
-        base = datetime.combine(today, time(12))
-        parsed = dateparser.parse(
-            cleaned,
-            languages=["ru", "en"] if language == "ru" else ["en", "ru"],
-            settings={"RELATIVE_BASE": base, "PREFER_DATES_FROM": "future"},
-        )
-        if parsed is None:
-            raise validation.ValidationError("date_invalid", text=cleaned[:40]) from None
-        chosen: date = parsed.date()
+            base = datetime.combine(today, time(12))
+            parsed = dateparser.parse(
+                cleaned,
+                languages=["ru", "en"] if language == "ru" else ["en", "ru"],
+                settings={"RELATIVE_BASE": base, "PREFER_DATES_FROM": "future"},
+            )
+            if parsed is None:
+                raise validation.ValidationError("date_invalid", text=cleaned[:40]) from None
+            chosen = parsed.date()
     else:
         if year is not None:
             chosen = date(year, month, day)

@@ -31,6 +31,7 @@ from services.names import (
     TextMatch,
     morph_analyzer,
 )
+from services.windows import is_russian_holiday
 
 # ---------------------------------------------------------------------------------------------
 # Public types
@@ -332,7 +333,8 @@ _WEEKDAY_EN = re.compile(
 )
 _IN_PERIOD_RU = re.compile(
     r"\bчерез\s+(?:(?P<num>\d+)|(?P<word>пару|пара|несколько|одну|один|одна|два|две|три|"
-    r"четыре|пять|шесть|семь|восемь|девять|десять)|(?P<half>полгода|полчаса|полтора\s+месяца))?"
+    r"четыре|пять|шесть|семь|восемь|девять|десять)|"
+    r"(?P<half>полгода|полчаса|полтора\s+(?:месяца|года|часа)|полторы\s+недели))?"
     r"\s*(?P<unit>дн\w*|день|сут\w*|недел\w*|месяц\w*|год\w*|лет|час\w*|минут\w*)?"
 )
 _IN_PERIOD_EN = re.compile(
@@ -350,6 +352,21 @@ _NEXT_PERIOD = re.compile(
     r"\b(?:на\s+следующей\s+неделе|next\s+week|(?P<month>в\s+следующем\s+месяце|next\s+month|"
     r"в\s+начале\s+следующего\s+месяца))\b"
 )
+# «в конце следующей недели», «в начале этого месяца», «early next week», «end of next month».
+_PART_OF_PERIOD = re.compile(
+    r"\b(?P<part>в\s+начале|в\s+середине|в\s+конце|к\s+концу|до\s+конца)\s+"
+    r"(?P<which>эт(?:ой|ого)|текущ(?:ей|его)|следующ(?:ей|его)|будущ(?:ей|его))\s+"
+    r"(?P<unit>недели|месяца)\b|"
+    r"\b(?P<part_en>early|mid|late|(?:at\s+)?the\s+(?:start|beginning|middle|end)\s+of|"
+    r"(?:by\s+)?(?:the\s+)?end\s+of)\s+(?P<which_en>this|next)\s+(?P<unit_en>week|month)\b"
+)
+# «после праздников», «после новогодних (праздников|каникул)», «после Нового года».
+_AFTER_HOLIDAYS = re.compile(
+    r"\bпосле\s+(?:(?P<new_year>новогодних(?:\s+(?:праздников|каникул))?|нового\s+года|нг)|"
+    r"(?:майских\s+|мартовских\s+)?праздников)(?!\w)|"
+    r"\bafter\s+(?:the\s+)?(?:(?P<new_year_en>new\s+year(?:'s)?(?:\s+holidays)?)|holidays)\b"
+)
+_HOLIDAY_SEARCH_DAYS: Final = 370
 # Only month names and «числа» send a message to dateparser: «вторую неделю» is no date.
 _DATEISH = re.compile(
     r"январ|феврал|март|апрел|\bма[йя]\b|июн|июл|август|сентябр|октябр|ноябр|декабр|"
@@ -387,6 +404,7 @@ _MAX_WEAK_CLIENTS: Final = 3
 _NAME_SCORE_SHARE: Final = 0.3
 _MIN_GOAL_WORDS: Final = 2
 _MIN_NAME_LENGTH: Final = 3
+_SATURDAY: Final = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -559,7 +577,14 @@ def _read_in_period_ru(match: re.Match[str], now: datetime) -> _Found:
     if half and half.startswith("полчаса"):
         moment = (now + timedelta(minutes=30)).replace(second=0, microsecond=0)
         return moment.date(), moment
-    if half:
+    if half and half.startswith("полторы"):  # полторы недели
+        return now.date() + timedelta(days=10), None
+    if half and half.endswith("года"):
+        return _add_months(now.date(), 18), None
+    if half and half.endswith("часа"):
+        moment = (now + timedelta(minutes=90)).replace(second=0, microsecond=0)
+        return moment.date(), moment
+    if half:  # полтора месяца
         return _add_months(now.date(), 1) + timedelta(days=15), None
     if not match["unit"]:
         return None
@@ -595,6 +620,51 @@ def _read_part_of_month(match: re.Match[str], now: datetime) -> _Found:
     return max(day, today), None
 
 
+def _read_part_of_period(match: re.Match[str], now: datetime) -> _Found:
+    """Start (Monday, the 1st), middle (Wednesday, the 15th) or end (Friday; a month's last
+    week, or its last day for «до конца») of this or the next week or month."""
+    today = now.date()
+    part = match["part"] or match["part_en"]
+    following = (match["which"] or match["which_en"]).startswith(("следующ", "будущ", "next"))
+    if (match["unit"] or match["unit_en"]).startswith(("недел", "week")):
+        monday = today - timedelta(days=today.weekday()) + timedelta(weeks=int(following))
+        if "начал" in part or part in {"early"} or "start" in part or "beginning" in part:
+            day = monday
+        elif "середин" in part or part == "mid" or "middle" in part:
+            day = monday + timedelta(days=2)
+        else:
+            day = monday + timedelta(days=4)
+        return max(day, today), None
+    first = _add_months(today.replace(day=1), int(following))
+    last = first.replace(day=calendar.monthrange(first.year, first.month)[1])
+    if "начал" in part or part == "early" or "start" in part or "beginning" in part:
+        day = first
+    elif "середин" in part or part == "mid" or "middle" in part:
+        day = first.replace(day=15)
+    elif part.startswith(("в", "late", "at")):  # «в конце месяца»: its last week
+        day = last - timedelta(days=6)
+    else:  # «до конца месяца», «by the end of the month»: a deadline
+        day = last
+    return max(day, today), None
+
+
+def _read_after_holidays(match: re.Match[str], now: datetime) -> _Found:
+    """The first working day after the next run of Russian public holidays (the New Year's one
+    when named), weekends joined to it; from inside the holidays, the day they end."""
+    today = now.date()
+    new_year = bool(match["new_year"] or match["new_year_en"])
+    day = today
+    for _ in range(_HOLIDAY_SEARCH_DAYS):
+        if is_russian_holiday(day) and (not new_year or day.month == 1):
+            break
+        day += timedelta(days=1)
+    else:
+        return None
+    while is_russian_holiday(day) or day.weekday() >= _SATURDAY:
+        day += timedelta(days=1)
+    return day, None
+
+
 def _read_in_month(match: re.Match[str], now: datetime) -> _Found:
     return _first_of_month(now.date(), _month_number(match["month"])), None
 
@@ -620,6 +690,8 @@ def _read_iso(match: re.Match[str], now: datetime) -> _Found:
 _DATE_READERS: Final = (
     (_ISO_DATE, _read_iso),
     (_PART_OF_MONTH, _read_part_of_month),
+    (_PART_OF_PERIOD, _read_part_of_period),
+    (_AFTER_HOLIDAYS, _read_after_holidays),
     (_AFTER_RU, _read_after_ru),
     (_AFTER_EN, _read_after_en),
     (_DAY_MONTH_RU, _read_day_month_ru),
@@ -654,6 +726,13 @@ def _find_dates(text: str, now: datetime) -> list[_DateHit]:
             hits.append(_DateHit(start, end, found[0], found[1]))
     hits.sort(key=lambda hit: hit.start)
     return hits
+
+
+def read_day(text: str, now: datetime) -> date | None:
+    """The day of the first date phrase the own patterns know in `text` («после праздников»,
+    «в конце следующей недели», «через 3 дня»), for answers that are only a date."""
+    _, low = _prepare(text)
+    return next((hit.day for hit in _find_dates(low, now) if hit.day is not None), None)
 
 
 def _hour_with_part(hour: int, part: str | None) -> int | None:

@@ -190,6 +190,16 @@ CASES: list[tuple[str, dict[str, Any]]] = [
     ("до конца декабря отправить КП в Вектор", {"next_touch": date(2026, 12, 31)}),
     ("к 10 числу выставить счет Кузнецову", {"next_touch": date(2026, 12, 10)}),
     ("в середине января встреча с Лебедевым", {"next_touch": date(2027, 1, 15)}),
+    ("Петров: перезвонить в конце следующей недели", {"next_touch": date(2026, 11, 27)}),
+    ("Лебедев, встреча в начале следующей недели", {"next_touch": MONDAY}),
+    ("в середине следующего месяца созвон с Вектором", {"next_touch": date(2026, 12, 15)}),
+    ("до конца этого месяца выставить счет Кузнецову", {"next_touch": date(2026, 11, 30)}),
+    # 31 December 2026 is a day off, then 1–8 January and a weekend: back at work on the 11th.
+    ("Морозова просит набрать после праздников", {"next_touch": date(2027, 1, 11)}),
+    ("Волков: созвонимся после новогодних каникул", {"next_touch": date(2027, 1, 11)}),
+    ("созвонимся с Кузнецовым через полторы недели", {"next_touch": date(2026, 11, 28)}),
+    ("Acme: call back early next week", {"next_touch": MONDAY}),
+    ("Globex: follow up by the end of next month", {"next_touch": date(2026, 12, 31)}),
     ("Acme: call back in December", {"next_touch": date(2026, 12, 1)}),
     ("созвон с Globex 2026-12-15", {"next_touch": date(2026, 12, 15)}),
     # No own pattern reads «декабря 15»: this one goes through the dateparser fallback.

@@ -608,6 +608,18 @@ async def test_snooze_to_a_typed_date(
     assert touch.status is TouchStatus.SNOOZED
 
 
+async def test_snooze_until_after_the_holidays(
+    chat: Chat, session_factory: Factory, clock: ManualClock, bot: Bot
+) -> None:
+    touch_id, _ = await deliver_reminder(session_factory, clock, bot)
+    await chat.press(MANAGER_ID, "Отложить")
+    await chat.press(MANAGER_ID, "выбрать дату")
+    calls = await chat.send(MANAGER_ID, "после новогодних праздников")
+    assert "11 января" in joined(calls)
+    touch = await touch_row(session_factory, touch_id)
+    assert touch.due_on == date(2027, 1, 11)
+
+
 async def test_skip_with_a_reason_button_and_with_typed_text(
     chat: Chat, session_factory: Factory, clock: ManualClock, bot: Bot
 ) -> None:
