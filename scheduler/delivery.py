@@ -12,10 +12,10 @@ Faults:
 - 5xx, network errors, timeouts: exponential backoff (1 s, 3 s, 9 s … up to 15 min). A message with
   an expiry (a digest, a reminder) is retried until it expires, so an outage of any length that
   ends in time loses nothing; one without (notices, alerts) is `failed` after `max_attempts` (about
-  three hours of backoff). A wait within `linger` keeps the row claimed (the attempt counted) and
-  the message first in its chat's queue, so it goes out as soon as the wait is over; a longer one
-  puts the row back to `pending` until then. Later messages to that chat wait for it, so a split
-  digest never arrives out of order.
+  two days of backoff: a night without network loses no handover notice). A wait within `linger`
+  keeps the row claimed (the attempt counted) and the message first in its chat's queue, so it
+  goes out as soon as the wait is over; a longer one puts the row back to `pending` until then.
+  Later messages to that chat wait for it, so a split digest never arrives out of order.
 - 403 (`TelegramForbiddenError`, the member blocked the bot): `failed`, never retried, with the
   other messages to that chat; logged once and reported to `on_blocked` (the planner deactivates
   the member and tells the heads).
@@ -111,13 +111,17 @@ class RetryPolicy:
     first_delay: timedelta = timedelta(seconds=1)
     factor: float = 3.0
     max_delay: timedelta = timedelta(minutes=15)
-    # For messages without an expiry only: with the cap above, about three hours of retries.
-    max_attempts: int = 20
+    # For messages without an expiry only: with the cap above, about two days of retries (six
+    # in the first six minutes, then one per quarter of an hour).
+    max_attempts: int = 200
 
     def delay(self, failed_attempts: int) -> timedelta:
         """How long to wait after the `failed_attempts`-th failure (1-based)."""
-        seconds = self.first_delay.total_seconds() * self.factor ** max(failed_attempts - 1, 0)
-        return min(timedelta(seconds=seconds), self.max_delay)
+        # Capped before it becomes a timedelta (3^30 seconds is more than one holds), the
+        # exponent too (a float overflows past 3^646).
+        exponent = min(max(failed_attempts - 1, 0), 64)
+        seconds = self.first_delay.total_seconds() * self.factor**exponent
+        return timedelta(seconds=min(seconds, self.max_delay.total_seconds()))
 
 
 def default_worker_name() -> str:

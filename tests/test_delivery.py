@@ -735,6 +735,13 @@ async def test_a_message_that_crashed_senders_too_often_is_given_up(
     assert recorder.sent(SendMessage) == []
 
 
+def test_a_notice_outlives_a_night_without_network() -> None:
+    # A notice has no expiry: the attempts before giving it up must span well over a night.
+    policy = RetryPolicy()
+    waited = sum((policy.delay(attempt) for attempt in range(1, policy.max_attempts)), timedelta())
+    assert timedelta(hours=36) <= waited <= timedelta(days=3)
+
+
 async def test_ticker_runs_jobs_in_order_and_survives_a_failing_one(clock: ManualClock) -> None:
     seen: list[tuple[str, datetime]] = []
 
