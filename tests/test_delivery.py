@@ -740,6 +740,8 @@ def test_a_notice_outlives_a_night_without_network() -> None:
     policy = RetryPolicy()
     waited = sum((policy.delay(attempt) for attempt in range(1, policy.max_attempts)), timedelta())
     assert timedelta(hours=36) <= waited <= timedelta(days=3)
+    # A digest is retried until it expires, however many attempts that takes.
+    assert policy.delay(31) == policy.delay(1000) == policy.max_delay
 
 
 async def test_ticker_runs_jobs_in_order_and_survives_a_failing_one(clock: ManualClock) -> None:
