@@ -38,6 +38,7 @@ def get_routers() -> list[Router]:
         audit.router,
         stats.router,
         transfer.router,
+        logging.pending_router,
         clients.router,
         logging.router,
         fallback.router,

@@ -5,14 +5,15 @@ in the manager's local time into a draft kept in the conversation state, so it s
 restart. The bot asks for what is missing (the client among candidates, the goal with quick
 picks, the result, the outcome), every field can be corrected from the card, and «Сохранить»
 saves through services.interactions. `/log` is the guided path; a card's «📝 Записать касание»
-and a reminder's «Сделано» open it pre-filled. Files sent with the draft, or right after saving,
-are attached.
+and a reminder's «Сделано» open it pre-filled. Text typed while a draft waits on a button
+completes it when it tells what the draft lacks. Files sent with the draft, or right after
+saving, are attached.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, cast
 
 from aiogram import F, Router
 from aiogram.filters import Command, CommandObject, StateFilter
@@ -32,9 +33,11 @@ from services import access, interactions, planner
 from services.clients import search_clients
 from services.clock import Clock
 from services.interactions import Draft
-from services.parsing import classify_message, parse_interaction
+from services.parsing import ParsedInteraction, classify_message, parse_interaction
 
 router = Router(name=__name__)
+# Matches before the client lookup: text typed while a draft waits on a button or its card.
+pending_router = Router(name=f"{__name__}.pending")
 
 NOT_A_COMMAND = ~F.text.startswith("/")
 TEXT_LIMIT = 1000
@@ -46,7 +49,8 @@ class LogForm(StatesGroup):
     """A typed field awaited (ask), a client searched (search).
 
     A draft on screen waiting for a button keeps no state (only the data), so a lookup or any
-    other command typed meanwhile works as usual; a new log message replaces the draft.
+    other command typed meanwhile works as usual; a log message about another client replaces
+    the draft, one that tells the draft what it lacks completes it.
     """
 
     ask = State()
@@ -170,18 +174,76 @@ async def _ask_client(
             keyboards.cancel_only(tr),
         )
         return
-    # Unknown client: hand over to the client-base flow with the name prefilled.
     name = draft.contact_name or ""
+    if not name:
+        # Nothing in the message names the client: ask for it, keeping what it told.
+        await _keep(state, draft, LogForm.search)
+        await _reply(target, tr("logging.ask.client"), keyboards.cancel_only(tr))
+        return
+    # Unknown client: hand over to the client-base flow with the name prefilled.
     await state.clear()
     await state.set_data({"search_prefill": name})
     await _reply(
         target,
-        tr("logging.unknown_client", name=esc(name) or "—"),
+        tr("logging.unknown_client", name=esc(name)),
         client_keyboards.not_found(tr),
     )
 
 
 # Free text, attachments and /log.
+
+
+async def _parse_once(
+    message: Message, text: str, session: AsyncSession, member: Member, clock: Clock
+) -> ParsedInteraction:
+    """The message's reading, parsed once per update: `_continues_draft` may have read it
+    before the handler that takes it (kept in the update's session)."""
+    key = ("parsed", message.chat.id, message.message_id, text)
+    parsed = session.info.get(key)
+    if parsed is None:
+        index = await interactions.candidates_for(session, member)
+        now = interactions.local_now(member, clock.now())
+        parsed = session.info[key] = parse_interaction(text, now=now, index=index)
+    return cast(ParsedInteraction, parsed)
+
+
+async def _continues_draft(
+    message: Message, session: AsyncSession, member: Member, clock: Clock, state: FSMContext
+) -> dict[str, Any] | bool:
+    """Text typed while a draft waits on a button (channel, outcome, which client) or on its
+    card, naming no other client and telling something the draft lacks («звонок», «договорились
+    на 10 декабря»): it completes that draft. Anything else — a lookup, a log about another
+    client — goes its usual way."""
+    data = await state.get_data()
+    text = (message.text or "")[:TEXT_LIMIT]
+    if "draft" not in data or not text.strip():
+        return False
+    draft = Draft.from_json(data["draft"])
+    parsed = await _parse_once(message, text, session, member, clock)
+    named = set(parsed.client_ids)
+    resolved = False
+    if draft.client_id is None and named & set(draft.candidates):
+        # «из Лютика» answers «which Петров?».
+        draft.candidates = [cid for cid in draft.candidates if cid in named]
+        if len(draft.candidates) == 1:
+            draft.client_id, resolved = draft.candidates[0], True
+    elif named and draft.client_id not in named:
+        return False
+    filled = draft.complete_from(Draft.from_parsed(parsed, text))
+    return {"draft": draft} if filled or resolved else False
+
+
+@pending_router.message(StateFilter(None), F.text, NOT_A_COMMAND, _continues_draft)
+async def on_text_for_draft(
+    message: Message,
+    session: AsyncSession,
+    member: Member,
+    tr: Translator,
+    state: FSMContext,
+    draft: Draft,
+) -> None:
+    """The draft, completed by what was typed, asks its next question or shows its card."""
+    await _advance(message, session, member, tr, state, draft)
 
 
 @router.message(StateFilter(None), F.text, NOT_A_COMMAND, _is_log)
@@ -207,14 +269,10 @@ async def _start_from_text(
     state: FSMContext,
     attachment: dict[str, Any] | None = None,
 ) -> None:
-    now = clock.now()
     if await interactions.existing_for_message(session, message.chat.id, message.message_id):
         await message.answer(tr("logging.already_saved"))
         return
-    index = await interactions.candidates_for(session, member)
-    parsed = parse_interaction(
-        text[:TEXT_LIMIT], now=interactions.local_now(member, now), index=index
-    )
+    parsed = await _parse_once(message, text[:TEXT_LIMIT], session, member, clock)
     draft = Draft.from_parsed(parsed, text[:TEXT_LIMIT])
     draft.chat_id = message.chat.id
     draft.message_id = message.message_id

@@ -41,6 +41,21 @@ class MissingFieldError(Exception):
         self.field_name = field_name
 
 
+# What a later message may add to a draft: everything the parser reads, but the client.
+_COMPLETABLE: Final = (
+    "contact_name",
+    "channel",
+    "outcome",
+    "goal",
+    "result",
+    "next_step",
+    "next_touch",
+    "phone",
+    "email",
+    "position",
+)
+
+
 @dataclass
 class Draft:
     """An unsaved interaction as JSON-friendly values (the FSM storage keeps it as it is)."""
@@ -100,6 +115,26 @@ class Draft:
             confirm_data=any(word in low for word in _CONFIRM_WORDS),
             text=text,
         )
+
+    def complete_from(self, told: Draft) -> list[str]:
+        """Fill this draft's empty fields from what a later message told; the fields filled.
+
+        Nothing already in the draft is overwritten: corrections go through the card.
+        """
+        filled = []
+        for name in _COMPLETABLE:
+            if getattr(self, name) is None and getattr(told, name) is not None:
+                setattr(self, name, getattr(told, name))
+                filled.append(name)
+        if told.direction == Direction.INCOMING.value != self.direction:
+            self.direction = told.direction
+            filled.append("direction")
+        if told.confirm_data and not self.confirm_data:
+            self.confirm_data = True
+            filled.append("confirm_data")
+        if filled and told.text:
+            self.text = f"{self.text}\n{told.text}" if self.text else told.text
+        return filled
 
     @property
     def next_touch_value(self) -> date | datetime | None:

@@ -290,6 +290,59 @@ async def test_done_from_a_reminder_prefills_client_and_goal(
     assert saved.result == "договорились о поставке"
 
 
+async def test_text_typed_instead_of_a_button_completes_the_draft(
+    chat: Chat, session: AsyncSession, base: dict[str, int]
+) -> None:
+    done = PlanTouchCallback(action=PlanAction.DONE, touch_id=base["touch"]).pack()
+    await chat.press_data(MANAGER, done)
+    calls = await chat.press(MANAGER, "Записать касание")
+    assert "Как связались?" in joined(calls)
+    # Typed where a button was asked for: it tells the channel, the result and the next date.
+    calls = await chat.send(MANAGER, "звонил, договорились об отгрузке 10 декабря")
+    card = joined(calls)
+    assert "Ромашка" in card
+    assert "позвонить по плану" in card
+    assert "договорились об отгрузке 10 декабря" in card
+    assert "чт 10.12" in card
+    await chat.press(MANAGER, "Сохранить")
+    [saved] = await _interactions(session)
+    assert saved.touch_id == base["touch"]
+    assert saved.channel is Channel.CALL
+    assert saved.next_touch_on == date(2026, 12, 10)
+
+
+async def test_typed_company_answers_which_client(
+    chat: Chat, session: AsyncSession, base: dict[str, int]
+) -> None:
+    calls = await chat.send(
+        MANAGER, "звонил сидорову, цель — напомнить про оплату, обещал оплатить до пятницы"
+    )
+    assert "Какой клиент" in joined(calls)
+    calls = await chat.send(MANAGER, "из СтроМира")
+    assert "СтройМир" in joined(calls)
+    assert "ТехноПром" not in joined(calls)
+
+
+async def test_text_telling_nothing_new_is_still_a_lookup(
+    chat: Chat, session: AsyncSession, base: dict[str, int]
+) -> None:
+    await chat.send(MANAGER, EXAMPLE)
+    calls = await chat.send(MANAGER, "Сидоров")
+    assert "ТехноПром" in joined(calls) or "ТехноПром" in " ".join(chat.buttons(MANAGER))
+
+
+async def test_a_log_naming_no_client_asks_which_one(
+    chat: Chat, session: AsyncSession, base: dict[str, int]
+) -> None:
+    calls = await chat.send(MANAGER, "звонил, цель — обсудить поставку, договорились на пятницу")
+    assert "Какой клиент?" in joined(calls)
+    assert "«—»" not in joined(calls)
+    calls = await chat.send(MANAGER, "Ромашка")
+    assert "Ромашка" in " ".join(chat.buttons(MANAGER))
+    calls = await chat.press(MANAGER, "Ромашка")
+    assert "обсудить поставку" in joined(calls)
+
+
 async def test_english_message(chat: Chat, session: AsyncSession, base: dict[str, int]) -> None:
     manager = await session.scalar(select(Member).where(Member.telegram_id == MANAGER))
     assert manager is not None
