@@ -675,6 +675,7 @@ async def start_for_touch(
     draft = Draft(
         client_id=touch.client_id,
         candidates=[touch.client_id],
+        contact_name=await interactions.touch_contact_name(session, touch),
         goal=touch.goal,
         touch_id=touch.id,
         guided=True,

@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Attachment, Client, Contact, Interaction, Member, Touch
@@ -249,6 +249,18 @@ async def existing_for_message(
         select(Interaction).where(
             Interaction.source_chat_id == chat_id, Interaction.source_message_id == message_id
         )
+    )
+
+
+async def touch_contact_name(session: AsyncSession, touch: Touch) -> str | None:
+    """The person a touch is about, as the digest shows it: the touch's own contact, else the
+    client's primary one, else the first."""
+    own = case((Contact.id == touch.contact_id, 0), else_=1) if touch.contact_id else literal(1)
+    return await session.scalar(
+        select(Contact.full_name)
+        .where(Contact.client_id == touch.client_id)
+        .order_by(own, Contact.is_primary.desc(), Contact.id)
+        .limit(1)
     )
 
 

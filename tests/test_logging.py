@@ -304,11 +304,14 @@ async def test_text_typed_instead_of_a_button_completes_the_draft(
     assert "позвонить по плану" in card
     assert "договорились об отгрузке 10 декабря" in card
     assert "чт 10.12" in card
+    # The touch's person is filled in too, so the interaction is theirs.
+    assert "Петров Иван Сергеевич" in card
     await chat.press(MANAGER, "Сохранить")
     [saved] = await _interactions(session)
     assert saved.touch_id == base["touch"]
     assert saved.channel is Channel.CALL
     assert saved.next_touch_on == date(2026, 12, 10)
+    assert saved.contact_id is not None
 
 
 async def test_typed_company_answers_which_client(
