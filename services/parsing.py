@@ -620,32 +620,29 @@ def _read_part_of_month(match: re.Match[str], now: datetime) -> _Found:
     return max(day, today), None
 
 
+def _part_kind(part: str) -> str:
+    """«start», «middle», «end» (the last days) or «deadline» (the very last day)."""
+    if "начал" in part or part == "early" or "start" in part or "beginning" in part:
+        return "start"
+    if "середин" in part or part == "mid" or "middle" in part:
+        return "middle"
+    return "end" if part.startswith(("в", "late", "at")) else "deadline"
+
+
 def _read_part_of_period(match: re.Match[str], now: datetime) -> _Found:
     """Start (Monday, the 1st), middle (Wednesday, the 15th) or end (Friday; a month's last
     week, or its last day for «до конца») of this or the next week or month."""
     today = now.date()
-    part = match["part"] or match["part_en"]
+    kind = _part_kind(match["part"] or match["part_en"])
     following = (match["which"] or match["which_en"]).startswith(("следующ", "будущ", "next"))
     if (match["unit"] or match["unit_en"]).startswith(("недел", "week")):
         monday = today - timedelta(days=today.weekday()) + timedelta(weeks=int(following))
-        if "начал" in part or part in {"early"} or "start" in part or "beginning" in part:
-            day = monday
-        elif "середин" in part or part == "mid" or "middle" in part:
-            day = monday + timedelta(days=2)
-        else:
-            day = monday + timedelta(days=4)
+        day = monday + timedelta(days={"start": 0, "middle": 2}.get(kind, 4))
         return max(day, today), None
     first = _add_months(today.replace(day=1), int(following))
     last = first.replace(day=calendar.monthrange(first.year, first.month)[1])
-    if "начал" in part or part == "early" or "start" in part or "beginning" in part:
-        day = first
-    elif "середин" in part or part == "mid" or "middle" in part:
-        day = first.replace(day=15)
-    elif part.startswith(("в", "late", "at")):  # «в конце месяца»: its last week
-        day = last - timedelta(days=6)
-    else:  # «до конца месяца», «by the end of the month»: a deadline
-        day = last
-    return max(day, today), None
+    days = {"start": first, "middle": first.replace(day=15), "end": last - timedelta(days=6)}
+    return max(days.get(kind, last), today), None
 
 
 def _read_after_holidays(match: re.Match[str], now: datetime) -> _Found:
