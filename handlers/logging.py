@@ -32,6 +32,7 @@ from models.enums import Role
 from services import access, interactions, planner
 from services.clients import search_clients
 from services.clock import Clock
+from services.digest import ClientView, TouchView, touch_contact
 from services.interactions import Draft
 from services.parsing import ParsedInteraction, classify_message, parse_interaction
 
@@ -210,27 +211,16 @@ async def _parse_once(
 async def _continues_draft(
     message: Message, session: AsyncSession, member: Member, clock: Clock, state: FSMContext
 ) -> dict[str, Any] | bool:
-    """Text typed while a draft waits on a button (channel, outcome, which client) or on its
-    card, naming no other client and telling something the draft lacks («звонок», «договорились
-    на 10 декабря»): it completes that draft. Anything else — a lookup, a log about another
-    client — goes its usual way."""
+    """Text typed while a draft waits on a button or on its card that continues the draft
+    (`Draft.continued_by`); anything else — a lookup, a log about another client — goes its
+    usual way."""
     data = await state.get_data()
     text = (message.text or "")[:TEXT_LIMIT]
     if "draft" not in data or not text.strip():
         return False
-    draft = Draft.from_json(data["draft"])
     parsed = await _parse_once(message, text, session, member, clock)
-    named = set(parsed.client_ids)
-    resolved = False
-    if draft.client_id is None and named & set(draft.candidates):
-        # «из Лютика» answers «which Петров?».
-        draft.candidates = [cid for cid in draft.candidates if cid in named]
-        if len(draft.candidates) == 1:
-            draft.client_id, resolved = draft.candidates[0], True
-    elif named and draft.client_id not in named:
-        return False
-    filled = draft.complete_from(Draft.from_parsed(parsed, text))
-    return {"draft": draft} if filled or resolved else False
+    draft = Draft.from_json(data["draft"]).continued_by(parsed, text)
+    return {"draft": draft} if draft is not None else False
 
 
 @pending_router.message(StateFilter(None), F.text, NOT_A_COMMAND, _continues_draft)
@@ -667,15 +657,17 @@ async def start_for_touch(
     """Open the logging flow for a planned touch: its client and goal filled in."""
     now = clock if isinstance(clock, datetime) else clock.now()
     try:
-        await access.client_for(session, member, touch.client_id, now=now)
+        client = await access.client_for(session, member, touch.client_id, now=now)
     except access.AccessDeniedError:
         await _reply(target, tr("logging.client_refused"))
         return
+    await session.refresh(client, ["contacts"])
+    contact = touch_contact(TouchView.of(touch), ClientView.of(client))
     await state.clear()
     draft = Draft(
         client_id=touch.client_id,
         candidates=[touch.client_id],
-        contact_name=await interactions.touch_contact_name(session, touch),
+        contact_name=contact.full_name if contact is not None else None,
         goal=touch.goal,
         touch_id=touch.id,
         guided=True,

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, literal, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Attachment, Client, Contact, Interaction, Member, Touch
@@ -116,7 +116,24 @@ class Draft:
             text=text,
         )
 
-    def complete_from(self, told: Draft) -> list[str]:
+    def continued_by(self, parsed: ParsedInteraction, text: str) -> Draft | None:
+        """This draft taking in a message typed while it waits on a button or its card, when
+        the message continues it: it names no other client and tells something the draft lacks
+        («звонок», «договорились на 10 декабря»), or picks one of the candidate clients («из
+        Лютика» for «which Петров?»). None for anything else — a lookup, a log about another
+        client."""
+        named = set(parsed.client_ids)
+        draft = replace(self, candidates=list(self.candidates))
+        if draft.client_id is None and named & set(draft.candidates):
+            draft.candidates = [cid for cid in draft.candidates if cid in named]
+            if len(draft.candidates) == 1:
+                draft.client_id = draft.candidates[0]
+        elif named and draft.client_id not in named:
+            return None
+        filled = draft._complete_from(Draft.from_parsed(parsed, text))
+        return draft if filled or draft.client_id != self.client_id else None
+
+    def _complete_from(self, told: Draft) -> list[str]:
         """Fill this draft's empty fields from what a later message told; the fields filled.
 
         Nothing already in the draft is overwritten: corrections go through the card.
@@ -249,18 +266,6 @@ async def existing_for_message(
         select(Interaction).where(
             Interaction.source_chat_id == chat_id, Interaction.source_message_id == message_id
         )
-    )
-
-
-async def touch_contact_name(session: AsyncSession, touch: Touch) -> str | None:
-    """The person a touch is about, as the digest shows it: the touch's own contact, else the
-    client's primary one, else the first."""
-    own = case((Contact.id == touch.contact_id, 0), else_=1) if touch.contact_id else literal(1)
-    return await session.scalar(
-        select(Contact.full_name)
-        .where(Contact.client_id == touch.client_id)
-        .order_by(own, Contact.is_primary.desc(), Contact.id)
-        .limit(1)
     )
 
 
