@@ -36,10 +36,10 @@ from handlers.logging import start_for_touch
 from models import Client, Member, Touch
 from models.enums import TouchStatus
 from scheduler.delivery import build_markup
-from scheduler.jobs import ReminderSlot, cancel_reminders, enqueue_reminder
+from scheduler.jobs import ReminderSlot, cancel_reminders, cancel_reminders_of, enqueue_reminder
 from services import digest, validation
 from services.clock import Clock
-from services.touches import OPEN_STATUSES, close_touch, snooze_touch
+from services.touches import OPEN_STATUSES, close_touch, data_checks_carried_by, snooze_touch
 
 router = Router(name=__name__)
 
@@ -188,15 +188,22 @@ async def _snooze(
     member: Member,
     until: datetime,
     now: datetime,
-) -> ReminderSlot | None:
-    """Move the touch to `until` and enqueue its next reminder there (None: no window)."""
+) -> tuple[ReminderSlot | None, bool]:
+    """Move the touch to `until` and enqueue its next reminder there (None: no window).
+
+    A data check the touch carries moves with it: snoozing the call must not leave the check
+    to show on its own tomorrow. Returns the slot and whether a data check moved.
+    """
     zone = ZoneInfo(member.timezone)
-    await cancel_reminders(session, touch.id)
+    checks = await data_checks_carried_by(session, touch, now.astimezone(zone).date())
+    await cancel_reminders_of(session, [touch.id, *(check.id for check in checks)])
     snooze_touch(touch, until, until.astimezone(zone).date())
-    slot = await enqueue_reminder(session, touch, client, member, now)
+    slot = await enqueue_reminder(session, touch, client, member, now, check_data=bool(checks))
     if slot is not None and slot.local_date > touch.due_on:
         touch.due_on = slot.local_date
-    return slot
+    for check in checks:
+        snooze_touch(check, until, touch.due_on)
+    return slot, bool(checks)
 
 
 def _when(slot: ReminderSlot, tr: Translator, zone: ZoneInfo, now: datetime) -> str:
@@ -214,6 +221,7 @@ def _when(slot: ReminderSlot, tr: Translator, zone: ZoneInfo, now: datetime) -> 
 async def _confirm_snooze(
     target: CallbackQuery | Message,
     slot: ReminderSlot | None,
+    check_moved: bool,
     touch: Touch,
     client: Client,
     member: Member,
@@ -227,6 +235,8 @@ async def _confirm_snooze(
         )
     else:
         text = tr("planner.snoozed", client=esc(client.name), when=_when(slot, tr, zone, now))
+    if check_moved:
+        text += "\n" + tr("planner.snoozed_check_too")
     if isinstance(target, CallbackQuery):
         await show(target, text)
     else:
@@ -261,8 +271,8 @@ async def cb_snooze(
         tomorrow = now.astimezone(zone).date() + timedelta(days=1)
         until = datetime.combine(tomorrow, member.work_start, tzinfo=zone)
     await state.clear()
-    slot = await _snooze(session, touch, client, member, until, now)
-    await _confirm_snooze(query, slot, touch, client, member, tr, now)
+    slot, check_moved = await _snooze(session, touch, client, member, until, now)
+    await _confirm_snooze(query, slot, check_moved, touch, client, member, tr, now)
 
 
 async def _touch_from_state(
@@ -316,8 +326,8 @@ async def on_snooze_date(
         return
     await state.clear()
     until = datetime.combine(day, member.work_start, tzinfo=zone)
-    slot = await _snooze(session, touch, client, member, until, now)
-    await _confirm_snooze(message, slot, touch, client, member, tr, now)
+    slot, check_moved = await _snooze(session, touch, client, member, until, now)
+    await _confirm_snooze(message, slot, check_moved, touch, client, member, tr, now)
 
 
 @router.callback_query(SkipCallback.filter())

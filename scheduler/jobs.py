@@ -254,10 +254,18 @@ def reminder_row(
 
 
 async def enqueue_reminder(
-    session: AsyncSession, touch: Touch, client: Client, member: Member, now: datetime
+    session: AsyncSession,
+    touch: Touch,
+    client: Client,
+    member: Member,
+    now: datetime,
+    *,
+    check_data: bool = False,
 ) -> ReminderSlot | None:
     """Enqueue the touch's next reminder; its slot, or None when none can be pushed."""
-    reminder = reminder_row(TouchView.of(touch), ClientView.of(client), member, now)
+    reminder = reminder_row(
+        TouchView.of(touch), ClientView.of(client), member, now, check_data=check_data
+    )
     if reminder is None:
         return None
     await outbox.enqueue_many(session, [reminder[1]])

@@ -115,6 +115,23 @@ def snooze_touch(touch: Touch, until: datetime, due_on: date) -> None:
     touch.due_on = due_on
 
 
+async def data_checks_carried_by(session: AsyncSession, touch: Touch, today: date) -> list[Touch]:
+    """The client's due «проверить данные» touches that `touch` carries in today's plan (the
+    digest folds a data check into the client's other due touch): they move when it is snoozed.
+
+    None when `touch` is itself a data check, or when another due touch of the client stays in
+    the plan to carry them.
+    """
+    if touch.reason is TouchReason.STALE_DATA:
+        return []
+    due = [
+        other for other in await open_touches(session, touch.client_id) if other.due_on <= today
+    ]
+    if any(other.reason is not TouchReason.STALE_DATA and other.id != touch.id for other in due):
+        return []
+    return [other for other in due if other.reason is TouchReason.STALE_DATA]
+
+
 async def outgoing_touches_in_year(session: AsyncSession, client_id: int, on: date) -> int:
     """Outgoing interactions in the 365 days before `on` (client-initiated ones don't count)."""
     since = datetime.combine(on - timedelta(days=365), time(0), tzinfo=UTC)

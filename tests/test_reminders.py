@@ -592,6 +592,70 @@ async def test_snooze_to_tomorrow_moves_the_due_date(
     assert sum(key.startswith(f"reminder:{touch_id}:2026-11-24") for key in keys) == 1
 
 
+async def test_snoozing_a_call_moves_the_data_check_it_carries(
+    chat: Chat, session_factory: Factory, clock: ManualClock, bot: Bot, recorder: RecordingSession
+) -> None:
+    async with session_factory.begin() as session:
+        manager = await add_member(session)
+        client = await add_client(
+            session,
+            manager,
+            "Ромашка",
+            "Europe/Moscow",
+            confirmed=datetime(2026, 8, 1, tzinfo=UTC),
+        )
+        call = await add_touch(session, client, date(2026, 11, 23))
+        check = await add_touch(
+            session, client, date(2026, 11, 23), "Проверить данные", TouchReason.STALE_DATA
+        )
+        call_id, check_id = call.id, check.id
+    clock.set(msk(2026, 11, 23, 9, 55))
+    ticker = make_ticker(bot, session_factory, clock)
+    await run_until(ticker, clock, msk(2026, 11, 23, 10, 0), timedelta(minutes=5))
+    assert "заодно сверьте данные" in sent_texts(recorder, MANAGER_ID)[-1]
+    await chat.press(MANAGER_ID, "Отложить")
+    calls = await chat.press(MANAGER_ID, "завтра")
+    assert "Сверка данных клиента перенесена туда же" in joined(calls)
+    for touch_id in (call_id, check_id):
+        touch = await touch_row(session_factory, touch_id)
+        assert (touch.status, touch.due_on) == (TouchStatus.SNOOZED, date(2026, 11, 24))
+    # Nothing about Ромашка for the rest of today; tomorrow one reminder that checks the data.
+    count = len(sent_texts(recorder, MANAGER_ID))
+    await run_until(ticker, clock, msk(2026, 11, 24, 10, 0), timedelta(minutes=30))
+    sent = sent_texts(recorder, MANAGER_ID)[count:]
+    reminders = [text for text in sent if "Пора связаться" in text]
+    assert len(reminders) == 1
+    assert "заодно сверьте данные" in reminders[0]
+
+
+async def test_snoozing_one_of_two_calls_leaves_the_data_check_with_the_other(
+    chat: Chat, session_factory: Factory, clock: ManualClock, bot: Bot
+) -> None:
+    async with session_factory.begin() as session:
+        manager = await add_member(session)
+        client = await add_client(
+            session,
+            manager,
+            "Ромашка",
+            "Europe/Moscow",
+            confirmed=datetime(2026, 8, 1, tzinfo=UTC),
+        )
+        call = await add_touch(session, client, date(2026, 11, 23))
+        await add_touch(session, client, date(2026, 11, 20), "Обсудить отгрузку")
+        check = await add_touch(
+            session, client, date(2026, 11, 23), "Проверить данные", TouchReason.STALE_DATA
+        )
+        call_id, check_id = call.id, check.id
+    clock.set(msk(2026, 11, 23, 10, 0))
+    calls = await chat.press_data(
+        MANAGER_ID, SnoozeCallback(touch_id=call_id, option=SnoozeOption.TOMORROW).pack()
+    )
+    assert "Отложено" in joined(calls)
+    assert "Сверка данных" not in joined(calls)
+    check_row = await touch_row(session_factory, check_id)
+    assert (check_row.status, check_row.due_on) == (TouchStatus.PLANNED, date(2026, 11, 23))
+
+
 @pytest.mark.parametrize(
     ("typed", "shown", "due_on"),
     [
