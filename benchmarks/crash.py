@@ -20,10 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import random
-import signal
-import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
@@ -34,51 +31,8 @@ from sqlalchemy import func, select
 import models
 from models import Outbox
 from models.session import create_engine, create_session_factory
-from tests.crash_worker import FIRST_CHAT, RESTART_GAP, START, seed
+from tests.crash_worker import FIRST_CHAT, Worker, seed
 from tests.fake_bot_api import FakeBotAPI
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-class Worker:
-    """One bot process of the chain."""
-
-    def __init__(self, process: asyncio.subprocess.Process) -> None:
-        self.process = process
-
-    @classmethod
-    async def spawn(cls, url: str, api: str, log: Path, *, imports: bool) -> Worker:
-        with log.open("ab") as handle:
-            process = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "tests.crash_worker",
-                url,
-                api,
-                *(["--imports"] if imports else []),
-                cwd=ROOT,
-                stdin=asyncio.subprocess.PIPE,
-                stdout=asyncio.subprocess.PIPE,
-                stderr=handle,
-                env={**os.environ, "PYTHONPATH": str(ROOT)},
-            )
-        return cls(process)
-
-    async def go(self, restart: int) -> None:
-        assert self.process.stdout is not None
-        assert self.process.stdin is not None
-        line = await asyncio.wait_for(self.process.stdout.readline(), timeout=120)
-        if line.strip() != b"loaded":
-            msg = f"the worker did not load: {line!r}"
-            raise RuntimeError(msg)
-        start = START + restart * RESTART_GAP
-        self.process.stdin.write(f"{start.isoformat()}\n".encode())
-        await self.process.stdin.drain()
-
-    async def kill(self) -> None:
-        if self.process.returncode is None:
-            self.process.send_signal(signal.SIGKILL)
-        await self.process.wait()
 
 
 async def _rows(url: str) -> tuple[dict[str, int], set[int]]:
@@ -144,6 +98,7 @@ async def measure(
                     ahead.append(await Worker.spawn(url, api.url, log, imports=imports))
                     spawned.append(ahead[-1])
                     before = len(api.sent)
+                    await worker.loaded(timeout=120)
                     await worker.go(restart)
 
                     async def sending(before: int = before) -> bool:
@@ -159,6 +114,7 @@ async def measure(
                         f"{len(unsent & set(api.per_chat()))} sent but unrecorded"
                     )
                 last = ahead[0]
+                await last.loaded(timeout=120)
                 await last.go(kills)
 
                 async def finished() -> bool:

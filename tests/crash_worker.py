@@ -10,8 +10,8 @@ process's claims have run out by then.
 With `--imports` it also imports a batch of clients every few hundred milliseconds, each batch
 one all-or-nothing transaction, so a kill can land in the middle of one.
 
-`seed` builds the database the worker expects: members whose morning digest is due at START.
-The crash test and benchmarks/crash.py use both.
+`seed` builds the database the worker expects: members whose morning digest is due at START;
+`Worker` drives one such process from outside. The crash test and benchmarks/crash.py use them.
 """
 
 from __future__ import annotations
@@ -20,10 +20,13 @@ import argparse
 import asyncio
 import itertools
 import os
+import signal
 import sys
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from datetime import time as clock_time
+from pathlib import Path
 
 from sqlalchemy import select
 
@@ -56,6 +59,56 @@ class ShiftedClock:
     def now(self) -> datetime:
         """`start` plus the real time since this process began."""
         return self.start + timedelta(seconds=time.monotonic() - self.began)
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Worker:
+    """A worker process seen from outside: spawned, loaded, started, then killed."""
+
+    process: asyncio.subprocess.Process
+
+    @classmethod
+    async def spawn(cls, url: str, api: str, log: Path, *, imports: bool) -> Worker:
+        """Start loading a worker (it waits for `go`); its stderr goes to `log`."""
+        with log.open("ab") as handle:
+            process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "tests.crash_worker",
+                url,
+                api,
+                *(["--imports"] if imports else []),
+                cwd=ROOT,
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=handle,
+                env={**os.environ, "PYTHONPATH": str(ROOT)},
+            )
+        return cls(process)
+
+    async def loaded(self, timeout: float = 60) -> None:
+        """Wait until its imports are done (it then waits for its start time)."""
+        assert self.process.stdout is not None
+        line = await asyncio.wait_for(self.process.stdout.readline(), timeout=timeout)
+        if line.strip() != b"loaded":
+            msg = f"the worker did not load: {line!r}"
+            raise RuntimeError(msg)
+
+    async def go(self, restart: int) -> None:
+        """Start its clock `restart` gaps after START."""
+        assert self.process.stdin is not None
+        start = START + restart * RESTART_GAP
+        self.process.stdin.write(f"{start.isoformat()}\n".encode())
+        await self.process.stdin.drain()
+
+    async def kill(self) -> int:
+        """SIGKILL: no cleanup, no shutdown hook, sockets and transactions cut."""
+        if self.process.returncode is None:
+            self.process.send_signal(signal.SIGKILL)
+        return await self.process.wait()
 
 
 async def seed(database_url: str, members: int, *, create_schema: bool = True) -> None:

@@ -13,13 +13,10 @@ scheduler/delivery.py documents; benchmarks/crash.py measures how often it happe
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import sqlite3
-import sys
 from collections import Counter
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
@@ -42,59 +39,13 @@ from tests.crash_worker import (
     IMPORT_BATCH,
     IMPORT_PREFIX,
     RESTART_GAP,
-    START,
+    Worker,
     seed,
 )
 from tests.fake_bot_api import FakeBotAPI
 
-ROOT = Path(__file__).resolve().parent.parent
 LEASE = timedelta(minutes=5)
 MEMBERS = 200
-
-
-@dataclass
-class Worker:
-    """A tests.crash_worker process: loaded, then started, then killed."""
-
-    process: asyncio.subprocess.Process
-
-    async def loaded(self) -> None:
-        """Wait until its imports are done (it then waits for its start time)."""
-        assert self.process.stdout is not None
-        line = await asyncio.wait_for(self.process.stdout.readline(), timeout=60)
-        assert line.strip() == b"loaded", line
-
-    async def go(self, restart: int) -> None:
-        """Start its clock `restart` gaps after START."""
-        assert self.process.stdin is not None
-        start = START + restart * RESTART_GAP
-        self.process.stdin.write(f"{start.isoformat()}\n".encode())
-        await self.process.stdin.drain()
-
-    async def kill(self) -> int:
-        """SIGKILL: no cleanup, no shutdown hook, sockets and transactions cut."""
-        if self.process.returncode is None:
-            self.process.send_signal(signal.SIGKILL)
-        return await self.process.wait()
-
-
-async def spawn(url: str, api: str, log: Path, *, imports: bool) -> Worker:
-    """Start loading a worker (it waits for `go`)."""
-    with log.open("ab") as handle:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "tests.crash_worker",
-            url,
-            api,
-            *(["--imports"] if imports else []),
-            cwd=ROOT,
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=handle,
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
-        )
-    return Worker(process)
 
 
 async def outbox_statuses(url: str) -> dict[str, int]:
@@ -189,7 +140,8 @@ async def test_sigkill_mid_batch_loses_nothing_and_doubles_only_the_unrecorded(
     in_window: Counter[int] = Counter()
     async with FakeBotAPI() as api:
         workers = [
-            await spawn(database_url, api.url, log, imports=number < 2) for number in range(3)
+            await Worker.spawn(database_url, api.url, log, imports=number < 2)
+            for number in range(3)
         ]
         try:
             for worker in workers:
