@@ -35,6 +35,7 @@ from services.clock import Clock
 from services.digest import ClientView, TouchView, touch_contact
 from services.interactions import Draft
 from services.parsing import ParsedInteraction, classify_message, parse_interaction
+from services.touches import reopen_unlogged
 
 router = Router(name=__name__)
 # Matches before the client lookup: text typed while a draft waits on a button or its card.
@@ -425,10 +426,19 @@ async def _stale(query: CallbackQuery, tr: Translator) -> None:
 
 
 @router.callback_query(LogCallback.filter(F.action == "cancel"))
-async def cb_cancel(query: CallbackQuery, tr: Translator, state: FSMContext) -> None:
-    """«✖️ Отмена»: nothing is saved."""
+async def cb_cancel(
+    query: CallbackQuery, session: AsyncSession, tr: Translator, state: FSMContext
+) -> None:
+    """«✖️ Отмена»: nothing is saved; a touch «✅ Сделано» closed for this draft reopens."""
+    draft = await _draft(state)
     await state.clear()
-    await show(query, tr("logging.cancelled"))
+    touch = None
+    if draft is not None and draft.touch_id is not None:
+        touch = await reopen_unlogged(session, draft.touch_id)
+    if touch is None:
+        await show(query, tr("logging.cancelled"))
+        return
+    await show(query, tr("logging.cancelled_touch_reopened", goal=esc(touch.goal)))
 
 
 @router.callback_query(LogCallback.filter(F.action == "save"))

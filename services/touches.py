@@ -108,6 +108,25 @@ def close_touch(
         touch.skip_reason = reason
 
 
+async def reopen_unlogged(session: AsyncSession, touch_id: int) -> Touch | None:
+    """Put a touch closed by «✅ Сделано» back into the plan when the contact it opened was
+    cancelled unsaved: done without a logged interaction would be a hole in the timeline.
+
+    Returns the touch reopened; None when it is open anyway, was skipped, or has an interaction.
+    """
+    touch = await session.get(Touch, touch_id)
+    if touch is None or touch.status is not TouchStatus.DONE:
+        return None
+    logged = await session.scalar(
+        select(func.count()).select_from(Interaction).where(Interaction.touch_id == touch.id)
+    )
+    if logged:
+        return None
+    touch.status = TouchStatus.PLANNED
+    touch.closed_at = None
+    return touch
+
+
 def snooze_touch(touch: Touch, until: datetime, due_on: date) -> None:
     """Move a touch later: it comes back at `until`, on `due_on` in the client's calendar."""
     touch.status = TouchStatus.SNOOZED

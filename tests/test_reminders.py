@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import create_bot, create_dispatcher
-from bot.callbacks import PlanAction, PlanTouchCallback, SnoozeCallback, SnoozeOption
+from bot.callbacks import LogCallback, PlanAction, PlanTouchCallback, SnoozeCallback, SnoozeOption
 from bot.offline import OFFLINE_TOKEN, RecordingSession
 from bot.settings import Settings
 from models import Client, Contact, Member, Outbox, Touch
@@ -548,6 +548,34 @@ async def test_done_closes_the_touch_and_asks_how_it_went(
         MANAGER_ID, PlanTouchCallback(action=PlanAction.DONE, touch_id=touch_id).pack()
     )
     assert "уже закрыто" in joined(again)
+
+
+async def test_cancelling_the_log_after_done_puts_the_touch_back(
+    chat: Chat, session_factory: Factory, clock: ManualClock, bot: Bot
+) -> None:
+    touch_id, _ = await deliver_reminder(session_factory, clock, bot)
+    await chat.press(MANAGER_ID, "Сделано")
+    calls = await chat.press(MANAGER_ID, "Отмена")
+    assert "Касание снова в плане: 🎯 Предложить новый прайс" in joined(calls)
+    touch = await touch_row(session_factory, touch_id)
+    assert (touch.status, touch.closed_at) == (TouchStatus.PLANNED, None)
+    today = await chat.send(MANAGER_ID, "/today")
+    assert "Ромашка" in joined(today)
+
+
+async def test_cancelling_a_log_keeps_a_touch_with_its_interaction_closed(
+    chat: Chat, session_factory: Factory, clock: ManualClock, bot: Bot
+) -> None:
+    touch_id, _ = await deliver_reminder(session_factory, clock, bot)
+    await chat.press(MANAGER_ID, "Сделано")
+    await chat.send(MANAGER_ID, "звонил, договорились об отгрузке 10 декабря")
+    await chat.press(MANAGER_ID, "Сохранить")
+    assert (await touch_row(session_factory, touch_id)).status is TouchStatus.DONE
+    # A second draft for the same touch («📝 Записать касание»), then cancelled.
+    await chat.press_data(MANAGER_ID, LogCallback(action="touch", value=str(touch_id)).pack())
+    calls = await chat.press(MANAGER_ID, "Отмена")
+    assert "Касание снова в плане" not in joined(calls)
+    assert (await touch_row(session_factory, touch_id)).status is TouchStatus.DONE
 
 
 async def test_snooze_one_hour_sends_a_new_reminder(
