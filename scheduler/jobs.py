@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.i18n import translator
 from bot.keyboards import planner as keyboards
 from models import Client, Member, Outbox, Touch
-from models.enums import Role
+from models.enums import Role, TouchReason
 from scheduler import outbox
 from scheduler.clock import NamedJob
 from scheduler.delivery import BlockedHook
@@ -356,17 +356,26 @@ def _reminders_due(
     check the client's data (a data check folded into another touch, as in the digest)."""
     zone = ZoneInfo(member.timezone)
     oldest = today - timedelta(days=OVERDUE_REMINDER_DAYS)
+    # Folded over everything due, as the digest does; a touch too overdue for a reminder of
+    # its own still gets one when it carries a data check that is not.
     due, checking_data = fold_data_checks(
         [
             (touch, client)
             for touch, client in touches
-            if oldest <= touch.due_on <= today
+            if touch.due_on <= today
             and (touch.snoozed_until is None or touch.snoozed_until < day_bounds(today, zone)[1])
         ]
     )
+    fresh_checks = {
+        touch.client_id
+        for touch, _ in touches
+        if touch.reason is TouchReason.STALE_DATA and oldest <= touch.due_on <= today
+    }
     return [
         (touch, client, reminder_key(touch, today, zone), touch.id in checking_data)
         for touch, client in due
+        if oldest <= touch.due_on
+        or (touch.id in checking_data and touch.client_id in fresh_checks)
     ]
 
 

@@ -656,6 +656,32 @@ async def test_snoozing_a_call_moves_the_data_check_it_carries(
     assert "заодно сверьте данные" in reminders[0]
 
 
+async def test_a_long_overdue_call_still_carries_todays_data_check_in_the_reminder(
+    session_factory: Factory, clock: ManualClock, bot: Bot, recorder: RecordingSession
+) -> None:
+    async with session_factory.begin() as session:
+        manager = await add_member(session)
+        client = await add_client(
+            session,
+            manager,
+            "МеталлТорг",
+            "Europe/Moscow",
+            confirmed=datetime(2026, 8, 1, tzinfo=UTC),
+        )
+        # Ten days overdue: past the days an overdue touch is pushed again on its own.
+        await add_touch(session, client, date(2026, 11, 13), "Получить обратную связь")
+        await add_touch(
+            session, client, date(2026, 11, 23), "Проверить данные", TouchReason.STALE_DATA
+        )
+    clock.set(msk(2026, 11, 23, 9, 55))
+    ticker = make_ticker(bot, session_factory, clock)
+    await run_until(ticker, clock, msk(2026, 11, 23, 12, 0), timedelta(minutes=15))
+    reminders = [text for text in sent_texts(recorder, MANAGER_ID) if "Пора связаться" in text]
+    assert len(reminders) == 1
+    assert "Получить обратную связь" in reminders[0]
+    assert "заодно сверьте данные" in reminders[0]
+
+
 async def test_snoozing_one_of_two_calls_leaves_the_data_check_with_the_other(
     chat: Chat, session_factory: Factory, clock: ManualClock, bot: Bot
 ) -> None:
