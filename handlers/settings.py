@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiogram import Bot, F, Router
@@ -18,6 +19,7 @@ from bot.i18n import Translator, translator
 from bot.keyboards import settings as keyboards
 from handlers.common import esc_params, quote, show
 from models import Member
+from scheduler.jobs import replan_reminders
 from services import geo, team, validation
 from services.clock import Clock
 
@@ -98,6 +100,14 @@ async def _saved(
     await target.answer(card_text(tr, member, clock.now()), reply_markup=keyboards.card(tr))
 
 
+async def _update(session: AsyncSession, member: Member, clock: Clock, **changes: Any) -> None:
+    """Save the member's settings; reminders already queued follow a new zone, hours, days or
+    language (the digest time changes nothing queued)."""
+    await team.update_settings(session, member, **changes)
+    if set(changes) - {"digest_time"}:
+        await replan_reminders(session, member, clock.now())
+
+
 @router.callback_query(SettingsValueCallback.filter())
 async def cb_settings_value(
     query: CallbackQuery,
@@ -112,12 +122,12 @@ async def cb_settings_value(
     """A value picked from buttons: a city, a set of days, a language."""
     value = callback_data.value
     if callback_data.field is SettingsField.TIMEZONE and geo.has_city(value):
-        await team.update_settings(session, member, timezone=geo.city_by_key(value).tz)
+        await _update(session, member, clock, timezone=geo.city_by_key(value).tz)
     elif callback_data.field is SettingsField.DAYS and value in keyboards.DAY_PRESETS:
         days = frozenset(int(day) for day in keyboards.DAY_PRESETS[value])
-        await team.update_settings(session, member, days=days)
+        await _update(session, member, clock, days=days)
     elif callback_data.field is SettingsField.LANGUAGE and value in {"ru", "en"}:
-        await team.update_settings(session, member, language=value)
+        await _update(session, member, clock, language=value)
         tr = translator(value)
         await set_member_menu(bot, member)
     else:
@@ -144,7 +154,7 @@ async def on_timezone(
             reply_markup=keyboards.cities(tr),
         )
         return
-    await team.update_settings(session, member, timezone=zone.key)
+    await _update(session, member, clock, timezone=zone.key)
     await _saved(message, member, tr, clock, state)
 
 
@@ -163,7 +173,7 @@ async def on_hours(
     except validation.ValidationError as error:
         await message.answer(tr(f"errors.{error.code}", **esc_params(error.params)))
         return
-    await team.update_settings(session, member, hours=hours)
+    await _update(session, member, clock, hours=hours)
     await _saved(message, member, tr, clock, state)
 
 
@@ -182,7 +192,7 @@ async def on_days(
     except validation.ValidationError as error:
         await message.answer(tr(f"errors.{error.code}", **esc_params(error.params)))
         return
-    await team.update_settings(session, member, days=days)
+    await _update(session, member, clock, days=days)
     await _saved(message, member, tr, clock, state)
 
 
@@ -201,5 +211,5 @@ async def on_digest(
     except validation.ValidationError as error:
         await message.answer(tr(f"errors.{error.code}", **esc_params(error.params)))
         return
-    await team.update_settings(session, member, digest_time=digest)
+    await _update(session, member, clock, digest_time=digest)
     await _saved(message, member, tr, clock, state)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -293,6 +293,61 @@ async def cancel_reminders_of(session: AsyncSession, touch_ids: Sequence[int]) -
         .execution_options(synchronize_session=False)
     )
     return len(result.all())
+
+
+async def replan_reminders(session: AsyncSession, member: Member, now: datetime) -> int:
+    """Recompute the member's reminders not sent yet after their time zone, working hours,
+    working days or language changed: each moves to the new first common moment (and is
+    re-rendered), or is cancelled when the client's window no longer meets the member's day.
+    Returns how many rows changed.
+
+    A reminder whose day changes gets that day's key, so the daily run does not add a second.
+    """
+    pending = list(
+        await session.scalars(
+            select(Outbox).where(
+                Outbox.member_id == member.id,
+                Outbox.kind == REMINDER,
+                Outbox.status == outbox.PENDING,
+                Outbox.touch_id.is_not(None),
+            )
+        )
+    )
+    if not pending:
+        return 0
+    today = local_today(member, now)
+    horizon = max(today, *(row.not_before.astimezone(UTC).date() for row in pending))
+    touches = (
+        await open_touches_by_owner(session, [member.id], due_until=horizon + timedelta(days=1))
+    )[member.id]
+    views = {touch.id: (touch, client) for touch, client in touches}
+    carrying = {
+        touch.id
+        for touch, _, _, check_data in _reminders_due(member, today, touches)
+        if check_data
+    }
+    new_rows = []
+    for row in pending:
+        found = views.get(row.touch_id or 0)
+        reminder = (
+            reminder_row(*found, member, now, check_data=row.touch_id in carrying)
+            if found is not None
+            else None
+        )
+        if reminder is not None and reminder[0].dedupe_key == row.dedupe_key:
+            values = {key: reminder[1][key] for key in ("payload", "not_before", "expires_at")}
+        else:
+            values = {"status": CANCELLED}
+            if reminder is not None:
+                new_rows.append(reminder[1])
+        await session.execute(
+            update(Outbox)
+            .where(Outbox.id == row.id, Outbox.status == outbox.PENDING)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+    await outbox.enqueue_many(session, new_rows)
+    return len(pending)
 
 
 def _day_is_over(member: Member, now: datetime) -> bool:

@@ -550,6 +550,39 @@ async def test_done_closes_the_touch_and_asks_how_it_went(
     assert "уже закрыто" in joined(again)
 
 
+async def test_queued_reminders_follow_new_working_hours_and_language(
+    chat: Chat, session_factory: Factory, clock: ManualClock, bot: Bot, recorder: RecordingSession
+) -> None:
+    async with session_factory.begin() as session:
+        manager = await add_member(session)
+        early = await add_client(session, manager, "Ромашка", "Europe/Moscow")
+        morning_only = await add_client(
+            session, manager, "Лютик", "Europe/Moscow", (time(9), time(11))
+        )
+        await add_touch(session, early, date(2026, 11, 23))
+        await add_touch(session, morning_only, date(2026, 11, 23), "Узнать про склад")
+    clock.set(msk(2026, 11, 23, 8, 0))
+    ticker = make_ticker(bot, session_factory, clock)
+    await run_until(ticker, clock, msk(2026, 11, 23, 8, 30), timedelta(minutes=15))
+    queued = [row.not_before for row in await outbox_rows(session_factory, "reminder")]
+    assert sorted(queued) == [msk(2026, 11, 23, 9, 0), msk(2026, 11, 23, 10, 0)]
+    await chat.send(MANAGER_ID, "/settings")
+    await chat.press(MANAGER_ID, "Часы")
+    await chat.send(MANAGER_ID, "12-20")
+    await chat.send(MANAGER_ID, "/settings")
+    await chat.press(MANAGER_ID, "Language")
+    await chat.press(MANAGER_ID, "English")
+    rows = await outbox_rows(session_factory, "reminder")
+    # Ромашка at the new start of the day, in English; Лютик's 9–11 window misses it.
+    assert [row.not_before for row in rows if row.status == "pending"] == [msk(2026, 11, 23, 12)]
+    count = len(sent_texts(recorder, MANAGER_ID))
+    await run_until(ticker, clock, msk(2026, 11, 23, 13, 0), timedelta(minutes=15))
+    sent = [text for text in sent_texts(recorder, MANAGER_ID)[count:] if "Plan for" not in text]
+    assert len(sent) == 1
+    assert "Ромашка" in sent[0]
+    assert "Time to get in touch" in sent[0]
+
+
 async def test_cancelling_the_log_after_done_puts_the_touch_back(
     chat: Chat, session_factory: Factory, clock: ManualClock, bot: Bot
 ) -> None:
