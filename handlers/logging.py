@@ -484,6 +484,10 @@ def _saved_text(tr: Translator, draft: Draft, saved: interactions.SavedInteracti
         if isinstance(value, datetime) and value.date() == touch.due_on:
             when = f"{when} {tr.fmt_time(value)}"
         lines.append(tr("logging.next_touch", when=when, goal=esc(touch.goal)))
+        if follow_up.agreed_on is not None:
+            lines.append(
+                tr("logging.next_touch_moved", agreed=tr.fmt_date(follow_up.agreed_on, "d MMMM"))
+            )
         if follow_up.too_soon:
             lines.append(tr("logging.too_soon"))
         if follow_up.over_ceiling:

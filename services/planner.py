@@ -162,6 +162,17 @@ def next_working_day(day: date, schedule: Schedule) -> date:
     return day
 
 
+def next_common_working_day(day: date, client: Schedule, owner: Schedule) -> date:
+    """`day` itself when both the client and its owner work then, else the next such day
+    (`day` when they never share one)."""
+    candidate = day
+    for _ in range(_MAX_SHIFT_DAYS):
+        if is_working_day(candidate, client) and is_working_day(candidate, owner):
+            return candidate
+        candidate += timedelta(days=1)
+    return day
+
+
 def _counted_day(moment: datetime) -> date:
     """The day an interaction counts on, as `touches.outgoing_touches_in_year` counts it."""
     return moment.astimezone(UTC).date()
@@ -371,6 +382,8 @@ class PlannedFollowUp:
     touch: Touch
     too_soon: bool
     over_ceiling: bool
+    # The date agreed when it was a day off (of the client or the owner): the touch moved on.
+    agreed_on: date | None = None
 
 
 @dataclass(frozen=True)
@@ -1010,6 +1023,10 @@ async def plan_follow_up(
         await session.scalar(select(Member.language).where(Member.id == client.owner_id))
     )
     goal = (interaction.next_step or "").strip() or cadence_goal(client.category, language)
+    agreed_on = due_on
+    owner = await session.get(Member, client.owner_id)
+    if owner is not None:
+        due_on = next_common_working_day(due_on, client_schedule(client), _member_schedule(owner))
     touch = await plan_touch(
         session,
         client=client,
@@ -1027,6 +1044,7 @@ async def plan_follow_up(
         touch=touch,
         too_soon=too_soon(last_contact, due_on, policy.cadence_days),
         over_ceiling=count >= policy.max_touches_year,
+        agreed_on=agreed_on if agreed_on != due_on else None,
     )
 
 

@@ -154,6 +154,41 @@ async def test_issue_example_one_message_one_tap(
     assert client.data_confirmed_at.replace(tzinfo=None) == chat.clock.now().replace(tzinfo=None)
 
 
+@pytest.mark.parametrize(
+    ("agreed", "due_on", "note"),
+    [
+        # Sunday → Monday; 3 January → 11 January, the first working day after the holidays.
+        ("созвониться в воскресенье", date(2026, 11, 23), "22 ноября — выходной"),
+        ("созвониться 3 января", date(2027, 1, 11), "3 января — выходной"),
+        ("созвониться в понедельник", date(2026, 11, 23), None),
+    ],
+)
+async def test_a_follow_up_agreed_on_a_day_off_moves_to_the_next_working_day(
+    chat: Chat,
+    session: AsyncSession,
+    base: dict[str, int],
+    agreed: str,
+    due_on: date,
+    note: str | None,
+) -> None:
+    await chat.send(
+        MANAGER,
+        f"Звонил Петрову из Ромашки, цель — напомнить о себе, договорились {agreed}",
+    )
+    text = joined(await chat.press(MANAGER, "Сохранить"))
+    follow_up = await session.scalar(
+        select(Touch).where(
+            Touch.client_id == base["romashka"], Touch.reason == TouchReason.FOLLOW_UP
+        )
+    )
+    assert follow_up is not None
+    assert follow_up.due_on == due_on
+    if note is None:
+        assert "выходной" not in text
+    else:
+        assert f"{note} у вас или у клиента" in text
+
+
 async def test_missing_goal_is_asked_with_quick_picks(
     chat: Chat, session: AsyncSession, base: dict[str, int]
 ) -> None:
