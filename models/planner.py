@@ -38,6 +38,8 @@ class Touch(Base):
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"))
     due_on: Mapped[date]
+    # The time agreed with the client, when there is one: the reminder comes shortly before it.
+    due_at: Mapped[datetime | None]
     reason: Mapped[TouchReason] = mapped_column(enum_column(TouchReason))
     status: Mapped[TouchStatus] = mapped_column(
         enum_column(TouchStatus), default=TouchStatus.PLANNED

@@ -60,6 +60,9 @@ log = logging.getLogger(__name__)
 
 DIGEST = "digest"
 REMINDER = "reminder"
+# A touch with an agreed time is reminded this long before it, and until this long after.
+AGREED_TIME_NOTICE = timedelta(minutes=15)
+AGREED_TIME_GRACE = timedelta(minutes=30)
 NOTICE = "notice"
 CANCELLED = "cancelled"
 BLOCKED_ERROR = "TelegramForbiddenError"
@@ -202,6 +205,14 @@ def reminder_slot(
 ) -> ReminderSlot | None:
     """The first moment from now (or from the snooze) when the client can be called and the
     member works, and the end of that interval; None when they never meet."""
+    zone = ZoneInfo(member.timezone)
+    if touch.due_at is not None and now < touch.due_at + AGREED_TIME_GRACE:
+        # A time agreed with the client: shortly before it, whatever the windows say.
+        not_before = max(now, touch.due_at - AGREED_TIME_NOTICE)
+        day = not_before.astimezone(zone).date()
+        return ReminderSlot(
+            reminder_key(touch, day, zone), not_before, touch.due_at + AGREED_TIME_GRACE, day
+        )
     since = now
     if touch.snoozed_until is not None and touch.snoozed_until > since:
         since = touch.snoozed_until
@@ -210,7 +221,6 @@ def reminder_slot(
     )
     if interval is None:
         return None
-    zone = ZoneInfo(member.timezone)
     day = interval[0].astimezone(zone).date()
     return ReminderSlot(reminder_key(touch, day, zone), interval[0], interval[1], day)
 

@@ -107,6 +107,7 @@ class TouchView:
     goal: str
     draft_text: str | None
     snoozed_until: datetime | None
+    due_at: datetime | None
 
     @classmethod
     def of(cls, touch: Touch) -> TouchView:
@@ -229,6 +230,8 @@ class DigestItem:
     # Days since the client's data were confirmed, when this touch also carries the client's
     # «проверить данные» check (`fold_data_checks`).
     data_age_days: int | None = None
+    # The time agreed with the client (UTC), when there is one.
+    due_at: datetime | None = None
 
     @property
     def order_key(self) -> tuple[int, int, str]:
@@ -355,6 +358,7 @@ def describe_touch(
         draft_text=touch.draft_text,
         folded=folded,
         data_age_days=_days_since(client.data_confirmed_at, today, zone) if check_data else None,
+        due_at=touch.due_at,
     )
 
 
@@ -800,6 +804,8 @@ def item_lines(number: int | None, item: DigestItem, tr: Translator, zone: ZoneI
         who += f" — {esc(item.contact_name)}"
     reason = tr(f"planner.reason_{item.reason.value}")
     details = [window_text(item, tr, zone)]
+    if item.due_at is not None:
+        details.insert(0, tr("planner.agreed_at", time=tr.fmt_time(item.due_at.astimezone(zone))))
     if item.channel is not None:
         details.append(tr(f"planner.channel_{item.channel.value}"))
     if item.phone:
@@ -967,7 +973,7 @@ def render_reminder(item: DigestItem, language: str, zone: ZoneInfo) -> str:
     """The text of one touch's reminder: who, goal, until when the window is open, the draft."""
     tr = translator(language)
     lines = [tr("planner.reminder_title"), item_lines(None, item, tr, zone)]
-    if item.call_until is not None:
+    if item.call_until is not None and item.due_at is None:
         until = tr.fmt_time(item.call_until.astimezone(zone))
         lines.append(tr("planner.reminder_until", time=until))
     if item.draft_text:
@@ -985,6 +991,7 @@ class WeekPlan:
 
     member_id: int
     first_day: date
+    zone: str = "UTC"
     overdue: list[DigestItem] = field(default_factory=list)
     days: dict[date, list[DigestItem]] = field(default_factory=dict)
     occasions: dict[date, list[OccasionLine]] = field(default_factory=dict)
@@ -1001,7 +1008,7 @@ async def build_week(session: AsyncSession, member: Member, now: datetime) -> We
     """The member's plan for today and the next six days, in their time."""
     today = local_today(member, now)
     last = today + timedelta(days=WEEK_DAYS - 1)
-    plan = WeekPlan(member_id=member.id, first_day=today)
+    plan = WeekPlan(member_id=member.id, first_day=today, zone=member.timezone)
     days = [today + timedelta(days=offset) for offset in range(WEEK_DAYS)]
     plan.days = {day: [] for day in days}
     plan.occasions = {day: [] for day in days}
@@ -1025,9 +1032,11 @@ async def build_week(session: AsyncSession, member: Member, now: datetime) -> We
     return plan
 
 
-def week_line(item: DigestItem, tr: Translator) -> str:
-    """One touch of the week: client, goal, window on the member's clock."""
+def week_line(item: DigestItem, tr: Translator, zone: ZoneInfo) -> str:
+    """One touch of the week: client, goal, window (or the agreed time) on the member's clock."""
     span = f"{tr.fmt_time(item.window_opens)}–{tr.fmt_time(item.window_closes)}"
+    if item.due_at is not None:
+        span = "⏰ " + tr.fmt_time(item.due_at.astimezone(zone))
     note = "" if item.reachable else " " + tr("planner.week_outside")
     if item.data_age_days is not None:
         note += " " + tr("planner.week_check_data")
@@ -1043,13 +1052,16 @@ def week_line(item: DigestItem, tr: Translator) -> str:
 def render_week(plan: WeekPlan, language: str, *, limit: int = TELEGRAM_LIMIT) -> list[str]:
     """The week grouped by day, as messages within `limit` characters."""
     tr = translator(language)
+    zone = ZoneInfo(plan.zone)
     header = tr("planner.week_title", start=tr.fmt_date(plan.first_day))
     if plan.is_empty:
         return [header + "\n\n" + tr("planner.week_empty")]
     blocks = [_Block(header)]
     if plan.overdue:
         blocks.append(_Block(tr("planner.section_overdue"), "overdue", heading=True))
-        blocks.extend(_Block(week_line(item, tr), "overdue", tight=True) for item in plan.overdue)
+        blocks.extend(
+            _Block(week_line(item, tr, zone), "overdue", tight=True) for item in plan.overdue
+        )
     for day, items in plan.days.items():
         occasions = plan.occasions.get(day, [])
         section = day.isoformat()
@@ -1057,7 +1069,7 @@ def render_week(plan: WeekPlan, language: str, *, limit: int = TELEGRAM_LIMIT) -
         blocks.append(_Block(title, section, heading=True))
         if not items and not occasions:
             blocks.append(_Block(tr("planner.week_free"), section, tight=True))
-        blocks.extend(_Block(week_line(item, tr), section, tight=True) for item in items)
+        blocks.extend(_Block(week_line(item, tr, zone), section, tight=True) for item in items)
         blocks.extend(_Block(occasion_line(line, tr), section, tight=True) for line in occasions)
     continued = tr("planner.continued_week")
     parts = _pack(blocks, continued, tr("planner.continued_mark"), limit=limit)

@@ -352,7 +352,10 @@ async def save_interaction(
     await session.flush()
     for item in draft.attachments:
         session.add(Attachment(interaction_id=interaction.id, created_at=now, **item))
-    follow_up = await planner.plan_follow_up(session, client, interaction, now)
+    agreed = draft.next_touch_value
+    follow_up = await planner.plan_follow_up(
+        session, client, interaction, now, agreed if isinstance(agreed, datetime) else None
+    )
     applied = await _apply_updates(session, member, contact, draft, now)
     facts: tuple[str, ...] = ()
     if draft.confirm_data or {"phone", "position"} & set(applied):

@@ -980,6 +980,8 @@ async def _supersede_next_touches(
             Touch.reason.in_(list(reasons)),
             Touch.status.in_(OPEN_STATUSES),
             Touch.id != (keep or 0),
+            # A meeting or call agreed for a time stays: the next call doesn't cancel it.
+            Touch.due_at.is_(None),
         )
         .values(status=TouchStatus.SKIPPED, closed_at=now, skip_reason=REPLACED)
         .execution_options(synchronize_session="fetch")
@@ -1000,7 +1002,11 @@ async def _contact_before(session: AsyncSession, interaction: Interaction) -> da
 
 
 async def plan_follow_up(
-    session: AsyncSession, client: Client, interaction: Interaction, now: datetime
+    session: AsyncSession,
+    client: Client,
+    interaction: Interaction,
+    now: datetime,
+    at: datetime | None = None,
 ) -> PlannedFollowUp:
     """After a logged interaction: its next step becomes the client's one next touch.
 
@@ -1009,7 +1015,8 @@ async def plan_follow_up(
     less than a cadence before it — a third touch within one cadence period (the next step agreed
     on this very call is what the client asked for, not a nuisance), `over_ceiling` when the yearly
     ceiling is already reached. Without a date, the open cadence touch is re-based on this
-    interaction.
+    interaction. `at`: the time agreed for that date, kept on the touch (unless the date was a
+    day off and moved); touches with an agreed time are never replaced.
     """
     await session.flush()
     policy = await policy_for(session, client.category)
@@ -1037,6 +1044,8 @@ async def plan_follow_up(
         now=now,
         contact_id=interaction.contact_id,
     )
+    if at is not None and due_on == agreed_on:
+        touch.due_at = at
     await _supersede_next_touches(session, client.id, now, keep=touch.id)
     last_contact = await _contact_before(session, interaction)
     count = await outgoing_touches_in_year(session, client.id, due_on)

@@ -132,6 +132,8 @@ def snooze_touch(touch: Touch, until: datetime, due_on: date) -> None:
     touch.status = TouchStatus.SNOOZED
     touch.snoozed_until = until
     touch.due_on = due_on
+    # The time agreed for it no longer holds.
+    touch.due_at = None
 
 
 async def data_checks_carried_by(session: AsyncSession, touch: Touch, today: date) -> list[Touch]:

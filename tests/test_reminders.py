@@ -583,6 +583,45 @@ async def test_queued_reminders_follow_new_working_hours_and_language(
     assert "Time to get in touch" in sent[0]
 
 
+async def test_an_agreed_time_is_kept_shown_and_reminded_shortly_before(
+    chat: Chat, session_factory: Factory, clock: ManualClock, bot: Bot, recorder: RecordingSession
+) -> None:
+    async with session_factory.begin() as session:
+        manager = await add_member(session)
+        await add_client(session, manager, "Ромашка", "Europe/Moscow")
+    clock.set(msk(2026, 11, 23, 10, 0))
+    await chat.send(
+        MANAGER_ID,
+        "Звонил Петрову из Ромашки, цель — предложить новый прайс, "
+        "договорились о встрече в пятницу в 15:00",
+    )
+    await chat.press(MANAGER_ID, "Сохранить")
+    # A later call with its own next step leaves the meeting in the plan.
+    await chat.send(
+        MANAGER_ID, "звонил в Ромашку, цель — напомнить про оплату, обещали оплатить в четверг"
+    )
+    await chat.press(MANAGER_ID, "Сохранить")
+    week = joined(await chat.send(MANAGER_ID, "/week"))
+    assert "⏰ 15:00 — <b>Ромашка</b>" in week
+    assert "обещали оплатить" in week
+    clock.set(msk(2026, 11, 27, 8, 0))
+    ticker = make_ticker(bot, session_factory, clock)
+    count = len(sent_texts(recorder, MANAGER_ID))
+    await run_until(ticker, clock, msk(2026, 11, 27, 16, 0), timedelta(minutes=5))
+    reminders = [
+        text for text in sent_texts(recorder, MANAGER_ID)[count:] if "Пора связаться" in text
+    ]
+    reminders = [text for text in reminders if "встреча" in text]
+    assert len(reminders) == 1
+    assert "🕐 в 15:00, как договорились" in reminders[0]
+    assert "Окно клиента открыто" not in reminders[0]
+    async with session_factory() as session:
+        times = await session.scalars(
+            select(Outbox.not_before).where(Outbox.kind == "reminder", Outbox.status == "sent")
+        )
+    assert msk(2026, 11, 27, 14, 45) in list(times)
+
+
 async def test_cancelling_the_log_after_done_puts_the_touch_back(
     chat: Chat, session_factory: Factory, clock: ManualClock, bot: Bot
 ) -> None:
