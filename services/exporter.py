@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -14,12 +15,24 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.i18n import Translator, translator
 from models import Member
 from models.clients import Client, Contact, KeyDate
-from models.enums import Role
+from models.enums import (
+    Category,
+    Channel,
+    ClientKind,
+    Direction,
+    Outcome,
+    Role,
+    Stage,
+    TouchReason,
+    TouchStatus,
+)
 from models.interactions import Interaction
 from models.planner import Touch
 from services import audit, team
+from services.validation import format_weekdays
 
 # A spreadsheet reads a cell starting with one of these as a formula (CSV/DDE injection).
 FORMULA_STARTS = ("=", "+", "-", "@")
@@ -59,6 +72,64 @@ def safe_cell(value: object) -> object:
     return text
 
 
+class Labels:
+    """The bot's own words for the codes the base stores, in the head's language."""
+
+    def __init__(self, tr: Translator) -> None:
+        self.tr = tr
+
+    def _word(self, key: str) -> str:
+        # The catalogs' labels carry emoji for chat buttons («✅ Цель достигнута»); a cell wants
+        # the words alone, starting with a capital letter like the rest of the sheet.
+        text = re.sub(r"^[^\w]+", "", self.tr(key))
+        return text[:1].upper() + text[1:]
+
+    def kind(self, value: ClientKind) -> str:
+        """«Компания» / «Частное лицо»."""
+        return self._word(f"clients.kind_line_{value.value}")
+
+    def category(self, value: Category) -> str:
+        """«Ключевой», «Постоянный»…"""
+        return self._word(f"clients.category_{value.value}")
+
+    def stage(self, value: Stage) -> str:
+        """«Привлечение», «Продажа», «Сопровождение»."""
+        return self._word(f"clients.stage_{value.value}")
+
+    def channel(self, value: Channel | None) -> str | None:
+        """«Звонок», «E-mail», «WhatsApp»…"""
+        return None if value is None else self._word(f"clients.channel.{value.value}")
+
+    def direction(self, value: Direction) -> str:
+        """«Исходящий» / «Входящий»."""
+        return self._word(f"logging.direction.{value.value}")
+
+    def outcome(self, value: Outcome) -> str:
+        """«Цель достигнута», «Не дозвонился»…"""
+        return self._word(f"logging.outcome.{value.value}")
+
+    def date_kind(self, value: str) -> str:
+        """«День рождения», «Годовщина»…; a kind the bot has no word for stays as it is."""
+        key = f"client_edit.date_kind_{value}"
+        return self._word(key) if self.tr.has(key) else value
+
+    def reason(self, value: TouchReason) -> str:
+        """Why a touch was planned: «По графику», «Повод»…"""
+        return self.tr(f"export.reason_{value.value}")
+
+    def status(self, value: TouchStatus) -> str:
+        """«Запланировано», «Сделано»…"""
+        return self.tr(f"export.status_{value.value}")
+
+    def days(self, value: str | None) -> str | None:
+        """Week days as people write them: «пн–пт», «пн, ср, пт»."""
+        return format_weekdays(value, self.tr.language) if value else None
+
+    def yes_no(self, value: bool) -> str:
+        """«Да» / «Нет»."""
+        return self.tr("common.yes" if value else "common.no")
+
+
 def _naive(moment: datetime | None) -> datetime | None:
     # Excel has no time zones; stored moments are UTC.
     return moment.replace(tzinfo=None) if moment is not None else None
@@ -75,6 +146,7 @@ async def export_workbook(session: AsyncSession, member: Member, now: datetime) 
     """Build the workbook of every client not erased, record the export, list other heads."""
     if member.role is not Role.HEAD:
         raise ExportDeniedError
+    label = Labels(translator(member.language))
     owners = {m.id: m.full_name for m in await team.list_members(session)}
     clients = list(
         await session.scalars(
@@ -115,10 +187,10 @@ async def export_workbook(session: AsyncSession, member: Member, now: datetime) 
         ["ID", "Клиент", "Тип", "ИНН", "Город", "Часовой пояс", "Отрасль", "Категория", "Этап",
          "Ответственный", "Теги", "Окно", "Дни", "Заметки", "Данные подтверждены", "Активен"],
         (
-            [c.id, c.name, c.kind, c.inn, c.city, c.timezone, c.industry, c.category, c.stage,
-             owners.get(c.owner_id), c.tags,
-             f"{c.window_start:%H:%M}–{c.window_end:%H:%M}", c.window_days, c.notes,
-             _naive(c.data_confirmed_at), "да" if c.is_active else "нет"]
+            [c.id, c.name, label.kind(c.kind), c.inn, c.city, c.timezone, c.industry,
+             label.category(c.category), label.stage(c.stage), owners.get(c.owner_id), c.tags,
+             f"{c.window_start:%H:%M}–{c.window_end:%H:%M}", label.days(c.window_days), c.notes,
+             _naive(c.data_confirmed_at), label.yes_no(c.is_active)]
             for c in clients
         ),
     )  # fmt: skip
@@ -129,8 +201,8 @@ async def export_workbook(session: AsyncSession, member: Member, now: datetime) 
          "WhatsApp", "Канал", "Хобби", "Любимая команда", "Заметки", "Основной"],
         (
             [p.id, names[p.client_id], p.full_name, p.position, p.phone, p.extra_phones, p.email,
-             p.telegram, p.whatsapp, p.preferred_channel, p.hobbies, p.favourite_team, p.notes,
-             "да" if p.is_primary else "нет"]
+             p.telegram, p.whatsapp, label.channel(p.preferred_channel), p.hobbies,
+             p.favourite_team, p.notes, label.yes_no(p.is_primary)]
             for p in contacts
         ),
     )  # fmt: skip
@@ -139,8 +211,8 @@ async def export_workbook(session: AsyncSession, member: Member, now: datetime) 
         SHEETS[2],
         ["Клиент", "Контакт", "Вид", "Родство", "Имя", "Название", "День", "Месяц", "Год"],
         (
-            [names[d.client_id], contact_names.get(d.contact_id or 0), d.kind, d.relation,
-             d.person_name, d.title, d.day, d.month, d.year]
+            [names[d.client_id], contact_names.get(d.contact_id or 0), label.date_kind(d.kind),
+             d.relation, d.person_name, d.title, d.day, d.month, d.year]
             for d in dates
         ),
     )  # fmt: skip
@@ -151,7 +223,8 @@ async def export_workbook(session: AsyncSession, member: Member, now: datetime) 
          "Результат", "Итог", "Заметки", "Следующий шаг"],
         (
             [_naive(i.happened_at), names[i.client_id], contact_names.get(i.contact_id or 0),
-             owners.get(i.member_id), i.channel, i.direction, i.goal, i.result, i.outcome,
+             owners.get(i.member_id), label.channel(i.channel), label.direction(i.direction),
+             i.goal, i.result, label.outcome(i.outcome),
              i.notes, i.next_step]
             for i in interactions
         ),
@@ -161,7 +234,8 @@ async def export_workbook(session: AsyncSession, member: Member, now: datetime) 
         SHEETS[4],
         ["Срок", "Клиент", "Менеджер", "Цель", "Причина", "Статус"],
         (
-            [t.due_on, names[t.client_id], owners.get(t.member_id), t.goal, t.reason, t.status]
+            [t.due_on, names[t.client_id], owners.get(t.member_id), t.goal,
+             label.reason(t.reason), label.status(t.status)]
             for t in touches
         ),
     )  # fmt: skip

@@ -1,0 +1,177 @@
+"""/export as the head opens it in Excel: words instead of codes, safe cells, local times."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, date, datetime, time
+from decimal import Decimal
+
+from aiogram.methods import SendDocument
+from aiogram.types import BufferedInputFile
+from openpyxl import Workbook, load_workbook
+from openpyxl.worksheet.worksheet import Worksheet
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import Member
+from models.clients import Client, Contact, Deal, KeyDate
+from models.enums import (
+    Category,
+    Channel,
+    Direction,
+    Outcome,
+    Stage,
+    TouchReason,
+    TouchStatus,
+)
+from models.interactions import Interaction
+from models.planner import Touch
+from tests.conftest import HEAD_ID
+from tests.harness import Chat
+from tests.test_reminders import add_client, add_member
+
+MOMENT = datetime(2026, 11, 17, 12, 5, 30, 123456, tzinfo=UTC)
+
+
+async def seed(session: AsyncSession) -> Client:
+    """A manager's key B2B client in account management with one of everything."""
+    manager = await add_member(session, name="Дмитрий")
+    client = await add_client(
+        session,
+        manager,
+        "Ромашка",
+        "Asia/Vladivostok",
+        phone="+79104620400",
+        confirmed=MOMENT,
+    )
+    client.category = Category.KEY
+    client.stage = Stage.ACCOUNT
+    client.window_days = "024"
+    client.tags = ["Позвонить", "Подарить футболку"]
+    client.preferences = "берёт синие и серые, партиями по 200"
+    contact = await session.scalar(select(Contact).where(Contact.client_id == client.id))
+    assert contact is not None
+    contact.preferred_channel = Channel.WHATSAPP
+    contact.hobbies = "рыбалка"
+    contact.window_start, contact.window_end, contact.window_days = time(11), time(14), "01234"
+    contact.channel_schedule = [{"from": "14:00", "channel": "telegram"}]
+    contact.work_schedule = "пн–пт 9:00–18:00"
+    session.add(
+        KeyDate(
+            client_id=client.id,
+            contact_id=contact.id,
+            kind="birthday",
+            day=3,
+            month=12,
+            year=1980,
+            created_at=MOMENT,
+        )
+    )
+    session.add(
+        Interaction(
+            client_id=client.id,
+            contact_id=contact.id,
+            member_id=manager.id,
+            channel=Channel.CALL,
+            direction=Direction.OUTGOING,
+            goal="предложить прайс",
+            result="не взял трубку",
+            outcome=Outcome.NO_CONTACT,
+            next_touch_on=date(2026, 11, 20),
+            happened_at=MOMENT,
+            created_at=MOMENT,
+        )
+    )
+    session.add(
+        Touch(
+            client_id=client.id,
+            member_id=manager.id,
+            due_on=date(2026, 11, 20),
+            reason=TouchReason.CADENCE,
+            status=TouchStatus.DONE,
+            goal="предложить прайс",
+            dedupe_key="cadence:1",
+            created_at=MOMENT,
+            closed_at=MOMENT,
+        )
+    )
+    session.add(
+        Deal(
+            client_id=client.id,
+            title="Футболки к Новому году",
+            stage="invoiced",
+            amount=Decimal("125000.50"),
+            goods_location="склад в Казани",
+            is_paid=False,
+            created_at=MOMENT,
+            updated_at=MOMENT,
+        )
+    )
+    await session.commit()
+    return client
+
+
+async def export(chat: Chat, session: AsyncSession, language: str = "ru") -> SendDocument:
+    """The head, bootstrapped by /start and speaking `language`, types /export: the file sent."""
+    await chat.send(HEAD_ID, "/start")
+    head = await session.scalar(select(Member).where(Member.telegram_id == HEAD_ID))
+    assert head is not None
+    head.language = language
+    await session.commit()
+    calls = await chat.send(HEAD_ID, "/export")
+    documents = [call for call in calls if isinstance(call, SendDocument)]
+    assert len(documents) == 1
+    return documents[0]
+
+
+def workbook(document: SendDocument) -> Workbook:
+    """The sent file, opened as Excel would."""
+    assert isinstance(document.document, BufferedInputFile)
+    return load_workbook(io.BytesIO(document.document.data))
+
+
+def records(sheet: Worksheet) -> list[dict[str, object]]:
+    """The sheet's rows keyed by its header."""
+    rows = list(sheet.iter_rows(values_only=True))
+    header = [str(name) for name in rows[0]]
+    return [dict(zip(header, row, strict=True)) for row in rows[1:]]
+
+
+async def test_codes_are_written_as_the_bots_words(chat: Chat, session: AsyncSession) -> None:
+    await seed(session)
+    book = workbook(await export(chat, session))
+
+    (client,) = records(book["Клиенты"])
+    assert client["Тип"] == "Компания"
+    assert client["Категория"] == "Ключевой"
+    assert client["Этап"] == "Сопровождение"
+    assert client["Дни"] == "пн, ср, пт"
+    assert client["Активен"] == "Да"
+    (contact,) = records(book["Контакты"])
+    assert contact["Канал"] == "WhatsApp"
+    (key_date,) = records(book["Ключевые даты"])
+    assert key_date["Вид"] == "День рождения"
+    (interaction,) = records(book["Взаимодействия"])
+    assert interaction["Канал"] == "Звонок"
+    assert interaction["Направление"] == "Исходящий"
+    assert interaction["Итог"] == "Не дозвонился"
+    (touch,) = records(book["Касания"])
+    assert touch["Причина"] == "По графику"
+    assert touch["Статус"] == "Сделано"
+    codes = {"b2b", "key", "account", "call", "outgoing", "no_contact", "birthday", "cadence"}
+    values = {str(v) for s in book for row in s.iter_rows(values_only=True) for v in row}
+    assert not codes & values
+
+
+async def test_an_english_head_gets_english_words(chat: Chat, session: AsyncSession) -> None:
+    await seed(session)
+    book = workbook(await export(chat, session, language="en"))
+
+    (client,) = records(book["Клиенты"])
+    assert client["Тип"] == "Company"
+    assert client["Этап"] == "Account management"
+    assert client["Дни"] == "Mon, Wed, Fri"
+    (interaction,) = records(book["Взаимодействия"])
+    assert interaction["Итог"] == "No answer"
+    (touch,) = records(book["Касания"])
+    assert (touch["Причина"], touch["Статус"]) == ("Cadence", "Done")
