@@ -12,6 +12,7 @@ from enum import Enum
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -34,7 +35,11 @@ from models.planner import Touch
 from services import audit, team
 from services.validation import format_weekdays
 
-# A spreadsheet reads a cell starting with one of these as a formula (CSV/DDE injection).
+# Strings a spreadsheet would read as a formula when typed (CSV/DDE injection). In .xlsx a
+# string cell is text and never evaluated; only openpyxl itself turns a string starting with
+# «=» into a formula, so such cells are stored explicitly as strings. All of these get Excel's
+# quote prefix (shown only in the formula bar), so editing the cell keeps it text: «+7910…»
+# stays a phone, «=HYPERLINK(…)» never becomes a link.
 FORMULA_STARTS = ("=", "+", "-", "@")
 SHEETS = ("Клиенты", "Контакты", "Ключевые даты", "Взаимодействия", "Касания")
 NOTE_SHEET = "Выгрузка"
@@ -55,7 +60,7 @@ class ExportResult:
 
 
 def safe_cell(value: object) -> object:
-    """A value a spreadsheet will show, never evaluate, without characters it can't hold."""
+    """A value a worksheet can hold, as the member typed it, less the control characters."""
     if value is None:
         return None
     if isinstance(value, bool | int | float | Decimal | datetime | date | time):
@@ -66,10 +71,18 @@ def safe_cell(value: object) -> object:
         value = ", ".join(str(item) for item in value)
     # Control characters a member typed (a client named «Ромашка\x07») can't go into a
     # worksheet: openpyxl refuses the whole export over one of them.
-    text = ILLEGAL_CHARACTERS_RE.sub("", str(value))
-    if text.startswith(FORMULA_STARTS):
-        return "'" + text
-    return text
+    return ILLEGAL_CHARACTERS_RE.sub("", str(value))
+
+
+def _append(sheet: Worksheet, values: Iterable[object]) -> None:
+    cells = [safe_cell(value) for value in values]
+    sheet.append(cells)
+    row = sheet.max_row
+    for column, value in enumerate(cells, start=1):
+        if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+            cell = sheet.cell(row=row, column=column)
+            cell.data_type = "s"
+            cell.quotePrefix = True
 
 
 class Labels:
@@ -137,9 +150,9 @@ def _naive(moment: datetime | None) -> datetime | None:
 
 def _sheet(book: Workbook, title: str, header: list[str], rows: Iterable[list[object]]) -> None:
     sheet = book.create_sheet(title)
-    sheet.append(header)
+    _append(sheet, header)
     for row in rows:
-        sheet.append([safe_cell(value) for value in row])
+        _append(sheet, row)
 
 
 async def export_workbook(session: AsyncSession, member: Member, now: datetime) -> ExportResult:
@@ -241,9 +254,9 @@ async def export_workbook(session: AsyncSession, member: Member, now: datetime) 
     )  # fmt: skip
     stamp = f"{now:%Y-%m-%d %H:%M} UTC"
     note = book.create_sheet(NOTE_SHEET)
-    note.append([safe_cell(f"Выгрузил: {member.full_name}"), safe_cell(f"Когда: {stamp}")])
-    note.append([safe_cell(f"Exported by: {member.full_name}"), safe_cell(f"At: {stamp}")])
-    note.append(["Клиентов", len(clients)])
+    _append(note, [f"Выгрузил: {member.full_name}", f"Когда: {stamp}"])
+    _append(note, [f"Exported by: {member.full_name}", f"At: {stamp}"])
+    _append(note, ["Клиентов", len(clients)])
     book.properties.creator = member.full_name
     book.properties.lastModifiedBy = member.full_name
     book.properties.created = _naive(now)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import zipfile
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 
@@ -175,3 +176,38 @@ async def test_an_english_head_gets_english_words(chat: Chat, session: AsyncSess
     assert interaction["Итог"] == "No answer"
     (touch,) = records(book["Касания"])
     assert (touch["Причина"], touch["Статус"]) == ("Cadence", "Done")
+
+
+async def test_phones_read_as_typed_and_formulas_stay_text(
+    chat: Chat, session: AsyncSession
+) -> None:
+    client = await seed(session)
+    attack = "=cmd|' /C calc'!A0"
+    client.notes = attack
+    client.name = '=HYPERLINK("http://evil.example","Ромашка")'
+    await session.commit()
+    document = await export(chat, session)
+    book = workbook(document)
+
+    clients = book["Клиенты"]
+    (row,) = records(clients)
+    assert row["Заметки"] == attack
+    assert row["Клиент"] == '=HYPERLINK("http://evil.example","Ромашка")'
+    for cell in clients[2]:
+        if isinstance(cell.value, str) and cell.value.startswith("="):
+            assert cell.data_type == "s"
+            assert cell.quotePrefix
+    contacts = book["Контакты"]
+    (contact,) = records(contacts)
+    assert contact["Телефон"] == "+79104620400"
+    phone = next(cell for cell in contacts[2] if cell.value == "+79104620400")
+    assert phone.data_type == "s"
+    assert phone.quotePrefix
+    # What Excel reads: no sheet of the file holds a single formula.
+    assert isinstance(document.document, BufferedInputFile)
+    with zipfile.ZipFile(io.BytesIO(document.document.data)) as archive:
+        sheets = [name for name in archive.namelist() if name.startswith("xl/worksheets/")]
+        assert sheets
+        for name in sheets:
+            assert b"<f>" not in archive.read(name)
+            assert b"<f " not in archive.read(name)
