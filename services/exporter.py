@@ -6,9 +6,10 @@ import io
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from enum import Enum
+from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -33,6 +34,7 @@ from models.enums import (
 from models.interactions import Interaction
 from models.planner import Touch
 from services import audit, team
+from services.geo import describe_offset
 from services.validation import format_weekdays
 
 # Strings a spreadsheet would read as a formula when typed (CSV/DDE injection). In .xlsx a
@@ -41,6 +43,8 @@ from services.validation import format_weekdays
 # quote prefix (shown only in the formula bar), so editing the cell keeps it text: «+7910…»
 # stays a phone, «=HYPERLINK(…)» never becomes a link.
 FORMULA_STARTS = ("=", "+", "-", "@")
+DATETIME_FORMAT = "dd.mm.yyyy hh:mm"
+DATE_FORMAT = "dd.mm.yyyy"
 SHEETS = ("Клиенты", "Контакты", "Ключевые даты", "Взаимодействия", "Касания")
 NOTE_SHEET = "Выгрузка"
 
@@ -83,6 +87,10 @@ def _append(sheet: Worksheet, values: Iterable[object]) -> None:
             cell = sheet.cell(row=row, column=column)
             cell.data_type = "s"
             cell.quotePrefix = True
+        elif isinstance(value, datetime):
+            sheet.cell(row=row, column=column).number_format = DATETIME_FORMAT
+        elif isinstance(value, date):
+            sheet.cell(row=row, column=column).number_format = DATE_FORMAT
 
 
 class Labels:
@@ -143,9 +151,19 @@ class Labels:
         return self.tr("common.yes" if value else "common.no")
 
 
-def _naive(moment: datetime | None) -> datetime | None:
-    # Excel has no time zones; stored moments are UTC.
-    return moment.replace(tzinfo=None) if moment is not None else None
+class LocalTime:
+    """Moments as the head's wall clock shows them: Excel cells carry no time zone."""
+
+    def __init__(self, zone: ZoneInfo) -> None:
+        self.zone = zone
+
+    def at(self, moment: datetime) -> datetime:
+        """The moment in the head's zone, to the second, without tzinfo (Excel has none)."""
+        return moment.astimezone(self.zone).replace(tzinfo=None, microsecond=0)
+
+    def __call__(self, moment: datetime | None) -> datetime | None:
+        """The same for a moment that may be missing."""
+        return None if moment is None else self.at(moment)
 
 
 def _sheet(book: Workbook, title: str, header: list[str], rows: Iterable[list[object]]) -> None:
@@ -160,6 +178,8 @@ async def export_workbook(session: AsyncSession, member: Member, now: datetime) 
     if member.role is not Role.HEAD:
         raise ExportDeniedError
     label = Labels(translator(member.language))
+    zone = ZoneInfo(member.timezone)
+    local = LocalTime(zone)
     owners = {m.id: m.full_name for m in await team.list_members(session)}
     clients = list(
         await session.scalars(
@@ -203,7 +223,7 @@ async def export_workbook(session: AsyncSession, member: Member, now: datetime) 
             [c.id, c.name, label.kind(c.kind), c.inn, c.city, c.timezone, c.industry,
              label.category(c.category), label.stage(c.stage), owners.get(c.owner_id), c.tags,
              f"{c.window_start:%H:%M}–{c.window_end:%H:%M}", label.days(c.window_days), c.notes,
-             _naive(c.data_confirmed_at), label.yes_no(c.is_active)]
+             local(c.data_confirmed_at), label.yes_no(c.is_active)]
             for c in clients
         ),
     )  # fmt: skip
@@ -232,10 +252,10 @@ async def export_workbook(session: AsyncSession, member: Member, now: datetime) 
     _sheet(
         book,
         SHEETS[3],
-        ["Когда (UTC)", "Клиент", "Контакт", "Менеджер", "Канал", "Направление", "Цель",
+        ["Когда", "Клиент", "Контакт", "Менеджер", "Канал", "Направление", "Цель",
          "Результат", "Итог", "Заметки", "Следующий шаг"],
         (
-            [_naive(i.happened_at), names[i.client_id], contact_names.get(i.contact_id or 0),
+            [local(i.happened_at), names[i.client_id], contact_names.get(i.contact_id or 0),
              owners.get(i.member_id), label.channel(i.channel), label.direction(i.direction),
              i.goal, i.result, label.outcome(i.outcome),
              i.notes, i.next_step]
@@ -252,15 +272,19 @@ async def export_workbook(session: AsyncSession, member: Member, now: datetime) 
             for t in touches
         ),
     )  # fmt: skip
-    stamp = f"{now:%Y-%m-%d %H:%M} UTC"
+    at = local.at(now)
+    stamp = f"{at:%d.%m.%Y %H:%M}"
+    zone_name = f"{member.timezone} ({describe_offset(zone, now, label.tr.language)})"
     note = book.create_sheet(NOTE_SHEET)
     _append(note, [f"Выгрузил: {member.full_name}", f"Когда: {stamp}"])
     _append(note, [f"Exported by: {member.full_name}", f"At: {stamp}"])
+    _append(note, ["Даты и время — по часовому поясу", zone_name])
     _append(note, ["Клиентов", len(clients)])
     book.properties.creator = member.full_name
     book.properties.lastModifiedBy = member.full_name
-    book.properties.created = _naive(now)
-    book.properties.modified = _naive(now)
+    # The file's properties are UTC by the format's definition (written with «Z»).
+    book.properties.created = now.astimezone(UTC).replace(tzinfo=None, microsecond=0)
+    book.properties.modified = book.properties.created
     book.properties.title = f"Touchbase: выгрузка базы — {member.full_name}, {stamp}"
     buffer = io.BytesIO()
     book.save(buffer)
@@ -269,7 +293,7 @@ async def export_workbook(session: AsyncSession, member: Member, now: datetime) 
     heads = [head for head in await team.active_heads(session) if head.id != member.id]
     return ExportResult(
         content=buffer.getvalue(),
-        filename=f"touchbase-{now:%Y-%m-%d-%H%M}.xlsx",
+        filename=f"touchbase-{at:%Y-%m-%d-%H%M}.xlsx",
         clients=len(clients),
         heads_to_notify=heads,
     )

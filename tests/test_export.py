@@ -10,6 +10,7 @@ from decimal import Decimal
 from aiogram.methods import SendDocument
 from aiogram.types import BufferedInputFile
 from openpyxl import Workbook, load_workbook
+from openpyxl.cell.cell import Cell
 from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -32,6 +33,11 @@ from tests.harness import Chat
 from tests.test_reminders import add_client, add_member
 
 MOMENT = datetime(2026, 11, 17, 12, 5, 30, 123456, tzinfo=UTC)
+
+
+def wall(*parts: int) -> datetime:
+    """A wall-clock time as an Excel cell holds it: no time zone."""
+    return datetime(*parts, tzinfo=UTC).replace(tzinfo=None)
 
 
 async def seed(session: AsyncSession) -> Client:
@@ -112,12 +118,15 @@ async def seed(session: AsyncSession) -> Client:
     return client
 
 
-async def export(chat: Chat, session: AsyncSession, language: str = "ru") -> SendDocument:
-    """The head, bootstrapped by /start and speaking `language`, types /export: the file sent."""
+async def export(
+    chat: Chat, session: AsyncSession, language: str = "ru", zone: str = "Europe/Moscow"
+) -> SendDocument:
+    """The head, bootstrapped by /start, in `language` and `zone`, types /export: the file."""
     await chat.send(HEAD_ID, "/start")
     head = await session.scalar(select(Member).where(Member.telegram_id == HEAD_ID))
     assert head is not None
     head.language = language
+    head.timezone = zone
     await session.commit()
     calls = await chat.send(HEAD_ID, "/export")
     documents = [call for call in calls if isinstance(call, SendDocument)]
@@ -129,6 +138,14 @@ def workbook(document: SendDocument) -> Workbook:
     """The sent file, opened as Excel would."""
     assert isinstance(document.document, BufferedInputFile)
     return load_workbook(io.BytesIO(document.document.data))
+
+
+def cell_of(sheet: Worksheet, header: str, row: int = 2) -> Cell:
+    """The cell in `row` under the column titled `header`."""
+    titles = [cell.value for cell in sheet[1]]
+    found = sheet.cell(row=row, column=titles.index(header) + 1)
+    assert isinstance(found, Cell)
+    return found
 
 
 def records(sheet: Worksheet) -> list[dict[str, object]]:
@@ -211,3 +228,30 @@ async def test_phones_read_as_typed_and_formulas_stay_text(
         for name in sheets:
             assert b"<f>" not in archive.read(name)
             assert b"<f " not in archive.read(name)
+
+
+async def test_times_are_the_heads_wall_clock_as_excel_dates(
+    chat: Chat, session: AsyncSession
+) -> None:
+    await seed(session)
+    document = await export(chat, session, zone="Asia/Yekaterinburg")
+    book = workbook(document)
+
+    # 07:30 UTC on the clock is 12:30 in Yekaterinburg.
+    assert document.document.filename == "touchbase-2026-11-18-1230.xlsx"
+    # 12:05:30.123456 UTC, stored for the client and the call, is 17:05:30 there.
+    confirmed = cell_of(book["Клиенты"], "Данные подтверждены")
+    assert confirmed.value == wall(2026, 11, 17, 17, 5, 30)
+    assert confirmed.number_format == "dd.mm.yyyy hh:mm"
+    happened = cell_of(book["Взаимодействия"], "Когда")
+    assert happened.value == wall(2026, 11, 17, 17, 5, 30)
+    assert happened.number_format == "dd.mm.yyyy hh:mm"
+    due = cell_of(book["Касания"], "Срок")
+    assert due.value == wall(2026, 11, 20)
+    assert due.number_format == "dd.mm.yyyy"
+    note = " ".join(
+        str(value) for row in book["Выгрузка"].iter_rows(values_only=True) for value in row
+    )
+    assert "Asia/Yekaterinburg" in note
+    assert "18.11.2026 12:30" in note
+    assert "UTC" not in note.replace("Asia/Yekaterinburg", "")
