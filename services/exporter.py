@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -43,6 +45,10 @@ from services.validation import format_weekdays
 # quote prefix (shown only in the formula bar), so editing the cell keeps it text: «+7910…»
 # stays a phone, «=HYPERLINK(…)» never becomes a link.
 FORMULA_STARTS = ("=", "+", "-", "@")
+HEADER_FONT = Font(bold=True)
+FILTER_ARROW = 3
+MIN_WIDTH = 8
+MAX_WIDTH = 50
 DATETIME_FORMAT = "dd.mm.yyyy hh:mm"
 DATE_FORMAT = "dd.mm.yyyy"
 SHEETS = ("Клиенты", "Контакты", "Ключевые даты", "Взаимодействия", "Касания")
@@ -78,7 +84,7 @@ def safe_cell(value: object) -> object:
     return ILLEGAL_CHARACTERS_RE.sub("", str(value))
 
 
-def _append(sheet: Worksheet, values: Iterable[object]) -> None:
+def _append(sheet: Worksheet, values: Iterable[object]) -> list[object]:
     cells = [safe_cell(value) for value in values]
     sheet.append(cells)
     row = sheet.max_row
@@ -91,6 +97,42 @@ def _append(sheet: Worksheet, values: Iterable[object]) -> None:
             sheet.cell(row=row, column=column).number_format = DATETIME_FORMAT
         elif isinstance(value, date):
             sheet.cell(row=row, column=column).number_format = DATE_FORMAT
+    return cells
+
+
+def _width(value: object) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, datetime):
+        return len("00.00.0000 00:00")
+    if isinstance(value, date):
+        return len("00.00.0000")
+    return max(len(line) for line in str(value).splitlines() or [""])
+
+
+class _Widths:
+    """The widest value seen per column, for columns a head can read without dragging them."""
+
+    def __init__(self) -> None:
+        self.widest: dict[int, int] = {}
+
+    def see(self, cells: list[object], *, header: bool = False) -> None:
+        """Widen columns to fit a row; a header also needs room for the filter's arrow."""
+        for column, value in enumerate(cells, start=1):
+            width = _width(value) + (FILTER_ARROW if header else 0)
+            self.widest[column] = max(self.widest.get(column, 0), width)
+
+    def apply(self, sheet: Worksheet) -> None:
+        """Set the widths, a little wider than the text and never wider than a screen's third."""
+        for column, width in self.widest.items():
+            letter = get_column_letter(column)
+            sheet.column_dimensions[letter].width = min(max(width + 2, MIN_WIDTH), MAX_WIDTH)
+
+
+def _header(sheet: Worksheet, titles: list[str], widths: _Widths) -> None:
+    widths.see(_append(sheet, titles), header=True)
+    for cell in sheet[sheet.max_row]:
+        cell.font = HEADER_FONT
 
 
 class Labels:
@@ -168,9 +210,13 @@ class LocalTime:
 
 def _sheet(book: Workbook, title: str, header: list[str], rows: Iterable[list[object]]) -> None:
     sheet = book.create_sheet(title)
-    _append(sheet, header)
+    widths = _Widths()
+    _header(sheet, header, widths)
     for row in rows:
-        _append(sheet, row)
+        widths.see(_append(sheet, row))
+    widths.apply(sheet)
+    sheet.freeze_panes = "A2"
+    sheet.auto_filter.ref = sheet.dimensions
 
 
 async def export_workbook(session: AsyncSession, member: Member, now: datetime) -> ExportResult:
@@ -276,10 +322,16 @@ async def export_workbook(session: AsyncSession, member: Member, now: datetime) 
     stamp = f"{at:%d.%m.%Y %H:%M}"
     zone_name = f"{member.timezone} ({describe_offset(zone, now, label.tr.language)})"
     note = book.create_sheet(NOTE_SHEET)
-    _append(note, [f"Выгрузил: {member.full_name}", f"Когда: {stamp}"])
-    _append(note, [f"Exported by: {member.full_name}", f"At: {stamp}"])
-    _append(note, ["Даты и время — по часовому поясу", zone_name])
-    _append(note, ["Клиентов", len(clients)])
+    widths = _Widths()
+    for line in (
+        [f"Выгрузил: {member.full_name}", f"Когда: {stamp}"],
+        [f"Exported by: {member.full_name}", f"At: {stamp}"],
+        ["Даты и время — по часовому поясу", zone_name],
+        ["Клиентов", len(clients)],
+    ):
+        widths.see(_append(note, line))
+        note.cell(row=note.max_row, column=1).font = HEADER_FONT
+    widths.apply(note)
     book.properties.creator = member.full_name
     book.properties.lastModifiedBy = member.full_name
     # The file's properties are UTC by the format's definition (written with «Z»).

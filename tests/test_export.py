@@ -255,3 +255,23 @@ async def test_times_are_the_heads_wall_clock_as_excel_dates(
     assert "Asia/Yekaterinburg" in note
     assert "18.11.2026 12:30" in note
     assert "UTC" not in note.replace("Asia/Yekaterinburg", "")
+
+
+async def test_every_sheet_is_ready_to_read_and_filter(chat: Chat, session: AsyncSession) -> None:
+    client = await seed(session)
+    client.notes = "очень длинная заметка " * 20
+    await session.commit()
+    book = workbook(await export(chat, session))
+
+    for sheet in book.worksheets[:-1]:
+        assert all(cell.font.bold for cell in sheet[1]), sheet.title
+        assert not any(cell.font.bold for cell in sheet[2]), sheet.title
+        assert sheet.freeze_panes == "A2", sheet.title
+        assert sheet.auto_filter.ref == sheet.dimensions, sheet.title
+        for cell in sheet[1]:
+            width = sheet.column_dimensions[cell.column_letter].width
+            assert len(str(cell.value)) < width <= 50, (sheet.title, cell.value)
+    clients = book["Клиенты"]
+    width = {c.value: clients.column_dimensions[c.column_letter].width for c in clients[1]}
+    assert width["Заметки"] == 50
+    assert width["Клиент"] < width["Данные подтверждены"] < width["Заметки"]
