@@ -51,8 +51,6 @@ MIN_WIDTH = 8
 MAX_WIDTH = 50
 DATETIME_FORMAT = "dd.mm.yyyy hh:mm"
 DATE_FORMAT = "dd.mm.yyyy"
-SHEETS = ("Клиенты", "Контакты", "Ключевые даты", "Взаимодействия", "Касания")
-NOTE_SHEET = "Выгрузка"
 
 
 class ExportDeniedError(Exception):
@@ -256,15 +254,20 @@ async def export_workbook(session: AsyncSession, member: Member, now: datetime) 
         if t.client_id in client_ids
     ]
 
+    tr = label.tr
+
+    def titles(*keys: str) -> list[str]:
+        return [tr(f"export.col_{key}") for key in keys]
+
     book = Workbook()
     default = book.active
     if default is not None:
         book.remove(default)
     _sheet(
         book,
-        SHEETS[0],
-        ["ID", "Клиент", "Тип", "ИНН", "Город", "Часовой пояс", "Отрасль", "Категория", "Этап",
-         "Ответственный", "Теги", "Окно", "Дни", "Заметки", "Данные подтверждены", "Активен"],
+        tr("export.sheet_clients"),
+        titles("id", "client", "kind", "inn", "city", "timezone", "industry", "category",
+               "stage", "owner", "tags", "window", "days", "notes", "confirmed", "active"),
         (
             [c.id, c.name, label.kind(c.kind), c.inn, c.city, c.timezone, c.industry,
              label.category(c.category), label.stage(c.stage), owners.get(c.owner_id), c.tags,
@@ -275,9 +278,10 @@ async def export_workbook(session: AsyncSession, member: Member, now: datetime) 
     )  # fmt: skip
     _sheet(
         book,
-        SHEETS[1],
-        ["ID", "Клиент", "ФИО", "Должность", "Телефон", "Доп. телефоны", "Email", "Telegram",
-         "WhatsApp", "Канал", "Хобби", "Любимая команда", "Заметки", "Основной"],
+        tr("export.sheet_contacts"),
+        titles("id", "client", "full_name", "position", "phone", "extra_phones", "email",
+               "telegram", "whatsapp", "preferred_channel", "hobbies", "favourite_team", "notes",
+               "primary"),
         (
             [p.id, names[p.client_id], p.full_name, p.position, p.phone, p.extra_phones, p.email,
              p.telegram, p.whatsapp, label.channel(p.preferred_channel), p.hobbies,
@@ -287,8 +291,9 @@ async def export_workbook(session: AsyncSession, member: Member, now: datetime) 
     )  # fmt: skip
     _sheet(
         book,
-        SHEETS[2],
-        ["Клиент", "Контакт", "Вид", "Родство", "Имя", "Название", "День", "Месяц", "Год"],
+        tr("export.sheet_dates"),
+        titles("client", "contact", "date_kind", "relation", "person", "title", "day", "month",
+               "year"),
         (
             [names[d.client_id], contact_names.get(d.contact_id or 0), label.date_kind(d.kind),
              d.relation, d.person_name, d.title, d.day, d.month, d.year]
@@ -297,9 +302,9 @@ async def export_workbook(session: AsyncSession, member: Member, now: datetime) 
     )  # fmt: skip
     _sheet(
         book,
-        SHEETS[3],
-        ["Когда", "Клиент", "Контакт", "Менеджер", "Канал", "Направление", "Цель",
-         "Результат", "Итог", "Заметки", "Следующий шаг"],
+        tr("export.sheet_interactions"),
+        titles("when", "client", "contact", "member", "channel", "direction", "goal", "result",
+               "outcome", "notes", "next_step"),
         (
             [local(i.happened_at), names[i.client_id], contact_names.get(i.contact_id or 0),
              owners.get(i.member_id), label.channel(i.channel), label.direction(i.direction),
@@ -310,8 +315,8 @@ async def export_workbook(session: AsyncSession, member: Member, now: datetime) 
     )  # fmt: skip
     _sheet(
         book,
-        SHEETS[4],
-        ["Срок", "Клиент", "Менеджер", "Цель", "Причина", "Статус"],
+        tr("export.sheet_touches"),
+        titles("due", "client", "member", "goal", "reason", "status"),
         (
             [t.due_on, names[t.client_id], owners.get(t.member_id), t.goal,
              label.reason(t.reason), label.status(t.status)]
@@ -319,15 +324,17 @@ async def export_workbook(session: AsyncSession, member: Member, now: datetime) 
         ),
     )  # fmt: skip
     at = local.at(now)
-    stamp = f"{at:%d.%m.%Y %H:%M}"
-    zone_name = f"{member.timezone} ({describe_offset(zone, now, label.tr.language)})"
-    note = book.create_sheet(NOTE_SHEET)
+    offset = describe_offset(zone, now, tr.language)
+    note = book.create_sheet(tr("export.sheet_note"))
     widths = _Widths()
     for line in (
-        [f"Выгрузил: {member.full_name}", f"Когда: {stamp}"],
-        [f"Exported by: {member.full_name}", f"At: {stamp}"],
-        ["Даты и время — по часовому поясу", zone_name],
-        ["Клиентов", len(clients)],
+        [tr("export.note_by"), member.full_name],
+        [tr("export.note_at"), at],
+        [
+            tr("export.note_zone"),
+            tr("export.note_zone_value", zone=member.timezone, offset=offset),
+        ],
+        [tr("export.note_clients"), len(clients)],
     ):
         widths.see(_append(note, line))
         note.cell(row=note.max_row, column=1).font = HEADER_FONT
@@ -337,7 +344,7 @@ async def export_workbook(session: AsyncSession, member: Member, now: datetime) 
     # The file's properties are UTC by the format's definition (written with «Z»).
     book.properties.created = now.astimezone(UTC).replace(tzinfo=None, microsecond=0)
     book.properties.modified = book.properties.created
-    book.properties.title = f"Touchbase: выгрузка базы — {member.full_name}, {stamp}"
+    book.properties.title = tr("export.title", name=member.full_name, when=f"{at:%d.%m.%Y %H:%M}")
     buffer = io.BytesIO()
     book.save(buffer)
 

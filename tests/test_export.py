@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
@@ -122,6 +123,7 @@ async def export(
     chat: Chat, session: AsyncSession, language: str = "ru", zone: str = "Europe/Moscow"
 ) -> SendDocument:
     """The head, bootstrapped by /start, in `language` and `zone`, types /export: the file."""
+    chat.user(HEAD_ID, "Ольга")
     await chat.send(HEAD_ID, "/start")
     head = await session.scalar(select(Member).where(Member.telegram_id == HEAD_ID))
     assert head is not None
@@ -163,10 +165,10 @@ async def test_codes_are_written_as_the_bots_words(chat: Chat, session: AsyncSes
     assert client["Тип"] == "Компания"
     assert client["Категория"] == "Ключевой"
     assert client["Этап"] == "Сопровождение"
-    assert client["Дни"] == "пн, ср, пт"
+    assert client["Дни звонков"] == "пн, ср, пт"
     assert client["Активен"] == "Да"
     (contact,) = records(book["Контакты"])
-    assert contact["Канал"] == "WhatsApp"
+    assert contact["Предпочтительный канал"] == "WhatsApp"
     (key_date,) = records(book["Ключевые даты"])
     assert key_date["Вид"] == "День рождения"
     (interaction,) = records(book["Взаимодействия"])
@@ -181,18 +183,31 @@ async def test_codes_are_written_as_the_bots_words(chat: Chat, session: AsyncSes
     assert not codes & values
 
 
-async def test_an_english_head_gets_english_words(chat: Chat, session: AsyncSession) -> None:
+async def test_an_english_head_gets_english_words_and_headers(
+    chat: Chat, session: AsyncSession
+) -> None:
     await seed(session)
     book = workbook(await export(chat, session, language="en"))
 
-    (client,) = records(book["Клиенты"])
-    assert client["Тип"] == "Company"
-    assert client["Этап"] == "Account management"
-    assert client["Дни"] == "Mon, Wed, Fri"
-    (interaction,) = records(book["Взаимодействия"])
-    assert interaction["Итог"] == "No answer"
-    (touch,) = records(book["Касания"])
-    assert (touch["Причина"], touch["Статус"]) == ("Cadence", "Done")
+    (client,) = records(book["Clients"])
+    assert client["Type"] == "Company"
+    assert client["Stage"] == "Account management"
+    assert client["Calling days"] == "Mon, Wed, Fri"
+    (interaction,) = records(book["Interactions"])
+    assert interaction["Outcome"] == "No answer"
+    (touch,) = records(book["Touches"])
+    assert (touch["Reason"], touch["Status"]) == ("Cadence", "Done")
+    assert book.sheetnames == [
+        "Clients", "Contacts", "Key dates", "Interactions", "Touches", "Export"
+    ]  # fmt: skip
+    for sheet in book.worksheets[:-1]:
+        header = " ".join(str(cell.value) for cell in sheet[1])
+        assert not re.search("[а-яё]", header, re.IGNORECASE), header
+    note = {row[0]: row[1] for row in book["Export"].iter_rows(values_only=True)}
+    assert note["Exported by"] == "Ольга"
+    assert note["Time zone"] == (
+        "Europe/Moscow (UTC+3): every date and time in this file is in this zone"
+    )
 
 
 async def test_phones_read_as_typed_and_formulas_stay_text(
@@ -249,12 +264,12 @@ async def test_times_are_the_heads_wall_clock_as_excel_dates(
     due = cell_of(book["Касания"], "Срок")
     assert due.value == wall(2026, 11, 20)
     assert due.number_format == "dd.mm.yyyy"
-    note = " ".join(
-        str(value) for row in book["Выгрузка"].iter_rows(values_only=True) for value in row
+    note = {row[0]: row[1] for row in book["Выгрузка"].iter_rows(values_only=True)}
+    assert note["Когда"] == wall(2026, 11, 18, 12, 30)
+    assert note["Часовой пояс"] == (
+        "Asia/Yekaterinburg (МСК+2): все даты и время в файле — по этому поясу"
     )
-    assert "Asia/Yekaterinburg" in note
-    assert "18.11.2026 12:30" in note
-    assert "UTC" not in note.replace("Asia/Yekaterinburg", "")
+    assert book.properties.title == "Touchbase: выгрузка базы — Ольга, 18.11.2026 12:30"
 
 
 async def test_every_sheet_is_ready_to_read_and_filter(chat: Chat, session: AsyncSession) -> None:
