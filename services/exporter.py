@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from enum import Enum
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
@@ -21,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import Translator, translator
 from models import Member
-from models.clients import Client, Contact, KeyDate
+from models.clients import Client, Contact, Deal, KeyDate
 from models.enums import (
     Category,
     Channel,
@@ -51,6 +52,7 @@ MIN_WIDTH = 8
 MAX_WIDTH = 50
 DATETIME_FORMAT = "dd.mm.yyyy hh:mm"
 DATE_FORMAT = "dd.mm.yyyy"
+MONEY_FORMAT = "#,##0.00"
 
 
 class ExportDeniedError(Exception):
@@ -95,12 +97,16 @@ def _append(sheet: Worksheet, values: Iterable[object]) -> list[object]:
             sheet.cell(row=row, column=column).number_format = DATETIME_FORMAT
         elif isinstance(value, date):
             sheet.cell(row=row, column=column).number_format = DATE_FORMAT
+        elif isinstance(value, Decimal):
+            sheet.cell(row=row, column=column).number_format = MONEY_FORMAT
     return cells
 
 
 def _width(value: object) -> int:
     if value is None:
         return 0
+    if isinstance(value, Decimal):
+        return len(f"{value:,.2f}")
     if isinstance(value, datetime):
         return len("00.00.0000 00:00")
     if isinstance(value, date):
@@ -182,6 +188,26 @@ class Labels:
         """«Запланировано», «Сделано»…"""
         return self.tr(f"export.status_{value.value}")
 
+    def channel_schedule(self, entries: list[dict[str, Any]]) -> str | None:
+        """A channel by time of day as on the card: «с 14:00 — WhatsApp»."""
+        parts = []
+        for entry in entries:
+            key = f"clients.channel.{entry.get('channel', '')}"
+            if self.tr.has(key) and entry.get("from"):
+                parts.append(
+                    self.tr("clients.channel_from", time=entry["from"], channel=self.tr(key))
+                )
+        return "; ".join(parts) or None
+
+    def deal_stage(self, value: str) -> str:
+        """«Переговоры», «Счёт выставлен»…; a stage the bot has no word for stays as it is."""
+        key = f"clients.deal_stage.{value}"
+        return self._word(key) if self.tr.has(key) else value
+
+    def holidays(self, observe: bool) -> str:
+        """«Не звонить в праздники» / «Звонить и в праздники»."""
+        return self._word(f"client_edit.value_observe_holidays_{'yes' if observe else 'no'}")
+
     def days(self, value: str | None) -> str | None:
         """Week days as people write them: «пн–пт», «пн, ср, пт»."""
         return format_weekdays(value, self.tr.language) if value else None
@@ -215,6 +241,10 @@ def _sheet(book: Workbook, title: str, header: list[str], rows: Iterable[list[ob
     widths.apply(sheet)
     sheet.freeze_panes = "A2"
     sheet.auto_filter.ref = sheet.dimensions
+
+
+def _window(start: time | None, end: time | None) -> str | None:
+    return f"{start:%H:%M}–{end:%H:%M}" if start is not None and end is not None else None
 
 
 async def export_workbook(session: AsyncSession, member: Member, now: datetime) -> ExportResult:
@@ -253,6 +283,14 @@ async def export_workbook(session: AsyncSession, member: Member, now: datetime) 
         for t in await session.scalars(select(Touch).order_by(Touch.due_on))
         if t.client_id in client_ids
     ]
+    deals = list(
+        await session.scalars(
+            select(Deal)
+            .join(Client, Client.id == Deal.client_id)
+            .where(Client.forgotten_at.is_(None))
+            .order_by(Deal.client_id, Deal.id)
+        )
+    )
 
     tr = label.tr
 
@@ -267,12 +305,14 @@ async def export_workbook(session: AsyncSession, member: Member, now: datetime) 
         book,
         tr("export.sheet_clients"),
         titles("id", "client", "kind", "inn", "city", "timezone", "industry", "category",
-               "stage", "owner", "tags", "window", "days", "notes", "confirmed", "active"),
+               "stage", "owner", "tags", "preferences", "window", "days", "holidays", "notes",
+               "confirmed", "created", "active"),
         (
             [c.id, c.name, label.kind(c.kind), c.inn, c.city, c.timezone, c.industry,
              label.category(c.category), label.stage(c.stage), owners.get(c.owner_id), c.tags,
-             f"{c.window_start:%H:%M}–{c.window_end:%H:%M}", label.days(c.window_days), c.notes,
-             local(c.data_confirmed_at), label.yes_no(c.is_active)]
+             c.preferences, _window(c.window_start, c.window_end), label.days(c.window_days),
+             label.holidays(c.observe_holidays), c.notes, local(c.data_confirmed_at),
+             local(c.created_at), label.yes_no(c.is_active)]
             for c in clients
         ),
     )  # fmt: skip
@@ -280,11 +320,13 @@ async def export_workbook(session: AsyncSession, member: Member, now: datetime) 
         book,
         tr("export.sheet_contacts"),
         titles("id", "client", "full_name", "position", "phone", "extra_phones", "email",
-               "telegram", "whatsapp", "preferred_channel", "hobbies", "favourite_team", "notes",
-               "primary"),
+               "telegram", "whatsapp", "preferred_channel", "channel_schedule", "work_schedule",
+               "contact_window", "contact_days", "hobbies", "favourite_team", "notes", "primary"),
         (
             [p.id, names[p.client_id], p.full_name, p.position, p.phone, p.extra_phones, p.email,
-             p.telegram, p.whatsapp, label.channel(p.preferred_channel), p.hobbies,
+             p.telegram, p.whatsapp, label.channel(p.preferred_channel),
+             label.channel_schedule(p.channel_schedule), p.work_schedule,
+             _window(p.window_start, p.window_end), label.days(p.window_days), p.hobbies,
              p.favourite_team, p.notes, label.yes_no(p.is_primary)]
             for p in contacts
         ),
@@ -304,23 +346,34 @@ async def export_workbook(session: AsyncSession, member: Member, now: datetime) 
         book,
         tr("export.sheet_interactions"),
         titles("when", "client", "contact", "member", "channel", "direction", "goal", "result",
-               "outcome", "notes", "next_step"),
+               "outcome", "notes", "next_step", "next_touch"),
         (
             [local(i.happened_at), names[i.client_id], contact_names.get(i.contact_id or 0),
              owners.get(i.member_id), label.channel(i.channel), label.direction(i.direction),
-             i.goal, i.result, label.outcome(i.outcome),
-             i.notes, i.next_step]
+             i.goal, i.result, label.outcome(i.outcome), i.notes, i.next_step, i.next_touch_on]
             for i in interactions
         ),
     )  # fmt: skip
     _sheet(
         book,
         tr("export.sheet_touches"),
-        titles("due", "client", "member", "goal", "reason", "status"),
+        titles("due", "client", "contact", "member", "goal", "reason", "status", "closed"),
         (
-            [t.due_on, names[t.client_id], owners.get(t.member_id), t.goal,
-             label.reason(t.reason), label.status(t.status)]
+            [t.due_on, names[t.client_id], contact_names.get(t.contact_id or 0),
+             owners.get(t.member_id), t.goal, label.reason(t.reason), label.status(t.status),
+             local(t.closed_at)]
             for t in touches
+        ),
+    )  # fmt: skip
+    _sheet(
+        book,
+        tr("export.sheet_deals"),
+        titles("client", "deal", "deal_stage", "amount", "goods_location", "paid", "deal_created",
+               "updated"),
+        (
+            [names[d.client_id], d.title, label.deal_stage(d.stage), d.amount, d.goods_location,
+             label.yes_no(d.is_paid), local(d.created_at), local(d.updated_at)]
+            for d in deals
         ),
     )  # fmt: skip
     at = local.at(now)

@@ -198,7 +198,7 @@ async def test_an_english_head_gets_english_words_and_headers(
     (touch,) = records(book["Touches"])
     assert (touch["Reason"], touch["Status"]) == ("Cadence", "Done")
     assert book.sheetnames == [
-        "Clients", "Contacts", "Key dates", "Interactions", "Touches", "Export"
+        "Clients", "Contacts", "Key dates", "Interactions", "Touches", "Deals", "Export"
     ]  # fmt: skip
     for sheet in book.worksheets[:-1]:
         header = " ".join(str(cell.value) for cell in sheet[1])
@@ -290,3 +290,36 @@ async def test_every_sheet_is_ready_to_read_and_filter(chat: Chat, session: Asyn
     width = {c.value: clients.column_dimensions[c.column_letter].width for c in clients[1]}
     assert width["Заметки"] == 50
     assert width["Клиент"] < width["Данные подтверждены"] < width["Заметки"]
+
+
+async def test_deals_preferences_markers_and_calling_habits_are_exported(
+    chat: Chat, session: AsyncSession
+) -> None:
+    await seed(session)
+    book = workbook(await export(chat, session))
+
+    (client,) = records(book["Клиенты"])
+    assert client["Маркеры"] == "Позвонить, Подарить футболку"
+    assert client["Предпочтения"] == "берёт синие и серые, партиями по 200"
+    assert client["Окно"] == "10:00–18:00"
+    assert client["Праздники"] == "Не звонить в праздники"
+    (contact,) = records(book["Контакты"])
+    assert contact["Хобби"] == "рыбалка"
+    assert contact["Канал по времени"] == "с 14:00 — Telegram"
+    assert contact["График работы"] == "пн–пт 9:00–18:00"
+    assert (contact["Окно контакта"], contact["Дни звонков контакта"]) == ("11:00–14:00", "пн–пт")
+    interactions = book["Взаимодействия"]
+    assert cell_of(interactions, "Следующее касание").value == wall(2026, 11, 20)
+    assert book.sheetnames[-2:] == ["Сделки", "Выгрузка"]
+    deals = book["Сделки"]
+    (deal,) = records(deals)
+    assert deal["Клиент"] == "Ромашка"
+    assert deal["Сделка"] == "Футболки к Новому году"
+    assert deal["Этап сделки"] == "Счёт выставлен"
+    assert deal["Где товар"] == "склад в Казани"
+    assert deal["Оплачена"] == "Нет"
+    amount = cell_of(deals, "Сумма, ₽")
+    assert amount.value == 125000.5
+    assert amount.data_type == "n"
+    assert amount.number_format == "#,##0.00"
+    assert cell_of(deals, "Создана").value == wall(2026, 11, 17, 15, 5, 30)

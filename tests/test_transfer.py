@@ -224,7 +224,7 @@ async def test_export_sheets_injection_properties_audit_and_notice(session: Asyn
 
     book = load_workbook(io.BytesIO(result.content))
     assert book.sheetnames == [
-        "Клиенты", "Контакты", "Ключевые даты", "Взаимодействия", "Касания", "Выгрузка"
+        "Клиенты", "Контакты", "Ключевые даты", "Взаимодействия", "Касания", "Сделки", "Выгрузка"
     ]  # fmt: skip
     names = [row[1] for row in book["Клиенты"].iter_rows(min_row=2, values_only=True)]
     assert names == ['=HYPERLINK("http://evil")', "@SUM(A1)"]
