@@ -22,14 +22,14 @@ from bot.i18n import Translator
 from handlers.common import esc, is_head
 from models import Member
 from models.enums import Channel
-from services import charts, stats, team
+from services import charts, periods, stats, team
 from services.clock import Clock
 from services.digest import local_today
 
 router = Router(name=__name__)
 
 
-def period_label(tr: Translator, period: stats.Period) -> str:
+def period_label(tr: Translator, period: periods.Period) -> str:
     """«ноябрь 2026», «18 ноября 2026», «16–18 ноября 2026», «28 октября – 3 ноября 2026»."""
     first, last = period.first, period.last
     whole_month = first.day == 1 and last.day == calendar.monthrange(last.year, last.month)[1]
@@ -43,9 +43,18 @@ def period_label(tr: Translator, period: stats.Period) -> str:
     return tr("stats.period_range", first=start, last=tr.fmt_date(last, "d MMMM y"))
 
 
-def period_error(tr: Translator, error: stats.PeriodError, text: str, command: str) -> str:
-    """Why the period can't be read, and examples of what can."""
-    reason = tr(f"stats.{error.code}", text=esc(text.strip()[:60]), **error.params)
+def period_error(
+    tr: Translator, error: periods.PeriodError, text: str, command: str, today: date
+) -> str:
+    """Why the period can't be read, and examples of what can; a period still ahead is named
+    with its dates and today's."""
+    params = dict(error.params)
+    if error.period is not None:
+        params |= {
+            "period": period_label(tr, error.period),
+            "today": tr.fmt_date(today, "d MMMM y"),
+        }
+    reason = tr(f"stats.{error.code}", text=esc(text.strip()[:60]), **params)
     return f"{reason}\n{tr('stats.examples', command=command)}"
 
 
@@ -65,7 +74,7 @@ def chart_texts(tr: Translator, title: str, achieved_key: str) -> charts.ChartTe
     )
 
 
-def _png_name(prefix: str, period: stats.Period) -> str:
+def _png_name(prefix: str, period: periods.Period) -> str:
     return f"{prefix}-{period.first.isoformat()}-{period.last.isoformat()}.png"
 
 
@@ -83,11 +92,12 @@ async def cmd_team(
         await message.answer(tr("stats.team_head_only"))
         return
     now = clock.now()
+    today = local_today(member, now)
     args = command.args or ""
     try:
-        period = stats.parse_period(args, local_today(member, now))
-    except stats.PeriodError as error:
-        await message.answer(period_error(tr, error, args, "/team"))
+        period = periods.parse_period(args, today)
+    except periods.PeriodError as error:
+        await message.answer(period_error(tr, error, args, "/team", today))
         return
     report = await stats.team_report(session, member, period, now)
     label = period_label(tr, period)
@@ -112,13 +122,13 @@ async def cmd_team(
         )
 
 
-def _bad_period(args: str, today: date) -> stats.PeriodError:
+def _bad_period(args: str, today: date) -> periods.PeriodError:
     """The reason a text is not a period (it never reads as one when this is asked)."""
     try:
-        stats.parse_period(args, today)
-    except stats.PeriodError as error:
+        periods.parse_period(args, today)
+    except periods.PeriodError as error:
         return error
-    return stats.PeriodError("period_bad")
+    return periods.PeriodError("period_bad")
 
 
 @router.message(Command("stats"))
@@ -144,7 +154,7 @@ async def cmd_stats(
         )
         if not found and looks_like_period:
             error = _bad_period(args, today)
-            await message.answer(period_error(tr, error, args, "/stats"))
+            await message.answer(period_error(tr, error, args, "/stats", today))
             return
         if not is_head(member):
             if any(person.id != member.id for person in found) or not found:
@@ -162,7 +172,7 @@ async def cmd_stats(
             return
         else:
             target = found[0]
-    period = period or stats.parse_period("", today)
+    period = period or periods.parse_period("", today)
     report = await stats.team_report(session, member, period, now, member_ids={target.id})
     row = report.rows[0]
     label = period_label(tr, period)

@@ -20,7 +20,8 @@ from bot.i18n import Translator
 from models import Client, Interaction, Member
 from models.enums import Category, Channel, Direction, Outcome, Role, TouchReason, TouchStatus
 from services import charts, stats
-from services.stats import MemberStats, Period, PeriodKind, parse_period
+from services.periods import Period, PeriodError, PeriodKind, parse_period
+from services.stats import MemberStats
 from tests.conftest import HEAD_ID, START
 from tests.harness import Chat, joined
 from tests.test_reminders import MANAGER_ID, OTHER_MANAGER_ID, add_client, add_member, add_touch
@@ -44,8 +45,9 @@ def utc(day: int, hour: int, minute: int = 0, month: int = 11) -> datetime:
         ("прошлая неделя", date(2026, 11, 9), date(2026, 11, 15)),
         ("Месяц", date(2026, 11, 1), TODAY),
         ("last month", date(2026, 10, 1), date(2026, 10, 31)),
-        ("2026-11", date(2026, 11, 1), date(2026, 11, 30)),
-        ("ноябрь", date(2026, 11, 1), date(2026, 11, 30)),
+        # The current month ends today: the days ahead have nothing to count.
+        ("2026-11", date(2026, 11, 1), TODAY),
+        ("ноябрь", date(2026, 11, 1), TODAY),
         ("november 2025", date(2025, 11, 1), date(2025, 11, 30)),
         ("декабрь", date(2025, 12, 1), date(2025, 12, 31)),
         ("мая", date(2026, 5, 1), date(2026, 5, 31)),
@@ -80,9 +82,71 @@ def test_periods_read_in_russian_and_english(text: str, first: date, last: date)
     ],
 )
 def test_bad_periods_name_their_reason(text: str, code: str) -> None:
-    with pytest.raises(stats.PeriodError) as caught:
+    with pytest.raises(PeriodError) as caught:
         parse_period(text, TODAY)
     assert caught.value.code == code
+
+
+# What QA typed on Thursday 3 December 2026, and the English a head types.
+DEC_3 = date(2026, 12, 3)
+
+
+@pytest.mark.parametrize(
+    ("text", "first", "last"),
+    [
+        ("квартал", date(2026, 10, 1), DEC_3),
+        ("Q4", date(2026, 10, 1), DEC_3),
+        ("4 квартал", date(2026, 10, 1), DEC_3),
+        ("4-й квартал", date(2026, 10, 1), DEC_3),
+        ("III квартал", date(2026, 7, 1), date(2026, 9, 30)),
+        ("прошлый квартал", date(2026, 7, 1), date(2026, 9, 30)),
+        ("4 квартал 2025", date(2025, 10, 1), date(2025, 12, 31)),
+        ("с 1 по 15 ноября", date(2026, 11, 1), date(2026, 11, 15)),
+        ("1-15 ноября", date(2026, 11, 1), date(2026, 11, 15)),
+        ("с 1 ноября", date(2026, 11, 1), DEC_3),
+        ("последние 30 дней", date(2026, 11, 4), DEC_3),
+        ("за последние 30 дней", date(2026, 11, 4), DEC_3),
+        ("30 дней", date(2026, 11, 4), DEC_3),
+        ("2 недели", date(2026, 11, 20), DEC_3),
+        ("2026", date(2026, 1, 1), DEC_3),
+        ("2025 год", date(2025, 1, 1), date(2025, 12, 31)),
+        ("прошлый год", date(2025, 1, 1), date(2025, 12, 31)),
+        ("с начала года", date(2026, 1, 1), DEC_3),
+        ("позавчера", date(2026, 12, 1), date(2026, 12, 1)),
+        ("октябрь-ноябрь", date(2026, 10, 1), date(2026, 11, 30)),
+        ("с октября по ноябрь", date(2026, 10, 1), date(2026, 11, 30)),
+        ("октябрь", date(2026, 10, 1), date(2026, 10, 31)),
+        ("за ноябрь", date(2026, 11, 1), date(2026, 11, 30)),
+        # The current month is clipped to today; a day-month without a year is the latest such
+        # day that is not in the future.
+        ("декабрь", date(2026, 12, 1), DEC_3),
+        ("4.12", date(2025, 12, 4), date(2025, 12, 4)),
+        ("3.12", DEC_3, DEC_3),
+        ("quarter", date(2026, 10, 1), DEC_3),
+        ("last quarter", date(2026, 7, 1), date(2026, 9, 30)),
+        ("last 30 days", date(2026, 11, 4), DEC_3),
+        ("1–15 Nov", date(2026, 11, 1), date(2026, 11, 15)),
+        ("Nov 1-15", date(2026, 11, 1), date(2026, 11, 15)),
+        ("since Nov 1", date(2026, 11, 1), DEC_3),
+        ("from Nov 1 to Nov 15", date(2026, 11, 1), date(2026, 11, 15)),
+        ("October", date(2026, 10, 1), date(2026, 10, 31)),
+        ("day before yesterday", date(2026, 12, 1), date(2026, 12, 1)),
+        ("2026-11-01..2026-11-10", date(2026, 11, 1), date(2026, 11, 10)),
+        ("01.11–15.11.2026", date(2026, 11, 1), date(2026, 11, 15)),
+    ],
+)
+def test_periods_a_head_of_sales_types(text: str, first: date, last: date) -> None:
+    period = parse_period(text, DEC_3)
+    assert (period.first, period.last) == (first, last)
+
+
+@pytest.mark.parametrize("text", ["2027", "январь 2027", "Q1 2027", "с 1 января 2027"])
+def test_a_period_entirely_ahead_is_refused_with_its_dates(text: str) -> None:
+    with pytest.raises(PeriodError) as caught:
+        parse_period(text, DEC_3)
+    assert caught.value.code == "period_future"
+    assert caught.value.period is not None
+    assert caught.value.period.first.year == 2027
 
 
 def test_a_name_and_a_period_come_apart() -> None:
@@ -367,6 +431,19 @@ async def test_bad_and_empty_periods_get_a_friendly_answer(
     assert "нет активности" in joined(empty)
     assert not photos(empty)
     assert all(isinstance(call, SendMessage) for call in empty)
+
+
+async def test_the_header_names_the_days_counted(chat: Chat, session_factory: Factory) -> None:
+    await arrange(session_factory)
+    # «квартал» on 18.11.2026: from 1 October to today, not the whole quarter.
+    quarter = joined(await chat.send(HEAD_ID, "/team квартал"))
+    assert "Команда · 1 октября – 18 ноября 2026" in quarter
+    # «19.11» is still ahead this year: the latest 19 November is last year's, and says so.
+    last_year = joined(await chat.send(HEAD_ID, "/team 19.11"))
+    assert "19 ноября 2025" in last_year
+    ahead = joined(await chat.send(HEAD_ID, "/team январь 2027"))
+    assert "Период «январь 2027» (январь 2027) ещё не наступил: сегодня 18 ноября 2026." in ahead
+    assert "<code>/team квартал</code>" in ahead
 
 
 def test_the_command_menu_offers_team_to_heads_only() -> None:
