@@ -144,35 +144,36 @@ async def cmd_stats(
     now = clock.now()
     today = local_today(member, now)
     args = (command.args or "").strip()
-    name, period = stats.split_name_and_period(args, today)
-    target = member
-    if name:
-        everyone = await team.list_members(session)
-        found = stats.match_members(name, everyone)
-        looks_like_period = period is None and (
-            not is_head(member) or any(char.isdigit() for char in name)
+    everyone = await team.list_members(session) if args else []
+    request = stats.read_stats_request(args, today, everyone)
+    found = request.members
+    if request.name and not is_head(member):
+        if found and all(person.id == member.id for person in found):
+            found = [member]
+        elif found or request.period is not None:
+            await message.answer(tr("stats.only_own"))
+            return
+        else:  # Nobody by that name: a manager's text can only have been a period.
+            await message.answer(period_error(tr, _bad_period(args, today), args, "/stats", today))
+            return
+    elif request.name and not found:
+        listed = ", ".join(esc(person.full_name) for person in everyone if person.is_active)
+        await message.answer(
+            tr("stats.member_unknown", query=esc(request.name[:60]), members=listed)
         )
-        if not found and looks_like_period:
-            error = _bad_period(args, today)
-            await message.answer(period_error(tr, error, args, "/stats", today))
-            return
-        if not is_head(member):
-            if any(person.id != member.id for person in found) or not found:
-                await message.answer(tr("stats.only_own"))
-                return
-        elif not found:
-            listed = ", ".join(esc(person.full_name) for person in everyone if person.is_active)
-            await message.answer(tr("stats.member_unknown", query=esc(name[:60]), members=listed))
-            return
-        elif len(found) > 1:
-            listed = ", ".join(esc(person.full_name) for person in found)
-            await message.answer(
-                tr("stats.member_ambiguous", query=esc(name[:60]), members=listed)
-            )
-            return
-        else:
-            target = found[0]
-    period = period or periods.parse_period("", today)
+        return
+    elif len(found) > 1:
+        listed = ", ".join(esc(person.full_name) for person in found)
+        await message.answer(
+            tr("stats.member_ambiguous", query=esc(request.name[:60]), members=listed)
+        )
+        return
+    period = request.period
+    if period is None:
+        error = request.error or periods.PeriodError("period_bad")
+        await message.answer(period_error(tr, error, request.period_text, "/stats", today))
+        return
+    target = found[0] if found else member
     report = await stats.team_report(session, member, period, now, member_ids={target.id})
     row = report.rows[0]
     label = period_label(tr, period)

@@ -49,7 +49,7 @@ from bot.i18n import Translator
 from models import Client, Interaction, Member, Touch
 from models.enums import Category, Channel, Outcome, Role, TouchReason, TouchStatus
 from services import names
-from services.periods import Period, PeriodError, parse_period
+from services.periods import Period, PeriodError, looks_like_period, parse_period
 from services.touches import OPEN_STATUSES, Policy, all_policies
 
 TELEGRAM_LIMIT = 4096
@@ -57,7 +57,7 @@ TELEGRAM_LIMIT = 4096
 TABLE_BUDGET = TELEGRAM_LIMIT - 600
 NAME_WIDTH = 11
 MATCH_CUTOFF = 80.0
-MAX_PERIOD_WORDS = 6
+MAX_NAME_WORDS = 3
 MAX_NAME_QUERY = 100
 CHANNEL_ORDER = tuple(Channel)
 COUNTERS = (
@@ -431,19 +431,70 @@ def match_members(query: str, members: Iterable[Member]) -> list[Member]:
     return [person for score, person in scored if score >= best - 1.0]
 
 
-def split_name_and_period(text: str, today: date) -> tuple[str, Period | None]:
-    """`/stats Анна Кузнецова месяц` → ("Анна Кузнецова", the month): the longest tail of words
-    that reads as a period is the period, the words before it the name."""
+@dataclass(frozen=True)
+class StatsRequest:
+    """What `/stats <text>` asks for: whose numbers and for which period.
+
+    `name` is the part taken as a member's name ("" for one's own numbers) and `members` whom it
+    matches (none: nobody by that name). `period` is None when the period part can't be read:
+    then `error` says why, about `period_text`.
+    """
+
+    name: str
+    members: list[Member]
+    period: Period | None
+    period_text: str = ""
+    error: PeriodError | None = None
+
+
+def _period_or_error(text: str, today: date) -> Period | PeriodError:
+    try:
+        return parse_period(text, today)
+    except PeriodError as error:
+        return error
+
+
+def _ends(words: Sequence[str], size: int) -> tuple[tuple[str, str], tuple[str, str]]:
+    """The first `size` words and the rest, then the last `size` words and the rest."""
+    return (
+        (" ".join(words[:size]), " ".join(words[size:])),
+        (" ".join(words[-size:]), " ".join(words[:-size])),
+    )
+
+
+def read_stats_request(text: str, today: date, members: Sequence[Member]) -> StatsRequest:
+    """`/stats Анна Кузнецова квартал`, `/stats прошлый месяц Сергея`, `/stats Анну кватрал`:
+    a member's name (one to three words, any case form, misspelled) at one end, a period at
+    the other, either one left out."""
+    text = " ".join(text.split())
+    whole = _period_or_error(text, today)
+    if isinstance(whole, Period):
+        return StatsRequest("", [], whole, text)
     words = text.split()
-    # A period is a few words at most («с 01.11 по 15.11»): don't try every tail of a long text.
-    for start in range(max(0, len(words) - MAX_PERIOD_WORDS), len(words)):
-        tail = " ".join(words[start:])
-        try:
-            period = parse_period(tail, today)
-        except PeriodError:
-            continue
-        return " ".join(words[:start]), period
-    return text.strip(), None
+    # Every way to cut a name off one end, longest first; the rest is the period.
+    named: list[tuple[str, list[Member], str, Period | PeriodError]] = [
+        (name, found, rest, _period_or_error(rest, today))
+        for size in range(min(MAX_NAME_WORDS, len(words) - 1), 0, -1)
+        for name, rest in _ends(words, size)
+        if (found := match_members(name, members))
+    ]
+    for name, found, rest, period in named:
+        if isinstance(period, Period):
+            return StatsRequest(name, found, period, rest)
+    if found := match_members(text, members):
+        return StatsRequest(text, found, parse_period("", today))
+    for name, found, rest, period in named:
+        if isinstance(period, PeriodError):  # Someone named, then no period: say so.
+            return StatsRequest(name, found, None, rest, period)
+    # Nobody by that name: a period at one end still tells the name apart.
+    for size in range(len(words) - 1, 0, -1):
+        for rest, name in _ends(words, size)[::-1]:
+            period = _period_or_error(rest, today)
+            if isinstance(period, Period):
+                return StatsRequest(name, [], period, rest)
+    if looks_like_period(text):
+        return StatsRequest("", [], None, text, whole)
+    return StatsRequest(text, [], None)
 
 
 # ---------------------------------------------------------------------------------------------

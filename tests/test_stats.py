@@ -149,12 +149,51 @@ def test_a_period_entirely_ahead_is_refused_with_its_dates(text: str) -> None:
     assert caught.value.period.first.year == 2027
 
 
-def test_a_name_and_a_period_come_apart() -> None:
-    assert stats.split_name_and_period("Анна Кузнецова месяц", TODAY)[0] == "Анна Кузнецова"
-    name, period = stats.split_name_and_period("Сергей с 01.11 по 15.11", TODAY)
-    assert name == "Сергей"
-    assert period == Period(date(2026, 11, 1), date(2026, 11, 15))
-    assert stats.split_name_and_period("Анна", TODAY) == ("Анна", None)
+TEAM = [
+    Member(id=1, full_name="Анна Кузнецова", username="anna_k"),
+    Member(id=2, full_name="Анна Петрова"),
+    Member(id=3, full_name="Сергей Ли"),
+    Member(id=4, full_name="Дмитрий Орлов"),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "ids", "first", "last"),
+    [
+        ("Анна Кузнецова месяц", {1}, date(2026, 11, 1), TODAY),
+        ("Сергей с 01.11 по 15.11", {3}, date(2026, 11, 1), date(2026, 11, 15)),
+        ("Анна Петрова квартал", {2}, date(2026, 10, 1), TODAY),
+        ("Сергея квартал", {3}, date(2026, 10, 1), TODAY),
+        ("прошлый месяц Сергея", {3}, date(2026, 10, 1), date(2026, 10, 31)),
+        ("квартал Кузнецову", {1}, date(2026, 10, 1), TODAY),
+        ("Дмитрия Орлова с 1 по 15 ноября", {4}, date(2026, 11, 1), date(2026, 11, 15)),
+        ("Дмитри Орлов последние 30 дней", {4}, date(2026, 10, 20), TODAY),
+        ("Анну", {1, 2}, date(2026, 11, 16), TODAY),
+        ("Анна Кузнецова", {1}, date(2026, 11, 16), TODAY),
+        ("месяц", set(), date(2026, 11, 1), TODAY),
+    ],
+)
+def test_a_name_and_a_period_come_apart(text: str, ids: set[int], first: date, last: date) -> None:
+    request = stats.read_stats_request(text, TODAY, TEAM)
+    assert {person.id for person in request.members} == ids
+    assert request.period is not None
+    assert (request.period.first, request.period.last) == (first, last)
+
+
+def test_when_the_name_is_fine_the_period_is_the_problem() -> None:
+    request = stats.read_stats_request("Сергей кватрал", TODAY, TEAM)
+    assert [person.id for person in request.members] == [3]
+    assert request.period is None
+    assert request.period_text == "кватрал"
+    assert request.error is not None
+    assert request.error.code == "period_bad"
+    unknown = stats.read_stats_request("Василий квартал", TODAY, TEAM)
+    assert (unknown.name, unknown.members) == ("Василий", [])
+    assert unknown.period is not None
+    impossible = stats.read_stats_request("31.02", TODAY, TEAM)
+    assert (impossible.name, impossible.period) == ("", None)
+    assert impossible.error is not None
+    assert impossible.error.code == "period_bad_date"
 
 
 def interaction(
@@ -414,6 +453,16 @@ async def test_head_reads_one_manager_by_name(chat: Chat, session_factory: Facto
     unknown = joined(await chat.send(HEAD_ID, "/stats Василий"))
     assert "Не нашёл в команде «Василий»" in unknown
     assert "Дмитрий Орлов" in unknown
+    quarter = joined(await chat.send(HEAD_ID, "/stats Сергей квартал"))
+    assert "Сергей Ли · 1 октября – 18 ноября 2026" in quarter
+    assert "Сергей Ли · 16–18 ноября 2026" in joined(
+        await chat.send(HEAD_ID, "/stats неделя Сергея")
+    )
+    typo = joined(await chat.send(HEAD_ID, "/stats Сергея кватрал"))
+    assert "Не понял период «кватрал»" in typo
+    assert "Не нашёл" not in typo
+    unknown_with_period = joined(await chat.send(HEAD_ID, "/stats Василий квартал"))
+    assert "Не нашёл в команде «Василий»" in unknown_with_period
 
 
 async def test_bad_and_empty_periods_get_a_friendly_answer(
