@@ -102,7 +102,10 @@ async def cmd_team(
     report = await stats.team_report(session, member, period, now)
     label = period_label(tr, period)
     if report.is_empty:
-        await message.answer(tr("stats.no_activity_team", period=label))
+        current = await stats.open_now(session, member, report, today, now)
+        title = tr("stats.no_activity_team", period=label)
+        for text in stats.render_empty_team(current, tr, title):
+            await message.answer(text)
         return
     chart: asyncio.Future[bytes] | None = None
     if report.total.interactions:  # Else nothing to draw: touches done or new clients only.
@@ -179,7 +182,9 @@ async def cmd_stats(
     label = period_label(tr, period)
     person = esc(target.full_name)
     if not row.has_activity:
-        await message.answer(tr("stats.no_activity_member", name=person, period=label))
+        current = await stats.open_now(session, member, report, today, now, member_ids={target.id})
+        title = tr("stats.no_activity_member", name=person, period=label)
+        await message.answer(stats.render_empty_member(current.rows[0], tr, title))
         return
     chart: asyncio.Future[bytes] | None = None
     if row.interactions:

@@ -49,7 +49,7 @@ from bot.i18n import Translator
 from models import Client, Interaction, Member, Touch
 from models.enums import Category, Channel, Outcome, Role, TouchReason, TouchStatus
 from services import names
-from services.periods import Period, PeriodError, looks_like_period, parse_period
+from services.periods import Period, PeriodError, PeriodKind, looks_like_period, parse_period
 from services.touches import OPEN_STATUSES, Policy, all_policies
 
 TELEGRAM_LIMIT = 4096
@@ -401,6 +401,23 @@ async def team_report(
     return TeamReport(period, rows, total)
 
 
+async def open_now(
+    session: AsyncSession,
+    viewer: Member,
+    report: TeamReport,
+    today: date,
+    now: datetime,
+    *,
+    member_ids: Collection[int] | None = None,
+) -> TeamReport:
+    """What is open now (overdue touches, stale records) for a period's members: the report
+    itself when its period reaches today, else today's."""
+    if report.period.last >= today:
+        return report
+    today_only = Period(today, today, PeriodKind.DAY)
+    return await team_report(session, viewer, today_only, now, member_ids=member_ids)
+
+
 # ---------------------------------------------------------------------------------------------
 # Members by name
 
@@ -675,3 +692,33 @@ def render_member(row: MemberStats, tr: Translator, title: str) -> str:
     value_width = max(len(value) for _, value in lines)
     table = [f"{label.ljust(width)}  {value.rjust(value_width)}" for label, value in lines]
     return f"{title}\n{_pre(table)}"
+
+
+def render_empty_team(report: TeamReport, tr: Translator, title: str) -> list[str]:
+    """A period with no activity: its line, then what is open now per manager, if anything."""
+    rows = [row for row in report.rows if row.overdue or row.stale]
+    if not rows:
+        return [title]
+    labelled = list(zip(row_labels(rows), rows, strict=True))
+    if len(rows) > 1:
+        labelled.append((tr("stats.total"), report.total))
+    table = _table(
+        [tr("stats.col_name"), tr("stats.col_overdue"), tr("stats.col_stale")],
+        [[name, str(row.overdue), str(row.stale)] for name, row in labelled],
+    )
+    first, *more = _pre_blocks(table)
+    return pack([title, f"{tr('stats.open_now_team')}\n{first}", *more])
+
+
+def render_empty_member(row: MemberStats, tr: Translator, title: str) -> str:
+    """One member's period with no activity: its line, then their overdue touches and stale
+    records now, if any."""
+    if not (row.overdue or row.stale):
+        return title
+    lines = [
+        (tr("stats.line_overdue"), str(row.overdue)),
+        (tr("stats.line_stale"), str(row.stale)),
+    ]
+    width = max(len(label) for label, _ in lines)
+    table = [f"{label.ljust(width)}  {value}" for label, value in lines]
+    return f"{title}\n\n{tr('stats.open_now_member')}\n{_pre(table)}"

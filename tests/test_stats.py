@@ -482,6 +482,35 @@ async def test_bad_and_empty_periods_get_a_friendly_answer(
     assert all(isinstance(call, SendMessage) for call in empty)
 
 
+async def test_an_empty_period_still_shows_what_is_open_now(
+    chat: Chat, session_factory: Factory
+) -> None:
+    await arrange(session_factory)
+    # March had nothing; today Дмитрий has 2 overdue touches and 1 stale record, Сергей 1 and 1.
+    text = joined(await chat.send(HEAD_ID, "/team 2026-03"))
+    assert "За март 2026 у команды нет активности" in text
+    assert "Открыто сейчас" in text
+    assert re.search(r"Дмитрий О\. +2 +1\n", text)
+    assert re.search(r"Сергей Л\. +1 +1\n", text)
+    assert re.search(r"Итого +3 +2</pre>", text)
+    one = joined(await chat.send(HEAD_ID, "/stats Сергея 2026-03"))
+    assert "Сергей Ли: за март 2026 нет активности" in one
+    assert re.search(r"Просрочено сейчас +1\n", one)
+    assert re.search(r"Устаревшие данные +1</pre>", one)
+
+
+async def test_an_empty_period_with_nothing_open_is_one_line(
+    chat: Chat, session_factory: Factory
+) -> None:
+    async with session_factory.begin() as session:
+        await add_member(session, telegram_id=HEAD_ID, role=Role.HEAD, name="Ольга")
+        await add_member(session, name="Дмитрий Орлов")
+    calls = await chat.send(HEAD_ID, "/team сегодня")
+    assert len(calls) == 1
+    assert "нет активности" in joined(calls)
+    assert "Открыто сейчас" not in joined(calls)
+
+
 async def test_the_header_names_the_days_counted(chat: Chat, session_factory: Factory) -> None:
     await arrange(session_factory)
     # «квартал» on 18.11.2026: from 1 October to today, not the whole quarter.
