@@ -24,6 +24,7 @@ its own bounds. Only the local date of a timestamp differs between SQLite and Po
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -422,8 +423,56 @@ async def open_now(
 # Members by name
 
 
+_LATIN: dict[str, str] = {
+    "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ж": "zh", "з": "z", "и": "i",
+    "й": "y", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o", "п": "p", "р": "r", "с": "s",
+    "т": "t", "у": "u", "ф": "f", "х": "kh", "ц": "ts", "ч": "ch", "ш": "sh", "щ": "shch",
+    "ъ": "", "ы": "y", "ь": "", "э": "e", "ю": "yu", "я": "ya",
+}  # fmt: skip
+# Spellings passports and people use besides the one above: Dmitry, Sergei, Iuliia, Khabarov.
+_LATIN_VARIANTS = (
+    ((re.compile(r"ий\b"), "y"), (re.compile(r"ей\b"), "ei")),
+    ((re.compile(r"й"), "i"), (re.compile(r"ю"), "iu"), (re.compile(r"я"), "ia")),
+    ((re.compile(r"х"), "h"), (re.compile(r"ю"), "ju"), (re.compile(r"я"), "ja"),
+     (re.compile(r"й"), "j")),
+)  # fmt: skip
+_LATIN_LETTER = re.compile(r"[a-z]")
+
+
+def latin_spellings(name: str) -> list[str]:
+    """A Cyrillic name as English speakers type it: «Дмитрий» → dmitriy, dmitry, dmitrii…"""
+    folded = name.casefold().replace("ё", "е")
+    spellings: list[str] = []
+    for variant in ((), *_LATIN_VARIANTS):
+        text = folded
+        for pattern, latin in variant:
+            text = pattern.sub(latin, text)
+        spelled = "".join(_LATIN.get(char, char) for char in text)
+        if spelled not in spellings:
+            spellings.append(spelled)
+    return spellings
+
+
+def _similarity(query: str, person: Member) -> float:
+    """How well a typed name names a member; a Latin query is also read against the name's
+    Latin spellings (names are stored in Cyrillic, an English-speaking head types «Anna»)."""
+    score = names.name_similarity(query, person.full_name)
+    if _LATIN_LETTER.search(query.casefold()):
+        score = max(
+            [
+                score,
+                *(
+                    names.name_similarity(query, latin)
+                    for latin in latin_spellings(person.full_name)
+                ),
+            ]
+        )
+    return score
+
+
 def match_members(query: str, members: Iterable[Member]) -> list[Member]:
-    """Members a typed name points at, best first: «Анна», «Анну», «Кузнецова», «@anna_k».
+    """Members a typed name points at, best first: «Анна», «Анну», «Кузнецова», «@anna_k»,
+    «Anna Kuznetsova».
 
     An exact hit on a name or @username wins alone; otherwise every member scoring as well as the
     best one (so two Анны both come back, and the caller asks which).
@@ -440,7 +489,7 @@ def match_members(query: str, members: Iterable[Member]) -> list[Member]:
     ]
     if exact:
         return exact
-    scored = [(names.name_similarity(query, person.full_name), person) for person in people]
+    scored = [(_similarity(query, person), person) for person in people]
     scored = [(score, person) for score, person in scored if score >= MATCH_CUTOFF]
     if not scored:
         return []
@@ -481,8 +530,8 @@ def _ends(words: Sequence[str], size: int) -> tuple[tuple[str, str], tuple[str, 
 
 def read_stats_request(text: str, today: date, members: Sequence[Member]) -> StatsRequest:
     """`/stats Анна Кузнецова квартал`, `/stats прошлый месяц Сергея`, `/stats Анну кватрал`:
-    a member's name (one to three words, any case form, misspelled) at one end, a period at
-    the other, either one left out."""
+    a member's name (one to three words, any case form, misspelled, in Latin letters) at one
+    end, a period at the other, either one left out."""
     text = " ".join(text.split())
     whole = _period_or_error(text, today)
     if isinstance(whole, Period):

@@ -465,6 +465,29 @@ async def test_head_reads_one_manager_by_name(chat: Chat, session_factory: Facto
     assert "Не нашёл в команде «Василий»" in unknown_with_period
 
 
+async def test_an_english_speaking_head_names_members_in_latin(
+    chat: Chat, session_factory: Factory
+) -> None:
+    ids = await arrange(session_factory)
+    async with session_factory.begin() as session:
+        head = await session.get(Member, ids["head"])
+        assert head is not None
+        head.language = "en"
+    dmitry = joined(await chat.send(HEAD_ID, "/stats Dmitry quarter"))
+    assert "Дмитрий Орлов · 1 October – 18 November 2026" in dmitry
+    assert "Дмитрий Орлов" in joined(await chat.send(HEAD_ID, "/stats Dmitriy Orlov"))
+    assert "Сергей Ли" in joined(await chat.send(HEAD_ID, "/stats last 30 days Sergei"))
+    assert "No «Ivan» on the team" in joined(await chat.send(HEAD_ID, "/stats Ivan"))
+
+
+def test_latin_spellings_of_a_cyrillic_name() -> None:
+    assert "dmitry orlov" in stats.latin_spellings("Дмитрий Орлов")
+    assert "dmitriy orlov" in stats.latin_spellings("Дмитрий Орлов")
+    assert stats.latin_spellings("Анна") == ["anna"]
+    assert [m.id for m in stats.match_members("Anna Kuznetsova", TEAM)] == [1]
+    assert {m.id for m in stats.match_members("Anna", TEAM)} == {1, 2}
+
+
 async def test_bad_and_empty_periods_get_a_friendly_answer(
     chat: Chat, session_factory: Factory
 ) -> None:
