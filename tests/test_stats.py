@@ -547,6 +547,18 @@ async def test_the_header_names_the_days_counted(chat: Chat, session_factory: Fa
     assert "<code>/team квартал</code>" in ahead
 
 
+async def test_help_gives_period_examples_to_each_role(
+    chat: Chat, session_factory: Factory
+) -> None:
+    await arrange(session_factory)
+    head = joined(await chat.send(HEAD_ID, "/help"))
+    assert "<code>/team прошлый месяц</code>" in head
+    assert "<code>/stats Анна квартал</code>" in head
+    manager = joined(await chat.send(MANAGER_ID, "/help"))
+    assert "<code>/stats прошлый квартал</code>" in manager
+    assert "/team" not in manager
+
+
 def test_the_command_menu_offers_team_to_heads_only() -> None:
     assert "team" in {command.command for command in menu(Role.HEAD, "ru")}
     managers = {command.command for command in menu(Role.MANAGER, "ru")}
