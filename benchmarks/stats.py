@@ -39,7 +39,7 @@ from bot.runner import settle_after_start
 from handlers.stats import chart_texts, period_label
 from models import Interaction, Member
 from models.session import create_engine, create_session_factory
-from services import charts, stats
+from services import charts, periods, stats
 from services.digest import local_today
 
 
@@ -62,7 +62,7 @@ async def _measure(path: Path, runs: int) -> dict[str, Any]:
                 select(Member).where(Member.telegram_id == HEAD_TELEGRAM_ID)
             )
             assert head is not None, "the benchmark base has no head"
-            period = stats.parse_period("month", local_today(head, BENCH_NOW))
+            period = periods.parse_period("month", local_today(head, BENCH_NOW))
             label = period_label(tr, period)
             for run in range(runs + 1):
                 started = time.perf_counter()

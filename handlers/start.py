@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.commands import menu, set_member_menu
 from bot.i18n import Translator, translator
 from bot.settings import Settings
-from handlers.common import esc
+from handlers.common import esc, is_head
 from models import Member
 from services import team
 from services.clock import Clock
@@ -74,8 +74,10 @@ async def cmd_start(message: Message, member: Member, tr: Translator, bot: Bot) 
 
 @router.message(Command("help"))
 async def cmd_help(message: Message, member: Member, tr: Translator) -> None:
-    """What the bot does, with examples of free-text logging and the member's commands."""
+    """What the bot does, with examples of free-text logging, the member's commands and, for
+    /team and /stats, examples of periods."""
     commands = "\n".join(
         f"/{command.command} — {command.description}" for command in menu(member.role, tr.language)
     )
-    await message.answer(tr("help.text", commands=commands))
+    examples = tr("help.stats_head" if is_head(member) else "help.stats_member")
+    await message.answer(tr("help.text", commands=commands, stats=examples))

@@ -22,14 +22,14 @@ from bot.i18n import Translator
 from handlers.common import esc, is_head
 from models import Member
 from models.enums import Channel
-from services import charts, stats, team
+from services import charts, periods, stats, team
 from services.clock import Clock
 from services.digest import local_today
 
 router = Router(name=__name__)
 
 
-def period_label(tr: Translator, period: stats.Period) -> str:
+def period_label(tr: Translator, period: periods.Period) -> str:
     """«ноябрь 2026», «18 ноября 2026», «16–18 ноября 2026», «28 октября – 3 ноября 2026»."""
     first, last = period.first, period.last
     whole_month = first.day == 1 and last.day == calendar.monthrange(last.year, last.month)[1]
@@ -43,9 +43,18 @@ def period_label(tr: Translator, period: stats.Period) -> str:
     return tr("stats.period_range", first=start, last=tr.fmt_date(last, "d MMMM y"))
 
 
-def period_error(tr: Translator, error: stats.PeriodError, text: str, command: str) -> str:
-    """Why the period can't be read, and examples of what can."""
-    reason = tr(f"stats.{error.code}", text=esc(text.strip()[:60]), **error.params)
+def period_error(
+    tr: Translator, error: periods.PeriodError, text: str, command: str, today: date
+) -> str:
+    """Why the period can't be read, and examples of what can; a period still ahead is named
+    with its dates and today's."""
+    params = dict(error.params)
+    if error.period is not None:
+        params |= {
+            "period": period_label(tr, error.period),
+            "today": tr.fmt_date(today, "d MMMM y"),
+        }
+    reason = tr(f"stats.{error.code}", text=esc(text.strip()[:60]), **params)
     return f"{reason}\n{tr('stats.examples', command=command)}"
 
 
@@ -65,7 +74,7 @@ def chart_texts(tr: Translator, title: str, achieved_key: str) -> charts.ChartTe
     )
 
 
-def _png_name(prefix: str, period: stats.Period) -> str:
+def _png_name(prefix: str, period: periods.Period) -> str:
     return f"{prefix}-{period.first.isoformat()}-{period.last.isoformat()}.png"
 
 
@@ -83,16 +92,20 @@ async def cmd_team(
         await message.answer(tr("stats.team_head_only"))
         return
     now = clock.now()
+    today = local_today(member, now)
     args = command.args or ""
     try:
-        period = stats.parse_period(args, local_today(member, now))
-    except stats.PeriodError as error:
-        await message.answer(period_error(tr, error, args, "/team"))
+        period = periods.parse_period(args, today)
+    except periods.PeriodError as error:
+        await message.answer(period_error(tr, error, args, "/team", today))
         return
     report = await stats.team_report(session, member, period, now)
     label = period_label(tr, period)
     if report.is_empty:
-        await message.answer(tr("stats.no_activity_team", period=label))
+        current = await stats.open_now(session, member, report, today, now)
+        title = tr("stats.no_activity_team", period=label)
+        for text in stats.render_empty_team(current, tr, title):
+            await message.answer(text)
         return
     chart: asyncio.Future[bytes] | None = None
     if report.total.interactions:  # Else nothing to draw: touches done or new clients only.
@@ -112,13 +125,13 @@ async def cmd_team(
         )
 
 
-def _bad_period(args: str, today: date) -> stats.PeriodError:
+def _bad_period(args: str, today: date) -> periods.PeriodError:
     """The reason a text is not a period (it never reads as one when this is asked)."""
     try:
-        stats.parse_period(args, today)
-    except stats.PeriodError as error:
+        periods.parse_period(args, today)
+    except periods.PeriodError as error:
         return error
-    return stats.PeriodError("period_bad")
+    return periods.PeriodError("period_bad")
 
 
 @router.message(Command("stats"))
@@ -134,41 +147,44 @@ async def cmd_stats(
     now = clock.now()
     today = local_today(member, now)
     args = (command.args or "").strip()
-    name, period = stats.split_name_and_period(args, today)
-    target = member
-    if name:
-        everyone = await team.list_members(session)
-        found = stats.match_members(name, everyone)
-        looks_like_period = period is None and (
-            not is_head(member) or any(char.isdigit() for char in name)
+    everyone = await team.list_members(session) if args else []
+    request = stats.read_stats_request(args, today, everyone)
+    found = request.members
+    if request.name and not is_head(member):
+        if found and all(person.id == member.id for person in found):
+            found = [member]
+        elif found or request.period is not None:
+            await message.answer(tr("stats.only_own"))
+            return
+        else:  # Nobody by that name: a manager's text can only have been a period.
+            await message.answer(period_error(tr, _bad_period(args, today), args, "/stats", today))
+            return
+    elif request.name and not found:
+        listed = ", ".join(esc(person.full_name) for person in everyone if person.is_active)
+        await message.answer(
+            tr("stats.member_unknown", query=esc(request.name[:60]), members=listed)
         )
-        if not found and looks_like_period:
-            error = _bad_period(args, today)
-            await message.answer(period_error(tr, error, args, "/stats"))
-            return
-        if not is_head(member):
-            if any(person.id != member.id for person in found) or not found:
-                await message.answer(tr("stats.only_own"))
-                return
-        elif not found:
-            listed = ", ".join(esc(person.full_name) for person in everyone if person.is_active)
-            await message.answer(tr("stats.member_unknown", query=esc(name[:60]), members=listed))
-            return
-        elif len(found) > 1:
-            listed = ", ".join(esc(person.full_name) for person in found)
-            await message.answer(
-                tr("stats.member_ambiguous", query=esc(name[:60]), members=listed)
-            )
-            return
-        else:
-            target = found[0]
-    period = period or stats.parse_period("", today)
+        return
+    elif len(found) > 1:
+        listed = ", ".join(esc(person.full_name) for person in found)
+        await message.answer(
+            tr("stats.member_ambiguous", query=esc(request.name[:60]), members=listed)
+        )
+        return
+    period = request.period
+    if period is None:
+        error = request.error or periods.PeriodError("period_bad")
+        await message.answer(period_error(tr, error, request.period_text, "/stats", today))
+        return
+    target = found[0] if found else member
     report = await stats.team_report(session, member, period, now, member_ids={target.id})
     row = report.rows[0]
     label = period_label(tr, period)
     person = esc(target.full_name)
     if not row.has_activity:
-        await message.answer(tr("stats.no_activity_member", name=person, period=label))
+        current = await stats.open_now(session, member, report, today, now, member_ids={target.id})
+        title = tr("stats.no_activity_member", name=person, period=label)
+        await message.answer(stats.render_empty_member(current.rows[0], tr, title))
         return
     chart: asyncio.Future[bytes] | None = None
     if row.interactions:

@@ -1,11 +1,7 @@
 """Team statistics over a period: what /team and /stats show, counted by SQL aggregates.
 
-Periods. `parse_period` reads what a head or a manager types after the command, in Russian or
-English: nothing or «неделя» / «week» (Monday to today), «месяц» / «month» (the 1st to today),
-«прошлая неделя» / «last month», «сегодня» / «today», «вчера» / «yesterday», «2026-11»,
-«ноябрь» / «november» (with an optional year), «01.11–15.11», «1.11.2026-15.11.2026» or a single
-date. A period is a run of calendar days named in the viewer's calendar: «сегодня» is the
-viewer's today.
+Periods are read by `services.periods.parse_period`: a run of calendar days named in the
+viewer's calendar («сегодня» is the viewer's today).
 
 Time zones. Each member's numbers count those days in the member's own time zone: for a
 Novosibirsk manager Monday begins at midnight in Novosibirsk, for a Moscow one at midnight in
@@ -27,13 +23,11 @@ its own bounds. Only the local date of a timestamp differs between SQLite and Po
 
 from __future__ import annotations
 
-import calendar
 import html
 import re
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
-from enum import StrEnum
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -56,242 +50,21 @@ from bot.i18n import Translator
 from models import Client, Interaction, Member, Touch
 from models.enums import Category, Channel, Outcome, Role, TouchReason, TouchStatus
 from services import names
+from services.periods import Period, PeriodError, PeriodKind, looks_like_period, parse_period
 from services.touches import OPEN_STATUSES, Policy, all_policies
-from services.validation import ValidationError
 
-MAX_PERIOD_DAYS = 366
 TELEGRAM_LIMIT = 4096
 # Room left in a message for the title and the tags around a <pre> table.
 TABLE_BUDGET = TELEGRAM_LIMIT - 600
 NAME_WIDTH = 11
 MATCH_CUTOFF = 80.0
-MAX_PERIOD_WORDS = 6
+MAX_NAME_WORDS = 3
 MAX_NAME_QUERY = 100
 CHANNEL_ORDER = tuple(Channel)
 COUNTERS = (
     "achieved", "partial", "on_time", "late", "overdue", "key_clients", "key_covered", "stale",
     "new_clients", "occasions",
 )  # fmt: skip
-
-
-# ---------------------------------------------------------------------------------------------
-# Periods
-
-
-class PeriodKind(StrEnum):
-    """How a period was named: a day, a week, a month, a year or a range of dates."""
-
-    DAY = "day"
-    WEEK = "week"
-    MONTH = "month"
-    YEAR = "year"
-    RANGE = "range"
-
-
-class PeriodError(ValidationError):
-    """A period that can't be read; `code` is a key of the `stats` catalog."""
-
-
-@dataclass(frozen=True)
-class Period:
-    """A run of calendar days, both ends included."""
-
-    first: date
-    last: date
-    kind: PeriodKind = PeriodKind.RANGE
-
-    @property
-    def days(self) -> int:
-        """How many calendar days the period spans."""
-        return (self.last - self.first).days + 1
-
-    def bounds(self, zone: ZoneInfo) -> tuple[datetime, datetime]:
-        """The period in UTC as seen from a zone: its first midnight, and the one after it."""
-        start = datetime.combine(self.first, time(0), tzinfo=zone).astimezone(UTC)
-        end = datetime.combine(self.last + timedelta(days=1), time(0), tzinfo=zone)
-        return start, end.astimezone(UTC)
-
-
-_FILLER = frozenset(
-    {"за", "в", "на", "с", "this", "the", "for", "in", "эта", "эту", "этот", "этой", "этом",
-     "текущая", "текущую", "текущий", "current"}
-)  # fmt: skip
-_PREVIOUS = frozenset(
-    {"прошлая", "прошлую", "прошлый", "прошлой", "прошлом", "предыдущая", "предыдущую",
-     "предыдущий", "last", "previous", "prev"}
-)  # fmt: skip
-_WORDS: dict[str, PeriodKind] = {
-    **dict.fromkeys(("неделя", "неделю", "неделе", "нед", "week", "w"), PeriodKind.WEEK),
-    **dict.fromkeys(("месяц", "месяце", "мес", "month", "m"), PeriodKind.MONTH),
-    **dict.fromkeys(("год", "году", "year", "y"), PeriodKind.YEAR),
-}
-_TODAY = frozenset({"сегодня", "today"})
-_YESTERDAY = frozenset({"вчера", "yesterday"})
-_MONTH_FORMS: dict[str, int] = {}
-for _number, (_stem, _endings, _short) in enumerate(
-    (
-        ("январ", "ьяе", "янв jan january"),
-        ("феврал", "ьяе", "фев feb february"),
-        ("март", " ае", "мар mar march"),
-        ("апрел", "ьяе", "апр apr april"),
-        ("ма", "йяе", "may"),
-        ("июн", "ьяе", "jun june"),
-        ("июл", "ьяе", "jul july"),
-        ("август", " ае", "авг aug august"),
-        ("сентябр", "ьяе", "сен сент sep sept september"),
-        ("октябр", "ьяе", "окт oct october"),
-        ("ноябр", "ьяе", "ноя нояб nov november"),
-        ("декабр", "ьяе", "дек dec december"),
-    ),
-    start=1,
-):
-    for _ending in _endings:
-        _MONTH_FORMS[(_stem + _ending).strip()] = _number
-    for _word in _short.split():
-        _MONTH_FORMS[_word] = _number
-_DATE = r"\d{1,2}\.\d{1,2}(?:\.\d{2,4})?|\d{4}-\d{1,2}-\d{1,2}"
-_RANGE = re.compile(rf"^(?:с\s+|from\s+)?({_DATE})\s*(?:-|–|—|\.\.|по|to|till)\s*({_DATE})$")
-_SINGLE = re.compile(rf"^({_DATE})$")
-_YEAR_MONTH = re.compile(r"^(\d{4})[-./](\d{1,2})$")
-_MONTH_NAME = re.compile(r"^([a-zа-я]+)\.?(?:\s+(\d{4}))?$")
-_MIN_YEAR = 2000
-_MAX_WRAP_DAYS = 92
-
-
-def _month(year: int, month: int) -> Period:
-    if not (_MIN_YEAR <= year <= date.max.year and 1 <= month <= 12):
-        raise PeriodError("period_bad_date")
-    last_day = calendar.monthrange(year, month)[1]
-    return Period(date(year, month, 1), date(year, month, last_day), PeriodKind.MONTH)
-
-
-def _full_year(text: str) -> int:
-    year = int(text)
-    return year + 2000 if year < 100 else year
-
-
-def _parse_date(text: str) -> tuple[int, int, int | None]:
-    """(day, month, year or None) of «15.11», «15.11.26», «15.11.2026» or «2026-11-15»."""
-    if "-" in text:
-        year, month, day = (int(part) for part in text.split("-"))
-        return day, month, year
-    parts = text.split(".")
-    return int(parts[0]), int(parts[1]), _full_year(parts[2]) if len(parts) > 2 else None
-
-
-def _make_date(day: int, month: int, year: int) -> date:
-    try:
-        return date(year, month, day)
-    except ValueError:
-        raise PeriodError("period_bad_date") from None
-
-
-def _range(first_text: str, last_text: str, today: date) -> Period:
-    d1, m1, y1 = _parse_date(first_text)
-    d2, m2, y2 = _parse_date(last_text)
-    if y1 is not None and y2 is not None:
-        return _ordered(_make_date(d1, m1, y1), _make_date(d2, m2, y2))
-    if y1 is None and y2 is None:
-        # No year: this year's, or last year's when that would start in the future.
-        year = today.year
-        first = _make_date(d1, m1, year)
-        last = _make_date(d2, m2, year)
-        if last < first:
-            # «28.12–05.01» crosses New Year; «15.11–01.11» is simply the wrong way round.
-            last = _make_date(d2, m2, year + 1)
-            if (last - first).days > _MAX_WRAP_DAYS:
-                raise PeriodError("period_reversed")
-        if first > today:
-            first = _make_date(d1, m1, year - 1)
-            last = _make_date(d2, m2, last.year - 1)
-        return _ordered(first, last)
-    if y2 is not None:  # «01.11–15.11.2026»: the year of the end.
-        last = _make_date(d2, m2, y2)
-        first = _make_date(d1, m1, y2)
-        if first > last:
-            first = _make_date(d1, m1, y2 - 1)
-        return _ordered(first, last)
-    assert y1 is not None
-    first = _make_date(d1, m1, y1)
-    last = _make_date(d2, m2, y1)
-    if last < first:
-        last = _make_date(d2, m2, y1 + 1)
-    return _ordered(first, last)
-
-
-def _ordered(first: date, last: date) -> Period:
-    if last < first:
-        raise PeriodError("period_reversed")
-    return Period(first, last, PeriodKind.RANGE)
-
-
-def _single(text: str, today: date) -> Period:
-    day, month, year = _parse_date(text)
-    moment = _make_date(day, month, year if year is not None else today.year)
-    if year is None and moment > today:
-        moment = _make_date(day, month, today.year - 1)
-    return Period(moment, moment, PeriodKind.DAY)
-
-
-def _named(words: list[str], today: date) -> Period | None:
-    previous = bool(words) and words[0] in _PREVIOUS
-    if previous:
-        words = words[1:]
-    text = " ".join(words)
-    if not text or text in _WORDS:
-        kind = _WORDS.get(text, PeriodKind.WEEK)
-        if kind is PeriodKind.WEEK:
-            monday = today - timedelta(days=today.weekday())
-            if previous:
-                return Period(monday - timedelta(days=7), monday - timedelta(days=1), kind)
-            return Period(monday, today, kind)
-        if kind is PeriodKind.MONTH:
-            if previous:
-                last = today.replace(day=1) - timedelta(days=1)
-                return _month(last.year, last.month)
-            return Period(today.replace(day=1), today, kind)
-        if previous:
-            return Period(date(today.year - 1, 1, 1), date(today.year - 1, 12, 31), kind)
-        return Period(date(today.year, 1, 1), today, kind)
-    if previous:
-        return None
-    if text in _TODAY:
-        return Period(today, today, PeriodKind.DAY)
-    if text in _YESTERDAY:
-        yesterday = today - timedelta(days=1)
-        return Period(yesterday, yesterday, PeriodKind.DAY)
-    return None
-
-
-def parse_period(text: str | None, today: date) -> Period:
-    """The period a typed text names, relative to the viewer's `today`; PeriodError if none."""
-    cleaned = " ".join((text or "").casefold().replace("ё", "е").split())
-    words = [word for word in cleaned.split() if word not in _FILLER]
-    period = _named(words, today)
-    if period is None:
-        period = _pattern(" ".join(words), today)
-    if period.first > today:
-        raise PeriodError("period_future")
-    if period.days > MAX_PERIOD_DAYS:
-        raise PeriodError("period_too_long", days=MAX_PERIOD_DAYS)
-    if period.first.year < _MIN_YEAR:
-        raise PeriodError("period_bad_date")
-    return period
-
-
-def _pattern(text: str, today: date) -> Period:
-    if match := _RANGE.match(text):
-        return _range(match[1], match[2], today)
-    if match := _SINGLE.match(text):
-        return _single(match[1], today)
-    if match := _YEAR_MONTH.match(text):
-        return _month(int(match[1]), int(match[2]))
-    if (match := _MONTH_NAME.match(text)) and (named := _MONTH_FORMS.get(match[1])) is not None:
-        if match[2]:
-            return _month(int(match[2]), named)
-        # «ноябрь» alone: the latest November that has begun.
-        return _month(today.year if named <= today.month else today.year - 1, named)
-    raise PeriodError("period_bad")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -629,12 +402,77 @@ async def team_report(
     return TeamReport(period, rows, total)
 
 
+async def open_now(
+    session: AsyncSession,
+    viewer: Member,
+    report: TeamReport,
+    today: date,
+    now: datetime,
+    *,
+    member_ids: Collection[int] | None = None,
+) -> TeamReport:
+    """What is open now (overdue touches, stale records) for a period's members: the report
+    itself when its period reaches today, else today's."""
+    if report.period.last >= today:
+        return report
+    today_only = Period(today, today, PeriodKind.DAY)
+    return await team_report(session, viewer, today_only, now, member_ids=member_ids)
+
+
 # ---------------------------------------------------------------------------------------------
 # Members by name
 
 
+_LATIN: dict[str, str] = {
+    "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ж": "zh", "з": "z", "и": "i",
+    "й": "y", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o", "п": "p", "р": "r", "с": "s",
+    "т": "t", "у": "u", "ф": "f", "х": "kh", "ц": "ts", "ч": "ch", "ш": "sh", "щ": "shch",
+    "ъ": "", "ы": "y", "ь": "", "э": "e", "ю": "yu", "я": "ya",
+}  # fmt: skip
+# Spellings passports and people use besides the one above: Dmitry, Sergei, Iuliia, Khabarov.
+_LATIN_VARIANTS = (
+    ((re.compile(r"ий\b"), "y"), (re.compile(r"ей\b"), "ei")),
+    ((re.compile(r"й"), "i"), (re.compile(r"ю"), "iu"), (re.compile(r"я"), "ia")),
+    ((re.compile(r"х"), "h"), (re.compile(r"ю"), "ju"), (re.compile(r"я"), "ja"),
+     (re.compile(r"й"), "j")),
+)  # fmt: skip
+_LATIN_LETTER = re.compile(r"[a-z]")
+
+
+def latin_spellings(name: str) -> list[str]:
+    """A Cyrillic name as English speakers type it: «Дмитрий» → dmitriy, dmitry, dmitrii…"""
+    folded = name.casefold().replace("ё", "е")
+    spellings: list[str] = []
+    for variant in ((), *_LATIN_VARIANTS):
+        text = folded
+        for pattern, latin in variant:
+            text = pattern.sub(latin, text)
+        spelled = "".join(_LATIN.get(char, char) for char in text)
+        if spelled not in spellings:
+            spellings.append(spelled)
+    return spellings
+
+
+def _similarity(query: str, person: Member) -> float:
+    """How well a typed name names a member; a Latin query is also read against the name's
+    Latin spellings (names are stored in Cyrillic, an English-speaking head types «Anna»)."""
+    score = names.name_similarity(query, person.full_name)
+    if _LATIN_LETTER.search(query.casefold()):
+        score = max(
+            [
+                score,
+                *(
+                    names.name_similarity(query, latin)
+                    for latin in latin_spellings(person.full_name)
+                ),
+            ]
+        )
+    return score
+
+
 def match_members(query: str, members: Iterable[Member]) -> list[Member]:
-    """Members a typed name points at, best first: «Анна», «Анну», «Кузнецова», «@anna_k».
+    """Members a typed name points at, best first: «Анна», «Анну», «Кузнецова», «@anna_k»,
+    «Anna Kuznetsova».
 
     An exact hit on a name or @username wins alone; otherwise every member scoring as well as the
     best one (so two Анны both come back, and the caller asks which).
@@ -651,7 +489,7 @@ def match_members(query: str, members: Iterable[Member]) -> list[Member]:
     ]
     if exact:
         return exact
-    scored = [(names.name_similarity(query, person.full_name), person) for person in people]
+    scored = [(_similarity(query, person), person) for person in people]
     scored = [(score, person) for score, person in scored if score >= MATCH_CUTOFF]
     if not scored:
         return []
@@ -659,19 +497,70 @@ def match_members(query: str, members: Iterable[Member]) -> list[Member]:
     return [person for score, person in scored if score >= best - 1.0]
 
 
-def split_name_and_period(text: str, today: date) -> tuple[str, Period | None]:
-    """`/stats Анна Кузнецова месяц` → ("Анна Кузнецова", the month): the longest tail of words
-    that reads as a period is the period, the words before it the name."""
+@dataclass(frozen=True)
+class StatsRequest:
+    """What `/stats <text>` asks for: whose numbers and for which period.
+
+    `name` is the part taken as a member's name ("" for one's own numbers) and `members` whom it
+    matches (none: nobody by that name). `period` is None when the period part can't be read:
+    then `error` says why, about `period_text`.
+    """
+
+    name: str
+    members: list[Member]
+    period: Period | None
+    period_text: str = ""
+    error: PeriodError | None = None
+
+
+def _period_or_error(text: str, today: date) -> Period | PeriodError:
+    try:
+        return parse_period(text, today)
+    except PeriodError as error:
+        return error
+
+
+def _ends(words: Sequence[str], size: int) -> tuple[tuple[str, str], tuple[str, str]]:
+    """The first `size` words and the rest, then the last `size` words and the rest."""
+    return (
+        (" ".join(words[:size]), " ".join(words[size:])),
+        (" ".join(words[-size:]), " ".join(words[:-size])),
+    )
+
+
+def read_stats_request(text: str, today: date, members: Sequence[Member]) -> StatsRequest:
+    """`/stats Анна Кузнецова квартал`, `/stats прошлый месяц Сергея`, `/stats Анну кватрал`:
+    a member's name (one to three words, any case form, misspelled, in Latin letters) at one
+    end, a period at the other, either one left out."""
+    text = " ".join(text.split())
+    whole = _period_or_error(text, today)
+    if isinstance(whole, Period):
+        return StatsRequest("", [], whole, text)
     words = text.split()
-    # A period is a few words at most («с 01.11 по 15.11»): don't try every tail of a long text.
-    for start in range(max(0, len(words) - MAX_PERIOD_WORDS), len(words)):
-        tail = " ".join(words[start:])
-        try:
-            period = parse_period(tail, today)
-        except PeriodError:
-            continue
-        return " ".join(words[:start]), period
-    return text.strip(), None
+    # Every way to cut a name off one end, longest first; the rest is the period.
+    named: list[tuple[str, list[Member], str, Period | PeriodError]] = [
+        (name, found, rest, _period_or_error(rest, today))
+        for size in range(min(MAX_NAME_WORDS, len(words) - 1), 0, -1)
+        for name, rest in _ends(words, size)
+        if (found := match_members(name, members))
+    ]
+    for name, found, rest, period in named:
+        if isinstance(period, Period):
+            return StatsRequest(name, found, period, rest)
+    if found := match_members(text, members):
+        return StatsRequest(text, found, parse_period("", today))
+    for name, found, rest, period in named:
+        if isinstance(period, PeriodError):  # Someone named, then no period: say so.
+            return StatsRequest(name, found, None, rest, period)
+    # Nobody by that name: a period at one end still tells the name apart.
+    for size in range(len(words) - 1, 0, -1):
+        for rest, name in _ends(words, size)[::-1]:
+            period = _period_or_error(rest, today)
+            if isinstance(period, Period):
+                return StatsRequest(name, [], period, rest)
+    if looks_like_period(text):
+        return StatsRequest("", [], None, text, whole)
+    return StatsRequest(text, [], None)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -852,3 +741,33 @@ def render_member(row: MemberStats, tr: Translator, title: str) -> str:
     value_width = max(len(value) for _, value in lines)
     table = [f"{label.ljust(width)}  {value.rjust(value_width)}" for label, value in lines]
     return f"{title}\n{_pre(table)}"
+
+
+def render_empty_team(report: TeamReport, tr: Translator, title: str) -> list[str]:
+    """A period with no activity: its line, then what is open now per manager, if anything."""
+    rows = [row for row in report.rows if row.overdue or row.stale]
+    if not rows:
+        return [title]
+    labelled = list(zip(row_labels(rows), rows, strict=True))
+    if len(rows) > 1:
+        labelled.append((tr("stats.total"), report.total))
+    table = _table(
+        [tr("stats.col_name"), tr("stats.col_overdue"), tr("stats.col_stale")],
+        [[name, str(row.overdue), str(row.stale)] for name, row in labelled],
+    )
+    first, *more = _pre_blocks(table)
+    return pack([title, f"{tr('stats.open_now_team')}\n{first}", *more])
+
+
+def render_empty_member(row: MemberStats, tr: Translator, title: str) -> str:
+    """One member's period with no activity: its line, then their overdue touches and stale
+    records now, if any."""
+    if not (row.overdue or row.stale):
+        return title
+    lines = [
+        (tr("stats.line_overdue"), str(row.overdue)),
+        (tr("stats.line_stale"), str(row.stale)),
+    ]
+    width = max(len(label) for label, _ in lines)
+    table = [f"{label.ljust(width)}  {value}" for label, value in lines]
+    return f"{title}\n\n{tr('stats.open_now_member')}\n{_pre(table)}"

@@ -20,7 +20,8 @@ from bot.i18n import Translator
 from models import Client, Interaction, Member
 from models.enums import Category, Channel, Direction, Outcome, Role, TouchReason, TouchStatus
 from services import charts, stats
-from services.stats import MemberStats, Period, PeriodKind, parse_period
+from services.periods import Period, PeriodError, PeriodKind, parse_period
+from services.stats import MemberStats
 from tests.conftest import HEAD_ID, START
 from tests.harness import Chat, joined
 from tests.test_reminders import MANAGER_ID, OTHER_MANAGER_ID, add_client, add_member, add_touch
@@ -44,8 +45,9 @@ def utc(day: int, hour: int, minute: int = 0, month: int = 11) -> datetime:
         ("прошлая неделя", date(2026, 11, 9), date(2026, 11, 15)),
         ("Месяц", date(2026, 11, 1), TODAY),
         ("last month", date(2026, 10, 1), date(2026, 10, 31)),
-        ("2026-11", date(2026, 11, 1), date(2026, 11, 30)),
-        ("ноябрь", date(2026, 11, 1), date(2026, 11, 30)),
+        # The current month ends today: the days ahead have nothing to count.
+        ("2026-11", date(2026, 11, 1), TODAY),
+        ("ноябрь", date(2026, 11, 1), TODAY),
         ("november 2025", date(2025, 11, 1), date(2025, 11, 30)),
         ("декабрь", date(2025, 12, 1), date(2025, 12, 31)),
         ("мая", date(2026, 5, 1), date(2026, 5, 31)),
@@ -80,17 +82,118 @@ def test_periods_read_in_russian_and_english(text: str, first: date, last: date)
     ],
 )
 def test_bad_periods_name_their_reason(text: str, code: str) -> None:
-    with pytest.raises(stats.PeriodError) as caught:
+    with pytest.raises(PeriodError) as caught:
         parse_period(text, TODAY)
     assert caught.value.code == code
 
 
-def test_a_name_and_a_period_come_apart() -> None:
-    assert stats.split_name_and_period("Анна Кузнецова месяц", TODAY)[0] == "Анна Кузнецова"
-    name, period = stats.split_name_and_period("Сергей с 01.11 по 15.11", TODAY)
-    assert name == "Сергей"
-    assert period == Period(date(2026, 11, 1), date(2026, 11, 15))
-    assert stats.split_name_and_period("Анна", TODAY) == ("Анна", None)
+# What QA typed on Thursday 3 December 2026, and the English a head types.
+DEC_3 = date(2026, 12, 3)
+
+
+@pytest.mark.parametrize(
+    ("text", "first", "last"),
+    [
+        ("квартал", date(2026, 10, 1), DEC_3),
+        ("Q4", date(2026, 10, 1), DEC_3),
+        ("4 квартал", date(2026, 10, 1), DEC_3),
+        ("4-й квартал", date(2026, 10, 1), DEC_3),
+        ("III квартал", date(2026, 7, 1), date(2026, 9, 30)),
+        ("прошлый квартал", date(2026, 7, 1), date(2026, 9, 30)),
+        ("4 квартал 2025", date(2025, 10, 1), date(2025, 12, 31)),
+        ("с 1 по 15 ноября", date(2026, 11, 1), date(2026, 11, 15)),
+        ("1-15 ноября", date(2026, 11, 1), date(2026, 11, 15)),
+        ("с 1 ноября", date(2026, 11, 1), DEC_3),
+        ("последние 30 дней", date(2026, 11, 4), DEC_3),
+        ("за последние 30 дней", date(2026, 11, 4), DEC_3),
+        ("30 дней", date(2026, 11, 4), DEC_3),
+        ("2 недели", date(2026, 11, 20), DEC_3),
+        ("2026", date(2026, 1, 1), DEC_3),
+        ("2025 год", date(2025, 1, 1), date(2025, 12, 31)),
+        ("прошлый год", date(2025, 1, 1), date(2025, 12, 31)),
+        ("с начала года", date(2026, 1, 1), DEC_3),
+        ("позавчера", date(2026, 12, 1), date(2026, 12, 1)),
+        ("октябрь-ноябрь", date(2026, 10, 1), date(2026, 11, 30)),
+        ("с октября по ноябрь", date(2026, 10, 1), date(2026, 11, 30)),
+        ("октябрь", date(2026, 10, 1), date(2026, 10, 31)),
+        ("за ноябрь", date(2026, 11, 1), date(2026, 11, 30)),
+        # The current month is clipped to today; a day-month without a year is the latest such
+        # day that is not in the future.
+        ("декабрь", date(2026, 12, 1), DEC_3),
+        ("4.12", date(2025, 12, 4), date(2025, 12, 4)),
+        ("3.12", DEC_3, DEC_3),
+        ("quarter", date(2026, 10, 1), DEC_3),
+        ("last quarter", date(2026, 7, 1), date(2026, 9, 30)),
+        ("last 30 days", date(2026, 11, 4), DEC_3),
+        ("1–15 Nov", date(2026, 11, 1), date(2026, 11, 15)),
+        ("Nov 1-15", date(2026, 11, 1), date(2026, 11, 15)),
+        ("since Nov 1", date(2026, 11, 1), DEC_3),
+        ("from Nov 1 to Nov 15", date(2026, 11, 1), date(2026, 11, 15)),
+        ("October", date(2026, 10, 1), date(2026, 10, 31)),
+        ("day before yesterday", date(2026, 12, 1), date(2026, 12, 1)),
+        ("2026-11-01..2026-11-10", date(2026, 11, 1), date(2026, 11, 10)),
+        ("01.11–15.11.2026", date(2026, 11, 1), date(2026, 11, 15)),
+    ],
+)
+def test_periods_a_head_of_sales_types(text: str, first: date, last: date) -> None:
+    period = parse_period(text, DEC_3)
+    assert (period.first, period.last) == (first, last)
+
+
+@pytest.mark.parametrize("text", ["2027", "январь 2027", "Q1 2027", "с 1 января 2027"])
+def test_a_period_entirely_ahead_is_refused_with_its_dates(text: str) -> None:
+    with pytest.raises(PeriodError) as caught:
+        parse_period(text, DEC_3)
+    assert caught.value.code == "period_future"
+    assert caught.value.period is not None
+    assert caught.value.period.first.year == 2027
+
+
+TEAM = [
+    Member(id=1, full_name="Анна Кузнецова", username="anna_k"),
+    Member(id=2, full_name="Анна Петрова"),
+    Member(id=3, full_name="Сергей Ли"),
+    Member(id=4, full_name="Дмитрий Орлов"),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "ids", "first", "last"),
+    [
+        ("Анна Кузнецова месяц", {1}, date(2026, 11, 1), TODAY),
+        ("Сергей с 01.11 по 15.11", {3}, date(2026, 11, 1), date(2026, 11, 15)),
+        ("Анна Петрова квартал", {2}, date(2026, 10, 1), TODAY),
+        ("Сергея квартал", {3}, date(2026, 10, 1), TODAY),
+        ("прошлый месяц Сергея", {3}, date(2026, 10, 1), date(2026, 10, 31)),
+        ("квартал Кузнецову", {1}, date(2026, 10, 1), TODAY),
+        ("Дмитрия Орлова с 1 по 15 ноября", {4}, date(2026, 11, 1), date(2026, 11, 15)),
+        ("Дмитри Орлов последние 30 дней", {4}, date(2026, 10, 20), TODAY),
+        ("Анну", {1, 2}, date(2026, 11, 16), TODAY),
+        ("Анна Кузнецова", {1}, date(2026, 11, 16), TODAY),
+        ("месяц", set(), date(2026, 11, 1), TODAY),
+    ],
+)
+def test_a_name_and_a_period_come_apart(text: str, ids: set[int], first: date, last: date) -> None:
+    request = stats.read_stats_request(text, TODAY, TEAM)
+    assert {person.id for person in request.members} == ids
+    assert request.period is not None
+    assert (request.period.first, request.period.last) == (first, last)
+
+
+def test_when_the_name_is_fine_the_period_is_the_problem() -> None:
+    request = stats.read_stats_request("Сергей кватрал", TODAY, TEAM)
+    assert [person.id for person in request.members] == [3]
+    assert request.period is None
+    assert request.period_text == "кватрал"
+    assert request.error is not None
+    assert request.error.code == "period_bad"
+    unknown = stats.read_stats_request("Василий квартал", TODAY, TEAM)
+    assert (unknown.name, unknown.members) == ("Василий", [])
+    assert unknown.period is not None
+    impossible = stats.read_stats_request("31.02", TODAY, TEAM)
+    assert (impossible.name, impossible.period) == ("", None)
+    assert impossible.error is not None
+    assert impossible.error.code == "period_bad_date"
 
 
 def interaction(
@@ -350,6 +453,39 @@ async def test_head_reads_one_manager_by_name(chat: Chat, session_factory: Facto
     unknown = joined(await chat.send(HEAD_ID, "/stats Василий"))
     assert "Не нашёл в команде «Василий»" in unknown
     assert "Дмитрий Орлов" in unknown
+    quarter = joined(await chat.send(HEAD_ID, "/stats Сергей квартал"))
+    assert "Сергей Ли · 1 октября – 18 ноября 2026" in quarter
+    assert "Сергей Ли · 16–18 ноября 2026" in joined(
+        await chat.send(HEAD_ID, "/stats неделя Сергея")
+    )
+    typo = joined(await chat.send(HEAD_ID, "/stats Сергея кватрал"))
+    assert "Не понял период «кватрал»" in typo
+    assert "Не нашёл" not in typo
+    unknown_with_period = joined(await chat.send(HEAD_ID, "/stats Василий квартал"))
+    assert "Не нашёл в команде «Василий»" in unknown_with_period
+
+
+async def test_an_english_speaking_head_names_members_in_latin(
+    chat: Chat, session_factory: Factory
+) -> None:
+    ids = await arrange(session_factory)
+    async with session_factory.begin() as session:
+        head = await session.get(Member, ids["head"])
+        assert head is not None
+        head.language = "en"
+    dmitry = joined(await chat.send(HEAD_ID, "/stats Dmitry quarter"))
+    assert "Дмитрий Орлов · 1 October – 18 November 2026" in dmitry
+    assert "Дмитрий Орлов" in joined(await chat.send(HEAD_ID, "/stats Dmitriy Orlov"))
+    assert "Сергей Ли" in joined(await chat.send(HEAD_ID, "/stats last 30 days Sergei"))
+    assert "No «Ivan» on the team" in joined(await chat.send(HEAD_ID, "/stats Ivan"))
+
+
+def test_latin_spellings_of_a_cyrillic_name() -> None:
+    assert "dmitry orlov" in stats.latin_spellings("Дмитрий Орлов")
+    assert "dmitriy orlov" in stats.latin_spellings("Дмитрий Орлов")
+    assert stats.latin_spellings("Анна") == ["anna"]
+    assert [m.id for m in stats.match_members("Anna Kuznetsova", TEAM)] == [1]
+    assert {m.id for m in stats.match_members("Anna", TEAM)} == {1, 2}
 
 
 async def test_bad_and_empty_periods_get_a_friendly_answer(
@@ -367,6 +503,60 @@ async def test_bad_and_empty_periods_get_a_friendly_answer(
     assert "нет активности" in joined(empty)
     assert not photos(empty)
     assert all(isinstance(call, SendMessage) for call in empty)
+
+
+async def test_an_empty_period_still_shows_what_is_open_now(
+    chat: Chat, session_factory: Factory
+) -> None:
+    await arrange(session_factory)
+    # March had nothing; today Дмитрий has 2 overdue touches and 1 stale record, Сергей 1 and 1.
+    text = joined(await chat.send(HEAD_ID, "/team 2026-03"))
+    assert "За март 2026 у команды нет активности" in text
+    assert "Открыто сейчас" in text
+    assert re.search(r"Дмитрий О\. +2 +1\n", text)
+    assert re.search(r"Сергей Л\. +1 +1\n", text)
+    assert re.search(r"Итого +3 +2</pre>", text)
+    one = joined(await chat.send(HEAD_ID, "/stats Сергея 2026-03"))
+    assert "Сергей Ли: за март 2026 нет активности" in one
+    assert re.search(r"Просрочено сейчас +1\n", one)
+    assert re.search(r"Устаревшие данные +1</pre>", one)
+
+
+async def test_an_empty_period_with_nothing_open_is_one_line(
+    chat: Chat, session_factory: Factory
+) -> None:
+    async with session_factory.begin() as session:
+        await add_member(session, telegram_id=HEAD_ID, role=Role.HEAD, name="Ольга")
+        await add_member(session, name="Дмитрий Орлов")
+    calls = await chat.send(HEAD_ID, "/team сегодня")
+    assert len(calls) == 1
+    assert "нет активности" in joined(calls)
+    assert "Открыто сейчас" not in joined(calls)
+
+
+async def test_the_header_names_the_days_counted(chat: Chat, session_factory: Factory) -> None:
+    await arrange(session_factory)
+    # «квартал» on 18.11.2026: from 1 October to today, not the whole quarter.
+    quarter = joined(await chat.send(HEAD_ID, "/team квартал"))
+    assert "Команда · 1 октября – 18 ноября 2026" in quarter
+    # «19.11» is still ahead this year: the latest 19 November is last year's, and says so.
+    last_year = joined(await chat.send(HEAD_ID, "/team 19.11"))
+    assert "19 ноября 2025" in last_year
+    ahead = joined(await chat.send(HEAD_ID, "/team январь 2027"))
+    assert "Период «январь 2027» (январь 2027) ещё не наступил: сегодня 18 ноября 2026." in ahead
+    assert "<code>/team квартал</code>" in ahead
+
+
+async def test_help_gives_period_examples_to_each_role(
+    chat: Chat, session_factory: Factory
+) -> None:
+    await arrange(session_factory)
+    head = joined(await chat.send(HEAD_ID, "/help"))
+    assert "<code>/team прошлый месяц</code>" in head
+    assert "<code>/stats Анна квартал</code>" in head
+    manager = joined(await chat.send(MANAGER_ID, "/help"))
+    assert "<code>/stats прошлый квартал</code>" in manager
+    assert "/team" not in manager
 
 
 def test_the_command_menu_offers_team_to_heads_only() -> None:
