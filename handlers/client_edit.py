@@ -38,7 +38,7 @@ from bot.keyboards import client_edit as keyboards
 from handlers.common import esc, esc_params, show
 from models import Client, Contact, Deal, KeyDate, Member
 from models.enums import ClientKind
-from services import client_edit, validation
+from services import client_edit, geo, validation
 from services.access import AccessDeniedError
 from services.client_edit import CLIENT, CONTACT, DEAL, KEY_DATE
 from services.clock import Clock
@@ -106,6 +106,8 @@ def shown(tr: Translator, field: str, value: str | None, limit: int = VALUE_PREV
         text = tr(label_key)
     elif field == "window_days":
         text = validation.format_weekdays(value, tr.language)
+    elif field == "timezone":
+        text = geo.zone_name(value)
     elif field in {"phone", "whatsapp"}:
         text = validation.format_phone(value)
     elif field == "telegram":

@@ -148,7 +148,11 @@ def _reference(
         )
     else:
         lines.append(
-            tr("clients.city_unknown_line", zone=esc(client.timezone), time=tr.fmt_time(local))
+            tr(
+                "clients.city_unknown_line",
+                zone=esc(geo.zone_name(client.timezone)),
+                time=tr.fmt_time(local),
+            )
         )
     lines.append(
         tr(

@@ -196,6 +196,15 @@ def resolve_timezone(text: str) -> ZoneInfo | None:
         return None
 
 
+def zone_name(key: str) -> str:
+    """An IANA key as people read it: «UTC+7» for the POSIX «Etc/GMT-7» (whose sign is
+    inverted), the key itself otherwise («Asia/Novosibirsk»)."""
+    match = re.fullmatch(r"Etc/GMT([+-]\d+)", key)
+    if match is not None:
+        return "UTC" + _format_delta(timedelta(hours=-int(match[1])))
+    return "UTC" if key in {"Etc/UTC", "Etc/GMT", "UTC"} else key
+
+
 def describe_offset(zone: ZoneInfo, now: datetime, language: str) -> str:
     """«МСК+7» for Russian readers, «UTC+10» for English ones, at the given moment."""
     offset = now.astimezone(zone).utcoffset() or timedelta()

@@ -44,8 +44,11 @@ async def test_timezone_typed_city_and_offset(chat: Chat, session: AsyncSession)
     await chat.send(HEAD_ID, "Екатеринбург")
     assert (await head(session)).timezone == "Asia/Yekaterinburg"
     await chat.press(HEAD_ID, "Часовой пояс")
-    await chat.send(HEAD_ID, "МСК+4")
+    calls = await chat.send(HEAD_ID, "МСК+4")
     assert (await head(session)).timezone in {"Asia/Krasnoyarsk", "Asia/Novosibirsk", "Etc/GMT-7"}
+    # Shown as people write it, never as the POSIX key with its inverted sign.
+    assert "GMT" not in joined(calls)
+    assert "(МСК+4)" in joined(calls)
 
 
 async def test_unknown_city_is_explained_and_nothing_changes(

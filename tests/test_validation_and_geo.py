@@ -154,4 +154,8 @@ def test_offsets_are_described_per_language() -> None:
     assert geo.describe_offset(ZoneInfo("Europe/Moscow"), now, "ru") == "МСК"
     assert geo.describe_offset(ZoneInfo("Asia/Vladivostok"), now, "en") == "UTC+10"
     assert all(geo.has_city(key) for key in geo.POPULAR_CITIES)
+    assert geo.zone_name("Etc/GMT-7") == "UTC+7"
+    assert geo.zone_name("Etc/GMT+5") == "UTC−5"
+    assert geo.zone_name("Etc/UTC") == "UTC"
+    assert geo.zone_name("Asia/Novosibirsk") == "Asia/Novosibirsk"
     assert not geo.has_city("atlantis")
