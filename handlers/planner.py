@@ -9,7 +9,7 @@ stale button gets a polite answer.
 from __future__ import annotations
 
 from contextlib import suppress
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from aiogram import Bot, F, Router
@@ -214,8 +214,15 @@ def _when(slot: ReminderSlot, tr: Translator, zone: ZoneInfo, now: datetime) -> 
     elif local.date() == today + timedelta(days=1):
         day = tr("planner.tomorrow")
     else:
-        day = tr.fmt_weekday(local.date())
+        day = _day(tr, local.date(), today)
     return f"{day}, {tr.fmt_time(local)}"
+
+
+def _day(tr: Translator, day: date, today: date) -> str:
+    """«пн, 29 ноября», with the year when it is not this year's."""
+    if day.year == today.year:
+        return tr.fmt_weekday(day)
+    return tr.fmt_date(day, "EEE, d MMMM y")
 
 
 async def _confirm_snooze(
@@ -230,8 +237,9 @@ async def _confirm_snooze(
 ) -> None:
     zone = ZoneInfo(member.timezone)
     if slot is None:
+        today = now.astimezone(zone).date()
         text = tr(
-            "planner.snoozed_quiet", date=tr.fmt_weekday(touch.due_on), client=esc(client.name)
+            "planner.snoozed_quiet", date=_day(tr, touch.due_on, today), client=esc(client.name)
         )
     else:
         text = tr("planner.snoozed", client=esc(client.name), when=_when(slot, tr, zone, now))
@@ -313,9 +321,8 @@ async def on_snooze_date(
         return
     touch, client = found
     zone = ZoneInfo(member.timezone)
-    today = now.astimezone(zone).date()
     try:
-        day = digest.parse_future_date(message.text or "", today, tr.language)
+        when = digest.parse_future_moment(message.text or "", now.astimezone(zone), tr.language)
     except validation.ValidationError as error:
         key = (
             "planner.snooze_date_past"
@@ -325,7 +332,11 @@ async def on_snooze_date(
         await message.answer(tr(key, text=quote(message.text)))
         return
     await state.clear()
-    until = datetime.combine(day, member.work_start, tzinfo=zone)
+    until = (
+        when.astimezone(zone)
+        if isinstance(when, datetime)
+        else datetime.combine(when, member.work_start, tzinfo=zone)
+    )
     slot, check_moved = await _snooze(session, touch, client, member, until, now)
     await _confirm_snooze(message, slot, check_moved, touch, client, member, tr, now)
 

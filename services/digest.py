@@ -763,6 +763,18 @@ def parse_future_date(text: str, today: date, language: str) -> date:
     return chosen
 
 
+def parse_future_moment(text: str, now: datetime, language: str) -> date | datetime:
+    """A typed moment for «Отложить»: a time later today or on a given day («сегодня в 17»,
+    «завтра в 15:00», «через 2 часа»), else a date after today as `parse_future_date` reads it.
+    `now` is aware, in the member's zone. Raises validation.ValidationError."""
+    moment = parsing.read_moment(text, now)
+    if isinstance(moment, datetime):
+        if moment <= now:
+            raise validation.ValidationError("date_past", text=text.strip()[:40])
+        return moment
+    return parse_future_date(text, now.date(), language)
+
+
 # ---------------------------------------------------------------------------------------------
 # Rendering
 

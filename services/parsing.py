@@ -732,6 +732,15 @@ def read_day(text: str, now: datetime) -> date | None:
     return next((hit.day for hit in _find_dates(low, now) if hit.day is not None), None)
 
 
+def read_moment(text: str, now: datetime) -> date | datetime | None:
+    """The first future date the own patterns know in `text`, with its time when one is given
+    («сегодня в 17», «завтра в 15:00», «через 2 часа»): for answers that are only a date.
+    `now` is aware, in the zone the text speaks of."""
+    _, low = _prepare(text)
+    found = _next_touch(low, now)
+    return found.value if found is not None else None
+
+
 def _hour_with_part(hour: int, part: str | None) -> int | None:
     if part in {"дня", "вечера", "pm", "p.m."} and hour < _AFTERNOON_SHIFT:
         hour += _AFTERNOON_SHIFT

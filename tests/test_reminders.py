@@ -788,6 +788,12 @@ async def test_snoozing_one_of_two_calls_leaves_the_data_check_with_the_other(
         ("27.11", "27 ноября", date(2026, 11, 27)),
         # The log parser's phrases: 1–8 January and a weekend, back at work on the 11th.
         ("после новогодних праздников", "11 января", date(2027, 1, 11)),
+        # A time later today or on a given day is kept; another year is named.
+        ("сегодня в 17", "напомню сегодня, 17:00", date(2026, 11, 23)),
+        ("через 2 часа", "напомню сегодня, 12:00", date(2026, 11, 23)),
+        ("завтра в 15:00", "напомню завтра, 15:00", date(2026, 11, 24)),
+        # 1 May is a public holiday: the reminder comes on the 2nd.
+        ("1 мая 2030", "напомню чт, 2 мая 2030, 10:00", date(2030, 5, 2)),
     ],
 )
 async def test_snooze_to_a_typed_date(
@@ -803,7 +809,9 @@ async def test_snooze_to_a_typed_date(
     await chat.press(MANAGER_ID, "Отложить")
     await chat.press(MANAGER_ID, "выбрать дату")
     bad = await chat.send(MANAGER_ID, "вчера вечером когда-то")
-    assert "Не понял дату" in joined(bad) or "уже прошла" in joined(bad)
+    assert "Не понял дату" in joined(bad) or "уже прошло" in joined(bad)
+    past = await chat.send(MANAGER_ID, "сегодня в 9")
+    assert "Это время уже прошло" in joined(past)
     calls = await chat.send(MANAGER_ID, typed)
     assert "Отложено" in joined(calls)
     assert shown in joined(calls)
