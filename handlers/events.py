@@ -1,6 +1,9 @@
 """/event (head): a company event — title, date, audience by buttons — and its invitation touches.
 
-The conversation: title → date (in the future) → audience (everyone, categories, industries or
+`/event` first lists the upcoming events, each with «Отменить» (its open invitations are closed
+and the managers who had them are told), and «➕ Новое событие»; with none upcoming it goes
+straight to the new event. The conversation: title → date (in the future; the same title on the
+same day is recognised, nobody is invited twice) → audience (everyone, categories, industries or
 typed markers) → a preview «N клиентов, у M менеджеров» → save, which plans invitation touches
 spread over each owner's working days before the event (`services.planner`).
 """
@@ -8,12 +11,14 @@ spread over each owner's working days before the event (`services.planner`).
 from __future__ import annotations
 
 import re
+from contextlib import suppress
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from aiogram import F, Router
+from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -22,9 +27,9 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import EventAction, EventCallback
-from bot.i18n import Translator
+from bot.i18n import Translator, translator
 from handlers.common import esc, esc_params, is_head, show
-from models import Member
+from models import Event, Member
 from models.enums import Category
 from services import audit, planner, validation
 from services.clock import Clock
@@ -151,6 +156,41 @@ def confirm_keyboard(tr: Translator, *, can_save: bool) -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
+def events_keyboard(tr: Translator, upcoming: list[planner.UpcomingEvent]) -> InlineKeyboardMarkup:
+    """«Отменить» per upcoming event, then «➕ Новое событие»."""
+    builder = InlineKeyboardBuilder()
+    for item in upcoming:
+        builder.button(
+            text=tr(
+                "events.cancel_event_button",
+                title=_short(item.event.title),
+                day=tr.fmt_date(item.event.happens_on),
+            ),
+            callback_data=EventCallback(action=EventAction.DROP, value=str(item.event.id)),
+        )
+    builder.button(
+        text=tr("events.new_event"), callback_data=EventCallback(action=EventAction.NEW)
+    )
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+def drop_keyboard(tr: Translator, event_id: int) -> InlineKeyboardMarkup:
+    """Confirm cancelling an event, or go back to the list."""
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=tr("events.drop_yes"),
+        callback_data=EventCallback(action=EventAction.DROP_YES, value=str(event_id)),
+    )
+    builder.button(text=tr("common.back"), callback_data=EventCallback(action=EventAction.LIST))
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+def _short(title: str, limit: int = 32) -> str:
+    return title if len(title) <= limit else title[: limit - 1] + "…"
+
+
 def _category_options(tr: Translator) -> list[tuple[str, str]]:
     return [(category.value, tr(f"events.category_{category.value}")) for category in Category]
 
@@ -190,6 +230,37 @@ def audience_text(tr: Translator, audience: planner.Audience) -> str:
     if audience.tags:
         return tr("events.audience_tags_line", names=esc(", ".join(audience.tags)))
     return tr("events.audience_everyone")
+
+
+def events_text(tr: Translator, upcoming: list[planner.UpcomingEvent]) -> str:
+    """The upcoming events with their invitations."""
+    lines = [tr("events.list_title")]
+    for item in upcoming:
+        lines.append(
+            tr(
+                "events.list_item",
+                title=esc(item.event.title),
+                day=tr.fmt_date(item.event.happens_on, "d MMMM y"),
+                invited=item.invited,
+                open=item.open,
+            )
+        )
+    return "\n".join(lines)
+
+
+def duplicate_text(tr: Translator, item: planner.UpcomingEvent) -> str:
+    """The same event is already planned: say so, with its invitations."""
+    return tr(
+        "events.duplicate",
+        title=esc(item.event.title),
+        day=tr.fmt_date(item.event.happens_on, "d MMMM y"),
+        invited=item.invited,
+    )
+
+
+async def _duplicate(session: AsyncSession, event: Event) -> planner.UpcomingEvent:
+    counts = await planner.invitation_counts(session, [event.id])
+    return planner.UpcomingEvent(event, *counts.get(event.id, (0, 0)))
 
 
 async def _preview(
@@ -243,12 +314,24 @@ async def _preview(
 
 
 @router.message(Command("event"))
-async def cmd_event(message: Message, member: Member, tr: Translator, state: FSMContext) -> None:
-    """Start a new company event (heads only)."""
+async def cmd_event(
+    message: Message,
+    session: AsyncSession,
+    member: Member,
+    tr: Translator,
+    clock: Clock,
+    state: FSMContext,
+) -> None:
+    """The upcoming events to cancel and «➕ Новое событие»; a new event at once when none is
+    upcoming (heads only)."""
     if not is_head(member):
         await message.answer(tr("common.not_allowed"))
         return
     await state.clear()
+    upcoming = await planner.upcoming_events(session, _member_today(member, clock.now()))
+    if upcoming:
+        await message.answer(events_text(tr, upcoming), reply_markup=events_keyboard(tr, upcoming))
+        return
     await state.set_state(EventForm.title)
     await message.answer(tr("events.ask_title"), reply_markup=cancel_keyboard(tr))
 
@@ -271,7 +354,12 @@ async def on_title(message: Message, member: Member, tr: Translator, state: FSMC
 
 @router.message(EventForm.day, _TYPED)
 async def on_day(
-    message: Message, member: Member, tr: Translator, clock: Clock, state: FSMContext
+    message: Message,
+    session: AsyncSession,
+    member: Member,
+    tr: Translator,
+    clock: Clock,
+    state: FSMContext,
 ) -> None:
     """The event's date: it must lie in the future."""
     if not is_head(member):
@@ -291,9 +379,16 @@ async def on_day(
     if happens_on <= today:
         await message.answer(tr("events.day_past", day=tr.fmt_date(happens_on, "d MMMM y")))
         return
+    data = await state.get_data()
+    existing = await planner.same_event(session, data["title"], happens_on)
+    if existing is not None:
+        await message.answer(
+            duplicate_text(tr, await _duplicate(session, existing)),
+            reply_markup=cancel_keyboard(tr),
+        )
+        return
     await state.update_data(day=happens_on.isoformat())
     await state.set_state(EventForm.audience)
-    data = await state.get_data()
     await message.answer(
         tr(
             "events.ask_audience",
@@ -336,8 +431,9 @@ async def cb_event(
     tr: Translator,
     clock: Clock,
     state: FSMContext,
+    bot: Bot,
 ) -> None:
-    """Every button of the audience picker and the confirmation."""
+    """Every button of the event list, the audience picker and the confirmation."""
     if not is_head(member):
         await query.answer(tr("common.not_allowed"), show_alert=True)
         return
@@ -345,6 +441,9 @@ async def cb_event(
     if action is EventAction.CANCEL:
         await state.clear()
         await show(query, tr("common.cancelled"))
+        return
+    if action in {EventAction.NEW, EventAction.LIST, EventAction.DROP, EventAction.DROP_YES}:
+        await _manage(query, callback_data, session, member, tr, clock, state, bot)
         return
     data = await state.get_data()
     current = await state.get_state()
@@ -403,6 +502,100 @@ async def cb_event(
         await _save(query, session, member, tr, clock, state, data)
 
 
+async def _manage(
+    query: CallbackQuery,
+    callback_data: EventCallback,
+    session: AsyncSession,
+    member: Member,
+    tr: Translator,
+    clock: Clock,
+    state: FSMContext,
+    bot: Bot,
+) -> None:
+    """The list of upcoming events: start a new one, or cancel one (after a confirmation)."""
+    action = callback_data.action
+    now = clock.now()
+    today = _member_today(member, now)
+    if action is EventAction.NEW:
+        await state.clear()
+        await state.set_state(EventForm.title)
+        await show(query, tr("events.ask_title"), cancel_keyboard(tr))
+        return
+    if action is EventAction.LIST:
+        upcoming = await planner.upcoming_events(session, today)
+        if not upcoming:
+            await show(query, tr("events.list_empty"), events_keyboard(tr, upcoming))
+            return
+        await show(query, events_text(tr, upcoming), events_keyboard(tr, upcoming))
+        return
+    if not callback_data.value.isdigit():
+        await query.answer(tr("common.stale_button"), show_alert=True)
+        return
+    event_id = int(callback_data.value)
+    if action is EventAction.DROP:
+        try:
+            item = await planner.upcoming_event(session, event_id, today)
+        except planner.EventGoneError:
+            await query.answer(tr("events.event_gone"), show_alert=True)
+            return
+        await show(
+            query,
+            tr(
+                "events.drop_confirm",
+                title=esc(item.event.title),
+                day=tr.fmt_date(item.event.happens_on, "d MMMM y"),
+                open=item.open,
+            ),
+            drop_keyboard(tr, event_id),
+        )
+        return
+    try:
+        done = await planner.cancel_event(session, event_id=event_id, today=today, now=now)
+    except planner.EventGoneError:
+        await query.answer(tr("events.event_gone"), show_alert=True)
+        return
+    await audit.record(
+        session,
+        member=member,
+        action="event_cancelled",
+        now=now,
+        event_id=done.event.id,
+        invitations=done.closed,
+    )
+    told = await _tell_managers(bot, member, done)
+    await show(
+        query,
+        tr(
+            "events.dropped",
+            title=esc(done.event.title),
+            day=tr.fmt_date(done.event.happens_on, "d MMMM y"),
+            closed=done.closed,
+            told=told,
+        ),
+    )
+
+
+async def _tell_managers(bot: Bot, head: Member, done: planner.EventCancelled) -> int:
+    """One message to each active member (but the head) whose invitations were closed."""
+    told = 0
+    for receiver in done.members:
+        if receiver.id == head.id or not receiver.is_active:
+            continue
+        receiver_tr = translator(receiver.language)
+        text = receiver_tr(
+            "events.dropped_notice",
+            title=esc(done.event.title),
+            day=receiver_tr.fmt_date(done.event.happens_on, "d MMMM y"),
+            by=esc(head.full_name),
+            count=done.per_member[receiver.id],
+        )
+        # The event is cancelled either way; a blocked chat must not undo it.
+        with suppress(TelegramAPIError):
+            await bot.send_message(receiver.telegram_id, text)
+        told += 1
+    return told
+
+
 async def _toggle(
     query: CallbackQuery, value: str, data: dict[str, Any], tr: Translator, state: FSMContext
 ) -> None:
@@ -445,9 +638,19 @@ async def _save(
         await show(query, tr("events.day_past", day=tr.fmt_date(happens_on, "d MMMM y")))
         return
     audience = _audience_from(data)
-    event, plan = await planner.create_event(
-        session, by=member, title=data["title"], happens_on=happens_on, audience=audience, now=now
-    )
+    try:
+        event, plan = await planner.create_event(
+            session,
+            by=member,
+            title=data["title"],
+            happens_on=happens_on,
+            audience=audience,
+            now=now,
+        )
+    except planner.DuplicateEventError as error:
+        await state.clear()
+        await show(query, duplicate_text(tr, await _duplicate(session, error.event)))
+        return
     await audit.record(
         session,
         member=member,

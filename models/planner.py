@@ -69,6 +69,9 @@ class Event(Base):
     audience: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
     created_at: Mapped[datetime]
+    # Set when a head cancels the event: its open invitations are closed with it; who did it
+    # is in the audit log.
+    cancelled_at: Mapped[datetime | None]
 
 
 class Outbox(Base):

@@ -26,7 +26,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
-from sqlalchemy import Select, and_, false, func, insert, or_, select, update
+from sqlalchemy import Select, and_, case, false, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -1298,6 +1298,129 @@ async def plan_event_invitations(session: AsyncSession, event: Event, now: datet
     return plan
 
 
+class DuplicateEventError(Exception):
+    """An event with the same title on the same day is already planned: its clients are
+    invited once."""
+
+    def __init__(self, event: Event) -> None:
+        super().__init__(f"event {event.id} already exists")
+        self.event = event
+
+
+class EventGoneError(Exception):
+    """The event to cancel does not exist, is cancelled already or is over."""
+
+
+def _title_key(title: str) -> str:
+    # «Вебинар:  новая коллекция» and «вебинар: Новая коллекция» are one event; so are ё and е.
+    return " ".join(title.split()).casefold().replace("ё", "е")
+
+
+async def same_event(session: AsyncSession, title: str, happens_on: date) -> Event | None:
+    """The event (not cancelled) with this title on this day, if any."""
+    key = _title_key(title)
+    candidates = await session.scalars(
+        select(Event)
+        .where(Event.happens_on == happens_on, Event.cancelled_at.is_(None))
+        .order_by(Event.id)
+    )
+    return next((event for event in candidates if _title_key(event.title) == key), None)
+
+
+@dataclass(frozen=True)
+class UpcomingEvent:
+    """An event that has not happened yet, with its invitations: all of them and still open."""
+
+    event: Event
+    invited: int
+    open: int
+
+
+async def invitation_counts(
+    session: AsyncSession, event_ids: Sequence[int]
+) -> dict[int, tuple[int, int]]:
+    """Event id → (invitations planned, still open), in one query."""
+    if not event_ids:
+        return {}
+    still_open = func.sum(case((Touch.status.in_(OPEN_STATUSES), 1), else_=0))
+    rows = await session.execute(
+        select(Touch.event_id, func.count(), still_open)
+        .where(Touch.event_id.in_(list(event_ids)))
+        .group_by(Touch.event_id)
+    )
+    return {int(event_id): (int(total), int(opened or 0)) for event_id, total, opened in rows}
+
+
+async def upcoming_events(
+    session: AsyncSession, today: date, limit: int = 10
+) -> list[UpcomingEvent]:
+    """Events from today on that are not cancelled, soonest first."""
+    events = list(
+        await session.scalars(
+            select(Event)
+            .where(Event.happens_on >= today, Event.cancelled_at.is_(None))
+            .order_by(Event.happens_on, Event.id)
+            .limit(limit)
+        )
+    )
+    counts = await invitation_counts(session, [event.id for event in events])
+    return [UpcomingEvent(event, *counts.get(event.id, (0, 0))) for event in events]
+
+
+async def upcoming_event(session: AsyncSession, event_id: int, today: date) -> UpcomingEvent:
+    """One event that may still be cancelled; `EventGoneError` otherwise."""
+    event = await session.get(Event, event_id)
+    if event is None or event.cancelled_at is not None or event.happens_on < today:
+        raise EventGoneError
+    invited, still_open = (await invitation_counts(session, [event.id])).get(event.id, (0, 0))
+    return UpcomingEvent(event, invited, still_open)
+
+
+# The skip reason of invitations closed because their event was cancelled.
+EVENT_CANCELLED = "event_cancelled"
+
+
+@dataclass(frozen=True)
+class EventCancelled:
+    """A cancelled event and the invitations closed with it, per member who had them."""
+
+    event: Event
+    closed: int
+    per_member: dict[int, int]
+    # The members those invitations were closed for, active or not.
+    members: list[Member]
+
+
+async def cancel_event(
+    session: AsyncSession, *, event_id: int, today: date, now: datetime
+) -> EventCancelled:
+    """Cancel an upcoming event: its open invitation touches are skipped and their pending
+    reminders cancelled; done ones stay in the history."""
+    from scheduler.jobs import cancel_reminders_of  # noqa: PLC0415 - the scheduler imports services
+
+    event = (await upcoming_event(session, event_id, today)).event
+    event.cancelled_at = now
+    touches = list(
+        await session.scalars(
+            select(Touch)
+            .where(Touch.event_id == event.id, Touch.status.in_(OPEN_STATUSES))
+            .order_by(Touch.id)
+        )
+    )
+    per_member: dict[int, int] = defaultdict(int)
+    for touch in touches:
+        close_touch(touch, TouchStatus.SKIPPED, now, EVENT_CANCELLED)
+        per_member[touch.member_id] += 1
+    await cancel_reminders_of(session, [touch.id for touch in touches])
+    await session.flush()
+    members = list(
+        await session.scalars(
+            select(Member).where(Member.id.in_(list(per_member))).order_by(Member.id)
+        )
+    )
+    return EventCancelled(event, len(touches), dict(per_member), members)
+
+
 async def create_event(
     session: AsyncSession,
     *,
@@ -1308,7 +1431,11 @@ async def create_event(
     now: datetime,
     description: str | None = None,
 ) -> tuple[Event, EventPlan]:
-    """Save a company event and plan its invitations."""
+    """Save a company event and plan its invitations; `DuplicateEventError` when the same
+    event (title and day) is already planned, so nobody is invited twice."""
+    existing = await same_event(session, title, happens_on)
+    if existing is not None:
+        raise DuplicateEventError(existing)
     event = Event(
         title=title,
         happens_on=happens_on,

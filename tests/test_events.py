@@ -4,13 +4,26 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
+from aiogram.methods import SendMessage
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import EventAction, EventCallback
-from models import Client, Event, Interaction, Member, Touch
-from models.enums import Category, Channel, ClientKind, Direction, Outcome, TouchReason
+from models import Client, Event, Interaction, Member, Outbox, Touch
+from models.enums import (
+    Category,
+    Channel,
+    ClientKind,
+    Direction,
+    Outcome,
+    TouchReason,
+    TouchStatus,
+)
+from scheduler.outbox import outbox_row
+from services import planner
+from services.touches import close_touch
 from tests.conftest import HEAD_ID, START
 from tests.harness import Chat, joined
 from tests.test_onboarding import MANAGER_ID, invite_link
@@ -176,3 +189,141 @@ async def test_audience_by_industry_buttons(chat: Chat, session: AsyncSession) -
     await chat.press(HEAD_ID, "Сохранить")
     touches = list(await session.scalars(select(Touch).where(Touch.reason == TouchReason.EVENT)))
     assert len(touches) == 2
+
+
+async def plan_webinar(chat: Chat, title: str = "Вебинар: новая коллекция") -> list[Any]:
+    """/event through to «Сохранить»: every client, 10 December 2026; the last reply."""
+    await chat.send(HEAD_ID, "/event")
+    if "Новое событие" in " ".join(chat.buttons(HEAD_ID)):
+        await chat.press(HEAD_ID, "Новое событие")
+    await chat.send(HEAD_ID, title)
+    await chat.send(HEAD_ID, "10.12.2026")
+    await chat.press(HEAD_ID, "Всех клиентов")
+    return await chat.press(HEAD_ID, "Сохранить")
+
+
+async def test_the_same_event_twice_invites_nobody_twice(
+    chat: Chat, session: AsyncSession
+) -> None:
+    head, manager = await team(chat, session)
+    await base(session, head, manager)
+    assert "Запланировано приглашений: 55" in joined(await plan_webinar(chat))
+
+    listing = joined(await chat.send(HEAD_ID, "/event"))
+    assert "Предстоящие события" in listing
+    assert "Вебинар: новая коллекция" in listing
+    assert "приглашений: 55" in listing
+    await chat.press(HEAD_ID, "Новое событие")
+    await chat.send(HEAD_ID, "вебинар:  Новая коллекция")
+    again = joined(await chat.send(HEAD_ID, "10 декабря"))
+    assert "уже есть" in again
+    assert "Второй раз клиентов не приглашаю" in again
+    assert "Кого приглашаем" not in again
+    # Another date is another event.
+    assert "Кого приглашаем" in joined(await chat.send(HEAD_ID, "17.12.2026"))
+
+    assert len(list(await session.scalars(select(Event)))) == 1
+    touches = list(await session.scalars(select(Touch).where(Touch.reason == TouchReason.EVENT)))
+    assert len(touches) == 55
+    assert len({t.client_id for t in touches}) == 55
+
+
+async def test_a_duplicate_found_only_at_saving_is_refused(
+    chat: Chat, session: AsyncSession
+) -> None:
+    """Two conversations for the same event (two heads, or two windows): the later save
+    finds the first event and plans nothing."""
+    head, manager = await team(chat, session)
+    await base(session, head, manager)
+    await chat.send(HEAD_ID, "/event")
+    await chat.send(HEAD_ID, "Вебинар: новая коллекция")
+    await chat.send(HEAD_ID, "10.12.2026")
+    await chat.press(HEAD_ID, "Всех клиентов")
+    await planner.create_event(
+        session,
+        by=head,
+        title="Вебинар: новая коллекция",
+        happens_on=date(2026, 12, 10),
+        audience=planner.Audience(),
+        now=START,
+    )
+    await session.commit()
+    assert "уже есть" in joined(await chat.press(HEAD_ID, "Сохранить"))
+    assert len(list(await session.scalars(select(Event)))) == 1
+    touches = list(await session.scalars(select(Touch).where(Touch.reason == TouchReason.EVENT)))
+    assert len(touches) == 55
+
+
+async def test_head_cancels_an_upcoming_event(chat: Chat, session: AsyncSession) -> None:
+    head, manager = await team(chat, session)
+    await base(session, head, manager)
+    await plan_webinar(chat)
+    touches = list(
+        await session.scalars(
+            select(Touch).where(Touch.reason == TouchReason.EVENT).order_by(Touch.id)
+        )
+    )
+    done = next(t for t in touches if t.member_id == manager.id)
+    close_touch(done, TouchStatus.DONE, START)
+    reminded = next(t for t in touches if t.member_id == manager.id and t is not done)
+    session.add(
+        Outbox(
+            **outbox_row(
+                member=manager,
+                kind="reminder",
+                dedupe_key=f"reminder:{reminded.id}:test",
+                payload={"text": "Пора пригласить"},
+                not_before=START + timedelta(days=1),
+                now=START,
+                touch_id=reminded.id,
+            )
+        )
+    )
+    await session.commit()
+
+    listing = await chat.send(HEAD_ID, "/event")
+    assert "приглашений: 55, из них ещё не сделано: 54" in joined(listing)
+    asked = joined(await chat.press(HEAD_ID, "Отменить: Вебинар"))
+    assert "Открытые приглашения (54) закроются" in asked
+    calls = await chat.press(HEAD_ID, "Да, отменить событие")
+    assert "Закрыто приглашений: 54" in joined(calls)
+    notices = [c for c in calls if isinstance(c, SendMessage) and c.chat_id == MANAGER_ID]
+    assert len(notices) == 1
+    assert "отменено" in notices[0].text
+    assert "сняты с вашего плана: 49" in notices[0].text
+    # The head cancelled it: no separate message to the head about their own invitations.
+    assert not [c for c in calls if isinstance(c, SendMessage) and c.chat_id == HEAD_ID]
+
+    session.expire_all()
+    event = await session.scalar(select(Event))
+    assert event is not None
+    assert event.cancelled_at is not None
+    statuses = Counter(
+        (t.status, t.skip_reason)
+        for t in await session.scalars(select(Touch).where(Touch.event_id == event.id))
+    )
+    assert statuses == {
+        (TouchStatus.SKIPPED, planner.EVENT_CANCELLED): 54,
+        (TouchStatus.DONE, None): 1,
+    }
+    reminder = await session.scalar(select(Outbox).where(Outbox.touch_id == reminded.id))
+    assert reminder is not None
+    assert reminder.status == "cancelled"
+    # Nothing upcoming any more: /event asks for a new one; the old button is refused.
+    assert "называется" in joined(await chat.send(HEAD_ID, "/event"))
+    stale = EventCallback(action=EventAction.DROP_YES, value=str(event.id)).pack()
+    assert "уже нет в списке" in joined(await chat.press_data(HEAD_ID, stale))
+    # Cancelled, the same event may be planned again.
+    assert "Запланировано приглашений: 55" in joined(await plan_webinar(chat))
+
+
+async def test_manager_cannot_cancel_an_event(chat: Chat, session: AsyncSession) -> None:
+    head, manager = await team(chat, session)
+    await base(session, head, manager)
+    await plan_webinar(chat)
+    event = await session.scalar(select(Event))
+    assert event is not None
+    forged = EventCallback(action=EventAction.DROP_YES, value=str(event.id)).pack()
+    assert "только руководителю" in joined(await chat.press_data(MANAGER_ID, forged))
+    session.expire_all()
+    assert (await session.scalar(select(Event))).cancelled_at is None  # type: ignore[union-attr]
