@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from contextlib import suppress
-from datetime import date, datetime
+from datetime import date, datetime, time
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -60,6 +60,32 @@ def _dateparser() -> Any:
     import dateparser  # noqa: PLC0415  - slow import, needed only for word dates
 
     return dateparser
+
+
+# «15.12 в 11:00», «15 декабря 11:00», «через 2 недели в 11»: a time at the end, after a space
+# (so «15.12» alone stays a date).
+_TIME_AT_END = re.compile(
+    r"^(?P<day>.*?\S)(?:\s*,\s*|\s+)(?:(?:в|at)\s+)?(?P<hour>\d{1,2})[:.](?P<minute>\d{2})\s*$"
+    r"|^(?P<day2>.*?\S)\s+(?:в|at)\s+(?P<hour2>\d{1,2})(?:\s*(?:ч|часов|часа|час|h))?\s*$",
+    re.IGNORECASE,
+)
+
+
+class TimeInvalidError(ValueError):
+    """A time was given but is no clock time («в 25:00»)."""
+
+
+def split_event_time(text: str) -> tuple[str, time | None]:
+    """«15.12 в 11:00» → («15.12», 11:00); text without a time comes back whole."""
+    match = _TIME_AT_END.match(text.strip())
+    if match is None:
+        return text, None
+    day = match.group("day") or match.group("day2")
+    hour = int(match.group("hour") or match.group("hour2"))
+    minute = int(match.group("minute") or 0)
+    if hour > 23 or minute > 59:
+        raise TimeInvalidError(text)
+    return day, time(hour, minute)
 
 
 def parse_event_day(text: str, today: date) -> date | None:
@@ -207,6 +233,40 @@ def _member_today(member: Member, now: datetime) -> date:
     return now.astimezone(ZoneInfo(member.timezone)).date()
 
 
+def when_text(tr: Translator, day: date, starts_at: time | None) -> str:
+    """«15 декабря 2026», or «15 декабря 2026 в 11:00» when the time is known."""
+    text = tr.fmt_date(day, "d MMMM y")
+    return tr("events.when_time", day=text, time=tr.fmt_time(starts_at)) if starts_at else text
+
+
+def _starts_at(data: dict[str, Any]) -> time | None:
+    value = data.get("starts_at")
+    return time.fromisoformat(value) if value else None
+
+
+def days_text(tr: Translator, first: date, last: date, today: date) -> str:
+    """«3 декабря» for one day, «с 4 декабря по 11 декабря» for several; with the year when
+    it is not this year's."""
+    fmt = "d MMMM" if first.year == last.year == today.year else "d MMMM y"
+    if first == last:
+        return tr.fmt_date(first, fmt)
+    return tr("events.days_range", first=tr.fmt_date(first, fmt), last=tr.fmt_date(last, fmt))
+
+
+def overload_lines(tr: Translator, plan: planner.EventPlan) -> list[str]:
+    """⚠️ lines for managers whose busiest invitation day is above the daily limit."""
+    return [
+        tr(
+            "events.overload",
+            name=esc(overload.name),
+            invitations=tr("events.invitations_up_to", count=overload.per_day),
+            day=tr.fmt_date(overload.day),
+            limit=planner.DAILY_INVITATIONS_LIMIT,
+        )
+        for overload in plan.overloaded
+    ]
+
+
 def _audience_from(data: dict[str, Any]) -> planner.Audience:
     mode = data.get("mode")
     if mode == "categories":
@@ -240,7 +300,7 @@ def events_text(tr: Translator, upcoming: list[planner.UpcomingEvent]) -> str:
             tr(
                 "events.list_item",
                 title=esc(item.event.title),
-                day=tr.fmt_date(item.event.happens_on, "d MMMM y"),
+                day=when_text(tr, item.event.happens_on, item.event.starts_at),
                 invited=item.invited,
                 open=item.open,
             )
@@ -253,7 +313,7 @@ def duplicate_text(tr: Translator, item: planner.UpcomingEvent) -> str:
     return tr(
         "events.duplicate",
         title=esc(item.event.title),
-        day=tr.fmt_date(item.event.happens_on, "d MMMM y"),
+        day=when_text(tr, item.event.happens_on, item.event.starts_at),
         invited=item.invited,
     )
 
@@ -266,6 +326,7 @@ async def _duplicate(session: AsyncSession, event: Event) -> planner.UpcomingEve
 async def _preview(
     target: Message | CallbackQuery,
     session: AsyncSession,
+    member: Member,
     tr: Translator,
     clock: Clock,
     state: FSMContext,
@@ -274,7 +335,7 @@ async def _preview(
     audience = _audience_from(data)
     happens_on = date.fromisoformat(data["day"])
     plan = await planner.preview_event(session, audience, happens_on, clock.now())
-    title, day = esc(data["title"]), tr.fmt_date(happens_on, "d MMMM y")
+    title, day = esc(data["title"]), when_text(tr, happens_on, _starts_at(data))
     if plan.clients == 0:
         text = tr(
             "events.preview_empty", title=title, day=day, audience=audience_text(tr, audience)
@@ -291,14 +352,15 @@ async def _preview(
             )
         ]
         if plan.first_day and plan.last_day:
+            today = _member_today(member, clock.now())
             lines.append(
                 tr(
                     "events.preview_days",
-                    first=tr.fmt_date(plan.first_day),
-                    last=tr.fmt_date(plan.last_day),
+                    days=days_text(tr, plan.first_day, plan.last_day, today),
                     per_day=plan.max_per_day,
                 )
             )
+        lines.extend(overload_lines(tr, plan))
         if plan.at_ceiling:
             lines.append(tr("events.preview_ceiling", count=plan.at_ceiling))
         text = "\n".join(lines)
@@ -361,7 +423,7 @@ async def on_day(
     clock: Clock,
     state: FSMContext,
 ) -> None:
-    """The event's date: it must lie in the future."""
+    """The event's date, maybe with its time («15.12 в 11:00»): it must lie in the future."""
     if not is_head(member):
         await state.clear()
         await message.answer(tr("common.not_allowed"))
@@ -369,7 +431,11 @@ async def on_day(
     text = message.text or ""
     today = _member_today(member, clock.now())
     try:
-        happens_on = parse_event_day(text, today)
+        day_text, starts_at = split_event_time(text)
+        happens_on = parse_event_day(day_text, today)
+    except TimeInvalidError:
+        await message.answer(tr("events.time_invalid"), reply_markup=cancel_keyboard(tr))
+        return
     except validation.ValidationError as error:
         await message.answer(tr(f"errors.{error.code}", **esc_params(error.params)))
         return
@@ -387,13 +453,15 @@ async def on_day(
             reply_markup=cancel_keyboard(tr),
         )
         return
-    await state.update_data(day=happens_on.isoformat())
+    await state.update_data(
+        day=happens_on.isoformat(), starts_at=starts_at.isoformat() if starts_at else None
+    )
     await state.set_state(EventForm.audience)
     await message.answer(
         tr(
             "events.ask_audience",
             title=esc(data["title"]),
-            day=tr.fmt_date(happens_on, "d MMMM y"),
+            day=when_text(tr, happens_on, starts_at),
         ),
         reply_markup=audience_keyboard(tr),
     )
@@ -419,7 +487,7 @@ async def on_tags(
         await message.answer(tr("events.tags_invalid"), reply_markup=cancel_keyboard(tr))
         return
     await state.update_data(mode="tags", tags=tags)
-    await _preview(message, session, tr, clock, state)
+    await _preview(message, session, member, tr, clock, state)
 
 
 @router.callback_query(EventCallback.filter())
@@ -457,7 +525,7 @@ async def cb_event(
     happens_on = date.fromisoformat(data["day"])
     if action is EventAction.ALL:
         await state.update_data(mode="all")
-        await _preview(query, session, tr, clock, state)
+        await _preview(query, session, member, tr, clock, state)
     elif action is EventAction.CATEGORIES:
         await state.update_data(mode="categories", categories=[])
         await state.set_state(EventForm.audience)
@@ -486,7 +554,7 @@ async def cb_event(
         if not data.get(mode or "", []):
             await query.answer(tr("events.pick_something"), show_alert=True)
             return
-        await _preview(query, session, tr, clock, state)
+        await _preview(query, session, member, tr, clock, state)
     elif action is EventAction.BACK:
         await state.set_state(EventForm.audience)
         await show(
@@ -494,7 +562,7 @@ async def cb_event(
             tr(
                 "events.ask_audience",
                 title=esc(data["title"]),
-                day=tr.fmt_date(happens_on, "d MMMM y"),
+                day=when_text(tr, happens_on, _starts_at(data)),
             ),
             audience_keyboard(tr),
         )
@@ -543,7 +611,7 @@ async def _manage(
             tr(
                 "events.drop_confirm",
                 title=esc(item.event.title),
-                day=tr.fmt_date(item.event.happens_on, "d MMMM y"),
+                day=when_text(tr, item.event.happens_on, item.event.starts_at),
                 open=item.open,
             ),
             drop_keyboard(tr, event_id),
@@ -568,7 +636,7 @@ async def _manage(
         tr(
             "events.dropped",
             title=esc(done.event.title),
-            day=tr.fmt_date(done.event.happens_on, "d MMMM y"),
+            day=when_text(tr, done.event.happens_on, done.event.starts_at),
             closed=done.closed,
             told=told,
         ),
@@ -585,7 +653,7 @@ async def _tell_managers(bot: Bot, head: Member, done: planner.EventCancelled) -
         text = receiver_tr(
             "events.dropped_notice",
             title=esc(done.event.title),
-            day=receiver_tr.fmt_date(done.event.happens_on, "d MMMM y"),
+            day=when_text(receiver_tr, done.event.happens_on, done.event.starts_at),
             by=esc(head.full_name),
             count=done.per_member[receiver.id],
         )
@@ -646,6 +714,7 @@ async def _save(
             happens_on=happens_on,
             audience=audience,
             now=now,
+            starts_at=_starts_at(data),
         )
     except planner.DuplicateEventError as error:
         await state.clear()
@@ -660,7 +729,7 @@ async def _save(
         invitations=plan.planned,
     )
     await state.clear()
-    title, day = esc(event.title), tr.fmt_date(happens_on, "d MMMM y")
+    title, day = esc(event.title), when_text(tr, happens_on, event.starts_at)
     if plan.planned and plan.first_day and plan.last_day:
         text = tr(
             "events.saved",
@@ -668,8 +737,7 @@ async def _save(
             day=day,
             planned=plan.planned,
             managers=len(plan.per_member),
-            first=tr.fmt_date(plan.first_day),
-            last=tr.fmt_date(plan.last_day),
+            days=days_text(tr, plan.first_day, plan.last_day, _member_today(member, now)),
         )
     else:
         text = tr("events.saved_none", title=title, day=day)

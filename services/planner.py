@@ -92,6 +92,7 @@ EVENT_GOALS = {
     "ru": "Пригласить на «{title}» {date}",
     "en": "Invite to “{title}” on {date}",
 }
+EVENT_TIMES = {"ru": " в {time}", "en": " at {time}"}
 _OCCASION_GOALS = {
     "ru": {
         "birthday": "Поздравить {name} с днём рождения",
@@ -304,12 +305,13 @@ def cadence_goal(category: Category, language: str) -> str:
     return CADENCE_GOALS[_language(language)][category]
 
 
-def event_goal(title: str, day: date, language: str) -> str:
-    """«Пригласить на «Вебинар» 5 декабря»."""
+def event_goal(title: str, day: date, language: str, starts_at: time | None = None) -> str:
+    """«Пригласить на «Вебинар» 5 декабря», «… 5 декабря в 11:00» when the time is known."""
     language = _language(language)
-    return EVENT_GOALS[language].format(
-        title=title, date=format_date(day, "d MMMM", locale=language)
-    )
+    when = format_date(day, "d MMMM", locale=language)
+    if starts_at is not None:
+        when += EVENT_TIMES[language].format(time=starts_at.strftime("%H:%M"))
+    return EVENT_GOALS[language].format(title=title, date=when)
 
 
 # Facts the sweep needs about a client, loaded as plain rows for the batch.
@@ -1107,6 +1109,26 @@ class _Invitee:
     category: Category
 
 
+# Invitations start at most three weeks before the event (earlier, clients forget; a sales head
+# announces a webinar two or three weeks ahead) and end two days before it, so the last invited
+# still have a day to put it in their calendar.
+INVITATION_LEAD_DAYS = 21
+INVITATION_LAST_GAP_DAYS = 2
+# More event invitations than this on one manager's day, on top of their usual touches, is
+# worth a warning in the preview.
+DAILY_INVITATIONS_LIMIT = 10
+
+
+@dataclass(frozen=True)
+class Overload:
+    """A manager whose busiest invitation day is above `DAILY_INVITATIONS_LIMIT`."""
+
+    member_id: int
+    name: str
+    per_day: int
+    day: date
+
+
 @dataclass
 class EventPlan:
     """The audience of an event and how its invitations are (or would be) spread."""
@@ -1120,6 +1142,7 @@ class EventPlan:
     # The busiest day of any one manager: what «nobody gets 40 on one day» is checked by.
     max_per_day: int = 0
     per_member: dict[int, int] = field(default_factory=dict)
+    overloaded: list[Overload] = field(default_factory=list)
 
 
 # Key clients are invited first, occasional ones last.
@@ -1177,17 +1200,21 @@ def _member_schedule(member: Member) -> Schedule:
 
 
 def invitation_days(happens_on: date, today: date, schedule: Schedule) -> list[date]:
-    """The working days from tomorrow to two days before the event (closer if none)."""
-    for last in (happens_on - timedelta(days=2), happens_on - timedelta(days=1)):
+    """The owner's working days from three weeks before the event (tomorrow at the earliest)
+    to two days before it; up to the day before when that leaves none; today when even that is
+    empty — an event tomorrow can only be announced today."""
+    first = max(today + timedelta(days=1), happens_on - timedelta(days=INVITATION_LEAD_DAYS))
+    for gap in (INVITATION_LAST_GAP_DAYS, 1):
+        last = happens_on - timedelta(days=gap)
         days = []
-        day = today + timedelta(days=1)
+        day = first
         while day <= last:
             if is_working_day(day, schedule):
                 days.append(day)
             day += timedelta(days=1)
         if days:
             return days
-    return [max(today, min(happens_on - timedelta(days=1), today + timedelta(days=1)))]
+    return [today]
 
 
 async def _at_ceiling(
@@ -1250,6 +1277,9 @@ async def _spread(
             assignments.append((invitee, day))
         plan.per_member[owner_id] = len(owned)
         plan.max_per_day = max(plan.max_per_day, *per_day.values())
+        busiest = max(per_day, key=lambda day: (per_day[day], -day.toordinal()))
+        if per_day[busiest] > DAILY_INVITATIONS_LIMIT:
+            plan.overloaded.append(Overload(owner_id, owner.full_name, per_day[busiest], busiest))
     if assignments:
         plan.first_day = min(day for _, day in assignments)
         plan.last_day = max(day for _, day in assignments)
@@ -1267,8 +1297,8 @@ async def preview_event(
 
 async def plan_event_invitations(session: AsyncSession, event: Event, now: datetime) -> EventPlan:
     """Invitation touches for an event's audience, spread over each owner's working days
-    between tomorrow and two days before the event; clients at their yearly ceiling are left
-    out (and counted). Idempotent per event and client."""
+    (`invitation_days`); clients at their yearly ceiling are left out (and counted).
+    Idempotent per event and client."""
     await session.flush()
     plan, assignments, languages = await _spread(
         session, Audience.of(event.audience), event.happens_on, now
@@ -1281,7 +1311,9 @@ async def plan_event_invitations(session: AsyncSession, event: Event, now: datet
             "due_on": day,
             "reason": TouchReason.EVENT,
             "status": TouchStatus.PLANNED,
-            "goal": event_goal(event.title, event.happens_on, languages[invitee.owner_id]),
+            "goal": event_goal(
+                event.title, event.happens_on, languages[invitee.owner_id], event.starts_at
+            ),
             "draft_text": None,
             "occasion_key": f"event{event.id}",
             "key_date_id": None,
@@ -1429,6 +1461,7 @@ async def create_event(
     happens_on: date,
     audience: Audience,
     now: datetime,
+    starts_at: time | None = None,
     description: str | None = None,
 ) -> tuple[Event, EventPlan]:
     """Save a company event and plan its invitations; `DuplicateEventError` when the same
@@ -1439,6 +1472,7 @@ async def create_event(
     event = Event(
         title=title,
         happens_on=happens_on,
+        starts_at=starts_at,
         description=description,
         audience=audience.as_json(),
         created_by_id=by.id,

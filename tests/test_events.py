@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import EventAction, EventCallback
+from handlers.events import parse_event_day, split_event_time
 from models import Client, Event, Interaction, Member, Outbox, Touch
 from models.enums import (
     Category,
@@ -327,3 +328,83 @@ async def test_manager_cannot_cancel_an_event(chat: Chat, session: AsyncSession)
     assert "только руководителю" in joined(await chat.press_data(MANAGER_ID, forged))
     session.expire_all()
     assert (await session.scalar(select(Event))).cancelled_at is None  # type: ignore[union-attr]
+
+
+async def test_a_far_event_is_invited_to_in_its_last_three_weeks(
+    chat: Chat, session: AsyncSession
+) -> None:
+    head, manager = await team(chat, session)
+    await base(session, head, manager)
+    await chat.send(HEAD_ID, "/event")
+    await chat.send(HEAD_ID, "Новогодний вебинар")
+    await chat.send(HEAD_ID, "31.12.2027")
+    preview = joined(await chat.press(HEAD_ID, "Всех клиентов"))
+    # Three weeks before (10 December 2027) to two days before; the year shown: it's not this one.
+    assert "с 10 декабря 2027 по 29 декабря 2027" in preview
+    assert "⚠️" not in preview
+    await chat.press(HEAD_ID, "Сохранить")
+    days = {
+        t.due_on for t in await session.scalars(select(Touch).where(Touch.event_id.isnot(None)))
+    }
+    assert min(days) >= date(2027, 12, 10)
+    assert max(days) <= date(2027, 12, 29)
+
+
+async def test_an_event_tomorrow_is_invited_to_today_with_a_load_warning(
+    chat: Chat, session: AsyncSession
+) -> None:
+    head, manager = await team(chat, session)
+    await base(session, head, manager)
+    await chat.send(HEAD_ID, "/event")
+    await chat.send(HEAD_ID, "Распродажа")
+    await chat.send(HEAD_ID, "завтра")
+    preview = joined(await chat.press(HEAD_ID, "Всех клиентов"))
+    # START is 18 November 2026: the only day before the event is today, said once.
+    assert "Приглашения — по рабочим дням 18 ноября," in preview
+    assert "по 18 ноября" not in preview
+    assert "⚠️ Tester: до 50 приглашений в день (18 ноября)" in preview
+    assert "разумно не больше 10" in preview
+    # The head's own five clients are no overload.
+    assert preview.count("⚠️") == 1
+    await chat.press(HEAD_ID, "Сохранить")
+    days = {
+        t.due_on for t in await session.scalars(select(Touch).where(Touch.event_id.isnot(None)))
+    }
+    assert days == {date(2026, 11, 18)}
+
+
+async def test_the_event_time_is_kept_and_shown(chat: Chat, session: AsyncSession) -> None:
+    head, manager = await team(chat, session)
+    await base(session, head, manager)
+    await chat.send(HEAD_ID, "/event")
+    await chat.send(HEAD_ID, "Вебинар")
+    assert "Не понял время" in joined(await chat.send(HEAD_ID, "10.12 в 25:00"))
+    asked = joined(await chat.send(HEAD_ID, "10.12 в 11:00"))
+    assert "«Вебинар», 10 декабря 2026 в 11:00. Кого приглашаем?" in asked
+    preview = joined(await chat.press(HEAD_ID, "Всех клиентов"))
+    assert "<b>Вебинар</b>, 10 декабря 2026 в 11:00" in preview
+    assert "Вебинар» (10 декабря 2026 в 11:00) сохранено" in joined(
+        await chat.press(HEAD_ID, "Сохранить")
+    )
+    event = await session.scalar(select(Event))
+    assert event is not None
+    assert event.starts_at == time(11, 0)
+    goals = {
+        t.goal for t in await session.scalars(select(Touch).where(Touch.event_id == event.id))
+    }
+    assert goals == {"Пригласить на «Вебинар» 10 декабря в 11:00"}
+
+
+def test_event_day_and_time_forms() -> None:
+    today = date(2026, 12, 3)
+    cases = {
+        "15.12 в 11:00": (date(2026, 12, 15), time(11, 0)),
+        "15 декабря 11:00": (date(2026, 12, 15), time(11, 0)),
+        "15 декабря 2026, 9.30": (date(2026, 12, 15), time(9, 30)),
+        "15.12 в 11": (date(2026, 12, 15), time(11, 0)),
+        "15.12": (date(2026, 12, 15), None),
+        "15.12.2026": (date(2026, 12, 15), None),
+    }
+    for text, expected in cases.items():
+        day_text, starts_at = split_event_time(text)
+        assert (parse_event_day(day_text, today), starts_at) == expected, text
