@@ -253,6 +253,21 @@ def days_text(tr: Translator, first: date, last: date, today: date) -> str:
     return tr("events.days_range", first=tr.fmt_date(first, fmt), last=tr.fmt_date(last, fmt))
 
 
+def waiting_lines(tr: Translator, plan: planner.EventPlan) -> list[str]:
+    """⚠️ the clients of deactivated members: hand them over first."""
+    if not plan.waiting:
+        return []
+    owners = ", ".join(
+        tr(
+            "events.waiting_owner",
+            name=esc(owner.name),
+            clients=tr("events.clients_count", count=owner.clients),
+        )
+        for owner in sorted(plan.waiting, key=lambda owner: (-owner.clients, owner.name))
+    )
+    return [tr("events.waiting", owners=owners)]
+
+
 def overload_lines(tr: Translator, plan: planner.EventPlan) -> list[str]:
     """⚠️ lines for managers whose busiest invitation day is above the daily limit."""
     return [
@@ -360,6 +375,7 @@ async def _preview(
                     per_day=plan.max_per_day,
                 )
             )
+        lines.extend(waiting_lines(tr, plan))
         lines.extend(overload_lines(tr, plan))
         if plan.at_ceiling:
             lines.append(tr("events.preview_ceiling", count=plan.at_ceiling))
@@ -743,4 +759,5 @@ async def _save(
         text = tr("events.saved_none", title=title, day=day)
     if plan.at_ceiling:
         text += "\n" + tr("events.saved_ceiling", count=plan.at_ceiling)
+    text = "\n".join([text, *waiting_lines(tr, plan)])
     await show(query, text)

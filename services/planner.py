@@ -1129,6 +1129,16 @@ class Overload:
     day: date
 
 
+@dataclass(frozen=True)
+class WaitingOwner:
+    """A deactivated member whose clients are in the audience: their invitations are planned
+    (open touches follow a client's handover) but nobody makes them until the clients move."""
+
+    member_id: int
+    name: str
+    clients: int
+
+
 @dataclass
 class EventPlan:
     """The audience of an event and how its invitations are (or would be) spread."""
@@ -1143,6 +1153,7 @@ class EventPlan:
     max_per_day: int = 0
     per_member: dict[int, int] = field(default_factory=dict)
     overloaded: list[Overload] = field(default_factory=list)
+    waiting: list[WaitingOwner] = field(default_factory=list)
 
 
 # Key clients are invited first, occasional ones last.
@@ -1276,6 +1287,8 @@ async def _spread(
             per_day[day] += 1
             assignments.append((invitee, day))
         plan.per_member[owner_id] = len(owned)
+        if not owner.is_active:
+            plan.waiting.append(WaitingOwner(owner_id, owner.full_name, len(owned)))
         plan.max_per_day = max(plan.max_per_day, *per_day.values())
         busiest = max(per_day, key=lambda day: (per_day[day], -day.toordinal()))
         if per_day[busiest] > DAILY_INVITATIONS_LIMIT:

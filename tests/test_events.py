@@ -23,7 +23,7 @@ from models.enums import (
     TouchStatus,
 )
 from scheduler.outbox import outbox_row
-from services import planner
+from services import handover, planner
 from services.touches import close_touch
 from tests.conftest import HEAD_ID, START
 from tests.harness import Chat, joined
@@ -408,3 +408,38 @@ def test_event_day_and_time_forms() -> None:
     for text, expected in cases.items():
         day_text, starts_at = split_event_time(text)
         assert (parse_event_day(day_text, today), starts_at) == expected, text
+
+
+async def test_clients_of_a_deactivated_member_are_flagged_and_follow_the_handover(
+    chat: Chat, session: AsyncSession
+) -> None:
+    head, manager = await team(chat, session)
+    await base(session, head, manager)
+    manager.is_active = False
+    manager.deactivated_at = START
+    await session.commit()
+
+    await chat.send(HEAD_ID, "/event")
+    await chat.send(HEAD_ID, "Вебинар")
+    await chat.send(HEAD_ID, "10.12.2026")
+    preview = joined(await chat.press(HEAD_ID, "Всех клиентов"))
+    assert "⚠️ Клиенты отключённых сотрудников: Tester — 50 клиентов." in preview
+    assert "Сначала передайте их в /members" in preview
+    saved = joined(await chat.press(HEAD_ID, "Сохранить"))
+    assert "Tester — 50 клиентов" in saved
+
+    # Planned for the deactivated owner, the invitations move with the clients.
+    head_id = head.id
+    await handover.hand_over_base(session, head, manager.id, head_id, START)
+    await session.commit()
+    session.expire_all()
+    owners = Counter(
+        t.member_id for t in await session.scalars(select(Touch).where(Touch.event_id.isnot(None)))
+    )
+    assert owners == {head_id: 55}
+    # Nothing is waiting any more.
+    await chat.send(HEAD_ID, "/event")
+    await chat.press(HEAD_ID, "Новое событие")
+    await chat.send(HEAD_ID, "Распродажа")
+    await chat.send(HEAD_ID, "15.12.2026")
+    assert "отключённых" not in joined(await chat.press(HEAD_ID, "Всех клиентов"))
