@@ -239,6 +239,12 @@ def when_text(tr: Translator, day: date, starts_at: time | None) -> str:
     return tr("events.when_time", day=text, time=tr.fmt_time(starts_at)) if starts_at else text
 
 
+def past_day_text(tr: Translator, day: date, today: date) -> str:
+    """Why a date that is not in the future is refused: it has passed, or it is today."""
+    key = "events.day_today" if day == today else "events.day_past"
+    return tr(key, day=tr.fmt_date(day, "d MMMM y"))
+
+
 def _starts_at(data: dict[str, Any]) -> time | None:
     value = data.get("starts_at")
     return time.fromisoformat(value) if value else None
@@ -459,7 +465,7 @@ async def on_day(
         await message.answer(tr("events.day_invalid", text=esc(text.strip()[:40])))
         return
     if happens_on <= today:
-        await message.answer(tr("events.day_past", day=tr.fmt_date(happens_on, "d MMMM y")))
+        await message.answer(past_day_text(tr, happens_on, today))
         return
     data = await state.get_data()
     existing = await planner.same_event(session, data["title"], happens_on)
@@ -717,9 +723,10 @@ async def _save(
         return
     now = clock.now()
     happens_on = date.fromisoformat(data["day"])
-    if happens_on <= _member_today(member, now):
+    today = _member_today(member, now)
+    if happens_on <= today:
         await state.set_state(EventForm.day)
-        await show(query, tr("events.day_past", day=tr.fmt_date(happens_on, "d MMMM y")))
+        await show(query, past_day_text(tr, happens_on, today))
         return
     audience = _audience_from(data)
     try:
