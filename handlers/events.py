@@ -503,11 +503,14 @@ async def on_tags(
         await state.clear()
         await message.answer(tr("common.not_allowed"))
         return
-    tags = [tag.strip().lstrip("#") for tag in re.split(r"[,;\n]+", message.text or "")]
-    tags = list(dict.fromkeys(tag[:64] for tag in tags if tag))[:MAX_TAGS]
-    if not tags:
+    typed = [tag.strip().lstrip("#") for tag in re.split(r"[,;\n]+", message.text or "")]
+    typed = [tag[:64] for tag in typed if tag]
+    if not typed:
         await message.answer(tr("events.tags_invalid"), reply_markup=cancel_keyboard(tr))
         return
+    # Typed markers join the ones ticked on the buttons.
+    ticked = (await state.get_data()).get("tags", [])
+    tags = list(dict.fromkeys([*ticked, *typed]))[:MAX_TAGS]
     await state.update_data(mode="tags", tags=tags)
     await _preview(message, session, member, tr, clock, state)
 
@@ -549,26 +552,31 @@ async def cb_event(
         await state.update_data(mode="all")
         await _preview(query, session, member, tr, clock, state)
     elif action is EventAction.CATEGORIES:
-        await state.update_data(mode="categories", categories=[])
+        # Back from the preview («Изменить аудиторию»), the ticks made before are kept.
+        chosen = data.get("categories", [])
+        await state.update_data(mode="categories", categories=chosen)
         await state.set_state(EventForm.audience)
         await show(
-            query, tr("events.pick_categories"), toggles_keyboard(tr, _category_options(tr), set())
+            query,
+            tr("events.pick_categories"),
+            toggles_keyboard(tr, _category_options(tr), set(chosen)),
         )
     elif action is EventAction.INDUSTRIES:
         industries = await planner.industries_in_base(session)
         if not industries:
             await query.answer(tr("events.no_industries"), show_alert=True)
             return
-        await state.update_data(mode="industries", industries=[], industry_options=industries)
+        picked = _picked_names(data, "industries", "industry_options")
+        chosen = [str(i) for i, name in enumerate(industries) if name in picked]
+        await state.update_data(mode="industries", industries=chosen, industry_options=industries)
         await state.set_state(EventForm.audience)
         await show(
             query,
             tr("events.pick_industries"),
-            toggles_keyboard(tr, _industry_options(industries), set()),
+            toggles_keyboard(tr, _industry_options(industries), set(chosen)),
         )
     elif action is EventAction.TAGS:
-        await state.set_state(EventForm.tags)
-        await show(query, tr("events.ask_tags"), cancel_keyboard(tr))
+        await _pick_tags(query, session, tr, state, data)
     elif action is EventAction.TOGGLE:
         await _toggle(query, callback_data.value, data, tr, state)
     elif action is EventAction.DONE:
@@ -686,10 +694,51 @@ async def _tell_managers(bot: Bot, head: Member, done: planner.EventCancelled) -
     return told
 
 
+def _picked_names(data: dict[str, Any], picked_key: str, options_key: str) -> set[str]:
+    """The names behind the indexes ticked earlier in this conversation."""
+    options = data.get(options_key, [])
+    return {options[int(i)] for i in data.get(picked_key, []) if int(i) < len(options)}
+
+
+async def _pick_tags(
+    query: CallbackQuery,
+    session: AsyncSession,
+    tr: Translator,
+    state: FSMContext,
+    data: dict[str, Any],
+) -> None:
+    """The markers in the base as buttons (ticks kept), and typing them still works."""
+    options = await planner.tags_in_base(session)
+    chosen = list(data.get("tags", []))
+    # Markers typed earlier that are not among the buttons still count.
+    options += [tag for tag in chosen if tag not in options]
+    await state.update_data(mode="tags", tags=chosen, tag_options=options)
+    await state.set_state(EventForm.tags)
+    if not options:
+        await show(query, tr("events.ask_tags"), cancel_keyboard(tr))
+        return
+    picked = {str(index) for index, tag in enumerate(options) if tag in chosen}
+    await show(
+        query, tr("events.pick_tags"), toggles_keyboard(tr, _industry_options(options), picked)
+    )
+
+
 async def _toggle(
     query: CallbackQuery, value: str, data: dict[str, Any], tr: Translator, state: FSMContext
 ) -> None:
     mode = data.get("mode")
+    if mode == "tags" and value.isdigit() and int(value) < len(data.get("tag_options", [])):
+        # Markers are kept as names (typed ones have no button); the buttons carry indexes.
+        options = data["tag_options"]
+        tags = list(data.get("tags", []))
+        tag = options[int(value)]
+        tags = [t for t in tags if t != tag] if tag in tags else [*tags, tag]
+        await state.update_data(tags=tags)
+        picked = {str(index) for index, name in enumerate(options) if name in tags}
+        await show(
+            query, tr("events.pick_tags"), toggles_keyboard(tr, _industry_options(options), picked)
+        )
+        return
     if mode == "categories" and value in {category.value for category in Category}:
         options = _category_options(tr)
     elif (

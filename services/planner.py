@@ -1200,6 +1200,25 @@ async def industries_in_base(session: AsyncSession, limit: int = 12) -> list[str
     return [row.industry for row in rows if row.industry]
 
 
+async def tags_in_base(session: AsyncSession, limit: int = 12) -> list[str]:
+    """The most common markers of active clients, for the audience buttons.
+
+    Markers are a JSON list per client, which SQLite and PostgreSQL unnest differently: one
+    column is read and counted here (case aside, the most frequent spelling shown)."""
+    counts: dict[str, int] = defaultdict(int)
+    spellings: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for tags in await session.scalars(
+        select(Client.tags).where(
+            Client.is_active.is_(True), Client.forgotten_at.is_(None), Client.tags.is_not(None)
+        )
+    ):
+        for tag in {str(tag).strip() for tag in tags or () if str(tag).strip()}:
+            counts[tag.casefold()] += 1
+            spellings[tag.casefold()][tag] += 1
+    ranked = sorted(counts, key=lambda key: (-counts[key], key))[:limit]
+    return [max(spellings[key], key=lambda tag: (spellings[key][tag], tag)) for key in ranked]
+
+
 def _member_schedule(member: Member) -> Schedule:
     return Schedule(
         zone=ZoneInfo(member.timezone),

@@ -444,3 +444,51 @@ async def test_clients_of_a_deactivated_member_are_flagged_and_follow_the_handov
     await chat.send(HEAD_ID, "Распродажа")
     await chat.send(HEAD_ID, "15.12.2026")
     assert "отключённых" not in joined(await chat.press(HEAD_ID, "Всех клиентов"))
+
+
+async def test_changing_the_audience_keeps_the_ticked_categories(
+    chat: Chat, session: AsyncSession
+) -> None:
+    head, manager = await team(chat, session)
+    await base(session, head, manager)
+    await chat.send(HEAD_ID, "/event")
+    await chat.send(HEAD_ID, "Вебинар")
+    await chat.send(HEAD_ID, "10.12.2026")
+    await chat.press(HEAD_ID, "По категориям")
+    await chat.press(HEAD_ID, "ключевые")
+    assert "46 клиентов" in joined(await chat.press(HEAD_ID, "Готово"))
+    await chat.press(HEAD_ID, "Изменить аудиторию")
+    await chat.press(HEAD_ID, "По категориям")
+    assert "✅ ключевые" in chat.buttons(HEAD_ID)
+    assert "▫️ постоянные" in chat.buttons(HEAD_ID)
+    await chat.press(HEAD_ID, "постоянные")
+    preview = joined(await chat.press(HEAD_ID, "Готово"))
+    assert "категории: ключевые, постоянные" in preview
+    assert "56 клиентов" in preview
+
+
+async def test_markers_are_offered_as_buttons_and_typed_ones_join_them(
+    chat: Chat, session: AsyncSession
+) -> None:
+    head, manager = await team(chat, session)
+    await base(session, head, manager)
+    await chat.send(HEAD_ID, "/event")
+    await chat.send(HEAD_ID, "Распродажа")
+    await chat.send(HEAD_ID, "15.12.2026")
+    await chat.press(HEAD_ID, "По меткам")
+    # The base's markers, the most common first.
+    assert chat.buttons(HEAD_ID)[:2] == ["▫️ опт", "▫️ розница"]
+    await chat.press(HEAD_ID, "опт")
+    preview = joined(await chat.press(HEAD_ID, "Готово"))
+    assert "метки: опт" in preview
+    assert "40 клиентов, у 1 менеджера" in preview
+    await chat.press(HEAD_ID, "Изменить аудиторию")
+    await chat.press(HEAD_ID, "По меткам")
+    assert "✅ опт" in chat.buttons(HEAD_ID)
+    preview = joined(await chat.send(HEAD_ID, "Розница"))
+    assert "метки: опт, Розница" in preview
+    assert "50 клиентов, у 1 менеджера" in preview
+    await chat.press(HEAD_ID, "Сохранить")
+    event = await session.scalar(select(Event))
+    assert event is not None
+    assert event.audience["tags"] == ["опт", "Розница"]
