@@ -319,13 +319,14 @@ def events_text(tr: Translator, upcoming: list[planner.UpcomingEvent]) -> str:
     for item in upcoming:
         lines.append(
             tr(
-                "events.list_item",
+                "events.list_item" if item.invited else "events.list_item_none",
                 title=esc(item.event.title),
                 day=when_text(tr, item.event.happens_on, item.event.starts_at),
                 invited=item.invited,
                 open=item.open,
             )
         )
+    lines.append(tr("events.list_hint"))
     return "\n".join(lines)
 
 
@@ -413,10 +414,11 @@ async def cmd_event(
         return
     await state.clear()
     upcoming = await planner.upcoming_events(session, _member_today(member, clock.now()))
+    # Under the list a typed title starts a new event just as «➕ Новое событие» does.
+    await state.set_state(EventForm.title)
     if upcoming:
         await message.answer(events_text(tr, upcoming), reply_markup=events_keyboard(tr, upcoming))
         return
-    await state.set_state(EventForm.title)
     await message.answer(tr("events.ask_title"), reply_markup=cancel_keyboard(tr))
 
 
