@@ -177,10 +177,15 @@ class EventAction(StrEnum):
     BACK = "back"
     SAVE = "save"
     CANCEL = "x"
+    NEW = "new"
+    LIST = "list"
+    DROP = "drop"
+    DROP_YES = "dropy"
 
 
 class EventCallback(CallbackData, prefix="pe"):
-    """/event (head): pick the audience, toggle a category or industry (`value`), save."""
+    """/event (head): pick the audience, toggle a category or industry (`value`), save; or
+    cancel an upcoming event (`value` is its id: `DROP` asks, `DROP_YES` cancels)."""
 
     action: EventAction
     value: str = ""

@@ -1,6 +1,9 @@
 """/event (head): a company event — title, date, audience by buttons — and its invitation touches.
 
-The conversation: title → date (in the future) → audience (everyone, categories, industries or
+`/event` first lists the upcoming events, each with «Отменить» (its open invitations are closed
+and the managers who had them are told), and «➕ Новое событие»; with none upcoming it goes
+straight to the new event. The conversation: title → date (in the future; the same title on the
+same day is recognised, nobody is invited twice) → audience (everyone, categories, industries or
 typed markers) → a preview «N клиентов, у M менеджеров» → save, which plans invitation touches
 spread over each owner's working days before the event (`services.planner`).
 """
@@ -8,12 +11,14 @@ spread over each owner's working days before the event (`services.planner`).
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from contextlib import suppress
+from datetime import date, datetime, time
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from aiogram import F, Router
+from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -22,9 +27,9 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import EventAction, EventCallback
-from bot.i18n import Translator
+from bot.i18n import Translator, translator
 from handlers.common import esc, esc_params, is_head, show
-from models import Member
+from models import Event, Member
 from models.enums import Category
 from services import audit, planner, validation
 from services.clock import Clock
@@ -55,6 +60,32 @@ def _dateparser() -> Any:
     import dateparser  # noqa: PLC0415  - slow import, needed only for word dates
 
     return dateparser
+
+
+# «15.12 в 11:00», «15 декабря 11:00», «через 2 недели в 11»: a time at the end, after a space
+# (so «15.12» alone stays a date).
+_TIME_AT_END = re.compile(
+    r"^(?P<day>.*?\S)(?:\s*,\s*|\s+)(?:(?:в|at)\s+)?(?P<hour>\d{1,2})[:.](?P<minute>\d{2})\s*$"
+    r"|^(?P<day2>.*?\S)\s+(?:в|at)\s+(?P<hour2>\d{1,2})(?:\s*(?:ч|часов|часа|час|h))?\s*$",
+    re.IGNORECASE,
+)
+
+
+class TimeInvalidError(ValueError):
+    """A time was given but is no clock time («в 25:00»)."""
+
+
+def split_event_time(text: str) -> tuple[str, time | None]:
+    """«15.12 в 11:00» → («15.12», 11:00); text without a time comes back whole."""
+    match = _TIME_AT_END.match(text.strip())
+    if match is None:
+        return text, None
+    day = match.group("day") or match.group("day2")
+    hour = int(match.group("hour") or match.group("hour2"))
+    minute = int(match.group("minute") or 0)
+    if hour > 23 or minute > 59:
+        raise TimeInvalidError(text)
+    return day, time(hour, minute)
 
 
 def parse_event_day(text: str, today: date) -> date | None:
@@ -151,6 +182,41 @@ def confirm_keyboard(tr: Translator, *, can_save: bool) -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
+def events_keyboard(tr: Translator, upcoming: list[planner.UpcomingEvent]) -> InlineKeyboardMarkup:
+    """«Отменить» per upcoming event, then «➕ Новое событие»."""
+    builder = InlineKeyboardBuilder()
+    for item in upcoming:
+        builder.button(
+            text=tr(
+                "events.cancel_event_button",
+                title=_short(item.event.title),
+                day=tr.fmt_date(item.event.happens_on),
+            ),
+            callback_data=EventCallback(action=EventAction.DROP, value=str(item.event.id)),
+        )
+    builder.button(
+        text=tr("events.new_event"), callback_data=EventCallback(action=EventAction.NEW)
+    )
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+def drop_keyboard(tr: Translator, event_id: int) -> InlineKeyboardMarkup:
+    """Confirm cancelling an event, or go back to the list."""
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=tr("events.drop_yes"),
+        callback_data=EventCallback(action=EventAction.DROP_YES, value=str(event_id)),
+    )
+    builder.button(text=tr("common.back"), callback_data=EventCallback(action=EventAction.LIST))
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+def _short(title: str, limit: int = 32) -> str:
+    return title if len(title) <= limit else title[: limit - 1] + "…"
+
+
 def _category_options(tr: Translator) -> list[tuple[str, str]]:
     return [(category.value, tr(f"events.category_{category.value}")) for category in Category]
 
@@ -165,6 +231,61 @@ def _industry_options(industries: list[str]) -> list[tuple[str, str]]:
 
 def _member_today(member: Member, now: datetime) -> date:
     return now.astimezone(ZoneInfo(member.timezone)).date()
+
+
+def when_text(tr: Translator, day: date, starts_at: time | None) -> str:
+    """«15 декабря 2026», or «15 декабря 2026 в 11:00» when the time is known."""
+    text = tr.fmt_date(day, "d MMMM y")
+    return tr("events.when_time", day=text, time=tr.fmt_time(starts_at)) if starts_at else text
+
+
+def past_day_text(tr: Translator, day: date, today: date) -> str:
+    """Why a date that is not in the future is refused: it has passed, or it is today."""
+    key = "events.day_today" if day == today else "events.day_past"
+    return tr(key, day=tr.fmt_date(day, "d MMMM y"))
+
+
+def _starts_at(data: dict[str, Any]) -> time | None:
+    value = data.get("starts_at")
+    return time.fromisoformat(value) if value else None
+
+
+def days_text(tr: Translator, first: date, last: date, today: date) -> str:
+    """«3 декабря» for one day, «с 4 декабря по 11 декабря» for several; with the year when
+    it is not this year's."""
+    fmt = "d MMMM" if first.year == last.year == today.year else "d MMMM y"
+    if first == last:
+        return tr.fmt_date(first, fmt)
+    return tr("events.days_range", first=tr.fmt_date(first, fmt), last=tr.fmt_date(last, fmt))
+
+
+def waiting_lines(tr: Translator, plan: planner.EventPlan) -> list[str]:
+    """⚠️ the clients of deactivated members: hand them over first."""
+    if not plan.waiting:
+        return []
+    owners = ", ".join(
+        tr(
+            "events.waiting_owner",
+            name=esc(owner.name),
+            clients=tr("events.clients_count", count=owner.clients),
+        )
+        for owner in sorted(plan.waiting, key=lambda owner: (-owner.clients, owner.name))
+    )
+    return [tr("events.waiting", owners=owners)]
+
+
+def overload_lines(tr: Translator, plan: planner.EventPlan) -> list[str]:
+    """⚠️ lines for managers whose busiest invitation day is above the daily limit."""
+    return [
+        tr(
+            "events.overload",
+            name=esc(overload.name),
+            invitations=tr("events.invitations_up_to", count=overload.per_day),
+            day=tr.fmt_date(overload.day),
+            limit=planner.DAILY_INVITATIONS_LIMIT,
+        )
+        for overload in plan.overloaded
+    ]
 
 
 def _audience_from(data: dict[str, Any]) -> planner.Audience:
@@ -192,9 +313,42 @@ def audience_text(tr: Translator, audience: planner.Audience) -> str:
     return tr("events.audience_everyone")
 
 
+def events_text(tr: Translator, upcoming: list[planner.UpcomingEvent]) -> str:
+    """The upcoming events with their invitations."""
+    lines = [tr("events.list_title")]
+    for item in upcoming:
+        lines.append(
+            tr(
+                "events.list_item" if item.invited else "events.list_item_none",
+                title=esc(item.event.title),
+                day=when_text(tr, item.event.happens_on, item.event.starts_at),
+                invited=item.invited,
+                open=item.open,
+            )
+        )
+    lines.append(tr("events.list_hint"))
+    return "\n".join(lines)
+
+
+def duplicate_text(tr: Translator, item: planner.UpcomingEvent) -> str:
+    """The same event is already planned: say so, with its invitations."""
+    return tr(
+        "events.duplicate",
+        title=esc(item.event.title),
+        day=when_text(tr, item.event.happens_on, item.event.starts_at),
+        invited=item.invited,
+    )
+
+
+async def _duplicate(session: AsyncSession, event: Event) -> planner.UpcomingEvent:
+    counts = await planner.invitation_counts(session, [event.id])
+    return planner.UpcomingEvent(event, *counts.get(event.id, (0, 0)))
+
+
 async def _preview(
     target: Message | CallbackQuery,
     session: AsyncSession,
+    member: Member,
     tr: Translator,
     clock: Clock,
     state: FSMContext,
@@ -203,7 +357,7 @@ async def _preview(
     audience = _audience_from(data)
     happens_on = date.fromisoformat(data["day"])
     plan = await planner.preview_event(session, audience, happens_on, clock.now())
-    title, day = esc(data["title"]), tr.fmt_date(happens_on, "d MMMM y")
+    title, day = esc(data["title"]), when_text(tr, happens_on, _starts_at(data))
     if plan.clients == 0:
         text = tr(
             "events.preview_empty", title=title, day=day, audience=audience_text(tr, audience)
@@ -220,14 +374,16 @@ async def _preview(
             )
         ]
         if plan.first_day and plan.last_day:
+            today = _member_today(member, clock.now())
             lines.append(
                 tr(
                     "events.preview_days",
-                    first=tr.fmt_date(plan.first_day),
-                    last=tr.fmt_date(plan.last_day),
+                    days=days_text(tr, plan.first_day, plan.last_day, today),
                     per_day=plan.max_per_day,
                 )
             )
+        lines.extend(waiting_lines(tr, plan))
+        lines.extend(overload_lines(tr, plan))
         if plan.at_ceiling:
             lines.append(tr("events.preview_ceiling", count=plan.at_ceiling))
         text = "\n".join(lines)
@@ -243,13 +399,26 @@ async def _preview(
 
 
 @router.message(Command("event"))
-async def cmd_event(message: Message, member: Member, tr: Translator, state: FSMContext) -> None:
-    """Start a new company event (heads only)."""
+async def cmd_event(
+    message: Message,
+    session: AsyncSession,
+    member: Member,
+    tr: Translator,
+    clock: Clock,
+    state: FSMContext,
+) -> None:
+    """The upcoming events to cancel and «➕ Новое событие»; a new event at once when none is
+    upcoming (heads only)."""
     if not is_head(member):
         await message.answer(tr("common.not_allowed"))
         return
     await state.clear()
+    upcoming = await planner.upcoming_events(session, _member_today(member, clock.now()))
+    # Under the list a typed title starts a new event just as «➕ Новое событие» does.
     await state.set_state(EventForm.title)
+    if upcoming:
+        await message.answer(events_text(tr, upcoming), reply_markup=events_keyboard(tr, upcoming))
+        return
     await message.answer(tr("events.ask_title"), reply_markup=cancel_keyboard(tr))
 
 
@@ -271,9 +440,14 @@ async def on_title(message: Message, member: Member, tr: Translator, state: FSMC
 
 @router.message(EventForm.day, _TYPED)
 async def on_day(
-    message: Message, member: Member, tr: Translator, clock: Clock, state: FSMContext
+    message: Message,
+    session: AsyncSession,
+    member: Member,
+    tr: Translator,
+    clock: Clock,
+    state: FSMContext,
 ) -> None:
-    """The event's date: it must lie in the future."""
+    """The event's date, maybe with its time («15.12 в 11:00»): it must lie in the future."""
     if not is_head(member):
         await state.clear()
         await message.answer(tr("common.not_allowed"))
@@ -281,7 +455,11 @@ async def on_day(
     text = message.text or ""
     today = _member_today(member, clock.now())
     try:
-        happens_on = parse_event_day(text, today)
+        day_text, starts_at = split_event_time(text)
+        happens_on = parse_event_day(day_text, today)
+    except TimeInvalidError:
+        await message.answer(tr("events.time_invalid"), reply_markup=cancel_keyboard(tr))
+        return
     except validation.ValidationError as error:
         await message.answer(tr(f"errors.{error.code}", **esc_params(error.params)))
         return
@@ -289,16 +467,25 @@ async def on_day(
         await message.answer(tr("events.day_invalid", text=esc(text.strip()[:40])))
         return
     if happens_on <= today:
-        await message.answer(tr("events.day_past", day=tr.fmt_date(happens_on, "d MMMM y")))
+        await message.answer(past_day_text(tr, happens_on, today))
         return
-    await state.update_data(day=happens_on.isoformat())
-    await state.set_state(EventForm.audience)
     data = await state.get_data()
+    existing = await planner.same_event(session, data["title"], happens_on)
+    if existing is not None:
+        await message.answer(
+            duplicate_text(tr, await _duplicate(session, existing)),
+            reply_markup=cancel_keyboard(tr),
+        )
+        return
+    await state.update_data(
+        day=happens_on.isoformat(), starts_at=starts_at.isoformat() if starts_at else None
+    )
+    await state.set_state(EventForm.audience)
     await message.answer(
         tr(
             "events.ask_audience",
             title=esc(data["title"]),
-            day=tr.fmt_date(happens_on, "d MMMM y"),
+            day=when_text(tr, happens_on, starts_at),
         ),
         reply_markup=audience_keyboard(tr),
     )
@@ -318,13 +505,16 @@ async def on_tags(
         await state.clear()
         await message.answer(tr("common.not_allowed"))
         return
-    tags = [tag.strip().lstrip("#") for tag in re.split(r"[,;\n]+", message.text or "")]
-    tags = list(dict.fromkeys(tag[:64] for tag in tags if tag))[:MAX_TAGS]
-    if not tags:
+    typed = [tag.strip().lstrip("#") for tag in re.split(r"[,;\n]+", message.text or "")]
+    typed = [tag[:64] for tag in typed if tag]
+    if not typed:
         await message.answer(tr("events.tags_invalid"), reply_markup=cancel_keyboard(tr))
         return
+    # Typed markers join the ones ticked on the buttons.
+    ticked = (await state.get_data()).get("tags", [])
+    tags = list(dict.fromkeys([*ticked, *typed]))[:MAX_TAGS]
     await state.update_data(mode="tags", tags=tags)
-    await _preview(message, session, tr, clock, state)
+    await _preview(message, session, member, tr, clock, state)
 
 
 @router.callback_query(EventCallback.filter())
@@ -336,8 +526,9 @@ async def cb_event(
     tr: Translator,
     clock: Clock,
     state: FSMContext,
+    bot: Bot,
 ) -> None:
-    """Every button of the audience picker and the confirmation."""
+    """Every button of the event list, the audience picker and the confirmation."""
     if not is_head(member):
         await query.answer(tr("common.not_allowed"), show_alert=True)
         return
@@ -345,6 +536,9 @@ async def cb_event(
     if action is EventAction.CANCEL:
         await state.clear()
         await show(query, tr("common.cancelled"))
+        return
+    if action in {EventAction.NEW, EventAction.LIST, EventAction.DROP, EventAction.DROP_YES}:
+        await _manage(query, callback_data, session, member, tr, clock, state, bot)
         return
     data = await state.get_data()
     current = await state.get_state()
@@ -358,28 +552,33 @@ async def cb_event(
     happens_on = date.fromisoformat(data["day"])
     if action is EventAction.ALL:
         await state.update_data(mode="all")
-        await _preview(query, session, tr, clock, state)
+        await _preview(query, session, member, tr, clock, state)
     elif action is EventAction.CATEGORIES:
-        await state.update_data(mode="categories", categories=[])
+        # Back from the preview («Изменить аудиторию»), the ticks made before are kept.
+        chosen = data.get("categories", [])
+        await state.update_data(mode="categories", categories=chosen)
         await state.set_state(EventForm.audience)
         await show(
-            query, tr("events.pick_categories"), toggles_keyboard(tr, _category_options(tr), set())
+            query,
+            tr("events.pick_categories"),
+            toggles_keyboard(tr, _category_options(tr), set(chosen)),
         )
     elif action is EventAction.INDUSTRIES:
         industries = await planner.industries_in_base(session)
         if not industries:
             await query.answer(tr("events.no_industries"), show_alert=True)
             return
-        await state.update_data(mode="industries", industries=[], industry_options=industries)
+        picked = _picked_names(data, "industries", "industry_options")
+        chosen = [str(i) for i, name in enumerate(industries) if name in picked]
+        await state.update_data(mode="industries", industries=chosen, industry_options=industries)
         await state.set_state(EventForm.audience)
         await show(
             query,
             tr("events.pick_industries"),
-            toggles_keyboard(tr, _industry_options(industries), set()),
+            toggles_keyboard(tr, _industry_options(industries), set(chosen)),
         )
     elif action is EventAction.TAGS:
-        await state.set_state(EventForm.tags)
-        await show(query, tr("events.ask_tags"), cancel_keyboard(tr))
+        await _pick_tags(query, session, tr, state, data)
     elif action is EventAction.TOGGLE:
         await _toggle(query, callback_data.value, data, tr, state)
     elif action is EventAction.DONE:
@@ -387,7 +586,7 @@ async def cb_event(
         if not data.get(mode or "", []):
             await query.answer(tr("events.pick_something"), show_alert=True)
             return
-        await _preview(query, session, tr, clock, state)
+        await _preview(query, session, member, tr, clock, state)
     elif action is EventAction.BACK:
         await state.set_state(EventForm.audience)
         await show(
@@ -395,7 +594,7 @@ async def cb_event(
             tr(
                 "events.ask_audience",
                 title=esc(data["title"]),
-                day=tr.fmt_date(happens_on, "d MMMM y"),
+                day=when_text(tr, happens_on, _starts_at(data)),
             ),
             audience_keyboard(tr),
         )
@@ -403,10 +602,145 @@ async def cb_event(
         await _save(query, session, member, tr, clock, state, data)
 
 
+async def _manage(
+    query: CallbackQuery,
+    callback_data: EventCallback,
+    session: AsyncSession,
+    member: Member,
+    tr: Translator,
+    clock: Clock,
+    state: FSMContext,
+    bot: Bot,
+) -> None:
+    """The list of upcoming events: start a new one, or cancel one (after a confirmation)."""
+    action = callback_data.action
+    now = clock.now()
+    today = _member_today(member, now)
+    if action is EventAction.NEW:
+        await state.clear()
+        await state.set_state(EventForm.title)
+        await show(query, tr("events.ask_title"), cancel_keyboard(tr))
+        return
+    if action is EventAction.LIST:
+        upcoming = await planner.upcoming_events(session, today)
+        if not upcoming:
+            await show(query, tr("events.list_empty"), events_keyboard(tr, upcoming))
+            return
+        await show(query, events_text(tr, upcoming), events_keyboard(tr, upcoming))
+        return
+    if not callback_data.value.isdigit():
+        await query.answer(tr("common.stale_button"), show_alert=True)
+        return
+    event_id = int(callback_data.value)
+    if action is EventAction.DROP:
+        try:
+            item = await planner.upcoming_event(session, event_id, today)
+        except planner.EventGoneError:
+            await query.answer(tr("events.event_gone"), show_alert=True)
+            return
+        await show(
+            query,
+            tr(
+                "events.drop_confirm",
+                title=esc(item.event.title),
+                day=when_text(tr, item.event.happens_on, item.event.starts_at),
+                open=item.open,
+            ),
+            drop_keyboard(tr, event_id),
+        )
+        return
+    try:
+        done = await planner.cancel_event(session, event_id=event_id, today=today, now=now)
+    except planner.EventGoneError:
+        await query.answer(tr("events.event_gone"), show_alert=True)
+        return
+    await audit.record(
+        session,
+        member=member,
+        action="event_cancelled",
+        now=now,
+        event_id=done.event.id,
+        invitations=done.closed,
+    )
+    told = await _tell_managers(bot, member, done)
+    await show(
+        query,
+        tr(
+            "events.dropped",
+            title=esc(done.event.title),
+            day=when_text(tr, done.event.happens_on, done.event.starts_at),
+            closed=done.closed,
+            told=told,
+        ),
+    )
+
+
+async def _tell_managers(bot: Bot, head: Member, done: planner.EventCancelled) -> int:
+    """One message to each active member (but the head) whose invitations were closed."""
+    told = 0
+    for receiver in done.members:
+        if receiver.id == head.id or not receiver.is_active:
+            continue
+        receiver_tr = translator(receiver.language)
+        text = receiver_tr(
+            "events.dropped_notice",
+            title=esc(done.event.title),
+            day=when_text(receiver_tr, done.event.happens_on, done.event.starts_at),
+            by=esc(head.full_name),
+            count=done.per_member[receiver.id],
+        )
+        # The event is cancelled either way; a blocked chat must not undo it.
+        with suppress(TelegramAPIError):
+            await bot.send_message(receiver.telegram_id, text)
+        told += 1
+    return told
+
+
+def _picked_names(data: dict[str, Any], picked_key: str, options_key: str) -> set[str]:
+    """The names behind the indexes ticked earlier in this conversation."""
+    options = data.get(options_key, [])
+    return {options[int(i)] for i in data.get(picked_key, []) if int(i) < len(options)}
+
+
+async def _pick_tags(
+    query: CallbackQuery,
+    session: AsyncSession,
+    tr: Translator,
+    state: FSMContext,
+    data: dict[str, Any],
+) -> None:
+    """The markers in the base as buttons (ticks kept), and typing them still works."""
+    options = await planner.tags_in_base(session)
+    chosen = list(data.get("tags", []))
+    # Markers typed earlier that are not among the buttons still count.
+    options += [tag for tag in chosen if tag not in options]
+    await state.update_data(mode="tags", tags=chosen, tag_options=options)
+    await state.set_state(EventForm.tags)
+    if not options:
+        await show(query, tr("events.ask_tags"), cancel_keyboard(tr))
+        return
+    picked = {str(index) for index, tag in enumerate(options) if tag in chosen}
+    await show(
+        query, tr("events.pick_tags"), toggles_keyboard(tr, _industry_options(options), picked)
+    )
+
+
 async def _toggle(
     query: CallbackQuery, value: str, data: dict[str, Any], tr: Translator, state: FSMContext
 ) -> None:
     mode = data.get("mode")
+    if mode == "tags" and value.isdigit() and int(value) < len(data.get("tag_options", [])):
+        # Markers are kept as names (typed ones have no button); the buttons carry indexes.
+        options = data["tag_options"]
+        tags = list(data.get("tags", []))
+        tag = options[int(value)]
+        tags = [t for t in tags if t != tag] if tag in tags else [*tags, tag]
+        await state.update_data(tags=tags)
+        picked = {str(index) for index, name in enumerate(options) if name in tags}
+        await show(
+            query, tr("events.pick_tags"), toggles_keyboard(tr, _industry_options(options), picked)
+        )
+        return
     if mode == "categories" and value in {category.value for category in Category}:
         options = _category_options(tr)
     elif (
@@ -440,14 +774,26 @@ async def _save(
         return
     now = clock.now()
     happens_on = date.fromisoformat(data["day"])
-    if happens_on <= _member_today(member, now):
+    today = _member_today(member, now)
+    if happens_on <= today:
         await state.set_state(EventForm.day)
-        await show(query, tr("events.day_past", day=tr.fmt_date(happens_on, "d MMMM y")))
+        await show(query, past_day_text(tr, happens_on, today))
         return
     audience = _audience_from(data)
-    event, plan = await planner.create_event(
-        session, by=member, title=data["title"], happens_on=happens_on, audience=audience, now=now
-    )
+    try:
+        event, plan = await planner.create_event(
+            session,
+            by=member,
+            title=data["title"],
+            happens_on=happens_on,
+            audience=audience,
+            now=now,
+            starts_at=_starts_at(data),
+        )
+    except planner.DuplicateEventError as error:
+        await state.clear()
+        await show(query, duplicate_text(tr, await _duplicate(session, error.event)))
+        return
     await audit.record(
         session,
         member=member,
@@ -457,7 +803,7 @@ async def _save(
         invitations=plan.planned,
     )
     await state.clear()
-    title, day = esc(event.title), tr.fmt_date(happens_on, "d MMMM y")
+    title, day = esc(event.title), when_text(tr, happens_on, event.starts_at)
     if plan.planned and plan.first_day and plan.last_day:
         text = tr(
             "events.saved",
@@ -465,11 +811,11 @@ async def _save(
             day=day,
             planned=plan.planned,
             managers=len(plan.per_member),
-            first=tr.fmt_date(plan.first_day),
-            last=tr.fmt_date(plan.last_day),
+            days=days_text(tr, plan.first_day, plan.last_day, _member_today(member, now)),
         )
     else:
         text = tr("events.saved_none", title=title, day=day)
     if plan.at_ceiling:
         text += "\n" + tr("events.saved_ceiling", count=plan.at_ceiling)
+    text = "\n".join([text, *waiting_lines(tr, plan)])
     await show(query, text)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, ForeignKey, Index, SmallInteger, String, Text
@@ -66,11 +66,17 @@ class Event(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(200))
     happens_on: Mapped[date]
+    # The start time as the head typed it («15.12 в 11:00»), in the head's time zone; None when
+    # only the day was given.
+    starts_at: Mapped[time | None]
     description: Mapped[str | None] = mapped_column(Text)
     # {"categories": [...], "industries": [...], "tags": [...]}; empty lists mean everyone.
     audience: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
     created_at: Mapped[datetime]
+    # Set when a head cancels the event: its open invitations are closed with it; who did it
+    # is in the audit log.
+    cancelled_at: Mapped[datetime | None]
 
 
 class Outbox(Base):

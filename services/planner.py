@@ -26,7 +26,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
-from sqlalchemy import Select, and_, false, func, insert, or_, select, update
+from sqlalchemy import Select, and_, case, false, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -92,6 +92,7 @@ EVENT_GOALS = {
     "ru": "Пригласить на «{title}» {date}",
     "en": "Invite to “{title}” on {date}",
 }
+EVENT_TIMES = {"ru": " в {time}", "en": " at {time}"}
 _OCCASION_GOALS = {
     "ru": {
         "birthday": "Поздравить {name} с днём рождения",
@@ -315,12 +316,13 @@ def cadence_goal(category: Category, language: str) -> str:
     return CADENCE_GOALS[_language(language)][category]
 
 
-def event_goal(title: str, day: date, language: str) -> str:
-    """«Пригласить на «Вебинар» 5 декабря»."""
+def event_goal(title: str, day: date, language: str, starts_at: time | None = None) -> str:
+    """«Пригласить на «Вебинар» 5 декабря», «… 5 декабря в 11:00» when the time is known."""
     language = _language(language)
-    return EVENT_GOALS[language].format(
-        title=title, date=format_date(day, "d MMMM", locale=language)
-    )
+    when = format_date(day, "d MMMM", locale=language)
+    if starts_at is not None:
+        when += EVENT_TIMES[language].format(time=starts_at.strftime("%H:%M"))
+    return EVENT_GOALS[language].format(title=title, date=when)
 
 
 # Facts the sweep needs about a client, loaded as plain rows for the batch.
@@ -1134,6 +1136,36 @@ class _Invitee:
     category: Category
 
 
+# Invitations start at most three weeks before the event (earlier, clients forget; a sales head
+# announces a webinar two or three weeks ahead) and end two days before it, so the last invited
+# still have a day to put it in their calendar.
+INVITATION_LEAD_DAYS = 21
+INVITATION_LAST_GAP_DAYS = 2
+# More event invitations than this on one manager's day, on top of their usual touches, is
+# worth a warning in the preview.
+DAILY_INVITATIONS_LIMIT = 10
+
+
+@dataclass(frozen=True)
+class Overload:
+    """A manager whose busiest invitation day is above `DAILY_INVITATIONS_LIMIT`."""
+
+    member_id: int
+    name: str
+    per_day: int
+    day: date
+
+
+@dataclass(frozen=True)
+class WaitingOwner:
+    """A deactivated member whose clients are in the audience: their invitations are planned
+    (open touches follow a client's handover) but nobody makes them until the clients move."""
+
+    member_id: int
+    name: str
+    clients: int
+
+
 @dataclass
 class EventPlan:
     """The audience of an event and how its invitations are (or would be) spread."""
@@ -1147,6 +1179,8 @@ class EventPlan:
     # The busiest day of any one manager: what «nobody gets 40 on one day» is checked by.
     max_per_day: int = 0
     per_member: dict[int, int] = field(default_factory=dict)
+    overloaded: list[Overload] = field(default_factory=list)
+    waiting: list[WaitingOwner] = field(default_factory=list)
 
 
 # Key clients are invited first, occasional ones last.
@@ -1193,6 +1227,25 @@ async def industries_in_base(session: AsyncSession, limit: int = 12) -> list[str
     return [row.industry for row in rows if row.industry]
 
 
+async def tags_in_base(session: AsyncSession, limit: int = 12) -> list[str]:
+    """The most common markers of active clients, for the audience buttons.
+
+    Markers are a JSON list per client, which SQLite and PostgreSQL unnest differently: one
+    column is read and counted here (case aside, the most frequent spelling shown)."""
+    counts: dict[str, int] = defaultdict(int)
+    spellings: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for tags in await session.scalars(
+        select(Client.tags).where(
+            Client.is_active.is_(True), Client.forgotten_at.is_(None), Client.tags.is_not(None)
+        )
+    ):
+        for tag in {str(tag).strip() for tag in tags or () if str(tag).strip()}:
+            counts[tag.casefold()] += 1
+            spellings[tag.casefold()][tag] += 1
+    ranked = sorted(counts, key=lambda key: (-counts[key], key))[:limit]
+    return [max(spellings[key], key=lambda tag: (spellings[key][tag], tag)) for key in ranked]
+
+
 def _member_schedule(member: Member) -> Schedule:
     return Schedule(
         zone=ZoneInfo(member.timezone),
@@ -1204,17 +1257,21 @@ def _member_schedule(member: Member) -> Schedule:
 
 
 def invitation_days(happens_on: date, today: date, schedule: Schedule) -> list[date]:
-    """The working days from tomorrow to two days before the event (closer if none)."""
-    for last in (happens_on - timedelta(days=2), happens_on - timedelta(days=1)):
+    """The owner's working days from three weeks before the event (tomorrow at the earliest)
+    to two days before it; up to the day before when that leaves none; today when even that is
+    empty — an event tomorrow can only be announced today."""
+    first = max(today + timedelta(days=1), happens_on - timedelta(days=INVITATION_LEAD_DAYS))
+    for gap in (INVITATION_LAST_GAP_DAYS, 1):
+        last = happens_on - timedelta(days=gap)
         days = []
-        day = today + timedelta(days=1)
+        day = first
         while day <= last:
             if is_working_day(day, schedule):
                 days.append(day)
             day += timedelta(days=1)
         if days:
             return days
-    return [max(today, min(happens_on - timedelta(days=1), today + timedelta(days=1)))]
+    return [today]
 
 
 async def _at_ceiling(
@@ -1276,7 +1333,12 @@ async def _spread(
             per_day[day] += 1
             assignments.append((invitee, day))
         plan.per_member[owner_id] = len(owned)
+        if not owner.is_active:
+            plan.waiting.append(WaitingOwner(owner_id, owner.full_name, len(owned)))
         plan.max_per_day = max(plan.max_per_day, *per_day.values())
+        busiest = max(per_day, key=lambda day: (per_day[day], -day.toordinal()))
+        if per_day[busiest] > DAILY_INVITATIONS_LIMIT:
+            plan.overloaded.append(Overload(owner_id, owner.full_name, per_day[busiest], busiest))
     if assignments:
         plan.first_day = min(day for _, day in assignments)
         plan.last_day = max(day for _, day in assignments)
@@ -1294,8 +1356,8 @@ async def preview_event(
 
 async def plan_event_invitations(session: AsyncSession, event: Event, now: datetime) -> EventPlan:
     """Invitation touches for an event's audience, spread over each owner's working days
-    between tomorrow and two days before the event; clients at their yearly ceiling are left
-    out (and counted). Idempotent per event and client."""
+    (`invitation_days`); clients at their yearly ceiling are left out (and counted).
+    Idempotent per event and client."""
     await session.flush()
     plan, assignments, languages = await _spread(
         session, Audience.of(event.audience), event.happens_on, now
@@ -1308,7 +1370,9 @@ async def plan_event_invitations(session: AsyncSession, event: Event, now: datet
             "due_on": day,
             "reason": TouchReason.EVENT,
             "status": TouchStatus.PLANNED,
-            "goal": event_goal(event.title, event.happens_on, languages[invitee.owner_id]),
+            "goal": event_goal(
+                event.title, event.happens_on, languages[invitee.owner_id], event.starts_at
+            ),
             "draft_text": None,
             "occasion_key": f"event{event.id}",
             "key_date_id": None,
@@ -1325,6 +1389,129 @@ async def plan_event_invitations(session: AsyncSession, event: Event, now: datet
     return plan
 
 
+class DuplicateEventError(Exception):
+    """An event with the same title on the same day is already planned: its clients are
+    invited once."""
+
+    def __init__(self, event: Event) -> None:
+        super().__init__(f"event {event.id} already exists")
+        self.event = event
+
+
+class EventGoneError(Exception):
+    """The event to cancel does not exist, is cancelled already or is over."""
+
+
+def _title_key(title: str) -> str:
+    # «Вебинар:  новая коллекция» and «вебинар: Новая коллекция» are one event; so are ё and е.
+    return " ".join(title.split()).casefold().replace("ё", "е")
+
+
+async def same_event(session: AsyncSession, title: str, happens_on: date) -> Event | None:
+    """The event (not cancelled) with this title on this day, if any."""
+    key = _title_key(title)
+    candidates = await session.scalars(
+        select(Event)
+        .where(Event.happens_on == happens_on, Event.cancelled_at.is_(None))
+        .order_by(Event.id)
+    )
+    return next((event for event in candidates if _title_key(event.title) == key), None)
+
+
+@dataclass(frozen=True)
+class UpcomingEvent:
+    """An event that has not happened yet, with its invitations: all of them and still open."""
+
+    event: Event
+    invited: int
+    open: int
+
+
+async def invitation_counts(
+    session: AsyncSession, event_ids: Sequence[int]
+) -> dict[int, tuple[int, int]]:
+    """Event id → (invitations planned, still open), in one query."""
+    if not event_ids:
+        return {}
+    still_open = func.sum(case((Touch.status.in_(OPEN_STATUSES), 1), else_=0))
+    rows = await session.execute(
+        select(Touch.event_id, func.count(), still_open)
+        .where(Touch.event_id.in_(list(event_ids)))
+        .group_by(Touch.event_id)
+    )
+    return {int(event_id): (int(total), int(opened or 0)) for event_id, total, opened in rows}
+
+
+async def upcoming_events(
+    session: AsyncSession, today: date, limit: int = 10
+) -> list[UpcomingEvent]:
+    """Events from today on that are not cancelled, soonest first."""
+    events = list(
+        await session.scalars(
+            select(Event)
+            .where(Event.happens_on >= today, Event.cancelled_at.is_(None))
+            .order_by(Event.happens_on, Event.id)
+            .limit(limit)
+        )
+    )
+    counts = await invitation_counts(session, [event.id for event in events])
+    return [UpcomingEvent(event, *counts.get(event.id, (0, 0))) for event in events]
+
+
+async def upcoming_event(session: AsyncSession, event_id: int, today: date) -> UpcomingEvent:
+    """One event that may still be cancelled; `EventGoneError` otherwise."""
+    event = await session.get(Event, event_id)
+    if event is None or event.cancelled_at is not None or event.happens_on < today:
+        raise EventGoneError
+    invited, still_open = (await invitation_counts(session, [event.id])).get(event.id, (0, 0))
+    return UpcomingEvent(event, invited, still_open)
+
+
+# The skip reason of invitations closed because their event was cancelled.
+EVENT_CANCELLED = "event_cancelled"
+
+
+@dataclass(frozen=True)
+class EventCancelled:
+    """A cancelled event and the invitations closed with it, per member who had them."""
+
+    event: Event
+    closed: int
+    per_member: dict[int, int]
+    # The members those invitations were closed for, active or not.
+    members: list[Member]
+
+
+async def cancel_event(
+    session: AsyncSession, *, event_id: int, today: date, now: datetime
+) -> EventCancelled:
+    """Cancel an upcoming event: its open invitation touches are skipped and their pending
+    reminders cancelled; done ones stay in the history."""
+    from scheduler.jobs import cancel_reminders_of  # noqa: PLC0415 - the scheduler imports services
+
+    event = (await upcoming_event(session, event_id, today)).event
+    event.cancelled_at = now
+    touches = list(
+        await session.scalars(
+            select(Touch)
+            .where(Touch.event_id == event.id, Touch.status.in_(OPEN_STATUSES))
+            .order_by(Touch.id)
+        )
+    )
+    per_member: dict[int, int] = defaultdict(int)
+    for touch in touches:
+        close_touch(touch, TouchStatus.SKIPPED, now, EVENT_CANCELLED)
+        per_member[touch.member_id] += 1
+    await cancel_reminders_of(session, [touch.id for touch in touches])
+    await session.flush()
+    members = list(
+        await session.scalars(
+            select(Member).where(Member.id.in_(list(per_member))).order_by(Member.id)
+        )
+    )
+    return EventCancelled(event, len(touches), dict(per_member), members)
+
+
 async def create_event(
     session: AsyncSession,
     *,
@@ -1333,12 +1520,18 @@ async def create_event(
     happens_on: date,
     audience: Audience,
     now: datetime,
+    starts_at: time | None = None,
     description: str | None = None,
 ) -> tuple[Event, EventPlan]:
-    """Save a company event and plan its invitations."""
+    """Save a company event and plan its invitations; `DuplicateEventError` when the same
+    event (title and day) is already planned, so nobody is invited twice."""
+    existing = await same_event(session, title, happens_on)
+    if existing is not None:
+        raise DuplicateEventError(existing)
     event = Event(
         title=title,
         happens_on=happens_on,
+        starts_at=starts_at,
         description=description,
         audience=audience.as_json(),
         created_by_id=by.id,

@@ -4,13 +4,27 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
+from aiogram.methods import SendMessage
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import EventAction, EventCallback
-from models import Client, Event, Interaction, Member, Touch
-from models.enums import Category, Channel, ClientKind, Direction, Outcome, TouchReason
+from handlers.events import parse_event_day, split_event_time
+from models import Client, Event, Interaction, Member, Outbox, Touch
+from models.enums import (
+    Category,
+    Channel,
+    ClientKind,
+    Direction,
+    Outcome,
+    TouchReason,
+    TouchStatus,
+)
+from scheduler.outbox import outbox_row
+from services import handover, planner
+from services.touches import close_touch
 from tests.conftest import HEAD_ID, START
 from tests.harness import Chat, joined
 from tests.test_onboarding import MANAGER_ID, invite_link
@@ -138,8 +152,9 @@ async def test_past_date_is_refused(chat: Chat, session: AsyncSession) -> None:
     await team(chat, session)
     await chat.send(HEAD_ID, "/event")
     await chat.send(HEAD_ID, "Конференция")
-    assert "в будущем" in joined(await chat.send(HEAD_ID, "01.11.2026"))
-    assert "в будущем" in joined(await chat.send(HEAD_ID, "вчера"))
+    assert "1 ноября 2026 уже прошло" in joined(await chat.send(HEAD_ID, "01.11.2026"))
+    assert "17 ноября 2026 уже прошло" in joined(await chat.send(HEAD_ID, "вчера"))
+    assert "18 ноября 2026 — это сегодня" in joined(await chat.send(HEAD_ID, "сегодня"))
     assert "Не понял дату" in joined(await chat.send(HEAD_ID, "когда-нибудь потом"))
     assert "Кого приглашаем" in joined(await chat.send(HEAD_ID, "через 2 недели"))
     calls = await chat.press(HEAD_ID, "Отмена")
@@ -176,3 +191,304 @@ async def test_audience_by_industry_buttons(chat: Chat, session: AsyncSession) -
     await chat.press(HEAD_ID, "Сохранить")
     touches = list(await session.scalars(select(Touch).where(Touch.reason == TouchReason.EVENT)))
     assert len(touches) == 2
+
+
+async def plan_webinar(chat: Chat, title: str = "Вебинар: новая коллекция") -> list[Any]:
+    """/event through to «Сохранить»: every client, 10 December 2026; the last reply."""
+    await chat.send(HEAD_ID, "/event")
+    if "Новое событие" in " ".join(chat.buttons(HEAD_ID)):
+        await chat.press(HEAD_ID, "Новое событие")
+    await chat.send(HEAD_ID, title)
+    await chat.send(HEAD_ID, "10.12.2026")
+    await chat.press(HEAD_ID, "Всех клиентов")
+    return await chat.press(HEAD_ID, "Сохранить")
+
+
+async def test_the_same_event_twice_invites_nobody_twice(
+    chat: Chat, session: AsyncSession
+) -> None:
+    head, manager = await team(chat, session)
+    await base(session, head, manager)
+    assert "Запланировано приглашений: 55" in joined(await plan_webinar(chat))
+
+    listing = joined(await chat.send(HEAD_ID, "/event"))
+    assert "Предстоящие события" in listing
+    assert "Вебинар: новая коллекция" in listing
+    assert "приглашений: 55" in listing
+    # Under the list, typing a title starts a new event (no need for «➕ Новое событие»).
+    assert "Когда пройдёт" in joined(await chat.send(HEAD_ID, "вебинар:  Новая коллекция"))
+    again = joined(await chat.send(HEAD_ID, "10 декабря"))
+    assert "уже есть" in again
+    assert "Второй раз клиентов не приглашаю" in again
+    assert "Кого приглашаем" not in again
+    # Another date is another event.
+    assert "Кого приглашаем" in joined(await chat.send(HEAD_ID, "17.12.2026"))
+
+    assert len(list(await session.scalars(select(Event)))) == 1
+    touches = list(await session.scalars(select(Touch).where(Touch.reason == TouchReason.EVENT)))
+    assert len(touches) == 55
+    assert len({t.client_id for t in touches}) == 55
+
+
+async def test_a_duplicate_found_only_at_saving_is_refused(
+    chat: Chat, session: AsyncSession
+) -> None:
+    """Two conversations for the same event (two heads, or two windows): the later save
+    finds the first event and plans nothing."""
+    head, manager = await team(chat, session)
+    await base(session, head, manager)
+    await chat.send(HEAD_ID, "/event")
+    await chat.send(HEAD_ID, "Вебинар: новая коллекция")
+    await chat.send(HEAD_ID, "10.12.2026")
+    await chat.press(HEAD_ID, "Всех клиентов")
+    await planner.create_event(
+        session,
+        by=head,
+        title="Вебинар: новая коллекция",
+        happens_on=date(2026, 12, 10),
+        audience=planner.Audience(),
+        now=START,
+    )
+    await session.commit()
+    assert "уже есть" in joined(await chat.press(HEAD_ID, "Сохранить"))
+    assert len(list(await session.scalars(select(Event)))) == 1
+    touches = list(await session.scalars(select(Touch).where(Touch.reason == TouchReason.EVENT)))
+    assert len(touches) == 55
+
+
+async def test_head_cancels_an_upcoming_event(chat: Chat, session: AsyncSession) -> None:
+    head, manager = await team(chat, session)
+    await base(session, head, manager)
+    await plan_webinar(chat)
+    touches = list(
+        await session.scalars(
+            select(Touch).where(Touch.reason == TouchReason.EVENT).order_by(Touch.id)
+        )
+    )
+    done = next(t for t in touches if t.member_id == manager.id)
+    close_touch(done, TouchStatus.DONE, START)
+    reminded = next(t for t in touches if t.member_id == manager.id and t is not done)
+    session.add(
+        Outbox(
+            **outbox_row(
+                member=manager,
+                kind="reminder",
+                dedupe_key=f"reminder:{reminded.id}:test",
+                payload={"text": "Пора пригласить"},
+                not_before=START + timedelta(days=1),
+                now=START,
+                touch_id=reminded.id,
+            )
+        )
+    )
+    await session.commit()
+
+    listing = await chat.send(HEAD_ID, "/event")
+    assert "приглашений: 55, из них ещё не сделано: 54" in joined(listing)
+    asked = joined(await chat.press(HEAD_ID, "Отменить: Вебинар"))
+    assert "Открытые приглашения (54) закроются" in asked
+    calls = await chat.press(HEAD_ID, "Да, отменить событие")
+    assert "Закрыто приглашений: 54" in joined(calls)
+    notices = [c for c in calls if isinstance(c, SendMessage) and c.chat_id == MANAGER_ID]
+    assert len(notices) == 1
+    assert "отменено" in notices[0].text
+    assert "сняты с вашего плана: 49" in notices[0].text
+    # The head cancelled it: no separate message to the head about their own invitations.
+    assert not [c for c in calls if isinstance(c, SendMessage) and c.chat_id == HEAD_ID]
+
+    session.expire_all()
+    event = await session.scalar(select(Event))
+    assert event is not None
+    assert event.cancelled_at is not None
+    statuses = Counter(
+        (t.status, t.skip_reason)
+        for t in await session.scalars(select(Touch).where(Touch.event_id == event.id))
+    )
+    assert statuses == {
+        (TouchStatus.SKIPPED, planner.EVENT_CANCELLED): 54,
+        (TouchStatus.DONE, None): 1,
+    }
+    reminder = await session.scalar(select(Outbox).where(Outbox.touch_id == reminded.id))
+    assert reminder is not None
+    assert reminder.status == "cancelled"
+    # Nothing upcoming any more: /event asks for a new one; the old button is refused.
+    assert "называется" in joined(await chat.send(HEAD_ID, "/event"))
+    stale = EventCallback(action=EventAction.DROP_YES, value=str(event.id)).pack()
+    assert "уже нет в списке" in joined(await chat.press_data(HEAD_ID, stale))
+    # Cancelled, the same event may be planned again.
+    assert "Запланировано приглашений: 55" in joined(await plan_webinar(chat))
+
+
+async def test_manager_cannot_cancel_an_event(chat: Chat, session: AsyncSession) -> None:
+    head, manager = await team(chat, session)
+    await base(session, head, manager)
+    await plan_webinar(chat)
+    event = await session.scalar(select(Event))
+    assert event is not None
+    forged = EventCallback(action=EventAction.DROP_YES, value=str(event.id)).pack()
+    assert "только руководителю" in joined(await chat.press_data(MANAGER_ID, forged))
+    session.expire_all()
+    assert (await session.scalar(select(Event))).cancelled_at is None  # type: ignore[union-attr]
+
+
+async def test_a_far_event_is_invited_to_in_its_last_three_weeks(
+    chat: Chat, session: AsyncSession
+) -> None:
+    head, manager = await team(chat, session)
+    await base(session, head, manager)
+    await chat.send(HEAD_ID, "/event")
+    await chat.send(HEAD_ID, "Новогодний вебинар")
+    await chat.send(HEAD_ID, "31.12.2027")
+    preview = joined(await chat.press(HEAD_ID, "Всех клиентов"))
+    # Three weeks before (10 December 2027) to two days before; the year shown: it's not this one.
+    assert "с 10 декабря 2027 по 29 декабря 2027" in preview
+    assert "⚠️" not in preview
+    await chat.press(HEAD_ID, "Сохранить")
+    days = {
+        t.due_on for t in await session.scalars(select(Touch).where(Touch.event_id.isnot(None)))
+    }
+    assert min(days) >= date(2027, 12, 10)
+    assert max(days) <= date(2027, 12, 29)
+
+
+async def test_an_event_tomorrow_is_invited_to_today_with_a_load_warning(
+    chat: Chat, session: AsyncSession
+) -> None:
+    head, manager = await team(chat, session)
+    await base(session, head, manager)
+    await chat.send(HEAD_ID, "/event")
+    await chat.send(HEAD_ID, "Распродажа")
+    await chat.send(HEAD_ID, "завтра")
+    preview = joined(await chat.press(HEAD_ID, "Всех клиентов"))
+    # START is 18 November 2026: the only day before the event is today, said once.
+    assert "Приглашения — по рабочим дням 18 ноября," in preview
+    assert "по 18 ноября" not in preview
+    assert "⚠️ Tester: до 50 приглашений в день (18 ноября)" in preview
+    assert "разумно не больше 10" in preview
+    # The head's own five clients are no overload.
+    assert preview.count("⚠️") == 1
+    await chat.press(HEAD_ID, "Сохранить")
+    days = {
+        t.due_on for t in await session.scalars(select(Touch).where(Touch.event_id.isnot(None)))
+    }
+    assert days == {date(2026, 11, 18)}
+
+
+async def test_the_event_time_is_kept_and_shown(chat: Chat, session: AsyncSession) -> None:
+    head, manager = await team(chat, session)
+    await base(session, head, manager)
+    await chat.send(HEAD_ID, "/event")
+    await chat.send(HEAD_ID, "Вебинар")
+    assert "Не понял время" in joined(await chat.send(HEAD_ID, "10.12 в 25:00"))
+    asked = joined(await chat.send(HEAD_ID, "10.12 в 11:00"))
+    assert "«Вебинар», 10 декабря 2026 в 11:00. Кого приглашаем?" in asked
+    preview = joined(await chat.press(HEAD_ID, "Всех клиентов"))
+    assert "<b>Вебинар</b>, 10 декабря 2026 в 11:00" in preview
+    assert "Вебинар» (10 декабря 2026 в 11:00) сохранено" in joined(
+        await chat.press(HEAD_ID, "Сохранить")
+    )
+    event = await session.scalar(select(Event))
+    assert event is not None
+    assert event.starts_at == time(11, 0)
+    goals = {
+        t.goal for t in await session.scalars(select(Touch).where(Touch.event_id == event.id))
+    }
+    assert goals == {"Пригласить на «Вебинар» 10 декабря в 11:00"}
+
+
+def test_event_day_and_time_forms() -> None:
+    today = date(2026, 12, 3)
+    cases = {
+        "15.12 в 11:00": (date(2026, 12, 15), time(11, 0)),
+        "15 декабря 11:00": (date(2026, 12, 15), time(11, 0)),
+        "15 декабря 2026, 9.30": (date(2026, 12, 15), time(9, 30)),
+        "15.12 в 11": (date(2026, 12, 15), time(11, 0)),
+        "15.12": (date(2026, 12, 15), None),
+        "15.12.2026": (date(2026, 12, 15), None),
+    }
+    for text, expected in cases.items():
+        day_text, starts_at = split_event_time(text)
+        assert (parse_event_day(day_text, today), starts_at) == expected, text
+
+
+async def test_clients_of_a_deactivated_member_are_flagged_and_follow_the_handover(
+    chat: Chat, session: AsyncSession
+) -> None:
+    head, manager = await team(chat, session)
+    await base(session, head, manager)
+    manager.is_active = False
+    manager.deactivated_at = START
+    await session.commit()
+
+    await chat.send(HEAD_ID, "/event")
+    await chat.send(HEAD_ID, "Вебинар")
+    await chat.send(HEAD_ID, "10.12.2026")
+    preview = joined(await chat.press(HEAD_ID, "Всех клиентов"))
+    assert "⚠️ Клиенты отключённых сотрудников: Tester — 50 клиентов." in preview
+    assert "Сначала передайте их в /members" in preview
+    saved = joined(await chat.press(HEAD_ID, "Сохранить"))
+    assert "Tester — 50 клиентов" in saved
+
+    # Planned for the deactivated owner, the invitations move with the clients.
+    head_id = head.id
+    await handover.hand_over_base(session, head, manager.id, head_id, START)
+    await session.commit()
+    session.expire_all()
+    owners = Counter(
+        t.member_id for t in await session.scalars(select(Touch).where(Touch.event_id.isnot(None)))
+    )
+    assert owners == {head_id: 55}
+    # Nothing is waiting any more.
+    await chat.send(HEAD_ID, "/event")
+    await chat.press(HEAD_ID, "Новое событие")
+    await chat.send(HEAD_ID, "Распродажа")
+    await chat.send(HEAD_ID, "15.12.2026")
+    assert "отключённых" not in joined(await chat.press(HEAD_ID, "Всех клиентов"))
+
+
+async def test_changing_the_audience_keeps_the_ticked_categories(
+    chat: Chat, session: AsyncSession
+) -> None:
+    head, manager = await team(chat, session)
+    await base(session, head, manager)
+    await chat.send(HEAD_ID, "/event")
+    await chat.send(HEAD_ID, "Вебинар")
+    await chat.send(HEAD_ID, "10.12.2026")
+    await chat.press(HEAD_ID, "По категориям")
+    await chat.press(HEAD_ID, "ключевые")
+    assert "46 клиентов" in joined(await chat.press(HEAD_ID, "Готово"))
+    await chat.press(HEAD_ID, "Изменить аудиторию")
+    await chat.press(HEAD_ID, "По категориям")
+    assert "✅ ключевые" in chat.buttons(HEAD_ID)
+    assert "▫️ постоянные" in chat.buttons(HEAD_ID)
+    await chat.press(HEAD_ID, "постоянные")
+    preview = joined(await chat.press(HEAD_ID, "Готово"))
+    assert "категории: ключевые, постоянные" in preview
+    assert "56 клиентов" in preview
+
+
+async def test_markers_are_offered_as_buttons_and_typed_ones_join_them(
+    chat: Chat, session: AsyncSession
+) -> None:
+    head, manager = await team(chat, session)
+    await base(session, head, manager)
+    await chat.send(HEAD_ID, "/event")
+    await chat.send(HEAD_ID, "Распродажа")
+    await chat.send(HEAD_ID, "15.12.2026")
+    await chat.press(HEAD_ID, "По меткам")
+    # The base's markers, the most common first.
+    assert chat.buttons(HEAD_ID)[:2] == ["▫️ опт", "▫️ розница"]
+    await chat.press(HEAD_ID, "опт")
+    preview = joined(await chat.press(HEAD_ID, "Готово"))
+    assert "метки: опт" in preview
+    assert "40 клиентов, у 1 менеджера" in preview
+    await chat.press(HEAD_ID, "Изменить аудиторию")
+    await chat.press(HEAD_ID, "По меткам")
+    assert "✅ опт" in chat.buttons(HEAD_ID)
+    preview = joined(await chat.send(HEAD_ID, "Розница"))
+    assert "метки: опт, Розница" in preview
+    assert "50 клиентов, у 1 менеджера" in preview
+    await chat.press(HEAD_ID, "Сохранить")
+    event = await session.scalar(select(Event))
+    assert event is not None
+    assert event.audience["tags"] == ["опт", "Розница"]
