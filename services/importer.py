@@ -46,6 +46,9 @@ _CATEGORIES = {
 }  # fmt: skip
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 class ImportFileError(Exception):
     """The file cannot be imported at all; `code` names the reason for the member's language."""
 
@@ -117,12 +120,23 @@ def _canonical(header: str) -> str | None:
 
 
 def _decode(data: bytes) -> str:
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8")
+    """UTF-8 (with or without a BOM) or Windows-1251; anything else is not a table."""
     try:
-        return data.decode("utf-8")
+        if data.startswith(b"\xef\xbb\xbf"):
+            text = data[3:].decode("utf-8")
+        else:
+            try:
+                text = data.decode("utf-8")
+            except UnicodeDecodeError:
+                # Windows-1251 maps all bytes but one, so binary junk usually decodes here too.
+                text = data.decode("cp1251")
     except UnicodeDecodeError:
-        return data.decode("cp1251")
+        raise ImportFileError("bad_file") from None
+    # Text never carries NUL or many control characters; a photo or an archive renamed .csv does.
+    controls = len(_CONTROL.findall(text))
+    if "\x00" in text or controls > max(2, len(text) // 100):
+        raise ImportFileError("bad_file")
+    return text
 
 
 def _raw_rows(data: bytes, filename: str) -> list[list[str]]:
@@ -145,10 +159,14 @@ def _raw_rows(data: bytes, filename: str) -> list[list[str]]:
         # The header line decides: csv.Sniffer guesses wrong on ragged rows.
         header_line = next((line for line in text.splitlines() if line.strip()), "")
         delimiter = max(";,\t", key=header_line.count)
+        reader = csv.reader(io.StringIO(text), delimiter=delimiter)
         try:
-            return list(csv.reader(io.StringIO(text), delimiter=delimiter))
-        except csv.Error:
-            # A bare carriage return inside a cell, a field over the csv module's limit.
+            return list(reader)
+        except csv.Error as error:
+            if "field limit" in str(error):
+                # One cell over 128 KB: usually a quote left open, which swallows the rest.
+                raise ImportFileError("cell_too_long", row=reader.line_num) from None
+            # A bare carriage return inside a cell and the like.
             raise ImportFileError("bad_file") from None
     raise ImportFileError("bad_format")
 
@@ -189,7 +207,7 @@ def read_table(data: bytes, filename: str) -> Table:
         rows.append(row)
         numbers.append(number)
     if not rows:
-        raise ImportFileError("empty")
+        raise ImportFileError("only_header")
     return Table(columns=columns, rows=rows, numbers=numbers)
 
 
