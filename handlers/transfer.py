@@ -60,22 +60,28 @@ def _row_line(tr: Translator, error: importer.RowError) -> str:
 
 
 def preview_text(tr: Translator, preview: importer.ImportPreview, owner: Member) -> str:
-    """Counts, then the first errors and duplicates, kept under Telegram's message limit."""
+    """Counts, then the first rows left out and the first warnings, under Telegram's limit."""
     lines = [
         tr("transfer.preview_title", owner=esc(owner.full_name)),
         tr("transfer.preview_new", count=len(preview.new)),
         tr("transfer.preview_duplicates", count=len(preview.duplicates)),
         tr("transfer.preview_errors", count=len(preview.errors)),
     ]
-    listed = [*preview.errors, *preview.duplicates][:MAX_LISTED]
-    if listed:
-        lines.append("")
-        lines.append(tr("transfer.preview_rows"))
-    for error in listed:
-        line = _row_line(tr, error)
-        if sum(len(item) + 1 for item in lines) + len(line) > MESSAGE_LIMIT:
-            break
-        lines.append(line)
+    if preview.warnings:
+        lines.append(tr("transfer.preview_warnings", count=len(preview.warnings)))
+    sections = [
+        ("transfer.preview_rows", sorted([*preview.errors, *preview.duplicates])),
+        ("transfer.preview_warning_rows", preview.warnings),
+    ]
+    for title, rows in sections:
+        if not rows:
+            continue
+        lines.extend(["", tr(title)])
+        for error in rows[:MAX_LISTED]:
+            line = _row_line(tr, error)
+            if sum(len(item) + 1 for item in lines) + len(line) > MESSAGE_LIMIT:
+                break
+            lines.append(line)
     return "\n".join(lines)
 
 

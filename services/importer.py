@@ -25,6 +25,7 @@ BATCH = 1000
 # Canonical column → header synonyms, compared case-folded without punctuation.
 HEADERS: dict[str, tuple[str, ...]] = {
     "name": ("клиент", "компания", "название", "организация", "name", "client", "company"),
+    "kind": ("тип", "тип клиента", "вид клиента", "type", "client type", "kind"),
     "inn": ("инн", "inn", "tax id"),
     "city": ("город", "city", "town"),
     "industry": ("отрасль", "industry", "сфера"),
@@ -44,6 +45,23 @@ _CATEGORIES = {
     "разовый": Category.OCCASIONAL, "occasional": Category.OCCASIONAL,
     "новый": Category.NEW, "new": Category.NEW,
 }  # fmt: skip
+# «Тип» values, compared like headers: what /export writes (b2b, b2c), the card's own labels
+# («🏢 Компания (B2B)») and what people type.
+_KINDS = {
+    "b2b": ClientKind.B2B, "компания": ClientKind.B2B, "компания b2b": ClientKind.B2B,
+    "юрлицо": ClientKind.B2B, "юр лицо": ClientKind.B2B, "юридическое лицо": ClientKind.B2B,
+    "организация": ClientKind.B2B, "ип": ClientKind.B2B, "company": ClientKind.B2B,
+    "business": ClientKind.B2B, "legal entity": ClientKind.B2B,
+    "b2c": ClientKind.B2C, "частное лицо": ClientKind.B2C, "частное лицо b2c": ClientKind.B2C,
+    "физлицо": ClientKind.B2C, "физ лицо": ClientKind.B2C, "физическое лицо": ClientKind.B2C,
+    "частный клиент": ClientKind.B2C, "person": ClientKind.B2C, "private": ClientKind.B2C,
+    "private person": ClientKind.B2C, "individual": ClientKind.B2C,
+}  # fmt: skip
+# A legal form as a word of the name: «ООО «Альбатрос»», «ИП Сидоров», «Acme, Ltd».
+_LEGAL_FORM = re.compile(
+    r"(?<!\w)(ооо|оао|зао|пао|ао|ип|нко|ано|гуп|муп|фгуп|тоо|llc|ltd|inc|gmbh|corp|jsc|llp|plc)"
+    r"(?!\w)"
+)
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -67,9 +85,9 @@ class Table:
     numbers: list[int]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, order=True)
 class RowError:
-    """A row that will not be imported: its number in the file and the reason code."""
+    """A remark on a row of the file: why it is left out, or what was left out of it."""
 
     row: int
     code: str
@@ -81,6 +99,7 @@ class ImportRow:
     """A checked row ready to be written."""
 
     row: int
+    kind: ClientKind
     name: str
     inn: str | None
     city: str | None
@@ -105,6 +124,8 @@ class ImportPreview:
     new: list[ImportRow] = field(default_factory=list)
     duplicates: list[RowError] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
+    # Rows imported all the same, with what was left out of them or assumed.
+    warnings: list[RowError] = field(default_factory=list)
 
 
 def _header_key(text: str) -> str:
@@ -211,8 +232,11 @@ def read_table(data: bytes, filename: str) -> Table:
     return Table(columns=columns, rows=rows, numbers=numbers)
 
 
-def _check_row(number: int, row: dict[str, str], default_timezone: str) -> ImportRow:
-    """Raises validation.ValidationError with a code on the first bad value."""
+def _check_row(
+    number: int, row: dict[str, str], default_timezone: str, warnings: list[RowError]
+) -> ImportRow:
+    """Raises validation.ValidationError with a code on the first bad value that drops the row;
+    a value the client can do without is left out with a line added to `warnings`."""
     name = validation.clean_text(row.get("name"), max_length=200)
     phone = validation.normalize_phone(row["phone"]) if row.get("phone") else None
     email = validation.normalize_email(row["email"]) if row.get("email") else None
@@ -225,16 +249,26 @@ def _check_row(number: int, row: dict[str, str], default_timezone: str) -> Impor
     city = row.get("city")
     found = geo.find_city(city) if city else None
     category = _CATEGORIES.get(row.get("category", "").casefold(), Category.NEW)
+    contact = _short_text(row.get("contact"), 200)
+    kind = _kind(row.get("kind"), name, inn, contact)
+    if kind is ClientKind.B2C:
+        # A private client is their own and only contact (as /new makes them).
+        contact = name
+    elif contact is None and birthday is not None:
+        # A birthday is a person's; a company's switchboard has none.
+        warnings.append(RowError(number, "birthday_no_person", row["birthday"]))
+        birthday = None
     tags = [tag.strip() for tag in re.split(r"[,;]", row.get("tags", "")) if tag.strip()]
     return ImportRow(
         row=number,
+        kind=kind,
         name=name,
         inn=inn,
         city=city[:100] if city else None,
         timezone=found.tz if found is not None else default_timezone,
         industry=row.get("industry", "")[:100] or None,
         category=category,
-        contact=row.get("contact", "")[:200] or None,
+        contact=contact,
         position=row.get("position", "")[:200] or None,
         phone=phone,
         email=email,
@@ -243,6 +277,28 @@ def _check_row(number: int, row: dict[str, str], default_timezone: str) -> Impor
         tags=tags,
         window=window,
     )
+
+
+def _short_text(text: str | None, max_length: int) -> str | None:
+    # Cut rather than refuse: a long position or contact name is no reason to drop the client.
+    cleaned = re.sub(r"[\x00-\x08\x0b-\x1f\x7f]", "", text or "").strip()[:max_length].strip()
+    return cleaned or None
+
+
+def _kind(typed: str | None, name: str, inn: str | None, contact: str | None) -> ClientKind:
+    """A company when «Тип» says so; without it, when the name carries a legal form, an INN is
+    given or a contact person other than the client is named."""
+    if typed:
+        kind = _KINDS.get(" ".join(_header_key(typed).split()))
+        if kind is not None:
+            return kind
+    if _LEGAL_FORM.search(name.casefold().replace(".", " ")):
+        return ClientKind.B2B
+    if inn:
+        return ClientKind.B2B
+    if contact and names.normalize_text(contact) != names.normalize_text(name):
+        return ClientKind.B2B
+    return ClientKind.B2C
 
 
 async def preview_import(
@@ -265,8 +321,9 @@ async def preview_import(
     inns = set(await session.scalars(select(Client.inn).where(Client.inn.is_not(None))))
     preview = ImportPreview(owner_id=owner.id)
     for number, row in zip(table.numbers, table.rows, strict=True):
+        warnings: list[RowError] = []
         try:
-            checked = _check_row(number, row, owner.timezone)
+            checked = _check_row(number, row, owner.timezone, warnings)
         except validation.ValidationError as error:
             value = str(error.params.get("text", ""))
             preview.errors.append(RowError(number, error.code, value))
@@ -282,6 +339,7 @@ async def preview_import(
             preview.duplicates.append(RowError(number, "name", checked.name))
         else:
             preview.new.append(checked)
+            preview.warnings.extend(warnings)
             known_names.add(name_key)
             if checked.inn:
                 inns.add(checked.inn)
@@ -312,7 +370,7 @@ async def _insert_batch(
     client_values = []
     for item in rows:
         values: dict[str, object] = {
-            "kind": ClientKind.B2B if item.contact or item.inn else ClientKind.B2C,
+            "kind": item.kind,
             "name": item.name,
             "inn": item.inn,
             "industry": item.industry,
@@ -336,6 +394,7 @@ async def _insert_batch(
         client_values.append(values)
     ids = list(await session.scalars(insert(Client).returning(Client.id), client_values))
     contact_values = []
+    with_contact: list[ImportRow] = []
     history_values = []
     for client_id, item in zip(ids, rows, strict=True):
         history_values.append(
@@ -349,10 +408,12 @@ async def _insert_batch(
                 "at": now,
             }
         )
-        contact_name = item.contact or (
-            item.name if (item.phone or item.email or item.birthday) else None
-        )
+        contact_name = item.contact
+        if contact_name is None and (item.phone or item.email):
+            # A company without a named person: its number still needs a row, as /new keeps it.
+            contact_name = item.name
         if contact_name is not None:
+            with_contact.append(item)
             contact_values.append(
                 {
                     "client_id": client_id,
@@ -372,14 +433,15 @@ async def _insert_batch(
     contact_ids = list(
         await session.scalars(insert(Contact).returning(Contact.id), contact_values)
     )
-    by_client = {
+    people = {
         values["client_id"]: contact_id
-        for values, contact_id in zip(contact_values, contact_ids, strict=True)
+        for values, contact_id, item in zip(contact_values, contact_ids, with_contact, strict=True)
+        if item.contact is not None
     }
     date_values = [
         {
             "client_id": client_id,
-            "contact_id": by_client.get(client_id),
+            "contact_id": people[client_id],
             "kind": "birthday",
             "day": item.birthday[0],
             "month": item.birthday[1],

@@ -4,17 +4,23 @@ the preview, a file sent without the command and the manager's notice."""
 from __future__ import annotations
 
 import random
+from datetime import UTC, datetime
 
 import pytest
 from aiogram.types import Document
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from models.clients import Client, Contact, KeyDate
+from models.enums import ClientKind
 from services import importer
 from tests.harness import Chat, joined
 from tests.test_reminders import MANAGER_ID, add_member
 from tests.test_transfer import csv_bytes, settings
 
 __all__ = ["settings"]  # the fixture keeping pending imports in a temporary folder
+
+NOW = datetime(2026, 11, 18, 7, 30, tzinfo=UTC)
 
 
 def random_bytes(size: int, seed: int) -> bytes:
@@ -91,3 +97,120 @@ async def test_damaged_files_get_the_same_friendly_answer(
     assert "Файл пустой" in await send_file(chat, MANAGER_ID, b"", "empty.csv")
     runaway = 'Клиент\n"Ромашка\n'.encode() + b"x" * 200_000
     assert "Строка 3: ячейка длиннее" in await send_file(chat, MANAGER_ID, runaway, "q.csv")
+
+
+async def imported(session: AsyncSession, rows: list[list[str]]) -> importer.ImportPreview:
+    """Preview and apply a CSV into the manager's base, as the confirmation does."""
+    manager = await add_member(session)
+    await session.commit()
+    table = importer.read_table(csv_bytes(rows, separator=";", encoding="utf-8"), "b.csv")
+    preview = await importer.preview_import(session, manager, table, manager)
+    await importer.apply_import(session, preview, NOW)
+    await session.commit()
+    return preview
+
+
+async def clients_by_name(session: AsyncSession) -> dict[str, tuple[ClientKind, list[str]]]:
+    """Each client's kind and its contacts' names."""
+    found: dict[str, tuple[ClientKind, list[str]]] = {}
+    for client in await session.scalars(select(Client).order_by(Client.id)):
+        people = await session.scalars(
+            select(Contact.full_name).where(Contact.client_id == client.id).order_by(Contact.id)
+        )
+        found[client.name] = (client.kind, list(people))
+    return found
+
+
+async def birthdays(session: AsyncSession) -> dict[str, str | None]:
+    """Client name → the name of the contact its birthday is attached to."""
+    rows = await session.execute(
+        select(Client.name, Contact.full_name)
+        .join(KeyDate, KeyDate.client_id == Client.id)
+        .outerjoin(Contact, Contact.id == KeyDate.contact_id)
+    )
+    return dict(rows.all())
+
+
+async def test_legal_forms_inn_and_contact_make_a_company(session: AsyncSession) -> None:
+    preview = await imported(
+        session,
+        [
+            ["Клиент", "ИНН", "Контактное лицо", "Телефон", "День рождения"],
+            ["ООО «Альбатрос»", "", "", "+7 916 111-22-33", "12.05.1975"],
+            ["ИП Сидоров Пётр Ильич", "", "", "89161112234", ""],
+            ["Acme, Ltd.", "", "", "", ""],
+            ["Ромашка", "7707083893", "", "", ""],
+            ["Лютик", "", "Сидорова Анна", "+79120000005", "15.03.1980"],
+            ["Иванов Иван", "", "", "+79120000006", "01.02.1990"],
+            ["Петров Пётр", "", "Петров Пётр", "", ""],
+            ["Гарант-ООО", "", "", "", ""],
+        ],
+    )
+    assert await clients_by_name(session) == {
+        # The company's number is kept on a row named like it, as /new keeps it: no person.
+        "ООО «Альбатрос»": (ClientKind.B2B, ["ООО «Альбатрос»"]),
+        "ИП Сидоров Пётр Ильич": (ClientKind.B2B, ["ИП Сидоров Пётр Ильич"]),
+        "Acme, Ltd.": (ClientKind.B2B, []),
+        "Ромашка": (ClientKind.B2B, []),
+        "Лютик": (ClientKind.B2B, ["Сидорова Анна"]),
+        "Иванов Иван": (ClientKind.B2C, ["Иванов Иван"]),
+        "Петров Пётр": (ClientKind.B2C, ["Петров Пётр"]),
+        "Гарант-ООО": (ClientKind.B2B, []),
+    }
+    assert await birthdays(session) == {"Лютик": "Сидорова Анна", "Иванов Иван": "Иванов Иван"}
+    assert [(w.row, w.code, w.value) for w in preview.warnings] == [
+        (2, "birthday_no_person", "12.05.1975")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("typed", "kind"),
+    [
+        ("b2b", ClientKind.B2B),
+        ("B2C", ClientKind.B2C),
+        ("Компания", ClientKind.B2B),
+        ("юрлицо", ClientKind.B2B),
+        ("Юр. лицо", ClientKind.B2B),
+        ("🏢 Компания (B2B)", ClientKind.B2B),
+        ("частное лицо", ClientKind.B2C),
+        ("Физлицо", ClientKind.B2C),
+        ("физ. лицо", ClientKind.B2C),
+        ("👤 Частное лицо (B2C)", ClientKind.B2C),
+        ("company", ClientKind.B2B),
+        ("person", ClientKind.B2C),
+    ],
+)
+async def test_the_type_column_decides(
+    session: AsyncSession, typed: str, kind: ClientKind
+) -> None:
+    # The name says the opposite of the column each time: the column wins.
+    name = "Иванов Иван" if kind is ClientKind.B2B else "ООО Иванов"
+    await imported(session, [["Тип", "Клиент", "Телефон"], [typed, name, "+79120000001"]])
+    assert (await clients_by_name(session))[name][0] is kind
+
+
+async def test_a_company_birthday_goes_to_its_person(chat: Chat, session: AsyncSession) -> None:
+    await add_member(session)
+    await session.commit()
+    await chat.send(MANAGER_ID, "/import")
+    data = csv_bytes(
+        [
+            ["Клиент", "Тип", "ФИО", "Должность", "Телефон", "День рождения"],
+            ["ООО «Альбатрос»", "компания", "Орлова Мария", "директор", "+79161112233", "12.05"],
+            ["ООО «Вектор»", "компания", "", "", "+79161112234", "01.03"],
+        ],
+        separator=";",
+        encoding="utf-8",
+    )
+    text = await send_file(chat, MANAGER_ID, data, "base.csv")
+    assert "строка 3: день рождения «01.03» не записан" in text
+    await chat.press(MANAGER_ID, "Импортировать")
+    session.expire_all()
+    assert await clients_by_name(session) == {
+        "ООО «Альбатрос»": (ClientKind.B2B, ["Орлова Мария"]),
+        "ООО «Вектор»": (ClientKind.B2B, ["ООО «Вектор»"]),
+    }
+    assert await birthdays(session) == {"ООО «Альбатрос»": "Орлова Мария"}
+    card = joined(await chat.send(MANAGER_ID, "/find Альбатрос"))
+    assert "Частное лицо" not in card
+    assert "Орлова Мария" in card
