@@ -138,6 +138,7 @@ async def got_file(
     state: FSMContext,
     bot: Bot,
     settings: Settings,
+    clock: Clock,
 ) -> None:
     """Download, read and check the file; show the preview."""
     document = message.document
@@ -158,7 +159,7 @@ async def got_file(
     except importer.ImportFileError as error:
         await message.answer(tr(f"transfer.file_{error.code}", **error.params))
         return
-    preview = await importer.preview_import(session, member, table, member)
+    preview = await importer.preview_import(session, member, table, member, now=clock.now())
     token = secrets.token_hex(8)
     path = _pending_path(settings, token, filename)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -218,7 +219,7 @@ async def on_transfer(
         await query.answer(tr("transfer.stale"), show_alert=True)
         return
     table = importer.read_table(path.read_bytes(), filename)
-    preview = await importer.preview_import(session, member, table, owner)
+    preview = await importer.preview_import(session, member, table, owner, now=clock.now())
     if callback_data.action == "owner":
         await state.update_data(owner_id=owner.id)
         markup = preview_markup(tr, callback_data.token, preview, await _owners(session, member))

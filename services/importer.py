@@ -7,7 +7,8 @@ import io
 import re
 import zipfile
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from openpyxl import load_workbook
 from sqlalchemy import insert, select
@@ -64,6 +65,12 @@ _LEGAL_FORM = re.compile(
 )
 
 
+# «1980-05-12», and «1980-05-12 00:00:00» as a spreadsheet saved to CSV writes a date.
+_ISO_DATE = re.compile(
+    r"^\s*(?P<y>\d{4})[-./](?P<m>\d{1,2})[-./](?P<d>\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?\s*$"
+)
+# «12.05.1975 г.», «12 мая 1975 года».
+_YEAR_WORD = re.compile(r"\s*(?:г\.?|года?)\s*$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -232,8 +239,34 @@ def read_table(data: bytes, filename: str) -> Table:
     return Table(columns=columns, rows=rows, numbers=numbers)
 
 
+def _birthday(
+    number: int, text: str | None, today: date, warnings: list[RowError]
+) -> tuple[int, int, int | None] | None:
+    """The day, month and year if any; an unreadable, impossible or future date is left out
+    with a warning: a bad birthday is no reason to lose the client."""
+    if not text:
+        return None
+    cleaned = _YEAR_WORD.sub("", text.casefold())
+    iso = _ISO_DATE.match(cleaned)
+    if iso is not None:
+        cleaned = f"{iso['d']}.{iso['m']}.{iso['y']}"
+    try:
+        day, month, year = validation.parse_day_month(cleaned)
+    except validation.ValidationError as error:
+        warnings.append(RowError(number, f"birthday_{error.code}", text[:40]))
+        return None
+    if year is not None and date(year, month, day) > today:
+        warnings.append(RowError(number, "birthday_future", text[:40]))
+        return None
+    return day, month, year
+
+
 def _check_row(
-    number: int, row: dict[str, str], default_timezone: str, warnings: list[RowError]
+    number: int,
+    row: dict[str, str],
+    default_timezone: str,
+    today: date,
+    warnings: list[RowError],
 ) -> ImportRow:
     """Raises validation.ValidationError with a code on the first bad value that drops the row;
     a value the client can do without is left out with a line added to `warnings`."""
@@ -241,7 +274,7 @@ def _check_row(
     phone = validation.normalize_phone(row["phone"]) if row.get("phone") else None
     email = validation.normalize_email(row["email"]) if row.get("email") else None
     inn = validation.validate_inn(row["inn"]) if row.get("inn") else None
-    birthday = validation.parse_day_month(row["birthday"]) if row.get("birthday") else None
+    birthday = _birthday(number, row.get("birthday"), today, warnings)
     window = None
     if row.get("window"):
         start, end = validation.parse_time_window(row["window"])
@@ -302,10 +335,12 @@ def _kind(typed: str | None, name: str, inn: str | None, contact: str | None) ->
 
 
 async def preview_import(
-    session: AsyncSession, member: Member, table: Table, owner: Member
+    session: AsyncSession, member: Member, table: Table, owner: Member, *, now: datetime
 ) -> ImportPreview:
     """Check every row and find duplicates against the whole team's base and within the file."""
     del member  # who imports matters to the handler (rights), not to the checks
+    # A birthday later than today is a typo; «today» is the owner's, whose clients they become.
+    today = now.astimezone(ZoneInfo(owner.timezone)).date()
     phones = set(await session.scalars(select(Contact.phone).where(Contact.phone.is_not(None))))
     emails = {
         email.lower()
@@ -323,7 +358,7 @@ async def preview_import(
     for number, row in zip(table.numbers, table.rows, strict=True):
         warnings: list[RowError] = []
         try:
-            checked = _check_row(number, row, owner.timezone, warnings)
+            checked = _check_row(number, row, owner.timezone, today, warnings)
         except validation.ValidationError as error:
             value = str(error.params.get("text", ""))
             preview.errors.append(RowError(number, error.code, value))

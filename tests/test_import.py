@@ -104,7 +104,7 @@ async def imported(session: AsyncSession, rows: list[list[str]]) -> importer.Imp
     manager = await add_member(session)
     await session.commit()
     table = importer.read_table(csv_bytes(rows, separator=";", encoding="utf-8"), "b.csv")
-    preview = await importer.preview_import(session, manager, table, manager)
+    preview = await importer.preview_import(session, manager, table, manager, now=NOW)
     await importer.apply_import(session, preview, NOW)
     await session.commit()
     return preview
@@ -214,3 +214,61 @@ async def test_a_company_birthday_goes_to_its_person(chat: Chat, session: AsyncS
     card = joined(await chat.send(MANAGER_ID, "/find Альбатрос"))
     assert "Частное лицо" not in card
     assert "Орлова Мария" in card
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("1980-05-12", (12, 5, 1980)),
+        ("1980-05-12 00:00:00", (12, 5, 1980)),
+        ("12.05.1980", (12, 5, 1980)),
+        ("12.05.1980 г.", (12, 5, 1980)),
+        ("12/05/1980", (12, 5, 1980)),
+        ("12-05-80", (12, 5, 1980)),
+        ("12 мая 1980", (12, 5, 1980)),
+        ("12 мая 1980 года", (12, 5, 1980)),
+        ("12 мая", (12, 5, None)),
+        ("1 марта", (1, 3, None)),
+        ("29.02", (29, 2, None)),
+    ],
+)
+async def test_iso_and_russian_birthdays_are_read(
+    session: AsyncSession, typed: str, stored: tuple[int, int, int | None]
+) -> None:
+    preview = await imported(session, [["Клиент", "День рождения"], ["Иванов Иван", typed]])
+    assert preview.warnings == []
+    key_date = await session.scalar(select(KeyDate))
+    assert key_date is not None
+    assert (key_date.day, key_date.month, key_date.year) == stored
+
+
+async def test_a_bad_or_future_birthday_keeps_the_client(
+    chat: Chat, session: AsyncSession
+) -> None:
+    await add_member(session)
+    await session.commit()
+    await chat.send(MANAGER_ID, "/import")
+    data = csv_bytes(
+        [
+            ["Клиент", "Телефон", "День рождения"],
+            ["Плохая дата", "+79990000012", "31.02.1980"],
+            ["Плохая дата 2", "+79990000013", "1980-13-01"],
+            ["Будущая дата", "+79990000014", "01.01.2030"],
+            ["Непонятная", "+79990000015", "весной"],
+            ["Сегодняшняя", "+79990000016", "18.11.2026"],
+        ],
+        separator=";",
+        encoding="utf-8",
+    )
+    text = await send_file(chat, MANAGER_ID, data, "base.csv")
+    assert "Новых клиентов: 5" in text
+    assert "Строк с ошибками (пропустим): 0" in text
+    assert "строка 2: такой даты рождения не бывает: «31.02.1980»" in text
+    assert "строка 3: такой даты рождения не бывает: «1980-13-01»" in text
+    assert "строка 4: дата рождения «01.01.2030» ещё не наступила" in text
+    assert "строка 5: не понял дату рождения «весной»" in text
+    assert "строка 6" not in text
+    await chat.press(MANAGER_ID, "Импортировать")
+    session.expire_all()
+    assert await birthdays(session) == {"Сегодняшняя": "Сегодняшняя"}
+    assert len(await clients_by_name(session)) == 5
