@@ -42,7 +42,8 @@ HEADERS: dict[str, tuple[str, ...]] = {
 }
 _CATEGORIES = {
     "ключевой": Category.KEY, "key": Category.KEY, "vip": Category.VIP,
-    "обычный": Category.REGULAR, "regular": Category.REGULAR,
+    "обычный": Category.REGULAR, "постоянный": Category.REGULAR, "regular": Category.REGULAR,
+    "вип": Category.VIP,
     "разовый": Category.OCCASIONAL, "occasional": Category.OCCASIONAL,
     "новый": Category.NEW, "new": Category.NEW,
 }  # fmt: skip
@@ -281,9 +282,17 @@ def _check_row(
         window = (start.isoformat(), end.isoformat())
     city = row.get("city")
     found = geo.find_city(city) if city else None
-    category = _CATEGORIES.get(row.get("category", "").casefold(), Category.NEW)
+    category = Category.NEW
+    if row.get("category"):
+        found_category = _CATEGORIES.get(" ".join(_header_key(row["category"]).split()))
+        if found_category is None:
+            warnings.append(RowError(number, "category_unknown", row["category"][:40]))
+        else:
+            category = found_category
     contact = _short_text(row.get("contact"), 200)
     kind = _kind(row.get("kind"), name, inn, contact)
+    if row.get("kind") and _typed_kind(row["kind"]) is None:
+        warnings.append(RowError(number, "kind_unknown", row["kind"][:40]))
     if kind is ClientKind.B2C:
         # A private client is their own and only contact (as /new makes them).
         contact = name
@@ -318,13 +327,16 @@ def _short_text(text: str | None, max_length: int) -> str | None:
     return cleaned or None
 
 
+def _typed_kind(typed: str) -> ClientKind | None:
+    return _KINDS.get(" ".join(_header_key(typed).split()))
+
+
 def _kind(typed: str | None, name: str, inn: str | None, contact: str | None) -> ClientKind:
     """A company when «Тип» says so; without it, when the name carries a legal form, an INN is
     given or a contact person other than the client is named."""
-    if typed:
-        kind = _KINDS.get(" ".join(_header_key(typed).split()))
-        if kind is not None:
-            return kind
+    kind = _typed_kind(typed) if typed else None
+    if kind is not None:
+        return kind
     if _LEGAL_FORM.search(name.casefold().replace(".", " ")):
         return ClientKind.B2B
     if inn:

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.clients import Client, Contact, KeyDate
-from models.enums import ClientKind
+from models.enums import Category, ClientKind
 from services import importer
 from tests.harness import Chat, joined
 from tests.test_reminders import MANAGER_ID, add_member
@@ -272,3 +272,37 @@ async def test_a_bad_or_future_birthday_keeps_the_client(
     session.expire_all()
     assert await birthdays(session) == {"Сегодняшняя": "Сегодняшняя"}
     assert len(await clients_by_name(session)) == 5
+
+
+async def test_an_unknown_category_or_type_is_a_remark(chat: Chat, session: AsyncSession) -> None:
+    await add_member(session)
+    await session.commit()
+    await chat.send(MANAGER_ID, "/import")
+    data = csv_bytes(
+        [
+            ["Клиент", "Категория", "Тип"],
+            ["ООО «Альбатрос»", "Ключевой", ""],
+            ["ИП Сидоров", "Постоянный", ""],
+            ["ООО Вектор", "VIP", "что-то"],
+            ["Бета", "неизвестная", ""],
+        ],
+        separator=";",
+        encoding="utf-8",
+    )
+    text = await send_file(chat, MANAGER_ID, data, "base.csv")
+    assert "Новых клиентов: 4" in text
+    assert "строка 5: категории «неизвестная» нет — клиент войдёт как «Новый»" in text
+    assert "строка 4: не понял тип «что-то»" in text
+    assert "строка 2" not in text
+    assert "строка 3" not in text
+    await chat.press(MANAGER_ID, "Импортировать")
+    session.expire_all()
+    categories = dict((await session.execute(select(Client.name, Client.category))).all())
+    assert categories == {
+        "ООО «Альбатрос»": Category.KEY,
+        "ИП Сидоров": Category.REGULAR,
+        "ООО Вектор": Category.VIP,
+        "Бета": Category.NEW,
+    }
+    kind = await session.scalar(select(Client.kind).where(Client.name == "ООО Вектор"))
+    assert kind is ClientKind.B2B
