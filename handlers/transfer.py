@@ -33,7 +33,7 @@ from bot.settings import Settings
 from handlers.common import esc, is_head, show
 from models import Member
 from models.enums import Role
-from services import audit, exporter, importer, team
+from services import audit, exporter, importer, team, validation
 from services.clock import Clock
 
 router = Router(name=__name__)
@@ -54,13 +54,39 @@ def _pending_path(settings: Settings, token: str, filename: str) -> Path:
     return Path(settings.files_dir) / f"import-{token}{suffix}"
 
 
-def _row_line(tr: Translator, error: importer.RowError) -> str:
-    reason = tr(f"transfer.row_{error.code}", value=esc(error.value[:40]))
+DUPLICATE_KEYS = ("phone", "email", "inn", "name")
+
+
+def _row_line(tr: Translator, error: importer.RowError, *, show_owner: bool) -> str:
+    if error.code not in DUPLICATE_KEYS:
+        reason = tr(f"transfer.row_{error.code}", value=esc(error.value[:40]))
+        return tr("transfer.row_line", row=error.row, reason=reason)
+    value = validation.format_phone(error.value) if error.code == "phone" else error.value
+    reason = tr(f"transfer.same_{error.code}", value=esc(value[:60]))
+    if error.repeat_of is not None:
+        reason = tr("transfer.row_repeat", other=error.repeat_of, reason=reason)
+    elif not error.visible:
+        reason = tr("transfer.row_colleague", owner=esc(error.owner), reason=reason)
+    elif show_owner:
+        reason = tr(
+            "transfer.row_known_owned",
+            client=esc(error.client[:60]),
+            owner=esc(error.owner),
+            reason=reason,
+        )
+    else:
+        reason = tr("transfer.row_known", client=esc(error.client[:60]), reason=reason)
     return tr("transfer.row_line", row=error.row, reason=reason)
 
 
-def preview_text(tr: Translator, preview: importer.ImportPreview, owner: Member) -> str:
-    """Counts, then the first rows left out and the first warnings, under Telegram's limit."""
+def preview_text(
+    tr: Translator, preview: importer.ImportPreview, owner: Member, viewer: Member
+) -> str:
+    """Counts, then the first rows left out and the first warnings, under Telegram's limit.
+
+    A head is told whose base a duplicate sits in; a manager sees a colleague's client only as
+    the colleague's name.
+    """
     lines = [
         tr("transfer.preview_title", owner=esc(owner.full_name)),
         tr("transfer.preview_new", count=len(preview.new)),
@@ -78,7 +104,7 @@ def preview_text(tr: Translator, preview: importer.ImportPreview, owner: Member)
             continue
         lines.extend(["", tr(title)])
         for error in rows[:MAX_LISTED]:
-            line = _row_line(tr, error)
+            line = _row_line(tr, error, show_owner=is_head(viewer))
             if sum(len(item) + 1 for item in lines) + len(line) > MESSAGE_LIMIT:
                 break
             lines.append(line)
@@ -167,7 +193,7 @@ async def got_file(
     await state.set_state(ImportForm.confirm)
     await state.set_data({"token": token, "filename": filename, "owner_id": member.id})
     await message.answer(
-        preview_text(tr, preview, member),
+        preview_text(tr, preview, member, member),
         reply_markup=preview_markup(tr, token, preview, await _owners(session, member)),
     )
 
@@ -223,7 +249,7 @@ async def on_transfer(
     if callback_data.action == "owner":
         await state.update_data(owner_id=owner.id)
         markup = preview_markup(tr, callback_data.token, preview, await _owners(session, member))
-        await show(query, preview_text(tr, preview, owner), markup)
+        await show(query, preview_text(tr, preview, owner, member), markup)
         return
     # The FSM storage writes through its own connection: leave the state before our writes.
     await state.clear()

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Member
 from models.clients import Client, Contact, KeyDate, OwnerHistory
-from models.enums import Category, ClientKind, Stage
+from models.enums import Category, ClientKind, Role, Stage
 from services import geo, names, planner, validation
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
@@ -100,6 +100,12 @@ class RowError:
     row: int
     code: str
     value: str = ""
+    # A duplicate: the earlier row of the file it repeats, or the client in the base it matches.
+    repeat_of: int | None = None
+    client: str = ""
+    owner: str = ""
+    # False: a colleague's client, which the importing manager may learn only the owner of.
+    visible: bool = True
 
 
 @dataclass
@@ -350,23 +356,43 @@ async def preview_import(
     session: AsyncSession, member: Member, table: Table, owner: Member, *, now: datetime
 ) -> ImportPreview:
     """Check every row and find duplicates against the whole team's base and within the file."""
-    del member  # who imports matters to the handler (rights), not to the checks
     # A birthday later than today is a typo; «today» is the owner's, whose clients they become.
     today = now.astimezone(ZoneInfo(owner.timezone)).date()
-    phones = set(await session.scalars(select(Contact.phone).where(Contact.phone.is_not(None))))
-    emails = {
-        email.lower()
-        for email in await session.scalars(select(Contact.email).where(Contact.email.is_not(None)))
-        if email
+    # Key → client id in the base; key → the first row of the file carrying it.
+    in_base: dict[str, dict[str, int]] = {
+        "phone": {
+            phone: client_id
+            for phone, client_id in await session.execute(
+                select(Contact.phone, Contact.client_id).where(Contact.phone.is_not(None))
+            )
+            if phone
+        },
+        "email": {
+            email.lower(): client_id
+            for email, client_id in await session.execute(
+                select(Contact.email, Contact.client_id).where(Contact.email.is_not(None))
+            )
+            if email
+        },
+        "inn": {
+            inn: client_id
+            for inn, client_id in await session.execute(
+                select(Client.inn, Client.id).where(Client.inn.is_not(None))
+            )
+            if inn
+        },
+        "name": {
+            names.normalize_text(name): client_id
+            for name, client_id in await session.execute(
+                select(Client.name, Client.id).where(
+                    Client.is_active.is_(True), Client.forgotten_at.is_(None)
+                )
+            )
+        },
     }
-    known_names = {
-        names.normalize_text(name)
-        for name in await session.scalars(
-            select(Client.name).where(Client.is_active.is_(True), Client.forgotten_at.is_(None))
-        )
-    }
-    inns = set(await session.scalars(select(Client.inn).where(Client.inn.is_not(None))))
+    in_file: dict[str, dict[str, int]] = {key: {} for key in in_base}
     preview = ImportPreview(owner_id=owner.id)
+    matched: list[tuple[int, str, str, int]] = []
     for number, row in zip(table.numbers, table.rows, strict=True):
         warnings: list[RowError] = []
         try:
@@ -375,26 +401,67 @@ async def preview_import(
             value = str(error.params.get("text", ""))
             preview.errors.append(RowError(number, error.code, value))
             continue
-        name_key = names.normalize_text(checked.name)
-        if checked.phone and checked.phone in phones:
-            preview.duplicates.append(RowError(number, "phone", checked.phone))
-        elif checked.email and checked.email in emails:
-            preview.duplicates.append(RowError(number, "email", checked.email))
-        elif checked.inn and checked.inn in inns:
-            preview.duplicates.append(RowError(number, "inn", checked.inn))
-        elif name_key in known_names:
-            preview.duplicates.append(RowError(number, "name", checked.name))
+        keys = {
+            "phone": checked.phone,
+            "email": checked.email,
+            "inn": checked.inn,
+            "name": names.normalize_text(checked.name),
+        }
+        shown = {"phone": checked.phone, "email": checked.email, "inn": checked.inn}
+        duplicate: RowError | None = None
+        for kind, key in keys.items():
+            if not key:
+                continue
+            value = shown.get(kind) or checked.name
+            if key in in_base[kind]:
+                matched.append((number, kind, value, in_base[kind][key]))
+                break
+            if key in in_file[kind]:
+                duplicate = RowError(number, kind, value, repeat_of=in_file[kind][key])
+                break
         else:
             preview.new.append(checked)
             preview.warnings.extend(warnings)
-            known_names.add(name_key)
-            if checked.inn:
-                inns.add(checked.inn)
-            if checked.phone:
-                phones.add(checked.phone)
-            if checked.email:
-                emails.add(checked.email)
+            for kind, key in keys.items():
+                if key:
+                    in_file[kind][key] = number
+            continue
+        if duplicate is not None:
+            preview.duplicates.append(duplicate)
+    preview.duplicates.extend(await _known_duplicates(session, member, matched))
+    preview.duplicates.sort()
     return preview
+
+
+async def _known_duplicates(
+    session: AsyncSession, member: Member, matched: list[tuple[int, str, str, int]]
+) -> list[RowError]:
+    """Rows matching clients in the base, named as the member may see them: one query for all."""
+    if not matched:
+        return []
+    found = {
+        client_id: (name, owner_id, owner_name)
+        for client_id, name, owner_id, owner_name in await session.execute(
+            select(Client.id, Client.name, Client.owner_id, Member.full_name)
+            .join(Member, Member.id == Client.owner_id)
+            .where(Client.id.in_({client_id for *_, client_id in matched}))
+        )
+    }
+    rows = []
+    for number, kind, value, client_id in matched:
+        name, owner_id, owner_name = found[client_id]
+        visible = member.role is Role.HEAD or owner_id == member.id
+        rows.append(
+            RowError(
+                number,
+                kind,
+                value,
+                client=name if visible else "",
+                owner=owner_name,
+                visible=visible,
+            )
+        )
+    return rows
 
 
 async def apply_import(session: AsyncSession, preview: ImportPreview, now: datetime) -> int:

@@ -14,13 +14,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models.clients import Client, Contact, KeyDate
 from models.enums import Category, ClientKind
 from services import importer
+from tests.conftest import HEAD_ID
 from tests.harness import Chat, joined
-from tests.test_reminders import MANAGER_ID, add_member
+from tests.test_reminders import MANAGER_ID, add_client, add_member
 from tests.test_transfer import csv_bytes, settings
 
 __all__ = ["settings"]  # the fixture keeping pending imports in a temporary folder
 
 NOW = datetime(2026, 11, 18, 7, 30, tzinfo=UTC)
+SECOND_MANAGER_ID = 502
 
 
 def random_bytes(size: int, seed: int) -> bytes:
@@ -306,3 +308,40 @@ async def test_an_unknown_category_or_type_is_a_remark(chat: Chat, session: Asyn
     }
     kind = await session.scalar(select(Client.kind).where(Client.name == "ООО Вектор"))
     assert kind is ClientKind.B2B
+
+
+DUPLICATES = [
+    ["Клиент", "Телефон", "Email"],
+    ["Ромашка", "+7 910 462-04-00", ""],  # 2: the manager's client's phone
+    ['ООО "Лютик"', "", ""],  # 3: the colleague's client's name
+    ["Новый Клиент", "+7 999 000-00-01", "a@b.ru"],  # 4: new
+    ["Новый Клиент", "+7 999 000-00-01", "a@b.ru"],  # 5: repeats row 4
+    ["Новый клиент 2", "8 999 000-00-01", ""],  # 6: repeats row 4's phone
+    ["Третий", "", "A@B.RU"],  # 7: repeats row 4's e-mail
+]
+
+
+async def test_duplicates_name_the_row_or_the_client(chat: Chat, session: AsyncSession) -> None:
+    await chat.send(HEAD_ID, "/start")
+    manager = await add_member(session)
+    colleague = await add_member(session, telegram_id=SECOND_MANAGER_ID, name="Анна")
+    await add_client(session, manager, "Ромашка опт", "Europe/Moscow", phone="+79104620400")
+    await add_client(session, colleague, "Лютик", "Europe/Moscow", phone="+79135550143")
+    await session.commit()
+    data = csv_bytes(DUPLICATES, separator=";", encoding="utf-8")
+
+    await chat.send(MANAGER_ID, "/import")
+    text = await send_file(chat, MANAGER_ID, data, "dups.csv")
+    assert "Новых клиентов: 1" in text
+    assert "строка 2: уже есть клиент «Ромашка опт»: тот же телефон +7 910 462-04-00" in text
+    # A colleague's client stays unnamed for a manager: only whose it is.
+    assert 'строка 3: уже есть в базе у коллеги (Анна): то же название «ООО "Лютик"»' in text
+    assert "«Лютик»" not in text
+    assert "строка 5: повтор строки 4: тот же телефон +7 999 000-00-01" in text
+    assert "строка 6: повтор строки 4: тот же телефон +7 999 000-00-01" in text
+    assert "строка 7: повтор строки 4: тот же e-mail a@b.ru" in text
+
+    await chat.send(HEAD_ID, "/import")
+    text = await send_file(chat, HEAD_ID, data, "dups.csv")
+    assert "строка 2: уже есть клиент «Ромашка опт» (база: Дмитрий): тот же телефон" in text
+    assert "строка 3: уже есть клиент «Лютик» (база: Анна): то же название" in text
