@@ -39,6 +39,8 @@ from services.clock import Clock
 router = Router(name=__name__)
 
 MAX_LISTED = 20
+# New clients named in the preview, so the member sees the file was read as they meant.
+NEW_NAMED = 5
 MESSAGE_LIMIT = 4000
 
 
@@ -95,6 +97,13 @@ def preview_text(
     ]
     if preview.warnings:
         lines.append(tr("transfer.preview_warnings", count=len(preview.warnings)))
+    if preview.new:
+        named = ", ".join(esc(row.name[:60]) for row in preview.new[:NEW_NAMED])
+        if len(preview.new) > NEW_NAMED:
+            named += tr("transfer.preview_more_inline", count=len(preview.new) - NEW_NAMED)
+        lines.extend(["", tr("transfer.preview_new_names", names=named)])
+    else:
+        lines.extend(["", tr("transfer.preview_nothing_new")])
     sections = [
         ("transfer.preview_rows", sorted([*preview.errors, *preview.duplicates])),
         ("transfer.preview_warning_rows", preview.warnings),
@@ -103,18 +112,24 @@ def preview_text(
         if not rows:
             continue
         lines.extend(["", tr(title)])
+        shown = 0
         for error in rows[:MAX_LISTED]:
             line = _row_line(tr, error, show_owner=is_head(viewer))
-            if sum(len(item) + 1 for item in lines) + len(line) > MESSAGE_LIMIT:
+            # Room is kept for the «…и ещё» line and the next section's title.
+            if sum(len(item) + 1 for item in lines) + len(line) > MESSAGE_LIMIT - 200:
                 break
             lines.append(line)
+            shown += 1
+        if shown < len(rows):
+            lines.append(tr("transfer.preview_more", count=len(rows) - shown))
     return "\n".join(lines)
 
 
 def preview_markup(
     tr: Translator, token: str, preview: importer.ImportPreview, owners: list[Member]
 ) -> InlineKeyboardMarkup:
-    """Confirm, cancel and, for a head, whose base to import into."""
+    """Confirm, cancel and, for a head, whose base to import into; with nothing new, cancel only
+    (duplicates are looked for in the whole team's base, so another owner changes nothing)."""
     rows = []
     if preview.new:
         label = tr("transfer.confirm", count=len(preview.new))
@@ -125,7 +140,7 @@ def preview_markup(
                 )
             ]
         )
-    for owner in owners:
+    for owner in owners if preview.new else []:
         if owner.id == preview.owner_id:
             continue
         data = TransferCallback(action="owner", token=token, member_id=owner.id).pack()

@@ -345,3 +345,36 @@ async def test_duplicates_name_the_row_or_the_client(chat: Chat, session: AsyncS
     text = await send_file(chat, HEAD_ID, data, "dups.csv")
     assert "строка 2: уже есть клиент «Ромашка опт» (база: Дмитрий): тот же телефон" in text
     assert "строка 3: уже есть клиент «Лютик» (база: Анна): то же название" in text
+
+
+async def test_preview_names_new_clients_and_counts_what_it_cuts(
+    chat: Chat, session: AsyncSession
+) -> None:
+    await add_member(session)
+    await session.commit()
+    rows = [["Клиент", "Телефон"]]
+    rows += [[f"Фирма {n}", f"+7912000000{n}"] for n in range(1, 8)]
+    rows += [[f"Плохая {n}", "12345"] for n in range(60)]
+    await chat.send(MANAGER_ID, "/import")
+    text = await send_file(
+        chat, MANAGER_ID, csv_bytes(rows, separator=";", encoding="utf-8"), "b.csv"
+    )
+    assert "Новые: Фирма 1, Фирма 2, Фирма 3, Фирма 4, Фирма 5 и ещё 2" in text
+    assert text.count("неверный телефон") == 20
+    assert "…и ещё 40" in text
+    assert "Импортировать клиентов: 7" in " ".join(chat.buttons(MANAGER_ID))
+
+
+async def test_nothing_new_offers_no_import(chat: Chat, session: AsyncSession) -> None:
+    await chat.send(HEAD_ID, "/start")
+    manager = await add_member(session)
+    await add_client(session, manager, "Ромашка", "Europe/Moscow", phone="+79104620400")
+    await session.commit()
+    rows = [["Клиент", "Телефон"], ["Ромашка", "+79104620400"], ["Плохая", "1"]]
+    await chat.send(HEAD_ID, "/import")
+    text = await send_file(
+        chat, HEAD_ID, csv_bytes(rows, separator=";", encoding="utf-8"), "b.csv"
+    )
+    assert "Нового для импорта нет" in text
+    assert chat.buttons(HEAD_ID) == ["Отмена"]
+    assert "Импортировано" not in joined(await chat.press(HEAD_ID, "Отмена"))
