@@ -15,7 +15,7 @@ from pathlib import Path
 
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramAPIError
-from aiogram.filters import Command
+from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import (
@@ -35,6 +35,7 @@ from models import Member
 from models.enums import Role
 from services import audit, exporter, importer, team, validation
 from services.clock import Clock
+from services.parsing import classify_message
 
 router = Router(name=__name__)
 
@@ -211,6 +212,34 @@ async def got_file(
         preview_text(tr, preview, member, member),
         reply_markup=preview_markup(tr, token, preview, await _owners(session, member)),
     )
+
+
+async def _table_nobody_awaits(message: Message, state: FSMContext) -> bool:
+    """A .csv/.xlsx sent outside any flow, which the touch log would not take as an attachment
+    (no draft, no caption describing a contact, no touch just saved)."""
+    document = message.document
+    if document is None or not (document.file_name or "").lower().endswith((".csv", ".xlsx")):
+        return False
+    caption = message.caption or ""
+    if caption.strip() and classify_message(caption) == "log":
+        return False
+    data = await state.get_data()
+    return "draft" not in data and "last_saved" not in data
+
+
+@router.message(StateFilter(None), F.document, _table_nobody_awaits)
+async def on_table_without_command(
+    message: Message,
+    session: AsyncSession,
+    member: Member,
+    tr: Translator,
+    state: FSMContext,
+    bot: Bot,
+    settings: Settings,
+    clock: Clock,
+) -> None:
+    """A client table sent without /import: read it as if /import had been typed."""
+    await got_file(message, session, member, tr, state, bot, settings, clock)
 
 
 @router.message(ImportForm.file, ~F.text.startswith("/"))

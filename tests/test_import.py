@@ -378,3 +378,24 @@ async def test_nothing_new_offers_no_import(chat: Chat, session: AsyncSession) -
     assert "Нового для импорта нет" in text
     assert chat.buttons(HEAD_ID) == ["Отмена"]
     assert "Импортировано" not in joined(await chat.press(HEAD_ID, "Отмена"))
+
+
+async def test_a_table_sent_without_import_starts_one(chat: Chat, session: AsyncSession) -> None:
+    await chat.send(HEAD_ID, "/start")
+    await add_member(session)
+    await session.commit()
+    data = csv_bytes(
+        [["Клиент", "Телефон"], ["Ромашка", "+79120000001"]], separator=";", encoding="utf-8"
+    )
+    text = await send_file(chat, MANAGER_ID, data, "base.csv")
+    assert "Не к чему прикрепить" not in text
+    assert "Импорт в базу: Дмитрий" in text
+    await chat.press(MANAGER_ID, "Импортировать")
+    session.expire_all()
+    assert await session.scalar(select(Client.name)) == "Ромашка"
+    # A head still picks whose base.
+    data = csv_bytes([["Клиент"], ["Лютик"]], separator=";", encoding="utf-8")
+    assert "Импорт в базу:" in await send_file(chat, HEAD_ID, data, "base.xlsx.csv")
+    assert "В базу: Дмитрий" in " ".join(chat.buttons(HEAD_ID))
+    # Any other file still goes to the touch log.
+    assert "Не к чему прикрепить" in await send_file(chat, MANAGER_ID, b"%PDF", "offer.pdf")
