@@ -15,7 +15,7 @@ from pathlib import Path
 
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramAPIError
-from aiogram.filters import Command
+from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import (
@@ -33,12 +33,15 @@ from bot.settings import Settings
 from handlers.common import esc, is_head, show
 from models import Member
 from models.enums import Role
-from services import audit, exporter, importer, team
+from services import audit, exporter, importer, team, validation
 from services.clock import Clock
+from services.parsing import classify_message
 
 router = Router(name=__name__)
 
 MAX_LISTED = 20
+# New clients named in the preview, so the member sees the file was read as they meant.
+NEW_NAMED = 5
 MESSAGE_LIMIT = 4000
 
 
@@ -54,35 +57,80 @@ def _pending_path(settings: Settings, token: str, filename: str) -> Path:
     return Path(settings.files_dir) / f"import-{token}{suffix}"
 
 
-def _row_line(tr: Translator, error: importer.RowError) -> str:
-    reason = tr(f"transfer.row_{error.code}", value=esc(error.value[:40]))
+DUPLICATE_KEYS = ("phone", "email", "inn", "name")
+
+
+def _row_line(tr: Translator, error: importer.RowError, *, show_owner: bool) -> str:
+    if error.code not in DUPLICATE_KEYS:
+        reason = tr(f"transfer.row_{error.code}", value=esc(error.value[:40]))
+        return tr("transfer.row_line", row=error.row, reason=reason)
+    value = validation.format_phone(error.value) if error.code == "phone" else error.value
+    reason = tr(f"transfer.same_{error.code}", value=esc(value[:60]))
+    if error.repeat_of is not None:
+        reason = tr("transfer.row_repeat", other=error.repeat_of, reason=reason)
+    elif not error.visible:
+        reason = tr("transfer.row_colleague", owner=esc(error.owner), reason=reason)
+    elif show_owner:
+        reason = tr(
+            "transfer.row_known_owned",
+            client=esc(error.client[:60]),
+            owner=esc(error.owner),
+            reason=reason,
+        )
+    else:
+        reason = tr("transfer.row_known", client=esc(error.client[:60]), reason=reason)
     return tr("transfer.row_line", row=error.row, reason=reason)
 
 
-def preview_text(tr: Translator, preview: importer.ImportPreview, owner: Member) -> str:
-    """Counts, then the first errors and duplicates, kept under Telegram's message limit."""
+def preview_text(
+    tr: Translator, preview: importer.ImportPreview, owner: Member, viewer: Member
+) -> str:
+    """Counts, then the first rows left out and the first warnings, under Telegram's limit.
+
+    A head is told whose base a duplicate sits in; a manager sees a colleague's client only as
+    the colleague's name.
+    """
     lines = [
         tr("transfer.preview_title", owner=esc(owner.full_name)),
         tr("transfer.preview_new", count=len(preview.new)),
         tr("transfer.preview_duplicates", count=len(preview.duplicates)),
         tr("transfer.preview_errors", count=len(preview.errors)),
     ]
-    listed = [*preview.errors, *preview.duplicates][:MAX_LISTED]
-    if listed:
-        lines.append("")
-        lines.append(tr("transfer.preview_rows"))
-    for error in listed:
-        line = _row_line(tr, error)
-        if sum(len(item) + 1 for item in lines) + len(line) > MESSAGE_LIMIT:
-            break
-        lines.append(line)
+    if preview.warnings:
+        lines.append(tr("transfer.preview_warnings", count=len(preview.warnings)))
+    if preview.new:
+        named = ", ".join(esc(row.name[:60]) for row in preview.new[:NEW_NAMED])
+        if len(preview.new) > NEW_NAMED:
+            named += tr("transfer.preview_more_inline", count=len(preview.new) - NEW_NAMED)
+        lines.extend(["", tr("transfer.preview_new_names", names=named)])
+    else:
+        lines.extend(["", tr("transfer.preview_nothing_new")])
+    sections = [
+        ("transfer.preview_rows", sorted([*preview.errors, *preview.duplicates])),
+        ("transfer.preview_warning_rows", preview.warnings),
+    ]
+    for title, rows in sections:
+        if not rows:
+            continue
+        lines.extend(["", tr(title)])
+        shown = 0
+        for error in rows[:MAX_LISTED]:
+            line = _row_line(tr, error, show_owner=is_head(viewer))
+            # Room is kept for the «…и ещё» line and the next section's title.
+            if sum(len(item) + 1 for item in lines) + len(line) > MESSAGE_LIMIT - 200:
+                break
+            lines.append(line)
+            shown += 1
+        if shown < len(rows):
+            lines.append(tr("transfer.preview_more", count=len(rows) - shown))
     return "\n".join(lines)
 
 
 def preview_markup(
     tr: Translator, token: str, preview: importer.ImportPreview, owners: list[Member]
 ) -> InlineKeyboardMarkup:
-    """Confirm, cancel and, for a head, whose base to import into."""
+    """Confirm, cancel and, for a head, whose base to import into; with nothing new, cancel only
+    (duplicates are looked for in the whole team's base, so another owner changes nothing)."""
     rows = []
     if preview.new:
         label = tr("transfer.confirm", count=len(preview.new))
@@ -93,7 +141,7 @@ def preview_markup(
                 )
             ]
         )
-    for owner in owners:
+    for owner in owners if preview.new else []:
         if owner.id == preview.owner_id:
             continue
         data = TransferCallback(action="owner", token=token, member_id=owner.id).pack()
@@ -132,6 +180,7 @@ async def got_file(
     state: FSMContext,
     bot: Bot,
     settings: Settings,
+    clock: Clock,
 ) -> None:
     """Download, read and check the file; show the preview."""
     document = message.document
@@ -152,7 +201,7 @@ async def got_file(
     except importer.ImportFileError as error:
         await message.answer(tr(f"transfer.file_{error.code}", **error.params))
         return
-    preview = await importer.preview_import(session, member, table, member)
+    preview = await importer.preview_import(session, member, table, member, now=clock.now())
     token = secrets.token_hex(8)
     path = _pending_path(settings, token, filename)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -160,9 +209,37 @@ async def got_file(
     await state.set_state(ImportForm.confirm)
     await state.set_data({"token": token, "filename": filename, "owner_id": member.id})
     await message.answer(
-        preview_text(tr, preview, member),
+        preview_text(tr, preview, member, member),
         reply_markup=preview_markup(tr, token, preview, await _owners(session, member)),
     )
+
+
+async def _table_nobody_awaits(message: Message, state: FSMContext) -> bool:
+    """A .csv/.xlsx sent outside any flow, which the touch log would not take as an attachment
+    (no draft, no caption describing a contact, no touch just saved)."""
+    document = message.document
+    if document is None or not (document.file_name or "").lower().endswith((".csv", ".xlsx")):
+        return False
+    caption = message.caption or ""
+    if caption.strip() and classify_message(caption) == "log":
+        return False
+    data = await state.get_data()
+    return "draft" not in data and "last_saved" not in data
+
+
+@router.message(StateFilter(None), F.document, _table_nobody_awaits)
+async def on_table_without_command(
+    message: Message,
+    session: AsyncSession,
+    member: Member,
+    tr: Translator,
+    state: FSMContext,
+    bot: Bot,
+    settings: Settings,
+    clock: Clock,
+) -> None:
+    """A client table sent without /import: read it as if /import had been typed."""
+    await got_file(message, session, member, tr, state, bot, settings, clock)
 
 
 @router.message(ImportForm.file, ~F.text.startswith("/"))
@@ -212,11 +289,11 @@ async def on_transfer(
         await query.answer(tr("transfer.stale"), show_alert=True)
         return
     table = importer.read_table(path.read_bytes(), filename)
-    preview = await importer.preview_import(session, member, table, owner)
+    preview = await importer.preview_import(session, member, table, owner, now=clock.now())
     if callback_data.action == "owner":
         await state.update_data(owner_id=owner.id)
         markup = preview_markup(tr, callback_data.token, preview, await _owners(session, member))
-        await show(query, preview_text(tr, preview, owner), markup)
+        await show(query, preview_text(tr, preview, owner, member), markup)
         return
     # The FSM storage writes through its own connection: leave the state before our writes.
     await state.clear()

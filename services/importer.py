@@ -7,7 +7,8 @@ import io
 import re
 import zipfile
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from openpyxl import load_workbook
 from sqlalchemy import insert, select
@@ -15,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Member
 from models.clients import Client, Contact, KeyDate, OwnerHistory
-from models.enums import Category, ClientKind, Stage
+from models.enums import Category, ClientKind, Role, Stage
 from services import geo, names, planner, validation
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
@@ -25,6 +26,7 @@ BATCH = 1000
 # Canonical column → header synonyms, compared case-folded without punctuation.
 HEADERS: dict[str, tuple[str, ...]] = {
     "name": ("клиент", "компания", "название", "организация", "name", "client", "company"),
+    "kind": ("тип", "тип клиента", "вид клиента", "type", "client type", "kind"),
     "inn": ("инн", "inn", "tax id"),
     "city": ("город", "city", "town"),
     "industry": ("отрасль", "industry", "сфера"),
@@ -40,10 +42,37 @@ HEADERS: dict[str, tuple[str, ...]] = {
 }
 _CATEGORIES = {
     "ключевой": Category.KEY, "key": Category.KEY, "vip": Category.VIP,
-    "обычный": Category.REGULAR, "regular": Category.REGULAR,
+    "обычный": Category.REGULAR, "постоянный": Category.REGULAR, "regular": Category.REGULAR,
+    "вип": Category.VIP,
     "разовый": Category.OCCASIONAL, "occasional": Category.OCCASIONAL,
     "новый": Category.NEW, "new": Category.NEW,
 }  # fmt: skip
+# «Тип» values, compared like headers: what /export writes (b2b, b2c), the card's own labels
+# («🏢 Компания (B2B)») and what people type.
+_KINDS = {
+    "b2b": ClientKind.B2B, "компания": ClientKind.B2B, "компания b2b": ClientKind.B2B,
+    "юрлицо": ClientKind.B2B, "юр лицо": ClientKind.B2B, "юридическое лицо": ClientKind.B2B,
+    "организация": ClientKind.B2B, "ип": ClientKind.B2B, "company": ClientKind.B2B,
+    "business": ClientKind.B2B, "legal entity": ClientKind.B2B,
+    "b2c": ClientKind.B2C, "частное лицо": ClientKind.B2C, "частное лицо b2c": ClientKind.B2C,
+    "физлицо": ClientKind.B2C, "физ лицо": ClientKind.B2C, "физическое лицо": ClientKind.B2C,
+    "частный клиент": ClientKind.B2C, "person": ClientKind.B2C, "private": ClientKind.B2C,
+    "private person": ClientKind.B2C, "individual": ClientKind.B2C,
+}  # fmt: skip
+# A legal form as a word of the name: «ООО «Альбатрос»», «ИП Сидоров», «Acme, Ltd».
+_LEGAL_FORM = re.compile(
+    r"(?<!\w)(ооо|оао|зао|пао|ао|ип|нко|ано|гуп|муп|фгуп|тоо|llc|ltd|inc|gmbh|corp|jsc|llp|plc)"
+    r"(?!\w)"
+)
+
+
+# «1980-05-12», and «1980-05-12 00:00:00» as a spreadsheet saved to CSV writes a date.
+_ISO_DATE = re.compile(
+    r"^\s*(?P<y>\d{4})[-./](?P<m>\d{1,2})[-./](?P<d>\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?\s*$"
+)
+# «12.05.1975 г.», «12 мая 1975 года».
+_YEAR_WORD = re.compile(r"\s*(?:г\.?|года?)\s*$")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class ImportFileError(Exception):
@@ -64,13 +93,19 @@ class Table:
     numbers: list[int]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, order=True)
 class RowError:
-    """A row that will not be imported: its number in the file and the reason code."""
+    """A remark on a row of the file: why it is left out, or what was left out of it."""
 
     row: int
     code: str
     value: str = ""
+    # A duplicate: the earlier row of the file it repeats, or the client in the base it matches.
+    repeat_of: int | None = None
+    client: str = ""
+    owner: str = ""
+    # False: a colleague's client, which the importing manager may learn only the owner of.
+    visible: bool = True
 
 
 @dataclass
@@ -78,6 +113,7 @@ class ImportRow:
     """A checked row ready to be written."""
 
     row: int
+    kind: ClientKind
     name: str
     inn: str | None
     city: str | None
@@ -102,6 +138,8 @@ class ImportPreview:
     new: list[ImportRow] = field(default_factory=list)
     duplicates: list[RowError] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
+    # Rows imported all the same, with what was left out of them or assumed.
+    warnings: list[RowError] = field(default_factory=list)
 
 
 def _header_key(text: str) -> str:
@@ -117,12 +155,23 @@ def _canonical(header: str) -> str | None:
 
 
 def _decode(data: bytes) -> str:
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8")
+    """UTF-8 (with or without a BOM) or Windows-1251; anything else is not a table."""
     try:
-        return data.decode("utf-8")
+        if data.startswith(b"\xef\xbb\xbf"):
+            text = data[3:].decode("utf-8")
+        else:
+            try:
+                text = data.decode("utf-8")
+            except UnicodeDecodeError:
+                # Windows-1251 maps all bytes but one, so binary junk usually decodes here too.
+                text = data.decode("cp1251")
     except UnicodeDecodeError:
-        return data.decode("cp1251")
+        raise ImportFileError("bad_file") from None
+    # Text never carries NUL or many control characters; a photo or an archive renamed .csv does.
+    controls = len(_CONTROL.findall(text))
+    if "\x00" in text or controls > max(2, len(text) // 100):
+        raise ImportFileError("bad_file")
+    return text
 
 
 def _raw_rows(data: bytes, filename: str) -> list[list[str]]:
@@ -145,10 +194,14 @@ def _raw_rows(data: bytes, filename: str) -> list[list[str]]:
         # The header line decides: csv.Sniffer guesses wrong on ragged rows.
         header_line = next((line for line in text.splitlines() if line.strip()), "")
         delimiter = max(";,\t", key=header_line.count)
+        reader = csv.reader(io.StringIO(text), delimiter=delimiter)
         try:
-            return list(csv.reader(io.StringIO(text), delimiter=delimiter))
-        except csv.Error:
-            # A bare carriage return inside a cell, a field over the csv module's limit.
+            return list(reader)
+        except csv.Error as error:
+            if "field limit" in str(error):
+                # One cell over 128 KB: usually a quote left open, which swallows the rest.
+                raise ImportFileError("cell_too_long", row=reader.line_num) from None
+            # A bare carriage return inside a cell and the like.
             raise ImportFileError("bad_file") from None
     raise ImportFileError("bad_format")
 
@@ -189,34 +242,81 @@ def read_table(data: bytes, filename: str) -> Table:
         rows.append(row)
         numbers.append(number)
     if not rows:
-        raise ImportFileError("empty")
+        raise ImportFileError("only_header")
     return Table(columns=columns, rows=rows, numbers=numbers)
 
 
-def _check_row(number: int, row: dict[str, str], default_timezone: str) -> ImportRow:
-    """Raises validation.ValidationError with a code on the first bad value."""
+def _birthday(
+    number: int, text: str | None, today: date, warnings: list[RowError]
+) -> tuple[int, int, int | None] | None:
+    """The day, month and year if any; an unreadable, impossible or future date is left out
+    with a warning: a bad birthday is no reason to lose the client."""
+    if not text:
+        return None
+    cleaned = _YEAR_WORD.sub("", text.casefold())
+    iso = _ISO_DATE.match(cleaned)
+    if iso is not None:
+        cleaned = f"{iso['d']}.{iso['m']}.{iso['y']}"
+    try:
+        day, month, year = validation.parse_day_month(cleaned)
+    except validation.ValidationError as error:
+        warnings.append(RowError(number, f"birthday_{error.code}", text[:40]))
+        return None
+    if year is not None and date(year, month, day) > today:
+        warnings.append(RowError(number, "birthday_future", text[:40]))
+        return None
+    return day, month, year
+
+
+def _check_row(
+    number: int,
+    row: dict[str, str],
+    default_timezone: str,
+    today: date,
+    warnings: list[RowError],
+) -> ImportRow:
+    """Raises validation.ValidationError with a code on the first bad value that drops the row;
+    a value the client can do without is left out with a line added to `warnings`."""
     name = validation.clean_text(row.get("name"), max_length=200)
     phone = validation.normalize_phone(row["phone"]) if row.get("phone") else None
     email = validation.normalize_email(row["email"]) if row.get("email") else None
     inn = validation.validate_inn(row["inn"]) if row.get("inn") else None
-    birthday = validation.parse_day_month(row["birthday"]) if row.get("birthday") else None
+    birthday = _birthday(number, row.get("birthday"), today, warnings)
     window = None
     if row.get("window"):
         start, end = validation.parse_time_window(row["window"])
         window = (start.isoformat(), end.isoformat())
     city = row.get("city")
     found = geo.find_city(city) if city else None
-    category = _CATEGORIES.get(row.get("category", "").casefold(), Category.NEW)
+    category = Category.NEW
+    if row.get("category"):
+        found_category = _CATEGORIES.get(" ".join(_header_key(row["category"]).split()))
+        if found_category is None:
+            warnings.append(RowError(number, "category_unknown", row["category"][:40]))
+        else:
+            category = found_category
+    contact = _short_text(row.get("contact"), 200)
+    kind = _kind(row.get("kind"), name, inn, contact)
+    if row.get("kind") and _typed_kind(row["kind"]) is None:
+        warnings.append(RowError(number, "kind_unknown", row["kind"][:40]))
+    if kind is ClientKind.B2C:
+        # A private client is their own and only contact (as /new makes them).
+        contact = name
+    elif contact is None and birthday is not None:
+        # A birthday is a person's; a company's switchboard has none.
+        warnings.append(RowError(number, "birthday_no_person", row["birthday"]))
+        birthday = None
     tags = [tag.strip() for tag in re.split(r"[,;]", row.get("tags", "")) if tag.strip()]
     return ImportRow(
         row=number,
+        kind=kind,
         name=name,
         inn=inn,
         city=city[:100] if city else None,
         timezone=found.tz if found is not None else default_timezone,
         industry=row.get("industry", "")[:100] or None,
         category=category,
-        contact=row.get("contact", "")[:200] or None,
+        contact=contact,
         position=row.get("position", "")[:200] or None,
         phone=phone,
         email=email,
@@ -227,51 +327,141 @@ def _check_row(number: int, row: dict[str, str], default_timezone: str) -> Impor
     )
 
 
+def _short_text(text: str | None, max_length: int) -> str | None:
+    # Cut rather than refuse: a long position or contact name is no reason to drop the client.
+    cleaned = re.sub(r"[\x00-\x08\x0b-\x1f\x7f]", "", text or "").strip()[:max_length].strip()
+    return cleaned or None
+
+
+def _typed_kind(typed: str) -> ClientKind | None:
+    return _KINDS.get(" ".join(_header_key(typed).split()))
+
+
+def _kind(typed: str | None, name: str, inn: str | None, contact: str | None) -> ClientKind:
+    """A company when «Тип» says so; without it, when the name carries a legal form, an INN is
+    given or a contact person other than the client is named."""
+    kind = _typed_kind(typed) if typed else None
+    if kind is not None:
+        return kind
+    if _LEGAL_FORM.search(name.casefold().replace(".", " ")):
+        return ClientKind.B2B
+    if inn:
+        return ClientKind.B2B
+    if contact and names.normalize_text(contact) != names.normalize_text(name):
+        return ClientKind.B2B
+    return ClientKind.B2C
+
+
 async def preview_import(
-    session: AsyncSession, member: Member, table: Table, owner: Member
+    session: AsyncSession, member: Member, table: Table, owner: Member, *, now: datetime
 ) -> ImportPreview:
     """Check every row and find duplicates against the whole team's base and within the file."""
-    del member  # who imports matters to the handler (rights), not to the checks
-    phones = set(await session.scalars(select(Contact.phone).where(Contact.phone.is_not(None))))
-    emails = {
-        email.lower()
-        for email in await session.scalars(select(Contact.email).where(Contact.email.is_not(None)))
-        if email
+    # A birthday later than today is a typo; «today» is the owner's, whose clients they become.
+    today = now.astimezone(ZoneInfo(owner.timezone)).date()
+    # Key → client id in the base; key → the first row of the file carrying it.
+    in_base: dict[str, dict[str, int]] = {
+        "phone": {
+            phone: client_id
+            for phone, client_id in await session.execute(
+                select(Contact.phone, Contact.client_id).where(Contact.phone.is_not(None))
+            )
+            if phone
+        },
+        "email": {
+            email.lower(): client_id
+            for email, client_id in await session.execute(
+                select(Contact.email, Contact.client_id).where(Contact.email.is_not(None))
+            )
+            if email
+        },
+        "inn": {
+            inn: client_id
+            for inn, client_id in await session.execute(
+                select(Client.inn, Client.id).where(Client.inn.is_not(None))
+            )
+            if inn
+        },
+        "name": {
+            names.normalize_text(name): client_id
+            for name, client_id in await session.execute(
+                select(Client.name, Client.id).where(
+                    Client.is_active.is_(True), Client.forgotten_at.is_(None)
+                )
+            )
+        },
     }
-    known_names = {
-        names.normalize_text(name)
-        for name in await session.scalars(
-            select(Client.name).where(Client.is_active.is_(True), Client.forgotten_at.is_(None))
-        )
-    }
-    inns = set(await session.scalars(select(Client.inn).where(Client.inn.is_not(None))))
+    in_file: dict[str, dict[str, int]] = {key: {} for key in in_base}
     preview = ImportPreview(owner_id=owner.id)
+    matched: list[tuple[int, str, str, int]] = []
     for number, row in zip(table.numbers, table.rows, strict=True):
+        warnings: list[RowError] = []
         try:
-            checked = _check_row(number, row, owner.timezone)
+            checked = _check_row(number, row, owner.timezone, today, warnings)
         except validation.ValidationError as error:
             value = str(error.params.get("text", ""))
             preview.errors.append(RowError(number, error.code, value))
             continue
-        name_key = names.normalize_text(checked.name)
-        if checked.phone and checked.phone in phones:
-            preview.duplicates.append(RowError(number, "phone", checked.phone))
-        elif checked.email and checked.email in emails:
-            preview.duplicates.append(RowError(number, "email", checked.email))
-        elif checked.inn and checked.inn in inns:
-            preview.duplicates.append(RowError(number, "inn", checked.inn))
-        elif name_key in known_names:
-            preview.duplicates.append(RowError(number, "name", checked.name))
+        keys = {
+            "phone": checked.phone,
+            "email": checked.email,
+            "inn": checked.inn,
+            "name": names.normalize_text(checked.name),
+        }
+        shown = {"phone": checked.phone, "email": checked.email, "inn": checked.inn}
+        duplicate: RowError | None = None
+        for kind, key in keys.items():
+            if not key:
+                continue
+            value = shown.get(kind) or checked.name
+            if key in in_base[kind]:
+                matched.append((number, kind, value, in_base[kind][key]))
+                break
+            if key in in_file[kind]:
+                duplicate = RowError(number, kind, value, repeat_of=in_file[kind][key])
+                break
         else:
             preview.new.append(checked)
-            known_names.add(name_key)
-            if checked.inn:
-                inns.add(checked.inn)
-            if checked.phone:
-                phones.add(checked.phone)
-            if checked.email:
-                emails.add(checked.email)
+            preview.warnings.extend(warnings)
+            for kind, key in keys.items():
+                if key:
+                    in_file[kind][key] = number
+            continue
+        if duplicate is not None:
+            preview.duplicates.append(duplicate)
+    preview.duplicates.extend(await _known_duplicates(session, member, matched))
+    preview.duplicates.sort()
     return preview
+
+
+async def _known_duplicates(
+    session: AsyncSession, member: Member, matched: list[tuple[int, str, str, int]]
+) -> list[RowError]:
+    """Rows matching clients in the base, named as the member may see them: one query for all."""
+    if not matched:
+        return []
+    found = {
+        client_id: (name, owner_id, owner_name)
+        for client_id, name, owner_id, owner_name in await session.execute(
+            select(Client.id, Client.name, Client.owner_id, Member.full_name)
+            .join(Member, Member.id == Client.owner_id)
+            .where(Client.id.in_({client_id for *_, client_id in matched}))
+        )
+    }
+    rows = []
+    for number, kind, value, client_id in matched:
+        name, owner_id, owner_name = found[client_id]
+        visible = member.role is Role.HEAD or owner_id == member.id
+        rows.append(
+            RowError(
+                number,
+                kind,
+                value,
+                client=name if visible else "",
+                owner=owner_name,
+                visible=visible,
+            )
+        )
+    return rows
 
 
 async def apply_import(session: AsyncSession, preview: ImportPreview, now: datetime) -> int:
@@ -294,7 +484,7 @@ async def _insert_batch(
     client_values = []
     for item in rows:
         values: dict[str, object] = {
-            "kind": ClientKind.B2B if item.contact or item.inn else ClientKind.B2C,
+            "kind": item.kind,
             "name": item.name,
             "inn": item.inn,
             "industry": item.industry,
@@ -318,6 +508,7 @@ async def _insert_batch(
         client_values.append(values)
     ids = list(await session.scalars(insert(Client).returning(Client.id), client_values))
     contact_values = []
+    with_contact: list[ImportRow] = []
     history_values = []
     for client_id, item in zip(ids, rows, strict=True):
         history_values.append(
@@ -331,10 +522,12 @@ async def _insert_batch(
                 "at": now,
             }
         )
-        contact_name = item.contact or (
-            item.name if (item.phone or item.email or item.birthday) else None
-        )
+        contact_name = item.contact
+        if contact_name is None and (item.phone or item.email):
+            # A company without a named person: its number still needs a row, as /new keeps it.
+            contact_name = item.name
         if contact_name is not None:
+            with_contact.append(item)
             contact_values.append(
                 {
                     "client_id": client_id,
@@ -354,14 +547,15 @@ async def _insert_batch(
     contact_ids = list(
         await session.scalars(insert(Contact).returning(Contact.id), contact_values)
     )
-    by_client = {
+    people = {
         values["client_id"]: contact_id
-        for values, contact_id in zip(contact_values, contact_ids, strict=True)
+        for values, contact_id, item in zip(contact_values, contact_ids, with_contact, strict=True)
+        if item.contact is not None
     }
     date_values = [
         {
             "client_id": client_id,
-            "contact_id": by_client.get(client_id),
+            "contact_id": people[client_id],
             "kind": "birthday",
             "day": item.birthday[0],
             "month": item.birthday[1],

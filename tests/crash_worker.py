@@ -157,7 +157,7 @@ async def import_forever(database_url: str, clock: ShiftedClock, tag: str) -> No
             owner = await session.scalar(select(Member).order_by(Member.id).limit(1))
             assert owner is not None
             table = importer.read_table(import_file(tag, batch), "crash.csv")
-            preview = await importer.preview_import(session, owner, table, owner)
+            preview = await importer.preview_import(session, owner, table, owner, now=clock.now())
             await importer.apply_import(session, preview, clock.now())
         await asyncio.sleep(0.2)
 

@@ -126,7 +126,7 @@ async def test_preview_counts_duplicates_and_error_rows(session: AsyncSession) -
             ["Другая фирма", "8 913 555 01 42", "", ""],  # 3: phone in the base
             ["ООО «Ромашка»", "", "", ""],  # 4: the same name in the base
             ["Третья", "12345", "", ""],  # 5: bad phone
-            ["Четвёртая", "", "", "31.02"],  # 6: no such date
+            ["Четвёртая", "", "", "31.02"],  # 6: no such date, imported without it
             ["", "+79120000009", "", ""],  # 7: no name
             ["Пятая", "", "new@firm.ru", ""],  # 8: e-mail repeats row 2
             ["Шестая", "", "", "", "7707083893"],  # 9: INN in the base
@@ -135,8 +135,8 @@ async def test_preview_counts_duplicates_and_error_rows(session: AsyncSession) -
         encoding="utf-8",
     )
     table = importer.read_table(data, "base.csv")
-    preview = await importer.preview_import(session, manager, table, manager)
-    assert [row.name for row in preview.new] == ["Новая фирма"]
+    preview = await importer.preview_import(session, manager, table, manager, now=NOW)
+    assert [row.name for row in preview.new] == ["Новая фирма", "Четвёртая"]
     assert {(d.row, d.code) for d in preview.duplicates} == {
         (3, "phone"),
         (4, "name"),
@@ -145,9 +145,10 @@ async def test_preview_counts_duplicates_and_error_rows(session: AsyncSession) -
     }
     assert {(e.row, e.code) for e in preview.errors} == {
         (5, "phone_invalid"),
-        (6, "date_impossible"),
         (7, "text_empty"),
     }
+    # An impossible birthday alone does not lose the client: it comes in without the date.
+    assert [(w.row, w.code) for w in preview.warnings] == [(6, "birthday_date_impossible")]
     await importer.apply_import(session, preview, NOW)
     await session.commit()
     client = await session.scalar(select(Client).where(Client.name == "Новая фирма"))
@@ -165,7 +166,7 @@ async def test_apply_is_all_or_nothing(
     await session.commit()
     rows = [["Клиент", "Телефон"]] + [[f"Фирма {n}", f"+7912{n:07d}"] for n in range(2500)]
     table = importer.read_table(csv_bytes(rows, separator=",", encoding="utf-8"), "b.csv")
-    preview = await importer.preview_import(session, manager, table, manager)
+    preview = await importer.preview_import(session, manager, table, manager, now=NOW)
     assert len(preview.new) == 2500
     real_insert = importer._insert_batch
     batches = 0
@@ -196,7 +197,7 @@ async def test_ten_thousand_rows_preview_and_import(session: AsyncSession) -> No
     data = xlsx_bytes(rows)
     started = timer.perf_counter()
     table = importer.read_table(data, "big.xlsx")
-    preview = await importer.preview_import(session, manager, table, manager)
+    preview = await importer.preview_import(session, manager, table, manager, now=NOW)
     previewed = timer.perf_counter()
     await importer.apply_import(session, preview, NOW)
     await session.commit()
