@@ -13,7 +13,9 @@ only writes outbox rows; the delivery job that runs after them in the same tick 
   after a snooze) make every run idempotent, across restarts too.
 - Reminders whose window closed unsent (the bot was down) are marked `folded`: the next digest
   lists their touches with a note. Reminders of touches closed or moved meanwhile are cancelled.
-- A member who blocked the bot (403) is deactivated and the heads are told.
+- A member who blocked the bot (403) is deactivated and the heads are told. Inactive members get
+  no digest and no reminder: the jobs read active members only, and the outbox sends nothing
+  to an inactive member whoever enqueued it (scheduler/outbox.py).
 """
 
 from __future__ import annotations
@@ -61,7 +63,7 @@ log = logging.getLogger(__name__)
 DIGEST = "digest"
 REMINDER = "reminder"
 NOTICE = "notice"
-CANCELLED = "cancelled"
+CANCELLED = outbox.CANCELLED
 BLOCKED_ERROR = "TelegramForbiddenError"
 BLOCKED_HANDLED = "TelegramForbiddenError: blocked; member deactivated"
 # An overdue touch is pushed again on the next days, then only the digest's overdue list
@@ -454,6 +456,7 @@ async def deactivate_blocked_member(
         member.is_active = False
         member.deactivated_at = now
         await session.flush()
+        await outbox.cancel_for_member(session, member.id)
         for head in await team.active_heads(session):
             tr = translator(head.language)
             await outbox.enqueue(

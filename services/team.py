@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Invite, Member
 from models.enums import Role
+from scheduler import outbox
 from services import validation
 
 INVITE_LIFETIME = timedelta(days=7)
@@ -147,7 +148,11 @@ async def active_heads(session: AsyncSession) -> list[Member]:
 async def set_active(
     session: AsyncSession, *, by: Member, member_id: int, active: bool, now: datetime
 ) -> Member:
-    """Deactivate or re-activate a member; their clients stay where they are."""
+    """Deactivate or re-activate a member; their clients stay where they are.
+
+    Switching off cancels everything queued for the member in the same transaction: no
+    reminder, digest or notice with client data reaches them afterwards.
+    """
     if by.role is not Role.HEAD:
         raise TeamError("team.head_only")
     member = await session.get(Member, member_id)
@@ -166,6 +171,8 @@ async def set_active(
     member.is_active = active
     member.deactivated_at = None if active else now
     await session.flush()
+    if not active:
+        await outbox.cancel_for_member(session, member.id)
     return member
 
 
