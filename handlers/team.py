@@ -205,7 +205,7 @@ async def cb_base_confirm(
     clock: Clock,
     bot: Bot,
 ) -> None:
-    """Move the whole base and tell the receiver."""
+    """Move the whole base; tell the receiver, and the previous owner if still on the team."""
     if not is_head(member):
         await query.answer(tr("team.head_only"), show_alert=True)
         return
@@ -229,13 +229,24 @@ async def cb_base_confirm(
             touches=done.moved_touches,
         ),
     )
+    previous = done.previous_owner
+    if previous.is_active and previous.id not in {member.id, done.new_owner.id}:
+        giver = translator(previous.language)
+        text = giver(
+            "team.base_handed_away",
+            count=done.clients,
+            target=esc(done.new_owner.full_name),
+            by=esc(member.full_name),
+        )
+        with suppress(TelegramAPIError):
+            await bot.send_message(previous.telegram_id, text)
     if done.new_owner.id == member.id:
         return
     receiver = translator(done.new_owner.language)
     text = receiver(
         "team.base_received",
         by=esc(member.full_name),
-        name=esc(done.previous_owner.full_name),
+        name=esc(previous.full_name),
         count=done.clients,
     )
     # The base has moved either way; a blocked chat must not undo it.

@@ -27,7 +27,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import String, and_, cast, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import translator
@@ -295,6 +295,57 @@ async def cancel_reminders_of(session: AsyncSession, touch_ids: Sequence[int]) -
         .execution_options(synchronize_session=False)
     )
     return len(result.all())
+
+
+async def hand_reminders_over(
+    session: AsyncSession, touch_ids: Sequence[int], new_owner: Member, now: datetime
+) -> int:
+    """After a handover: the touches' reminders move to the new owner. Returns how many of
+    today's reminders were queued for them.
+
+    The previous owner's unsent reminders are cancelled, and the day's keys of their reminders
+    (sent ones included) are released with a `:h<row id>` suffix, so the new owner gets today's
+    reminder of each touch due now, queued at once in the handover's transaction, instead of
+    nothing until tomorrow.
+    """
+    if not touch_ids:
+        return 0
+    ids = list(touch_ids)
+    released_key = Outbox.dedupe_key + ":h" + cast(Outbox.id, String)
+    of_these = and_(Outbox.touch_id.in_(ids), Outbox.kind == REMINDER)
+    await session.execute(
+        update(Outbox)
+        .where(of_these, Outbox.status == outbox.PENDING)
+        .values(status=CANCELLED, dedupe_key=released_key)
+        .execution_options(synchronize_session=False)
+    )
+    await session.execute(
+        update(Outbox)
+        .where(
+            of_these,
+            Outbox.member_id != new_owner.id,
+            Outbox.status != outbox.SENDING,
+            ~Outbox.dedupe_key.contains(":h"),
+        )
+        .values(dedupe_key=released_key)
+        .execution_options(synchronize_session=False)
+    )
+    await session.flush()
+    today = local_today(new_owner, now)
+    touches = await open_touches_by_owner(session, [new_owner.id], due_until=today)
+    moved = set(ids)
+    rows = [
+        reminder[1]
+        for touch, client, _, check_data in _reminders_due(new_owner, today, touches[new_owner.id])
+        if touch.id in moved
+        and (
+            reminder := reminder_row(
+                touch, client, new_owner, now, only_on=today, check_data=check_data
+            )
+        )
+    ]
+    await outbox.enqueue_many(session, rows)
+    return len(rows)
 
 
 def _day_is_over(member: Member, now: datetime) -> bool:
