@@ -105,7 +105,11 @@ async def cb_member(
     clock: Clock,
     bot: Bot,
 ) -> None:
-    """Deactivate or re-activate one member; the change takes effect on their next update."""
+    """Ask before switching a member off; switch off or bring back; «Отмена» shows the list
+    again. The change takes effect on the member's next update."""
+    if callback_data.action in {MemberAction.ASK_DEACTIVATE, MemberAction.BACK}:
+        await _ask_or_back(query, callback_data, session, member, tr)
+        return
     active = callback_data.action is MemberAction.ACTIVATE
     try:
         changed = await team.set_active(
@@ -125,6 +129,32 @@ async def cb_member(
             _ask_target_text(tr, changed, waiting[changed.id]),
             reply_markup=keyboards.base_targets(tr, changed, everyone),
         )
+
+
+async def _ask_or_back(
+    query: CallbackQuery,
+    callback_data: MemberCallback,
+    session: AsyncSession,
+    member: Member,
+    tr: Translator,
+) -> None:
+    if callback_data.action is MemberAction.ASK_DEACTIVATE:
+        try:
+            leaving = await team.member_to_switch(
+                session, by=member, member_id=callback_data.member_id, active=False
+            )
+        except team.TeamError as error:
+            await query.answer(tr(error.code), show_alert=True)
+            return
+        text = tr("team.deactivate_confirm", name=esc(leaving.full_name))
+        await show(query, text, keyboards.deactivate_confirm(tr, leaving))
+        return
+    if not is_head(member):
+        await query.answer(tr("team.head_only"), show_alert=True)
+        return
+    everyone = await team.list_members(session)
+    waiting = await handover.waiting_bases(session)
+    await show(query, members_text(tr, everyone), keyboards.members(tr, everyone, member, waiting))
 
 
 # A leaving member's whole base to another member.

@@ -145,14 +145,10 @@ async def active_heads(session: AsyncSession) -> list[Member]:
     return list(result)
 
 
-async def set_active(
-    session: AsyncSession, *, by: Member, member_id: int, active: bool, now: datetime
+async def member_to_switch(
+    session: AsyncSession, *, by: Member, member_id: int, active: bool
 ) -> Member:
-    """Deactivate or re-activate a member; their clients stay where they are.
-
-    Switching off cancels everything queued for the member in the same transaction: no
-    reminder, digest or notice with client data reaches them afterwards.
-    """
+    """The member a head may switch off (`active=False`) or bring back; raises TeamError."""
     if by.role is not Role.HEAD:
         raise TeamError("team.head_only")
     member = await session.get(Member, member_id)
@@ -168,6 +164,18 @@ async def set_active(
         )
         if (heads or 0) <= 1:
             raise TeamError("team.last_head")
+    return member
+
+
+async def set_active(
+    session: AsyncSession, *, by: Member, member_id: int, active: bool, now: datetime
+) -> Member:
+    """Deactivate or re-activate a member; their clients stay where they are.
+
+    Switching off cancels everything queued for the member in the same transaction: no
+    reminder, digest or notice with client data reaches them afterwards.
+    """
+    member = await member_to_switch(session, by=by, member_id=member_id, active=active)
     member.is_active = active
     member.deactivated_at = None if active else now
     await session.flush()

@@ -21,7 +21,7 @@ from scheduler import outbox
 from scheduler.delivery import Deliverer
 from services.clock import ManualClock
 from tests.conftest import HEAD_ID
-from tests.harness import Chat
+from tests.harness import Chat, joined
 from tests.test_reminders import (
     MANAGER_ID,
     add_client,
@@ -54,9 +54,10 @@ async def arrange(chat: Chat, session_factory: Factory, clock: ManualClock) -> i
 
 
 async def switch_off(chat: Chat) -> None:
-    """The head's taps in /members: switch Дмитрий off, hand his clients over later."""
+    """The head's taps in /members: switch Дмитрий off, confirm, hand his clients over later."""
     await chat.send(HEAD_ID, "/members")
     await chat.press(HEAD_ID, "Отключить Дмитрий Орлов")
+    await chat.press(HEAD_ID, "Да, отключить")
     await chat.press(HEAD_ID, "Позже")
 
 
@@ -211,3 +212,42 @@ async def test_a_member_switched_off_during_a_batch_gets_nothing_more(
         row = await session.scalar(select(Outbox).where(Outbox.dedupe_key == "to-manager"))
     assert row is not None
     assert row.status == "cancelled"
+
+
+async def test_switching_off_asks_first_and_cancel_changes_nothing(
+    chat: Chat, session_factory: Factory, clock: ManualClock
+) -> None:
+    manager_id = await arrange(chat, session_factory, clock)
+    await chat.send(HEAD_ID, "/members")
+    asked = await chat.press(HEAD_ID, "Отключить Дмитрий Орлов")
+    assert "Отключить <b>Дмитрий Орлов</b>? Доступ к боту закроется сразу." in joined(asked)
+    assert chat.buttons(HEAD_ID) == ["Да, отключить", "Отмена"]
+    async with session_factory() as session:
+        manager = await session.get(Member, manager_id)
+        assert manager is not None
+        assert manager.is_active
+
+    back = await chat.press(HEAD_ID, "Отмена")
+    assert "Команда (2)" in joined(back)
+    assert "Отключить Дмитрий Орлов" in chat.buttons(HEAD_ID)
+    async with session_factory() as session:
+        manager = await session.get(Member, manager_id)
+        assert manager is not None
+        assert manager.is_active
+
+    await chat.press(HEAD_ID, "Отключить Дмитрий Орлов")
+    done = await chat.press(HEAD_ID, "Да, отключить")
+    assert "Дмитрий Орлов отключён" in joined(done)
+    async with session_factory() as session:
+        manager = await session.get(Member, manager_id)
+        assert manager is not None
+        assert not manager.is_active
+
+
+async def test_a_manager_cannot_open_the_switch_off_question(
+    chat: Chat, session_factory: Factory, clock: ManualClock
+) -> None:
+    manager_id = await arrange(chat, session_factory, clock)
+    calls = await chat.press_data(MANAGER_ID, f"mem:ask:{manager_id}")
+    assert "только руководителю" in joined(calls)
+    assert "Доступ к боту закроется" not in joined(calls)

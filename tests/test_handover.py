@@ -185,7 +185,8 @@ async def test_head_hands_a_leaving_managers_whole_base_over(
         second = await add_client(session, owner, "Лютик", "Europe/Moscow")
         second.stage = Stage.ACCOUNT
     await chat.send(HEAD_ID, "/members")
-    question = joined(await chat.press(HEAD_ID, "Отключить Дмитрий"))
+    await chat.press(HEAD_ID, "Отключить Дмитрий")
+    question = joined(await chat.press(HEAD_ID, "Да, отключить"))
     assert "Кому передать 2 клиентов сотрудника <b>Дмитрий</b>" in question
     assert chat.buttons(HEAD_ID) == ["Tester", "Ольга", "Позже"]
 
@@ -225,6 +226,7 @@ async def test_a_waiting_base_can_be_handed_over_later_from_members(
     await arrange(chat, session_factory)
     await chat.send(HEAD_ID, "/members")
     await chat.press(HEAD_ID, "Отключить Дмитрий")
+    await chat.press(HEAD_ID, "Да, отключить")
     assert "остаются за сотрудником" in joined(await chat.press(HEAD_ID, "Позже"))
     await chat.send(HEAD_ID, "/members")
     await chat.press(HEAD_ID, "Клиенты Дмитрий (1) — передать")
@@ -328,6 +330,7 @@ async def test_a_deactivated_members_base_brings_todays_reminders_to_the_receive
     await run_until(ticker, clock, msk(2026, 11, 23, 8, 30), timedelta(minutes=15))
     await chat.send(HEAD_ID, "/members")
     await chat.press(HEAD_ID, "Отключить Дмитрий")
+    await chat.press(HEAD_ID, "Да, отключить")
     await chat.press(HEAD_ID, "Позже")
     await chat.send(HEAD_ID, "/members")
     await chat.press(HEAD_ID, "Клиенты Дмитрий (2) — передать")
