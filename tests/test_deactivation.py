@@ -11,12 +11,13 @@ import asyncio
 from datetime import date, timedelta
 
 from aiogram import Bot
-from aiogram.methods import SendMessage
+from aiogram.methods import AnswerCallbackQuery, SendMessage
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.callbacks import ClientCallback
 from bot.offline import RecordingSession
-from models import Member, Outbox
+from models import Client, Member, Outbox
 from scheduler import outbox
 from scheduler.delivery import Deliverer
 from services.clock import ManualClock
@@ -251,3 +252,25 @@ async def test_a_manager_cannot_open_the_switch_off_question(
     calls = await chat.press_data(MANAGER_ID, f"mem:ask:{manager_id}")
     assert "только руководителю" in joined(calls)
     assert "Доступ к боту закроется" not in joined(calls)
+
+
+async def test_a_switched_off_member_is_told_so_and_gets_no_data(
+    chat: Chat, session_factory: Factory, clock: ManualClock
+) -> None:
+    await arrange(chat, session_factory, clock)
+    async with session_factory() as session:
+        client_id = await session.scalar(select(Client.id).where(Client.name == "Ромашка"))
+    assert client_id is not None
+    card = ClientCallback(action="open", client_id=client_id).pack()
+    assert "Ромашка" in joined(await chat.press_data(MANAGER_ID, card))
+    await switch_off(chat)
+
+    refusal = "Ваш доступ к боту отключён руководителем."
+    for text in ("Ромашка", "/today", "/start"):
+        calls = await chat.send(MANAGER_ID, text)
+        assert [c.text for c in calls if isinstance(c, SendMessage)] == [refusal]
+    pressed = await chat.press_data(MANAGER_ID, card)
+    assert [(c.text, c.show_alert) for c in pressed if isinstance(c, AnswerCallbackQuery)] == [
+        (refusal, True)
+    ]
+    assert len(pressed) == 1
