@@ -112,18 +112,24 @@ async def cb_member(
         return
     active = callback_data.action is MemberAction.ACTIVATE
     try:
-        changed = await team.set_active(
+        switched = await team.set_active(
             session, by=member, member_id=callback_data.member_id, active=active, now=clock.now()
         )
     except team.TeamError as error:
         await query.answer(tr(error.code), show_alert=True)
         return
+    changed = switched.member
     key = "team.activated" if active else "team.deactivated"
     await query.answer(tr(key, name=changed.full_name), show_alert=True)
     everyone = await team.list_members(session)
     waiting = await handover.waiting_bases(session)
     await show(query, members_text(tr, everyone), keyboards.members(tr, everyone, member, waiting))
     await set_member_menu(bot, changed)
+    if active and switched.changed:
+        back = translator(changed.language)("team.you_are_back", by=esc(member.full_name))
+        # They are back either way; a blocked chat must not undo it.
+        with suppress(TelegramAPIError):
+            await bot.send_message(changed.telegram_id, back)
     if not active and waiting.get(changed.id) and isinstance(query.message, Message):
         await query.message.answer(
             _ask_target_text(tr, changed, waiting[changed.id]),

@@ -274,3 +274,26 @@ async def test_a_switched_off_member_is_told_so_and_gets_no_data(
         (refusal, True)
     ]
     assert len(pressed) == 1
+
+
+async def test_switching_off_and_back_are_in_the_audit_and_the_member_is_told(
+    chat: Chat, session_factory: Factory, clock: ManualClock
+) -> None:
+    manager_id = await arrange(chat, session_factory, clock)
+    await switch_off(chat)
+    clock.advance(timedelta(minutes=5))
+    calls = await chat.press(HEAD_ID, "Вернуть Дмитрий Орлов")
+    told = [c.text for c in calls if isinstance(c, SendMessage) and c.chat_id == MANAGER_ID]
+    assert told == ["✅ Tester вернул вам доступ к боту. Что умеет бот: /help."]
+    # A second press on a stale «Вернуть» changes nothing, records nothing, tells nobody.
+    again = await chat.press_data(HEAD_ID, f"mem:on:{manager_id}")
+    assert not [c for c in again if isinstance(c, SendMessage) and c.chat_id == MANAGER_ID]
+
+    listing = joined(await chat.send(HEAD_ID, "/audit Дмитрий"))
+    assert "(2 записи)" in listing
+    lines = listing.splitlines()[1:]
+    assert lines[0].endswith("· <b>Tester</b> · ↩️ вернул сотрудника · <b>Дмитрий Орлов</b>")
+    assert lines[1].endswith("· <b>Tester</b> · 🚫 отключил сотрудника · <b>Дмитрий Орлов</b>")
+    assert "(1 запись)" in joined(await chat.send(HEAD_ID, "/audit отключение"))
+    # He is back: his own messages work again.
+    assert "Touchbase" in joined(await chat.send(MANAGER_ID, "/help"))
