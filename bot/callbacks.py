@@ -28,12 +28,15 @@ class InviteCallback(CallbackData, prefix="inv"):
 class MemberAction(StrEnum):
     """What a head does to a member from /members."""
 
+    ASK_DEACTIVATE = "ask"
     DEACTIVATE = "off"
     ACTIVATE = "on"
+    BACK = "back"
 
 
 class MemberCallback(CallbackData, prefix="mem"):
-    """/members: deactivate or re-activate one member."""
+    """/members: deactivate (asked first, then confirmed) or re-activate one member; «Отмена»
+    goes back to the list."""
 
     action: MemberAction
     member_id: Int32

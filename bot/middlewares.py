@@ -46,9 +46,10 @@ def _invite_payload(update: Update) -> str | None:
 
 
 class MemberMiddleware(BaseMiddleware):
-    """Finds the member behind an update; strangers get one polite refusal and nothing else.
+    """Finds the member behind an update; strangers get one polite refusal and nothing else, a
+    member who was switched off is told so (no data either way).
 
-    Only `/start <invite code>` passes through for a non-member, so they can join.
+    Only `/start <invite code>` passes through for a non-member, so they can join (or rejoin).
     """
 
     def __init__(self, settings: Settings, clock: Clock) -> None:
@@ -71,12 +72,19 @@ class MemberMiddleware(BaseMiddleware):
             data["member"] = member
             data["tr"] = translator(member.language)
             return await handler(event, data)
-        language = _stranger_language(user, self.settings.default_language)
+        # A member switched off hears that, in their own language, not the stranger's greeting.
+        switched_off = member is not None
+        language = (
+            member.language
+            if member is not None
+            else _stranger_language(user, self.settings.default_language)
+        )
         data["member"] = None
         data["tr"] = translator(language)
         if _invite_payload(event) is not None:
             return await handler(event, data)
-        await _refuse(event, data["tr"]("common.stranger_refusal"))
+        refusal = "team.you_are_deactivated" if switched_off else "common.stranger_refusal"
+        await _refuse(event, data["tr"](refusal))
         return None
 
 

@@ -32,6 +32,8 @@ def audit_line(line: protection.AuditLine, tr: Translator, zone: ZoneInfo) -> st
         f"<b>{esc(line.member_name or tr('audit.nobody'))}</b>",
         tr(f"audit.action_{action_key}"),
     ]
+    if line.subject_name:
+        parts.append(f"<b>{esc(line.subject_name)}</b>")
     if line.client_name:
         parts.append(f"«{esc(line.client_name)}»")
     query = line.details.get("query")

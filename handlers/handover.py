@@ -344,6 +344,13 @@ async def cb_confirm(
     )
     if done.new_owner.id != member.id:
         await _notify_new_owner(bot, done, member)
+    previous = done.previous_owner
+    if (
+        previous is not None
+        and previous.is_active
+        and previous.id not in {member.id, done.new_owner.id}
+    ):
+        await _notify_previous_owner(bot, done, previous, member)
 
 
 async def _notify_new_owner(bot: Bot, done: handover.HandoverDone, by: Member) -> None:
@@ -371,3 +378,18 @@ async def _notify_new_owner(bot: Bot, done: handover.HandoverDone, by: Member) -
     # The handover is saved either way; a blocked chat must not undo it.
     with suppress(TelegramAPIError):
         await bot.send_message(done.new_owner.telegram_id, "\n".join(lines), reply_markup=markup)
+
+
+async def _notify_previous_owner(
+    bot: Bot, done: handover.HandoverDone, previous: Member, by: Member
+) -> None:
+    """The previous owner learns at once why the client left their lists."""
+    tr = translator(previous.language)
+    text = tr(
+        "handover.handed_away",
+        client=esc(done.client.name),
+        member=esc(done.new_owner.full_name),
+        by=esc(by.full_name),
+    )
+    with suppress(TelegramAPIError):
+        await bot.send_message(previous.telegram_id, text)

@@ -105,26 +105,62 @@ async def cb_member(
     clock: Clock,
     bot: Bot,
 ) -> None:
-    """Deactivate or re-activate one member; the change takes effect on their next update."""
+    """Ask before switching a member off; switch off or bring back; «Отмена» shows the list
+    again. The change takes effect on the member's next update."""
+    if callback_data.action in {MemberAction.ASK_DEACTIVATE, MemberAction.BACK}:
+        await _ask_or_back(query, callback_data, session, member, tr)
+        return
     active = callback_data.action is MemberAction.ACTIVATE
     try:
-        changed = await team.set_active(
+        switched = await team.set_active(
             session, by=member, member_id=callback_data.member_id, active=active, now=clock.now()
         )
     except team.TeamError as error:
         await query.answer(tr(error.code), show_alert=True)
         return
+    changed = switched.member
     key = "team.activated" if active else "team.deactivated"
     await query.answer(tr(key, name=changed.full_name), show_alert=True)
     everyone = await team.list_members(session)
     waiting = await handover.waiting_bases(session)
     await show(query, members_text(tr, everyone), keyboards.members(tr, everyone, member, waiting))
     await set_member_menu(bot, changed)
+    if active and switched.changed:
+        back = translator(changed.language)("team.you_are_back", by=esc(member.full_name))
+        # They are back either way; a blocked chat must not undo it.
+        with suppress(TelegramAPIError):
+            await bot.send_message(changed.telegram_id, back)
     if not active and waiting.get(changed.id) and isinstance(query.message, Message):
         await query.message.answer(
             _ask_target_text(tr, changed, waiting[changed.id]),
             reply_markup=keyboards.base_targets(tr, changed, everyone),
         )
+
+
+async def _ask_or_back(
+    query: CallbackQuery,
+    callback_data: MemberCallback,
+    session: AsyncSession,
+    member: Member,
+    tr: Translator,
+) -> None:
+    if callback_data.action is MemberAction.ASK_DEACTIVATE:
+        try:
+            leaving = await team.member_to_switch(
+                session, by=member, member_id=callback_data.member_id, active=False
+            )
+        except team.TeamError as error:
+            await query.answer(tr(error.code), show_alert=True)
+            return
+        text = tr("team.deactivate_confirm", name=esc(leaving.full_name))
+        await show(query, text, keyboards.deactivate_confirm(tr, leaving))
+        return
+    if not is_head(member):
+        await query.answer(tr("team.head_only"), show_alert=True)
+        return
+    everyone = await team.list_members(session)
+    waiting = await handover.waiting_bases(session)
+    await show(query, members_text(tr, everyone), keyboards.members(tr, everyone, member, waiting))
 
 
 # A leaving member's whole base to another member.
@@ -205,7 +241,7 @@ async def cb_base_confirm(
     clock: Clock,
     bot: Bot,
 ) -> None:
-    """Move the whole base and tell the receiver."""
+    """Move the whole base; tell the receiver, and the previous owner if still on the team."""
     if not is_head(member):
         await query.answer(tr("team.head_only"), show_alert=True)
         return
@@ -229,13 +265,24 @@ async def cb_base_confirm(
             touches=done.moved_touches,
         ),
     )
+    previous = done.previous_owner
+    if previous.is_active and previous.id not in {member.id, done.new_owner.id}:
+        giver = translator(previous.language)
+        text = giver(
+            "team.base_handed_away",
+            count=done.clients,
+            target=esc(done.new_owner.full_name),
+            by=esc(member.full_name),
+        )
+        with suppress(TelegramAPIError):
+            await bot.send_message(previous.telegram_id, text)
     if done.new_owner.id == member.id:
         return
     receiver = translator(done.new_owner.language)
     text = receiver(
         "team.base_received",
         by=esc(member.full_name),
-        name=esc(done.previous_owner.full_name),
+        name=esc(previous.full_name),
         count=done.clients,
     )
     # The base has moved either way; a blocked chat must not undo it.

@@ -22,6 +22,10 @@ Faults:
 - 400 about formatting or buttons: sent once more as plain text (buttons dropped only when they
   were the problem); any other 400 is `failed` with Telegram's description recorded.
 
+Only to active members: a row is claimed only while its member is active (a row of a member
+switched off is cancelled instead), and re-checked just before its call, so a deactivation during
+a batch stops the rest of it; what is left is the one request already on its way.
+
 Exactly once: a row is claimed (`sending`, with a lease) before the call and marked `sent` in its
 own transaction right after Telegram answers. A crash before the call leaves the row to be
 reclaimed when the lease ends — nothing is lost; a crash after the call but before that commit (the
@@ -94,6 +98,7 @@ class DeliveryReport:
     failed: int = 0
     expired: int = 0
     released: int = 0
+    cancelled: int = 0
     rate_limited: int = 0
     blocked_chats: int = 0
     seconds: float = 0.0
@@ -302,13 +307,14 @@ class _DeliveryRun:
         if self.report.busy:
             log.info(
                 "delivery run: claimed=%d sent=%d retried=%d failed=%d expired=%d "
-                "released=%d rate_limited=%d blocked_chats=%d seconds=%.1f",
+                "released=%d cancelled=%d rate_limited=%d blocked_chats=%d seconds=%.1f",
                 self.report.claimed,
                 self.report.sent,
                 self.report.retried,
                 self.report.failed,
                 self.report.expired,
                 self.report.released,
+                self.report.cancelled,
                 self.report.rate_limited,
                 self.report.blocked_chats,
                 self.report.seconds,
@@ -424,6 +430,11 @@ class _DeliveryRun:
             return
         if self._exhausted(item, item.attempts):
             await self._fail(item, "too many attempts")
+            self._schedule_chat(chat)
+            return
+        if not await outbox.confirm_sending(self.d.session_factory, item.id):
+            self.report.cancelled += 1
+            log.info("outbox %d (%s): cancelled before sending", item.id, item.kind)
             self._schedule_chat(chat)
             return
         self.d.pacer.take(moment)

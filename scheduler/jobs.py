@@ -13,7 +13,9 @@ only writes outbox rows; the delivery job that runs after them in the same tick 
   after a snooze) make every run idempotent, across restarts too.
 - Reminders whose window closed unsent (the bot was down) are marked `folded`: the next digest
   lists their touches with a note. Reminders of touches closed or moved meanwhile are cancelled.
-- A member who blocked the bot (403) is deactivated and the heads are told.
+- A member who blocked the bot (403) is deactivated and the heads are told. Inactive members get
+  no digest and no reminder: the jobs read active members only, and the outbox sends nothing
+  to an inactive member whoever enqueued it (scheduler/outbox.py).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import String, and_, cast, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import translator
@@ -64,7 +66,7 @@ REMINDER = "reminder"
 AGREED_TIME_NOTICE = timedelta(minutes=15)
 AGREED_TIME_GRACE = timedelta(minutes=30)
 NOTICE = "notice"
-CANCELLED = "cancelled"
+CANCELLED = outbox.CANCELLED
 BLOCKED_ERROR = "TelegramForbiddenError"
 BLOCKED_HANDLED = "TelegramForbiddenError: blocked; member deactivated"
 # An overdue touch is pushed again on the next days, then only the digest's overdue list
@@ -360,6 +362,57 @@ async def replan_reminders(session: AsyncSession, member: Member, now: datetime)
     return len(pending)
 
 
+async def hand_reminders_over(
+    session: AsyncSession, touch_ids: Sequence[int], new_owner: Member, now: datetime
+) -> int:
+    """After a handover: the touches' reminders move to the new owner. Returns how many of
+    today's reminders were queued for them.
+
+    The previous owner's unsent reminders are cancelled, and the day's keys of their reminders
+    (sent ones included) are released with a `:h<row id>` suffix, so the new owner gets today's
+    reminder of each touch due now, queued at once in the handover's transaction, instead of
+    nothing until tomorrow.
+    """
+    if not touch_ids:
+        return 0
+    ids = list(touch_ids)
+    released_key = Outbox.dedupe_key + ":h" + cast(Outbox.id, String)
+    of_these = and_(Outbox.touch_id.in_(ids), Outbox.kind == REMINDER)
+    await session.execute(
+        update(Outbox)
+        .where(of_these, Outbox.status == outbox.PENDING)
+        .values(status=CANCELLED, dedupe_key=released_key)
+        .execution_options(synchronize_session=False)
+    )
+    await session.execute(
+        update(Outbox)
+        .where(
+            of_these,
+            Outbox.member_id != new_owner.id,
+            Outbox.status != outbox.SENDING,
+            ~Outbox.dedupe_key.contains(":h"),
+        )
+        .values(dedupe_key=released_key)
+        .execution_options(synchronize_session=False)
+    )
+    await session.flush()
+    today = local_today(new_owner, now)
+    touches = await open_touches_by_owner(session, [new_owner.id], due_until=today)
+    moved = set(ids)
+    rows = [
+        reminder[1]
+        for touch, client, _, check_data in _reminders_due(new_owner, today, touches[new_owner.id])
+        if touch.id in moved
+        and (
+            reminder := reminder_row(
+                touch, client, new_owner, now, only_on=today, check_data=check_data
+            )
+        )
+    ]
+    await outbox.enqueue_many(session, rows)
+    return len(rows)
+
+
 def _day_is_over(member: Member, now: datetime) -> bool:
     """No working moment of the member is left today (or today is a day off)."""
     zone = ZoneInfo(member.timezone)
@@ -528,6 +581,7 @@ async def deactivate_blocked_member(
         member.is_active = False
         member.deactivated_at = now
         await session.flush()
+        await outbox.cancel_for_member(session, member.id)
         for head in await team.active_heads(session):
             tr = translator(head.language)
             await outbox.enqueue(

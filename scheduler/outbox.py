@@ -1,7 +1,9 @@
 """The outbox: every scheduled message is a database row before it is a message.
 
 Rows move `pending → sending → sent`, or to `failed` / `expired` (the planner may later mark an
-expired reminder `folded` into a digest). Creating a row is idempotent on its dedupe key;
+expired reminder `folded` into a digest), or to `cancelled`: a reminder whose touch was closed or
+moved, and everything addressed to a member who is switched off. A row is only ever claimed,
+and only ever sent, while its member is active. Creating a row is idempotent on its dedupe key;
 claiming is atomic across instances: `SELECT … FOR UPDATE SKIP LOCKED` on PostgreSQL, one
 `UPDATE … WHERE id IN (SELECT … LIMIT n) RETURNING` statement on SQLite, whose single writer
 makes the statement the lease. A claim carries a lease (`claimed_until`): a crashed instance's
@@ -32,6 +34,7 @@ SENT = "sent"
 FAILED = "failed"
 EXPIRED = "expired"
 FOLDED = "folded"
+CANCELLED = "cancelled"
 
 MAX_TEXT_LENGTH = 4096
 MAX_ERROR_LENGTH = 500
@@ -181,12 +184,51 @@ def writing(
     return _writing(session_factory)
 
 
-def _due(now: datetime) -> ColumnElement[bool]:
-    """Rows a sender may take: pending and due, or left `sending` by an instance that died."""
+def _ready(now: datetime) -> ColumnElement[bool]:
+    """Rows whose moment has come: pending and due, or left `sending` by an instance that died."""
     return or_(
         and_(Outbox.status == PENDING, Outbox.not_before <= now),
         and_(Outbox.status == SENDING, Outbox.claimed_until < now),
     )
+
+
+def _member_active() -> ColumnElement[bool]:
+    """The row's member is on the team: nothing goes to a member who was switched off."""
+    return (
+        select(Member.id).where(Member.id == Outbox.member_id, Member.is_active.is_(True)).exists()
+    )
+
+
+def _due(now: datetime) -> ColumnElement[bool]:
+    """Rows a sender may take: ready, for an active member."""
+    return and_(_ready(now), _member_active())
+
+
+async def cancel_for_member(session: AsyncSession, member_id: int) -> int:
+    """Cancel everything not yet sent to a member (all kinds: digests, reminders, notices,
+    alerts), claimed rows too: the sender re-checks a row just before sending it. Runs in the
+    caller's transaction — the one that switches the member off. Returns how many."""
+    result = await session.execute(
+        update(Outbox)
+        .where(Outbox.member_id == member_id, Outbox.status.in_((PENDING, SENDING)))
+        .values(status=CANCELLED, claimed_by=None, claimed_until=None)
+        .returning(Outbox.id)
+        .execution_options(synchronize_session=False)
+    )
+    return len(result.all())
+
+
+async def _cancel_for_inactive(session: AsyncSession, now: datetime) -> int:
+    """Ready rows of members switched off meanwhile — say, enqueued by another instance in the
+    moment of the switch — are cancelled instead of claimed."""
+    result = await session.execute(
+        update(Outbox)
+        .where(_ready(now), ~_member_active())
+        .values(status=CANCELLED, claimed_by=None, claimed_until=None)
+        .returning(Outbox.id)
+        .execution_options(synchronize_session=False)
+    )
+    return len(result.all())
 
 
 def _overdue(now: datetime) -> ColumnElement[bool]:
@@ -254,6 +296,7 @@ async def claim_due(
     async with _writing(session_factory) as session:
         # The first statement is a write, so SQLite takes its write lock before reading.
         await _expire_overdue(session, now)
+        await _cancel_for_inactive(session, now)
         candidates = (
             select(Outbox.id).where(_due(now)).order_by(Outbox.not_before, Outbox.id).limit(limit)
         )
@@ -301,6 +344,31 @@ async def claim_due(
     # RETURNING order is unspecified on SQLite.
     items.sort(key=lambda item: (item.not_before, item.id))
     return items
+
+
+async def confirm_sending(session_factory: SessionFactory, item_id: int) -> bool:
+    """Just before the call: True when the claimed row is still to be sent. A member switched
+    off since the claim cancels it (their deactivation cancelled it already, or this does):
+    the window left is one request's, not a whole batch's."""
+    async with _writing(session_factory) as session:
+        row = (
+            await session.execute(
+                select(Outbox.status, Member.is_active)
+                .join(Member, Member.id == Outbox.member_id)
+                .where(Outbox.id == item_id)
+            )
+        ).first()
+        if row is None or row.status != SENDING:
+            return False
+        if row.is_active:
+            return True
+        await session.execute(
+            update(Outbox)
+            .where(Outbox.id == item_id, Outbox.status == SENDING)
+            .values(status=CANCELLED, claimed_by=None, claimed_until=None)
+            .execution_options(synchronize_session=False)
+        )
+        return False
 
 
 def _error_text(error: str) -> str:

@@ -143,7 +143,7 @@ async def hand_over(
         .execution_options(synchronize_session=False)
     )
     moved_ids = list(moved.scalars())
-    await _cancel_previous_reminders(session, moved_ids)
+    await _hand_reminders_over(session, moved_ids, target, now)
     await audit.record(
         session,
         member=actor,
@@ -206,7 +206,8 @@ async def hand_over_base(
     """A head moves every client of one member to another, each keeping its stage.
 
     Used when a manager leaves: one owner-history line and one audit entry per client, the open
-    touches follow their clients and pending reminders to the previous owner are cancelled.
+    touches follow their clients, pending reminders to the previous owner are cancelled and the
+    new owner gets today's.
     """
     if actor.role is not Role.HEAD:
         raise HandoverError("head_only")
@@ -259,7 +260,7 @@ async def hand_over_base(
         .execution_options(synchronize_session=False)
     )
     moved_ids = list(moved.scalars())
-    await _cancel_previous_reminders(session, moved_ids)
+    await _hand_reminders_over(session, moved_ids, target, now)
     await session.flush()
     return BaseHandoverDone(
         previous_owner=previous,
@@ -299,11 +300,14 @@ def _log_on_card(
         )
 
 
-async def _cancel_previous_reminders(session: AsyncSession, touch_ids: list[int]) -> None:
-    """Pending reminders were addressed to the previous owner: they must not reach them."""
-    from scheduler.jobs import cancel_reminders_of  # noqa: PLC0415 - the scheduler imports services
+async def _hand_reminders_over(
+    session: AsyncSession, touch_ids: list[int], target: Member, now: datetime
+) -> None:
+    """Pending reminders were addressed to the previous owner: they must not reach them; the
+    new owner gets today's reminders of the touches due now."""
+    from scheduler.jobs import hand_reminders_over  # noqa: PLC0415 - the scheduler imports services
 
-    await cancel_reminders_of(session, touch_ids)
+    await hand_reminders_over(session, touch_ids, target, now)
 
 
 async def owner_history(session: AsyncSession, client_id: int) -> list[tuple[OwnerHistory, str]]:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from html import escape
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import translator
@@ -50,7 +50,11 @@ LISTED_ACTIONS = (
     "denied",
     "forged_callback",
     READ_ALERT,
+    "member_off",
+    "member_on",
 )
+# Entries about a member (switched off, brought back): `details["member_id"]` names them.
+ABOUT_MEMBER_ACTIONS = ("member_off", "member_on")
 
 
 def hour_window(now: datetime) -> datetime:
@@ -156,6 +160,8 @@ class AuditLine:
     action: str
     client_name: str | None
     details: dict[str, object]
+    # The member the action was about (switched off, brought back).
+    subject_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -183,6 +189,10 @@ ACTION_WORDS = {
     "cards": "card_view",
     "карточки": "card_view",
     "alert": READ_ALERT,
+    "off": "member_off",
+    "отключение": "member_off",
+    "on": "member_on",
+    "возвращение": "member_on",
 }
 
 
@@ -227,8 +237,29 @@ async def recent_entries(
         needle = wanted.member_query.casefold()
         members = await session.scalars(select(Member))
         ids = [member.id for member in members if needle in member.full_name.casefold()]
-        query = query.where(AuditEntry.member_id.in_(ids))
-    rows = await session.execute(query)
+        # `/audit Дмитрий`: what he did, and what was done to him (switched off, brought back).
+        query = query.where(
+            or_(
+                AuditEntry.member_id.in_(ids),
+                and_(
+                    AuditEntry.action.in_(ABOUT_MEMBER_ACTIONS),
+                    AuditEntry.details["member_id"].as_integer().in_(ids),
+                ),
+            )
+        )
+    found = (await session.execute(query)).all()
+    subject_ids = {
+        subject
+        for entry, _, _ in found
+        if entry.action in ABOUT_MEMBER_ACTIONS
+        and isinstance(subject := (entry.details or {}).get("member_id"), int)
+    }
+    names: dict[int, str] = {}
+    if subject_ids:
+        people = await session.execute(
+            select(Member.id, Member.full_name).where(Member.id.in_(subject_ids))
+        )
+        names = {int(member_id): name for member_id, name in people.all()}
     return [
         AuditLine(
             at=entry.at,
@@ -236,8 +267,11 @@ async def recent_entries(
             action=entry.action,
             client_name=client_name,
             details=dict(entry.details or {}),
+            subject_name=names.get((entry.details or {}).get("member_id", 0))
+            if entry.action in ABOUT_MEMBER_ACTIONS
+            else None,
         )
-        for entry, member_name, client_name in rows.all()
+        for entry, member_name, client_name in found
     ]
 
 

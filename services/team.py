@@ -11,7 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Invite, Member
 from models.enums import Role
-from services import validation
+from scheduler import outbox
+from services import audit, validation
+
+MEMBER_OFF = "member_off"
+MEMBER_ON = "member_on"
 
 INVITE_LIFETIME = timedelta(days=7)
 INVITE_CODE_BYTES = 12
@@ -144,10 +148,10 @@ async def active_heads(session: AsyncSession) -> list[Member]:
     return list(result)
 
 
-async def set_active(
-    session: AsyncSession, *, by: Member, member_id: int, active: bool, now: datetime
+async def member_to_switch(
+    session: AsyncSession, *, by: Member, member_id: int, active: bool
 ) -> Member:
-    """Deactivate or re-activate a member; their clients stay where they are."""
+    """The member a head may switch off (`active=False`) or bring back; raises TeamError."""
     if by.role is not Role.HEAD:
         raise TeamError("team.head_only")
     member = await session.get(Member, member_id)
@@ -163,10 +167,43 @@ async def set_active(
         )
         if (heads or 0) <= 1:
             raise TeamError("team.last_head")
+    return member
+
+
+@dataclass(frozen=True)
+class Switched:
+    """A member after /members' switch, and whether anything changed (a repeated press)."""
+
+    member: Member
+    changed: bool
+
+
+async def set_active(
+    session: AsyncSession, *, by: Member, member_id: int, active: bool, now: datetime
+) -> Switched:
+    """Deactivate or re-activate a member; their clients stay where they are.
+
+    Switching off cancels everything queued for the member in the same transaction: no
+    reminder, digest or notice with client data reaches them afterwards. Both changes go to the
+    audit log (`member_off` / `member_on`, the head as the actor, the member in the details); a
+    repeated press changes and records nothing.
+    """
+    member = await member_to_switch(session, by=by, member_id=member_id, active=active)
+    if member.is_active is active:
+        return Switched(member, changed=False)
     member.is_active = active
     member.deactivated_at = None if active else now
     await session.flush()
-    return member
+    if not active:
+        await outbox.cancel_for_member(session, member.id)
+    await audit.record(
+        session,
+        member=by,
+        action=MEMBER_ON if active else MEMBER_OFF,
+        now=now,
+        member_id=member.id,
+    )
+    return Switched(member, changed=True)
 
 
 async def update_settings(

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
+from aiogram import Bot
 from aiogram.methods import SendMessage
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.callbacks import BaseHandoverCallback, ClientCallback, HandoverCallback
+from bot.offline import RecordingSession
 from models import AuditEntry, Client, Member, OwnerHistory, Touch
 from models.enums import Stage
+from services.clock import ManualClock
 from tests.conftest import HEAD_ID
 from tests.harness import Chat, joined
 from tests.test_reminders import (
@@ -19,6 +22,11 @@ from tests.test_reminders import (
     add_client,
     add_member,
     add_touch,
+    make_ticker,
+    msk,
+    outbox_rows,
+    run_until,
+    sent_texts,
 )
 
 Factory = async_sessionmaker[AsyncSession]
@@ -177,7 +185,8 @@ async def test_head_hands_a_leaving_managers_whole_base_over(
         second = await add_client(session, owner, "Лютик", "Europe/Moscow")
         second.stage = Stage.ACCOUNT
     await chat.send(HEAD_ID, "/members")
-    question = joined(await chat.press(HEAD_ID, "Отключить Дмитрий"))
+    await chat.press(HEAD_ID, "Отключить Дмитрий")
+    question = joined(await chat.press(HEAD_ID, "Да, отключить"))
     assert "Кому передать 2 клиентов сотрудника <b>Дмитрий</b>" in question
     assert chat.buttons(HEAD_ID) == ["Tester", "Ольга", "Позже"]
 
@@ -217,7 +226,140 @@ async def test_a_waiting_base_can_be_handed_over_later_from_members(
     await arrange(chat, session_factory)
     await chat.send(HEAD_ID, "/members")
     await chat.press(HEAD_ID, "Отключить Дмитрий")
+    await chat.press(HEAD_ID, "Да, отключить")
     assert "остаются за сотрудником" in joined(await chat.press(HEAD_ID, "Позже"))
     await chat.send(HEAD_ID, "/members")
     await chat.press(HEAD_ID, "Клиенты Дмитрий (1) — передать")
     assert chat.buttons(HEAD_ID) == ["Tester", "Ольга", "Позже"]
+
+
+# --- Today's reminders follow the handover ----------------------------------------------------
+
+MONDAY = date(2026, 11, 23)
+
+
+async def arrange_monday(chat: Chat, session_factory: Factory, clock: ManualClock) -> None:
+    """Monday 08:00 Moscow: Дмитрий owns «Ромашка» and «Лютик», both due today (windows open
+    at 10:00, his reminders are queued), and Ольга."""
+    await arrange(chat, session_factory)
+    clock.set(msk(2026, 11, 23, 8, 0))
+    async with session_factory.begin() as session:
+        owner = await session.scalar(select(Member).where(Member.telegram_id == MANAGER_ID))
+        assert owner is not None
+        for client in await session.scalars(select(Client).where(Client.owner_id == owner.id)):
+            await add_touch(session, client, MONDAY, "Позвонить: обсудить поставку")
+        second = await add_client(session, owner, "Лютик", "Europe/Moscow")
+        await add_touch(session, second, MONDAY, "Позвонить: обсудить поставку")
+
+
+def reminders_to(recorder: RecordingSession, chat_id: int) -> list[str]:
+    return [text for text in sent_texts(recorder, chat_id) if "Пора связаться" in text]
+
+
+async def test_the_new_owner_gets_todays_reminder_and_the_old_owner_is_told(
+    chat: Chat,
+    session_factory: Factory,
+    clock: ManualClock,
+    bot: Bot,
+    recorder: RecordingSession,
+) -> None:
+    await arrange_monday(chat, session_factory, clock)
+    ticker = make_ticker(bot, session_factory, clock)
+    await run_until(ticker, clock, msk(2026, 11, 23, 8, 30), timedelta(minutes=15))
+    assert len(await outbox_rows(session_factory, "reminder")) == 2
+
+    await chat.send(HEAD_ID, "/handover Ромашка")
+    await chat.press(HEAD_ID, "Ольга")
+    await chat.press(HEAD_ID, "продажа")
+    await chat.send(HEAD_ID, "Ждут КП")
+    calls = await chat.press(HEAD_ID, "Передать")
+    told = [c.text for c in calls if isinstance(c, SendMessage) and c.chat_id == MANAGER_ID]
+    assert told == [
+        "🔁 Клиент <b>Ромашка</b> передан: теперь его ведёт <b>Ольга</b> (передал Tester). "
+        "Карточка вам больше недоступна."
+    ]
+    reminders = await outbox_rows(session_factory, "reminder")
+    assert sorted((row.status, row.chat_id) for row in reminders) == [
+        ("cancelled", MANAGER_ID),
+        ("pending", MANAGER_ID),
+        ("pending", OTHER_MANAGER_ID),
+    ]
+
+    await run_until(ticker, clock, msk(2026, 11, 23, 12, 0), timedelta(minutes=15))
+    olga = reminders_to(recorder, OTHER_MANAGER_ID)
+    assert len(olga) == 1
+    assert "Ромашка" in olga[0]
+    dmitry = reminders_to(recorder, MANAGER_ID)
+    assert len(dmitry) == 1
+    assert "Лютик" in dmitry[0]
+
+
+async def test_a_client_handed_over_after_its_reminder_went_is_reminded_to_the_new_owner(
+    chat: Chat,
+    session_factory: Factory,
+    clock: ManualClock,
+    bot: Bot,
+    recorder: RecordingSession,
+) -> None:
+    await arrange_monday(chat, session_factory, clock)
+    ticker = make_ticker(bot, session_factory, clock)
+    await run_until(ticker, clock, msk(2026, 11, 23, 11, 0), timedelta(minutes=15))
+    assert len(reminders_to(recorder, MANAGER_ID)) == 2
+
+    await chat.send(HEAD_ID, "/handover Лютик")
+    await chat.press(HEAD_ID, "Ольга")
+    await chat.press(HEAD_ID, "привлечение")
+    await chat.press(HEAD_ID, "Без заметки")
+    await chat.press(HEAD_ID, "Передать")
+    await run_until(ticker, clock, msk(2026, 11, 23, 12, 0), timedelta(minutes=15))
+    olga = reminders_to(recorder, OTHER_MANAGER_ID)
+    assert len(olga) == 1
+    assert "Лютик" in olga[0]
+    assert len(reminders_to(recorder, MANAGER_ID)) == 2
+
+
+async def test_a_deactivated_members_base_brings_todays_reminders_to_the_receiver(
+    chat: Chat,
+    session_factory: Factory,
+    clock: ManualClock,
+    bot: Bot,
+    recorder: RecordingSession,
+) -> None:
+    await arrange_monday(chat, session_factory, clock)
+    ticker = make_ticker(bot, session_factory, clock)
+    await run_until(ticker, clock, msk(2026, 11, 23, 8, 30), timedelta(minutes=15))
+    await chat.send(HEAD_ID, "/members")
+    await chat.press(HEAD_ID, "Отключить Дмитрий")
+    await chat.press(HEAD_ID, "Да, отключить")
+    await chat.press(HEAD_ID, "Позже")
+    await chat.send(HEAD_ID, "/members")
+    await chat.press(HEAD_ID, "Клиенты Дмитрий (2) — передать")
+    await chat.press(HEAD_ID, "Ольга")
+    calls = await chat.press(HEAD_ID, "Передать всех")
+    # Дмитрий is off the team: he is told nothing.
+    assert not [c for c in calls if isinstance(c, SendMessage) and c.chat_id == MANAGER_ID]
+
+    await run_until(ticker, clock, msk(2026, 11, 23, 12, 0), timedelta(minutes=15))
+    olga = reminders_to(recorder, OTHER_MANAGER_ID)
+    assert len(olga) == 2
+    assert any("Ромашка" in text for text in olga)
+    assert any("Лютик" in text for text in olga)
+    assert reminders_to(recorder, MANAGER_ID) == []
+
+
+async def test_an_active_members_whole_base_moved_tells_them(
+    chat: Chat, session_factory: Factory
+) -> None:
+    client_id = await arrange(chat, session_factory)
+    await chat.send(HEAD_ID, "/members")
+    _, _, olga = await load(session_factory, client_id)
+    async with session_factory() as session:
+        owner = await session.scalar(select(Member).where(Member.telegram_id == MANAGER_ID))
+    assert owner is not None
+    move = BaseHandoverCallback(action="ok", from_id=owner.id, to_id=olga.id).pack()
+    calls = await chat.press_data(HEAD_ID, move)
+    told = [c.text for c in calls if isinstance(c, SendMessage) and c.chat_id == MANAGER_ID]
+    assert told == [
+        "🔁 Ваши клиенты (1) переданы: теперь их ведёт <b>Ольга</b> (передал Tester). "
+        "Их карточки вам больше недоступны."
+    ]

@@ -132,10 +132,11 @@ async def test_deactivated_member_is_cut_off_and_can_come_back(
     await chat.send(MANAGER_ID, f"/start {code}")
     listing = await chat.send(HEAD_ID, "/members")
     assert "Tester" in joined(listing)
-    calls = await chat.press(HEAD_ID, "Отключить")
+    await chat.press(HEAD_ID, "Отключить")
+    calls = await chat.press(HEAD_ID, "Да, отключить")
     assert "отключён" in joined(calls)
     refused = await chat.send(MANAGER_ID, "/help")
-    assert "по приглашению" in joined(refused)
+    assert joined(refused) == "Ваш доступ к боту отключён руководителем."
     await chat.press(HEAD_ID, "Вернуть")
     back = await chat.send(MANAGER_ID, "/help")
     assert "Touchbase" in joined(back)

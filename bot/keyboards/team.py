@@ -37,7 +37,7 @@ def members(
             continue
         if member.is_active:
             text = tr("team.deactivate", name=member.full_name)
-            action = MemberAction.DEACTIVATE
+            action = MemberAction.ASK_DEACTIVATE
         else:
             text = tr("team.activate", name=member.full_name)
             action = MemberAction.ACTIVATE
@@ -49,6 +49,21 @@ def members(
                 callback_data=BaseHandoverCallback(action="pick", from_id=member.id),
             )
     builder.adjust(1)
+    return builder.as_markup()
+
+
+def deactivate_confirm(tr: Translator, member: Member) -> InlineKeyboardMarkup:
+    """«Да, отключить» or «Отмена» (back to the list) before a member is switched off."""
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=tr("team.deactivate_ok"),
+        callback_data=MemberCallback(action=MemberAction.DEACTIVATE, member_id=member.id),
+    )
+    builder.button(
+        text=tr("team.deactivate_cancel"),
+        callback_data=MemberCallback(action=MemberAction.BACK, member_id=member.id),
+    )
+    builder.adjust(2)
     return builder.as_markup()
 
 
