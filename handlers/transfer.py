@@ -308,6 +308,7 @@ async def on_transfer(
         duplicates=len(preview.duplicates),
         errors=len(preview.errors),
     )
+    await importer.notify_owner(session, member, owner, count, clock.now())
     path.unlink(missing_ok=True)
     await show(query, tr("transfer.imported", count=count, owner=esc(owner.full_name)))
 

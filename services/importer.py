@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import html
 import io
 import re
 import zipfile
@@ -14,9 +15,11 @@ from openpyxl import load_workbook
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.i18n import translator
 from models import Member
 from models.clients import Client, Contact, KeyDate, OwnerHistory
 from models.enums import Category, ClientKind, Role, Stage
+from scheduler import outbox
 from services import geo, names, planner, validation
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
@@ -462,6 +465,34 @@ async def _known_duplicates(
             )
         )
     return rows
+
+
+async def notify_owner(
+    session: AsyncSession, member: Member, owner: Member, count: int, now: datetime
+) -> None:
+    """Queue «📥 В вашу базу добавлены клиенты: 3» for the owner when somebody else imported
+    them into their base (delivered by the outbox, retried like any notice)."""
+    if owner.id == member.id or count == 0 or not owner.is_active:
+        return
+    tr = translator(owner.language)
+    await outbox.enqueue(
+        session,
+        outbox.outbox_row(
+            member=owner,
+            kind="notice",
+            dedupe_key=f"import_notice:{owner.id}:{member.id}:{now.isoformat()}",
+            payload={
+                "text": tr(
+                    "transfer.imported_to_you",
+                    count=count,
+                    name=html.escape(member.full_name, quote=False),
+                ),
+                "parse_mode": "HTML",
+            },
+            not_before=now,
+            now=now,
+        ),
+    )
 
 
 async def apply_import(session: AsyncSession, preview: ImportPreview, now: datetime) -> int:

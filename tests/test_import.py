@@ -11,6 +11,7 @@ from aiogram.types import Document
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from models import Outbox
 from models.clients import Client, Contact, KeyDate
 from models.enums import Category, ClientKind
 from services import importer
@@ -393,6 +394,8 @@ async def test_a_table_sent_without_import_starts_one(chat: Chat, session: Async
     await chat.press(MANAGER_ID, "Импортировать")
     session.expire_all()
     assert await session.scalar(select(Client.name)) == "Ромашка"
+    # Imported into their own base: nobody needs telling.
+    assert await session.scalar(select(Outbox.id).where(Outbox.kind == "notice")) is None
     # A head still picks whose base.
     data = csv_bytes([["Клиент"], ["Лютик"]], separator=";", encoding="utf-8")
     assert "Импорт в базу:" in await send_file(chat, HEAD_ID, data, "base.xlsx.csv")

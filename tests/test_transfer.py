@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.settings import Settings
-from models import AuditEntry, Member
+from models import AuditEntry, Member, Outbox
 from models.clients import Client, Contact, KeyDate
 from models.enums import Role
 from models.planner import Touch
@@ -324,6 +324,10 @@ async def test_head_imports_into_a_managers_base(chat: Chat, session: AsyncSessi
         select(Member.telegram_id).join(Client, Client.owner_id == Member.id)
     )
     assert owner == MANAGER_ID
+    # The manager learns of the clients that appeared in their base.
+    notices = list(await session.scalars(select(Outbox).where(Outbox.kind == "notice")))
+    assert [row.chat_id for row in notices] == [MANAGER_ID]
+    assert "В вашу базу добавлен 1 клиент (импорт:" in notices[0].payload["text"]
 
 
 async def test_a_bad_file_gets_a_friendly_answer(chat: Chat, session: AsyncSession) -> None:
