@@ -7,6 +7,7 @@ from aiogram import Router
 from handlers import (
     audit,
     calendar,
+    cancel,
     client_edit,
     clients,
     events,
@@ -26,6 +27,8 @@ from handlers import (
 def get_routers() -> list[Router]:
     """Every journey's router, catch-alls last."""
     routers = [
+        # Before every journey: no step may take «/cancel» or «отмена» for its answer.
+        cancel.router,
         start.router,
         team.router,
         settings.router,

@@ -727,16 +727,6 @@ async def cmd_new(
     await _advance(message, session, member, tr, clock, state)
 
 
-@router.message(
-    Command("cancel"), StateFilter(NewClientForm, SharedContactForm, FindForm, MarkerForm)
-)
-async def cmd_cancel(message: Message, tr: Translator, state: FSMContext) -> None:
-    """Leave any step of this journey; nothing has been saved yet."""
-    was_new = (await state.get_state() or "").startswith(NewClientForm.__name__)
-    await state.clear()
-    await message.answer(tr("clients.new_cancelled" if was_new else "common.cancelled"))
-
-
 @router.callback_query(NewClientCallback.filter(F.step == NewClientStep.CANCEL))
 async def cb_cancel(query: CallbackQuery, tr: Translator, state: FSMContext) -> None:
     """«Отмена» at any step."""

@@ -117,6 +117,16 @@ async def _card_text(session: AsyncSession, tr: Translator, draft: Draft) -> str
     )
 
 
+def _typed_markup(tr: Translator, field: str) -> Any:
+    """The buttons under a question answered by typing: quick picks for the goal, «Без даты»
+    for the next step, and always «✖️ Отмена»."""
+    if field == "goal":
+        return keyboards.quick_goals(tr)
+    if field == "next":
+        return keyboards.skip_next(tr)
+    return keyboards.cancel_only(tr)
+
+
 async def _advance(
     target: Target,
     session: AsyncSession,
@@ -138,7 +148,7 @@ async def _advance(
         if name == "next":
             if not draft.next_step and not draft.next_touch and not draft.next_asked:
                 await _keep(state, draft, LogForm.ask, "next")
-                await _reply(target, tr("logging.ask.next"), keyboards.skip_next(tr))
+                await _reply(target, tr("logging.ask.next"), _typed_markup(tr, "next"))
                 return
             continue
         if getattr(draft, name):
@@ -148,8 +158,7 @@ async def _advance(
             await _reply(target, tr(f"logging.ask.{name}"), keyboards.choices(tr, name))
         else:
             await _keep(state, draft, LogForm.ask, name)
-            markup = keyboards.quick_goals(tr) if name == "goal" else None
-            await _reply(target, tr(f"logging.ask.{name}"), markup)
+            await _reply(target, tr(f"logging.ask.{name}"), _typed_markup(tr, name))
         return
     await _keep(state, draft, None)
     await _reply(target, await _card_text(session, tr, draft), keyboards.draft_card(tr))
@@ -263,6 +272,11 @@ async def _start_from_text(
     if await interactions.existing_for_message(session, message.chat.id, message.message_id):
         await message.answer(tr("logging.already_saved"))
         return
+    replaced = await _draft(state)
+    if replaced is not None and replaced.touch_id is not None:
+        # The draft this message replaces was opened by «✅ Сделано»: its touch goes back into
+        # the plan, as when that draft is cancelled.
+        await reopen_unlogged(session, replaced.touch_id)
     parsed = await _parse_once(message, text[:TEXT_LIMIT], session, member, clock)
     draft = Draft.from_parsed(parsed, text[:TEXT_LIMIT])
     draft.chat_id = message.chat.id
@@ -343,15 +357,26 @@ async def on_typed_field(
     clock: Clock,
     state: FSMContext,
 ) -> None:
-    """A typed goal, result or next step (with its date)."""
+    """A typed goal, result or next step (with its date); a log message about another client
+    typed instead starts that client's draft rather than becoming this one's answer."""
     data = await state.get_data()
     draft = Draft.from_json(data.get("draft"))
     asking = data.get("asking")
     text = (message.text or "").strip()[:TEXT_LIMIT]
+    if _is_log(message):
+        reading = await _parse_once(message, text, session, member, clock)
+        if draft.names_another_client(reading):
+            client = await session.get(Client, draft.client_id) if draft.client_id else None
+            if client is not None:
+                await message.answer(tr("logging.draft_replaced", client=esc(client.name)))
+            await _start_from_text(message, text, session, member, tr, clock, state)
+            return
     if asking == "next":
         parsed = parse_interaction(text, now=interactions.local_now(member, clock.now()))
         if parsed.next_touch is None:
-            await message.answer(tr("logging.date_unknown"))
+            await message.answer(
+                tr("logging.date_unknown"), reply_markup=_typed_markup(tr, "next")
+            )
             return
         draft.next_step = parsed.next_step or text
         draft.next_touch = parsed.next_touch.isoformat()
@@ -425,20 +450,29 @@ async def _stale(query: CallbackQuery, tr: Translator) -> None:
     await query.answer(tr("logging.stale"), show_alert=True)
 
 
+async def cancel_draft(session: AsyncSession, tr: Translator, state: FSMContext) -> str | None:
+    """Drop the draft under way (a touch «✅ Сделано» closed for it goes back into the plan);
+    the answer to give, None when there was no draft. Shared by «✖️ Отмена» and /cancel."""
+    draft = await _draft(state)
+    if draft is None:
+        return None
+    await state.clear()
+    touch = await reopen_unlogged(session, draft.touch_id) if draft.touch_id is not None else None
+    if touch is None:
+        return tr("logging.cancelled")
+    return tr("logging.cancelled_touch_reopened", goal=esc(touch.goal))
+
+
 @router.callback_query(LogCallback.filter(F.action == "cancel"))
 async def cb_cancel(
     query: CallbackQuery, session: AsyncSession, tr: Translator, state: FSMContext
 ) -> None:
     """«✖️ Отмена»: nothing is saved; a touch «✅ Сделано» closed for this draft reopens."""
-    draft = await _draft(state)
-    await state.clear()
-    touch = None
-    if draft is not None and draft.touch_id is not None:
-        touch = await reopen_unlogged(session, draft.touch_id)
-    if touch is None:
-        await show(query, tr("logging.cancelled"))
-        return
-    await show(query, tr("logging.cancelled_touch_reopened", goal=esc(touch.goal)))
+    text = await cancel_draft(session, tr, state)
+    if text is None:
+        await state.clear()
+        text = tr("logging.cancelled")
+    await show(query, text)
 
 
 @router.callback_query(LogCallback.filter(F.action == "save"))
@@ -548,7 +582,7 @@ async def cb_edit(
         await _ask_client(query, session, member, tr, state, draft)
     else:
         await _keep(state, draft, LogForm.ask, field)
-        markup = keyboards.quick_goals(tr) if field == "goal" else None
+        markup = keyboards.quick_goals(tr) if field == "goal" else keyboards.cancel_only(tr)
         await show(query, tr(f"logging.ask.{field}"), markup)
 
 

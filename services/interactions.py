@@ -133,6 +133,15 @@ class Draft:
         filled = draft._complete_from(Draft.from_parsed(parsed, text))
         return draft if filled or draft.client_id != self.client_id else None
 
+    def names_another_client(self, parsed: ParsedInteraction) -> bool:
+        """Whether a message typed while this draft waits for an answer is about another
+        client: it names clients, and neither the draft's nor one of its candidates."""
+        named = set(parsed.client_ids)
+        if not named:
+            return False
+        mine = {self.client_id, *self.candidates} - {None}
+        return not named & mine
+
     def _complete_from(self, told: Draft) -> list[str]:
         """Fill this draft's empty fields from what a later message told; the fields filled.
 

@@ -76,6 +76,11 @@ async def _client(
 @pytest.fixture
 async def base(session: AsyncSession, clock: ManualClock) -> dict[str, int]:
     """Two managers; Ромашка with an open touch due today, two Сидоровы, a foreign client."""
+    return await seed(session, clock)
+
+
+async def seed(session: AsyncSession, clock: ManualClock) -> dict[str, int]:
+    """The `base` fixture's data, for other modules' fixtures: ids by short name."""
     manager = await _member(session, clock, MANAGER)
     other = await _member(session, clock, OTHER_MANAGER)
     romashka = await _client(session, clock, manager, "ООО «Ромашка»", "Петров Иван Сергеевич")

@@ -1,0 +1,151 @@
+"""The logging flow's way out and its detours, through the real dispatcher: /cancel and a typed
+«отмена» at any step, a log about another client typed while a question waits."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.callbacks import PlanAction, PlanTouchCallback, SnoozeCallback, SnoozeOption
+from models import Touch
+from models.enums import TouchStatus
+from services.clock import ManualClock
+from tests.harness import Chat, joined
+from tests.test_logging import MANAGER, _interactions, seed
+
+ROMASHKA_NO_RESULT = "звонил Петрову из Ромашки, цель — предложить новый прайс"
+
+
+@pytest.fixture
+async def base(session: AsyncSession, clock: ManualClock) -> dict[str, int]:
+    """The logging tests' base: Ромашка with a touch due today, ТехноПром, СтройМир…"""
+    return await seed(session, clock)
+
+
+async def _state(chat: Chat) -> tuple[str | None, dict[str, object]]:
+    context = chat.dp.fsm.get_context(chat.bot, MANAGER, MANAGER)
+    return await context.get_state(), await context.get_data()
+
+
+@pytest.mark.parametrize("word", ["/cancel", "отмена", "Отмена!", "cancel", "стоп"])
+async def test_cancel_at_a_typed_question_drops_the_draft(
+    chat: Chat, session: AsyncSession, base: dict[str, int], word: str
+) -> None:
+    calls = await chat.send(MANAGER, ROMASHKA_NO_RESULT)
+    assert "Какой результат?" in joined(calls)
+    assert "✖️ Отмена" in chat.buttons(MANAGER)
+
+    calls = await chat.send(MANAGER, word)
+    assert "ничего не сохранено" in joined(calls)
+    assert await _state(chat) == (None, {})
+    # What comes next is no longer the draft's result.
+    calls = await chat.send(MANAGER, "договорились о встрече")
+    assert "Цель достигнута" not in joined(calls)
+    assert await _interactions(session) == []
+
+
+async def test_cancel_while_the_draft_waits_on_a_button_or_its_card(
+    chat: Chat, session: AsyncSession, base: dict[str, int]
+) -> None:
+    await chat.send(MANAGER, "звонил Петрову из Ромашки, не дозвонился")
+    await chat.press(MANAGER, "Предложение")
+    assert "💾 Сохранить" in chat.buttons(MANAGER)
+    calls = await chat.send(MANAGER, "/cancel")
+    assert "ничего не сохранено" in joined(calls)
+    assert await _state(chat) == (None, {})
+    calls = await chat.send(MANAGER, "/cancel")
+    assert "Отменять нечего" in joined(calls)
+    assert await _interactions(session) == []
+
+
+async def test_cancel_reopens_a_touch_closed_by_done(
+    chat: Chat, session: AsyncSession, base: dict[str, int]
+) -> None:
+    done = PlanTouchCallback(action=PlanAction.DONE, touch_id=base["touch"]).pack()
+    await chat.press_data(MANAGER, done)
+    await chat.press(MANAGER, "Записать касание")
+    await chat.press(MANAGER, "Звонок")
+    calls = await chat.send(MANAGER, "отмена")
+    assert "Касание снова в плане" in joined(calls)
+    session.expire_all()
+    touch = await session.get(Touch, base["touch"])
+    assert touch is not None
+    assert touch.status is TouchStatus.PLANNED
+
+
+async def test_every_question_of_the_flow_has_a_cancel_button(
+    chat: Chat, session: AsyncSession, base: dict[str, int]
+) -> None:
+    await chat.send(MANAGER, "/log")
+    assert "✖️ Отмена" in chat.buttons(MANAGER)  # which client
+    await chat.send(MANAGER, "Ромашка")
+    await chat.press(MANAGER, "Ромашка")
+    assert "✖️ Отмена" in chat.buttons(MANAGER)  # channel
+    await chat.press(MANAGER, "Встреча")
+    assert "✖️ Отмена" in chat.buttons(MANAGER)  # goal
+    calls = await chat.press(MANAGER, "Предложение")
+    assert "Какой результат?" in joined(calls)
+    assert chat.buttons(MANAGER) == ["✖️ Отмена"]
+    await chat.send(MANAGER, "взяли КП на рассмотрение")
+    assert "✖️ Отмена" in chat.buttons(MANAGER)  # outcome
+    await chat.press(MANAGER, "Частично")
+    assert "✖️ Отмена" in chat.buttons(MANAGER)  # next step
+    calls = await chat.send(MANAGER, "когда-нибудь")
+    assert "Не понял дату" in joined(calls)
+    assert "✖️ Отмена" in chat.buttons(MANAGER)
+
+
+async def test_cancel_leaves_other_conversations(
+    chat: Chat, session: AsyncSession, base: dict[str, int]
+) -> None:
+    await chat.send(MANAGER, "/new")
+    calls = await chat.send(MANAGER, "/cancel")
+    assert "Создание клиента отменено" in joined(calls)
+    assert await _state(chat) == (None, {})
+
+    await chat.send(MANAGER, "/settings")
+    await chat.press(MANAGER, "Часовой пояс")
+    assert (await _state(chat))[0] is not None
+    calls = await chat.send(MANAGER, "стоп")
+    assert "Отменено." in joined(calls)
+    assert await _state(chat) == (None, {})
+
+    pick_date = SnoozeCallback(option=SnoozeOption.DATE, touch_id=base["touch"]).pack()
+    await chat.press_data(MANAGER, pick_date)
+    assert (await _state(chat))[0] is not None
+    calls = await chat.send(MANAGER, "Отмена")
+    assert "Отменено." in joined(calls)
+    assert await _state(chat) == (None, {})
+    session.expire_all()
+    touch = await session.get(Touch, base["touch"])
+    assert touch is not None
+    assert touch.status is TouchStatus.PLANNED
+
+
+async def test_a_log_about_another_client_typed_for_a_question_starts_its_own_draft(
+    chat: Chat, session: AsyncSession, base: dict[str, int]
+) -> None:
+    calls = await chat.send(MANAGER, "Позвонил в Ромашку, не дозвонился")
+    assert "Какая была цель" in joined(calls)
+    calls = await chat.send(
+        MANAGER, "Встреча с ТехноПром: цель — обсудить зимние комплекты, хотят КП до пятницы"
+    )
+    assert "Черновик касания с <b>ООО «Ромашка»</b> отменён" in joined(calls)
+    await chat.send(MANAGER, "пришлём КП завтра")
+    calls = await chat.press(MANAGER, "Цель достигнута")
+    assert "ТехноПром" in joined(calls)
+    await chat.press(MANAGER, "Сохранить")
+    [saved] = await _interactions(session)
+    assert saved.client_id == base["techno"]
+    assert "ТехноПром" not in saved.goal
+
+
+async def test_an_answer_naming_the_drafts_own_client_is_still_the_answer(
+    chat: Chat, session: AsyncSession, base: dict[str, int]
+) -> None:
+    await chat.send(MANAGER, "Позвонил в Ромашку, не дозвонился")
+    await chat.send(MANAGER, "напомнить Петрову из Ромашки про договор и счёт на оплату")
+    await chat.press(MANAGER, "Сохранить")
+    [saved] = await _interactions(session)
+    assert saved.client_id == base["romashka"]
+    assert saved.goal == "напомнить Петрову из Ромашки про договор и счёт на оплату"
