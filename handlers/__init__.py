@@ -17,6 +17,7 @@ from handlers import (
     planner,
     policy,
     settings,
+    smalltalk,
     start,
     stats,
     team,
@@ -41,6 +42,8 @@ def get_routers() -> list[Router]:
         audit.router,
         stats.router,
         transfer.router,
+        # Before the lookup: «привет» is not a client's name.
+        smalltalk.router,
         logging.pending_router,
         clients.router,
         logging.router,

@@ -149,3 +149,39 @@ async def test_an_answer_naming_the_drafts_own_client_is_still_the_answer(
     [saved] = await _interactions(session)
     assert saved.client_id == base["romashka"]
     assert saved.goal == "напомнить Петрову из Ромашки про договор и счёт на оплату"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("привет", "Здравствуйте!"),
+        ("Добрый день!", "Здравствуйте!"),
+        ("спасибо", "Пожалуйста!"),
+        ("Спасибо большое!!", "Пожалуйста!"),
+        ("помоги", "Я записываю касания"),
+        ("что ты умеешь?", "Я записываю касания"),
+        ("?", "Чтобы записать касание"),
+        ("😀😀😀", "Чтобы записать касание"),
+    ],
+)
+async def test_small_talk_gets_a_friendly_answer_not_a_client_search(
+    chat: Chat, base: dict[str, int], text: str, expected: str
+) -> None:
+    calls = await chat.send(MANAGER, text)
+    answer = joined(calls)
+    assert expected in answer
+    assert "/today" in answer
+    assert "/help" in answer
+    assert "Не нашёл" not in answer
+    assert not any("Создать" in label for label in chat.buttons(MANAGER))
+
+
+async def test_a_client_name_and_a_log_are_not_small_talk(
+    chat: Chat, base: dict[str, int]
+) -> None:
+    calls = await chat.send(MANAGER, "Ромашка")
+    assert "Ромашка" in joined(calls)
+    assert "Здравствуйте" not in joined(calls)
+    calls = await chat.send(MANAGER, "привет, звонил Петрову из Ромашки, договорились о встрече")
+    assert "Здравствуйте" not in joined(calls)
+    assert "цель" in joined(calls).lower()
