@@ -24,7 +24,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import LogCallback
 from bot.i18n import Translator
-from bot.keyboards import clients as client_keyboards
 from bot.keyboards import logging as keyboards
 from handlers.common import esc, quote, show
 from models import Client, Member, Touch
@@ -191,14 +190,29 @@ async def _ask_client(
         await _keep(state, draft, LogForm.search)
         await _reply(target, tr("logging.ask.client"), keyboards.cancel_only(tr))
         return
-    # Unknown client: hand over to the client-base flow with the name prefilled.
-    await state.clear()
-    await state.set_data({"search_prefill": name})
+    # Unknown client: «➕ Создать» opens /new with the name (a person's: the parser read it
+    # as a contact) and the draft, which resumes once the client exists; or type another name.
+    await _keep(state, draft, LogForm.search)
+    await state.update_data(search_prefill=name, prefill_person=True)
     await _reply(
-        target,
-        tr("logging.unknown_client", name=esc(name)),
-        client_keyboards.not_found(tr),
+        target, tr("logging.unknown_client", name=esc(name)), keyboards.create_client(tr, name)
     )
+
+
+async def resume_with_client(
+    target: Target,
+    session: AsyncSession,
+    member: Member,
+    tr: Translator,
+    state: FSMContext,
+    draft_json: dict[str, Any],
+    client_id: int,
+) -> None:
+    """A draft put aside to create its client (/new from «➕ Создать клиента») goes on with it."""
+    draft = Draft.from_json(draft_json)
+    draft.client_id = client_id
+    draft.candidates = [client_id]
+    await _advance(target, session, member, tr, state, draft)
 
 
 # Free text, attachments and /log.
@@ -328,18 +342,25 @@ async def on_client_search(
     session: AsyncSession,
     member: Member,
     tr: Translator,
+    clock: Clock,
     state: FSMContext,
 ) -> None:
-    """The client typed on the guided path: buttons for what was found."""
+    """The client typed when asked for: buttons for what was found, «➕ Создать клиента» when
+    nothing was; a whole log message typed instead starts its own draft."""
     draft = await _draft(state)
     if draft is None:
         await state.clear()
         return
-    hits = await search_clients(session, member, (message.text or "")[:100])
+    if _is_log(message):
+        await _start_from_text(message, message.text or "", session, member, tr, clock, state)
+        return
+    query = (message.text or "").strip()[:100]
+    hits = await search_clients(session, member, query)
     if not hits:
+        await state.update_data(search_prefill=query, prefill_person=False)
         await message.answer(
-            tr("logging.search_none", query=quote(message.text)),
-            reply_markup=keyboards.cancel_only(tr),
+            tr("logging.search_none_create", query=quote(query)),
+            reply_markup=keyboards.create_client(tr, query),
         )
         return
     rows = [(hit.client_id, hit.name) for hit in hits[:6]]

@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import PlanAction, PlanTouchCallback, SnoozeCallback, SnoozeOption
-from models import Touch
-from models.enums import TouchStatus
+from models import Client, Touch
+from models.enums import ClientKind, TouchStatus
 from services.clock import ManualClock
 from tests.harness import Chat, joined
 from tests.test_logging import MANAGER, _interactions, seed
@@ -185,3 +185,95 @@ async def test_a_client_name_and_a_log_are_not_small_talk(
     calls = await chat.send(MANAGER, "привет, звонил Петрову из Ромашки, договорились о встрече")
     assert "Здравствуйте" not in joined(calls)
     assert "цель" in joined(calls).lower()
+
+
+async def test_an_unknown_company_typed_for_which_client_can_be_created_and_the_draft_resumes(
+    chat: Chat, session: AsyncSession, base: dict[str, int]
+) -> None:
+    calls = await chat.send(
+        MANAGER, "звонил в Рога и копыта, цель — знакомство, результат — отправил КП"
+    )
+    assert "Какой клиент?" in joined(calls)
+    calls = await chat.send(MANAGER, "Рога и копыта")
+    assert "Не нашёл «Рога и копыта»" in joined(calls)
+    assert chat.buttons(MANAGER) == ["➕ Создать клиента «Рога и копыта»", "✖️ Отмена"]
+    calls = await chat.press(MANAGER, "Создать клиента")
+    assert "компания или частное лицо" in joined(calls)
+    await chat.press(MANAGER, "Компания")
+    await chat.press(MANAGER, "Постоянный")
+    await chat.press(MANAGER, "Пропустить")  # city
+    await chat.press(MANAGER, "Пропустить")  # main contact
+    calls = await chat.press(MANAGER, "Пропустить")  # phone
+    assert "Клиент «Рога и копыта» создан." in joined(calls)
+    calls = await chat.press(MANAGER, "Цель достигнута")
+    card = joined(calls)
+    assert "Клиент: <b>Рога и копыта</b>" in card
+    assert "Цель: знакомство" in card
+    assert "Результат: отправил КП" in card
+    await chat.press(MANAGER, "Сохранить")
+    [saved] = await _interactions(session)
+    created = await session.get(Client, saved.client_id)
+    assert created is not None
+    assert created.name == "Рога и копыта"
+    assert created.kind is ClientKind.B2B
+    assert (saved.goal, saved.result) == ("знакомство", "отправил КП")
+
+
+async def test_an_unknown_person_becomes_a_private_client_and_the_draft_resumes(
+    chat: Chat, session: AsyncSession, base: dict[str, int]
+) -> None:
+    calls = await chat.send(
+        MANAGER, "звонил Станиславу, цель — знакомство, результат — отправил КП"
+    )
+    assert "Не нашёл клиента «Станислав»" in joined(calls)
+    assert chat.buttons(MANAGER) == ["➕ Создать клиента «Станислав»", "✖️ Отмена"]
+    calls = await chat.press(MANAGER, "Создать клиента")
+    assert "Это частное лицо?" in joined(calls)
+    assert chat.buttons(MANAGER)[0] == "👤 Частное лицо (B2C)"
+    await chat.press(MANAGER, "Частное лицо")
+    calls = await chat.press(MANAGER, "Постоянный")
+    await chat.press(MANAGER, "Пропустить")  # city
+    calls = await chat.press(MANAGER, "Пропустить")  # phone
+    assert "Клиент «Станислав» создан." in joined(calls)
+    calls = await chat.press(MANAGER, "Цель достигнута")
+    assert "Цель: знакомство" in joined(calls)
+    await chat.press(MANAGER, "Сохранить")
+    [saved] = await _interactions(session)
+    created = await session.get(Client, saved.client_id)
+    assert created is not None
+    assert (created.name, created.kind) == ("Станислав", ClientKind.B2C)
+    assert saved.result == "отправил КП"
+
+
+async def test_an_unknown_person_can_be_a_companys_main_contact(
+    chat: Chat, session: AsyncSession, base: dict[str, int]
+) -> None:
+    await chat.send(MANAGER, "звонил Станиславу, цель — знакомство, результат — отправил КП")
+    await chat.press(MANAGER, "Создать клиента")
+    calls = await chat.press(MANAGER, "Компания")
+    assert "Как называется" in joined(calls) or "назван" in joined(calls).lower()
+    await chat.send(MANAGER, "Гелиос")
+    await chat.press(MANAGER, "Постоянный")
+    await chat.press(MANAGER, "Пропустить")  # city
+    calls = await chat.press(MANAGER, "Пропустить")  # phone
+    assert "Клиент «Гелиос» создан." in joined(calls)
+    calls = await chat.press(MANAGER, "Цель достигнута")
+    assert "Контакт: Станислав" in joined(calls)
+
+
+async def test_a_lookup_beside_a_draft_creates_a_client_without_touching_the_draft(
+    chat: Chat, session: AsyncSession, base: dict[str, int]
+) -> None:
+    await chat.send(MANAGER, "звонил Петрову из Ромашки, не дозвонился")
+    await chat.press(MANAGER, "Предложение")
+    calls = await chat.send(MANAGER, "Гелиос")
+    assert "Не нашёл" in joined(calls)
+    await chat.press(MANAGER, "Создать клиента")
+    await chat.press(MANAGER, "Компания")
+    await chat.press(MANAGER, "Постоянный")
+    await chat.press(MANAGER, "Пропустить")
+    await chat.press(MANAGER, "Пропустить")
+    calls = await chat.press(MANAGER, "Пропустить")
+    assert "Клиент «Гелиос» создан." in joined(calls)
+    assert "📝 <b>Касание</b>" not in joined(calls)
+    assert await _interactions(session) == []
