@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from typing import Any, cast
+from zoneinfo import ZoneInfo
 
 from aiogram import F, Router
 from aiogram.filters import Command, CommandObject, StateFilter
@@ -499,6 +500,7 @@ async def cb_cancel(
 @router.callback_query(LogCallback.filter(F.action == "save"))
 async def cb_save(
     query: CallbackQuery,
+    callback_data: LogCallback,
     session: AsyncSession,
     member: Member,
     tr: Translator,
@@ -515,6 +517,15 @@ async def cb_save(
     except interactions.MissingFieldError:
         await _advance(query, session, member, tr, state, draft)
         return
+    if callback_data.value != keyboards.SAVE_AGAIN:
+        twin = await interactions.recent_duplicate(session, draft, clock.now())
+        if twin is not None:
+            happened = twin.happened_at
+            if happened.tzinfo is None:
+                happened = happened.replace(tzinfo=UTC)
+            when = tr.fmt_time(happened.astimezone(ZoneInfo(member.timezone)))
+            await show(query, tr("logging.duplicate", time=when), keyboards.save_again(tr))
+            return
     # The conversation state changes before the database writes (see the storage's docstring).
     await state.clear()
     try:

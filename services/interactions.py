@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
@@ -29,6 +29,8 @@ from services.validation import ValidationError
 
 TIMELINE_PAGE: Final = 5
 GOAL_LIMIT: Final = 1000
+# The same client, goal and result saved again within this time is asked about first.
+DUPLICATE_WINDOW: Final = timedelta(minutes=30)
 # Goals that mean «the data were checked during this contact».
 _CONFIRM_WORDS: Final = ("актуализ", "данные актуальн", "проверить данные", "update data")
 
@@ -307,6 +309,35 @@ async def _fulfilled_touch(
         .order_by(Touch.due_on, Touch.id)
         .limit(1)
     )
+
+
+def _same_text(saved: str, typed: str) -> bool:
+    return saved.strip().casefold() == typed.strip()[:GOAL_LIMIT].casefold()
+
+
+async def recent_duplicate(
+    session: AsyncSession, draft: Draft, now: datetime
+) -> Interaction | None:
+    """An interaction saved within `DUPLICATE_WINDOW` with the draft's client, goal and result:
+    the same call logged twice, most likely. Not the draft's own message (saving that again is
+    idempotent anyway)."""
+    if draft.client_id is None or not draft.goal or not draft.result:
+        return None
+    rows = await session.scalars(
+        select(Interaction)
+        .where(
+            Interaction.client_id == draft.client_id,
+            Interaction.happened_at >= now - DUPLICATE_WINDOW,
+        )
+        .order_by(Interaction.happened_at.desc(), Interaction.id.desc())
+    )
+    for row in rows:
+        own = (row.source_chat_id, row.source_message_id) == (draft.chat_id, draft.message_id)
+        if draft.message_id is not None and own:
+            continue
+        if _same_text(row.goal, draft.goal) and _same_text(row.result, draft.result):
+            return row
+    return None
 
 
 def check_complete(draft: Draft) -> None:

@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -277,3 +280,49 @@ async def test_a_lookup_beside_a_draft_creates_a_client_without_touching_the_dra
     assert "Клиент «Гелиос» создан." in joined(calls)
     assert "📝 <b>Касание</b>" not in joined(calls)
     assert await _interactions(session) == []
+
+
+async def test_the_same_touch_saved_twice_within_half_an_hour_is_asked_about(
+    chat: Chat, session: AsyncSession, base: dict[str, int]
+) -> None:
+    full = (
+        "звонил Петрову из Ромашки, цель — предложить новый прайс, "
+        "результат — взяли на рассмотрение"
+    )
+    await chat.send(MANAGER, full)
+    await chat.press(MANAGER, "Сохранить")
+    saved_at = chat.clock.now()
+    chat.clock.advance(timedelta(minutes=20))
+
+    await chat.send(MANAGER, full)
+    calls = await chat.press(MANAGER, "Сохранить")
+    local = saved_at.astimezone(ZoneInfo("Europe/Moscow")).strftime("%H:%M")
+    assert f"Похоже, это касание уже записано в {local} — записать ещё раз?" in joined(calls)
+    assert chat.buttons(MANAGER) == ["💾 Записать ещё раз", "✖️ Отмена"]
+    assert len(await _interactions(session)) == 1
+    calls = await chat.press(MANAGER, "Отмена")
+    assert "ничего не сохранено" in joined(calls)
+    assert len(await _interactions(session)) == 1
+
+    await chat.send(MANAGER, full)
+    await chat.press(MANAGER, "Сохранить")
+    calls = await chat.press(MANAGER, "Записать ещё раз")
+    assert "Сохранено ✅" in joined(calls)
+    assert len(await _interactions(session)) == 2
+
+
+async def test_a_different_result_or_an_older_touch_is_saved_without_asking(
+    chat: Chat, session: AsyncSession, base: dict[str, int]
+) -> None:
+    first = "звонил Петрову из Ромашки, цель — предложить новый прайс, результат — не ответил"
+    await chat.send(MANAGER, first)
+    await chat.press(MANAGER, "Сохранить")
+    chat.clock.advance(timedelta(minutes=10))
+    await chat.send(MANAGER, first.replace("не ответил", "взяли на рассмотрение"))
+    calls = await chat.press(MANAGER, "Сохранить")
+    assert "Сохранено ✅" in joined(calls)
+    chat.clock.advance(timedelta(minutes=31))
+    await chat.send(MANAGER, first)
+    calls = await chat.press(MANAGER, "Сохранить")
+    assert "Сохранено ✅" in joined(calls)
+    assert len(await _interactions(session)) == 3

@@ -36,6 +36,8 @@ CHOICES: Final = {
 
 # «➕ Создать клиента «…»» from a draft: /new carries the draft and resumes it with the client.
 FOR_DRAFT: Final = "draft"
+# «💾 Записать ещё раз»: save although the same touch was saved a moment ago.
+SAVE_AGAIN: Final = "again"
 # A button's text stays short on a phone.
 CREATE_NAME_LIMIT: Final = 32
 
@@ -106,6 +108,15 @@ def clients_choice(tr: Translator, clients: Sequence[tuple[int, str]]) -> Inline
     builder = InlineKeyboardBuilder()
     for client_id, name in clients:
         builder.row(_button(name, "client", str(client_id)))
+    builder.row(*cancel_row(tr))
+    return builder.as_markup()
+
+
+@_static
+def save_again(tr: Translator) -> InlineKeyboardMarkup:
+    """«💾 Записать ещё раз» / «✖️ Отмена» when the same touch seems saved already."""
+    builder = InlineKeyboardBuilder()
+    builder.row(_button(tr("logging.button.save_again"), "save", SAVE_AGAIN))
     builder.row(*cancel_row(tr))
     return builder.as_markup()
 
