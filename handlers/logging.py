@@ -139,6 +139,8 @@ async def _advance(
     if draft.client_id is None:
         await _ask_client(target, session, member, tr, state, draft)
         return
+    if draft.contact_name is None:
+        draft.contact_name = await interactions.sole_contact_name(session, draft.client_id)
     order = (
         ("channel", "goal", "result", "outcome", "next")
         if draft.guided
@@ -326,15 +328,56 @@ async def on_edited_text(
 @router.message(Command("log"))
 async def cmd_log(
     message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    member: Member,
+    tr: Translator,
+    clock: Clock,
+    state: FSMContext,
+) -> None:
+    """The guided path: client → channel → goal → result → outcome → next step; `/log Ромашка`
+    names the client at once."""
+    replaced = await _draft(state)
+    if replaced is not None and replaced.touch_id is not None:
+        await reopen_unlogged(session, replaced.touch_id)
+    await state.clear()
+    draft = Draft(guided=True, chat_id=message.chat.id, message_id=message.message_id)
+    query = (command.args or "").strip()[:100]
+    if not query:
+        await _advance(message, session, member, tr, state, draft)
+        return
+    await _keep(state, draft, LogForm.search)
+    await _find_client(message, session, member, tr, state, draft, query)
+
+
+async def _find_client(
+    message: Message,
     session: AsyncSession,
     member: Member,
     tr: Translator,
     state: FSMContext,
+    draft: Draft,
+    query: str,
 ) -> None:
-    """The guided path: client → channel → goal → result → outcome → next step."""
-    await state.clear()
-    draft = Draft(guided=True, chat_id=message.chat.id, message_id=message.message_id)
-    await _advance(message, session, member, tr, state, draft)
+    """The client named by typing: one match is taken, several are offered as buttons, none
+    offers «➕ Создать клиента «…»»."""
+    hits = await search_clients(session, member, query)
+    if len(hits) == 1:
+        draft.client_id = hits[0].client_id
+        draft.candidates = [hits[0].client_id]
+        await _advance(message, session, member, tr, state, draft)
+        return
+    if not hits:
+        await state.update_data(search_prefill=query, prefill_person=False)
+        await message.answer(
+            tr("logging.search_none_create", query=quote(query)),
+            reply_markup=keyboards.create_client(tr, query),
+        )
+        return
+    rows = [(hit.client_id, hit.name) for hit in hits[:6]]
+    await message.answer(
+        tr("logging.ask.which_client"), reply_markup=keyboards.clients_choice(tr, rows)
+    )
 
 
 @router.message(LogForm.search, F.text, NOT_A_COMMAND)
@@ -346,8 +389,8 @@ async def on_client_search(
     clock: Clock,
     state: FSMContext,
 ) -> None:
-    """The client typed when asked for: buttons for what was found, «➕ Создать клиента» when
-    nothing was; a whole log message typed instead starts its own draft."""
+    """The client typed when asked for (`_find_client`); a whole log message typed instead
+    starts its own draft."""
     draft = await _draft(state)
     if draft is None:
         await state.clear()
@@ -355,18 +398,8 @@ async def on_client_search(
     if _is_log(message):
         await _start_from_text(message, message.text or "", session, member, tr, clock, state)
         return
-    query = (message.text or "").strip()[:100]
-    hits = await search_clients(session, member, query)
-    if not hits:
-        await state.update_data(search_prefill=query, prefill_person=False)
-        await message.answer(
-            tr("logging.search_none_create", query=quote(query)),
-            reply_markup=keyboards.create_client(tr, query),
-        )
-        return
-    rows = [(hit.client_id, hit.name) for hit in hits[:6]]
-    await message.answer(
-        tr("logging.ask.which_client"), reply_markup=keyboards.clients_choice(tr, rows)
+    await _find_client(
+        message, session, member, tr, state, draft, (message.text or "").strip()[:100]
     )
 
 

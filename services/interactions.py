@@ -267,6 +267,16 @@ async def visible_names(
     return [(client_id, names[client_id]) for client_id in client_ids if client_id in names]
 
 
+async def sole_contact_name(session: AsyncSession, client_id: int) -> str | None:
+    """The name of the client's contact when it has exactly one: who the contact was with."""
+    names = list(
+        await session.scalars(
+            select(Contact.full_name).where(Contact.client_id == client_id).limit(2)
+        )
+    )
+    return names[0] if len(names) == 1 else None
+
+
 async def existing_for_message(
     session: AsyncSession, chat_id: int | None, message_id: int | None
 ) -> Interaction | None:

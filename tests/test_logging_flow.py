@@ -82,7 +82,6 @@ async def test_every_question_of_the_flow_has_a_cancel_button(
     await chat.send(MANAGER, "/log")
     assert "✖️ Отмена" in chat.buttons(MANAGER)  # which client
     await chat.send(MANAGER, "Ромашка")
-    await chat.press(MANAGER, "Ромашка")
     assert "✖️ Отмена" in chat.buttons(MANAGER)  # channel
     await chat.press(MANAGER, "Встреча")
     assert "✖️ Отмена" in chat.buttons(MANAGER)  # goal
@@ -326,3 +325,33 @@ async def test_a_different_result_or_an_older_touch_is_saved_without_asking(
     calls = await chat.press(MANAGER, "Сохранить")
     assert "Сохранено ✅" in joined(calls)
     assert len(await _interactions(session)) == 3
+
+
+async def test_log_with_a_name_takes_the_only_match_and_fills_its_sole_contact(
+    chat: Chat, session: AsyncSession, base: dict[str, int]
+) -> None:
+    calls = await chat.send(MANAGER, "/log Ромашка")
+    assert "Как связались?" in joined(calls)
+    await chat.press(MANAGER, "Звонок")
+    await chat.press(MANAGER, "Предложение")
+    await chat.send(MANAGER, "взяли КП на рассмотрение")
+    await chat.press(MANAGER, "Частично")
+    calls = await chat.press(MANAGER, "Без даты")
+    card = joined(calls)
+    assert "Клиент: <b>ООО «Ромашка»</b>" in card
+    assert "Контакт: Петров Иван Сергеевич" in card
+    await chat.press(MANAGER, "Сохранить")
+    [saved] = await _interactions(session)
+    assert saved.client_id == base["romashka"]
+    assert saved.contact_id is not None
+
+
+async def test_log_with_an_ambiguous_or_unknown_name(
+    chat: Chat, session: AsyncSession, base: dict[str, int]
+) -> None:
+    calls = await chat.send(MANAGER, "/log Сидоров")
+    assert "Какой клиент имеется в виду?" in joined(calls)
+    assert {"ТехноПром", "СтройМир"} <= set(chat.buttons(MANAGER))
+    calls = await chat.send(MANAGER, "/log Гелиос")
+    assert "Не нашёл «Гелиос»" in joined(calls)
+    assert chat.buttons(MANAGER) == ["➕ Создать клиента «Гелиос»", "✖️ Отмена"]
