@@ -355,3 +355,8 @@ async def test_log_with_an_ambiguous_or_unknown_name(
     calls = await chat.send(MANAGER, "/log Гелиос")
     assert "Не нашёл «Гелиос»" in joined(calls)
     assert chat.buttons(MANAGER) == ["➕ Создать клиента «Гелиос»", "✖️ Отмена"]
+
+
+async def test_help_lists_cancel(chat: Chat, base: dict[str, int]) -> None:
+    calls = await chat.send(MANAGER, "/help")
+    assert "/cancel — Отменить то, что сейчас заполняется" in joined(calls)
