@@ -32,6 +32,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("history"),
     CommandSpec("new"),
     CommandSpec("find"),
+    CommandSpec("cancel"),
     CommandSpec("settings"),
     CommandSpec("invite", for_managers=False),
     CommandSpec("members", for_managers=False),

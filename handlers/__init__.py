@@ -7,6 +7,7 @@ from aiogram import Router
 from handlers import (
     audit,
     calendar,
+    cancel,
     client_edit,
     clients,
     events,
@@ -16,6 +17,7 @@ from handlers import (
     planner,
     policy,
     settings,
+    smalltalk,
     start,
     stats,
     team,
@@ -26,6 +28,8 @@ from handlers import (
 def get_routers() -> list[Router]:
     """Every journey's router, catch-alls last."""
     routers = [
+        # Before every journey: no step may take «/cancel» or «отмена» for its answer.
+        cancel.router,
         start.router,
         team.router,
         settings.router,
@@ -38,6 +42,8 @@ def get_routers() -> list[Router]:
         audit.router,
         stats.router,
         transfer.router,
+        # Before the lookup: «привет» is not a client's name.
+        smalltalk.router,
         logging.pending_router,
         clients.router,
         logging.router,

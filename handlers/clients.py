@@ -31,6 +31,8 @@ from bot.callbacks import (
 )
 from bot.i18n import Translator
 from bot.keyboards import clients as keyboards
+from bot.keyboards import logging as log_keyboards
+from handlers import logging
 from handlers.common import esc, esc_params, show
 from models import Contact, Member
 from models.enums import Category, ClientKind
@@ -614,7 +616,11 @@ async def _next_step(target: Target, state: FSMContext, member: Member, tr: Tran
     data = await state.get_data()
     if "kind" not in data:
         await state.set_state(NewClientForm.kind)
-        await _reply(target, tr("clients.new_ask_kind"), keyboards.kinds(tr))
+        if data.get("person_first"):
+            text = tr("clients.new_ask_kind_person", name=esc(data.get("person")))
+            await _reply(target, text, keyboards.kinds(tr, person_first=True))
+        else:
+            await _reply(target, tr("clients.new_ask_kind"), keyboards.kinds(tr))
     elif "name" not in data:
         await state.set_state(NewClientForm.name)
         await _reply(target, tr(f"clients.new_ask_name_{data['kind']}"), keyboards.cancel_only(tr))
@@ -687,7 +693,8 @@ async def _advance(
     """Ask the next question, or check for duplicates and save the client with its card."""
     if await _next_step(target, state, member, tr):
         return
-    draft = _draft(await state.get_data())
+    data = await state.get_data()
+    draft = _draft(data)
     if not force:
         found = await clients.find_duplicates(
             session, member, phone=draft.phone, email=draft.email, inn=draft.inn, name=draft.name
@@ -704,6 +711,14 @@ async def _advance(
         await _reply(target, _error_text(tr, error))
         return
     await _reply(target, tr("clients.created", name=esc(client.name)))
+    if "log_draft" in data:
+        # Created for a log message: its draft goes on with the client, card to confirm.
+        reply_to = target.message if isinstance(target, CallbackQuery) else target
+        if isinstance(reply_to, Message):
+            await logging.resume_with_client(
+                reply_to, session, member, tr, state, data["log_draft"], client.id
+            )
+        return
     message = target.message if isinstance(target, CallbackQuery) else target
     if isinstance(message, Message):
         await _send_card(message, session, member, tr, clock, client.id)
@@ -731,16 +746,6 @@ async def cmd_new(
     await _advance(message, session, member, tr, clock, state)
 
 
-@router.message(
-    Command("cancel"), StateFilter(NewClientForm, SharedContactForm, FindForm, MarkerForm)
-)
-async def cmd_cancel(message: Message, tr: Translator, state: FSMContext) -> None:
-    """Leave any step of this journey; nothing has been saved yet."""
-    was_new = (await state.get_state() or "").startswith(NewClientForm.__name__)
-    await state.clear()
-    await message.answer(tr("clients.new_cancelled" if was_new else "common.cancelled"))
-
-
 @router.callback_query(NewClientCallback.filter(F.step == NewClientStep.CANCEL))
 async def cb_cancel(query: CallbackQuery, tr: Translator, state: FSMContext) -> None:
     """«Отмена» at any step."""
@@ -752,22 +757,35 @@ async def cb_cancel(query: CallbackQuery, tr: Translator, state: FSMContext) -> 
 @router.callback_query(NewClientCallback.filter(F.step == NewClientStep.FROM_SEARCH))
 async def cb_from_search(
     query: CallbackQuery,
+    callback_data: NewClientCallback,
     session: AsyncSession,
     member: Member,
     tr: Translator,
     clock: Clock,
     state: FSMContext,
 ) -> None:
-    """«Создать клиента?» after a failed search: /new with the searched name (or phone)."""
-    prefill = str((await state.get_data()).get("search_prefill") or "")
+    """«Создать клиента?» after a failed search: /new with the searched name (or phone).
+
+    From a logging draft («➕ Создать клиента «…»»), /new carries the draft and resumes it with
+    the new client; a name the parser read as a person's is offered as a private person first.
+    """
+    found = await state.get_data()
+    prefill = str(found.get("search_prefill") or "")
     await state.clear()
     data: dict[str, Any] = {}
+    if callback_data.value == log_keyboards.FOR_DRAFT and "draft" in found:
+        data["log_draft"] = found["draft"]
     if clients.phone_query_digits(prefill):
         with contextlib.suppress(validation.ValidationError):
             data.update(phone=validation.normalize_phone(prefill), phone_done=True)
     elif prefill:
         with contextlib.suppress(validation.ValidationError):
-            data["name"] = validation.clean_text(prefill, max_length=clients.NAME_MAX)
+            name = validation.clean_text(prefill, max_length=clients.NAME_MAX)
+            if "log_draft" in data and found.get("prefill_person"):
+                # The person is the client, or the main contact of a company named next.
+                data.update(person=name, person_first=True)
+            else:
+                data["name"] = name
     await state.set_data(data)
     await _advance(query, session, member, tr, clock, state)
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from typing import Any, cast
+from zoneinfo import ZoneInfo
 
 from aiogram import F, Router
 from aiogram.filters import Command, CommandObject, StateFilter
@@ -24,7 +25,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import LogCallback
 from bot.i18n import Translator
-from bot.keyboards import clients as client_keyboards
 from bot.keyboards import logging as keyboards
 from handlers.common import esc, quote, show
 from models import Client, Member, Touch
@@ -117,6 +117,16 @@ async def _card_text(session: AsyncSession, tr: Translator, draft: Draft) -> str
     )
 
 
+def _typed_markup(tr: Translator, field: str) -> Any:
+    """The buttons under a question answered by typing: quick picks for the goal, «Без даты»
+    for the next step, and always «✖️ Отмена»."""
+    if field == "goal":
+        return keyboards.quick_goals(tr)
+    if field == "next":
+        return keyboards.skip_next(tr)
+    return keyboards.cancel_only(tr)
+
+
 async def _advance(
     target: Target,
     session: AsyncSession,
@@ -129,6 +139,8 @@ async def _advance(
     if draft.client_id is None:
         await _ask_client(target, session, member, tr, state, draft)
         return
+    if draft.contact_name is None:
+        draft.contact_name = await interactions.sole_contact_name(session, draft.client_id)
     order = (
         ("channel", "goal", "result", "outcome", "next")
         if draft.guided
@@ -138,7 +150,7 @@ async def _advance(
         if name == "next":
             if not draft.next_step and not draft.next_touch and not draft.next_asked:
                 await _keep(state, draft, LogForm.ask, "next")
-                await _reply(target, tr("logging.ask.next"), keyboards.skip_next(tr))
+                await _reply(target, tr("logging.ask.next"), _typed_markup(tr, "next"))
                 return
             continue
         if getattr(draft, name):
@@ -148,8 +160,7 @@ async def _advance(
             await _reply(target, tr(f"logging.ask.{name}"), keyboards.choices(tr, name))
         else:
             await _keep(state, draft, LogForm.ask, name)
-            markup = keyboards.quick_goals(tr) if name == "goal" else None
-            await _reply(target, tr(f"logging.ask.{name}"), markup)
+            await _reply(target, tr(f"logging.ask.{name}"), _typed_markup(tr, name))
         return
     await _keep(state, draft, None)
     await _reply(target, await _card_text(session, tr, draft), keyboards.draft_card(tr))
@@ -182,14 +193,29 @@ async def _ask_client(
         await _keep(state, draft, LogForm.search)
         await _reply(target, tr("logging.ask.client"), keyboards.cancel_only(tr))
         return
-    # Unknown client: hand over to the client-base flow with the name prefilled.
-    await state.clear()
-    await state.set_data({"search_prefill": name})
+    # Unknown client: «➕ Создать» opens /new with the name (a person's: the parser read it
+    # as a contact) and the draft, which resumes once the client exists; or type another name.
+    await _keep(state, draft, LogForm.search)
+    await state.update_data(search_prefill=name, prefill_person=True)
     await _reply(
-        target,
-        tr("logging.unknown_client", name=esc(name)),
-        client_keyboards.not_found(tr),
+        target, tr("logging.unknown_client", name=esc(name)), keyboards.create_client(tr, name)
     )
+
+
+async def resume_with_client(
+    target: Target,
+    session: AsyncSession,
+    member: Member,
+    tr: Translator,
+    state: FSMContext,
+    draft_json: dict[str, Any],
+    client_id: int,
+) -> None:
+    """A draft put aside to create its client (/new from «➕ Создать клиента») goes on with it."""
+    draft = Draft.from_json(draft_json)
+    draft.client_id = client_id
+    draft.candidates = [client_id]
+    await _advance(target, session, member, tr, state, draft)
 
 
 # Free text, attachments and /log.
@@ -263,6 +289,11 @@ async def _start_from_text(
     if await interactions.existing_for_message(session, message.chat.id, message.message_id):
         await message.answer(tr("logging.already_saved"))
         return
+    replaced = await _draft(state)
+    if replaced is not None and replaced.touch_id is not None:
+        # The draft this message replaces was opened by «✅ Сделано»: its touch goes back into
+        # the plan, as when that draft is cancelled.
+        await reopen_unlogged(session, replaced.touch_id)
     parsed = await _parse_once(message, text[:TEXT_LIMIT], session, member, clock)
     draft = Draft.from_parsed(parsed, text[:TEXT_LIMIT])
     draft.chat_id = message.chat.id
@@ -297,15 +328,56 @@ async def on_edited_text(
 @router.message(Command("log"))
 async def cmd_log(
     message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    member: Member,
+    tr: Translator,
+    clock: Clock,
+    state: FSMContext,
+) -> None:
+    """The guided path: client → channel → goal → result → outcome → next step; `/log Ромашка`
+    names the client at once."""
+    replaced = await _draft(state)
+    if replaced is not None and replaced.touch_id is not None:
+        await reopen_unlogged(session, replaced.touch_id)
+    await state.clear()
+    draft = Draft(guided=True, chat_id=message.chat.id, message_id=message.message_id)
+    query = (command.args or "").strip()[:100]
+    if not query:
+        await _advance(message, session, member, tr, state, draft)
+        return
+    await _keep(state, draft, LogForm.search)
+    await _find_client(message, session, member, tr, state, draft, query)
+
+
+async def _find_client(
+    message: Message,
     session: AsyncSession,
     member: Member,
     tr: Translator,
     state: FSMContext,
+    draft: Draft,
+    query: str,
 ) -> None:
-    """The guided path: client → channel → goal → result → outcome → next step."""
-    await state.clear()
-    draft = Draft(guided=True, chat_id=message.chat.id, message_id=message.message_id)
-    await _advance(message, session, member, tr, state, draft)
+    """The client named by typing: one match is taken, several are offered as buttons, none
+    offers «➕ Создать клиента «…»»."""
+    hits = await search_clients(session, member, query)
+    if len(hits) == 1:
+        draft.client_id = hits[0].client_id
+        draft.candidates = [hits[0].client_id]
+        await _advance(message, session, member, tr, state, draft)
+        return
+    if not hits:
+        await state.update_data(search_prefill=query, prefill_person=False)
+        await message.answer(
+            tr("logging.search_none_create", query=quote(query)),
+            reply_markup=keyboards.create_client(tr, query),
+        )
+        return
+    rows = [(hit.client_id, hit.name) for hit in hits[:6]]
+    await message.answer(
+        tr("logging.ask.which_client"), reply_markup=keyboards.clients_choice(tr, rows)
+    )
 
 
 @router.message(LogForm.search, F.text, NOT_A_COMMAND)
@@ -314,23 +386,20 @@ async def on_client_search(
     session: AsyncSession,
     member: Member,
     tr: Translator,
+    clock: Clock,
     state: FSMContext,
 ) -> None:
-    """The client typed on the guided path: buttons for what was found."""
+    """The client typed when asked for (`_find_client`); a whole log message typed instead
+    starts its own draft."""
     draft = await _draft(state)
     if draft is None:
         await state.clear()
         return
-    hits = await search_clients(session, member, (message.text or "")[:100])
-    if not hits:
-        await message.answer(
-            tr("logging.search_none", query=quote(message.text)),
-            reply_markup=keyboards.cancel_only(tr),
-        )
+    if _is_log(message):
+        await _start_from_text(message, message.text or "", session, member, tr, clock, state)
         return
-    rows = [(hit.client_id, hit.name) for hit in hits[:6]]
-    await message.answer(
-        tr("logging.ask.which_client"), reply_markup=keyboards.clients_choice(tr, rows)
+    await _find_client(
+        message, session, member, tr, state, draft, (message.text or "").strip()[:100]
     )
 
 
@@ -343,15 +412,26 @@ async def on_typed_field(
     clock: Clock,
     state: FSMContext,
 ) -> None:
-    """A typed goal, result or next step (with its date)."""
+    """A typed goal, result or next step (with its date); a log message about another client
+    typed instead starts that client's draft rather than becoming this one's answer."""
     data = await state.get_data()
     draft = Draft.from_json(data.get("draft"))
     asking = data.get("asking")
     text = (message.text or "").strip()[:TEXT_LIMIT]
+    if _is_log(message):
+        reading = await _parse_once(message, text, session, member, clock)
+        if draft.names_another_client(reading):
+            client = await session.get(Client, draft.client_id) if draft.client_id else None
+            if client is not None:
+                await message.answer(tr("logging.draft_replaced", client=esc(client.name)))
+            await _start_from_text(message, text, session, member, tr, clock, state)
+            return
     if asking == "next":
         parsed = parse_interaction(text, now=interactions.local_now(member, clock.now()))
         if parsed.next_touch is None:
-            await message.answer(tr("logging.date_unknown"))
+            await message.answer(
+                tr("logging.date_unknown"), reply_markup=_typed_markup(tr, "next")
+            )
             return
         draft.next_step = parsed.next_step or text
         draft.next_touch = parsed.next_touch.isoformat()
@@ -425,25 +505,35 @@ async def _stale(query: CallbackQuery, tr: Translator) -> None:
     await query.answer(tr("logging.stale"), show_alert=True)
 
 
+async def cancel_draft(session: AsyncSession, tr: Translator, state: FSMContext) -> str | None:
+    """Drop the draft under way (a touch «✅ Сделано» closed for it goes back into the plan);
+    the answer to give, None when there was no draft. Shared by «✖️ Отмена» and /cancel."""
+    draft = await _draft(state)
+    if draft is None:
+        return None
+    await state.clear()
+    touch = await reopen_unlogged(session, draft.touch_id) if draft.touch_id is not None else None
+    if touch is None:
+        return tr("logging.cancelled")
+    return tr("logging.cancelled_touch_reopened", goal=esc(touch.goal))
+
+
 @router.callback_query(LogCallback.filter(F.action == "cancel"))
 async def cb_cancel(
     query: CallbackQuery, session: AsyncSession, tr: Translator, state: FSMContext
 ) -> None:
     """«✖️ Отмена»: nothing is saved; a touch «✅ Сделано» closed for this draft reopens."""
-    draft = await _draft(state)
-    await state.clear()
-    touch = None
-    if draft is not None and draft.touch_id is not None:
-        touch = await reopen_unlogged(session, draft.touch_id)
-    if touch is None:
-        await show(query, tr("logging.cancelled"))
-        return
-    await show(query, tr("logging.cancelled_touch_reopened", goal=esc(touch.goal)))
+    text = await cancel_draft(session, tr, state)
+    if text is None:
+        await state.clear()
+        text = tr("logging.cancelled")
+    await show(query, text)
 
 
 @router.callback_query(LogCallback.filter(F.action == "save"))
 async def cb_save(
     query: CallbackQuery,
+    callback_data: LogCallback,
     session: AsyncSession,
     member: Member,
     tr: Translator,
@@ -460,6 +550,15 @@ async def cb_save(
     except interactions.MissingFieldError:
         await _advance(query, session, member, tr, state, draft)
         return
+    if callback_data.value != keyboards.SAVE_AGAIN:
+        twin = await interactions.recent_duplicate(session, draft, clock.now())
+        if twin is not None:
+            happened = twin.happened_at
+            if happened.tzinfo is None:
+                happened = happened.replace(tzinfo=UTC)
+            when = tr.fmt_time(happened.astimezone(ZoneInfo(member.timezone)))
+            await show(query, tr("logging.duplicate", time=when), keyboards.save_again(tr))
+            return
     # The conversation state changes before the database writes (see the storage's docstring).
     await state.clear()
     try:
@@ -552,7 +651,7 @@ async def cb_edit(
         await _ask_client(query, session, member, tr, state, draft)
     else:
         await _keep(state, draft, LogForm.ask, field)
-        markup = keyboards.quick_goals(tr) if field == "goal" else None
+        markup = keyboards.quick_goals(tr) if field == "goal" else keyboards.cancel_only(tr)
         await show(query, tr(f"logging.ask.{field}"), markup)
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
@@ -29,6 +29,8 @@ from services.validation import ValidationError
 
 TIMELINE_PAGE: Final = 5
 GOAL_LIMIT: Final = 1000
+# The same client, goal and result saved again within this time is asked about first.
+DUPLICATE_WINDOW: Final = timedelta(minutes=30)
 # Goals that mean «the data were checked during this contact».
 _CONFIRM_WORDS: Final = ("актуализ", "данные актуальн", "проверить данные", "update data")
 
@@ -132,6 +134,15 @@ class Draft:
             return None
         filled = draft._complete_from(Draft.from_parsed(parsed, text))
         return draft if filled or draft.client_id != self.client_id else None
+
+    def names_another_client(self, parsed: ParsedInteraction) -> bool:
+        """Whether a message typed while this draft waits for an answer is about another
+        client: it names clients, and neither the draft's nor one of its candidates."""
+        named = set(parsed.client_ids)
+        if not named:
+            return False
+        mine = {self.client_id, *self.candidates} - {None}
+        return not named & mine
 
     def _complete_from(self, told: Draft) -> list[str]:
         """Fill this draft's empty fields from what a later message told; the fields filled.
@@ -256,6 +267,16 @@ async def visible_names(
     return [(client_id, names[client_id]) for client_id in client_ids if client_id in names]
 
 
+async def sole_contact_name(session: AsyncSession, client_id: int) -> str | None:
+    """The name of the client's contact when it has exactly one: who the contact was with."""
+    names = list(
+        await session.scalars(
+            select(Contact.full_name).where(Contact.client_id == client_id).limit(2)
+        )
+    )
+    return names[0] if len(names) == 1 else None
+
+
 async def existing_for_message(
     session: AsyncSession, chat_id: int | None, message_id: int | None
 ) -> Interaction | None:
@@ -298,6 +319,35 @@ async def _fulfilled_touch(
         .order_by(Touch.due_on, Touch.id)
         .limit(1)
     )
+
+
+def _same_text(saved: str, typed: str) -> bool:
+    return saved.strip().casefold() == typed.strip()[:GOAL_LIMIT].casefold()
+
+
+async def recent_duplicate(
+    session: AsyncSession, draft: Draft, now: datetime
+) -> Interaction | None:
+    """An interaction saved within `DUPLICATE_WINDOW` with the draft's client, goal and result:
+    the same call logged twice, most likely. Not the draft's own message (saving that again is
+    idempotent anyway)."""
+    if draft.client_id is None or not draft.goal or not draft.result:
+        return None
+    rows = await session.scalars(
+        select(Interaction)
+        .where(
+            Interaction.client_id == draft.client_id,
+            Interaction.happened_at >= now - DUPLICATE_WINDOW,
+        )
+        .order_by(Interaction.happened_at.desc(), Interaction.id.desc())
+    )
+    for row in rows:
+        own = (row.source_chat_id, row.source_message_id) == (draft.chat_id, draft.message_id)
+        if draft.message_id is not None and own:
+            continue
+        if _same_text(row.goal, draft.goal) and _same_text(row.result, draft.result):
+            return row
+    return None
 
 
 def check_complete(draft: Draft) -> None:

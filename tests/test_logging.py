@@ -76,6 +76,11 @@ async def _client(
 @pytest.fixture
 async def base(session: AsyncSession, clock: ManualClock) -> dict[str, int]:
     """Two managers; Ромашка with an open touch due today, two Сидоровы, a foreign client."""
+    return await seed(session, clock)
+
+
+async def seed(session: AsyncSession, clock: ManualClock) -> dict[str, int]:
+    """The `base` fixture's data, for other modules' fixtures: ids by short name."""
     manager = await _member(session, clock, MANAGER)
     other = await _member(session, clock, OTHER_MANAGER)
     romashka = await _client(session, clock, manager, "ООО «Ромашка»", "Петров Иван Сергеевич")
@@ -375,9 +380,9 @@ async def test_a_log_naming_no_client_asks_which_one(
     calls = await chat.send(MANAGER, "звонил, цель — обсудить поставку, договорились на пятницу")
     assert "Какой клиент?" in joined(calls)
     assert "«—»" not in joined(calls)
+    # The only match is taken without a question.
     calls = await chat.send(MANAGER, "Ромашка")
-    assert "Ромашка" in " ".join(chat.buttons(MANAGER))
-    calls = await chat.press(MANAGER, "Ромашка")
+    assert "Какой клиент имеется в виду?" not in joined(calls)
     assert "обсудить поставку" in joined(calls)
 
 
@@ -421,7 +426,6 @@ async def test_guided_log_command(chat: Chat, session: AsyncSession, base: dict[
     calls = await chat.send(MANAGER, "/log")
     assert "Какой клиент" in joined(calls)
     await chat.send(MANAGER, "Ромашка")
-    await chat.press(MANAGER, "Ромашка")
     await chat.press(MANAGER, "Встреча")
     await chat.press(MANAGER, "Предложение")
     await chat.send(MANAGER, "взяли КП на рассмотрение")

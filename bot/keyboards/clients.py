@@ -43,10 +43,15 @@ def _skip(tr: Translator) -> InlineKeyboardButton:
     )
 
 
-def kinds(tr: Translator) -> InlineKeyboardMarkup:
-    """Company or private person."""
+def kinds(tr: Translator, *, person_first: bool = False) -> InlineKeyboardMarkup:
+    """Company or private person (the person first for a person's name)."""
     builder = InlineKeyboardBuilder()
-    for kind in ClientKind:
+    order = (
+        sorted(ClientKind, key=lambda kind: kind is not ClientKind.B2C)
+        if person_first
+        else ClientKind
+    )
+    for kind in order:
         builder.button(
             text=tr(f"clients.kind_{kind.value}"),
             callback_data=NewClientCallback(step=NewClientStep.KIND, value=kind.value),

@@ -14,7 +14,7 @@ from typing import Final
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.callbacks import ClientCallback, LogCallback
+from bot.callbacks import ClientCallback, LogCallback, NewClientCallback, NewClientStep
 from bot.i18n import Translator
 from models.enums import Channel, Direction, Outcome
 
@@ -33,6 +33,13 @@ CHOICES: Final = {
     "outcome": [outcome.value for outcome in Outcome],
     "direction": [direction.value for direction in Direction],
 }
+
+# «➕ Создать клиента «…»» from a draft: /new carries the draft and resumes it with the client.
+FOR_DRAFT: Final = "draft"
+# «💾 Записать ещё раз»: save although the same touch was saved a moment ago.
+SAVE_AGAIN: Final = "again"
+# A button's text stays short on a phone.
+CREATE_NAME_LIMIT: Final = 32
 
 
 # One per language and field at most: a small bound is plenty.
@@ -106,12 +113,33 @@ def clients_choice(tr: Translator, clients: Sequence[tuple[int, str]]) -> Inline
 
 
 @_static
+def save_again(tr: Translator) -> InlineKeyboardMarkup:
+    """«💾 Записать ещё раз» / «✖️ Отмена» when the same touch seems saved already."""
+    builder = InlineKeyboardBuilder()
+    builder.row(_button(tr("logging.button.save_again"), "save", SAVE_AGAIN))
+    builder.row(*cancel_row(tr))
+    return builder.as_markup()
+
+
+@_static
 def skip_next(tr: Translator) -> InlineKeyboardMarkup:
     """«Без даты» when asked for the next step."""
     builder = InlineKeyboardBuilder()
     builder.row(_button(tr("logging.button.skip_next"), "skip"))
     builder.row(*cancel_row(tr))
     return builder.as_markup()
+
+
+def create_client(tr: Translator, name: str) -> InlineKeyboardMarkup:
+    """«➕ Создать клиента «…»» for a draft whose client is not in the base, and «✖️ Отмена»."""
+    shown = name.strip()
+    if len(shown) > CREATE_NAME_LIMIT:
+        shown = shown[: CREATE_NAME_LIMIT - 1] + "…"
+    create = InlineKeyboardButton(
+        text=tr("logging.button.create_client", name=shown),
+        callback_data=NewClientCallback(step=NewClientStep.FROM_SEARCH, value=FOR_DRAFT).pack(),
+    )
+    return InlineKeyboardMarkup(inline_keyboard=[[create], cancel_row(tr)])
 
 
 def log_button(tr: Translator, client_id: int) -> InlineKeyboardButton:
