@@ -4,9 +4,9 @@ stale data, company events).
 The rule it keeps is «each active client always has one next planned touch»: a cadence touch
 (last contact + the category's cadence, never in the past, never above the category's yearly
 ceiling, on the client's working day) unless a cadence or follow-up touch is already open. On
-top of it come occasion touches on the day (key dates, Russian national holidays, professional
-holidays of the client's industry), «проверить данные» touches for stale records and invitation
-touches for company events.
+top of it come occasion touches (key dates, Russian national holidays, professional holidays of
+the client's industry) on the occasion's day or the last working day before it, «проверить
+данные» touches for stale records and invitation touches for company events.
 
 Dates are computed in the client's time zone; "now" is injected; every touch has a dedupe key,
 so any sweep may run twice (or be interrupted and rerun) without planning anything twice.
@@ -19,7 +19,7 @@ import calendar
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any
@@ -60,9 +60,13 @@ FEBRUARY = 2
 LEAP_DAY = 29
 # Beyond this a schedule with no working day at all stops the search.
 _MAX_SHIFT_DAYS = 400
+# How many days before its occasion a greeting may come: the longest run of days off is the
+# New Year holidays (31 December to 8 January, and a week-end either side).
+GREETING_LEAD_DAYS = 14
 _CHUNK = 500
 _IN_LIMIT = 900
 _LANGUAGES = ("ru", "en")
+_DEFAULT_WORK_DAYS = frozenset(range(5))
 
 CADENCE_GOALS: dict[str, dict[Category, str]] = {
     "ru": {
@@ -160,6 +164,21 @@ def next_working_day(day: date, schedule: Schedule) -> date:
         candidate += timedelta(days=1)
     # A schedule without any working day: keep the date rather than loop forever.
     return day
+
+
+def greeting_day(occasion_day: date, today: date, schedules: Iterable[Schedule]) -> date:
+    """When to greet for an occasion: its own day when that is a working day of every schedule
+    (the client's calendar and the owner's), else the last such day before it — New Year on
+    30 December, a Sunday birthday on Friday. Never before today; the occasion day itself when
+    no common working day lies between today and it (or within GREETING_LEAD_DAYS)."""
+    schedules = tuple(schedules)
+    first = max(today, occasion_day - timedelta(days=GREETING_LEAD_DAYS))
+    day = occasion_day
+    while day >= first:
+        if all(is_working_day(day, schedule) for schedule in schedules):
+            return day
+        day -= timedelta(days=1)
+    return occasion_day
 
 
 def _counted_day(moment: datetime) -> date:
@@ -411,7 +430,8 @@ class _ChunkData:
     key_dates: dict[int, list[tuple[_KeyDateFacts, str | None]]] = field(
         default_factory=lambda: defaultdict(list)
     )
-    key_dated_touches: set[tuple[int, date]] = field(default_factory=set)
+    # Dedupe keys of the chunk's key-date touches due lately or later.
+    key_dated_touches: set[str] = field(default_factory=set)
     people: dict[int, list[_Person]] = field(default_factory=lambda: defaultdict(list))
 
 
@@ -434,15 +454,19 @@ class _Sweep:
         self.horizon_days = horizon_days
         self.policies: dict[Category, Policy] = {}
         self.languages: dict[int, str] = {}
+        # The owners' working week days (Russian holidays are always their days off).
+        self.owner_days: dict[int, frozenset[int]] = {}
         self._today: dict[str, date] = {}
 
     async def prepare(self, owner_ids: Iterable[int] | None = None) -> None:
         """Load the policies and the owners' languages once per sweep."""
         self.policies = await all_policies(self.session)
-        query = select(Member.id, Member.language)
+        query = select(Member.id, Member.language, Member.work_days)
         if owner_ids is not None:
             query = query.where(Member.id.in_(list(set(owner_ids))))
-        self.languages = {row.id: row.language for row in await self.session.execute(query)}
+        rows = (await self.session.execute(query)).all()
+        self.languages = {row.id: row.language for row in rows}
+        self.owner_days = {row.id: frozenset(int(day) for day in row.work_days) for row in rows}
 
     def today_in(self, timezone: str) -> date:
         """The date it is now in a zone (asked for every client: remembered per zone)."""
@@ -453,6 +477,16 @@ class _Sweep:
 
     def language_of(self, owner_id: int) -> str:
         return _language(self.languages.get(owner_id))
+
+    def greeting_day(self, client: ClientFacts, occasion_day: date) -> date:
+        """The day to greet for an occasion: a working day of the client and of its owner."""
+        own = client_schedule(client)
+        owner = replace(
+            own,
+            weekdays=self.owner_days.get(client.owner_id, _DEFAULT_WORK_DAYS),
+            observe_holidays=True,
+        )
+        return greeting_day(occasion_day, self.today_in(client.timezone), (own, owner))
 
     # Loading.
 
@@ -509,7 +543,8 @@ class _Sweep:
             data.counted[client_id].append(_counted_day(_aware(happened)))
         todays = {self.today_in(client.timezone) for client in clients}
         earliest = min(todays)
-        last = max(todays) + timedelta(days=self.horizon_days)
+        # A greeting may come up to GREETING_LEAD_DAYS before its occasion.
+        last = max(todays) + timedelta(days=self.horizon_days + GREETING_LEAD_DAYS)
         horizon = [earliest + timedelta(days=n) for n in range((last - earliest).days + 1)]
         # Only the key dates that fall within the horizon: a week is ~2% of a year's rows.
         key_dates = select(*_KEY_DATE_COLUMNS, Contact.full_name).outerjoin(
@@ -522,15 +557,15 @@ class _Sweep:
             *columns, full_name = row
             key_date = _KeyDateFacts(*columns)
             data.key_dates[key_date.client_id].append((key_date, full_name))
-        for key_date_id, due_on in await session.execute(
-            select(Touch.key_date_id, Touch.due_on).where(
-                Touch.client_id.in_(ids),
-                Touch.key_date_id.is_not(None),
-                Touch.due_on >= earliest - timedelta(days=1),
+        data.key_dated_touches.update(
+            await session.scalars(
+                select(Touch.dedupe_key).where(
+                    Touch.client_id.in_(ids),
+                    Touch.key_date_id.is_not(None),
+                    Touch.due_on >= earliest - timedelta(days=GREETING_LEAD_DAYS + 1),
+                )
             )
-        ):
-            if key_date_id is not None:
-                data.key_dated_touches.add((key_date_id, due_on))
+        )
         for client_id, contact_id, full_name, is_primary in await session.execute(
             select(Contact.client_id, Contact.id, Contact.full_name, Contact.is_primary)
             .where(Contact.client_id.in_(greeted))
@@ -626,7 +661,11 @@ class _Sweep:
         rows = []
         for key_date, full_name in data.key_dates.get(client.id, ()):
             on = occasions.next_yearly(key_date.day, key_date.month, today)
-            if on > last_day or (key_date.id, on) in data.key_dated_touches:
+            dedupe_key = f"occasion:{client.id}:kd{key_date.id}:{on.year}"
+            if dedupe_key in data.key_dated_touches:
+                continue
+            due = self.greeting_day(client, on)
+            if due > last_day:
                 continue
             _, first, patronymic = occasions.split_name(full_name or "")
             goal_kind, greeting_kind = _key_date_kinds(key_date)
@@ -634,7 +673,7 @@ class _Sweep:
             rows.append(
                 self._row(
                     client,
-                    due_on=on,
+                    due_on=due,
                     reason=TouchReason.OCCASION,
                     goal=occasion_goal(
                         goal_kind,
@@ -654,7 +693,7 @@ class _Sweep:
                         title=title,
                         relation=key_date.relation,
                     ),
-                    dedupe_key=f"occasion:{client.id}:kd{key_date.id}:{on.year}",
+                    dedupe_key=dedupe_key,
                     occasion_key=f"kd{key_date.id}",
                     key_date_id=key_date.id,
                     contact_id=key_date.contact_id,
@@ -662,23 +701,37 @@ class _Sweep:
             )
         return rows
 
-    def holidays_of(self, client: ClientFacts, calendar: _Calendar) -> list[occasions.Occasion]:
-        """National and professional holidays of the client within the horizon."""
+    def holidays_of(
+        self, client: ClientFacts, calendar: _Calendar
+    ) -> list[tuple[occasions.Occasion, date]]:
+        """National and professional holidays of the client whose greeting day (see
+        `greeting_day`) falls within the horizon, with that day."""
         today = self.today_in(client.timezone)
-        return calendar.within(today, today + timedelta(days=self.horizon_days), client.industry)
+        last_day = today + timedelta(days=self.horizon_days)
+        found = calendar.within(
+            today, last_day + timedelta(days=GREETING_LEAD_DAYS), client.industry
+        )
+        return [
+            (occasion, due)
+            for occasion in found
+            if (due := self.greeting_day(client, occasion.day)) <= last_day
+        ]
 
     def _holiday_rows(
-        self, client: ClientFacts, data: _ChunkData, candidates: Sequence[occasions.Occasion]
+        self,
+        client: ClientFacts,
+        data: _ChunkData,
+        candidates: Sequence[tuple[occasions.Occasion, date]],
     ) -> list[dict[str, Any]]:
         if not candidates:
             return []
         policy = self.policies[client.category]
         language = self.language_of(client.owner_id)
         rows = []
-        for occasion in candidates:
+        for occasion, due in candidates:
             # Holidays are courtesy touches: they yield to the yearly ceiling, birthdays don't.
-            if ceiling_release(occasion.day, data.counted.get(client.id, ()),
-                               policy.max_touches_year) != occasion.day:  # fmt: skip
+            if ceiling_release(due, data.counted.get(client.id, ()),
+                               policy.max_touches_year) != due:  # fmt: skip
                 continue
             person = _addressee(data.people.get(client.id, []), occasion.audience)
             if person is None and (occasion.audience or data.people.get(client.id)):
@@ -688,7 +741,7 @@ class _Sweep:
             rows.append(
                 self._row(
                     client,
-                    due_on=occasion.day,
+                    due_on=due,
                     reason=TouchReason.OCCASION,
                     goal=occasion_goal(
                         "holiday",
@@ -719,10 +772,10 @@ class _Sweep:
         # before building their greetings (name analysis is the sweep's costliest step).
         taken = await existing_keys(
             self.session,
-            [_holiday_key(i, occasion) for i, found in holidays.items() for occasion in found],
+            [_holiday_key(i, occasion) for i, found in holidays.items() for occasion, _ in found],
         )
         holidays = {
-            i: [occasion for occasion in found if _holiday_key(i, occasion) not in taken]
+            i: [pair for pair in found if _holiday_key(i, pair[0]) not in taken]
             for i, found in holidays.items()
         }
         data = await self._load(clients, [i for i, found in holidays.items() if found])

@@ -382,8 +382,9 @@ async def test_birthday_touch_on_the_day_with_goal_and_draft(session: AsyncSessi
     await session.flush()
     planned = await planner.plan_occasions(session, client, START)
     by_day = {touch.due_on: touch for touch in planned}
-    assert set(by_day) == {date(2026, 11, 19), date(2026, 11, 22)}
-    own = by_day[date(2026, 11, 22)]
+    # Sunday 22 November is greeted on Friday 20th, the last working day before it.
+    assert set(by_day) == {date(2026, 11, 19), date(2026, 11, 20)}
+    own = by_day[date(2026, 11, 20)]
     assert own.goal == "Поздравить Ивана Сергеевича с днём рождения"
     assert own.draft_text is not None
     assert own.draft_text.startswith("Иван Сергеевич")
@@ -397,7 +398,8 @@ async def test_birthday_touch_on_the_day_with_goal_and_draft(session: AsyncSessi
 
 @pytest.mark.parametrize(
     ("now", "expected"),
-    [(at(date(2027, 2, 25)), date(2027, 2, 28)), (at(date(2028, 2, 25)), date(2028, 2, 29))],
+    # 28 February 2027 is a Sunday: Friday 26th; 29 February 2028 is a Tuesday.
+    [(at(date(2027, 2, 22)), date(2027, 2, 26)), (at(date(2028, 2, 25)), date(2028, 2, 29))],
 )
 async def test_leap_day_birthday(session: AsyncSession, now: datetime, expected: date) -> None:
     owner = await add_member(session)
@@ -423,7 +425,8 @@ async def test_23_february_for_men_and_8_march_for_women(session: AsyncSession) 
     assert "womens_day" in keys[woman.id]
     assert "defender_day" not in keys[woman.id]
     (greeting,) = [t for t in await open_touches(session, woman) if t.occasion_key == "womens_day"]
-    assert greeting.due_on == date(2027, 3, 8)
+    # Monday 8 March is a day off: the greeting comes on Friday 5 March.
+    assert greeting.due_on == date(2027, 3, 5)
     assert greeting.goal == "Поздравить Марию Ивановну с 8 Марта"
     assert greeting.draft_text is not None
     assert "Мария Ивановна" in greeting.draft_text
@@ -438,7 +441,8 @@ async def test_professional_day_for_a_construction_client(session: AsyncSession)
         t for t in await open_touches(session, builder, TouchReason.OCCASION)
         if t.occasion_key == "builder_day" or "строител" in t.goal
     ]  # fmt: skip
-    assert [t.due_on for t in builder_days] == [date(2027, 8, 8)]  # second Sunday of August
+    # The second Sunday of August (8th) is greeted on Friday 6th.
+    assert [t.due_on for t in builder_days] == [date(2027, 8, 6)]
     assert builder_days[0].goal == "Поздравить Ивана Сергеевича с Днём строителя"
     assert not [t for t in await open_touches(session, shop) if "строител" in t.goal]
 
@@ -452,8 +456,100 @@ async def test_holiday_greetings_yield_to_the_ceiling(session: AsyncSession) -> 
     await planner.plan_all(session, at(date(2026, 12, 28)))
     assert not [t for t in await open_touches(session, client) if t.occasion_key == "new_year"]
     (new_year,) = [t for t in await open_touches(session, quiet) if t.occasion_key == "new_year"]
-    assert new_year.due_on == date(2027, 1, 1)
+    # 31 December 2026 is a day off too: the last working day of the year is the 30th.
+    assert new_year.due_on == date(2026, 12, 30)
     assert new_year.goal == "Поздравить Ивана Сергеевича с Новым годом"
+
+
+async def test_holiday_greetings_come_on_the_last_working_day_before_the_holiday(
+    session: AsyncSession,
+) -> None:
+    owner = await add_member(session)
+    man = await add_client(session, owner, contact="Иванов Иван Сергеевич")
+    woman = await add_client(session, owner, contact="Петрова Мария Ивановна")
+    # On Monday 21 December the New Year greeting (Wednesday 30th) is beyond the week.
+    await planner.plan_all(session, at(date(2026, 12, 21)))
+    assert not [t for t in await open_touches(session, man) if t.occasion_key == "new_year"]
+    for day in (date(2026, 12, 24), date(2027, 2, 15), date(2027, 3, 1)):
+        await planner.plan_all(session, at(day))
+    due = {
+        (client.id, t.occasion_key): t.due_on
+        for client in (man, woman)
+        for t in await open_touches(session, client, TouchReason.OCCASION)
+    }
+    # 31 December 2026 is a day off; 23 February is a Tuesday after a Monday off;
+    # 8 March is a Monday.
+    assert due[man.id, "new_year"] == date(2026, 12, 30)
+    assert due[man.id, "defender_day"] == date(2027, 2, 19)
+    assert due[woman.id, "womens_day"] == date(2027, 3, 5)
+    (greeting,) = [t for t in await open_touches(session, man) if t.occasion_key == "new_year"]
+    assert greeting.goal == "Поздравить Ивана Сергеевича с Новым годом"
+
+
+async def test_a_key_date_in_the_new_year_holidays_is_greeted_before_them(
+    session: AsyncSession,
+) -> None:
+    owner = await add_member(session)
+    client = await add_client(session, owner)
+    session.add(KeyDate(client_id=client.id, kind="birthday", day=5, month=1, created_at=START))
+    await session.flush()
+    # 5 January is eight days after the last working day of 2026, further than the week
+    # the sweep plans ahead, and still planned in time.
+    await planner.plan_all(session, at(date(2026, 12, 24)))
+    (touch,) = [t for t in await open_touches(session, client) if t.key_date_id is not None]
+    assert touch.due_on == date(2026, 12, 30)
+    assert (await planner.plan_all(session, at(date(2026, 12, 30)))).occasions == 0
+
+
+@pytest.mark.parametrize(
+    ("client_days", "owner_days", "expected"),
+    [
+        # Sunday 22 November 2026: Friday for a Monday-to-Friday client and owner...
+        ("01234", "01234", date(2026, 11, 20)),
+        # ...Thursday for a client that takes no calls on Fridays...
+        ("0123", "01234", date(2026, 11, 19)),
+        # ...and Saturday when both work on Saturdays.
+        ("012345", "012345", date(2026, 11, 21)),
+        ("012345", "01234", date(2026, 11, 20)),
+    ],
+)
+async def test_a_week_end_birthday_comes_on_a_working_day_of_client_and_owner(
+    session: AsyncSession, client_days: str, owner_days: str, expected: date
+) -> None:
+    owner = await add_member(session)
+    owner.work_days = owner_days
+    client = await add_client(session, owner, window_days=client_days)
+    session.add(KeyDate(client_id=client.id, kind="birthday", day=22, month=11, created_at=START))
+    await session.flush()
+    await planner.plan_all(session, START)
+    (touch,) = [t for t in await open_touches(session, client) if t.key_date_id is not None]
+    assert touch.due_on == expected
+
+
+def test_greeting_day_rule() -> None:
+    schedule = planner.client_schedule(
+        planner.ClientFacts(
+            id=1,
+            name="x",
+            owner_id=1,
+            timezone="Europe/Moscow",
+            category=Category.REGULAR,
+            industry=None,
+            window_start=time(10),
+            window_end=time(18),
+            window_days="01234",
+            observe_holidays=True,
+            data_confirmed_at=START,
+            created_at=START,
+        )
+    )
+    sunday = date(2026, 11, 22)
+    assert planner.greeting_day(sunday, date(2026, 11, 18), [schedule]) == date(2026, 11, 20)
+    assert planner.greeting_day(date(2026, 11, 19), date(2026, 11, 18), [schedule]) == date(
+        2026, 11, 19
+    )
+    # The working day before has passed: the day itself, not a day in the past.
+    assert planner.greeting_day(sunday, date(2026, 11, 21), [schedule]) == sunday
 
 
 # Stale data.
