@@ -54,6 +54,11 @@ NEXT_TOUCH_REASONS = (TouchReason.CADENCE, TouchReason.FOLLOW_UP)
 CLOSED_STATUSES = (TouchStatus.DONE, TouchStatus.SKIPPED)
 # The skip reason of a touch superseded by a newer plan (statistics can leave these out).
 REPLACED = "replaced"
+# The skip reason of a greeting not made in time: «повод прошёл».
+OCCASION_PASSED = "occasion_passed"
+# A greeting still makes sense this many days after its occasion («с прошедшим днём
+# рождения»), the days an overdue touch is still pushed as a reminder; later it is closed.
+GREETING_GRACE_DAYS = 3
 DEFAULT_HORIZON_DAYS = 7
 YEAR = timedelta(days=365)
 FEBRUARY = 2
@@ -430,8 +435,8 @@ class _ChunkData:
     key_dates: dict[int, list[tuple[_KeyDateFacts, str | None]]] = field(
         default_factory=lambda: defaultdict(list)
     )
-    # Dedupe keys of the chunk's key-date touches due lately or later.
-    key_dated_touches: set[str] = field(default_factory=set)
+    # (key date, occasion day) of the chunk's key-date touches due lately or later.
+    key_dated_touches: set[tuple[int, date]] = field(default_factory=set)
     people: dict[int, list[_Person]] = field(default_factory=lambda: defaultdict(list))
 
 
@@ -557,15 +562,15 @@ class _Sweep:
             *columns, full_name = row
             key_date = _KeyDateFacts(*columns)
             data.key_dates[key_date.client_id].append((key_date, full_name))
-        data.key_dated_touches.update(
-            await session.scalars(
-                select(Touch.dedupe_key).where(
-                    Touch.client_id.in_(ids),
-                    Touch.key_date_id.is_not(None),
-                    Touch.due_on >= earliest - timedelta(days=GREETING_LEAD_DAYS + 1),
-                )
+        for key_date_id, occasion_on, due_on in await session.execute(
+            select(Touch.key_date_id, Touch.occasion_on, Touch.due_on).where(
+                Touch.client_id.in_(ids),
+                Touch.key_date_id.is_not(None),
+                Touch.due_on >= earliest - timedelta(days=GREETING_LEAD_DAYS + 1),
             )
-        )
+        ):
+            if key_date_id is not None:
+                data.key_dated_touches.add((key_date_id, occasion_on or due_on))
         for client_id, contact_id, full_name, is_primary in await session.execute(
             select(Contact.client_id, Contact.id, Contact.full_name, Contact.is_primary)
             .where(Contact.client_id.in_(greeted))
@@ -587,6 +592,7 @@ class _Sweep:
         contact_id: int | None = None,
         draft_text: str | None = None,
         occasion_key: str | None = None,
+        occasion_on: date | None = None,
         key_date_id: int | None = None,
     ) -> dict[str, Any]:
         return {
@@ -599,6 +605,7 @@ class _Sweep:
             "goal": goal,
             "draft_text": draft_text,
             "occasion_key": occasion_key,
+            "occasion_on": occasion_on,
             "key_date_id": key_date_id,
             "event_id": None,
             "dedupe_key": dedupe_key,
@@ -661,8 +668,7 @@ class _Sweep:
         rows = []
         for key_date, full_name in data.key_dates.get(client.id, ()):
             on = occasions.next_yearly(key_date.day, key_date.month, today)
-            dedupe_key = f"occasion:{client.id}:kd{key_date.id}:{on.year}"
-            if dedupe_key in data.key_dated_touches:
+            if (key_date.id, on) in data.key_dated_touches:
                 continue
             due = self.greeting_day(client, on)
             if due > last_day:
@@ -693,8 +699,9 @@ class _Sweep:
                         title=title,
                         relation=key_date.relation,
                     ),
-                    dedupe_key=dedupe_key,
+                    dedupe_key=f"occasion:{client.id}:kd{key_date.id}:{on.year}",
                     occasion_key=f"kd{key_date.id}",
+                    occasion_on=on,
                     key_date_id=key_date.id,
                     contact_id=key_date.contact_id,
                 )
@@ -757,6 +764,7 @@ class _Sweep:
                     ),
                     dedupe_key=_holiday_key(client.id, occasion),
                     occasion_key=occasion.key,
+                    occasion_on=occasion.day,
                     contact_id=person.contact_id if person else None,
                 )
             )
@@ -818,7 +826,7 @@ def _holiday_key(client_id: int, occasion: occasions.Occasion) -> str:
     return f"occasion:{client_id}:{occasion.key}:{occasion.day.year}"
 
 
-def _key_date_kinds(key_date: _KeyDateFacts) -> tuple[str, str]:
+def _key_date_kinds(key_date: _KeyDateFacts | KeyDate) -> tuple[str, str]:
     """The goal kind and the greeting kind of a key date."""
     if key_date.kind == "birthday":
         return "birthday", occasions.FAMILY_BIRTHDAY if key_date.relation else occasions.BIRTHDAY
@@ -990,6 +998,7 @@ async def plan_all(
     sweep.planned_keys = []
     await sweep.prepare()
     await session.flush()
+    await settle_passed_occasions(session, now)
     calendar = _Calendar()
     report = PlanReport()
     last_id = 0
@@ -1007,6 +1016,68 @@ async def plan_all(
         sweep.planned_keys.clear()
         last_id = facts[-1].id
     return report
+
+
+async def settle_passed_occasions(session: AsyncSession, now: datetime) -> int:
+    """Greetings whose occasion has passed, by the owner's calendar: within
+    GREETING_GRACE_DAYS the draft becomes belated («с прошедшим днём рождения»); later the
+    touch is closed as skipped, OCCASION_PASSED — a greeting weeks late is pointless. Part of
+    the sweep; idempotent. Returns how many were closed."""
+    # No zone is more than a day ahead of UTC: these are all the candidates.
+    latest = now.astimezone(UTC).date() + timedelta(days=1)
+    rows = (
+        await session.execute(
+            select(Touch, Member.timezone, Member.language, KeyDate, Contact.full_name)
+            .join(Client, Client.id == Touch.client_id)
+            .join(Member, Member.id == Client.owner_id)
+            .outerjoin(KeyDate, KeyDate.id == Touch.key_date_id)
+            .outerjoin(Contact, Contact.id == Touch.contact_id)
+            .where(
+                Touch.reason == TouchReason.OCCASION,
+                Touch.status.in_(OPEN_STATUSES),
+                Touch.occasion_on < latest,
+            )
+        )
+    ).all()
+    closed = 0
+    for touch, timezone, language, key_date, full_name in rows:
+        today = local_today(now, timezone)
+        occasion_on = touch.occasion_on
+        if occasion_on is None or occasion_on >= today:
+            continue
+        if (today - occasion_on).days > GREETING_GRACE_DAYS:
+            close_touch(touch, TouchStatus.SKIPPED, now, OCCASION_PASSED)
+            closed += 1
+        elif touch.draft_text:
+            draft = _belated_draft(touch, _language(language), key_date, full_name)
+            if draft is not None and draft != touch.draft_text:
+                touch.draft_text = draft
+    await session.flush()
+    return closed
+
+
+def _belated_draft(
+    touch: Touch, language: str, key_date: KeyDate | None, full_name: str | None
+) -> str | None:
+    """The draft of an occasion touch, as said a few days after the occasion."""
+    _, first, patronymic = occasions.split_name(full_name or "")
+    if key_date is not None:
+        _, kind = _key_date_kinds(key_date)
+        title, relation = key_date.title, key_date.relation
+    else:
+        found = occasions.holiday_greeting_kind(touch.occasion_key or "")
+        if found is None:
+            return None
+        kind, title, relation = found, touch.occasion_key, None
+    return occasions.greeting(
+        kind,
+        first_name=first,
+        patronymic=patronymic,
+        language=language,
+        title=title,
+        relation=relation,
+        belated=True,
+    )
 
 
 async def _supersede_next_touches(

@@ -16,8 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.offline import RecordingSession
 from models import KeyDate, Touch
-from models.enums import TouchReason
+from models.enums import TouchReason, TouchStatus
 from services.clock import ManualClock
+from services.planner import OCCASION_PASSED
 from tests.test_reminders import (
     MANAGER_ID,
     add_client,
@@ -53,6 +54,14 @@ async def add_birthday(
     session.add(key_date)
     await session.flush()
     return key_date
+
+
+def reminders_about(recorder: RecordingSession, words: str) -> list[str]:
+    return [
+        text
+        for text in sent_texts(recorder, MANAGER_ID)
+        if "Пора связаться" in text and words in text
+    ]
 
 
 def digests(recorder: RecordingSession) -> list[str]:
@@ -120,3 +129,45 @@ async def test_new_year_greeting_reaches_the_manager_before_the_holidays(
     assert touch is not None
     assert touch.reason is TouchReason.OCCASION
     assert touch.due_on == date(2026, 12, 30)
+
+    # Not made before the holidays: the first digest after them carries no New Year greeting.
+    await run_until(ticker, clock, msk(2027, 1, 11, 9, 5), timedelta(hours=3))
+    after = digests(recorder)[-1]
+    assert "пн, 11 января" in after
+    assert "Новым годом" not in after
+    async with session_factory() as session:
+        closed = await session.get(Touch, touch.id)
+    assert closed is not None
+    assert closed.status is TouchStatus.SKIPPED
+    assert closed.skip_reason == OCCASION_PASSED
+
+
+async def test_a_missed_birthday_greeting_is_belated_then_closed(
+    session_factory: Factory, clock: ManualClock, bot: Bot, recorder: RecordingSession
+) -> None:
+    async with session_factory.begin() as session:
+        manager = await add_member(session)
+        client = await add_client(
+            session, manager, "Ромашка", "Europe/Moscow", contact="Орлова Екатерина Сергеевна"
+        )
+        await add_birthday(session, client.id, client.contacts[0].id, date(2026, 11, 29))
+    clock.set(msk(2026, 11, 27, 0, 5))
+    ticker = make_ticker(bot, session_factory, clock, with_planning=True)
+    await run_until(ticker, clock, msk(2026, 11, 27, 12, 0), timedelta(minutes=30))
+    [friday] = reminders_about(recorder, "рождения")
+    assert "Поздравить Екатерину Сергеевну с днём рождения" in friday
+    assert "Екатерина Сергеевна, с днём рождения!" in friday
+
+    # Friday passes without the call: Monday's reminder says the birthday was on Sunday.
+    await run_until(ticker, clock, msk(2026, 11, 30, 12, 0), timedelta(hours=1))
+    monday = reminders_about(recorder, "рождения")[-1]
+    assert "Екатерина Сергеевна, с прошедшим днём рождения!" in monday
+    assert "просрочено на 3 дня" in monday
+
+    # Thursday, four days after it: the greeting is closed, not «просрочено на 6 дней».
+    await run_until(ticker, clock, msk(2026, 12, 3, 9, 5), timedelta(hours=1))
+    assert "Поздравить" not in digests(recorder)[-1]
+    async with session_factory() as session:
+        touch = await session.scalar(select(Touch).where(Touch.key_date_id.is_not(None)))
+    assert touch is not None
+    assert (touch.status, touch.skip_reason) == (TouchStatus.SKIPPED, OCCASION_PASSED)

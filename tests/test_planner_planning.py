@@ -414,12 +414,11 @@ async def test_23_february_for_men_and_8_march_for_women(session: AsyncSession) 
     owner = await add_member(session)
     man = await add_client(session, owner, contact="Иванов Иван Сергеевич")
     woman = await add_client(session, owner, contact="Петрова Мария Ивановна")
-    await planner.plan_all(session, at(date(2027, 2, 20)))
-    await planner.plan_all(session, at(date(2027, 3, 4)))
-    keys = {
-        client.id: {t.occasion_key for t in await open_touches(session, client)}
-        for client in (man, woman)
-    }
+    keys: dict[int, set[str | None]] = {man.id: set(), woman.id: set()}
+    for day in (date(2027, 2, 20), date(2027, 3, 4)):
+        await planner.plan_all(session, at(day))
+        for client in (man, woman):
+            keys[client.id] |= {t.occasion_key for t in await open_touches(session, client)}
     assert "defender_day" in keys[man.id]
     assert "womens_day" not in keys[man.id]
     assert "womens_day" in keys[woman.id]
@@ -470,20 +469,23 @@ async def test_holiday_greetings_come_on_the_last_working_day_before_the_holiday
     # On Monday 21 December the New Year greeting (Wednesday 30th) is beyond the week.
     await planner.plan_all(session, at(date(2026, 12, 21)))
     assert not [t for t in await open_touches(session, man) if t.occasion_key == "new_year"]
+    due: dict[tuple[int, str | None], date] = {}
     for day in (date(2026, 12, 24), date(2027, 2, 15), date(2027, 3, 1)):
         await planner.plan_all(session, at(day))
-    due = {
-        (client.id, t.occasion_key): t.due_on
-        for client in (man, woman)
-        for t in await open_touches(session, client, TouchReason.OCCASION)
-    }
+        for client in (man, woman):
+            for t in await open_touches(session, client, TouchReason.OCCASION):
+                due[client.id, t.occasion_key] = t.due_on
     # 31 December 2026 is a day off; 23 February is a Tuesday after a Monday off;
     # 8 March is a Monday.
     assert due[man.id, "new_year"] == date(2026, 12, 30)
     assert due[man.id, "defender_day"] == date(2027, 2, 19)
     assert due[woman.id, "womens_day"] == date(2027, 3, 5)
-    (greeting,) = [t for t in await open_touches(session, man) if t.occasion_key == "new_year"]
+    greeting = await session.scalar(
+        select(Touch).where(Touch.client_id == man.id, Touch.occasion_key == "new_year")
+    )
+    assert greeting is not None
     assert greeting.goal == "Поздравить Ивана Сергеевича с Новым годом"
+    assert greeting.occasion_on == date(2027, 1, 1)
 
 
 async def test_a_key_date_in_the_new_year_holidays_is_greeted_before_them(
@@ -550,6 +552,60 @@ def test_greeting_day_rule() -> None:
     )
     # The working day before has passed: the day itself, not a day in the past.
     assert planner.greeting_day(sunday, date(2026, 11, 21), [schedule]) == sunday
+
+
+async def test_a_greeting_not_made_in_time_is_closed_and_a_late_one_says_so(
+    session: AsyncSession,
+) -> None:
+    owner = await add_member(session)
+    client = await add_client(session, owner)
+    (contact,) = await session.scalars(select(Contact).where(Contact.client_id == client.id))
+    for day, month in ((22, 11), (25, 11)):
+        session.add(
+            KeyDate(
+                client_id=client.id,
+                contact_id=contact.id,
+                kind="birthday",
+                day=day,
+                month=month,
+                created_at=START,
+            )
+        )
+    await session.flush()
+    await planner.plan_all(session, START)
+    early, late = await open_touches(session, client, TouchReason.OCCASION)
+    assert (early.occasion_on, early.due_on) == (date(2026, 11, 22), date(2026, 11, 20))
+    assert early.draft_text is not None
+    assert early.draft_text.startswith("Иван Сергеевич, с днём рождения!")
+
+    # Tuesday 24th: two days after Sunday's birthday, the greeting is still worth making.
+    await planner.plan_all(session, at(date(2026, 11, 24)))
+    assert early.status is TouchStatus.PLANNED
+    assert early.draft_text.startswith("Иван Сергеевич, с прошедшим днём рождения!")
+    assert late.draft_text is not None
+    assert late.draft_text.startswith("Иван Сергеевич, с днём рождения!")
+    # Up to three days after it...
+    await planner.plan_all(session, at(date(2026, 11, 25)))
+    assert early.status is TouchStatus.PLANNED
+    # ...and closed on the fourth, once, whatever the sweep's reruns.
+    for hour in (7, 8):
+        await planner.plan_all(session, at(date(2026, 11, 26), hour))
+    assert early.status is TouchStatus.SKIPPED
+    assert early.skip_reason == planner.OCCASION_PASSED
+    assert early.closed_at == at(date(2026, 11, 26))
+    assert late.status is TouchStatus.PLANNED
+    # The birthday is not planned again for this year.
+    assert [t.id for t in await open_touches(session, client, TouchReason.OCCASION)] == [late.id]
+
+
+async def test_a_late_holiday_greeting_in_english(session: AsyncSession) -> None:
+    owner = await add_member(session, language="en")
+    client = await add_client(session, owner, contact="Петрова Мария Ивановна")
+    await planner.plan_all(session, at(date(2027, 3, 1)))
+    (touch,) = [t for t in await open_touches(session, client) if t.occasion_key == "womens_day"]
+    await planner.plan_all(session, at(date(2027, 3, 9)))
+    assert touch.draft_text is not None
+    assert touch.draft_text.startswith("Мария Ивановна, belated International Women's Day")
 
 
 # Stale data.
