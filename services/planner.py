@@ -427,7 +427,9 @@ class _ChunkData:
     """Everything a chunk of clients needs, loaded in a few queries."""
 
     open_reasons: dict[int, set[TouchReason]] = field(default_factory=lambda: defaultdict(set))
-    # Days of the client's open occasion, event and «проверить данные» touches.
+    # Due days of the client's open occasion and event touches: any of them due by the
+    # cadence date stands for the cadence touch. («Проверить данные» checks don't: they ride
+    # along with the client's other touch in the digest and reminders, `fold_data_checks`.)
     busy_days: dict[int, set[date]] = field(default_factory=lambda: defaultdict(set))
     last_interaction: dict[int, datetime] = field(default_factory=dict)
     last_closed: dict[int, datetime] = field(default_factory=dict)
@@ -510,7 +512,7 @@ class _Sweep:
         )
         for client_id, reason, due_on in open_rows:
             data.open_reasons[client_id].add(reason)
-            if reason not in NEXT_TOUCH_REASONS:
+            if reason not in (*NEXT_TOUCH_REASONS, TouchReason.STALE_DATA):
                 data.busy_days[client_id].add(due_on)
         # In a steady state almost every client has its next touch: read history only for
         # those that need a new one.
@@ -631,9 +633,11 @@ class _Sweep:
             counted=data.counted.get(client.id, ()),
             schedule=schedule,
         )
-        if due in data.busy_days[client.id]:
-            # A birthday call or a data check that day is the contact: one call, not two items.
-            # Logging it re-bases the cadence; closed without a log, the next sweep plans it.
+        if any(day <= due for day in data.busy_days[client.id]):
+            # An open birthday call or invitation due by then — overdue ones included — is
+            # the contact: one call, not two items (and two reminders at the same minute).
+            # Logging it re-bases the cadence; closed without a log (skipped, or its occasion
+            # passed), the next sweep plans the cadence touch.
             return None
         return self._row(
             client,
@@ -790,14 +794,17 @@ class _Sweep:
         cadence_rows: list[dict[str, Any]] = []
         other_rows: list[dict[str, Any]] = []
         for client in clients:
-            cadence = self._cadence(client, data)
-            if cadence is not None:
-                cadence_rows.append(cadence)
             stale = self._stale(client, data)
             if stale is not None:
                 other_rows.append(stale)
-            other_rows.extend(self._key_date_rows(client, data))
-            other_rows.extend(self._holiday_rows(client, data, holidays[client.id]))
+            rows = self._key_date_rows(client, data)
+            rows.extend(self._holiday_rows(client, data, holidays[client.id]))
+            other_rows.extend(rows)
+            # Greetings this sweep plans count as open for the cadence rule too.
+            data.busy_days[client.id].update(row["due_on"] for row in rows)
+            cadence = self._cadence(client, data)
+            if cadence is not None:
+                cadence_rows.append(cadence)
         existing = await existing_keys(
             self.session, [row["dedupe_key"] for row in cadence_rows + other_rows]
         )

@@ -189,6 +189,42 @@ async def test_a_birthday_call_due_the_same_day_is_the_cadence_touch(
     assert len(await open_touches(session, client, TouchReason.CADENCE)) == 1
 
 
+@pytest.mark.parametrize(
+    ("reason", "due_on", "cadence_planned"),
+    [
+        # An overdue birthday call (the cadence is overdue too: due today) is the contact...
+        (TouchReason.OCCASION, date(2026, 11, 10), False),
+        # ...and so is an invitation due by the cadence date.
+        (TouchReason.EVENT, date(2026, 11, 18), False),
+        # A data check rides along with the cadence call instead (the digest folds it in).
+        (TouchReason.STALE_DATA, date(2026, 11, 16), True),
+        # A greeting due after the cadence date does not stand for it.
+        (TouchReason.OCCASION, date(2026, 11, 25), True),
+    ],
+)
+async def test_an_open_touch_due_by_the_cadence_date_is_the_planned_contact(
+    session: AsyncSession, reason: TouchReason, due_on: date, cadence_planned: bool
+) -> None:
+    owner = await add_member(session)
+    client = await add_client(session, owner, category=Category.KEY)
+    await add_interaction(session, client, date(2026, 8, 1))  # cadence overdue: due today
+    await plan_touch(
+        session,
+        client=client,
+        due_on=due_on,
+        reason=reason,
+        goal="Поздравить Ивана Сергеевича с днём рождения",
+        dedupe_key="open:test",
+        now=START,
+    )
+    for days in (0, 1, 7):
+        await planner.plan_all(session, START + timedelta(days=days))
+        cadence = await open_touches(session, client, TouchReason.CADENCE)
+        assert bool(cadence) is cadence_planned
+        if cadence_planned:
+            break
+
+
 async def test_never_two_open_cadence_touches(session: AsyncSession) -> None:
     owner = await add_member(session)
     client = await add_client(session, owner)
