@@ -48,6 +48,9 @@ class Touch(Base):
     # A ready greeting for occasion touches, to copy or adapt.
     draft_text: Mapped[str | None] = mapped_column(Text)
     occasion_key: Mapped[str | None] = mapped_column(String(64))
+    # The day of the occasion an occasion touch greets for; the touch itself may be due on the
+    # last working day before it, and is closed as pointless a few days after it.
+    occasion_on: Mapped[date | None]
     key_date_id: Mapped[int | None] = mapped_column(ForeignKey("key_dates.id", ondelete="CASCADE"))
     event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
     # Uniqueness makes planning idempotent: one touch per reason, client and occasion.

@@ -1433,6 +1433,7 @@ class _DemoBuilder:
             occasion_key=(
                 f"birthday:{key_date.id}:{draft.due_on.year}" if key_date is not None else None
             ),
+            occasion_on=draft.due_on if key_date is not None else None,
             key_date_id=key_date.id if key_date is not None else None,
         )
 

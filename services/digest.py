@@ -1,8 +1,9 @@
 """The morning digest and the plan on demand: what a member has to do today, and this week.
 
 `build_digest` gathers today's open touches (with the client's calling window shown in the
-member's time, the preferred channel and the phone), the overdue ones, the occasions of today and
-tomorrow (key dates: a line the day before), and stale records; `render_digest` turns it into
+member's time, the preferred channel and the phone), the overdue ones, the occasions from today
+to the member's next working day (tomorrow, or over a week-end or holidays: a line the working
+day before), and stale records; `render_digest` turns it into
 Telegram messages of at most 4096 characters, split between items and never inside one, each
 part carrying one row of buttons per touch. `build_week` and `render_week` do the same for
 `/week`. `render_reminder` is the text of a single touch's reminder.
@@ -42,6 +43,8 @@ STALE_LIMIT = 15
 WEEK_DAYS = 7
 FOLDED_LOOKBACK = timedelta(days=3)
 ONE_DAY = timedelta(days=1)
+# The longest run of days off the «Поводы» section looks over (the New Year holidays).
+OCCASION_LOOKAHEAD = 14
 OCCASION_EMOJI = {"birthday": "🎂", "anniversary": "💍", "professional": "🏅", "other": "📅"}
 
 Button = dict[str, str]
@@ -155,6 +158,17 @@ def client_schedule(client: ClientView, contact: ContactView | None = None) -> S
 def local_today(member: Member, now: datetime) -> date:
     """The member's calendar date at `now`."""
     return now.astimezone(ZoneInfo(member.timezone)).date()
+
+
+def occasion_days(member: Member, today: date) -> list[date]:
+    """The days whose occasions the digest lists: today up to the member's next working day —
+    tomorrow on an ordinary day; on a Friday, or before holidays, every day off until work
+    resumes (a Sunday birthday is seen on Friday, not missed on Monday)."""
+    schedule = member_schedule(member)
+    days = [today, today + ONE_DAY]
+    while not windows.is_working_day(days[-1], schedule) and len(days) <= OCCASION_LOOKAHEAD:
+        days.append(days[-1] + ONE_DAY)
+    return days
 
 
 def day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
@@ -285,6 +299,9 @@ class Digest:
     holidays: list[HolidayLine] = field(default_factory=list)
     stale: list[StaleLine] = field(default_factory=list)
     stale_more: int = 0
+    # The last day whose occasions are listed: tomorrow, or the member's next working day
+    # after a week-end or a run of holidays.
+    occasions_until: date | None = None
 
     @property
     def is_empty(self) -> bool:
@@ -653,14 +670,15 @@ async def build_digests(
     folded = await folded_touch_ids(
         session, [touch.id for member_pairs in pairs.values() for touch, _ in member_pairs], now
     )
-    days = sorted({day for today in todays.values() for day in (today, today + ONE_DAY)})
+    lookahead = {member.id: occasion_days(member, todays[member.id]) for member in members}
+    days = sorted({day for member_days in lookahead.values() for day in member_days})
     occasions_by = await occasions_by_owner(session, ids, days)
     industries = await industries_by_owner(session, ids)
     stale_by = await stale_by_owner(session, ids, now, policies)
     digests = {}
     for member in members:
         today = todays[member.id]
-        tomorrow = today + ONE_DAY
+        until = lookahead[member.id][-1]
         member_pairs = pairs[member.id]
         shown, checking_data = fold_data_checks(member_pairs)
         items = [
@@ -680,10 +698,9 @@ async def build_digests(
             (item for item in items if item.overdue_days > 0),
             key=lambda item: (-item.overdue_days, *item.order_key),
         )
-        digest.occasions = [
-            line for line in occasions_by[member.id] if line.on in (today, tomorrow)
-        ]
-        digest.holidays = holiday_lines(today, tomorrow, member.language, industries[member.id])
+        digest.occasions = [line for line in occasions_by[member.id] if today <= line.on <= until]
+        digest.holidays = holiday_lines(today, until, member.language, industries[member.id])
+        digest.occasions_until = until
         # A client already carrying a «проверить данные» touch is in the touch lists.
         checking = {
             touch.client_id for touch, _ in member_pairs if touch.reason is TouchReason.STALE_DATA
@@ -962,14 +979,18 @@ def render_digest(
             text = item_lines(number, item, tr, zone)
             blocks.append(_Block(text, section, row=row, touch_id=item.touch_id))
     if digest.occasions or digest.holidays:
-        blocks.append(_Block(tr("planner.section_occasions"), "occasions", heading=True))
+        until = digest.occasions_until
+        heading = (
+            tr("planner.section_occasions_until", date=tr.fmt_weekday(until))
+            if until is not None and until > digest.local_date + ONE_DAY
+            else tr("planner.section_occasions")
+        )
+        blocks.append(_Block(heading, "occasions", heading=True))
         for holiday in digest.holidays:
-            when = (
-                tr("planner.today") if holiday.on == digest.local_date else tr("planner.tomorrow")
-            )
+            when = _when(holiday.on, digest.local_date, tr)
             blocks.append(_Block(holiday_line(holiday, tr, when), "occasions", tight=True))
         for line in digest.occasions:
-            when = tr("planner.today") if line.on == digest.local_date else tr("planner.tomorrow")
+            when = _when(line.on, digest.local_date, tr)
             blocks.append(_Block(occasion_line(line, tr, when), "occasions", tight=True))
     if digest.stale:
         blocks.append(_Block(tr("planner.section_stale"), "stale", heading=True))
@@ -979,6 +1000,15 @@ def render_digest(
             blocks.append(_Block(more, "stale", tight=True))
     continued = tr("planner.continued", date=tr.fmt_date(digest.local_date))
     return _pack(blocks, continued, tr("planner.continued_mark"), limit=limit)
+
+
+def _when(day: date, today: date, tr: Translator) -> str:
+    """«сегодня», «завтра», or «вс, 7 марта» for a day further on."""
+    if day == today:
+        return tr("planner.today")
+    if day == today + ONE_DAY:
+        return tr("planner.tomorrow")
+    return tr.fmt_weekday(day)
 
 
 def render_reminder(item: DigestItem, language: str, zone: ZoneInfo) -> str:

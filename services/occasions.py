@@ -1022,23 +1022,105 @@ def greeting(
     language: str,
     title: str | None = None,
     relation: str | None = None,
+    belated: bool = False,
 ) -> str:
     """A ready draft greeting to copy or adapt, addressing the contact by name and patronymic.
 
     `occasion_kind` is one of GREETING_KINDS. `title` names the holiday (an occasion key or
     its title), the anniversary or the event; `relation` the family member whose birthday it is.
+    `belated` for a greeting made after the day: «с прошедшим днём рождения!».
     """
     if occasion_kind not in GREETING_KINDS:
         msg = f"unknown occasion kind: {occasion_kind!r}"
         raise ValueError(msg)
     english = language == "en"
     address = _address(first_name, patronymic)
-    text = (
-        _greeting_en(occasion_kind, title, relation)
-        if english
-        else _greeting_ru(occasion_kind, title, relation)
-    )
+    if belated and occasion_kind != EVENT_INVITATION:
+        text = (
+            _belated_en(occasion_kind, title, relation)
+            if english
+            else _belated_ru(occasion_kind, title, relation)
+        )
+    else:
+        text = (
+            _greeting_en(occasion_kind, title, relation)
+            if english
+            else _greeting_ru(occasion_kind, title, relation)
+        )
     return _open(address, text, language)
+
+
+def holiday_greeting_kind(key: str) -> str | None:
+    """NATIONAL_HOLIDAY or PROFESSIONAL_HOLIDAY for an occasion key, None for anything else."""
+    if any(holiday.key == key for holiday in _NATIONAL):
+        return NATIONAL_HOLIDAY
+    return PROFESSIONAL_HOLIDAY if key in _PROFESSIONAL_BY_KEY else None
+
+
+_BELATED_WISH_RU: Final = "Желаю здоровья, успехов и всего самого доброго."
+_BELATED_WISH_EN: Final = "Wishing you good health, success and all the best."
+
+
+def _belated_ru(kind: str, title: str | None, relation: str | None) -> str:
+    """The greeting made a day or three late: it says so rather than pretend it is the day."""
+    if kind == BIRTHDAY:
+        return (
+            "с прошедшим днём рождения! Желаю крепкого здоровья, энергии и удачи во всех "
+            "начинаниях — и чтобы работа приносила радость. Спасибо, что вы с нами!"
+        )
+    if kind == FAMILY_BIRTHDAY:
+        return (
+            f"поздравляю с прошедшим днём рождения {_relation_ru(relation)}! Передайте, "
+            "пожалуйста, мои самые тёплые пожелания — здоровья, радости и всего самого доброго."
+        )
+    if kind == ANNIVERSARY:
+        lead = (
+            f"пусть и с опозданием, поздравляю: {title.strip()}!"
+            if title and title.strip()
+            else "поздравляю с прошедшей годовщиной!"
+        )
+        return f"{lead} {_BELATED_WISH_RU}"
+    if kind == NATIONAL_HOLIDAY:
+        key = _national_key(title)
+        # The curated greetings all open with the holiday: «с Новым годом! …».
+        phrase = (
+            _NATIONAL_GREETINGS[key][0].split("!")[0]
+            if key is not None
+            else f"с праздником — {title.strip()}"
+            if title and title.strip()
+            else "с праздником"
+        )
+        return f"с прошедшим{phrase[1:]}! {_BELATED_WISH_RU}"
+    phrase = _holiday_phrase_ru(title)
+    return (
+        f"с прошедшим{phrase[1:]}! Спасибо за ваш профессионализм — желаю интересных задач, "
+        "надёжной команды и заслуженного признания."
+    )
+
+
+def _belated_en(kind: str, title: str | None, relation: str | None) -> str:
+    if kind == BIRTHDAY:
+        return (
+            "happy belated birthday! Wishing you good health, energy and luck in everything "
+            "you take on — and work that brings you joy. Thank you for being with us!"
+        )
+    if kind == FAMILY_BIRTHDAY:
+        return (
+            f"belated wishes for {_relation_en(relation)}'s birthday — please pass on my "
+            "warmest wishes for good health, joy and all the best."
+        )
+    if kind == ANNIVERSARY:
+        lead = (
+            f"belated congratulations: {title.strip()}!"
+            if title and title.strip()
+            else "belated congratulations on your anniversary!"
+        )
+        return f"{lead} {_BELATED_WISH_EN}"
+    if kind == NATIONAL_HOLIDAY:
+        key = _national_key(title)
+        name = next((h.title_en for h in _NATIONAL if h.key == key), None) or (title or "").strip()
+        return f"belated {name or 'holiday'} wishes! {_BELATED_WISH_EN}"
+    return f"belated {_holiday_phrase_en(title)}! {_BELATED_WISH_EN}"
 
 
 def _greeting_ru(kind: str, title: str | None, relation: str | None) -> str:

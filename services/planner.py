@@ -4,9 +4,9 @@ stale data, company events).
 The rule it keeps is «each active client always has one next planned touch»: a cadence touch
 (last contact + the category's cadence, never in the past, never above the category's yearly
 ceiling, on the client's working day) unless a cadence or follow-up touch is already open. On
-top of it come occasion touches on the day (key dates, Russian national holidays, professional
-holidays of the client's industry), «проверить данные» touches for stale records and invitation
-touches for company events.
+top of it come occasion touches (key dates, Russian national holidays, professional holidays of
+the client's industry) on the occasion's day or the last working day before it, «проверить
+данные» touches for stale records and invitation touches for company events.
 
 Dates are computed in the client's time zone; "now" is injected; every touch has a dedupe key,
 so any sweep may run twice (or be interrupted and rerun) without planning anything twice.
@@ -19,7 +19,7 @@ import calendar
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any
@@ -54,15 +54,24 @@ NEXT_TOUCH_REASONS = (TouchReason.CADENCE, TouchReason.FOLLOW_UP)
 CLOSED_STATUSES = (TouchStatus.DONE, TouchStatus.SKIPPED)
 # The skip reason of a touch superseded by a newer plan (statistics can leave these out).
 REPLACED = "replaced"
+# The skip reason of a greeting not made in time: «повод прошёл».
+OCCASION_PASSED = "occasion_passed"
+# A greeting still makes sense this many days after its occasion («с прошедшим днём
+# рождения»), the days an overdue touch is still pushed as a reminder; later it is closed.
+GREETING_GRACE_DAYS = 3
 DEFAULT_HORIZON_DAYS = 7
 YEAR = timedelta(days=365)
 FEBRUARY = 2
 LEAP_DAY = 29
 # Beyond this a schedule with no working day at all stops the search.
 _MAX_SHIFT_DAYS = 400
+# How many days before its occasion a greeting may come: the longest run of days off is the
+# New Year holidays (31 December to 8 January, and a week-end either side).
+GREETING_LEAD_DAYS = 14
 _CHUNK = 500
 _IN_LIMIT = 900
 _LANGUAGES = ("ru", "en")
+_DEFAULT_WORK_DAYS = frozenset(range(5))
 
 CADENCE_GOALS: dict[str, dict[Category, str]] = {
     "ru": {
@@ -172,6 +181,21 @@ def next_common_working_day(day: date, client: Schedule, owner: Schedule) -> dat
             return candidate
         candidate += timedelta(days=1)
     return day
+
+
+def greeting_day(occasion_day: date, today: date, schedules: Iterable[Schedule]) -> date:
+    """When to greet for an occasion: its own day when that is a working day of every schedule
+    (the client's calendar and the owner's), else the last such day before it — New Year on
+    30 December, a Sunday birthday on Friday. Never before today; the occasion day itself when
+    no common working day lies between today and it (or within GREETING_LEAD_DAYS)."""
+    schedules = tuple(schedules)
+    first = max(today, occasion_day - timedelta(days=GREETING_LEAD_DAYS))
+    day = occasion_day
+    while day >= first:
+        if all(is_working_day(day, schedule) for schedule in schedules):
+            return day
+        day -= timedelta(days=1)
+    return occasion_day
 
 
 def _counted_day(moment: datetime) -> date:
@@ -418,7 +442,9 @@ class _ChunkData:
     """Everything a chunk of clients needs, loaded in a few queries."""
 
     open_reasons: dict[int, set[TouchReason]] = field(default_factory=lambda: defaultdict(set))
-    # Days of the client's open occasion, event and «проверить данные» touches.
+    # Due days of the client's open occasion and event touches: any of them due by the
+    # cadence date stands for the cadence touch. («Проверить данные» checks don't: they ride
+    # along with the client's other touch in the digest and reminders, `fold_data_checks`.)
     busy_days: dict[int, set[date]] = field(default_factory=lambda: defaultdict(set))
     last_interaction: dict[int, datetime] = field(default_factory=dict)
     last_closed: dict[int, datetime] = field(default_factory=dict)
@@ -426,6 +452,7 @@ class _ChunkData:
     key_dates: dict[int, list[tuple[_KeyDateFacts, str | None]]] = field(
         default_factory=lambda: defaultdict(list)
     )
+    # (key date, occasion day) of the chunk's key-date touches due lately or later.
     key_dated_touches: set[tuple[int, date]] = field(default_factory=set)
     people: dict[int, list[_Person]] = field(default_factory=lambda: defaultdict(list))
 
@@ -449,15 +476,19 @@ class _Sweep:
         self.horizon_days = horizon_days
         self.policies: dict[Category, Policy] = {}
         self.languages: dict[int, str] = {}
+        # The owners' working week days (Russian holidays are always their days off).
+        self.owner_days: dict[int, frozenset[int]] = {}
         self._today: dict[str, date] = {}
 
     async def prepare(self, owner_ids: Iterable[int] | None = None) -> None:
         """Load the policies and the owners' languages once per sweep."""
         self.policies = await all_policies(self.session)
-        query = select(Member.id, Member.language)
+        query = select(Member.id, Member.language, Member.work_days)
         if owner_ids is not None:
             query = query.where(Member.id.in_(list(set(owner_ids))))
-        self.languages = {row.id: row.language for row in await self.session.execute(query)}
+        rows = (await self.session.execute(query)).all()
+        self.languages = {row.id: row.language for row in rows}
+        self.owner_days = {row.id: frozenset(int(day) for day in row.work_days) for row in rows}
 
     def today_in(self, timezone: str) -> date:
         """The date it is now in a zone (asked for every client: remembered per zone)."""
@@ -468,6 +499,16 @@ class _Sweep:
 
     def language_of(self, owner_id: int) -> str:
         return _language(self.languages.get(owner_id))
+
+    def greeting_day(self, client: ClientFacts, occasion_day: date) -> date:
+        """The day to greet for an occasion: a working day of the client and of its owner."""
+        own = client_schedule(client)
+        owner = replace(
+            own,
+            weekdays=self.owner_days.get(client.owner_id, _DEFAULT_WORK_DAYS),
+            observe_holidays=True,
+        )
+        return greeting_day(occasion_day, self.today_in(client.timezone), (own, owner))
 
     # Loading.
 
@@ -486,7 +527,7 @@ class _Sweep:
         )
         for client_id, reason, due_on in open_rows:
             data.open_reasons[client_id].add(reason)
-            if reason not in NEXT_TOUCH_REASONS:
+            if reason not in (*NEXT_TOUCH_REASONS, TouchReason.STALE_DATA):
                 data.busy_days[client_id].add(due_on)
         # In a steady state almost every client has its next touch: read history only for
         # those that need a new one.
@@ -524,7 +565,8 @@ class _Sweep:
             data.counted[client_id].append(_counted_day(_aware(happened)))
         todays = {self.today_in(client.timezone) for client in clients}
         earliest = min(todays)
-        last = max(todays) + timedelta(days=self.horizon_days)
+        # A greeting may come up to GREETING_LEAD_DAYS before its occasion.
+        last = max(todays) + timedelta(days=self.horizon_days + GREETING_LEAD_DAYS)
         horizon = [earliest + timedelta(days=n) for n in range((last - earliest).days + 1)]
         # Only the key dates that fall within the horizon: a week is ~2% of a year's rows.
         key_dates = select(*_KEY_DATE_COLUMNS, Contact.full_name).outerjoin(
@@ -537,15 +579,15 @@ class _Sweep:
             *columns, full_name = row
             key_date = _KeyDateFacts(*columns)
             data.key_dates[key_date.client_id].append((key_date, full_name))
-        for key_date_id, due_on in await session.execute(
-            select(Touch.key_date_id, Touch.due_on).where(
+        for key_date_id, occasion_on, due_on in await session.execute(
+            select(Touch.key_date_id, Touch.occasion_on, Touch.due_on).where(
                 Touch.client_id.in_(ids),
                 Touch.key_date_id.is_not(None),
-                Touch.due_on >= earliest - timedelta(days=1),
+                Touch.due_on >= earliest - timedelta(days=GREETING_LEAD_DAYS + 1),
             )
         ):
             if key_date_id is not None:
-                data.key_dated_touches.add((key_date_id, due_on))
+                data.key_dated_touches.add((key_date_id, occasion_on or due_on))
         for client_id, contact_id, full_name, is_primary in await session.execute(
             select(Contact.client_id, Contact.id, Contact.full_name, Contact.is_primary)
             .where(Contact.client_id.in_(greeted))
@@ -567,6 +609,7 @@ class _Sweep:
         contact_id: int | None = None,
         draft_text: str | None = None,
         occasion_key: str | None = None,
+        occasion_on: date | None = None,
         key_date_id: int | None = None,
     ) -> dict[str, Any]:
         return {
@@ -579,6 +622,7 @@ class _Sweep:
             "goal": goal,
             "draft_text": draft_text,
             "occasion_key": occasion_key,
+            "occasion_on": occasion_on,
             "key_date_id": key_date_id,
             "event_id": None,
             "dedupe_key": dedupe_key,
@@ -604,9 +648,11 @@ class _Sweep:
             counted=data.counted.get(client.id, ()),
             schedule=schedule,
         )
-        if due in data.busy_days[client.id]:
-            # A birthday call or a data check that day is the contact: one call, not two items.
-            # Logging it re-bases the cadence; closed without a log, the next sweep plans it.
+        if any(day <= due for day in data.busy_days[client.id]):
+            # An open birthday call or invitation due by then — overdue ones included — is
+            # the contact: one call, not two items (and two reminders at the same minute).
+            # Logging it re-bases the cadence; closed without a log (skipped, or its occasion
+            # passed), the next sweep plans the cadence touch.
             return None
         return self._row(
             client,
@@ -641,7 +687,10 @@ class _Sweep:
         rows = []
         for key_date, full_name in data.key_dates.get(client.id, ()):
             on = occasions.next_yearly(key_date.day, key_date.month, today)
-            if on > last_day or (key_date.id, on) in data.key_dated_touches:
+            if (key_date.id, on) in data.key_dated_touches:
+                continue
+            due = self.greeting_day(client, on)
+            if due > last_day:
                 continue
             _, first, patronymic = occasions.split_name(full_name or "")
             goal_kind, greeting_kind = _key_date_kinds(key_date)
@@ -649,7 +698,7 @@ class _Sweep:
             rows.append(
                 self._row(
                     client,
-                    due_on=on,
+                    due_on=due,
                     reason=TouchReason.OCCASION,
                     goal=occasion_goal(
                         goal_kind,
@@ -671,29 +720,44 @@ class _Sweep:
                     ),
                     dedupe_key=f"occasion:{client.id}:kd{key_date.id}:{on.year}",
                     occasion_key=f"kd{key_date.id}",
+                    occasion_on=on,
                     key_date_id=key_date.id,
                     contact_id=key_date.contact_id,
                 )
             )
         return rows
 
-    def holidays_of(self, client: ClientFacts, calendar: _Calendar) -> list[occasions.Occasion]:
-        """National and professional holidays of the client within the horizon."""
+    def holidays_of(
+        self, client: ClientFacts, calendar: _Calendar
+    ) -> list[tuple[occasions.Occasion, date]]:
+        """National and professional holidays of the client whose greeting day (see
+        `greeting_day`) falls within the horizon, with that day."""
         today = self.today_in(client.timezone)
-        return calendar.within(today, today + timedelta(days=self.horizon_days), client.industry)
+        last_day = today + timedelta(days=self.horizon_days)
+        found = calendar.within(
+            today, last_day + timedelta(days=GREETING_LEAD_DAYS), client.industry
+        )
+        return [
+            (occasion, due)
+            for occasion in found
+            if (due := self.greeting_day(client, occasion.day)) <= last_day
+        ]
 
     def _holiday_rows(
-        self, client: ClientFacts, data: _ChunkData, candidates: Sequence[occasions.Occasion]
+        self,
+        client: ClientFacts,
+        data: _ChunkData,
+        candidates: Sequence[tuple[occasions.Occasion, date]],
     ) -> list[dict[str, Any]]:
         if not candidates:
             return []
         policy = self.policies[client.category]
         language = self.language_of(client.owner_id)
         rows = []
-        for occasion in candidates:
+        for occasion, due in candidates:
             # Holidays are courtesy touches: they yield to the yearly ceiling, birthdays don't.
-            if ceiling_release(occasion.day, data.counted.get(client.id, ()),
-                               policy.max_touches_year) != occasion.day:  # fmt: skip
+            if ceiling_release(due, data.counted.get(client.id, ()),
+                               policy.max_touches_year) != due:  # fmt: skip
                 continue
             person = _addressee(data.people.get(client.id, []), occasion.audience)
             if person is None and (occasion.audience or data.people.get(client.id)):
@@ -703,7 +767,7 @@ class _Sweep:
             rows.append(
                 self._row(
                     client,
-                    due_on=occasion.day,
+                    due_on=due,
                     reason=TouchReason.OCCASION,
                     goal=occasion_goal(
                         "holiday",
@@ -719,6 +783,7 @@ class _Sweep:
                     ),
                     dedupe_key=_holiday_key(client.id, occasion),
                     occasion_key=occasion.key,
+                    occasion_on=occasion.day,
                     contact_id=person.contact_id if person else None,
                 )
             )
@@ -734,24 +799,27 @@ class _Sweep:
         # before building their greetings (name analysis is the sweep's costliest step).
         taken = await existing_keys(
             self.session,
-            [_holiday_key(i, occasion) for i, found in holidays.items() for occasion in found],
+            [_holiday_key(i, occasion) for i, found in holidays.items() for occasion, _ in found],
         )
         holidays = {
-            i: [occasion for occasion in found if _holiday_key(i, occasion) not in taken]
+            i: [pair for pair in found if _holiday_key(i, pair[0]) not in taken]
             for i, found in holidays.items()
         }
         data = await self._load(clients, [i for i, found in holidays.items() if found])
         cadence_rows: list[dict[str, Any]] = []
         other_rows: list[dict[str, Any]] = []
         for client in clients:
-            cadence = self._cadence(client, data)
-            if cadence is not None:
-                cadence_rows.append(cadence)
             stale = self._stale(client, data)
             if stale is not None:
                 other_rows.append(stale)
-            other_rows.extend(self._key_date_rows(client, data))
-            other_rows.extend(self._holiday_rows(client, data, holidays[client.id]))
+            rows = self._key_date_rows(client, data)
+            rows.extend(self._holiday_rows(client, data, holidays[client.id]))
+            other_rows.extend(rows)
+            # Greetings this sweep plans count as open for the cadence rule too.
+            data.busy_days[client.id].update(row["due_on"] for row in rows)
+            cadence = self._cadence(client, data)
+            if cadence is not None:
+                cadence_rows.append(cadence)
         existing = await existing_keys(
             self.session, [row["dedupe_key"] for row in cadence_rows + other_rows]
         )
@@ -780,7 +848,7 @@ def _holiday_key(client_id: int, occasion: occasions.Occasion) -> str:
     return f"occasion:{client_id}:{occasion.key}:{occasion.day.year}"
 
 
-def _key_date_kinds(key_date: _KeyDateFacts) -> tuple[str, str]:
+def _key_date_kinds(key_date: _KeyDateFacts | KeyDate) -> tuple[str, str]:
     """The goal kind and the greeting kind of a key date."""
     if key_date.kind == "birthday":
         return "birthday", occasions.FAMILY_BIRTHDAY if key_date.relation else occasions.BIRTHDAY
@@ -952,6 +1020,7 @@ async def plan_all(
     sweep.planned_keys = []
     await sweep.prepare()
     await session.flush()
+    await settle_passed_occasions(session, now)
     calendar = _Calendar()
     report = PlanReport()
     last_id = 0
@@ -969,6 +1038,68 @@ async def plan_all(
         sweep.planned_keys.clear()
         last_id = facts[-1].id
     return report
+
+
+async def settle_passed_occasions(session: AsyncSession, now: datetime) -> int:
+    """Greetings whose occasion has passed, by the owner's calendar: within
+    GREETING_GRACE_DAYS the draft becomes belated («с прошедшим днём рождения»); later the
+    touch is closed as skipped, OCCASION_PASSED — a greeting weeks late is pointless. Part of
+    the sweep; idempotent. Returns how many were closed."""
+    # No zone is more than a day ahead of UTC: these are all the candidates.
+    latest = now.astimezone(UTC).date() + timedelta(days=1)
+    rows = (
+        await session.execute(
+            select(Touch, Member.timezone, Member.language, KeyDate, Contact.full_name)
+            .join(Client, Client.id == Touch.client_id)
+            .join(Member, Member.id == Client.owner_id)
+            .outerjoin(KeyDate, KeyDate.id == Touch.key_date_id)
+            .outerjoin(Contact, Contact.id == Touch.contact_id)
+            .where(
+                Touch.reason == TouchReason.OCCASION,
+                Touch.status.in_(OPEN_STATUSES),
+                Touch.occasion_on < latest,
+            )
+        )
+    ).all()
+    closed = 0
+    for touch, timezone, language, key_date, full_name in rows:
+        today = local_today(now, timezone)
+        occasion_on = touch.occasion_on
+        if occasion_on is None or occasion_on >= today:
+            continue
+        if (today - occasion_on).days > GREETING_GRACE_DAYS:
+            close_touch(touch, TouchStatus.SKIPPED, now, OCCASION_PASSED)
+            closed += 1
+        elif touch.draft_text:
+            draft = _belated_draft(touch, _language(language), key_date, full_name)
+            if draft is not None and draft != touch.draft_text:
+                touch.draft_text = draft
+    await session.flush()
+    return closed
+
+
+def _belated_draft(
+    touch: Touch, language: str, key_date: KeyDate | None, full_name: str | None
+) -> str | None:
+    """The draft of an occasion touch, as said a few days after the occasion."""
+    _, first, patronymic = occasions.split_name(full_name or "")
+    if key_date is not None:
+        _, kind = _key_date_kinds(key_date)
+        title, relation = key_date.title, key_date.relation
+    else:
+        found = occasions.holiday_greeting_kind(touch.occasion_key or "")
+        if found is None:
+            return None
+        kind, title, relation = found, touch.occasion_key, None
+    return occasions.greeting(
+        kind,
+        first_name=first,
+        patronymic=patronymic,
+        language=language,
+        title=title,
+        relation=relation,
+        belated=True,
+    )
 
 
 async def _supersede_next_touches(

@@ -61,6 +61,7 @@ async def plan_touch(
     contact_id: int | None = None,
     draft_text: str | None = None,
     occasion_key: str | None = None,
+    occasion_on: date | None = None,
     key_date_id: int | None = None,
     event_id: int | None = None,
 ) -> Touch:
@@ -78,6 +79,7 @@ async def plan_touch(
         goal=goal,
         draft_text=draft_text,
         occasion_key=occasion_key,
+        occasion_on=occasion_on,
         key_date_id=key_date_id,
         event_id=event_id,
         dedupe_key=dedupe_key,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import subprocess
 import sys
 import time
@@ -150,3 +151,23 @@ def test_instances_starting_together_migrate_once_postgresql() -> None:
         from tests import conftest
 
         conftest._postgres_schema_ready = False
+
+
+def test_occasion_touches_keep_their_day_through_0009(tmp_path: Path) -> None:
+    url = _database_url(tmp_path)
+    upgrade(url, "0008")
+    database = sqlite3.connect(tmp_path / "migrations.db")
+    with database:
+        for reason, key in (("occasion", "a"), ("cadence", "b")):
+            database.execute(
+                "INSERT INTO touches (client_id, member_id, due_on, reason, status, goal,"
+                " dedupe_key, created_at) VALUES (1, 1, '2026-12-30', ?, 'planned', 'g', ?,"
+                " '2026-12-01 00:00:00')",
+                (reason, key),
+            )
+    database.close()
+    upgrade(url)
+    database = sqlite3.connect(tmp_path / "migrations.db")
+    rows = database.execute("SELECT reason, occasion_on FROM touches ORDER BY id").fetchall()
+    database.close()
+    assert rows == [("occasion", "2026-12-30"), ("cadence", None)]

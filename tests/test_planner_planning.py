@@ -189,6 +189,42 @@ async def test_a_birthday_call_due_the_same_day_is_the_cadence_touch(
     assert len(await open_touches(session, client, TouchReason.CADENCE)) == 1
 
 
+@pytest.mark.parametrize(
+    ("reason", "due_on", "cadence_planned"),
+    [
+        # An overdue birthday call (the cadence is overdue too: due today) is the contact...
+        (TouchReason.OCCASION, date(2026, 11, 10), False),
+        # ...and so is an invitation due by the cadence date.
+        (TouchReason.EVENT, date(2026, 11, 18), False),
+        # A data check rides along with the cadence call instead (the digest folds it in).
+        (TouchReason.STALE_DATA, date(2026, 11, 16), True),
+        # A greeting due after the cadence date does not stand for it.
+        (TouchReason.OCCASION, date(2026, 11, 25), True),
+    ],
+)
+async def test_an_open_touch_due_by_the_cadence_date_is_the_planned_contact(
+    session: AsyncSession, reason: TouchReason, due_on: date, cadence_planned: bool
+) -> None:
+    owner = await add_member(session)
+    client = await add_client(session, owner, category=Category.KEY)
+    await add_interaction(session, client, date(2026, 8, 1))  # cadence overdue: due today
+    await plan_touch(
+        session,
+        client=client,
+        due_on=due_on,
+        reason=reason,
+        goal="Поздравить Ивана Сергеевича с днём рождения",
+        dedupe_key="open:test",
+        now=START,
+    )
+    for days in (0, 1, 7):
+        await planner.plan_all(session, START + timedelta(days=days))
+        cadence = await open_touches(session, client, TouchReason.CADENCE)
+        assert bool(cadence) is cadence_planned
+        if cadence_planned:
+            break
+
+
 async def test_never_two_open_cadence_touches(session: AsyncSession) -> None:
     owner = await add_member(session)
     client = await add_client(session, owner)
@@ -382,8 +418,9 @@ async def test_birthday_touch_on_the_day_with_goal_and_draft(session: AsyncSessi
     await session.flush()
     planned = await planner.plan_occasions(session, client, START)
     by_day = {touch.due_on: touch for touch in planned}
-    assert set(by_day) == {date(2026, 11, 19), date(2026, 11, 22)}
-    own = by_day[date(2026, 11, 22)]
+    # Sunday 22 November is greeted on Friday 20th, the last working day before it.
+    assert set(by_day) == {date(2026, 11, 19), date(2026, 11, 20)}
+    own = by_day[date(2026, 11, 20)]
     assert own.goal == "Поздравить Ивана Сергеевича с днём рождения"
     assert own.draft_text is not None
     assert own.draft_text.startswith("Иван Сергеевич")
@@ -397,7 +434,8 @@ async def test_birthday_touch_on_the_day_with_goal_and_draft(session: AsyncSessi
 
 @pytest.mark.parametrize(
     ("now", "expected"),
-    [(at(date(2027, 2, 25)), date(2027, 2, 28)), (at(date(2028, 2, 25)), date(2028, 2, 29))],
+    # 28 February 2027 is a Sunday: Friday 26th; 29 February 2028 is a Tuesday.
+    [(at(date(2027, 2, 22)), date(2027, 2, 26)), (at(date(2028, 2, 25)), date(2028, 2, 29))],
 )
 async def test_leap_day_birthday(session: AsyncSession, now: datetime, expected: date) -> None:
     owner = await add_member(session)
@@ -412,18 +450,18 @@ async def test_23_february_for_men_and_8_march_for_women(session: AsyncSession) 
     owner = await add_member(session)
     man = await add_client(session, owner, contact="Иванов Иван Сергеевич")
     woman = await add_client(session, owner, contact="Петрова Мария Ивановна")
-    await planner.plan_all(session, at(date(2027, 2, 20)))
-    await planner.plan_all(session, at(date(2027, 3, 4)))
-    keys = {
-        client.id: {t.occasion_key for t in await open_touches(session, client)}
-        for client in (man, woman)
-    }
+    keys: dict[int, set[str | None]] = {man.id: set(), woman.id: set()}
+    for day in (date(2027, 2, 20), date(2027, 3, 4)):
+        await planner.plan_all(session, at(day))
+        for client in (man, woman):
+            keys[client.id] |= {t.occasion_key for t in await open_touches(session, client)}
     assert "defender_day" in keys[man.id]
     assert "womens_day" not in keys[man.id]
     assert "womens_day" in keys[woman.id]
     assert "defender_day" not in keys[woman.id]
     (greeting,) = [t for t in await open_touches(session, woman) if t.occasion_key == "womens_day"]
-    assert greeting.due_on == date(2027, 3, 8)
+    # Monday 8 March is a day off: the greeting comes on Friday 5 March.
+    assert greeting.due_on == date(2027, 3, 5)
     assert greeting.goal == "Поздравить Марию Ивановну с 8 Марта"
     assert greeting.draft_text is not None
     assert "Мария Ивановна" in greeting.draft_text
@@ -438,7 +476,8 @@ async def test_professional_day_for_a_construction_client(session: AsyncSession)
         t for t in await open_touches(session, builder, TouchReason.OCCASION)
         if t.occasion_key == "builder_day" or "строител" in t.goal
     ]  # fmt: skip
-    assert [t.due_on for t in builder_days] == [date(2027, 8, 8)]  # second Sunday of August
+    # The second Sunday of August (8th) is greeted on Friday 6th.
+    assert [t.due_on for t in builder_days] == [date(2027, 8, 6)]
     assert builder_days[0].goal == "Поздравить Ивана Сергеевича с Днём строителя"
     assert not [t for t in await open_touches(session, shop) if "строител" in t.goal]
 
@@ -452,8 +491,157 @@ async def test_holiday_greetings_yield_to_the_ceiling(session: AsyncSession) -> 
     await planner.plan_all(session, at(date(2026, 12, 28)))
     assert not [t for t in await open_touches(session, client) if t.occasion_key == "new_year"]
     (new_year,) = [t for t in await open_touches(session, quiet) if t.occasion_key == "new_year"]
-    assert new_year.due_on == date(2027, 1, 1)
+    # 31 December 2026 is a day off too: the last working day of the year is the 30th.
+    assert new_year.due_on == date(2026, 12, 30)
     assert new_year.goal == "Поздравить Ивана Сергеевича с Новым годом"
+
+
+async def test_holiday_greetings_come_on_the_last_working_day_before_the_holiday(
+    session: AsyncSession,
+) -> None:
+    owner = await add_member(session)
+    man = await add_client(session, owner, contact="Иванов Иван Сергеевич")
+    woman = await add_client(session, owner, contact="Петрова Мария Ивановна")
+    # On Monday 21 December the New Year greeting (Wednesday 30th) is beyond the week.
+    await planner.plan_all(session, at(date(2026, 12, 21)))
+    assert not [t for t in await open_touches(session, man) if t.occasion_key == "new_year"]
+    due: dict[tuple[int, str | None], date] = {}
+    for day in (date(2026, 12, 24), date(2027, 2, 15), date(2027, 3, 1)):
+        await planner.plan_all(session, at(day))
+        for client in (man, woman):
+            for t in await open_touches(session, client, TouchReason.OCCASION):
+                due[client.id, t.occasion_key] = t.due_on
+    # 31 December 2026 is a day off; 23 February is a Tuesday after a Monday off;
+    # 8 March is a Monday.
+    assert due[man.id, "new_year"] == date(2026, 12, 30)
+    assert due[man.id, "defender_day"] == date(2027, 2, 19)
+    assert due[woman.id, "womens_day"] == date(2027, 3, 5)
+    greeting = await session.scalar(
+        select(Touch).where(Touch.client_id == man.id, Touch.occasion_key == "new_year")
+    )
+    assert greeting is not None
+    assert greeting.goal == "Поздравить Ивана Сергеевича с Новым годом"
+    assert greeting.occasion_on == date(2027, 1, 1)
+
+
+async def test_a_key_date_in_the_new_year_holidays_is_greeted_before_them(
+    session: AsyncSession,
+) -> None:
+    owner = await add_member(session)
+    client = await add_client(session, owner)
+    session.add(KeyDate(client_id=client.id, kind="birthday", day=5, month=1, created_at=START))
+    await session.flush()
+    # 5 January is eight days after the last working day of 2026, further than the week
+    # the sweep plans ahead, and still planned in time.
+    await planner.plan_all(session, at(date(2026, 12, 24)))
+    (touch,) = [t for t in await open_touches(session, client) if t.key_date_id is not None]
+    assert touch.due_on == date(2026, 12, 30)
+    assert (await planner.plan_all(session, at(date(2026, 12, 30)))).occasions == 0
+
+
+@pytest.mark.parametrize(
+    ("client_days", "owner_days", "expected"),
+    [
+        # Sunday 22 November 2026: Friday for a Monday-to-Friday client and owner...
+        ("01234", "01234", date(2026, 11, 20)),
+        # ...Thursday for a client that takes no calls on Fridays...
+        ("0123", "01234", date(2026, 11, 19)),
+        # ...and Saturday when both work on Saturdays.
+        ("012345", "012345", date(2026, 11, 21)),
+        ("012345", "01234", date(2026, 11, 20)),
+    ],
+)
+async def test_a_week_end_birthday_comes_on_a_working_day_of_client_and_owner(
+    session: AsyncSession, client_days: str, owner_days: str, expected: date
+) -> None:
+    owner = await add_member(session)
+    owner.work_days = owner_days
+    client = await add_client(session, owner, window_days=client_days)
+    session.add(KeyDate(client_id=client.id, kind="birthday", day=22, month=11, created_at=START))
+    await session.flush()
+    await planner.plan_all(session, START)
+    (touch,) = [t for t in await open_touches(session, client) if t.key_date_id is not None]
+    assert touch.due_on == expected
+
+
+def test_greeting_day_rule() -> None:
+    schedule = planner.client_schedule(
+        planner.ClientFacts(
+            id=1,
+            name="x",
+            owner_id=1,
+            timezone="Europe/Moscow",
+            category=Category.REGULAR,
+            industry=None,
+            window_start=time(10),
+            window_end=time(18),
+            window_days="01234",
+            observe_holidays=True,
+            data_confirmed_at=START,
+            created_at=START,
+        )
+    )
+    sunday = date(2026, 11, 22)
+    assert planner.greeting_day(sunday, date(2026, 11, 18), [schedule]) == date(2026, 11, 20)
+    assert planner.greeting_day(date(2026, 11, 19), date(2026, 11, 18), [schedule]) == date(
+        2026, 11, 19
+    )
+    # The working day before has passed: the day itself, not a day in the past.
+    assert planner.greeting_day(sunday, date(2026, 11, 21), [schedule]) == sunday
+
+
+async def test_a_greeting_not_made_in_time_is_closed_and_a_late_one_says_so(
+    session: AsyncSession,
+) -> None:
+    owner = await add_member(session)
+    client = await add_client(session, owner)
+    (contact,) = await session.scalars(select(Contact).where(Contact.client_id == client.id))
+    for day, month in ((22, 11), (25, 11)):
+        session.add(
+            KeyDate(
+                client_id=client.id,
+                contact_id=contact.id,
+                kind="birthday",
+                day=day,
+                month=month,
+                created_at=START,
+            )
+        )
+    await session.flush()
+    await planner.plan_all(session, START)
+    early, late = await open_touches(session, client, TouchReason.OCCASION)
+    assert (early.occasion_on, early.due_on) == (date(2026, 11, 22), date(2026, 11, 20))
+    assert early.draft_text is not None
+    assert early.draft_text.startswith("Иван Сергеевич, с днём рождения!")
+
+    # Tuesday 24th: two days after Sunday's birthday, the greeting is still worth making.
+    await planner.plan_all(session, at(date(2026, 11, 24)))
+    assert early.status is TouchStatus.PLANNED
+    assert early.draft_text.startswith("Иван Сергеевич, с прошедшим днём рождения!")
+    assert late.draft_text is not None
+    assert late.draft_text.startswith("Иван Сергеевич, с днём рождения!")
+    # Up to three days after it...
+    await planner.plan_all(session, at(date(2026, 11, 25)))
+    assert early.status is TouchStatus.PLANNED
+    # ...and closed on the fourth, once, whatever the sweep's reruns.
+    for hour in (7, 8):
+        await planner.plan_all(session, at(date(2026, 11, 26), hour))
+    assert early.status is TouchStatus.SKIPPED
+    assert early.skip_reason == planner.OCCASION_PASSED
+    assert early.closed_at == at(date(2026, 11, 26))
+    assert late.status is TouchStatus.PLANNED
+    # The birthday is not planned again for this year.
+    assert [t.id for t in await open_touches(session, client, TouchReason.OCCASION)] == [late.id]
+
+
+async def test_a_late_holiday_greeting_in_english(session: AsyncSession) -> None:
+    owner = await add_member(session, language="en")
+    client = await add_client(session, owner, contact="Петрова Мария Ивановна")
+    await planner.plan_all(session, at(date(2027, 3, 1)))
+    (touch,) = [t for t in await open_touches(session, client) if t.occasion_key == "womens_day"]
+    await planner.plan_all(session, at(date(2027, 3, 9)))
+    assert touch.draft_text is not None
+    assert touch.draft_text.startswith("Мария Ивановна, belated International Women's Day")
 
 
 # Stale data.
