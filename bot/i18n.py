@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import string
 import tomllib
 from collections.abc import Mapping
 from datetime import date, datetime, time
@@ -12,9 +13,14 @@ from typing import Any
 from babel import Locale
 from babel.dates import format_date, format_time
 
+from services.person_names import CASES, inflect_name
+
 LOCALES_DIR = Path(__file__).resolve().parent / "locales"
 LANGUAGES = ("ru", "en")
 PLURAL_FORMS = frozenset({"zero", "one", "two", "few", "many", "other"})
+# A gendered entry: `{ male = "…передал…", female = "…передала…", neutral = "…передал(а)…" }`,
+# picked by the `gender=` parameter; each form may itself be a plural table.
+GENDER_FORMS = frozenset({"male", "female", "neutral"})
 
 
 class MissingTranslationError(KeyError):
@@ -24,7 +30,9 @@ class MissingTranslationError(KeyError):
 def _flatten(prefix: str, table: Mapping[str, Any], into: dict[str, Any]) -> None:
     for key, value in table.items():
         full_key = f"{prefix}.{key}" if prefix else key
-        if isinstance(value, Mapping) and not set(value) <= PLURAL_FORMS:
+        if isinstance(value, Mapping) and not (
+            set(value) <= PLURAL_FORMS or set(value) <= GENDER_FORMS
+        ):
             _flatten(full_key, value, into)
         else:
             into[full_key] = value
@@ -32,12 +40,24 @@ def _flatten(prefix: str, table: Mapping[str, Any], into: dict[str, Any]) -> Non
 
 @cache
 def load_catalog(language: str) -> Mapping[str, Any]:
-    """All keys of one language: `<file stem>.<key>` → text or plural table."""
+    """All keys of one language: `<file stem>.<key>` → text, plural or gendered table."""
     catalog: dict[str, Any] = {}
     for path in sorted((LOCALES_DIR / language).glob("*.toml")):
         with path.open("rb") as file:
             _flatten(path.stem, tomllib.load(file), catalog)
     return catalog
+
+
+class _CatalogFormatter(string.Formatter):
+    """`str.format` plus grammatical cases for person names: `{name:gent}` → «Анны Кузнецовой»."""
+
+    def format_field(self, value: Any, format_spec: str) -> Any:
+        if format_spec in CASES:
+            return inflect_name(str(value), format_spec)
+        return super().format_field(value, format_spec)
+
+
+_FORMATTER = _CatalogFormatter()
 
 
 class Translator:
@@ -49,15 +69,21 @@ class Translator:
         self._locale = Locale.parse(self.language)
 
     def __call__(self, key: str, /, **params: Any) -> str:
-        """The text for `key` with `params` substituted; `count` picks the plural form."""
+        """The text for `key` with `params` substituted.
+
+        `gender` ("male", "female" or None) picks the form of a gendered entry, None the neutral
+        one; `count` picks the plural form.
+        """
         try:
             entry = self._catalog[key]
         except KeyError as error:
             raise MissingTranslationError(key) from error
+        if isinstance(entry, Mapping) and set(entry) <= GENDER_FORMS:
+            entry = entry.get(params.get("gender") or "neutral") or entry["neutral"]
         if isinstance(entry, Mapping):
             form = self._locale.plural_form(abs(params.get("count", 0)))
             entry = entry.get(form) or entry["other"]
-        return str(entry).format(**params) if params else str(entry)
+        return _FORMATTER.format(str(entry), **params) if params else str(entry)
 
     def has(self, key: str) -> bool:
         """Whether the catalog has this key."""

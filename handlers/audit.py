@@ -15,6 +15,7 @@ from handlers.common import esc, is_head, quote, show
 from models import Member
 from services import access, audit, clients, protection
 from services.clock import Clock
+from services.person_names import gender_of
 
 router = Router(name=__name__)
 
@@ -30,7 +31,7 @@ def audit_line(line: protection.AuditLine, tr: Translator, zone: ZoneInfo) -> st
     parts = [
         f"{tr.fmt_date(local.date(), 'dd.MM')} {tr.fmt_time(local)}",
         f"<b>{esc(line.member_name or tr('audit.nobody'))}</b>",
-        tr(f"audit.action_{action_key}"),
+        tr(f"audit.action_{action_key}", gender=gender_of(line.member_name)),
     ]
     if line.subject_name:
         parts.append(f"<b>{esc(line.subject_name)}</b>")

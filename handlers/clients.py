@@ -47,6 +47,7 @@ from services.client_card import (
 )
 from services.clock import Clock
 from services.parsing import classify_message
+from services.person_names import gender_of
 
 router = Router(name=__name__)
 
@@ -1155,7 +1156,13 @@ async def cb_contact_target(
         return
     client = await client_for(session, member, contact.client_id, now=clock.now())
     await show(
-        query, tr("clients.contact_added", name=esc(contact.full_name), client=esc(client.name))
+        query,
+        tr(
+            "clients.contact_added",
+            name=esc(contact.full_name),
+            client=esc(client.name),
+            gender=gender_of(contact.full_name),
+        ),
     )
     if isinstance(query.message, Message):
         await _send_card(query.message, session, member, tr, clock, client.id)

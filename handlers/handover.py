@@ -26,6 +26,7 @@ from models.enums import Stage
 from services import clients, handover
 from services.access import AccessDeniedError
 from services.clock import Clock
+from services.person_names import gender_of
 
 router = Router(name=__name__)
 
@@ -361,6 +362,7 @@ async def _notify_new_owner(bot: Bot, done: handover.HandoverDone, by: Member) -
             client=esc(done.client.name),
             by=esc(by.full_name),
             stage=stage_name(tr, done.to_stage),
+            gender=gender_of(by.full_name),
         )
     ]
     if done.note:
@@ -390,6 +392,7 @@ async def _notify_previous_owner(
         client=esc(done.client.name),
         member=esc(done.new_owner.full_name),
         by=esc(by.full_name),
+        gender=gender_of(by.full_name),
     )
     with suppress(TelegramAPIError):
         await bot.send_message(previous.telegram_id, text)

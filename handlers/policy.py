@@ -20,6 +20,7 @@ from models import Member
 from models.enums import Category
 from services import audit, policy
 from services.clock import Clock
+from services.person_names import gender_of
 from services.validation import ValidationError
 
 router = Router(name=__name__)
@@ -63,6 +64,7 @@ def category_text(tr: Translator, row: policy.PolicyRow, zone: ZoneInfo) -> str:
             tr(
                 "policy.updated",
                 who=esc(row.updated_by or "—"),
+                gender=gender_of(row.updated_by),
                 when=tr.fmt_date(row.updated_at.astimezone(zone).date(), "d MMMM y"),
             )
         )

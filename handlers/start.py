@@ -14,6 +14,7 @@ from handlers.common import esc, is_head
 from models import Member
 from services import team
 from services.clock import Clock
+from services.person_names import gender_of
 
 router = Router(name=__name__)
 
@@ -60,6 +61,7 @@ async def cmd_start_with_code(
                     "team.member_joined",
                     name=esc(joined.full_name),
                     role=role_name(head_tr, joined),
+                    gender=gender_of(joined.full_name),
                 ),
             )
 

@@ -21,6 +21,7 @@ from handlers.common import esc, is_head, show
 from models import Member
 from services import handover, team
 from services.clock import Clock
+from services.person_names import gender_of
 
 router = Router(name=__name__)
 
@@ -120,13 +121,17 @@ async def cb_member(
         return
     changed = switched.member
     key = "team.activated" if active else "team.deactivated"
-    await query.answer(tr(key, name=changed.full_name), show_alert=True)
+    await query.answer(
+        tr(key, name=changed.full_name, gender=gender_of(changed.full_name)), show_alert=True
+    )
     everyone = await team.list_members(session)
     waiting = await handover.waiting_bases(session)
     await show(query, members_text(tr, everyone), keyboards.members(tr, everyone, member, waiting))
     await set_member_menu(bot, changed)
     if active and switched.changed:
-        back = translator(changed.language)("team.you_are_back", by=esc(member.full_name))
+        back = translator(changed.language)(
+            "team.you_are_back", by=esc(member.full_name), gender=gender_of(member.full_name)
+        )
         # They are back either way; a blocked chat must not undo it.
         with suppress(TelegramAPIError):
             await bot.send_message(changed.telegram_id, back)
@@ -273,6 +278,7 @@ async def cb_base_confirm(
             count=done.clients,
             target=esc(done.new_owner.full_name),
             by=esc(member.full_name),
+            gender=gender_of(member.full_name),
         )
         with suppress(TelegramAPIError):
             await bot.send_message(previous.telegram_id, text)
@@ -284,6 +290,7 @@ async def cb_base_confirm(
         by=esc(member.full_name),
         name=esc(previous.full_name),
         count=done.clients,
+        gender=gender_of(member.full_name),
     )
     # The base has moved either way; a blocked chat must not undo it.
     with suppress(TelegramAPIError):

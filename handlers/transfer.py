@@ -36,6 +36,7 @@ from models.enums import Role
 from services import audit, exporter, importer, team, validation
 from services.clock import Clock
 from services.parsing import classify_message
+from services.person_names import gender_of
 
 router = Router(name=__name__)
 
@@ -333,6 +334,11 @@ async def cmd_export(
     )
     for head in result.heads_to_notify:
         head_tr = translator(head.language)
-        text = head_tr("transfer.export_notice", name=esc(member.full_name), count=result.clients)
+        text = head_tr(
+            "transfer.export_notice",
+            name=esc(member.full_name),
+            count=result.clients,
+            gender=gender_of(member.full_name),
+        )
         with suppress(TelegramAPIError):
             await bot.send_message(head.telegram_id, text)

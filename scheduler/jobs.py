@@ -56,6 +56,7 @@ from services.digest import (
     render_reminder,
     touch_contact,
 )
+from services.person_names import gender_of
 from services.touches import OPEN_STATUSES, all_policies
 
 log = logging.getLogger(__name__)
@@ -590,7 +591,13 @@ async def deactivate_blocked_member(
                     member=head,
                     kind=NOTICE,
                     dedupe_key=f"blocked:{member.id}:{head.id}:{now:%Y%m%dT%H%M}",
-                    payload={"text": tr("planner.blocked_member", name=esc(member.full_name))},
+                    payload={
+                        "text": tr(
+                            "planner.blocked_member",
+                            name=esc(member.full_name),
+                            gender=gender_of(member.full_name),
+                        )
+                    },
                     not_before=next_working_moment(head, now),
                     now=now,
                 ),

@@ -38,6 +38,7 @@ from models.interactions import Interaction
 from models.planner import Touch
 from services import audit, team
 from services.geo import describe_offset
+from services.person_names import gender_of
 from services.validation import format_weekdays
 
 # Strings a spreadsheet would read as a formula when typed (CSV/DDE injection). In .xlsx a
@@ -381,7 +382,7 @@ async def export_workbook(session: AsyncSession, member: Member, now: datetime) 
     note = book.create_sheet(tr("export.sheet_note"))
     widths = _Widths()
     for line in (
-        [tr("export.note_by"), member.full_name],
+        [tr("export.note_by", gender=gender_of(member.full_name)), member.full_name],
         [tr("export.note_at"), at],
         [
             tr("export.note_zone"),

@@ -30,6 +30,7 @@ from models import (
 from models.enums import Role, TouchStatus
 from scheduler import outbox
 from services import access, audit, team
+from services.person_names import gender_of
 from services.touches import OPEN_STATUSES
 
 DEFAULT_READ_ALERT_THRESHOLD = 40
@@ -122,7 +123,10 @@ async def alert_heads(
                 dedupe_key=f"read_alert:{member.id}:{head.id}:{hour_window(now):%Y%m%dT%H}",
                 payload={
                     "text": tr(
-                        "audit.read_alert", name=escape(member.full_name, quote=False), count=count
+                        "audit.read_alert",
+                        name=escape(member.full_name, quote=False),
+                        count=count,
+                        gender=gender_of(member.full_name),
                     ),
                     "parse_mode": "HTML",
                 },

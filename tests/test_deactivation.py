@@ -57,7 +57,7 @@ async def arrange(chat: Chat, session_factory: Factory, clock: ManualClock) -> i
 async def switch_off(chat: Chat) -> None:
     """The head's taps in /members: switch Дмитрий off, confirm, hand his clients over later."""
     await chat.send(HEAD_ID, "/members")
-    await chat.press(HEAD_ID, "Отключить Дмитрий Орлов")
+    await chat.press(HEAD_ID, "Отключить Дмитрия Орлова")
     await chat.press(HEAD_ID, "Да, отключить")
     await chat.press(HEAD_ID, "Позже")
 
@@ -220,8 +220,8 @@ async def test_switching_off_asks_first_and_cancel_changes_nothing(
 ) -> None:
     manager_id = await arrange(chat, session_factory, clock)
     await chat.send(HEAD_ID, "/members")
-    asked = await chat.press(HEAD_ID, "Отключить Дмитрий Орлов")
-    assert "Отключить <b>Дмитрий Орлов</b>? Доступ к боту закроется сразу." in joined(asked)
+    asked = await chat.press(HEAD_ID, "Отключить Дмитрия Орлова")
+    assert "Отключить <b>Дмитрия Орлова</b>? Доступ к боту закроется сразу." in joined(asked)
     assert chat.buttons(HEAD_ID) == ["Да, отключить", "Отмена"]
     async with session_factory() as session:
         manager = await session.get(Member, manager_id)
@@ -230,13 +230,13 @@ async def test_switching_off_asks_first_and_cancel_changes_nothing(
 
     back = await chat.press(HEAD_ID, "Отмена")
     assert "Команда (2)" in joined(back)
-    assert "Отключить Дмитрий Орлов" in chat.buttons(HEAD_ID)
+    assert "Отключить Дмитрия Орлова" in chat.buttons(HEAD_ID)
     async with session_factory() as session:
         manager = await session.get(Member, manager_id)
         assert manager is not None
         assert manager.is_active
 
-    await chat.press(HEAD_ID, "Отключить Дмитрий Орлов")
+    await chat.press(HEAD_ID, "Отключить Дмитрия Орлова")
     done = await chat.press(HEAD_ID, "Да, отключить")
     assert "Дмитрий Орлов отключён" in joined(done)
     async with session_factory() as session:
@@ -282,9 +282,9 @@ async def test_switching_off_and_back_are_in_the_audit_and_the_member_is_told(
     manager_id = await arrange(chat, session_factory, clock)
     await switch_off(chat)
     clock.advance(timedelta(minutes=5))
-    calls = await chat.press(HEAD_ID, "Вернуть Дмитрий Орлов")
+    calls = await chat.press(HEAD_ID, "Вернуть Дмитрия Орлова")
     told = [c.text for c in calls if isinstance(c, SendMessage) and c.chat_id == MANAGER_ID]
-    assert told == ["✅ Tester вернул вам доступ к боту. Что умеет бот: /help."]
+    assert told == ["✅ Tester вернул(а) вам доступ к боту. Что умеет бот: /help."]
     # A second press on a stale «Вернуть» changes nothing, records nothing, tells nobody.
     again = await chat.press_data(HEAD_ID, f"mem:on:{manager_id}")
     assert not [c for c in again if isinstance(c, SendMessage) and c.chat_id == MANAGER_ID]
@@ -292,8 +292,29 @@ async def test_switching_off_and_back_are_in_the_audit_and_the_member_is_told(
     listing = joined(await chat.send(HEAD_ID, "/audit Дмитрий"))
     assert "(2 записи)" in listing
     lines = listing.splitlines()[1:]
-    assert lines[0].endswith("· <b>Tester</b> · ↩️ вернул сотрудника · <b>Дмитрий Орлов</b>")
-    assert lines[1].endswith("· <b>Tester</b> · 🚫 отключил сотрудника · <b>Дмитрий Орлов</b>")
+    assert lines[0].endswith("· <b>Tester</b> · ↩️ вернул(а) сотрудника · <b>Дмитрий Орлов</b>")
+    assert lines[1].endswith("· <b>Tester</b> · 🚫 отключил(а) сотрудника · <b>Дмитрий Орлов</b>")
     assert "(1 запись)" in joined(await chat.send(HEAD_ID, "/audit отключение"))
     # He is back: his own messages work again.
     assert "Touchbase" in joined(await chat.send(MANAGER_ID, "/help"))
+
+
+async def test_members_buttons_decline_the_name_and_a_woman_heads_verbs_agree(
+    chat: Chat, session_factory: Factory, clock: ManualClock
+) -> None:
+    chat.user(HEAD_ID, "Ольга Смирнова")
+    await arrange(chat, session_factory, clock)
+    await chat.send(HEAD_ID, "/members")
+    assert "Отключить Дмитрия Орлова" in chat.buttons(HEAD_ID)
+    asked = await chat.press(HEAD_ID, "Отключить Дмитрия Орлова", exact=True)
+    assert "Отключить <b>Дмитрия Орлова</b>?" in joined(asked)
+    await chat.press(HEAD_ID, "Да, отключить")
+    await chat.press(HEAD_ID, "Позже")
+    await chat.send(HEAD_ID, "/members")
+    assert "🔁 Клиенты Дмитрия Орлова (3) — передать" in chat.buttons(HEAD_ID)
+    calls = await chat.press(HEAD_ID, "Вернуть Дмитрия Орлова", exact=True)
+    told = [c.text for c in calls if isinstance(c, SendMessage) and c.chat_id == MANAGER_ID]
+    assert told == ["✅ Ольга Смирнова вернула вам доступ к боту. Что умеет бот: /help."]
+    listing = joined(await chat.send(HEAD_ID, "/audit Дмитрий"))
+    assert "<b>Ольга Смирнова</b> · ↩️ вернула сотрудника · <b>Дмитрий Орлов</b>" in listing
+    assert "<b>Ольга Смирнова</b> · 🚫 отключила сотрудника · <b>Дмитрий Орлов</b>" in listing

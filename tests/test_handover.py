@@ -185,9 +185,9 @@ async def test_head_hands_a_leaving_managers_whole_base_over(
         second = await add_client(session, owner, "Лютик", "Europe/Moscow")
         second.stage = Stage.ACCOUNT
     await chat.send(HEAD_ID, "/members")
-    await chat.press(HEAD_ID, "Отключить Дмитрий")
+    await chat.press(HEAD_ID, "Отключить Дмитрия")
     question = joined(await chat.press(HEAD_ID, "Да, отключить"))
-    assert "Кому передать 2 клиентов сотрудника <b>Дмитрий</b>" in question
+    assert "Кому передать 2 клиентов сотрудника <b>Дмитрия</b>" in question
     assert chat.buttons(HEAD_ID) == ["Tester", "Ольга", "Позже"]
 
     # A manager cannot forge the move, even with the right ids.
@@ -196,12 +196,12 @@ async def test_head_hands_a_leaving_managers_whole_base_over(
     assert "только руководителю" in joined(await chat.press_data(OTHER_MANAGER_ID, forged))
 
     confirm = joined(await chat.press(HEAD_ID, "Ольга"))
-    assert "Передать 2 клиентов сотрудника <b>Дмитрий</b> → <b>Ольга</b>?" in confirm
+    assert "Передать 2 клиентов сотрудника <b>Дмитрия</b> → <b>Ольга</b>?" in confirm
     calls = await chat.press(HEAD_ID, "Передать всех")
     assert "Передано клиентов: 2" in joined(calls)
     notices = [c for c in calls if isinstance(c, SendMessage) and c.chat_id == OTHER_MANAGER_ID]
     assert len(notices) == 1
-    assert "клиентов сотрудника Дмитрий: 2" in notices[0].text
+    assert "клиентов сотрудника Дмитрия: 2" in notices[0].text
 
     client, touches, olga = await load(session_factory, client_id)
     assert client.owner_id == olga.id
@@ -225,11 +225,11 @@ async def test_a_waiting_base_can_be_handed_over_later_from_members(
 ) -> None:
     await arrange(chat, session_factory)
     await chat.send(HEAD_ID, "/members")
-    await chat.press(HEAD_ID, "Отключить Дмитрий")
+    await chat.press(HEAD_ID, "Отключить Дмитрия")
     await chat.press(HEAD_ID, "Да, отключить")
     assert "остаются за сотрудником" in joined(await chat.press(HEAD_ID, "Позже"))
     await chat.send(HEAD_ID, "/members")
-    await chat.press(HEAD_ID, "Клиенты Дмитрий (1) — передать")
+    await chat.press(HEAD_ID, "Клиенты Дмитрия (1) — передать")
     assert chat.buttons(HEAD_ID) == ["Tester", "Ольга", "Позже"]
 
 
@@ -275,7 +275,7 @@ async def test_the_new_owner_gets_todays_reminder_and_the_old_owner_is_told(
     calls = await chat.press(HEAD_ID, "Передать")
     told = [c.text for c in calls if isinstance(c, SendMessage) and c.chat_id == MANAGER_ID]
     assert told == [
-        "🔁 Клиент <b>Ромашка</b> передан: теперь его ведёт <b>Ольга</b> (передал Tester). "
+        "🔁 Клиент <b>Ромашка</b> передан: теперь его ведёт <b>Ольга</b> (передал(а) Tester). "
         "Карточка вам больше недоступна."
     ]
     reminders = await outbox_rows(session_factory, "reminder")
@@ -329,11 +329,11 @@ async def test_a_deactivated_members_base_brings_todays_reminders_to_the_receive
     ticker = make_ticker(bot, session_factory, clock)
     await run_until(ticker, clock, msk(2026, 11, 23, 8, 30), timedelta(minutes=15))
     await chat.send(HEAD_ID, "/members")
-    await chat.press(HEAD_ID, "Отключить Дмитрий")
+    await chat.press(HEAD_ID, "Отключить Дмитрия")
     await chat.press(HEAD_ID, "Да, отключить")
     await chat.press(HEAD_ID, "Позже")
     await chat.send(HEAD_ID, "/members")
-    await chat.press(HEAD_ID, "Клиенты Дмитрий (2) — передать")
+    await chat.press(HEAD_ID, "Клиенты Дмитрия (2) — передать")
     await chat.press(HEAD_ID, "Ольга")
     calls = await chat.press(HEAD_ID, "Передать всех")
     # Дмитрий is off the team: he is told nothing.
@@ -360,6 +360,6 @@ async def test_an_active_members_whole_base_moved_tells_them(
     calls = await chat.press_data(HEAD_ID, move)
     told = [c.text for c in calls if isinstance(c, SendMessage) and c.chat_id == MANAGER_ID]
     assert told == [
-        "🔁 Ваши клиенты (1) переданы: теперь их ведёт <b>Ольга</b> (передал Tester). "
+        "🔁 Ваши клиенты (1) переданы: теперь их ведёт <b>Ольга</b> (передал(а) Tester). "
         "Их карточки вам больше недоступны."
     ]

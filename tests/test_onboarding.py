@@ -63,7 +63,7 @@ async def test_manager_joins_by_invite_and_head_is_told(chat: Chat, session: Asy
     calls = await chat.send(MANAGER_ID, f"/start {code}")
     text = joined(calls)
     assert "Добро пожаловать в команду" in text
-    assert "присоединился" in text
+    assert "Tester теперь в команде (менеджер)." in text
     member = await session.scalar(select(Member).where(Member.telegram_id == MANAGER_ID))
     assert member is not None
     assert member.role is Role.MANAGER
