@@ -111,8 +111,26 @@ def morph_analyzer() -> Any:
     return _SafeAnalyzer(pymorphy3.MorphAnalyzer())
 
 
+# Latin letters that look like Cyrillic ones, as typed inside a Russian word («Ромашкe» with a
+# Latin «e», «ТЕХНОПPOM» with a Latin «P»): casefolded, so «H», «B», «M», «T» are here too.
+_LOOKALIKES: Final = str.maketrans("aeopcxykmhbt", "аеорсхукмнвт")
+_MIXED_WORD = re.compile(r"[a-zа-яё]*(?:[a-z][а-яё]|[а-яё][a-z])[a-zа-яё]*")
+
+
+def _cyrillic_lookalikes(match: re.Match[str]) -> str:
+    return match.group().translate(_LOOKALIKES)
+
+
+def fix_mixed_script(folded: str) -> str:
+    """Latin look-alike letters inside a Cyrillic word become Cyrillic, letter for letter (the
+    length is kept); purely Latin words stay as they are. Takes casefolded text."""
+    if not folded.isascii() and re.search(r"[a-z]", folded):
+        return _MIXED_WORD.sub(_cyrillic_lookalikes, folded)
+    return folded
+
+
 def _fold(text: str) -> str:
-    return text.casefold().replace("ё", "е")
+    return fix_mixed_script(text.casefold().replace("ё", "е"))
 
 
 def _words(text: str) -> list[str]:
@@ -194,6 +212,42 @@ def stored_name_forms(token: str) -> frozenset[str]:
     if not nominative:
         return token_forms(token)
     return frozenset({word, *(_lemma(parse) for parse in nominative)})
+
+
+# Everyday forms of first names, for telling «Наташе Сидоровой» (Наталья) from «Сидорову Петру».
+_DIMINUTIVES: Final = {
+    "саша": ("александр", "александра"), "шура": ("александр", "александра"),
+    "женя": ("евгений", "евгения"), "валя": ("валентин", "валентина"),
+    "слава": ("вячеслав", "станислав", "ярослав", "владислав"), "стас": ("станислав",),
+    "влад": ("владислав", "владимир"), "вова": ("владимир",), "володя": ("владимир",),
+    "ваня": ("иван",), "петя": ("петр",), "дима": ("дмитрий",), "митя": ("дмитрий",),
+    "сережа": ("сергей",), "леша": ("алексей",), "алеша": ("алексей",), "миша": ("михаил",),
+    "коля": ("николай",), "паша": ("павел",), "гриша": ("григорий",), "костя": ("константин",),
+    "толя": ("анатолий",), "гена": ("геннадий",), "витя": ("виктор",), "боря": ("борис",),
+    "юра": ("юрий",), "вася": ("василий",), "федя": ("федор",), "леня": ("леонид",),
+    "рома": ("роман",), "макс": ("максим",), "тема": ("артем",), "андрюша": ("андрей",),
+    "игорек": ("игорь",), "олежек": ("олег",), "вадик": ("вадим",), "эдик": ("эдуард",),
+    "наташа": ("наталья", "наталия"), "таня": ("татьяна",), "лена": ("елена",),
+    "оля": ("ольга",), "маша": ("мария",), "катя": ("екатерина",), "галя": ("галина",),
+    "надя": ("надежда",), "юля": ("юлия",), "света": ("светлана",), "ира": ("ирина",),
+    "даша": ("дарья",), "настя": ("анастасия",), "люда": ("людмила",), "лара": ("лариса",),
+    "ксюша": ("ксения",), "аня": ("анна",), "вика": ("виктория",), "люба": ("любовь",),
+    "марина": ("марина",), "вера": ("вера",), "алла": ("алла",), "оксана": ("оксана",),
+}  # fmt: skip
+_NAME_SHARE: Final = 0.5
+
+
+@lru_cache(maxsize=65536)
+def mentioned_given_names(word: str) -> frozenset[str]:
+    """The first names a word of a sentence most likely is, in the nominative and with their
+    full forms («Петру» → {петр, петра}, «Наташе» → {наташа, наталья}); empty for other words."""
+    if not _CYRILLIC_WORD.match(word):
+        return frozenset()
+    parses = [p for p in morph_analyzer().parse(word) if "Name" in p.tag.grammemes]
+    if sum(parse.score for parse in parses) < _NAME_SHARE:
+        return frozenset()
+    lemmas = {_lemma(parse) for parse in parses}
+    return frozenset(lemmas.union(*(_DIMINUTIVES.get(lemma, ()) for lemma in lemmas)))
 
 
 @lru_cache(maxsize=65536)
@@ -328,6 +382,8 @@ class TextMatch:
     matched_words: frozenset[str] = field(default_factory=frozenset)
     # The score before the 0..100 cap: naming both the client and its person ranks higher.
     strength: float = 0.0
+    # The words of the sentence that named the client itself (not one of its people).
+    company_words: frozenset[str] = field(default_factory=frozenset)
 
 
 def _company_words(name: str) -> tuple[_IndexedWord, ...]:
@@ -397,6 +453,12 @@ def _score_contact(shape: _Shape, mask: int) -> float:
     if all(mask >> number & 1 for number in weak_words):
         return SCORE_GIVEN_ONLY_CONTACT
     return SCORE_FIRST_NAME_ONLY
+
+
+def _adjacent(text: str, one: tuple[str, int, int], other: tuple[str, int, int]) -> bool:
+    """Whether only spaces separate two words of a text (no comma, no other word)."""
+    first, second = sorted((one, other), key=lambda token: token[1])
+    return not text[first[2] : second[1]].strip()
 
 
 class NameIndex:
@@ -514,6 +576,14 @@ class NameIndex:
             position = variant.candidate_position
             if score > table.get(position, (0.0, -1, 0))[0]:
                 table[position] = (score, variant_number, mask.bit_count())
+        if any(mentioned_given_names(word) for word in words):
+            found = {variant: hits[variant] for _, variant, _ in contacts.values()}
+            contradicted = self._contradicted(_fold(text), found)
+            contacts = {
+                position: entry
+                for position, entry in contacts.items()
+                if entry[1] not in contradicted
+            }
         ranked: list[tuple[float, int]] = []
         for position in companies.keys() | contacts.keys():
             company, _, company_words = companies.get(position, (0.0, -1, 0))
@@ -532,6 +602,41 @@ class NameIndex:
             for strength, position in ranked[:limit]
         ]
 
+    def _contradicted(self, text: str, hits: dict[int, int]) -> set[int]:
+        """Contacts found by their surname while a different first name stands next to it:
+        «Сидорову Петру» is not Сидорова Наталья (the surname's case cannot tell them apart)."""
+        tokens = [(match.group(), match.start(), match.end()) for match in _WORD.finditer(text)]
+        given = {
+            number: forms
+            for number, (word, _, _) in enumerate(tokens)
+            if (forms := mentioned_given_names(word))
+        }
+        if not given:
+            return set()
+        found: set[int] = set()
+        for variant_number, mask in hits.items():
+            variant = self._variants[variant_number]
+            if variant.contact_name is None:
+                continue
+            stored = [word for word in variant.words if word.weak and is_given_name(word.word)]
+            surnames = [
+                word for bit, word in enumerate(variant.words) if not word.weak and mask >> bit & 1
+            ]
+            if not stored or not surnames:
+                continue
+            own = {form for word in stored for form in word.forms}
+            for number, (word, _, _) in enumerate(tokens):
+                if not any(token_forms(word) & surname.forms for surname in surnames):
+                    continue
+                beside = [
+                    given[other]
+                    for other in (number - 1, number + 1)
+                    if other in given and _adjacent(text, tokens[number], tokens[other])
+                ]
+                if any(not names & own for names in beside):
+                    found.add(variant_number)
+        return found
+
     def _text_match(
         self,
         strength: float,
@@ -541,6 +646,7 @@ class NameIndex:
         contacts: dict[int, tuple[float, int, int]],
     ) -> TextMatch:
         matched: set[str] = set()
+        company_words: set[str] = set()
         contact_name: str | None = None
         for table in (companies, contacts):
             if position not in table:
@@ -552,12 +658,15 @@ class NameIndex:
                 forms = token_forms(word)
                 if any(forms & indexed.forms for indexed in variant.words):
                     matched.add(word)
+                    if variant.contact_name is None:
+                        company_words.add(word)
         return TextMatch(
             id=self.candidates[position].id,
             score=min(SCORE_FULL, strength),
             contact_name=contact_name,
             matched_words=frozenset(matched),
             strength=strength,
+            company_words=frozenset(company_words),
         )
 
     def find_in_text(self, text: str) -> list[tuple[int, float]]:

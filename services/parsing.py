@@ -29,6 +29,7 @@ from services.names import (
     NameCandidate,
     NameIndex,
     TextMatch,
+    fix_mixed_script,
     morph_analyzer,
 )
 from services.windows import is_russian_holiday
@@ -1143,6 +1144,42 @@ def _mentioned_latin_person(original: str, skip: frozenset[str]) -> str | None:
     return (full_names or found or [None])[0]
 
 
+# «из Рогов и копыт», «от «Вектора»», «from Romashka»: a capitalised or quoted word after «из» /
+# «от» names the contact's company, which the matched client must then be.
+_NAMED_COMPANY = re.compile(
+    r"(?<!\w)(?i:из|от|from)\s+(?:(?i:ооо|оао|зао|пао|ао|ип|llc|ltd)\s+)?[«\"“„']?"
+    r"(?P<word>[A-ZА-ЯЁ][\w-]*)|[«\"“„](?P<quoted>[^\W\d_][\w-]*)"
+)
+_NOT_A_COMPANY: Final = frozenset({"Geox", "Name"})
+
+
+def _named_companies(text: str) -> frozenset[str]:
+    """Folded words that name a company in the message («из Рогов и копыт» → рогов); cities
+    («из Казани») and first names are not companies."""
+    found: set[str] = set()
+    for match in _NAMED_COMPANY.finditer(text):
+        word = fix_mixed_script((match["word"] or match["quoted"]).lower().replace("ё", "е"))
+        if word in STOPWORDS or word in LEGAL_FORMS:
+            continue
+        if re.fullmatch(r"[а-я-]+", word):
+            best = morph_analyzer().parse(word)[0]
+            if _NOT_A_COMPANY & best.tag.grammemes:
+                continue
+        found.add(word)
+    return frozenset(found)
+
+
+def _named_company_rule(text: str, matches: list[TextMatch]) -> list[TextMatch]:
+    """Matches that agree with the company the message names: that company when it is a
+    client; none of those found only through a person when it is not («Сидорову из Рогов и
+    копыт» is not Сидорова of Вектор — the flow asks rather than picks)."""
+    named = _named_companies(text) if matches else frozenset()
+    if not named:
+        return matches
+    naming = [match for match in matches if match.company_words & named]
+    return naming or [match for match in matches if match.company_words]
+
+
 def _as_candidates(clients: Sequence[ClientLike]) -> list[NameCandidate]:
     return [
         client
@@ -1167,8 +1204,9 @@ def _choose_clients(matches: Sequence[TextMatch]) -> list[TextMatch]:
 
 
 def _prepare(text: str) -> tuple[str, str]:
-    """The original text and its lower-cased form with ё→е, index for index."""
-    lowered = text.lower().replace("ё", "е")
+    """The original text and its lower-cased form with ё→е and Latin look-alikes inside
+    Russian words made Cyrillic, index for index."""
+    lowered = fix_mixed_script(text.lower().replace("ё", "е"))
     if len(lowered) != len(text):
         return lowered, lowered
     return text, lowered
@@ -1291,6 +1329,7 @@ def parse_interaction(
 
     name_index = index if index is not None else NameIndex(_as_candidates(clients))
     matches = _choose_clients(name_index.match_in_text(masked, threshold=_CLIENT_THRESHOLD))
+    matches = _named_company_rule(text, matches)
     contact_name = matches[0].contact_name if matches else None
     if contact_name is None:
         skip = matches[0].matched_words if matches else frozenset()
