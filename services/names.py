@@ -74,6 +74,11 @@ EXPLAINING_SCORE: Final = 70.0
 UNLIKELY_READING_PENALTY: Final = 2.0
 _PREFIX_MIN: Final = 3
 _FUZZY_CUTOFF: Final = 75.0
+# A sentence word the base does not hold is read as a typo of a name within one letter or so:
+# «ромошка» for «ромашка» (86), never «вотсап» for «волков».
+_NEAR_CUTOFF: Final = 82.0
+_NEAR_MIN_LENGTH: Final = 5
+_NEAR_CACHE: Final = 8192
 
 
 class _SafeAnalyzer:
@@ -131,6 +136,31 @@ def fix_mixed_script(folded: str) -> str:
 
 def _fold(text: str) -> str:
     return fix_mixed_script(text.casefold().replace("ё", "е"))
+
+
+_TRANSLIT: Final = (
+    ("shch", "щ"), ("sch", "щ"), ("zh", "ж"), ("kh", "х"), ("ch", "ч"), ("sh", "ш"),
+    ("ts", "ц"), ("tz", "ц"), ("yu", "ю"), ("ju", "ю"), ("ya", "я"), ("ja", "я"), ("yo", "е"),
+    ("ye", "е"), ("iy", "ий"), ("yy", "ый"), ("ey", "ей"), ("ay", "ай"), ("oy", "ой"),
+    ("uy", "уй"), ("ck", "к"), ("ph", "ф"), ("x", "кс"), ("a", "а"), ("b", "б"), ("c", "к"),
+    ("d", "д"), ("e", "е"), ("f", "ф"), ("g", "г"), ("h", "х"), ("i", "и"), ("j", "й"),
+    ("k", "к"), ("l", "л"), ("m", "м"), ("n", "н"), ("o", "о"), ("p", "п"), ("q", "к"),
+    ("r", "р"), ("s", "с"), ("t", "т"), ("u", "у"), ("v", "в"), ("w", "в"), ("y", "ы"),
+    ("z", "з"),
+)  # fmt: skip
+_TRANSLIT_RE = re.compile("|".join(latin for latin, _ in _TRANSLIT))
+_TRANSLIT_MAP: Final = dict(_TRANSLIT)
+_LATIN_WORD = re.compile(r"^[a-z]+$")
+
+
+@lru_cache(maxsize=65536)
+def to_cyrillic(word: str) -> str | None:
+    """A Latin-typed Russian word in Cyrillic («Romashka» → ромашка, «Petrov» → петров), for
+    matching names typed on an English keyboard; None for a word that is not Latin letters."""
+    folded = word.casefold()
+    if not _LATIN_WORD.match(folded):
+        return None
+    return _TRANSLIT_RE.sub(lambda match: _TRANSLIT_MAP[match.group()], folded)
 
 
 def _words(text: str) -> list[str]:
@@ -278,6 +308,9 @@ def significant_words(text: str) -> list[str]:
 
 @lru_cache(maxsize=262144)
 def _token_similarity(query_word: str, name_word: str) -> float:
+    cyrillic = to_cyrillic(query_word) if not name_word.isascii() else None
+    if cyrillic is not None:
+        query_word = cyrillic  # «Romashka» typed in Latin letters for «Ромашка»
     query_forms = token_forms(query_word)
     name_forms = token_forms(name_word)
     if query_forms & name_forms:
@@ -475,6 +508,12 @@ class NameIndex:
             for contact in candidate.contact_names:
                 self._add_variant(position, contact, _contact_words(contact))
         self._vocabulary: list[str] = sorted(self._by_form)
+        # Forms by first letter: a typo seldom hits it, and a sentence's words are compared
+        # with one letter's share of the vocabulary, not all of it.
+        self._by_letter: dict[str, list[str]] = {}
+        for form in self._vocabulary:
+            self._by_letter.setdefault(form[:1], []).append(form)
+        self._near: dict[str, frozenset[str]] = {}
 
     def _add_variant(
         self, position: int, contact_name: str | None, words: tuple[_IndexedWord, ...]
@@ -493,6 +532,8 @@ class NameIndex:
         return len(self.candidates)
 
     def _positions_for_word(self, word: str) -> set[int]:
+        if word not in self._by_form:
+            word = to_cyrillic(word) or word  # «Romashka» typed for «Ромашка»
         forms = set(token_forms(word))
         if len(word) >= _PREFIX_MIN:
             start = bisect.bisect_left(self._vocabulary, word)
@@ -529,13 +570,52 @@ class NameIndex:
         scored.sort(key=lambda pair: (-pair[1], pair[0]))
         return scored[:limit]
 
+    def text_forms(self, word: str) -> frozenset[str]:
+        """A sentence word's forms, and for a word the base does not hold the indexed forms it
+        is a typo of («ромошку» → ромашка) or that it spells in Latin letters («Romashka»)."""
+        forms = token_forms(word)
+        if any(form in self._by_form for form in forms):
+            return forms
+        near = self._near.get(word)
+        if near is None:
+            if len(self._near) >= _NEAR_CACHE:
+                self._near.clear()
+            near = self._near[word] = forms | self._near_forms(word)
+        return near
+
+    def _near_forms(self, word: str) -> frozenset[str]:
+        cyrillic = to_cyrillic(word)
+        if cyrillic is not None:
+            base = token_forms(cyrillic)
+            if any(form in self._by_form for form in base):
+                return base
+        elif _CYRILLIC_WORD.match(word) and not morph_analyzer().word_is_known(word):
+            base = token_forms(word)
+        else:
+            return frozenset()  # a dictionary word is no typo of a name
+        if len(word) < _NEAR_MIN_LENGTH:
+            return frozenset()
+        near = {
+            found
+            for form in base
+            for found, _score, _at in process.extract(
+                form,
+                self._by_letter.get(form[:1], ()),
+                scorer=fuzz.ratio,
+                score_cutoff=_NEAR_CUTOFF,
+                limit=4,
+            )
+        }
+        return frozenset(near)
+
     def _hits(self, words: Sequence[str]) -> tuple[dict[int, int], dict[int, int]]:
-        """Matched-word bit masks per variant: through any reading, through the likely one."""
+        """Matched-word bit masks per variant: through any reading, through the likely one
+        (a typo or a Latin spelling is never the likely reading)."""
         hits: dict[int, int] = {}
         likely_hits: dict[int, int] = {}
         for word in words:
             likely = likely_forms(word)
-            for form in token_forms(word):
+            for form in self.text_forms(word):
                 postings = self._by_form.get(form)
                 if not postings:
                     continue
@@ -655,7 +735,7 @@ class NameIndex:
             if variant.contact_name is not None:
                 contact_name = variant.contact_name
             for word in words:
-                forms = token_forms(word)
+                forms = self.text_forms(word)
                 if any(forms & indexed.forms for indexed in variant.words):
                     matched.add(word)
                     if variant.contact_name is None:

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Client, Contact, Interaction, Member
 from models.enums import Category, ClientKind, Role
+from services.clients import search_clients
 from services.clock import ManualClock
 from services.names import NameCandidate, NameIndex, mentioned_given_names
 from services.parsing import parse_interaction
@@ -164,3 +165,86 @@ async def test_chat_contradicting_first_name_asks_instead_of_picking(
     assert "Вектор" not in joined(calls)
     assert "💾 Сохранить" not in chat.buttons(MANAGER)
     assert list(await session.scalars(select(Interaction))) == []
+
+
+# 2. Typos, Latin spellings, e-mails and phones.
+
+
+@pytest.mark.parametrize(
+    ("text", "client_ids", "contact"),
+    [
+        ("звонил в ромошку, цель уточнить объем, клиент берёт 200 штук", (1,), None),
+        ("звонил Сидоровй из Вектора", (2,), "Сидорова Наталья Олеговна"),
+        (
+            "Called Petrov from Romashka, goal: new price list, agreed to meet next Tuesday",
+            (1,),
+            "Петров Иван Сергеевич",
+        ),
+        ("Called Sidorova, no answer", (2,), "Сидорова Наталья Олеговна"),
+        ("Met Volkov at Tekhnoprom, goal: renewal", (3,), "Волков Михаил Андреевич"),
+        # A dictionary word is no typo of a name; a Latin word spelling no name finds nothing.
+        ("написал в вотсап, цель — напомнить", (), None),
+        ("Called Smithson, no answer", (), "Smithson"),
+    ],
+)
+def test_typos_and_latin_spellings(
+    text: str, client_ids: tuple[int, ...], contact: str | None, index: NameIndex
+) -> None:
+    assert _parse(text, index) == (client_ids, contact)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "i.petrov@romashka-opt.ru",
+        "I.Petrov@Romashka-Opt.ru",
+        "@romashka-opt.ru",
+        "+7 (913) 555-12-34",
+        "8 913 555 12 34",
+        "8‑913‑555‑12‑34",
+        "913 555-12-34",
+        "Romashka",
+        "Petrov",
+        "Ромошка",
+    ],
+)
+async def test_search_finds_by_email_phone_and_spelling(
+    session: AsyncSession, clock: ManualClock, base: dict[str, int], query: str
+) -> None:
+    member = await session.scalar(select(Member).where(Member.telegram_id == MANAGER))
+    assert member is not None
+    hits = await search_clients(session, member, query)
+    assert [hit.client_id for hit in hits][:1] == [base["romashka"]]
+
+
+async def test_search_by_email_of_nobody_finds_nothing(
+    session: AsyncSession, base: dict[str, int]
+) -> None:
+    member = await session.scalar(select(Member).where(Member.telegram_id == MANAGER))
+    assert member is not None
+    assert await search_clients(session, member, "nobody@romashka.ru") == []
+    assert await search_clients(session, member, "i_petrov@romashka-opt.ru") == []
+
+
+async def test_chat_typo_and_latin_spelling_find_the_client(
+    chat: Chat, session: AsyncSession, base: dict[str, int]
+) -> None:
+    text = joined(await chat.send(MANAGER, "звонил в ромошку, цель уточнить объем, договорились"))
+    assert "Ромашка" in text
+    assert "Какой клиент" not in text
+    text = joined(
+        await chat.send(
+            MANAGER,
+            "Called Petrov from Romashka, goal: new price list, agreed to meet next Tuesday",
+        )
+    )
+    assert "Ромашка" in text
+    assert "Петров Иван Сергеевич" in text
+
+
+async def test_chat_lookup_by_email(
+    chat: Chat, session: AsyncSession, base: dict[str, int]
+) -> None:
+    text = joined(await chat.send(MANAGER, "i.petrov@romashka-opt.ru"))
+    assert "Ромашка" in text
+    assert "Не нашёл" not in text
