@@ -90,15 +90,19 @@ class _SafeAnalyzer:
 
     def __init__(self, analyzer: Any) -> None:
         self._analyzer = analyzer
+        # Parses are immutable: a word met by several readers (forms, first names, companies)
+        # is analysed once.
+        self.parse = lru_cache(maxsize=65536)(self._parse)
+        self.word_is_known = lru_cache(maxsize=65536)(self._word_is_known)
 
-    def parse(self, word: str) -> Any:
+    def _parse(self, word: str) -> tuple[Any, ...]:
         try:
-            return self._analyzer.parse(word)
+            return tuple(self._analyzer.parse(word))
         except ValueError:
             named = "".join(char for char in word if unicodedata.name(char, None))
-            return self._analyzer.parse(named or "-")
+            return tuple(self._analyzer.parse(named or "-"))
 
-    def word_is_known(self, word: str) -> bool:
+    def _word_is_known(self, word: str) -> bool:
         try:
             return bool(self._analyzer.word_is_known(word))
         except ValueError:
@@ -657,8 +661,13 @@ class NameIndex:
             if score > table.get(position, (0.0, -1, 0))[0]:
                 table[position] = (score, variant_number, mask.bit_count())
         if any(mentioned_given_names(word) for word in words):
-            found = {variant: hits[variant] for _, variant, _ in contacts.values()}
-            contradicted = self._contradicted(_fold(text), found)
+            # Only contacts that could be chosen, found without their first name.
+            found = {
+                variant: hits[variant]
+                for score, variant, _ in contacts.values()
+                if score >= threshold and score < SCORE_FULL
+            }
+            contradicted = self._contradicted(_fold(text), found) if found else set()
             contacts = {
                 position: entry
                 for position, entry in contacts.items()
@@ -686,10 +695,11 @@ class NameIndex:
         """Contacts found by their surname while a different first name stands next to it:
         «Сидорову Петру» is not Сидорова Наталья (the surname's case cannot tell them apart)."""
         tokens = [(match.group(), match.start(), match.end()) for match in _WORD.finditer(text)]
+        forms = [token_forms(word) for word, _, _ in tokens]
         given = {
-            number: forms
+            number: names
             for number, (word, _, _) in enumerate(tokens)
-            if (forms := mentioned_given_names(word))
+            if (names := mentioned_given_names(word))
         }
         if not given:
             return set()
@@ -705,8 +715,8 @@ class NameIndex:
             if not stored or not surnames:
                 continue
             own = {form for word in stored for form in word.forms}
-            for number, (word, _, _) in enumerate(tokens):
-                if not any(token_forms(word) & surname.forms for surname in surnames):
+            for number, word_forms in enumerate(forms):
+                if not any(word_forms & surname.forms for surname in surnames):
                     continue
                 beside = [
                     given[other]

@@ -22,6 +22,7 @@ from typing import Any, Final, Literal, Protocol
 
 import phonenumbers
 
+from bot.i18n import translator
 from models.enums import Channel, Direction, Outcome
 from services.names import (
     LEGAL_FORMS,
@@ -119,7 +120,8 @@ _CHANNEL_PATTERNS: Final[tuple[tuple[Channel, re.Pattern[str]], ...]] = (
         re.compile(
             r"\b(?:(?:по|до|пере|со)?зв[ао]?н[иы]?л\w*|недозвон\w*|набрал\w*|"
             r"звон[оу]к\w*|перезвонил\w*|по\s+телефону|поговорил\w*|говорил\w*|"
-            r"call(?:ed)?|phoned|rang|spoke)\b"
+            r"call(?:ed)?|phoned|rang|spoke|no\s+answer|(?:didn'?t|did\s+not)\s+pick\s+up|"
+            r"voicemail)\b"
         ),
     ),
 )
@@ -148,7 +150,9 @@ _OUTCOME_PATTERNS: Final[tuple[tuple[Outcome, re.Pattern[str]], ...]] = (
             r"\b(?:не\s+(?:смог\w*\s+)?дозвон\w*|недозвон\w*|не\s+ответил\w*|не\s+отвеча\w*|"
             r"не\s+(?:взял\w*|берет|берут)\s+трубк\w*|трубк\w+\s+не\s+(?:взял|берет)\w*|"
             r"недоступ\w*|вне\s+зоны|сбрасыва\w*|сбросил\w*|автоответчик\w*|без\s+ответа|"
-            r"не\s+прочитал\w*|no\s+answer|(?:didn'?t|did\s+not)\s+(?:answer|pick\s+up)|"
+            r"не\s+прочитал\w*|ответа\s+(?:пока\s+|еще\s+)?нет|(?:пока\s+|еще\s+)?нет\s+ответа|"
+            r"пока\s+без\s+ответа|молч(?:ит|ат)|no\s+answer|no\s+reply|"
+            r"(?:didn'?t|did\s+not)\s+(?:answer|pick\s+up|reply)|not\s+heard\s+back|"
             r"unreachable|voicemail|no\s+response|not\s+picking\s+up)(?!\w)"
         ),
     ),
@@ -168,7 +172,8 @@ _OUTCOME_PATTERNS: Final[tuple[tuple[Outcome, re.Pattern[str]], ...]] = (
             r"верн[её]тся|вернутся|обсуд(?:ит|ят)|соглас(?:ует|уют|овывает)|на\s+согласовании|"
             r"пока\s+не\s+готов\w*|не\s+готов\w*|думает|думают|возможно|может\s+быть|"
             r"partial\w*|will\s+think|think\s+(?:about\s+it|it\s+over)|will\s+call\s+back|"
-            r"get\s+back|considering|maybe|not\s+sure)(?!\w)"
+            r"get\s+back|considering|maybe|not\s+sure|(?:he|she|they|we)'ll\s+think|"
+            r"жд(?:ет|ут|ем|у)(?=\s+\w)|ожида(?:ет|ют|ем)\b|waiting\s+for)(?!\w)"
         ),
     ),
     (
@@ -188,6 +193,10 @@ _GOAL_STRONG = re.compile(
     r"\b(?:цел[ьи](?:\s+(?:звонка|встречи|письма|контакта|визита|касания))?"
     r"(?:\s*[—–:-]+\s*|\s+(?:была\s+|это\s+)?)|с\s+целью\s+|чтобы\s+|чтоб\s+|хотел[аи]?\s+|"
     r"по\s+поводу\s+|насч[её]т\s+|на\s+тему\s+|по\s+вопросу\s+|"
+    # «встреча по КП», «звонил по счёту 1234»: the subject is the goal, «по» kept with it.
+    r"(?=по\s+(?:кп|коммерческ\w+|сч[её]т\w*|договор\w*|оплат\w*|поставк\w*|заказ\w*|"
+    r"отгрузк\w*|прайс\w*|предложени\w*|скидк\w*|тендер\w*|проект\w*|рекламаци\w*|"
+    r"претензи\w*|задолженност\w*|дебиторк\w*)(?!\w))|"
     r"(?:goal|purpose|aim)(?:\s+(?:was|is))?\s*[:—–-]?\s*(?:to\s+)?|in\s+order\s+to\s+|"
     r"wanted\s+to\s+|regarding\s+|re:\s*|about\s+(?!it\b))"
 )
@@ -1174,6 +1183,8 @@ def _named_company_rule(text: str, matches: list[TextMatch]) -> list[TextMatch]:
     client; none of those found only through a person when it is not («Сидорову из Рогов и
     копыт» is not Сидорова of Вектор — the flow asks rather than picks)."""
     named = _named_companies(text) if matches else frozenset()
+    # «no answer from Sidorova»: a word that named the person is no company.
+    named -= {word for match in matches for word in match.matched_words - match.company_words}
     if not named:
         return matches
     naming = [match for match in matches if match.company_words & named]
@@ -1263,22 +1274,50 @@ def _next_step_text(
         clause_end = _CLAUSE_BREAK.search(low, start)
         candidates.append((clause_start, clause_end.start() if clause_end else len(low)))
     for start, end in candidates:
-        cleaned = _clean(_cut(original, start, end, date_spans))
+        cleaned = _clean(_SPEECH.sub("", _clean(_cut(original, start, end, date_spans)) or ""))
         if cleaned:
             return _nominative_phrase(_LEADING_TO.sub("", cleaned))
     return None
 
 
+# «сказал, что в среду»: who said it is no step; the date alone is («обещали оплатить» is one).
+_SPEECH = re.compile(
+    r"^(?:он\s+|она\s+|они\s+|he\s+|she\s+|they\s+)?(?:сказал[аи]?|говорит|говорят|"
+    r"ответил[аи]?|said|says|told\s+(?:me|us))(?:\s*,?\s*(?:что|that)\b)?",
+    re.IGNORECASE,
+)
+
+
 _JOINER = re.compile(r"^[\s,;:—–-]*(?:(?:и|а|но|and|but)\b[\s,]*)?$")
 
 
+# A done action that is its own result: «отправил счёт, ждёт оплату» — the invoice was sent.
+_DELIVERED = re.compile(r"(?:отправил|выслал|поздравил)\w*")
+
+
+def _delivered(low: str, piece: _Piece) -> bool:
+    return piece.role == "goal_soft" and bool(_DELIVERED.match(low, piece.start))
+
+
 def _result_text(original: str, low: str, pieces: Sequence[_Piece]) -> str | None:
-    """The explicit result, else the first outcome phrase with the outcomes right after it."""
-    for role in ("result", "outcome"):
-        chosen = [number for number, piece in enumerate(pieces) if piece.role == role]
+    """The explicit result, else the first outcome phrase with the outcomes right after it
+    (and the done action right before it: «отправил счёт, ждёт оплату»), else a done action."""
+    for role in ("result", "outcome", "goal_soft"):
+        chosen = [
+            number
+            for number, piece in enumerate(pieces)
+            if piece.role == role and (role != "goal_soft" or _delivered(low, piece))
+        ]
         if not chosen:
             continue
         first = last = chosen[0]
+        if (
+            role == "outcome"
+            and first > 0
+            and _delivered(low, pieces[first - 1])
+            and _JOINER.match(low[pieces[first - 1].end : pieces[first].start])
+        ):
+            first -= 1
         while (
             last + 1 < len(pieces)
             and pieces[last + 1].role in {"result", "outcome"}
@@ -1323,6 +1362,11 @@ def parse_interaction(
                 break
 
     outcome_found = _outcome(masked, goal_spans)
+    if goal is None and outcome_found and outcome_found[0] is Outcome.NO_CONTACT:
+        # An attempt that reached nobody was an attempt to reach them: the message needs no
+        # goal question («не дозвонился Сидоровой, наберу завтра в 11»).
+        language = "ru" if re.search(r"[а-я]", low) else "en"
+        goal = translator(language)("parsing.implied_goal.no_contact")
     result = _result_text(original, masked, pieces)
     if outcome_found and result is None:
         result = _clean(original[outcome_found[1] : _clause_end(masked, outcome_found[1])])

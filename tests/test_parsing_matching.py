@@ -3,15 +3,18 @@ contact found by surname, typos, Latin look-alike letters and transliteration.""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import html
+import re
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.i18n import translator
 from models import Client, Contact, Interaction, Member
-from models.enums import Category, ClientKind, Role
+from models.enums import Category, Channel, ClientKind, Direction, Outcome, Role
 from services.clients import search_clients
 from services.clock import ManualClock
 from services.names import NameCandidate, NameIndex, mentioned_given_names
@@ -248,3 +251,102 @@ async def test_chat_lookup_by_email(
     text = joined(await chat.send(MANAGER, "i.petrov@romashka-opt.ru"))
     assert "Ромашка" in text
     assert "Не нашёл" not in text
+
+
+# 3. Pieces of the message: goal, result, next step.
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "отправил письмо в Вектор с КП, цель - допродажа, ответа пока нет, перезвоню в пн",
+            {"goal": "допродажа", "result": "ответа пока нет", "outcome": Outcome.NO_CONTACT},
+        ),
+        (
+            "написал в вотсап Ильиной, отправил счёт, ждёт оплату",
+            {
+                "goal": "отправить счёт",
+                "result": "отправил счёт, ждёт оплату",
+                "outcome": Outcome.PARTIAL,
+                "channel": Channel.WHATSAPP,
+            },
+        ),
+        (
+            "Петров перезвонил сам, спросил про скидку, сказал что в среду",
+            {"next_step": None, "next_touch": date(2026, 12, 9), "direction": Direction.INCOMING},
+        ),
+        (
+            "Петров перезвонил сам, сказал, что подпишет договор в среду",
+            {"next_step": "подпишет договор", "next_touch": date(2026, 12, 9)},
+        ),
+        (
+            "Петров перезвонил сам, просит отсрочку, обещали оплатить завтра",
+            {"next_step": "обещали оплатить", "next_touch": date(2026, 12, 4)},
+        ),
+        ("звонил Петрову по счёту 1234, не дозвонился", {"goal": "по счёту 1234"}),
+        # A goal said in words is kept; only a silent attempt gets the implied one.
+        (
+            "не дозвонился Сидоровой, цель — предложить прайс",
+            {"goal": "предложить прайс", "outcome": Outcome.NO_CONTACT},
+        ),
+        ("не дозвонился Сидоровой", {"goal": "связаться с клиентом"}),
+        ("no answer from Sidorova", {"goal": "reach the client", "channel": Channel.CALL}),
+    ],
+)
+def test_pieces(text: str, expected: dict[str, object], index: NameIndex) -> None:
+    parsed = parse_interaction(text, now=NOW, index=index)
+    assert {name: getattr(parsed, name) for name in expected} == expected
+
+
+def _help_examples(language: str) -> list[str]:
+    examples = re.findall(r"• <i>(.*?)</i>", translator(language)("help.text", commands=""))
+    assert len(examples) == 3
+    return [html.unescape(example) for example in examples]
+
+
+@pytest.mark.parametrize("language", ["ru", "en"])
+def test_help_examples_parse_completely(language: str, index: NameIndex) -> None:
+    for example in _help_examples(language):
+        parsed = parse_interaction(example, now=NOW, index=index)
+        missing = [
+            name
+            for name in ("client_ids", "channel", "goal", "result", "outcome", "next_touch")
+            if not getattr(parsed, name)
+        ]
+        assert missing == [], (example, parsed)
+        assert len(parsed.client_ids) == 1, example
+
+
+async def test_chat_help_examples_reach_the_card_without_a_question(
+    chat: Chat, session: AsyncSession, clock: ManualClock
+) -> None:
+    await _seed(session, clock)
+    member = await session.scalar(select(Member).where(Member.telegram_id == MANAGER))
+    assert member is not None
+    techno = Client(
+        kind=ClientKind.B2B,
+        name="ООО «ТехноПром»",
+        timezone="Europe/Moscow",
+        category=Category.REGULAR,
+        owner_id=member.id,
+        data_confirmed_at=clock.now(),
+        created_at=clock.now(),
+        updated_at=clock.now(),
+    )
+    session.add(techno)
+    await session.flush()
+    session.add(
+        Contact(client_id=techno.id, full_name="Волков Михаил Андреевич", created_at=clock.now())
+    )
+    await session.commit()
+    for example in _help_examples("ru"):
+        await chat.send(MANAGER, example)
+        assert "💾 Сохранить" in chat.buttons(MANAGER), example
+        await chat.press(MANAGER, "Сохранить")
+    saved = list(await session.scalars(select(Interaction).order_by(Interaction.id)))
+    assert [interaction.goal for interaction in saved] == [
+        "предложить новый прайс",
+        "по КП",
+        "связаться с клиентом",
+    ]
