@@ -181,7 +181,8 @@ _OUTCOME_PATTERNS: Final[tuple[tuple[Outcome, re.Pattern[str]], ...]] = (
         re.compile(
             r"\b(?:договорил\w*|договорел\w*|согласил\w*|соглас(?:ен|на|ны)\b|оплатил\w*|"
             r"оплата\s+прошла|подписал\w*|заказал\w*|купил\w*|утвердил\w*|подтвердил\w*|"
-            r"принял\w*|одобрил\w*|успешно|agreed|signed|paid|confirmed|accepted|ordered|"
+            r"принял\w*|одобрил\w*|успешно|(?<!не\s)(?:берет|берут|возьмет|возьмут)(?!\s+трубк)|"
+            r"agreed|signed|paid|confirmed|accepted|ordered|"
             r"approved|booked|closed\s+the\s+deal)(?!\w)"
         ),
     ),
@@ -944,6 +945,9 @@ def _may_open(
     return role == "outcome" and opened in {"goal", "goal_soft"} and words_in >= _MIN_GOAL_WORDS
 
 
+_SUBJECT = re.compile(r"\s*(?P<who>клиент\w*|он|она|они|заказчик\w*)\s+")
+
+
 def _pieces(text: str) -> list[_Piece]:
     """Split the message into goal / result / next-step pieces by their markers."""
     pieces: list[_Piece] = []
@@ -969,7 +973,12 @@ def _pieces(text: str) -> list[_Piece]:
                 continue
             if current is not None:
                 current.end = start
-            current = _Piece(role, end if rank == 0 else start, clause_end)
+            piece_start = end if rank == 0 else start
+            subject = _SUBJECT.fullmatch(text, last_end, start) if opened is None else None
+            if role == "outcome" and subject:
+                # «клиент берёт 200 штук», «он подумает»: who did it belongs to the result.
+                piece_start = subject.start("who")
+            current = _Piece(role, piece_start, clause_end)
             pieces.append(current)
             opened, last_end = role, end
             opened_agreed = text.startswith(("agreed", "договорил", "договорел"), start)

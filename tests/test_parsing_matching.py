@@ -285,6 +285,16 @@ async def test_chat_lookup_by_email(
             {"next_step": "обещали оплатить", "next_touch": date(2026, 12, 4)},
         ),
         ("звонил Петрову по счёту 1234, не дозвонился", {"goal": "по счёту 1234"}),
+        (
+            "звонил в ромошку, цель уточнить объем, клиент берёт 200 штук",
+            {
+                "goal": "уточнить объем",
+                "result": "клиент берёт 200 штук",
+                "outcome": Outcome.ACHIEVED,
+            },
+        ),
+        ("звонил Петрову, не берет трубку", {"outcome": Outcome.NO_CONTACT}),
+        ("звонил Петрову, он подумает", {"result": "он подумает", "outcome": Outcome.PARTIAL}),
         # A goal said in words is kept; only a silent attempt gets the implied one.
         (
             "не дозвонился Сидоровой, цель — предложить прайс",
@@ -350,3 +360,18 @@ async def test_chat_help_examples_reach_the_card_without_a_question(
         "по КП",
         "связаться с клиентом",
     ]
+
+
+async def test_chat_a_result_after_the_goal_is_not_asked_for(
+    chat: Chat, session: AsyncSession, base: dict[str, int]
+) -> None:
+    await chat.send(MANAGER, "звонил в ромошку, цель уточнить объем, клиент берёт 200 штук")
+    assert "💾 Сохранить" in chat.buttons(MANAGER)
+    await chat.press(MANAGER, "Сохранить")
+    saved = await session.scalar(select(Interaction))
+    assert saved is not None
+    assert (saved.client_id, saved.goal, saved.result) == (
+        base["romashka"],
+        "уточнить объем",
+        "клиент берёт 200 штук",
+    )
