@@ -83,6 +83,22 @@ class ParsedInteraction:
     next_step: str | None = None
     next_touch: date | datetime | None = None
     updates: ContactUpdates = field(default_factory=ContactUpdates)
+    # Set instead of `next_touch` when the next date named is impossible or past.
+    refused_date: RefusedDate | None = None
+
+
+@dataclass(frozen=True)
+class RefusedDate:
+    """A next date the message names but that cannot be planned: no such day («31 февраля»)
+    or a day already gone («перезвонить вчера»). `message_key` explains it to the manager."""
+
+    phrase: str
+    reason: Literal["impossible", "past"]
+
+    @property
+    def message_key(self) -> str:
+        """The catalog key of the explanation (`phrase` is its parameter)."""
+        return f"parsing.date_refused.{self.reason}"
 
 
 MessageKind = Literal["log", "lookup"]
@@ -424,6 +440,7 @@ class _DateHit:
     end: int
     day: date | None  # None: a past day («вчера») that only swallows its time
     moment: datetime | None = None  # a relative hour («через 2 часа») fixes the time too
+    impossible: bool = False  # «31 февраля», «30.02»: read as a date, but no such day exists
 
 
 @dataclass(frozen=True, slots=True)
@@ -718,8 +735,26 @@ _DATE_READERS: Final = (
 )
 
 
+def _impossible(match: re.Match[str]) -> bool:
+    """A day and month each in range that no year has together («31 февраля», «31.04»)."""
+    groups = match.groupdict()
+    day_text = groups.get("day") or groups.get("day1")
+    month_text = groups.get("month") or groups.get("month1")
+    if not day_text or not month_text:
+        return False
+    month = int(month_text) if month_text.isdigit() else _month_number(month_text)
+    day = int(day_text)
+    return 1 <= month <= _MAX_MONTH and 1 <= day <= _MAX_DAY and day > _LONGEST_MONTH[month]
+
+
+_LONGEST_MONTH: Final = (0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+_CALENDAR_PATTERNS: Final = frozenset(
+    {_AFTER_RU, _AFTER_EN, _DAY_MONTH_RU, _MONTH_DAY_EN, _DAY_MONTH_EN, _NUMERIC_DATE}
+)
+
+
 def _find_dates(text: str, now: datetime) -> list[_DateHit]:
-    """Every date phrase the own patterns know, in text order."""
+    """Every date phrase the own patterns know, in text order (impossible ones flagged)."""
     hits: list[_DateHit] = []
     taken: list[tuple[int, int]] = []
     for pattern, read in _DATE_READERS:
@@ -729,6 +764,9 @@ def _find_dates(text: str, now: datetime) -> list[_DateHit]:
                 continue
             found = read(match, now)
             if found is None:
+                if pattern in _CALENDAR_PATTERNS and _impossible(match):
+                    taken.append((start, end))
+                    hits.append(_DateHit(start, end, None, impossible=True))
                 continue
             taken.append((start, end))
             hits.append(_DateHit(start, end, found[0], found[1]))
@@ -792,10 +830,31 @@ class _Touch:
     spans: tuple[tuple[int, int], ...]
 
 
+@dataclass(frozen=True, slots=True)
+class _Refusal:
+    reason: Literal["impossible", "past"]
+    spans: tuple[tuple[int, int], ...]
+
+
+def _refusal(
+    dates: Sequence[_DateHit], today: date, next_steps: Sequence[tuple[int, int]]
+) -> _Refusal | None:
+    """An impossible date anywhere, or a past one inside a next step («перезвонить вчера»;
+    «звонил вчера» tells when the call was, and is no plan)."""
+    for hit in dates:
+        if hit.impossible:
+            return _Refusal("impossible", ((hit.start, hit.end),))
+    for hit in dates:
+        if (hit.day is None or hit.day < today) and _overlaps(next_steps, hit.start, hit.end):
+            return _Refusal("past", ((hit.start, hit.end),))
+    return None
+
+
 def _next_touch(
     text: str, now: datetime, next_steps: Sequence[tuple[int, int]] = ()
-) -> _Touch | None:
-    """The first future date (with its time, when given) the text names, next steps' first."""
+) -> _Touch | _Refusal | None:
+    """The first future date (with its time, when given) the text names, next steps' first;
+    a refusal when the only date of the plan cannot be planned."""
     dates = _find_dates(text, now)
     times = _find_times(text, [(hit.start, hit.end) for hit in dates])
     today = now.date()
@@ -827,6 +886,16 @@ def _next_touch(
         chosen = min(near, key=lambda t: _distance(span, (t.start, t.end)))
         moment = datetime.combine(day, chosen.value, tzinfo=now.tzinfo)
         return _Touch(moment, (span, (chosen.start, chosen.end)))
+    refusal = _refusal(dates, today, next_steps)
+    if refusal is not None:
+        # «вчера в 11»: the time goes with the refused day, not on to tomorrow.
+        attached = [
+            (candidate.start, candidate.end)
+            for candidate in times
+            if _distance(refusal.spans[0], (candidate.start, candidate.end))
+            <= _TIME_ATTACH_DISTANCE
+        ]
+        return _Refusal(refusal.reason, (*refusal.spans, *attached[:1]))
     past_spans = [(hit.start, hit.end) for hit in dates]
     for chosen in times:
         if chosen.bare or any(
@@ -1262,7 +1331,7 @@ def _outcome(text: str, goal_spans: Sequence[tuple[int, int]]) -> tuple[Outcome,
 
 
 def _next_step_text(
-    original: str, low: str, pieces: Sequence[_Piece], touch: _Touch | None
+    original: str, low: str, pieces: Sequence[_Piece], touch: _Touch | _Refusal | None
 ) -> str | None:
     date_spans = list(touch.spans) if touch else []
     candidates: list[tuple[int, int]] = [
@@ -1358,7 +1427,9 @@ def parse_interaction(
 
     pieces = _pieces(masked)
     goal_spans = [(p.start, p.end) for p in pieces if p.role == "goal"]
-    touch = _next_touch(masked, now, [(p.start, p.end) for p in pieces if p.role == "next"])
+    found_touch = _next_touch(masked, now, [(p.start, p.end) for p in pieces if p.role == "next"])
+    touch = found_touch if isinstance(found_touch, _Touch) else None
+    refused = found_touch if isinstance(found_touch, _Refusal) else None
 
     goal: str | None = None
     for piece in pieces:
@@ -1396,10 +1467,20 @@ def parse_interaction(
         outcome=outcome_found[0] if outcome_found else None,
         goal=goal,
         result=result,
-        next_step=_next_step_text(original, masked, pieces, touch),
+        next_step=_next_step_text(original, masked, pieces, touch or refused),
         next_touch=touch.value if touch else None,
         updates=ContactUpdates(phone=phone, email=email, position=_position(original, masked)),
+        refused_date=(
+            RefusedDate(_refused_phrase(original, refused.spans), refused.reason)
+            if refused
+            else None
+        ),
     )
+
+
+def _refused_phrase(original: str, spans: Sequence[tuple[int, int]]) -> str:
+    start, end = min(start for start, _ in spans), max(end for _, end in spans)
+    return " ".join(original[start:end].split()).strip(_TRIM)
 
 
 def _clause_end(text: str, start: int) -> int:

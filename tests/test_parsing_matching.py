@@ -13,12 +13,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import translator
-from models import Client, Contact, Interaction, Member
+from models import Client, Contact, Interaction, Member, Touch
 from models.enums import Category, Channel, ClientKind, Direction, Outcome, Role
 from services.clients import search_clients
 from services.clock import ManualClock
 from services.names import NameCandidate, NameIndex, mentioned_given_names
-from services.parsing import parse_interaction
+from services.parsing import RefusedDate, parse_interaction
 from tests.harness import Chat, joined
 
 MSK = ZoneInfo("Europe/Moscow")
@@ -375,3 +375,70 @@ async def test_chat_a_result_after_the_goal_is_not_asked_for(
         "уточнить объем",
         "клиент берёт 200 штук",
     )
+
+
+# 4. Next dates that cannot be planned, and years.
+
+
+@pytest.mark.parametrize(
+    ("text", "phrase", "reason"),
+    [
+        ("перезвонить 31 февраля", "31 февраля", "impossible"),
+        ("перезвонить 30.02", "30.02", "impossible"),
+        ("call back on February 30", "on February 30", "impossible"),
+        ("перезвонить вчера", "вчера", "past"),
+        ("договорились, перезвонить вчера в 11", "вчера в 11", "past"),
+        ("перезвонить 10.11.2026", "10.11.2026", "past"),
+    ],
+)
+def test_impossible_or_past_next_date_is_refused(
+    text: str, phrase: str, reason: str, index: NameIndex
+) -> None:
+    parsed = parse_interaction(text, now=NOW, index=index)
+    assert parsed.next_touch is None
+    assert parsed.refused_date == RefusedDate(phrase, reason)  # type: ignore[arg-type]
+    assert parsed.next_step is not None
+    assert not re.search(r"\d", parsed.next_step)
+    assert translator("ru").has(parsed.refused_date.message_key)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # When the call happened is no plan.
+        ("звонил вчера в 17:00 Петрову, не дозвонился", None),
+        # A document's impossible date does not hide the plan.
+        ("счёт от 31.02, перезвонить в пятницу", date(2026, 12, 4)),
+        ("перезвонить через 2 года", date(2028, 12, 3)),
+    ],
+)
+def test_dates_that_are_not_refused(text: str, expected: date | None, index: NameIndex) -> None:
+    parsed = parse_interaction(text, now=NOW, index=index)
+    assert parsed.refused_date is None
+    assert parsed.next_touch == expected
+
+
+def test_a_date_shows_its_year_only_when_it_is_not_this_one() -> None:
+    today = NOW.date()
+    assert translator("ru").fmt_day(date(2026, 12, 4), today) == "пт 04.12"
+    assert translator("ru").fmt_day(date(2028, 12, 3), today) == "вс 03.12.2028"
+    assert translator("en").fmt_day(date(2027, 1, 11), today) == "Mon 11.01.2027"
+
+
+async def test_chat_impossible_date_is_not_planned_as_another_day(
+    chat: Chat, session: AsyncSession, base: dict[str, int]
+) -> None:
+    card = joined(
+        await chat.send(
+            MANAGER,
+            "звонил Петрову из Ромашки, цель — прайс, договорились, перезвонить 31 февраля",
+        )
+    )
+    assert "Ромашка" in card
+    assert "02." not in card  # neither 03.02 nor 31 → 03.02
+    assert "31 —" not in card
+    await chat.press(MANAGER, "Сохранить")
+    planned = await session.scalars(
+        select(Touch.due_on).where(Touch.client_id == base["romashka"])
+    )
+    assert all(day.month != 2 for day in planned)
