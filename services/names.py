@@ -612,14 +612,14 @@ class NameIndex:
         }
         return frozenset(near)
 
-    def _hits(self, words: Sequence[str]) -> tuple[dict[int, int], dict[int, int]]:
+    def _hits(self, words: dict[str, frozenset[str]]) -> tuple[dict[int, int], dict[int, int]]:
         """Matched-word bit masks per variant: through any reading, through the likely one
         (a typo or a Latin spelling is never the likely reading)."""
         hits: dict[int, int] = {}
         likely_hits: dict[int, int] = {}
-        for word in words:
+        for word, forms in words.items():
             likely = likely_forms(word)
-            for form in self.text_forms(word):
+            for form in forms:
                 postings = self._by_form.get(form)
                 if not postings:
                     continue
@@ -636,11 +636,11 @@ class NameIndex:
         self, text: str, *, limit: int = 8, threshold: float = 70.0
     ) -> list[TextMatch]:
         """Clients mentioned anywhere in a sentence, best first, with the contact that matched."""
-        words = list(
-            dict.fromkeys(
-                word for word in _words(text) if word not in STOPWORDS and word not in LEGAL_FORMS
-            )
-        )
+        words = {
+            word: self.text_forms(word)
+            for word in _words(text)
+            if word not in STOPWORDS and word not in LEGAL_FORMS
+        }
         hits, likely_hits = self._hits(words)
         # candidate position → (best score, its variant number, how many of its words matched)
         companies: dict[int, tuple[float, int, int]] = {}
@@ -661,11 +661,11 @@ class NameIndex:
             if score > table.get(position, (0.0, -1, 0))[0]:
                 table[position] = (score, variant_number, mask.bit_count())
         if any(mentioned_given_names(word) for word in words):
-            # Only contacts that could be chosen, found without their first name.
+            # Only contacts found by their surname without their first name.
             found = {
                 variant: hits[variant]
                 for score, variant, _ in contacts.values()
-                if score >= threshold and score < SCORE_FULL
+                if max(threshold, EXPLAINING_SCORE) <= score < SCORE_FULL
             }
             contradicted = self._contradicted(_fold(text), found) if found else set()
             contacts = {
@@ -695,7 +695,10 @@ class NameIndex:
         """Contacts found by their surname while a different first name stands next to it:
         «Сидорову Петру» is not Сидорова Наталья (the surname's case cannot tell them apart)."""
         tokens = [(match.group(), match.start(), match.end()) for match in _WORD.finditer(text)]
-        forms = [token_forms(word) for word, _, _ in tokens]
+        numbers_by_form: dict[str, list[int]] = {}
+        for number, (word, _, _) in enumerate(tokens):
+            for form in token_forms(word):
+                numbers_by_form.setdefault(form, []).append(number)
         given = {
             number: names
             for number, (word, _, _) in enumerate(tokens)
@@ -715,9 +718,13 @@ class NameIndex:
             if not stored or not surnames:
                 continue
             own = {form for word in stored for form in word.forms}
-            for number, word_forms in enumerate(forms):
-                if not any(word_forms & surname.forms for surname in surnames):
-                    continue
+            numbers = {
+                number
+                for surname in surnames
+                for form in surname.forms
+                for number in numbers_by_form.get(form, ())
+            }
+            for number in numbers:
                 beside = [
                     given[other]
                     for other in (number - 1, number + 1)
@@ -731,7 +738,7 @@ class NameIndex:
         self,
         strength: float,
         position: int,
-        words: Sequence[str],
+        words: dict[str, frozenset[str]],
         companies: dict[int, tuple[float, int, int]],
         contacts: dict[int, tuple[float, int, int]],
     ) -> TextMatch:
@@ -744,8 +751,7 @@ class NameIndex:
             variant = self._variants[table[position][1]]
             if variant.contact_name is not None:
                 contact_name = variant.contact_name
-            for word in words:
-                forms = self.text_forms(word)
+            for word, forms in words.items():
                 if any(forms & indexed.forms for indexed in variant.words):
                     matched.add(word)
                     if variant.contact_name is None:
