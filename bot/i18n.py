@@ -93,6 +93,12 @@ class Translator:
         """A date in the member's language: «22 ноября»."""
         return format_date(value, fmt, locale=self._locale)
 
+    def fmt_day(self, value: date, today: date) -> str:
+        """A near date with its week day, the year only when it is not this one: «пт 04.12»,
+        «вс 03.12.2028» — a step two years away must not read as this week's."""
+        pattern = "EEE dd.MM" if value.year == today.year else "EEE dd.MM.y"
+        return format_date(value, pattern, locale=self._locale)
+
     def fmt_weekday(self, value: date) -> str:
         """A short date with its week day: «пт, 27 ноября»."""
         return format_date(value, "EEE, d MMMM", locale=self._locale)

@@ -54,7 +54,9 @@ PHONE_QUERY_MIN_DIGITS: Final = 3
 RECENT_INTERACTIONS = 3
 CLOSED_DEAL_STAGES: Final = frozenset({"closed", "lost"})
 PRESET_MARKERS: Final = ("Позвонить", "Поздравить", "Подарить футболку")
-_PHONE_QUERY = re.compile(r"^[\d\s()+\-.]+$")
+_PHONE_QUERY = re.compile(r"^[\d\s()+\-.–—‐‑]+$")
+# «i.petrov@romashka-opt.ru», or a part of one with its «@» («petrov@», «@romashka-opt.ru»).
+_EMAIL_QUERY = re.compile(r"^\S*@\S*$")
 
 
 class ClientError(Exception):
@@ -391,11 +393,27 @@ def _phone_patterns(digits: str) -> list[str]:
 async def search_clients(
     session: AsyncSession, member: Member, query: str, *, limit: int = 8
 ) -> list[SearchHit]:
-    """The member's clients matching a query by client name, contact name or phone digits."""
+    """The member's clients matching a query by client name, contact name, a contact's phone
+    (digits in any layout) or e-mail (whole or a part with its «@»)."""
     visible = access.visible_clients(member).subquery()
     digits = phone_query_digits(query)
     hits: dict[int, SearchHit] = {}
-    if digits is not None:
+    email = query.strip().casefold()
+    if _EMAIL_QUERY.match(email) and len(email) > 1:
+        escaped = email.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        rows = await session.execute(
+            select(visible.c.id, visible.c.name, Contact.full_name, Contact.email)
+            .join(Contact, Contact.client_id == visible.c.id)
+            .where(func.lower(Contact.email).like(f"%{escaped}%", escape="\\"))
+            .order_by(visible.c.id)
+        )
+        for client_id, client_name, contact_name, contact_email in rows:
+            exact = (contact_email or "").casefold() == email
+            hits.setdefault(
+                client_id,
+                SearchHit(client_id, client_name, 100.0 if exact else 95.0, contact_name),
+            )
+    elif digits is not None:
         full_number = _phone_or_none(query)
         conditions = []
         for pattern in _phone_patterns(digits):

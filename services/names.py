@@ -74,6 +74,11 @@ EXPLAINING_SCORE: Final = 70.0
 UNLIKELY_READING_PENALTY: Final = 2.0
 _PREFIX_MIN: Final = 3
 _FUZZY_CUTOFF: Final = 75.0
+# A sentence word the base does not hold is read as a typo of a name within one letter or so:
+# «ромошка» for «ромашка» (86), never «вотсап» for «волков».
+_NEAR_CUTOFF: Final = 82.0
+_NEAR_MIN_LENGTH: Final = 5
+_NEAR_CACHE: Final = 8192
 
 
 class _SafeAnalyzer:
@@ -85,15 +90,19 @@ class _SafeAnalyzer:
 
     def __init__(self, analyzer: Any) -> None:
         self._analyzer = analyzer
+        # Parses are immutable: a word met by several readers (forms, first names, companies)
+        # is analysed once.
+        self.parse = lru_cache(maxsize=65536)(self._parse)
+        self.word_is_known = lru_cache(maxsize=65536)(self._word_is_known)
 
-    def parse(self, word: str) -> Any:
+    def _parse(self, word: str) -> tuple[Any, ...]:
         try:
-            return self._analyzer.parse(word)
+            return tuple(self._analyzer.parse(word))
         except ValueError:
             named = "".join(char for char in word if unicodedata.name(char, None))
-            return self._analyzer.parse(named or "-")
+            return tuple(self._analyzer.parse(named or "-"))
 
-    def word_is_known(self, word: str) -> bool:
+    def _word_is_known(self, word: str) -> bool:
         try:
             return bool(self._analyzer.word_is_known(word))
         except ValueError:
@@ -111,8 +120,51 @@ def morph_analyzer() -> Any:
     return _SafeAnalyzer(pymorphy3.MorphAnalyzer())
 
 
+# Latin letters that look like Cyrillic ones, as typed inside a Russian word («Ромашкe» with a
+# Latin «e», «ТЕХНОПPOM» with a Latin «P»): casefolded, so «H», «B», «M», «T» are here too.
+_LOOKALIKES: Final = str.maketrans("aeopcxykmhbt", "аеорсхукмнвт")
+_MIXED_WORD = re.compile(r"[a-zа-яё]*(?:[a-z][а-яё]|[а-яё][a-z])[a-zа-яё]*")
+
+
+def _cyrillic_lookalikes(match: re.Match[str]) -> str:
+    return match.group().translate(_LOOKALIKES)
+
+
+def fix_mixed_script(folded: str) -> str:
+    """Latin look-alike letters inside a Cyrillic word become Cyrillic, letter for letter (the
+    length is kept); purely Latin words stay as they are. Takes casefolded text."""
+    if not folded.isascii() and re.search(r"[a-z]", folded):
+        return _MIXED_WORD.sub(_cyrillic_lookalikes, folded)
+    return folded
+
+
 def _fold(text: str) -> str:
-    return text.casefold().replace("ё", "е")
+    return fix_mixed_script(text.casefold().replace("ё", "е"))
+
+
+_TRANSLIT: Final = (
+    ("shch", "щ"), ("sch", "щ"), ("zh", "ж"), ("kh", "х"), ("ch", "ч"), ("sh", "ш"),
+    ("ts", "ц"), ("tz", "ц"), ("yu", "ю"), ("ju", "ю"), ("ya", "я"), ("ja", "я"), ("yo", "е"),
+    ("ye", "е"), ("iy", "ий"), ("yy", "ый"), ("ey", "ей"), ("ay", "ай"), ("oy", "ой"),
+    ("uy", "уй"), ("ck", "к"), ("ph", "ф"), ("x", "кс"), ("a", "а"), ("b", "б"), ("c", "к"),
+    ("d", "д"), ("e", "е"), ("f", "ф"), ("g", "г"), ("h", "х"), ("i", "и"), ("j", "й"),
+    ("k", "к"), ("l", "л"), ("m", "м"), ("n", "н"), ("o", "о"), ("p", "п"), ("q", "к"),
+    ("r", "р"), ("s", "с"), ("t", "т"), ("u", "у"), ("v", "в"), ("w", "в"), ("y", "ы"),
+    ("z", "з"),
+)  # fmt: skip
+_TRANSLIT_RE = re.compile("|".join(latin for latin, _ in _TRANSLIT))
+_TRANSLIT_MAP: Final = dict(_TRANSLIT)
+_LATIN_WORD = re.compile(r"^[a-z]+$")
+
+
+@lru_cache(maxsize=65536)
+def to_cyrillic(word: str) -> str | None:
+    """A Latin-typed Russian word in Cyrillic («Romashka» → ромашка, «Petrov» → петров), for
+    matching names typed on an English keyboard; None for a word that is not Latin letters."""
+    folded = word.casefold()
+    if not _LATIN_WORD.match(folded):
+        return None
+    return _TRANSLIT_RE.sub(lambda match: _TRANSLIT_MAP[match.group()], folded)
 
 
 def _words(text: str) -> list[str]:
@@ -196,6 +248,42 @@ def stored_name_forms(token: str) -> frozenset[str]:
     return frozenset({word, *(_lemma(parse) for parse in nominative)})
 
 
+# Everyday forms of first names, for telling «Наташе Сидоровой» (Наталья) from «Сидорову Петру».
+_DIMINUTIVES: Final = {
+    "саша": ("александр", "александра"), "шура": ("александр", "александра"),
+    "женя": ("евгений", "евгения"), "валя": ("валентин", "валентина"),
+    "слава": ("вячеслав", "станислав", "ярослав", "владислав"), "стас": ("станислав",),
+    "влад": ("владислав", "владимир"), "вова": ("владимир",), "володя": ("владимир",),
+    "ваня": ("иван",), "петя": ("петр",), "дима": ("дмитрий",), "митя": ("дмитрий",),
+    "сережа": ("сергей",), "леша": ("алексей",), "алеша": ("алексей",), "миша": ("михаил",),
+    "коля": ("николай",), "паша": ("павел",), "гриша": ("григорий",), "костя": ("константин",),
+    "толя": ("анатолий",), "гена": ("геннадий",), "витя": ("виктор",), "боря": ("борис",),
+    "юра": ("юрий",), "вася": ("василий",), "федя": ("федор",), "леня": ("леонид",),
+    "рома": ("роман",), "макс": ("максим",), "тема": ("артем",), "андрюша": ("андрей",),
+    "игорек": ("игорь",), "олежек": ("олег",), "вадик": ("вадим",), "эдик": ("эдуард",),
+    "наташа": ("наталья", "наталия"), "таня": ("татьяна",), "лена": ("елена",),
+    "оля": ("ольга",), "маша": ("мария",), "катя": ("екатерина",), "галя": ("галина",),
+    "надя": ("надежда",), "юля": ("юлия",), "света": ("светлана",), "ира": ("ирина",),
+    "даша": ("дарья",), "настя": ("анастасия",), "люда": ("людмила",), "лара": ("лариса",),
+    "ксюша": ("ксения",), "аня": ("анна",), "вика": ("виктория",), "люба": ("любовь",),
+    "марина": ("марина",), "вера": ("вера",), "алла": ("алла",), "оксана": ("оксана",),
+}  # fmt: skip
+_NAME_SHARE: Final = 0.5
+
+
+@lru_cache(maxsize=65536)
+def mentioned_given_names(word: str) -> frozenset[str]:
+    """The first names a word of a sentence most likely is, in the nominative and with their
+    full forms («Петру» → {петр, петра}, «Наташе» → {наташа, наталья}); empty for other words."""
+    if not _CYRILLIC_WORD.match(word):
+        return frozenset()
+    parses = [p for p in morph_analyzer().parse(word) if "Name" in p.tag.grammemes]
+    if sum(parse.score for parse in parses) < _NAME_SHARE:
+        return frozenset()
+    lemmas = {_lemma(parse) for parse in parses}
+    return frozenset(lemmas.union(*(_DIMINUTIVES.get(lemma, ()) for lemma in lemmas)))
+
+
 @lru_cache(maxsize=65536)
 def is_given_name(token: str) -> bool:
     """Whether the most likely reading of a word is a first name or a patronymic."""
@@ -224,6 +312,9 @@ def significant_words(text: str) -> list[str]:
 
 @lru_cache(maxsize=262144)
 def _token_similarity(query_word: str, name_word: str) -> float:
+    cyrillic = to_cyrillic(query_word) if not name_word.isascii() else None
+    if cyrillic is not None:
+        query_word = cyrillic  # «Romashka» typed in Latin letters for «Ромашка»
     query_forms = token_forms(query_word)
     name_forms = token_forms(name_word)
     if query_forms & name_forms:
@@ -328,6 +419,8 @@ class TextMatch:
     matched_words: frozenset[str] = field(default_factory=frozenset)
     # The score before the 0..100 cap: naming both the client and its person ranks higher.
     strength: float = 0.0
+    # The words of the sentence that named the client itself (not one of its people).
+    company_words: frozenset[str] = field(default_factory=frozenset)
 
 
 def _company_words(name: str) -> tuple[_IndexedWord, ...]:
@@ -399,6 +492,12 @@ def _score_contact(shape: _Shape, mask: int) -> float:
     return SCORE_FIRST_NAME_ONLY
 
 
+def _adjacent(text: str, one: tuple[str, int, int], other: tuple[str, int, int]) -> bool:
+    """Whether only spaces separate two words of a text (no comma, no other word)."""
+    first, second = sorted((one, other), key=lambda token: token[1])
+    return not text[first[2] : second[1]].strip()
+
+
 class NameIndex:
     """Precomputed forms of a client base: fast search and mention detection in sentences."""
 
@@ -413,6 +512,12 @@ class NameIndex:
             for contact in candidate.contact_names:
                 self._add_variant(position, contact, _contact_words(contact))
         self._vocabulary: list[str] = sorted(self._by_form)
+        # Forms by first letter: a typo seldom hits it, and a sentence's words are compared
+        # with one letter's share of the vocabulary, not all of it.
+        self._by_letter: dict[str, list[str]] = {}
+        for form in self._vocabulary:
+            self._by_letter.setdefault(form[:1], []).append(form)
+        self._near: dict[str, frozenset[str]] = {}
 
     def _add_variant(
         self, position: int, contact_name: str | None, words: tuple[_IndexedWord, ...]
@@ -431,6 +536,8 @@ class NameIndex:
         return len(self.candidates)
 
     def _positions_for_word(self, word: str) -> set[int]:
+        if word not in self._by_form:
+            word = to_cyrillic(word) or word  # «Romashka» typed for «Ромашка»
         forms = set(token_forms(word))
         if len(word) >= _PREFIX_MIN:
             start = bisect.bisect_left(self._vocabulary, word)
@@ -467,13 +574,52 @@ class NameIndex:
         scored.sort(key=lambda pair: (-pair[1], pair[0]))
         return scored[:limit]
 
-    def _hits(self, words: Sequence[str]) -> tuple[dict[int, int], dict[int, int]]:
-        """Matched-word bit masks per variant: through any reading, through the likely one."""
+    def text_forms(self, word: str) -> frozenset[str]:
+        """A sentence word's forms, and for a word the base does not hold the indexed forms it
+        is a typo of («ромошку» → ромашка) or that it spells in Latin letters («Romashka»)."""
+        forms = token_forms(word)
+        if any(form in self._by_form for form in forms):
+            return forms
+        near = self._near.get(word)
+        if near is None:
+            if len(self._near) >= _NEAR_CACHE:
+                self._near.clear()
+            near = self._near[word] = forms | self._near_forms(word)
+        return near
+
+    def _near_forms(self, word: str) -> frozenset[str]:
+        cyrillic = to_cyrillic(word)
+        if cyrillic is not None:
+            base = token_forms(cyrillic)
+            if any(form in self._by_form for form in base):
+                return base
+        elif _CYRILLIC_WORD.match(word) and not morph_analyzer().word_is_known(word):
+            base = token_forms(word)
+        else:
+            return frozenset()  # a dictionary word is no typo of a name
+        if len(word) < _NEAR_MIN_LENGTH:
+            return frozenset()
+        near = {
+            found
+            for form in base
+            for found, _score, _at in process.extract(
+                form,
+                self._by_letter.get(form[:1], ()),
+                scorer=fuzz.ratio,
+                score_cutoff=_NEAR_CUTOFF,
+                limit=4,
+            )
+        }
+        return frozenset(near)
+
+    def _hits(self, words: dict[str, frozenset[str]]) -> tuple[dict[int, int], dict[int, int]]:
+        """Matched-word bit masks per variant: through any reading, through the likely one
+        (a typo or a Latin spelling is never the likely reading)."""
         hits: dict[int, int] = {}
         likely_hits: dict[int, int] = {}
-        for word in words:
+        for word, forms in words.items():
             likely = likely_forms(word)
-            for form in token_forms(word):
+            for form in forms:
                 postings = self._by_form.get(form)
                 if not postings:
                     continue
@@ -490,11 +636,11 @@ class NameIndex:
         self, text: str, *, limit: int = 8, threshold: float = 70.0
     ) -> list[TextMatch]:
         """Clients mentioned anywhere in a sentence, best first, with the contact that matched."""
-        words = list(
-            dict.fromkeys(
-                word for word in _words(text) if word not in STOPWORDS and word not in LEGAL_FORMS
-            )
-        )
+        words = {
+            word: self.text_forms(word)
+            for word in _words(text)
+            if word not in STOPWORDS and word not in LEGAL_FORMS
+        }
         hits, likely_hits = self._hits(words)
         # candidate position → (best score, its variant number, how many of its words matched)
         companies: dict[int, tuple[float, int, int]] = {}
@@ -514,6 +660,19 @@ class NameIndex:
             position = variant.candidate_position
             if score > table.get(position, (0.0, -1, 0))[0]:
                 table[position] = (score, variant_number, mask.bit_count())
+        if any(mentioned_given_names(word) for word in words):
+            # Only contacts found by their surname without their first name.
+            found = {
+                variant: hits[variant]
+                for score, variant, _ in contacts.values()
+                if max(threshold, EXPLAINING_SCORE) <= score < SCORE_FULL
+            }
+            contradicted = self._contradicted(_fold(text), found) if found else set()
+            contacts = {
+                position: entry
+                for position, entry in contacts.items()
+                if entry[1] not in contradicted
+            }
         ranked: list[tuple[float, int]] = []
         for position in companies.keys() | contacts.keys():
             company, _, company_words = companies.get(position, (0.0, -1, 0))
@@ -532,15 +691,59 @@ class NameIndex:
             for strength, position in ranked[:limit]
         ]
 
+    def _contradicted(self, text: str, hits: dict[int, int]) -> set[int]:
+        """Contacts found by their surname while a different first name stands next to it:
+        «Сидорову Петру» is not Сидорова Наталья (the surname's case cannot tell them apart)."""
+        tokens = [(match.group(), match.start(), match.end()) for match in _WORD.finditer(text)]
+        numbers_by_form: dict[str, list[int]] = {}
+        for number, (word, _, _) in enumerate(tokens):
+            for form in token_forms(word):
+                numbers_by_form.setdefault(form, []).append(number)
+        given = {
+            number: names
+            for number, (word, _, _) in enumerate(tokens)
+            if (names := mentioned_given_names(word))
+        }
+        if not given:
+            return set()
+        found: set[int] = set()
+        for variant_number, mask in hits.items():
+            variant = self._variants[variant_number]
+            if variant.contact_name is None:
+                continue
+            stored = [word for word in variant.words if word.weak and is_given_name(word.word)]
+            surnames = [
+                word for bit, word in enumerate(variant.words) if not word.weak and mask >> bit & 1
+            ]
+            if not stored or not surnames:
+                continue
+            own = {form for word in stored for form in word.forms}
+            numbers = {
+                number
+                for surname in surnames
+                for form in surname.forms
+                for number in numbers_by_form.get(form, ())
+            }
+            for number in numbers:
+                beside = [
+                    given[other]
+                    for other in (number - 1, number + 1)
+                    if other in given and _adjacent(text, tokens[number], tokens[other])
+                ]
+                if any(not names & own for names in beside):
+                    found.add(variant_number)
+        return found
+
     def _text_match(
         self,
         strength: float,
         position: int,
-        words: Sequence[str],
+        words: dict[str, frozenset[str]],
         companies: dict[int, tuple[float, int, int]],
         contacts: dict[int, tuple[float, int, int]],
     ) -> TextMatch:
         matched: set[str] = set()
+        company_words: set[str] = set()
         contact_name: str | None = None
         for table in (companies, contacts):
             if position not in table:
@@ -548,16 +751,18 @@ class NameIndex:
             variant = self._variants[table[position][1]]
             if variant.contact_name is not None:
                 contact_name = variant.contact_name
-            for word in words:
-                forms = token_forms(word)
+            for word, forms in words.items():
                 if any(forms & indexed.forms for indexed in variant.words):
                     matched.add(word)
+                    if variant.contact_name is None:
+                        company_words.add(word)
         return TextMatch(
             id=self.candidates[position].id,
             score=min(SCORE_FULL, strength),
             contact_name=contact_name,
             matched_words=frozenset(matched),
             strength=strength,
+            company_words=frozenset(company_words),
         )
 
     def find_in_text(self, text: str) -> list[tuple[int, float]]:

@@ -22,6 +22,7 @@ from typing import Any, Final, Literal, Protocol
 
 import phonenumbers
 
+from bot.i18n import translator
 from models.enums import Channel, Direction, Outcome
 from services.names import (
     LEGAL_FORMS,
@@ -29,6 +30,7 @@ from services.names import (
     NameCandidate,
     NameIndex,
     TextMatch,
+    fix_mixed_script,
     morph_analyzer,
 )
 from services.windows import is_russian_holiday
@@ -81,6 +83,22 @@ class ParsedInteraction:
     next_step: str | None = None
     next_touch: date | datetime | None = None
     updates: ContactUpdates = field(default_factory=ContactUpdates)
+    # Set instead of `next_touch` when the next date named is impossible or past.
+    refused_date: RefusedDate | None = None
+
+
+@dataclass(frozen=True)
+class RefusedDate:
+    """A next date the message names but that cannot be planned: no such day («31 февраля»)
+    or a day already gone («перезвонить вчера»). `message_key` explains it to the manager."""
+
+    phrase: str
+    reason: Literal["impossible", "past"]
+
+    @property
+    def message_key(self) -> str:
+        """The catalog key of the explanation (`phrase` is its parameter)."""
+        return f"parsing.date_refused.{self.reason}"
 
 
 MessageKind = Literal["log", "lookup"]
@@ -118,7 +136,8 @@ _CHANNEL_PATTERNS: Final[tuple[tuple[Channel, re.Pattern[str]], ...]] = (
         re.compile(
             r"\b(?:(?:по|до|пере|со)?зв[ао]?н[иы]?л\w*|недозвон\w*|набрал\w*|"
             r"звон[оу]к\w*|перезвонил\w*|по\s+телефону|поговорил\w*|говорил\w*|"
-            r"call(?:ed)?|phoned|rang|spoke)\b"
+            r"call(?:ed)?|phoned|rang|spoke|no\s+answer|(?:didn'?t|did\s+not)\s+pick\s+up|"
+            r"voicemail)\b"
         ),
     ),
 )
@@ -147,7 +166,9 @@ _OUTCOME_PATTERNS: Final[tuple[tuple[Outcome, re.Pattern[str]], ...]] = (
             r"\b(?:не\s+(?:смог\w*\s+)?дозвон\w*|недозвон\w*|не\s+ответил\w*|не\s+отвеча\w*|"
             r"не\s+(?:взял\w*|берет|берут)\s+трубк\w*|трубк\w+\s+не\s+(?:взял|берет)\w*|"
             r"недоступ\w*|вне\s+зоны|сбрасыва\w*|сбросил\w*|автоответчик\w*|без\s+ответа|"
-            r"не\s+прочитал\w*|no\s+answer|(?:didn'?t|did\s+not)\s+(?:answer|pick\s+up)|"
+            r"не\s+прочитал\w*|ответа\s+(?:пока\s+|еще\s+)?нет|(?:пока\s+|еще\s+)?нет\s+ответа|"
+            r"пока\s+без\s+ответа|молч(?:ит|ат)|no\s+answer|no\s+reply|"
+            r"(?:didn'?t|did\s+not)\s+(?:answer|pick\s+up|reply)|not\s+heard\s+back|"
             r"unreachable|voicemail|no\s+response|not\s+picking\s+up)(?!\w)"
         ),
     ),
@@ -167,7 +188,8 @@ _OUTCOME_PATTERNS: Final[tuple[tuple[Outcome, re.Pattern[str]], ...]] = (
             r"верн[её]тся|вернутся|обсуд(?:ит|ят)|соглас(?:ует|уют|овывает)|на\s+согласовании|"
             r"пока\s+не\s+готов\w*|не\s+готов\w*|думает|думают|возможно|может\s+быть|"
             r"partial\w*|will\s+think|think\s+(?:about\s+it|it\s+over)|will\s+call\s+back|"
-            r"get\s+back|considering|maybe|not\s+sure)(?!\w)"
+            r"get\s+back|considering|maybe|not\s+sure|(?:he|she|they|we)'ll\s+think|"
+            r"жд(?:ет|ут|ем|у)(?=\s+\w)|ожида(?:ет|ют|ем)\b|waiting\s+for)(?!\w)"
         ),
     ),
     (
@@ -175,7 +197,8 @@ _OUTCOME_PATTERNS: Final[tuple[tuple[Outcome, re.Pattern[str]], ...]] = (
         re.compile(
             r"\b(?:договорил\w*|договорел\w*|согласил\w*|соглас(?:ен|на|ны)\b|оплатил\w*|"
             r"оплата\s+прошла|подписал\w*|заказал\w*|купил\w*|утвердил\w*|подтвердил\w*|"
-            r"принял\w*|одобрил\w*|успешно|agreed|signed|paid|confirmed|accepted|ordered|"
+            r"принял\w*|одобрил\w*|успешно|(?<!не\s)(?:берет|берут|возьмет|возьмут)(?!\s+трубк)|"
+            r"agreed|signed|paid|confirmed|accepted|ordered|"
             r"approved|booked|closed\s+the\s+deal)(?!\w)"
         ),
     ),
@@ -187,6 +210,10 @@ _GOAL_STRONG = re.compile(
     r"\b(?:цел[ьи](?:\s+(?:звонка|встречи|письма|контакта|визита|касания))?"
     r"(?:\s*[—–:-]+\s*|\s+(?:была\s+|это\s+)?)|с\s+целью\s+|чтобы\s+|чтоб\s+|хотел[аи]?\s+|"
     r"по\s+поводу\s+|насч[её]т\s+|на\s+тему\s+|по\s+вопросу\s+|"
+    # «встреча по КП», «звонил по счёту 1234»: the subject is the goal, «по» kept with it.
+    r"(?=по\s+(?:кп|коммерческ\w+|сч[её]т\w*|договор\w*|оплат\w*|поставк\w*|заказ\w*|"
+    r"отгрузк\w*|прайс\w*|предложени\w*|скидк\w*|тендер\w*|проект\w*|рекламаци\w*|"
+    r"претензи\w*|задолженност\w*|дебиторк\w*)(?!\w))|"
     r"(?:goal|purpose|aim)(?:\s+(?:was|is))?\s*[:—–-]?\s*(?:to\s+)?|in\s+order\s+to\s+|"
     r"wanted\s+to\s+|regarding\s+|re:\s*|about\s+(?!it\b))"
 )
@@ -413,6 +440,7 @@ class _DateHit:
     end: int
     day: date | None  # None: a past day («вчера») that only swallows its time
     moment: datetime | None = None  # a relative hour («через 2 часа») fixes the time too
+    impossible: bool = False  # «31 февраля», «30.02»: read as a date, but no such day exists
 
 
 @dataclass(frozen=True, slots=True)
@@ -707,8 +735,26 @@ _DATE_READERS: Final = (
 )
 
 
+def _impossible(match: re.Match[str]) -> bool:
+    """A day and month each in range that no year has together («31 февраля», «31.04»)."""
+    groups = match.groupdict()
+    day_text = groups.get("day") or groups.get("day1")
+    month_text = groups.get("month") or groups.get("month1")
+    if not day_text or not month_text:
+        return False
+    month = int(month_text) if month_text.isdigit() else _month_number(month_text)
+    day = int(day_text)
+    return 1 <= month <= _MAX_MONTH and 1 <= day <= _MAX_DAY and day > _LONGEST_MONTH[month]
+
+
+_LONGEST_MONTH: Final = (0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+_CALENDAR_PATTERNS: Final = frozenset(
+    {_AFTER_RU, _AFTER_EN, _DAY_MONTH_RU, _MONTH_DAY_EN, _DAY_MONTH_EN, _NUMERIC_DATE}
+)
+
+
 def _find_dates(text: str, now: datetime) -> list[_DateHit]:
-    """Every date phrase the own patterns know, in text order."""
+    """Every date phrase the own patterns know, in text order (impossible ones flagged)."""
     hits: list[_DateHit] = []
     taken: list[tuple[int, int]] = []
     for pattern, read in _DATE_READERS:
@@ -718,6 +764,9 @@ def _find_dates(text: str, now: datetime) -> list[_DateHit]:
                 continue
             found = read(match, now)
             if found is None:
+                if pattern in _CALENDAR_PATTERNS and _impossible(match):
+                    taken.append((start, end))
+                    hits.append(_DateHit(start, end, None, impossible=True))
                 continue
             taken.append((start, end))
             hits.append(_DateHit(start, end, found[0], found[1]))
@@ -790,10 +839,31 @@ class _Touch:
     spans: tuple[tuple[int, int], ...]
 
 
+@dataclass(frozen=True, slots=True)
+class _Refusal:
+    reason: Literal["impossible", "past"]
+    spans: tuple[tuple[int, int], ...]
+
+
+def _refusal(
+    dates: Sequence[_DateHit], today: date, next_steps: Sequence[tuple[int, int]]
+) -> _Refusal | None:
+    """An impossible date anywhere, or a past one inside a next step («перезвонить вчера»;
+    «звонил вчера» tells when the call was, and is no plan)."""
+    for hit in dates:
+        if hit.impossible:
+            return _Refusal("impossible", ((hit.start, hit.end),))
+    for hit in dates:
+        if (hit.day is None or hit.day < today) and _overlaps(next_steps, hit.start, hit.end):
+            return _Refusal("past", ((hit.start, hit.end),))
+    return None
+
+
 def _next_touch(
     text: str, now: datetime, next_steps: Sequence[tuple[int, int]] = ()
-) -> _Touch | None:
-    """The first future date (with its time, when given) the text names, next steps' first."""
+) -> _Touch | _Refusal | None:
+    """The first future date (with its time, when given) the text names, next steps' first;
+    a refusal when the only date of the plan cannot be planned."""
     dates = _find_dates(text, now)
     times = _find_times(text, [(hit.start, hit.end) for hit in dates])
     today = now.date()
@@ -825,6 +895,16 @@ def _next_touch(
         chosen = min(near, key=lambda t: _distance(span, (t.start, t.end)))
         moment = datetime.combine(day, chosen.value, tzinfo=now.tzinfo)
         return _Touch(moment, (span, (chosen.start, chosen.end)))
+    refusal = _refusal(dates, today, next_steps)
+    if refusal is not None:
+        # «вчера в 11»: the time goes with the refused day, not on to tomorrow.
+        attached = [
+            (candidate.start, candidate.end)
+            for candidate in times
+            if _distance(refusal.spans[0], (candidate.start, candidate.end))
+            <= _TIME_ATTACH_DISTANCE
+        ]
+        return _Refusal(refusal.reason, (*refusal.spans, *attached[:1]))
     past_spans = [(hit.start, hit.end) for hit in dates]
     for chosen in times:
         if chosen.bare or any(
@@ -943,6 +1023,9 @@ def _may_open(
     return role == "outcome" and opened in {"goal", "goal_soft"} and words_in >= _MIN_GOAL_WORDS
 
 
+_SUBJECT = re.compile(r"\s*(?P<who>клиент\w*|он|она|они|заказчик\w*)\s+")
+
+
 def _pieces(text: str) -> list[_Piece]:
     """Split the message into goal / result / next-step pieces by their markers."""
     pieces: list[_Piece] = []
@@ -968,7 +1051,12 @@ def _pieces(text: str) -> list[_Piece]:
                 continue
             if current is not None:
                 current.end = start
-            current = _Piece(role, end if rank == 0 else start, clause_end)
+            piece_start = end if rank == 0 else start
+            subject = _SUBJECT.fullmatch(text, last_end, start) if opened is None else None
+            if role == "outcome" and subject:
+                # «клиент берёт 200 штук», «он подумает»: who did it belongs to the result.
+                piece_start = subject.start("who")
+            current = _Piece(role, piece_start, clause_end)
             pieces.append(current)
             opened, last_end = role, end
             opened_agreed = text.startswith(("agreed", "договорил", "договорел"), start)
@@ -1152,6 +1240,44 @@ def _mentioned_latin_person(original: str, skip: frozenset[str]) -> str | None:
     return (full_names or found or [None])[0]
 
 
+# «из Рогов и копыт», «от «Вектора»», «from Romashka»: a capitalised or quoted word after «из» /
+# «от» names the contact's company, which the matched client must then be.
+_NAMED_COMPANY = re.compile(
+    r"(?<!\w)(?i:из|от|from)\s+(?:(?i:ооо|оао|зао|пао|ао|ип|llc|ltd)\s+)?[«\"“„']?"
+    r"(?P<word>[A-ZА-ЯЁ][\w-]*)|[«\"“„](?P<quoted>[^\W\d_][\w-]*)"
+)
+_NOT_A_COMPANY: Final = frozenset({"Geox", "Name"})
+
+
+def _named_companies(text: str) -> frozenset[str]:
+    """Folded words that name a company in the message («из Рогов и копыт» → рогов); cities
+    («из Казани») and first names are not companies."""
+    found: set[str] = set()
+    for match in _NAMED_COMPANY.finditer(text):
+        word = fix_mixed_script((match["word"] or match["quoted"]).lower().replace("ё", "е"))
+        if word in STOPWORDS or word in LEGAL_FORMS:
+            continue
+        if re.fullmatch(r"[а-я-]+", word):
+            best = morph_analyzer().parse(word)[0]
+            if _NOT_A_COMPANY & best.tag.grammemes:
+                continue
+        found.add(word)
+    return frozenset(found)
+
+
+def _named_company_rule(text: str, matches: list[TextMatch]) -> list[TextMatch]:
+    """Matches that agree with the company the message names: that company when it is a
+    client; none of those found only through a person when it is not («Сидорову из Рогов и
+    копыт» is not Сидорова of Вектор — the flow asks rather than picks)."""
+    named = _named_companies(text) if matches else frozenset()
+    # «no answer from Sidorova»: a word that named the person is no company.
+    named -= {word for match in matches for word in match.matched_words - match.company_words}
+    if not named:
+        return matches
+    naming = [match for match in matches if match.company_words & named]
+    return naming or [match for match in matches if match.company_words]
+
+
 def _as_candidates(clients: Sequence[ClientLike]) -> list[NameCandidate]:
     return [
         client
@@ -1176,8 +1302,9 @@ def _choose_clients(matches: Sequence[TextMatch]) -> list[TextMatch]:
 
 
 def _prepare(text: str) -> tuple[str, str]:
-    """The original text and its lower-cased form with ё→е, index for index."""
-    lowered = text.lower().replace("ё", "е")
+    """The original text and its lower-cased form with ё→е and Latin look-alikes inside
+    Russian words made Cyrillic, index for index."""
+    lowered = fix_mixed_script(text.lower().replace("ё", "е"))
     if len(lowered) != len(text):
         return lowered, lowered
     return text, lowered
@@ -1213,7 +1340,7 @@ def _outcome(text: str, goal_spans: Sequence[tuple[int, int]]) -> tuple[Outcome,
 
 
 def _next_step_text(
-    original: str, low: str, pieces: Sequence[_Piece], touch: _Touch | None
+    original: str, low: str, pieces: Sequence[_Piece], touch: _Touch | _Refusal | None
 ) -> str | None:
     date_spans = list(touch.spans) if touch else []
     candidates: list[tuple[int, int]] = [
@@ -1234,22 +1361,50 @@ def _next_step_text(
         clause_end = _CLAUSE_BREAK.search(low, start)
         candidates.append((clause_start, clause_end.start() if clause_end else len(low)))
     for start, end in candidates:
-        cleaned = _clean(_cut(original, start, end, date_spans))
+        cleaned = _clean(_SPEECH.sub("", _clean(_cut(original, start, end, date_spans)) or ""))
         if cleaned:
             return _nominative_phrase(_LEADING_TO.sub("", cleaned))
     return None
 
 
+# «сказал, что в среду»: who said it is no step; the date alone is («обещали оплатить» is one).
+_SPEECH = re.compile(
+    r"^(?:он\s+|она\s+|они\s+|he\s+|she\s+|they\s+)?(?:сказал[аи]?|говорит|говорят|"
+    r"ответил[аи]?|said|says|told\s+(?:me|us))(?:\s*,?\s*(?:что|that)\b)?",
+    re.IGNORECASE,
+)
+
+
 _JOINER = re.compile(r"^[\s,;:—–-]*(?:(?:и|а|но|and|but)\b[\s,]*)?$")
 
 
+# A done action that is its own result: «отправил счёт, ждёт оплату» — the invoice was sent.
+_DELIVERED = re.compile(r"(?:отправил|выслал|поздравил)\w*")
+
+
+def _delivered(low: str, piece: _Piece) -> bool:
+    return piece.role == "goal_soft" and bool(_DELIVERED.match(low, piece.start))
+
+
 def _result_text(original: str, low: str, pieces: Sequence[_Piece]) -> str | None:
-    """The explicit result, else the first outcome phrase with the outcomes right after it."""
-    for role in ("result", "outcome"):
-        chosen = [number for number, piece in enumerate(pieces) if piece.role == role]
+    """The explicit result, else the first outcome phrase with the outcomes right after it
+    (and the done action right before it: «отправил счёт, ждёт оплату»), else a done action."""
+    for role in ("result", "outcome", "goal_soft"):
+        chosen = [
+            number
+            for number, piece in enumerate(pieces)
+            if piece.role == role and (role != "goal_soft" or _delivered(low, piece))
+        ]
         if not chosen:
             continue
         first = last = chosen[0]
+        if (
+            role == "outcome"
+            and first > 0
+            and _delivered(low, pieces[first - 1])
+            and _JOINER.match(low[pieces[first - 1].end : pieces[first].start])
+        ):
+            first -= 1
         while (
             last + 1 < len(pieces)
             and pieces[last + 1].role in {"result", "outcome"}
@@ -1281,7 +1436,9 @@ def parse_interaction(
 
     pieces = _pieces(masked)
     goal_spans = [(p.start, p.end) for p in pieces if p.role == "goal"]
-    touch = _next_touch(masked, now, [(p.start, p.end) for p in pieces if p.role == "next"])
+    found_touch = _next_touch(masked, now, [(p.start, p.end) for p in pieces if p.role == "next"])
+    touch = found_touch if isinstance(found_touch, _Touch) else None
+    refused = found_touch if isinstance(found_touch, _Refusal) else None
 
     goal: str | None = None
     for piece in pieces:
@@ -1294,12 +1451,18 @@ def parse_interaction(
                 break
 
     outcome_found = _outcome(masked, goal_spans)
+    if goal is None and outcome_found and outcome_found[0] is Outcome.NO_CONTACT:
+        # An attempt that reached nobody was an attempt to reach them: the message needs no
+        # goal question («не дозвонился Сидоровой, наберу завтра в 11»).
+        language = "ru" if re.search(r"[а-я]", low) else "en"
+        goal = translator(language)("parsing.implied_goal.no_contact")
     result = _result_text(original, masked, pieces)
     if outcome_found and result is None:
         result = _clean(original[outcome_found[1] : _clause_end(masked, outcome_found[1])])
 
     name_index = index if index is not None else NameIndex(_as_candidates(clients))
     matches = _choose_clients(name_index.match_in_text(masked, threshold=_CLIENT_THRESHOLD))
+    matches = _named_company_rule(text, matches)
     contact_name = matches[0].contact_name if matches else None
     if contact_name is None:
         skip = matches[0].matched_words if matches else frozenset()
@@ -1313,10 +1476,20 @@ def parse_interaction(
         outcome=outcome_found[0] if outcome_found else None,
         goal=goal,
         result=result,
-        next_step=_next_step_text(original, masked, pieces, touch),
+        next_step=_next_step_text(original, masked, pieces, touch or refused),
         next_touch=touch.value if touch else None,
         updates=ContactUpdates(phone=phone, email=email, position=_position(original, masked)),
+        refused_date=(
+            RefusedDate(_refused_phrase(original, refused.spans), refused.reason)
+            if refused
+            else None
+        ),
     )
+
+
+def _refused_phrase(original: str, spans: Sequence[tuple[int, int]]) -> str:
+    start, end = min(start for start, _ in spans), max(end for _, end in spans)
+    return " ".join(original[start:end].split()).strip(_TRIM)
 
 
 def _clause_end(text: str, start: int) -> int:
