@@ -787,7 +787,8 @@ def read_moment(text: str, now: datetime) -> date | datetime | None:
     `now` is aware, in the zone the text speaks of."""
     _, low = _prepare(text)
     found = _next_touch(low, now)
-    return found.value if found is not None else None
+    # A refused date (impossible, past) is left to the date reader to explain.
+    return found.value if isinstance(found, _Touch) else None
 
 
 def _hour_with_part(hour: int, part: str | None) -> int | None:
