@@ -162,6 +162,14 @@ async def _advance(
             await _keep(state, draft, LogForm.ask, name)
             await _reply(target, tr(f"logging.ask.{name}"), _typed_markup(tr, name))
         return
+    if draft.refused_reason and not draft.next_touch:
+        # «перезвонить 31 февраля»: say why that date can't be planned and ask for another.
+        await _keep(state, draft, LogForm.ask, "next")
+        refusal = tr(
+            f"parsing.date_refused.{draft.refused_reason}", phrase=esc(draft.refused_phrase)
+        )
+        await _reply(target, refusal, _typed_markup(tr, "next"))
+        return
     await _keep(state, draft, None)
     await _reply(target, await _card_text(session, tr, draft), keyboards.draft_card(tr))
 
@@ -429,13 +437,18 @@ async def on_typed_field(
     if asking == "next":
         parsed = parse_interaction(text, now=interactions.local_now(member, clock.now()))
         if parsed.next_touch is None:
-            await message.answer(
-                tr("logging.date_unknown"), reply_markup=_typed_markup(tr, "next")
+            refused = parsed.refused_date
+            answer = (
+                tr(refused.message_key, phrase=esc(refused.phrase))
+                if refused is not None
+                else tr("logging.date_unknown")
             )
+            await message.answer(answer, reply_markup=_typed_markup(tr, "next"))
             return
-        draft.next_step = parsed.next_step or text
+        draft.next_step = parsed.next_step or draft.next_step or text
         draft.next_touch = parsed.next_touch.isoformat()
         draft.next_asked = True
+        draft.refused_phrase = draft.refused_reason = None
     elif asking in ("goal", "result"):
         setattr(draft, asking, text)
     await _advance(message, session, member, tr, state, draft)
@@ -578,7 +591,7 @@ def _saved_text(tr: Translator, draft: Draft, saved: interactions.SavedInteracti
     follow_up = saved.follow_up
     if follow_up is not None:
         touch: Touch = follow_up.touch
-        when = tr.fmt_date(touch.due_on, "EEE dd.MM")
+        when = tr.fmt_day(touch.due_on, saved.interaction.happened_at.date())
         value = draft.next_touch_value
         if isinstance(value, datetime) and value.date() == touch.due_on:
             when = f"{when} {tr.fmt_time(value)}"
@@ -707,6 +720,7 @@ async def cb_skip_next(
         await _stale(query, tr)
         return
     draft.next_asked = True
+    draft.refused_phrase = draft.refused_reason = None
     await _advance(query, session, member, tr, state, draft)
 
 

@@ -82,6 +82,9 @@ class Draft:
     confirm_data: bool = False
     guided: bool = False
     next_asked: bool = False
+    # A next date the message named that cannot be planned («31 февраля», «вчера»): asked again.
+    refused_phrase: str | None = None
+    refused_reason: str | None = None
     text: str | None = None
     attachments: list[dict[str, Any]] = field(default_factory=list)
 
@@ -111,6 +114,8 @@ class Draft:
             result=parsed.result,
             next_step=parsed.next_step,
             next_touch=touch.isoformat() if touch is not None else None,
+            refused_phrase=parsed.refused_date.phrase if parsed.refused_date else None,
+            refused_reason=parsed.refused_date.reason if parsed.refused_date else None,
             phone=parsed.updates.phone,
             email=parsed.updates.email,
             position=parsed.updates.position,

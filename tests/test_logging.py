@@ -194,6 +194,30 @@ async def test_a_follow_up_agreed_on_a_day_off_moves_to_the_next_working_day(
         assert f"{note} у вас или у клиента" in text
 
 
+async def test_an_impossible_next_date_is_explained_and_asked_again(
+    chat: Chat, session: AsyncSession, base: dict[str, int]
+) -> None:
+    calls = await chat.send(
+        MANAGER,
+        "Звонил Петрову из Ромашки, цель — предложить прайс, договорились перезвонить 31 февраля",
+    )
+    assert "такой даты нет. Когда следующий шаг?" in joined(calls)
+    wrong = joined(await chat.send(MANAGER, "перезвонить вчера"))
+    assert "уже прошла" in wrong or "Не понял дату" in wrong
+    card = joined(await chat.send(MANAGER, "5 марта"))
+    assert "перезвонить" in card
+    saved = joined(await chat.press(MANAGER, "Сохранить"))
+    # Another year's date names its year.
+    assert "пт 05.03.2027" in saved
+    follow_up = await session.scalar(
+        select(Touch).where(
+            Touch.client_id == base["romashka"], Touch.reason == TouchReason.FOLLOW_UP
+        )
+    )
+    assert follow_up is not None
+    assert follow_up.due_on == date(2027, 3, 5)
+
+
 async def test_missing_goal_is_asked_with_quick_picks(
     chat: Chat, session: AsyncSession, base: dict[str, int]
 ) -> None:

@@ -50,7 +50,7 @@ async def test_cancel_at_a_typed_question_drops_the_draft(
 async def test_cancel_while_the_draft_waits_on_a_button_or_its_card(
     chat: Chat, session: AsyncSession, base: dict[str, int]
 ) -> None:
-    await chat.send(MANAGER, "звонил Петрову из Ромашки, не дозвонился")
+    await chat.send(MANAGER, "звонил Петрову из Ромашки, клиент согласен")
     await chat.press(MANAGER, "Предложение")
     assert "💾 Сохранить" in chat.buttons(MANAGER)
     calls = await chat.send(MANAGER, "/cancel")
@@ -127,7 +127,7 @@ async def test_cancel_leaves_other_conversations(
 async def test_a_log_about_another_client_typed_for_a_question_starts_its_own_draft(
     chat: Chat, session: AsyncSession, base: dict[str, int]
 ) -> None:
-    calls = await chat.send(MANAGER, "Позвонил в Ромашку, не дозвонился")
+    calls = await chat.send(MANAGER, "Позвонил в Ромашку, договорились о встрече")
     assert "Какая была цель" in joined(calls)
     calls = await chat.send(
         MANAGER, "Встреча с ТехноПром: цель — обсудить зимние комплекты, хотят КП до пятницы"
@@ -145,7 +145,7 @@ async def test_a_log_about_another_client_typed_for_a_question_starts_its_own_dr
 async def test_an_answer_naming_the_drafts_own_client_is_still_the_answer(
     chat: Chat, session: AsyncSession, base: dict[str, int]
 ) -> None:
-    await chat.send(MANAGER, "Позвонил в Ромашку, не дозвонился")
+    await chat.send(MANAGER, "Позвонил в Ромашку, договорились о встрече")
     await chat.send(MANAGER, "напомнить Петрову из Ромашки про договор и счёт на оплату")
     await chat.press(MANAGER, "Сохранить")
     [saved] = await _interactions(session)
@@ -266,7 +266,7 @@ async def test_an_unknown_person_can_be_a_companys_main_contact(
 async def test_a_lookup_beside_a_draft_creates_a_client_without_touching_the_draft(
     chat: Chat, session: AsyncSession, base: dict[str, int]
 ) -> None:
-    await chat.send(MANAGER, "звонил Петрову из Ромашки, не дозвонился")
+    await chat.send(MANAGER, "звонил Петрову из Ромашки, клиент согласен")
     await chat.press(MANAGER, "Предложение")
     calls = await chat.send(MANAGER, "Гелиос")
     assert "Не нашёл" in joined(calls)
