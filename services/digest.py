@@ -853,11 +853,10 @@ def item_lines(number: int | None, item: DigestItem, tr: Translator, zone: ZoneI
 def occasion_line(line: OccasionLine, tr: Translator, when: str | None = None) -> str:
     """«🎂 завтра — день рождения: Марина, жена — Петров Иван (ООО «Ромашка»)»."""
     kind_key = f"planner.key_date_{line.kind}"
-    what = (
-        esc(line.title)
-        if line.title
-        else tr(kind_key if tr.has(kind_key) else "planner.key_date_other")
-    )
+    kind = tr(kind_key if tr.has(kind_key) else "planner.key_date_other")
+    # A title that only repeats the kind («День рождения (жена)») adds nothing the person
+    # part does not say, and reads differently from dates added in the bot.
+    what = kind if not line.title or line.title.casefold().startswith(kind) else esc(line.title)
     text = tr(
         "planner.occasion_line", what=what, person=esc(line.person), client=esc(line.client_name)
     )

@@ -10,6 +10,7 @@ from aiogram.methods import SendMessage
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.callbacks import ClientCallback, PlanTouchCallback
+from bot.i18n import translator
 from bot.keyboards.planner import digest_item_row
 from bot.offline import RecordingSession
 from models import Client, KeyDate, Member, Touch
@@ -20,9 +21,11 @@ from services.clock import ManualClock
 from services.digest import (
     MAX_ITEMS_PER_PART,
     TELEGRAM_LIMIT,
+    OccasionLine,
     build_digest,
     build_digests,
     build_week,
+    occasion_line,
     render_digest,
     render_week,
     telegram_length,
@@ -378,3 +381,28 @@ async def test_digests_built_together_keep_each_members_own_today(session: Async
     assert digests[east.id].local_date == tuesday
     single = await build_digest(session, west, now)
     assert [item.goal for item in single.today] == ["понедельник"]
+
+
+def test_an_occasion_title_repeating_its_kind_is_not_shown_twice() -> None:
+    wife = OccasionLine(
+        on=MONDAY,
+        kind="birthday",
+        title="День рождения (жена)",
+        person="Марина, жена — Жуков Михаил Владимирович",
+        client_name="ООО «Север»",
+        client_id=1,
+    )
+    assert occasion_line(wife, translator("ru"), "завтра") == (
+        "🎂 завтра — день рождения: Марина, жена — Жуков Михаил Владимирович (ООО «Север»)"
+    )
+    jubilee = OccasionLine(
+        on=MONDAY,
+        kind="anniversary",
+        title="25 лет компании",
+        person="ООО «Север»",
+        client_name="ООО «Север»",
+        client_id=1,
+    )
+    assert occasion_line(jubilee, translator("ru")).endswith(
+        "25 лет компании: ООО «Север» (ООО «Север»)"
+    )
