@@ -139,7 +139,7 @@ def _answers(recorder: RecordingSession, updates: int) -> dict[str, int]:
             kinds["confirmation card"] += 1
         elif "Создать" in str(call.reply_markup) or "не наш" in text:
             kinds["client not found: offer to create"] += 1
-        elif call.reply_markup is not None and "?" in text and "client" in str(call.reply_markup):
+        elif "'lg:client:" in str(call.reply_markup):
             kinds["choice of clients"] += 1
         else:
             kinds["question (goal, result, outcome…)"] += 1
