@@ -1036,6 +1036,8 @@ class WeekPlan:
     overdue: list[DigestItem] = field(default_factory=list)
     days: dict[date, list[DigestItem]] = field(default_factory=dict)
     occasions: dict[date, list[OccasionLine]] = field(default_factory=dict)
+    # The member's days off this week: «weekend» or «holiday» (a Russian public holiday).
+    days_off: dict[date, str] = field(default_factory=dict)
 
     @property
     def is_empty(self) -> bool:
@@ -1053,6 +1055,12 @@ async def build_week(session: AsyncSession, member: Member, now: datetime) -> We
     days = [today + timedelta(days=offset) for offset in range(WEEK_DAYS)]
     plan.days = {day: [] for day in days}
     plan.occasions = {day: [] for day in days}
+    schedule = member_schedule(member)
+    plan.days_off = {
+        day: "holiday" if windows.is_russian_holiday(day) else "weekend"
+        for day in days
+        if not windows.is_working_day(day, schedule)
+    }
     pairs = await open_touches_of(session, member, due_until=last)
     # As in the digest: today's and overdue touches fold together, each later day on its own.
     groups: dict[date, list[tuple[TouchView, ClientView]]] = {}
@@ -1106,9 +1114,16 @@ def render_week(plan: WeekPlan, language: str, *, limit: int = TELEGRAM_LIMIT) -
     for day, items in plan.days.items():
         occasions = plan.occasions.get(day, [])
         section = day.isoformat()
-        title = tr("planner.week_day", day=tr.fmt_weekday(day), count=len(items))
-        blocks.append(_Block(title, section, heading=True))
-        if not items and not occasions:
+        off = plan.days_off.get(day)
+        if off is not None and not items:
+            title = tr(f"planner.week_{off}", day=tr.fmt_weekday(day))
+        else:
+            title = tr("planner.week_day", day=tr.fmt_weekday(day), count=len(items))
+            if off is not None:
+                title += " · " + tr(f"planner.week_{off}_mark")
+        # A day off with nothing on it is one line, not a heading waiting for its items.
+        blocks.append(_Block(title, section, heading=bool(items or occasions or off is None)))
+        if not items and not occasions and off is None:
             blocks.append(_Block(tr("planner.week_free"), section, tight=True))
         blocks.extend(_Block(week_line(item, tr, zone), section, tight=True) for item in items)
         blocks.extend(_Block(occasion_line(line, tr), section, tight=True) for line in occasions)

@@ -406,3 +406,18 @@ def test_an_occasion_title_repeating_its_kind_is_not_shown_twice() -> None:
     assert occasion_line(jubilee, translator("ru")).endswith(
         "25 лет компании: ООО «Север» (ООО «Север»)"
     )
+
+
+async def test_week_marks_weekends_and_public_holidays(session: AsyncSession) -> None:
+    manager = await add_member(session)
+    client = await add_client(session, manager, "Ромашка", "Europe/Moscow")
+    # A touch planned on a Saturday still shows, its day marked as a day off.
+    await add_touch(session, client, date(2026, 12, 26), "Поздравить с наступающим")
+    plan = await build_week(session, manager, msk(2026, 12, 25, 9, 0))
+    text = "\n".join(render_week(plan, "ru"))
+    assert "<b>сб, 26 декабря</b> — 1 касание · выходной" in text
+    assert "<b>вс, 27 декабря</b> — выходной" in text
+    assert "<b>пн, 28 декабря</b> — 0 касаний\nсвободно" in text
+    assert "<b>чт, 31 декабря</b> — праздник, выходной" in text
+    english = "\n".join(render_week(plan, "en"))
+    assert "<b>Thu, 31 December</b> — public holiday" in english
