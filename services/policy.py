@@ -80,9 +80,10 @@ def parse_number(field: str, text: str) -> int:
         raise ValidationError("choice_invalid")
     lowest, highest = LIMITS[field]
     digits = text.strip().split()[0] if text.strip() else ""
-    if not digits.isdigit():
+    # «-5» is a whole number too, only out of range: say the range, not «нужно целое число».
+    if not digits.lstrip("-−").isdigit():
         raise ValidationError("number_invalid", text=text.strip()[:20])
-    value = int(digits)
+    value = int(digits.replace("−", "-"))
     if not lowest <= value <= highest:
         raise ValidationError("number_range", low=lowest, high=highest)
     return value

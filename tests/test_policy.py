@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -125,6 +126,14 @@ def test_numbers_are_checked() -> None:
         except ValidationError:
             continue
         raise AssertionError(f"{field}={text} accepted")
+    # A negative number is out of range, not «not a number».
+    for typed in ("-5", "−5", "0"):
+        with pytest.raises(ValidationError) as raised:
+            policy.parse_number("cadence_days", typed)
+        assert raised.value.code == "number_range", typed
+    with pytest.raises(ValidationError) as raised:
+        policy.parse_number("cadence_days", "месяц")
+    assert raised.value.code == "number_invalid"
     assert policy.ceiling_caps(30, 6)
     assert not policy.ceiling_caps(30, 12)
     assert policy.effective_cadence(30, 6) == 61
