@@ -75,6 +75,11 @@ async def cmd_audit(
         await message.answer(tr("audit.head_only"))
         return
     wanted = protection.parse_filter(command.args or "", now)
+    query = wanted.member_query
+    if query is not None and not await protection.members_matching(session, query):
+        # «/audit мусор» is not «no entries»: nobody on the team is called that.
+        await message.answer(tr("audit.no_member", name=esc(query[:40])))
+        return
     lines = await protection.recent_entries(session, member, wanted)
     if not lines:
         await message.answer(tr("audit.empty"))

@@ -29,7 +29,7 @@ from models import (
 )
 from models.enums import Role, TouchStatus
 from scheduler import outbox
-from services import access, audit, team
+from services import access, audit, stats, team
 from services.person_names import gender_of
 from services.touches import OPEN_STATUSES
 
@@ -218,6 +218,17 @@ def parse_filter(text: str, now: datetime) -> AuditFilter:
     return AuditFilter(member_query=" ".join(rest) or None, since=since, action=action)
 
 
+async def members_matching(session: AsyncSession, query: str) -> list[int]:
+    """The members `/audit <name>` means: a part of a name («Дмитр»), or a name declined,
+    misspelled or in Latin letters («Ольгу», «Dmitry»), as /stats reads it."""
+    # SQLite's lower() knows no Cyrillic: the team is small, so match names in Python.
+    members = list(await session.scalars(select(Member)))
+    needle = query.casefold()
+    ids = {member.id for member in members if needle in member.full_name.casefold()}
+    ids.update(member.id for member in stats.match_members(query, members))
+    return sorted(ids)
+
+
 async def recent_entries(
     session: AsyncSession, head: Member, wanted: AuditFilter, *, limit: int = 200
 ) -> list[AuditLine]:
@@ -237,10 +248,7 @@ async def recent_entries(
     if wanted.action is not None:
         query = query.where(AuditEntry.action == wanted.action)
     if wanted.member_query is not None:
-        # SQLite's lower() knows no Cyrillic: the team is small, so match names in Python.
-        needle = wanted.member_query.casefold()
-        members = await session.scalars(select(Member))
-        ids = [member.id for member in members if needle in member.full_name.casefold()]
+        ids = await members_matching(session, wanted.member_query)
         # `/audit Дмитрий`: what he did, and what was done to him (switched off, brought back).
         query = query.where(
             or_(

@@ -136,6 +136,12 @@ async def test_audit_lists_and_filters_for_the_head(
     assert "выгрузил(а) базу" in only_exports
     assert "Клиент 0" not in only_exports
 
+    # A declined or Latin name finds him too; a name nobody has is said to be one.
+    assert "«Клиент 0»" in joined(await chat.send(HEAD_ID, "/audit Дмитрия"))
+    assert "«Клиент 0»" in joined(await chat.send(HEAD_ID, "/audit Dmitry"))
+    unknown = joined(await chat.send(HEAD_ID, "/audit мусор"))
+    assert "Не нашёл в команде «мусор»" in unknown
+
     clock.advance(timedelta(hours=30))
     assert "Записей нет" in joined(await chat.send(HEAD_ID, "/audit 24h"))
 
