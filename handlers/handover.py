@@ -252,8 +252,15 @@ async def _ask_confirm(
         "handover.confirm",
         client=esc(client.name),
         member=esc(new_owner.full_name),
-        from_stage=stage_name(tr, client.stage),
-        to_stage=stage_name(tr, stage),
+        stage=(
+            tr("handover.stage_same", stage=stage_name(tr, stage))
+            if stage == client.stage
+            else tr(
+                "handover.stage_change",
+                from_stage=stage_name(tr, client.stage),
+                to_stage=stage_name(tr, stage),
+            )
+        ),
         note=esc(note) if note else tr("handover.note_none"),
     )
     markup = InlineKeyboardMarkup(

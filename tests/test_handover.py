@@ -62,6 +62,7 @@ async def test_head_hands_a_client_over_with_a_note(chat: Chat, session_factory:
     await chat.press(HEAD_ID, "продажа")
     await chat.send(HEAD_ID, "Ждут КП до пятницы, звонить после 11")
     assert "Ждут КП до пятницы" in joined(chat.recorder.requests[-1:])
+    assert "Этап: привлечение → продажа" in joined(chat.recorder.requests[-1:])
     calls = await chat.press(HEAD_ID, "Передать")
 
     assert "передан" in joined(calls)
@@ -363,3 +364,13 @@ async def test_an_active_members_whole_base_moved_tells_them(
         "🔁 Ваши клиенты (1) переданы: теперь их ведёт <b>Ольга</b> (передал(а) Tester). "
         "Их карточки вам больше недоступны."
     ]
+
+
+async def test_a_handover_keeping_the_stage_says_so(chat: Chat, session_factory: Factory) -> None:
+    await arrange(chat, session_factory)
+    await chat.send(HEAD_ID, "/handover Ромашка")
+    await chat.press(HEAD_ID, "Ольга")
+    await chat.press(HEAD_ID, "привлечение")
+    confirm = joined(await chat.press(HEAD_ID, "Без заметки"))
+    assert "Этап: привлечение, без изменений" in confirm
+    assert "привлечение → привлечение" not in confirm
