@@ -99,9 +99,11 @@ class Translator:
         pattern = "EEE dd.MM" if value.year == today.year else "EEE dd.MM.y"
         return format_date(value, pattern, locale=self._locale)
 
-    def fmt_weekday(self, value: date) -> str:
-        """A short date with its week day: «пт, 27 ноября»."""
-        return format_date(value, "EEE, d MMMM", locale=self._locale)
+    def fmt_weekday(self, value: date, today: date | None = None) -> str:
+        """A short date with its week day: «пт, 27 ноября»; given `today`, with the year when
+        it is not today's («чт, 2 мая 2030»)."""
+        pattern = "EEE, d MMMM" if today is None or value.year == today.year else "EEE, d MMMM y"
+        return format_date(value, pattern, locale=self._locale)
 
     def fmt_time(self, value: time | datetime) -> str:
         """A clock time, always 24-hour: «09:30»."""

@@ -15,7 +15,6 @@ from contextlib import suppress
 from datetime import date, datetime, time
 from functools import lru_cache
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramAPIError
@@ -33,6 +32,7 @@ from models import Event, Member
 from models.enums import Category
 from services import audit, planner, validation
 from services.clock import Clock
+from services.digest import local_today
 
 router = Router(name=__name__)
 
@@ -229,10 +229,6 @@ def _industry_options(industries: list[str]) -> list[tuple[str, str]]:
 # Texts.
 
 
-def _member_today(member: Member, now: datetime) -> date:
-    return now.astimezone(ZoneInfo(member.timezone)).date()
-
-
 def when_text(tr: Translator, day: date, starts_at: time | None) -> str:
     """«15 декабря 2026», or «15 декабря 2026 в 11:00» when the time is known."""
     text = tr.fmt_date(day, "d MMMM y")
@@ -374,7 +370,7 @@ async def _preview(
             )
         ]
         if plan.first_day and plan.last_day:
-            today = _member_today(member, clock.now())
+            today = local_today(member, clock.now())
             lines.append(
                 tr(
                     "events.preview_days",
@@ -413,7 +409,7 @@ async def cmd_event(
         await message.answer(tr("common.not_allowed"))
         return
     await state.clear()
-    upcoming = await planner.upcoming_events(session, _member_today(member, clock.now()))
+    upcoming = await planner.upcoming_events(session, local_today(member, clock.now()))
     # Under the list a typed title starts a new event just as «➕ Новое событие» does.
     await state.set_state(EventForm.title)
     if upcoming:
@@ -453,7 +449,7 @@ async def on_day(
         await message.answer(tr("common.not_allowed"))
         return
     text = message.text or ""
-    today = _member_today(member, clock.now())
+    today = local_today(member, clock.now())
     try:
         day_text, starts_at = split_event_time(text)
         happens_on = parse_event_day(day_text, today)
@@ -615,7 +611,7 @@ async def _manage(
     """The list of upcoming events: start a new one, or cancel one (after a confirmation)."""
     action = callback_data.action
     now = clock.now()
-    today = _member_today(member, now)
+    today = local_today(member, now)
     if action is EventAction.NEW:
         await state.clear()
         await state.set_state(EventForm.title)
@@ -774,7 +770,7 @@ async def _save(
         return
     now = clock.now()
     happens_on = date.fromisoformat(data["day"])
-    today = _member_today(member, now)
+    today = local_today(member, now)
     if happens_on <= today:
         await state.set_state(EventForm.day)
         await show(query, past_day_text(tr, happens_on, today))
@@ -811,7 +807,7 @@ async def _save(
             day=day,
             planned=plan.planned,
             managers=len(plan.per_member),
-            days=days_text(tr, plan.first_day, plan.last_day, _member_today(member, now)),
+            days=days_text(tr, plan.first_day, plan.last_day, local_today(member, now)),
         )
     else:
         text = tr("events.saved_none", title=title, day=day)

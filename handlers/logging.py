@@ -297,11 +297,9 @@ async def _start_from_text(
     if await interactions.existing_for_message(session, message.chat.id, message.message_id):
         await message.answer(tr("logging.already_saved"))
         return
-    replaced = await _draft(state)
-    if replaced is not None and replaced.touch_id is not None:
-        # The draft this message replaces was opened by «✅ Сделано»: its touch goes back into
-        # the plan, as when that draft is cancelled.
-        await reopen_unlogged(session, replaced.touch_id)
+    # The draft this message replaces may have been opened by «✅ Сделано»: its touch goes back
+    # into the plan, as when that draft is cancelled.
+    await _put_back_touch(session, await _draft(state))
     parsed = await _parse_once(message, text[:TEXT_LIMIT], session, member, clock)
     draft = Draft.from_parsed(parsed, text[:TEXT_LIMIT])
     draft.chat_id = message.chat.id
@@ -345,9 +343,7 @@ async def cmd_log(
 ) -> None:
     """The guided path: client → channel → goal → result → outcome → next step; `/log Ромашка`
     names the client at once."""
-    replaced = await _draft(state)
-    if replaced is not None and replaced.touch_id is not None:
-        await reopen_unlogged(session, replaced.touch_id)
+    await _put_back_touch(session, await _draft(state))
     await state.clear()
     draft = Draft(guided=True, chat_id=message.chat.id, message_id=message.message_id)
     query = (command.args or "").strip()[:100]
@@ -518,6 +514,13 @@ async def _stale(query: CallbackQuery, tr: Translator) -> None:
     await query.answer(tr("logging.stale"), show_alert=True)
 
 
+async def _put_back_touch(session: AsyncSession, draft: Draft | None) -> Touch | None:
+    """A dropped draft's touch, closed by «✅ Сделано» with nothing logged, back in the plan."""
+    if draft is None or draft.touch_id is None:
+        return None
+    return await reopen_unlogged(session, draft.touch_id)
+
+
 async def cancel_draft(session: AsyncSession, tr: Translator, state: FSMContext) -> str | None:
     """Drop the draft under way (a touch «✅ Сделано» closed for it goes back into the plan);
     the answer to give, None when there was no draft. Shared by «✖️ Отмена» and /cancel."""
@@ -525,7 +528,7 @@ async def cancel_draft(session: AsyncSession, tr: Translator, state: FSMContext)
     if draft is None:
         return None
     await state.clear()
-    touch = await reopen_unlogged(session, draft.touch_id) if draft.touch_id is not None else None
+    touch = await _put_back_touch(session, draft)
     if touch is None:
         return tr("logging.cancelled")
     return tr("logging.cancelled_touch_reopened", goal=esc(touch.goal))
@@ -566,10 +569,7 @@ async def cb_save(
     if callback_data.value != keyboards.SAVE_AGAIN:
         twin = await interactions.recent_duplicate(session, draft, clock.now())
         if twin is not None:
-            happened = twin.happened_at
-            if happened.tzinfo is None:
-                happened = happened.replace(tzinfo=UTC)
-            when = tr.fmt_time(happened.astimezone(ZoneInfo(member.timezone)))
+            when = tr.fmt_time(twin.happened_at.astimezone(ZoneInfo(member.timezone)))
             await show(query, tr("logging.duplicate", time=when), keyboards.save_again(tr))
             return
     # The conversation state changes before the database writes (see the storage's docstring).

@@ -9,7 +9,7 @@ stale button gets a polite answer.
 from __future__ import annotations
 
 from contextlib import suppress
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from aiogram import Bot, F, Router
@@ -214,15 +214,8 @@ def _when(slot: ReminderSlot, tr: Translator, zone: ZoneInfo, now: datetime) -> 
     elif local.date() == today + timedelta(days=1):
         day = tr("planner.tomorrow")
     else:
-        day = _day(tr, local.date(), today)
+        day = tr.fmt_weekday(local.date(), today)
     return f"{day}, {tr.fmt_time(local)}"
-
-
-def _day(tr: Translator, day: date, today: date) -> str:
-    """«пн, 29 ноября», with the year when it is not this year's."""
-    if day.year == today.year:
-        return tr.fmt_weekday(day)
-    return tr.fmt_date(day, "EEE, d MMMM y")
 
 
 async def _confirm_snooze(
@@ -239,7 +232,9 @@ async def _confirm_snooze(
     if slot is None:
         today = now.astimezone(zone).date()
         text = tr(
-            "planner.snoozed_quiet", date=_day(tr, touch.due_on, today), client=esc(client.name)
+            "planner.snoozed_quiet",
+            date=tr.fmt_weekday(touch.due_on, today),
+            client=esc(client.name),
         )
     else:
         text = tr("planner.snoozed", client=esc(client.name), when=_when(slot, tr, zone, now))

@@ -161,23 +161,12 @@ def local_today(now: datetime, timezone: str) -> date:
     return now.astimezone(ZoneInfo(timezone)).date()
 
 
-def next_working_day(day: date, schedule: Schedule) -> date:
-    """`day` itself when it is a working day of the schedule, else the next one."""
+def next_working_day(day: date, *schedules: Schedule) -> date:
+    """`day` itself when it is a working day of every schedule (the client's calendar, and its
+    owner's when given), else the next such day (`day` when there is none)."""
     candidate = day
     for _ in range(_MAX_SHIFT_DAYS):
-        if is_working_day(candidate, schedule):
-            return candidate
-        candidate += timedelta(days=1)
-    # A schedule without any working day: keep the date rather than loop forever.
-    return day
-
-
-def next_common_working_day(day: date, client: Schedule, owner: Schedule) -> date:
-    """`day` itself when both the client and its owner work then, else the next such day
-    (`day` when they never share one)."""
-    candidate = day
-    for _ in range(_MAX_SHIFT_DAYS):
-        if is_working_day(candidate, client) and is_working_day(candidate, owner):
+        if all(is_working_day(candidate, schedule) for schedule in schedules):
             return candidate
         candidate += timedelta(days=1)
     return day
@@ -1159,14 +1148,12 @@ async def plan_follow_up(
         await replan_client(session, client, now)
         touches = await _open_next_touches(session, client.id)
         return PlannedFollowUp(touch=touches[0], too_soon=False, over_ceiling=False)
-    language = _language(
-        await session.scalar(select(Member.language).where(Member.id == client.owner_id))
-    )
+    owner = await session.get(Member, client.owner_id)
+    language = _language(owner.language if owner is not None else None)
     goal = (interaction.next_step or "").strip() or cadence_goal(client.category, language)
     agreed_on = due_on
-    owner = await session.get(Member, client.owner_id)
     if owner is not None:
-        due_on = next_common_working_day(due_on, client_schedule(client), _member_schedule(owner))
+        due_on = next_working_day(due_on, client_schedule(client), _member_schedule(owner))
     touch = await plan_touch(
         session,
         client=client,
