@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
+from rapidfuzz import fuzz, process
 
 from bot.i18n import LANGUAGES, translator
 from models import Member
@@ -47,6 +48,52 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("team", for_managers=False),
     CommandSpec("stats"),
 )
+
+
+# What people type out of habit from other tools, mapped to our command for the same job.
+COMMAND_ALIASES: dict[str, str] = {
+    "client": "find",
+    "clients": "find",
+    "card": "find",
+    "search": "find",
+    "contact": "find",
+    "contacts": "find",
+    "plan": "today",
+    "overdue": "today",
+    "tasks": "today",
+    "todo": "today",
+    "agenda": "week",
+    "add": "new",
+    "create": "new",
+    "newclient": "new",
+    "call": "log",
+    "note": "log",
+    "touch": "log",
+    "lang": "settings",
+    "language": "settings",
+    "timezone": "settings",
+    "tz": "settings",
+    "config": "settings",
+    "report": "stats",
+    "reports": "stats",
+    "me": "stats",
+    "invite_member": "invite",
+    "transfer": "handover",
+    "stop": "cancel",
+}
+
+
+def suggest_command(typed: str, role: Role) -> str | None:
+    """Our command closest to an unknown one (`/client` → `find`, `/seting` → `settings`)."""
+    available = [spec.name for spec in COMMANDS if role is Role.HEAD or spec.for_managers]
+    typed = typed.lower()
+    alias = COMMAND_ALIASES.get(typed)
+    if alias == "stats" and role is Role.HEAD:
+        alias = "team"
+    if alias in available:
+        return alias
+    found = process.extractOne(typed, available, scorer=fuzz.ratio, score_cutoff=70)
+    return found[0] if found else None
 
 
 def menu(role: Role, language: str) -> list[BotCommand]:

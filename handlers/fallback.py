@@ -4,14 +4,36 @@ from __future__ import annotations
 
 import logging
 
-from aiogram import Router
+from aiogram import F, Router
 from aiogram.filters import ExceptionTypeFilter
 from aiogram.types import CallbackQuery, ErrorEvent, Message
 
+from bot.commands import suggest_command
 from bot.i18n import Translator, translator
+from handlers.common import esc
+from models import Member
+from models.enums import Role
 
 router = Router(name=__name__)
 log = logging.getLogger(__name__)
+
+
+@router.message(F.text.startswith("/"))
+async def on_unknown_command(message: Message, member: Member | None, tr: Translator) -> None:
+    """A command we don't have: name the one that does the job, with its arguments kept."""
+    word, _, args = (message.text or "").partition(" ")
+    typed = word[1:].split("@", 1)[0][:40]
+    if not typed:
+        await message.answer(tr("common.unknown_text"))
+        return
+    suggestion = suggest_command(typed, member.role if member else Role.MANAGER)
+    if suggestion is None:
+        await message.answer(tr("common.unknown_command", command=esc(typed)))
+        return
+    example = esc(f"/{suggestion} {args.strip()[:100]}".strip())
+    await message.answer(
+        tr("common.unknown_command_suggest", command=esc(typed), suggestion=example)
+    )
 
 
 @router.message()

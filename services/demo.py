@@ -48,7 +48,8 @@ from models.enums import (
     TouchStatus,
 )
 from services import geo
-from services.planner import occasion_goal
+from services.digest import member_schedule
+from services.planner import client_schedule, next_working_day, occasion_goal
 from services.touches import plan_touch
 
 DEMO_SEED = 20_261_118
@@ -818,6 +819,9 @@ class _DemoBuilder:
             client.contacts.append(self._private_contact(spec, created_at))
         cadence = DEFAULT_POLICIES[category][0]
         due_on = self.today + timedelta(days=rng.randint(1, max(2, min(cadence, 30))))
+        # As the planner would: a call falls on a day both the client and its owner work.
+        owner = self.members[spec.owner]
+        due_on = next_working_day(due_on, client_schedule(client), member_schedule(owner))
         return _Draft(
             spec=spec,
             client=client,

@@ -161,3 +161,27 @@ async def test_unknown_button_is_answered(chat: Chat) -> None:
     await chat.send(HEAD_ID, "/start")
     calls = await chat.press_data(HEAD_ID, "garbage:payload")
     assert "устарела" in joined(calls)
+
+
+async def test_unknown_command_names_the_one_that_does_the_job(chat: Chat) -> None:
+    token = await invite_link(chat)
+    await chat.send(MANAGER_ID, f"/start {token}")
+
+    found = joined(await chat.send(MANAGER_ID, "/client Ромашка"))
+    assert "Команды /client нет" in found
+    assert "/find Ромашка" in found
+
+    assert "/settings" in joined(await chat.send(MANAGER_ID, "/seting"))
+    assert "/today" in joined(await chat.send(MANAGER_ID, "/overdue"))
+    # A manager is not sent to a head's command; a head's «/report» is the team's numbers.
+    assert "/stats" in joined(await chat.send(MANAGER_ID, "/report"))
+    assert "/team" in joined(await chat.send(HEAD_ID, "/report"))
+
+    nothing_close = joined(await chat.send(MANAGER_ID, "/<b>xyzzy"))
+    assert nothing_close == "Команды /&lt;b&gt;xyzzy нет. Все команды — /help."
+
+
+async def test_stranger_typing_an_unknown_command_only_hears_the_refusal(chat: Chat) -> None:
+    calls = await chat.send(STRANGER_ID, "/client Ромашка")
+    assert len(calls) == 1
+    assert "по приглашению" in joined(calls)
