@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import string
 import tomllib
 from collections.abc import Mapping
@@ -58,6 +59,17 @@ class _CatalogFormatter(string.Formatter):
 
 
 _FORMATTER = _CatalogFormatter()
+# A name that brings its own quotes («ООО «Вектор»») is not wrapped in a second pair.
+_QUOTES_INSIDE = frozenset('«»“”"')
+_QUOTED_FIELD = '(?:«{{{0}(?::\\w+)?}}»|“{{{0}(?::\\w+)?}}”|"{{{0}(?::\\w+)?}}")'
+
+
+def _unwrap_quoted(template: str, params: Mapping[str, Any]) -> str:
+    for name, value in params.items():
+        if isinstance(value, str) and not _QUOTES_INSIDE.isdisjoint(value):
+            pattern = _QUOTED_FIELD.format(re.escape(name))
+            template = re.sub(pattern, lambda match: match.group(0)[1:-1], template)
+    return template
 
 
 class Translator:
@@ -83,7 +95,9 @@ class Translator:
         if isinstance(entry, Mapping):
             form = self._locale.plural_form(abs(params.get("count", 0)))
             entry = entry.get(form) or entry["other"]
-        return _FORMATTER.format(str(entry), **params) if params else str(entry)
+        if not params:
+            return str(entry)
+        return _FORMATTER.format(_unwrap_quoted(str(entry), params), **params)
 
     def has(self, key: str) -> bool:
         """Whether the catalog has this key."""

@@ -477,11 +477,17 @@ async def on_file(
         try:
             await interactions.attach(session, member, last, item, clock.now())
         except access.AccessDeniedError:
-            await message.answer(tr("logging.attach_nowhere"))
+            await message.answer(tr(_nowhere_key(item)))
             return
         await message.answer(tr("logging.attached_saved"))
         return
-    await message.answer(tr("logging.attach_nowhere"))
+    await message.answer(tr(_nowhere_key(item)))
+
+
+def _nowhere_key(item: dict[str, Any]) -> str:
+    """A voice note alone is most likely a log said aloud: say that it is not transcribed."""
+    spoken = item["kind"] in {"voice", "audio"}
+    return "logging.attach_nowhere_voice" if spoken else "logging.attach_nowhere"
 
 
 def _attachment(message: Message) -> dict[str, Any]:

@@ -46,9 +46,18 @@ def card_text(tr: Translator, member: Member, now: datetime) -> str:
         local_time=tr.fmt_time(now.astimezone(zone)),
         hours=f"{tr.fmt_time(member.work_start)}–{tr.fmt_time(member.work_end)}",
         days=validation.format_weekdays(member.weekdays, tr.language),
-        digest=tr.fmt_time(member.digest_time),
+        digest=tr.fmt_time(member.digest_time) + _digest_remark(tr, member),
         language=tr(f"settings.language_{member.language}"),
     )
+
+
+def _digest_remark(tr: Translator, member: Member) -> str:
+    """A digest outside the working day is allowed (some read it on the way) but said."""
+    if member.digest_time < member.work_start:
+        return tr("settings.digest_before_work")
+    if member.digest_time >= member.work_end:
+        return tr("settings.digest_after_work")
+    return ""
 
 
 @router.message(Command("settings"))
@@ -175,7 +184,11 @@ async def on_hours(
     except validation.ValidationError as error:
         await message.answer(tr(f"errors.{error.code}", **esc_params(error.params)))
         return
-    await _update(session, member, clock, hours=hours)
+    # A digest that came at the start of the day keeps coming at the start of the day.
+    if member.digest_time == member.work_start:
+        await _update(session, member, clock, hours=hours, digest_time=hours[0])
+    else:
+        await _update(session, member, clock, hours=hours)
     await _saved(message, member, tr, clock, state)
 
 

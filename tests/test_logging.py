@@ -482,6 +482,13 @@ async def test_files_are_attached_to_the_draft_and_after_saving(
     assert kinds == ["photo", "voice"]
 
 
+async def test_a_voice_note_alone_is_told_to_be_typed(chat: Chat, base: dict[str, int]) -> None:
+    voice = Voice(file_id="voice-2", file_unique_id="u-voice-2", duration=30)
+    said = joined(await chat.send(MANAGER, voice=voice))
+    assert "Голосовые я не расшифровываю" in said
+    assert "прикреплю к нему" in said
+
+
 async def test_edited_message_updates_its_draft(
     chat: Chat, session: AsyncSession, base: dict[str, int]
 ) -> None:

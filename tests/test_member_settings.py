@@ -76,6 +76,23 @@ async def test_hours_days_and_digest(chat: Chat, session: AsyncSession) -> None:
     assert member.digest_time == time(8, 30)
 
 
+async def test_a_digest_at_the_start_of_the_day_moves_with_the_hours(
+    chat: Chat, session: AsyncSession
+) -> None:
+    await chat.send(HEAD_ID, "/settings")
+    await chat.press(HEAD_ID, "Часы")
+    calls = await chat.send(HEAD_ID, "10-19")
+    assert (await head(session)).digest_time == time(10)
+    assert "Дайджест: в 10:00\n" in joined(calls)
+    # A digest set apart from the start stays, and an early one is said to be early.
+    await chat.press(HEAD_ID, "Дайджест")
+    await chat.send(HEAD_ID, "8:30")
+    await chat.press(HEAD_ID, "Часы")
+    calls = await chat.send(HEAD_ID, "9-18")
+    assert (await head(session)).digest_time == time(8, 30)
+    assert "Дайджест: в 08:30 (до начала рабочего дня)" in joined(calls)
+
+
 async def test_reversed_hours_are_refused(chat: Chat, session: AsyncSession) -> None:
     await chat.send(HEAD_ID, "/settings")
     await chat.press(HEAD_ID, "Часы")
