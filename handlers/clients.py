@@ -93,6 +93,7 @@ class MarkerForm(StatesGroup):
 
 Target = Message | CallbackQuery
 NOT_A_COMMAND = ~F.text.startswith("/")
+SHORTEST_QUERY = 3
 
 
 async def _reply(target: Target, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
@@ -1190,6 +1191,9 @@ async def _search(
         await message.answer(
             tr("clients.found", count=len(hits)), reply_markup=keyboards.search_results(hits)
         )
+    elif sum(char.isalnum() for char in query) < SHORTEST_QUERY:
+        # «Ст» finds nothing and is no client's name: ask for more, don't offer to create it.
+        await message.answer(tr("clients.query_too_short", query=esc(query)))
     else:
         await state.update_data(search_prefill=query)
         await message.answer(

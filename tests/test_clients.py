@@ -375,6 +375,16 @@ async def test_not_found_offers_new_client_with_the_name(
     assert "Категория клиента «Зорбакс»" in joined(calls)
 
 
+async def test_a_too_short_query_asks_for_more_instead_of_offering_a_client(
+    chat: Chat, session: AsyncSession
+) -> None:
+    await arrange_base(chat, session)
+    for text in ("/find Зб", "Зб"):
+        calls = await chat.send(HEAD_ID, text)
+        assert "слишком коротко" in joined(calls), text
+        assert "Создать клиента" not in str(calls)
+
+
 async def test_log_messages_are_not_taken_for_lookups(chat: Chat, session: AsyncSession) -> None:
     await arrange_base(chat, session)
     calls = await chat.send(
