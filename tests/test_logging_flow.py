@@ -133,13 +133,13 @@ async def test_a_log_about_another_client_typed_for_a_question_starts_its_own_dr
         MANAGER, "Встреча с ТехноПром: цель — обсудить зимние комплекты, хотят КП до пятницы"
     )
     assert "Черновик касания с <b>ООО «Ромашка»</b> отменён" in joined(calls)
-    await chat.send(MANAGER, "пришлём КП завтра")
-    calls = await chat.press(MANAGER, "Цель достигнута")
+    # «хотят КП до пятницы» is the result: the new draft goes straight to its card.
     assert "ТехноПром" in joined(calls)
     await chat.press(MANAGER, "Сохранить")
     [saved] = await _interactions(session)
     assert saved.client_id == base["techno"]
     assert "ТехноПром" not in saved.goal
+    assert saved.result == "хотят КП до пятницы"
 
 
 async def test_an_answer_naming_the_drafts_own_client_is_still_the_answer(
