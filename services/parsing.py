@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
@@ -85,6 +85,10 @@ class ParsedInteraction:
     updates: ContactUpdates = field(default_factory=ContactUpdates)
     # Set instead of `next_touch` when the next date named is impossible or past.
     refused_date: RefusedDate | None = None
+    # A company named that is none of the clients found («из Рогов и копыт»), as typed.
+    unknown_company: str | None = None
+    # The message opens by reporting a contact with the person it names («Звонил Сидорову, …»).
+    opens_with_contact: bool = False
 
 
 @dataclass(frozen=True)
@@ -1135,9 +1139,9 @@ def _pieces(text: str) -> list[_Piece]:
             current = _Piece(role, piece_start, clause_end)
             pieces.append(current)
             opened, last_end = role, end
-            # «договорились созвониться», «попросили перезвонить»: the step is what was agreed.
+            # «договорились созвониться», «обещал перезвонить»: the step is what was agreed.
             opened_agreed = role == "request" or text.startswith(
-                ("agreed", "договорил", "договорел"), start
+                ("agreed", "договорил", "договорел", "обещал"), start
             )
     return pieces
 
@@ -1354,30 +1358,32 @@ _NAMED_COMPANY = re.compile(
 _NOT_A_COMPANY: Final = frozenset({"Geox", "Name"})
 
 
-def _named_companies(text: str) -> frozenset[str]:
-    """Folded words that name a company in the message («из Рогов и копыт» → рогов); cities
-    («из Казани») and first names are not companies."""
-    found: set[str] = set()
+def _named_companies(text: str) -> dict[str, str]:
+    """Words that name a company in the message, folded, with their spelling in it («из Рогов
+    и копыт» → рогов: Рогов); cities («из Казани») and first names are not companies."""
+    found: dict[str, str] = {}
     for match in _NAMED_COMPANY.finditer(text):
-        word = fix_mixed_script((match["word"] or match["quoted"]).lower().replace("ё", "е"))
+        typed = match["word"] or match["quoted"]
+        word = fix_mixed_script(typed.lower().replace("ё", "е"))
         if word in STOPWORDS or word in LEGAL_FORMS:
             continue
         if re.fullmatch(r"[а-я-]+", word):
             best = morph_analyzer().parse(word)[0]
             if _NOT_A_COMPANY & best.tag.grammemes:
                 continue
-        found.add(word)
-    return frozenset(found)
+        found.setdefault(word, typed)
+    return found
 
 
-def _named_company_rule(text: str, matches: list[TextMatch]) -> list[TextMatch]:
+def _named_company_rule(named: Iterable[str], matches: list[TextMatch]) -> list[TextMatch]:
     """Matches that agree with the company the message names: that company when it is a
     client; none of those found only through a person when it is not («Сидорову из Рогов и
     копыт» is not Сидорова of Вектор — the flow asks rather than picks)."""
-    named = _named_companies(text) if matches else frozenset()
     # «no answer from Sidorova»: a word that named the person is no company.
-    named -= {word for match in matches for word in match.matched_words - match.company_words}
-    if not named:
+    named = set(named) - {
+        word for match in matches for word in match.matched_words - match.company_words
+    }
+    if not named or not matches:
         return matches
     naming = [match for match in matches if match.company_words & named]
     return naming or [match for match in matches if match.company_words]
@@ -1422,7 +1428,10 @@ def _mask(text: str, spans: Sequence[tuple[int, int]], filler: str = " ") -> str
     return "".join(chars)
 
 
-def _channel(text: str, goal_spans: Sequence[tuple[int, int]]) -> Channel | None:
+def _channel(
+    text: str, goal_spans: Sequence[tuple[int, int]]
+) -> tuple[Channel | None, int | None]:
+    """The channel of the contact that happened, and where the message names it."""
     best: tuple[int, Channel] | None = None
     for channel, pattern in _CHANNEL_PATTERNS:
         for match in pattern.finditer(text):
@@ -1433,7 +1442,7 @@ def _channel(text: str, goal_spans: Sequence[tuple[int, int]]) -> Channel | None
             if best is None or match.start() < best[0]:
                 best = (match.start(), channel)
             break
-    return best[1] if best else None
+    return (best[1], best[0]) if best else (None, None)
 
 
 def _outcome(text: str, goal_spans: Sequence[tuple[int, int]]) -> tuple[Outcome, int] | None:
@@ -1608,16 +1617,18 @@ def parse_interaction(
 
     name_index = index if index is not None else NameIndex(_as_candidates(clients))
     matches = _choose_clients(name_index.match_in_text(masked, threshold=_CLIENT_THRESHOLD))
-    matches = _named_company_rule(text, matches)
+    named = _named_companies(text)
+    matches = _named_company_rule(named, matches)
     contact_name = matches[0].contact_name if matches else None
     if contact_name is None:
         skip = matches[0].matched_words if matches else frozenset()
         contact_name = _mentioned_person(masked, skip) or _mentioned_latin_person(original, skip)
+    channel, channel_at = _channel(masked, goal_spans)
 
     return ParsedInteraction(
         client_ids=tuple(match.id for match in matches),
         contact_name=contact_name,
-        channel=_channel(masked, goal_spans),
+        channel=channel,
         direction=Direction.INCOMING if _INCOMING.search(masked) else Direction.OUTGOING,
         outcome=outcome,
         goal=goal,
@@ -1630,6 +1641,44 @@ def parse_interaction(
             if refused
             else None
         ),
+        unknown_company=_unknown_company(named, matches, contact_name),
+        opens_with_contact=_opens_with_contact(masked, channel_at, contact_name),
+    )
+
+
+def _unknown_company(
+    named: dict[str, str], matches: Sequence[TextMatch], contact_name: str | None
+) -> str | None:
+    """The company the message names that is none of its clients' («из Рогов и копыт»), as
+    typed; a word that names the person («письмо от Абрамовой») is no company."""
+    known = {word for match in matches for word in match.matched_words}
+    person = {word.lower() for word in (contact_name or "").split()}
+    for word, typed in named.items():
+        if word in known:
+            continue
+        nominative = _person_nominative(word, True)
+        if nominative is not None and nominative.lower() in person:
+            continue
+        return typed
+    return None
+
+
+_FIRST_CLAUSE = re.compile(r"[,;:!?\n—–]|\.(?=\s|$)|\s-\s")
+
+
+def _opens_with_contact(low: str, channel_at: int | None, contact_name: str | None) -> bool:
+    """Whether the message opens by reporting a contact with the person it names: «Звонил
+    Сидорову, …», «Встреча с Ивановым: …» — not «Сидоров обещал перезвонить»."""
+    if channel_at is None or contact_name is None:
+        return False
+    found = _FIRST_CLAUSE.search(low)
+    end = found.start() if found else len(low)
+    if channel_at >= end:
+        return False
+    first = {word.lower() for word in contact_name.split()}
+    return any(
+        (_person_nominative(word, True) or word).lower() in first
+        for word in _NAME_WORD.findall(low, 0, end)
     )
 
 
