@@ -199,6 +199,8 @@ _OUTCOME_PATTERNS: Final[tuple[tuple[Outcome, re.Pattern[str]], ...]] = (
             r"\b(?:частичн\w*|(?:обещал\w*\s+)?подума\w*|обещал\w*|перезвонит|перезвонят|посмотрит|посмотрят|рассмотр\w*|"
             r"верн[её]тся|вернутся|обсуд(?:ит|ят)|соглас(?:ует|уют|овывает)|на\s+согласовании|"
             r"перенес(?:ли|л|ла)?|(?:по)?просил[аи]?\s+(?:перезвон|набрать|позвонить|связаться)\w*|"
+            r"(?:по)?просил[аи]?\s+не\s+(?:звонить|беспокоить|писать)|"
+            r"(?:оплат|заплат)(?:ит|ят)|подпиш(?:ет|ут)|закаж(?:ет|ут)|"
             r"postponed|rescheduled|asked\s+(?:me\s+|us\s+)?to\s+call\s+back|"
             r"пока\s+не\s+готов\w*|не\s+готов\w*|думает|думают|возможно|может\s+быть|"
             r"partial\w*|will\s+think|think\s+(?:about\s+it|it\s+over)|will\s+call\s+back|"
@@ -211,7 +213,8 @@ _OUTCOME_PATTERNS: Final[tuple[tuple[Outcome, re.Pattern[str]], ...]] = (
         re.compile(
             r"\b(?:договорил\w*|договорел\w*|согласил\w*|соглас(?:ен|на|ны)\b|оплатил\w*|"
             r"оплата\s+прошла|подписал\w*|заказал\w*|купил\w*|утвердил\w*|подтвердил\w*|"
-            r"принял\w*|одобрил\w*|согласовал\w*|успешно|"
+            r"принял\w*|одобрил\w*|согласовал\w*|успешно|(?<!не\s)решил[аи]?|"
+            r"(?<!не\s)решен[оаы]?|"
             r"(?<!не\s)(?:берет|берут|возьмет|возьмут)(?!\s+трубк)|"
             r"agreed|signed|paid|confirmed|accepted|ordered|"
             r"approved|booked|closed\s+the\s+deal)(?!\w)"
@@ -361,7 +364,10 @@ _PART_OF_MONTH = re.compile(
 _IN_MONTH = re.compile(
     r"\b(?:в|во|in|by|until)\s+(?P<month>январе|феврале|марте|апреле|мае|июне|июле|августе|"
     r"сентябре|октябре|ноябре|декабре|january|february|march|april|may|june|july|august|"
-    r"september|october|november|december)\b"
+    r"september|october|november|december)\b|"
+    # «не звонить до января», «с февраля»: that month's start.
+    r"\b(?:до|с|со)\s+(?P<month_gen>января|февраля|марта|апреля|мая|июня|июля|августа|"
+    r"сентября|октября|ноября|декабря)\b(?!\s+\d)"
 )
 _DAY_OF_MONTH = re.compile(
     r"\b(?:к|до|на|после)?\s*(?P<day>\d{1,2})(?:-?(?:го|му|е|ое))?\s+(?:числ[ауо]|number)\b"
@@ -742,7 +748,7 @@ def _read_after_holidays(match: re.Match[str], now: datetime) -> _Found:
 
 
 def _read_in_month(match: re.Match[str], now: datetime) -> _Found:
-    return _first_of_month(now.date(), _month_number(match["month"])), None
+    return _first_of_month(now.date(), _month_number(match["month"] or match["month_gen"])), None
 
 
 def _read_day_of_month(match: re.Match[str], now: datetime) -> _Found:
@@ -1162,7 +1168,8 @@ def _contact_marker(text: str, start: int, end: int) -> bool:
 
 _TRIM = " \t,;:—–-.!?"
 _TRAILING_SMALL_WORD = re.compile(
-    r"(?:\s+(?:и|а|но|в|во|на|до|к|с|по|что|он|она|они|клиент|and|but|on|at|by|in|to|the|he|she|"
+    r"(?:\s+(?:и|а|но|в|во|на|до|к|с|по|после|около|что|он|она|они|клиент|and|but|on|at|by|in|"
+    r"to|the|he|she|"
     r"they))+\s*$",
     re.IGNORECASE,
 )
@@ -1230,9 +1237,18 @@ def _nominative_phrase(phrase: str) -> str:
     return " ".join([*result, *words[adjectives + 1 :]])
 
 
+_EN_INFINITIVES: Final = {
+    "discussed": "discuss", "offered": "offer", "presented": "present", "reminded": "remind",
+    "proposed": "propose", "pitched": "pitch",
+}  # fmt: skip
+
+
 def _infinitive_goal(text: str) -> str:
-    """«предложил скидку» → «предложить скидку»: goals read as what was meant to happen."""
+    """«предложил скидку» → «предложить скидку», «discussed kits» → «discuss kits»: goals read
+    as what was meant to happen."""
     first, _, rest = text.partition(" ")
+    if first.lower() in _EN_INFINITIVES:
+        return f"{_EN_INFINITIVES[first.lower()]} {rest}".strip()
     if not re.fullmatch(r"[а-яё]+", first.lower()):
         return text
     parse = morph_analyzer().parse(first.lower())[0]
@@ -1486,7 +1502,8 @@ def _next_step_text(
         candidates.append((clause_start, clause_end.start() if clause_end else len(low)))
     for start, end in candidates:
         cleaned = _clean(_SPEECH.sub("", _clean(_cut(original, start, end, date_spans)) or ""))
-        if cleaned:
+        # «просил не звонить до января»: the date is the plan, «не звонить» no step to take.
+        if cleaned and not cleaned.lower().startswith(("не ", "not ", "don't ")):
             return _nominative_phrase(_LEADING_TO.sub("", cleaned))
     return None
 
@@ -1610,9 +1627,17 @@ def parse_interaction(
     if outcome_found and result is None:
         result = _clean(original[outcome_found[1] : _clause_end(masked, outcome_found[1])])
     outcome = outcome_found[0] if outcome_found else None
-    if outcome is None and found_result and found_result[1] in _DONE_RESULTS:
-        # «хотят КП до пятницы», «отправил счёт», «обсудили условия»: no word of doubt or
-        # refusal, so the contact did what it was for (the card shows it, one tap corrects it).
+    if (
+        outcome is None
+        and found_result
+        and (
+            found_result[1] in _DONE_RESULTS
+            or (found_result[1] == "result" and _REQUEST.search(found_result[0].lower() + " "))
+        )
+    ):
+        # «хотят КП до пятницы», «отправил счёт», «обсудили условия», «итог — интересуются»:
+        # no word of doubt or refusal, so the contact did what it was for (the card shows it,
+        # one tap corrects it).
         outcome = Outcome.ACHIEVED
 
     name_index = index if index is not None else NameIndex(_as_candidates(clients))

@@ -237,6 +237,37 @@ CASES: list[tuple[str, dict[str, Any]]] = [
         {"next_step": "встреча", "next_touch": date(2026, 12, 17)},
     ),
     ("договорились о пилотной партии", {"next_step": "пилотная партия"}),
+    (
+        "звонил петрову из ромашки, цель знакомство, итог - интересуются спецодеждой, "
+        "пришлю каталог завтра",
+        {"result": "интересуются спецодеждой", "outcome": Outcome.ACHIEVED, "next_touch": FRIDAY},
+    ),
+    (
+        "звонил Лазареву насчёт оплаты, сказал оплатят в понедельник",
+        {"result": "сказал оплатят в понедельник", "outcome": Outcome.PARTIAL},
+    ),
+    (
+        "Звонил Петрову, он просил не звонить до января",
+        {
+            "result": "он просил не звонить до января",
+            "outcome": Outcome.PARTIAL,
+            "next_step": None,
+            "next_touch": date(2027, 1, 1),
+        },
+    ),
+    ("перезвонил Петрову, вопрос по счету решили", {"outcome": Outcome.ACHIEVED}),
+    (
+        "позвонил соколову: просит перезвонить после 15:00",
+        {"next_step": "перезвонить", "next_touch": at(NOW.date(), 15)},
+    ),
+    (
+        "Met Fomin, discussed winter kits, they asked for a proposal",
+        {
+            "goal": "discuss winter kits",
+            "result": "they asked for a proposal",
+            "outcome": Outcome.ACHIEVED,
+        },
+    ),
     # Company initials.
     (
         "Звонок Жукову из УМК: обсудили тендер, ждут наше предложение до конца недели",
