@@ -84,6 +84,8 @@ class NewClientStep(StrEnum):
     KIND = "kind"
     CATEGORY = "cat"
     CITY = "city"
+    # The time zone of a city the list does not hold: `value` is a listed city in that zone.
+    ZONE = "zone"
     SKIP = "skip"
     CREATE_ANYWAY = "force"
     CANCEL = "cancel"

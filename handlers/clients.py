@@ -8,6 +8,7 @@ journey; this module only puts them on the card.
 from __future__ import annotations
 
 import contextlib
+import re
 from datetime import datetime, time
 from decimal import Decimal
 from typing import Any
@@ -33,7 +34,7 @@ from bot.i18n import Translator
 from bot.keyboards import clients as keyboards
 from bot.keyboards import logging as log_keyboards
 from handlers import logging
-from handlers.common import esc, esc_params, show
+from handlers.common import esc, esc_params, in_quotes, quote, show
 from models import Contact, Member
 from models.enums import Category, ClientKind
 from services import clients, geo, validation
@@ -67,6 +68,7 @@ class NewClientForm(StatesGroup):
     name = State()
     category = State()
     city = State()
+    zone = State()  # a city the list does not hold: which time zone
     contact = State()
     phone = State()
     duplicate = State()
@@ -630,7 +632,7 @@ async def _next_step(target: Target, state: FSMContext, member: Member, tr: Tran
         await state.set_state(NewClientForm.category)
         await _reply(
             target,
-            tr("clients.new_ask_category", name=esc(data["name"])),
+            tr("clients.new_ask_category", name=in_quotes(data["name"])),
             keyboards.categories(tr),
         )
     elif not data.get("city_done"):
@@ -640,7 +642,7 @@ async def _next_step(target: Target, state: FSMContext, member: Member, tr: Tran
         await state.set_state(NewClientForm.contact)
         await _reply(
             target,
-            tr("clients.new_ask_contact", name=esc(data["name"])),
+            tr("clients.new_ask_contact", name=in_quotes(data["name"])),
             keyboards.skip_or_cancel(tr),
         )
     elif not data.get("phone_done"):
@@ -712,7 +714,7 @@ async def _advance(
     except validation.ValidationError as error:
         await _reply(target, _error_text(tr, error))
         return
-    await _reply(target, tr("clients.created", name=esc(client.name)))
+    await _reply(target, tr("clients.created", name=in_quotes(client.name)))
     if "log_draft" in data:
         # Created for a log message: its draft goes on with the client, card to confirm.
         reply_to = target.message if isinstance(target, CallbackQuery) else target
@@ -740,7 +742,7 @@ async def cmd_new(
     await state.clear()
     if command.args:
         try:
-            name = validation.clean_text(command.args, max_length=clients.NAME_MAX)
+            name = validation.client_name(command.args, max_length=clients.NAME_MAX)
         except validation.ValidationError as error:
             await message.answer(_error_text(tr, error))
             return
@@ -782,7 +784,7 @@ async def cb_from_search(
             data.update(phone=validation.normalize_phone(prefill), phone_done=True)
     elif prefill:
         with contextlib.suppress(validation.ValidationError):
-            name = validation.clean_text(prefill, max_length=clients.NAME_MAX)
+            name = validation.client_name(prefill, max_length=clients.NAME_MAX)
             if "log_draft" in data and found.get("prefill_person"):
                 # The person is the client, or the main contact of a company named next.
                 data.update(person=name, person_first=True)
@@ -836,7 +838,7 @@ async def on_name(
 ) -> None:
     """The client's name: non-empty, at most 200 characters."""
     try:
-        name = validation.clean_text(message.text, max_length=clients.NAME_MAX)
+        name = validation.client_name(message.text, max_length=clients.NAME_MAX)
     except validation.ValidationError as error:
         await message.answer(_error_text(tr, error), reply_markup=keyboards.cancel_only(tr))
         return
@@ -882,17 +884,100 @@ async def on_city(
     clock: Clock,
     state: FSMContext,
 ) -> None:
-    """A typed city: known ones set the client's zone; unknown ones get a friendly retry."""
-    city = geo.find_city(message.text or "")
-    if city is None:
-        text = esc(clip((message.text or "").strip(), 60)[0])
+    """A typed city: a listed one sets the client's zone, so does one with its zone after it
+    («Сургут, UTC+5», «Сургут (МСК+2)»); another city name asks for its zone (buttons from МСК−1
+    to МСК+9); what is no city gets a friendly retry."""
+    raw = (message.text or "").strip()
+    city = geo.find_city(raw)
+    if city is not None:
+        await state.update_data(city=city.name(tr.language), timezone=city.tz, city_done=True)
+        await _advance(message, session, member, tr, clock, state)
+        return
+    if raw.casefold().strip(" .!»") in _SKIP_WORDS:
+        await state.update_data(city_done=True)
+        await _advance(message, session, member, tr, clock, state)
+        return
+    found = geo.read_city(raw)
+    if found is None:
         await message.answer(
-            tr("clients.city_unknown", text=text, zone=esc(member.timezone)),
+            tr("clients.city_unknown", text=quote(raw), zone=_member_zone(member, clock, tr)),
             reply_markup=keyboards.cities(tr),
         )
         return
-    await state.update_data(city=city.name(tr.language), timezone=city.tz, city_done=True)
+    if found.zone is None:
+        await state.set_state(NewClientForm.zone)
+        await state.update_data(pending_city=found.name)
+        text = (
+            tr("clients.zone_unknown", text=quote(found.bad_zone))
+            if found.bad_zone is not None
+            else tr(
+                "clients.new_ask_zone",
+                city=in_quotes(found.name),
+                zone=_member_zone(member, clock, tr),
+            )
+        )
+        await message.answer(text, reply_markup=keyboards.zones(tr, clock.now()))
+        return
+    await state.update_data(city=found.name, timezone=found.zone.key, city_done=True)
     await _advance(message, session, member, tr, clock, state)
+
+
+# Typed instead of pressing «Пропустить».
+_SKIP_WORDS = frozenset({"пропустить", "пропусти", "skip", "нет", "-", "—", "не знаю"})
+
+
+def _member_zone(member: Member, clock: Clock, tr: Translator) -> str:
+    """The member's own zone as the reader knows it: «МСК», «МСК+4», «UTC+7»."""
+    return geo.describe_offset(ZoneInfo(member.timezone), clock.now(), tr.language)
+
+
+@router.message(NewClientForm.zone, F.text, NOT_A_COMMAND)
+async def on_zone(
+    message: Message,
+    session: AsyncSession,
+    member: Member,
+    tr: Translator,
+    clock: Clock,
+    state: FSMContext,
+) -> None:
+    """The zone of a city the list does not hold, typed: «МСК+2», «UTC+5», «Asia/Omsk» or a
+    listed city in the same zone («как Екатеринбург»)."""
+    raw = (message.text or "").strip()
+    data = await state.get_data()
+    if raw.casefold().strip(" .!»") in _SKIP_WORDS:
+        await state.update_data(city=data.get("pending_city"), city_done=True)
+        await _advance(message, session, member, tr, clock, state)
+        return
+    zone = geo.resolve_timezone(re.sub(r"^(?:как|like)\s+(?:в\s+|in\s+)?", "", raw, flags=re.I))
+    if zone is None:
+        await message.answer(
+            tr("clients.zone_unknown", text=quote(raw)),
+            reply_markup=keyboards.zones(tr, clock.now()),
+        )
+        return
+    await state.update_data(city=data.get("pending_city"), timezone=zone.key, city_done=True)
+    await _advance(message, session, member, tr, clock, state)
+
+
+@router.callback_query(NewClientForm.zone, NewClientCallback.filter(F.step == NewClientStep.ZONE))
+async def cb_zone(
+    query: CallbackQuery,
+    callback_data: NewClientCallback,
+    session: AsyncSession,
+    member: Member,
+    tr: Translator,
+    clock: Clock,
+    state: FSMContext,
+    callback_answer: CallbackAnswer,
+) -> None:
+    """A zone button: the city typed keeps its name and takes the zone of the city shown."""
+    if not geo.has_city(callback_data.value):
+        callback_answer.text = tr("common.stale_button")
+        return
+    zone = geo.city_by_key(callback_data.value).tz
+    data = await state.get_data()
+    await state.update_data(city=data.get("pending_city"), timezone=zone, city_done=True)
+    await _advance(query, session, member, tr, clock, state)
 
 
 @router.callback_query(NewClientForm.city, NewClientCallback.filter(F.step == NewClientStep.CITY))
@@ -917,6 +1002,7 @@ async def cb_city(
 
 _SKIPPABLE = {
     NewClientForm.city.state: "city_done",
+    NewClientForm.zone.state: "city_done",
     NewClientForm.contact.state: "contact_done",
     NewClientForm.phone.state: "phone_done",
 }
@@ -932,11 +1018,15 @@ async def cb_skip(
     state: FSMContext,
     callback_answer: CallbackAnswer,
 ) -> None:
-    """«Пропустить»: no city (the member's zone), no main contact, or no phone."""
-    done = _SKIPPABLE.get(await state.get_state() or "")
+    """«Пропустить»: no city (the member's zone), no main contact, or no phone; a city the list
+    does not hold keeps its name with the member's zone."""
+    current = await state.get_state() or ""
+    done = _SKIPPABLE.get(current)
     if done is None:
         callback_answer.text = tr("common.stale_button")
         return
+    if current == NewClientForm.zone.state:
+        await state.update_data(city=(await state.get_data()).get("pending_city"))
     await state.update_data({done: True})
     await _advance(query, session, member, tr, clock, state)
 

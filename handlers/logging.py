@@ -416,20 +416,21 @@ async def on_typed_field(
     clock: Clock,
     state: FSMContext,
 ) -> None:
-    """A typed goal, result or next step (with its date); a log message about another client
-    typed instead starts that client's draft rather than becoming this one's answer."""
+    """A typed goal, result (with the outcome and the next date it tells) or next step (with
+    its date); a log message about another client typed instead starts that client's draft
+    rather than becoming this one's answer."""
     data = await state.get_data()
     draft = Draft.from_json(data.get("draft"))
     asking = data.get("asking")
     text = (message.text or "").strip()[:TEXT_LIMIT]
-    if _is_log(message):
-        reading = await _parse_once(message, text, session, member, clock)
-        if draft.names_another_client(reading):
-            client = await session.get(Client, draft.client_id) if draft.client_id else None
-            if client is not None:
-                await message.answer(tr("logging.draft_replaced", client=esc(client.name)))
-            await _start_from_text(message, text, session, member, tr, clock, state)
-            return
+    reading = await _parse_once(message, text, session, member, clock)
+    # «Звонил Сидорову из Рогов и копыт, …» is about another client, known or not.
+    if _is_log(message) and draft.names_another_client(reading):
+        client = await session.get(Client, draft.client_id) if draft.client_id else None
+        if client is not None:
+            await message.answer(tr("logging.draft_replaced", client=esc(client.name)))
+        await _start_from_text(message, text, session, member, tr, clock, state)
+        return
     if asking == "next":
         parsed = parse_interaction(text, now=interactions.local_now(member, clock.now()))
         if parsed.next_touch is None:
@@ -445,8 +446,10 @@ async def on_typed_field(
         draft.next_touch = parsed.next_touch.isoformat()
         draft.next_asked = True
         draft.refused_phrase = draft.refused_reason = None
-    elif asking in ("goal", "result"):
-        setattr(draft, asking, text)
+    elif asking == "result":
+        draft.take_result(reading, text)
+    elif asking == "goal":
+        draft.goal = text
     await _advance(message, session, member, tr, state, draft)
 
 

@@ -95,6 +95,10 @@ def _text(attr: str, max_length: int, *, optional: bool = False) -> Parser:
     return parse
 
 
+def _client_name(raw: str) -> dict[str, Any]:
+    return {"name": validation.client_name(raw, max_length=NAME_MAX)}
+
+
 def _checked(attr: str, check: Callable[[str], Any]) -> Parser:
     def parse(raw: str) -> dict[str, Any]:
         if _is_clear(raw):
@@ -234,22 +238,17 @@ def _days(*, optional: bool) -> Parser:
 
 
 def _city(raw: str) -> dict[str, Any]:
-    """«Казань» (the zone follows the city), «Сургут, UTC+5» (a city with an explicit zone)."""
+    """«Казань» (the zone follows the city), «Сургут, UTC+5» or «Сургут (МСК+2)» (a city with
+    an explicit zone)."""
     if _is_clear(raw):
         return {"city": None}
-    name, _, zone_text = raw.partition(",")
-    if zone_text.strip():
-        zone = geo.resolve_timezone(zone_text)
-        if zone is None:
-            raise ValidationError("timezone_unknown", text=zone_text.strip()[:40])
-        known = geo.find_city(name)
-        city_name = known.name_ru if known else validation.clean_text(name, max_length=SHORT_MAX)
-        return {"city": city_name, "timezone": zone.key}
-    city = geo.find_city(raw)
-    if city is None:
-        validation.clean_text(raw, max_length=SHORT_MAX)
+    validation.clean_text(raw, max_length=SHORT_MAX)
+    found = geo.read_city(raw)
+    if found is not None and found.bad_zone is not None:
+        raise ValidationError("timezone_unknown", text=found.bad_zone[:40])
+    if found is None or found.zone is None:
         raise ValidationError("city_unknown", text=raw.strip()[:40])
-    return {"city": city.name_ru, "timezone": city.tz}
+    return {"city": found.name, "timezone": found.zone.key}
 
 
 def _timezone(raw: str) -> dict[str, Any]:
@@ -306,7 +305,7 @@ FIELDS: Final[dict[tuple[str, str], FieldSpec]] = {
     (spec.entity, spec.name): spec
     for spec in (
         # The pipeline stage is read-only here: stages change by handover, with its own trail.
-        _spec(CLIENT, "name", _text("name", NAME_MAX)),
+        _spec(CLIENT, "name", _client_name),
         _spec(CLIENT, "kind", _choice("kind", _KINDS, ClientKind), choices=_KINDS),
         _spec(CLIENT, "inn", _checked("inn", validation.validate_inn), optional=True),
         _spec(CLIENT, "industry", _text("industry", SHORT_MAX, optional=True), optional=True),

@@ -161,7 +161,7 @@ async def create_client(
 
     Raises validation.ValidationError before anything is added, so a bad draft saves nothing.
     """
-    name = validation.clean_text(draft.name, max_length=NAME_MAX)
+    name = validation.client_name(draft.name, max_length=NAME_MAX)
     city = _optional(draft.city, CITY_MAX)
     industry = _optional(draft.industry, INDUSTRY_MAX)
     inn = _optional_with(draft.inn, validation.validate_inn)

@@ -94,6 +94,11 @@ CITIES: tuple[City, ...] = (
 )
 
 POPULAR_CITIES: tuple[str, ...] = ("msk", "spb", "kgd", "smr", "ekb", "nsk", "krs", "irk", "vvo")
+# Russia's zones from МСК−1 to МСК+9, each with a city people know it by: the buttons offered for
+# a city the list does not hold («Сургут» is МСК+2, like Екатеринбург).
+ZONE_CITIES: tuple[str, ...] = (
+    "kgd", "msk", "smr", "ekb", "omsk", "nsk", "irk", "yak", "vvo", "mag", "pkc",
+)  # fmt: skip
 
 _BY_KEY = {city.key: city for city in CITIES}
 _OFFSET = re.compile(
@@ -155,6 +160,56 @@ def _stem_index() -> dict[str, City]:
         for name, city in _name_index().items()
         if not name.isascii() and name[-1] in "аяоеиьй"
     }
+
+
+@dataclass(frozen=True)
+class CityZone:
+    """What was typed for a client's city: the city's name and its zone when one is known."""
+
+    name: str
+    zone: ZoneInfo | None
+    # The part typed as a zone («UTC+25») when it could not be read.
+    bad_zone: str | None = None
+
+
+# «Сургут (МСК+2)», «Сургут UTC+5», «Сургут, Asia/Yekaterinburg», «Сургут, как Екатеринбург».
+_CITY_AND_ZONE = re.compile(
+    r"^(?P<city>[^,(]+?)\s*(?:,\s*(?:как\s+(?:в\s+)?|like\s+(?:in\s+)?)?(?P<after_comma>.+?)|"
+    r"\(\s*(?P<bracketed>[^)]+?)\s*\)|\s+(?P<offset>(?:utc|gmt|мск|msk)\s*(?:[+\-−]\s*\d{1,2}"
+    r"(?::?\d{2})?)?))\s*$",
+    re.IGNORECASE,
+)
+_CITY_NAME = re.compile(r"^[^\W\d_][\w.\- ]*$")
+_CITY_NAME_WORDS = 4
+
+
+def read_city(text: str) -> CityZone | None:
+    """A typed city with its zone: a listed city («Казань», «в Перми»), or any city with a zone
+    after it («Сургут, UTC+5», «Сургут (МСК+2)», «Сургут, Екатеринбург»), or a city name alone
+    that the list does not hold («Сургут»: zone None, to be asked). None for what is no city
+    name at all («12345», a sentence)."""
+    city = find_city(text)
+    if city is not None:
+        return CityZone(city.name_ru, ZoneInfo(city.tz))
+    cleaned = " ".join(text.split()).strip(" .,!?«»\"'")
+    found = _CITY_AND_ZONE.match(cleaned)
+    if found is not None:
+        name = _city_name(found["city"])
+        zone_text = found["after_comma"] or found["bracketed"] or found["offset"]
+        if name is not None:
+            zone = resolve_timezone(zone_text)
+            return CityZone(name, zone, None if zone else zone_text.strip())
+    name = _city_name(cleaned)
+    return CityZone(name, None) if name is not None else None
+
+
+def _city_name(text: str) -> str | None:
+    """A typed city name, its first letter capital, or None for what cannot be one."""
+    name = _PREPOSITIONS.sub("", " ".join(text.split()).strip(" .,"))
+    if not _CITY_NAME.match(name) or len(name.split()) > _CITY_NAME_WORDS or len(name) > 60:
+        return None
+    known = find_city(name)
+    return known.name_ru if known else name[:1].upper() + name[1:]
 
 
 def _zone_from_offset(match: re.Match[str]) -> ZoneInfo | None:

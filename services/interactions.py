@@ -135,19 +135,52 @@ class Draft:
             draft.candidates = [cid for cid in draft.candidates if cid in named]
             if len(draft.candidates) == 1:
                 draft.client_id = draft.candidates[0]
-        elif named and draft.client_id not in named:
+        elif (named and draft.client_id not in named) or (
+            not named and self._about_someone_unknown(parsed)
+        ):
             return None
         filled = draft._complete_from(Draft.from_parsed(parsed, text))
         return draft if filled or draft.client_id != self.client_id else None
 
     def names_another_client(self, parsed: ParsedInteraction) -> bool:
         """Whether a message typed while this draft waits for an answer is about another
-        client: it names clients, and neither the draft's nor one of its candidates."""
+        client: it names clients, and neither the draft's nor one of its candidates; or it is
+        a whole log about somebody the base does not hold (`_about_someone_unknown`)."""
         named = set(parsed.client_ids)
         if not named:
-            return False
+            return self._about_someone_unknown(parsed)
         mine = {self.client_id, *self.candidates} - {None}
         return not named & mine
+
+    def _about_someone_unknown(self, parsed: ParsedInteraction) -> bool:
+        """A message naming no client of the base that reports a contact of its own: with a
+        company that is not in the base («Звонил Сидорову из Рогов и копыт, …»), or opening
+        with a person who is not this draft's contact and telling how it went («Звонил
+        Сидорову, договорились о встрече»). «Сидоров обещал перезвонить» reports no contact,
+        «звонил ему ещё раз, не ответил» names nobody: answers, not new logs."""
+        if parsed.channel is None:
+            return False
+        if parsed.unknown_company is not None:
+            return True
+        told = parsed.result is not None or parsed.outcome is not None
+        return (
+            told
+            and parsed.opens_with_contact
+            and not _same_person(parsed.contact_name, self.contact_name)
+        )
+
+    def take_result(self, parsed: ParsedInteraction, text: str) -> None:
+        """The result typed when asked for, with the outcome and the next date it tells when
+        the draft has none: «договорились о встрече в пятницу» is achieved, with Friday;
+        «Петров обещал перезвонить» is partial. The guided path (/log) asks each in turn."""
+        self.result = text
+        if self.guided:
+            return
+        if self.outcome is None and parsed.outcome is not None:
+            self.outcome = parsed.outcome.value
+        if parsed.next_touch is not None and self.next_touch is None and not self.next_step:
+            self.next_step = parsed.next_step
+            self.next_touch = parsed.next_touch.isoformat()
 
     def _complete_from(self, told: Draft) -> list[str]:
         """Fill this draft's empty fields from what a later message told; the fields filled.
@@ -353,6 +386,17 @@ async def recent_duplicate(
         if _same_text(row.goal, draft.goal) and _same_text(row.result, draft.result):
             return row
     return None
+
+
+def _same_person(mentioned: str | None, known: str | None) -> bool:
+    """Whether a name read from a message («Сидоров») is the draft's contact («Сидоров Пётр»),
+    by any word of it in the nominative, either gender («Сидорова»)."""
+    if not mentioned or not known:
+        return False
+    stems = {word.casefold().replace("ё", "е").rstrip("а") for word in known.split()}
+    return any(
+        word.casefold().replace("ё", "е").rstrip("а") in stems for word in mentioned.split()
+    )
 
 
 def check_complete(draft: Draft) -> None:

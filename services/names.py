@@ -357,7 +357,32 @@ class NameCandidate:
     contact_names: tuple[str, ...] = ()
 
 
+_ACRONYM_WORDS: Final = (3, 6)
+ACRONYM_SCORE: Final = 95.0
+
+
+@lru_cache(maxsize=65536)
+def company_acronym(name: str) -> str | None:
+    """The initials people call a long company name by: «Уральская металлургическая компания»
+    → «умк», «Казанский механический завод» → «кмз»; None for names of one or two words and
+    for initials that spell a dictionary word."""
+    # «Сочи-Отель-Сервис» is one word: its parts give no initials people use.
+    words = [
+        word
+        for word in re.findall(r"[0-9a-zа-я][0-9a-zа-я-]*", _fold(name))
+        if word not in STOPWORDS and word not in LEGAL_FORMS
+    ]
+    if not _ACRONYM_WORDS[0] <= len(words) <= _ACRONYM_WORDS[1]:
+        return None
+    acronym = "".join(word[0] for word in words)
+    if not _CYRILLIC_WORD.match(acronym) or morph_analyzer().word_is_known(acronym):
+        return None
+    return acronym
+
+
 def _candidate_similarity(query_words: Sequence[str], candidate: NameCandidate) -> float:
+    if len(query_words) == 1 and query_words[0] == company_acronym(candidate.name):
+        return ACRONYM_SCORE
     variants = [significant_words(candidate.name)]
     variants.extend(significant_words(contact) for contact in candidate.contact_names)
     best = max(_words_similarity(query_words, words) for words in variants)
@@ -407,6 +432,7 @@ class _Variant:
     contact_name: str | None  # None: the client's own name
     words: tuple[_IndexedWord, ...]
     shape: _Shape
+    acronym: str | None = None  # «умк» for «Уральская металлургическая компания»
 
 
 @dataclass(frozen=True)
@@ -508,7 +534,9 @@ class NameIndex:
         # form → (variant number, bit of the variant's word carrying that form)
         self._by_form: dict[str, list[tuple[int, int]]] = {}
         for position, candidate in enumerate(self.candidates):
-            self._add_variant(position, None, _company_words(candidate.name))
+            self._add_variant(
+                position, None, _company_words(candidate.name), company_acronym(candidate.name)
+            )
             for contact in candidate.contact_names:
                 self._add_variant(position, contact, _contact_words(contact))
         self._vocabulary: list[str] = sorted(self._by_form)
@@ -520,16 +548,23 @@ class NameIndex:
         self._near: dict[str, frozenset[str]] = {}
 
     def _add_variant(
-        self, position: int, contact_name: str | None, words: tuple[_IndexedWord, ...]
+        self,
+        position: int,
+        contact_name: str | None,
+        words: tuple[_IndexedWord, ...],
+        acronym: str | None = None,
     ) -> None:
         if not words:
             return
         variant_number = len(self._variants)
         shape = tuple((word.weak, word.weight) for word in words)
-        self._variants.append(_Variant(position, contact_name, words, shape))
+        self._variants.append(_Variant(position, contact_name, words, shape, acronym))
         for word_number, word in enumerate(words):
             for form in word.forms:
                 self._by_form.setdefault(form, []).append((variant_number, 1 << word_number))
+        if acronym is not None:
+            # «из УМК» names every word of the company at once.
+            self._by_form.setdefault(acronym, []).append((variant_number, (1 << len(words)) - 1))
 
     def __len__(self) -> int:
         """The number of indexed clients."""
@@ -752,7 +787,9 @@ class NameIndex:
             if variant.contact_name is not None:
                 contact_name = variant.contact_name
             for word, forms in words.items():
-                if any(forms & indexed.forms for indexed in variant.words):
+                if variant.acronym in forms or any(
+                    forms & indexed.forms for indexed in variant.words
+                ):
                     matched.add(word)
                     if variant.contact_name is None:
                         company_words.add(word)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
@@ -85,6 +85,10 @@ class ParsedInteraction:
     updates: ContactUpdates = field(default_factory=ContactUpdates)
     # Set instead of `next_touch` when the next date named is impossible or past.
     refused_date: RefusedDate | None = None
+    # A company named that is none of the clients found («из Рогов и копыт»), as typed.
+    unknown_company: str | None = None
+    # The message opens by reporting a contact with the person it names («Звонил Сидорову, …»).
+    opens_with_contact: bool = False
 
 
 @dataclass(frozen=True)
@@ -106,6 +110,8 @@ MessageKind = Literal["log", "lookup"]
 # ---------------------------------------------------------------------------------------------
 # Vocabulary
 
+# «Созвон с Тихоновым: …» heads a report of a call; a bare «созвон в пятницу» is a plan.
+_HEADING = r"(?:\s+с\s+[^,.:;!?\n]{1,40})?\s*[:—–]"
 _CHANNEL_PATTERNS: Final[tuple[tuple[Channel, re.Pattern[str]], ...]] = (
     (
         Channel.EMAIL,
@@ -135,7 +141,8 @@ _CHANNEL_PATTERNS: Final[tuple[tuple[Channel, re.Pattern[str]], ...]] = (
         Channel.CALL,
         re.compile(
             r"\b(?:(?:по|до|пере|со)?зв[ао]?н[иы]?л\w*|недозвон\w*|набрал\w*|"
-            r"звон[оу]к\w*|перезвонил\w*|по\s+телефону|поговорил\w*|говорил\w*|"
+            r"звон[оу]к\w*|перезвонил\w*|по\s+телефону|поговорил\w*|говорил\w*|трубк\w*|"
+            r"созвон(?=" + _HEADING + r")|"
             r"call(?:ed)?|phoned|rang|spoke|no\s+answer|(?:didn'?t|did\s+not)\s+pick\s+up|"
             r"voicemail)\b"
         ),
@@ -144,7 +151,8 @@ _CHANNEL_PATTERNS: Final[tuple[tuple[Channel, re.Pattern[str]], ...]] = (
 # «договорились о встрече», «назначили звонок»: the contact that is planned, not the one that was.
 _PLANNED_BEFORE = re.compile(
     r"(?:(?:\bо|\bоб|\bпро|следующ\w*|нов\w+|next|another|\ba)\s+|"
-    r"(?:договорил\w*|назнач\w*|запланир\w*|предложил\w*|schedul\w*|set\s+up|написать|"
+    r"(?:договорил\w*|назнач\w*|запланир\w*|предложил\w*|перенес\w*|postpon\w*|resched\w*|"
+    r"schedul\w*|set\s+up|написать|"
     r"напишу|отправить|отправлю|скинуть|скину|выслать|вышлю|прислать|позвонить|набрать|"
     r"перезвонить|send|will)\s+(?:\w+\s+){0,2})$"
 )
@@ -154,6 +162,7 @@ _INCOMING = re.compile(
     r"приехал|пришел)\w*|(?:позвонил|перезвонил|написал|набрал)[аи]?\s+(?:сам|мне|нам)\b|"
     r"звонил[аи]?\s+(?:мне|нам)\b|пришл[оаи]\s+(?:письмо|сообщение|смс|заявка|запрос)|"
     r"входящ\w*|обратил\w*\s+(?:к\s+нам|ко\s+мне)|"
+    r"(?:письмо|сообщение|звонок|смс|заявка|запрос)\s+от\b|"
     r"called\s+(?:me|us)|wrote\s+(?:to\s+)?(?:me|us)|(?:emailed|texted|messaged)\s+(?:me|us)|"
     r"reached\s+out|inbound|incoming|got\s+an?\s+(?:email|call|message)|"
     r"received\s+an?\s+(?:email|call|message))"
@@ -167,7 +176,9 @@ _OUTCOME_PATTERNS: Final[tuple[tuple[Outcome, re.Pattern[str]], ...]] = (
             r"не\s+(?:взял\w*|берет|берут)\s+трубк\w*|трубк\w+\s+не\s+(?:взял|берет)\w*|"
             r"недоступ\w*|вне\s+зоны|сбрасыва\w*|сбросил\w*|автоответчик\w*|без\s+ответа|"
             r"не\s+прочитал\w*|ответа\s+(?:пока\s+|еще\s+)?нет|(?:пока\s+|еще\s+)?нет\s+ответа|"
-            r"пока\s+без\s+ответа|молч(?:ит|ат)|no\s+answer|no\s+reply|"
+            r"пока\s+без\s+ответа|молч(?:ит|ат)|в\s+отпуске|в\s+командировке|"
+            r"на\s+больничном|заболел\w*|нет\s+на\s+месте|no\s+answer|no\s+reply|"
+            r"out\s+of\s+(?:the\s+)?office|on\s+(?:vacation|holiday|leave)|"
             r"(?:didn'?t|did\s+not)\s+(?:answer|pick\s+up|reply)|not\s+heard\s+back|"
             r"unreachable|voicemail|no\s+response|not\s+picking\s+up)(?!\w)"
         ),
@@ -177,6 +188,7 @@ _OUTCOME_PATTERNS: Final[tuple[tuple[Outcome, re.Pattern[str]], ...]] = (
         re.compile(
             r"\b(?:отказал\w*|отказ\b|отказа\w*|не\s+интерес\w*|неинтерес\w*|не\s+актуальн\w*|"
             r"неактуальн\w*|не\s+нужн\w*|не\s+договорил\w*|не\s+согласил\w*|нет\s+бюджета|"
+            r"бюджета\s+(?:пока\s+)?нет|не\s+хо(?:чет|тят)|"
             r"не\s+будут|не\s+будет\s+(?:брать|покупать|заказывать)|ушли\s+к\s+конкурент\w*|"
             r"declined|refused|rejected|not\s+interested|said\s+no|no\s+budget|turned\s+down)(?!\w)"
         ),
@@ -186,6 +198,10 @@ _OUTCOME_PATTERNS: Final[tuple[tuple[Outcome, re.Pattern[str]], ...]] = (
         re.compile(
             r"\b(?:частичн\w*|(?:обещал\w*\s+)?подума\w*|обещал\w*|перезвонит|перезвонят|посмотрит|посмотрят|рассмотр\w*|"
             r"верн[её]тся|вернутся|обсуд(?:ит|ят)|соглас(?:ует|уют|овывает)|на\s+согласовании|"
+            r"перенес(?:ли|л|ла)?|(?:по)?просил[аи]?\s+(?:перезвон|набрать|позвонить|связаться)\w*|"
+            r"(?:по)?просил[аи]?\s+не\s+(?:звонить|беспокоить|писать)|"
+            r"(?:оплат|заплат)(?:ит|ят)|подпиш(?:ет|ут)|закаж(?:ет|ут)|"
+            r"postponed|rescheduled|asked\s+(?:me\s+|us\s+)?to\s+call\s+back|"
             r"пока\s+не\s+готов\w*|не\s+готов\w*|думает|думают|возможно|может\s+быть|"
             r"partial\w*|will\s+think|think\s+(?:about\s+it|it\s+over)|will\s+call\s+back|"
             r"get\s+back|considering|maybe|not\s+sure|(?:he|she|they|we)'ll\s+think|"
@@ -197,7 +213,9 @@ _OUTCOME_PATTERNS: Final[tuple[tuple[Outcome, re.Pattern[str]], ...]] = (
         re.compile(
             r"\b(?:договорил\w*|договорел\w*|согласил\w*|соглас(?:ен|на|ны)\b|оплатил\w*|"
             r"оплата\s+прошла|подписал\w*|заказал\w*|купил\w*|утвердил\w*|подтвердил\w*|"
-            r"принял\w*|одобрил\w*|успешно|(?<!не\s)(?:берет|берут|возьмет|возьмут)(?!\s+трубк)|"
+            r"принял\w*|одобрил\w*|согласовал\w*|успешно|(?<!не\s)решил[аи]?|"
+            r"(?<!не\s)решен[оаы]?|"
+            r"(?<!не\s)(?:берет|берут|возьмет|возьмут)(?!\s+трубк)|"
             r"agreed|signed|paid|confirmed|accepted|ordered|"
             r"approved|booked|closed\s+the\s+deal)(?!\w)"
         ),
@@ -218,9 +236,15 @@ _GOAL_STRONG = re.compile(
     r"wanted\s+to\s+|regarding\s+|re:\s*|about\s+(?!it\b))"
 )
 _GOAL_SOFT = re.compile(
-    r"\b(?:предложил[аи]?|обсудил[аи]?|обсуждали|презентовал[аи]?|напомнил[аи]?|"
-    r"уточнил[аи]?|поздравил[аи]?|отправил[аи]?|выслал[аи]?|показал[аи]?|"
+    r"\b(?:предложил[аи]?|обсудил[аи]?|обсуждали|обговорил[аи]?|презентовал[аи]?|"
+    r"напомнил[аи]?|уточнил[аи]?|поздравил[аи]?|отправил[аи]?|выслал[аи]?|скинул[аи]?|"
+    r"переслал[аи]?|направил[аи]?|показал[аи]?|"
     r"discussed|offered|presented|reminded|proposed|pitched)\s+"
+)
+_REQUEST = re.compile(
+    r"\b(?:(?:по)?просил[аи]?|запросил[аи]?|просят|просит|хотят|хочет|"
+    r"интересу(?:ются|ется)|заинтересовал(?:ись|ся|ась)|asked\s+(?:for|us|me)|requested|"
+    r"wants?|interested\s+in)\s+"
 )
 _RESULT_STRONG = re.compile(
     r"\b(?:результат\w*|итог\w*|в\s+итоге|итого|result|outcome)(?:\s*[:—–-]+\s*|\s+)"
@@ -231,13 +255,16 @@ _NEXT_STRONG = re.compile(
 )
 _NEXT_VERB = re.compile(
     r"\b(?:перезвон(?:ю|ить|ит|ят|им)?\b|позвоню|позвонить|наберу|набрать|созвонимся|"
-    r"созвониться|созвон\b|встретимся|встретиться|отправлю|отправить|отправим|вышлю|выслать|"
-    r"вышлем|пришлю|прислать|напишу|написать|подготовлю|подготовить|заеду|заехать|приеду|"
-    r"приехать|напомню|напомнить|выставить|выставлю|follow[\s-]?up|call\s+(?:back|again)|"
+    r"созвониться|созвон\b(?!" + _HEADING + r")|встретимся|встретиться|отправлю|отправить|"
+    r"отправим|вышлю|выслать|вышлем|пришлю|прислать|напишу|написать|подготовлю|подготовить|"
+    r"заеду|заехать|приеду|приехать|напомню|напомнить|выставить|выставлю|попробую|"
+    r"попробовать|следующ(?:ая|ий|ее|ую)\s+(?:встреч\w*|звон\w*|созвон\w*)|"
+    r"follow[\s-]?up|call\s+(?:back|again)|"
     r"will\s+call|send|schedule|meet\s+again|to\s+meet|visit)"
 )
 _AGREED_ON = re.compile(
-    r"\b(?:договорил\w*|agreed|договорел\w*)(?:\s*,?\s*(?:что|о|об|на|про|to|on))?\s+"
+    r"\b(?:договорил\w*|agreed|договорел\w*|перенес\w*|postponed|rescheduled)"
+    r"(?:\s*,?\s*(?:что|о|об|на|про|to|on))?\s+"
 )
 _UPDATE_BOUNDARY = re.compile(
     r"\b(?:нов\w+\s+(?:номер|телефон|тел|почта|email|e-mail|мейл|адрес)|теперь\s+(?=\w)|"
@@ -337,7 +364,10 @@ _PART_OF_MONTH = re.compile(
 _IN_MONTH = re.compile(
     r"\b(?:в|во|in|by|until)\s+(?P<month>январе|феврале|марте|апреле|мае|июне|июле|августе|"
     r"сентябре|октябре|ноябре|декабре|january|february|march|april|may|june|july|august|"
-    r"september|october|november|december)\b"
+    r"september|october|november|december)\b|"
+    # «не звонить до января», «с февраля»: that month's start.
+    r"\b(?:до|с|со)\s+(?P<month_gen>января|февраля|марта|апреля|мая|июня|июля|августа|"
+    r"сентября|октября|ноября|декабря)\b(?!\s+\d)"
 )
 _DAY_OF_MONTH = re.compile(
     r"\b(?:к|до|на|после)?\s*(?P<day>\d{1,2})(?:-?(?:го|му|е|ое))?\s+(?:числ[ауо]|number)\b"
@@ -348,10 +378,11 @@ _RELATIVE_DAY = re.compile(
     r"(?P<today>сегодня|today|tonight)|(?P<past>позавчера|вчера|yesterday))\b"
 )
 _WEEKDAY_RU = re.compile(
-    r"\b(?:(?:в|во|на|к|ко|до)\s+)?(?:(?P<which>следующ\w+|эт[уо]т?|ближайш\w+)\s+)?"
-    r"(?P<day>понедельник\w*|вторник\w*|сред[аеуы]|четверг\w*|пятниц[аеуы]|суббот[аеуы]|"
-    r"воскресень[еяю])(?!\w)|"
-    r"\b(?:в|во|к|до)\s+(?P<abbr>пн|пнд|вт|втр|ср|срд|чт|чтв|пт|птн|сб|сбт|вс)\b"
+    r"\b(?:(?:в|во|на|к|ко|до|с|со)\s+)?(?:(?P<which>следующ\w+|след\.?|эт[уо]т?|ближайш\w+)\s*)?"
+    r"(?<!\w)(?P<day>понедельник\w*|вторник\w*|сред[аеуы]|четверг\w*|пятниц[аеуы]|"
+    r"суббот[аеуы]|воскресень[еяю])(?!\w)|"
+    r"\b(?:в|во|к|до|с)\s+(?:(?P<which2>следующ\w+|след\.?)\s*)?"
+    r"(?<!\w)(?P<abbr>пн|пнд|вт|втр|ср|срд|чт|чтв|пт|птн|сб|сбт|вс)\b"
 )
 _WEEKDAY_EN = re.compile(
     r"\b(?:(?:on|by|until|till)\s+)?(?:(?P<which>next|this|coming)\s+)?"
@@ -370,14 +401,19 @@ _IN_PERIOD_EN = re.compile(
     r"hours?|minutes?)\b"
 )
 _END_OF = re.compile(
-    r"\b(?:до|к)\s+конц[ау]\s+(?P<ru>месяца|недели|года|квартала)|"
+    r"\b(?:до|к)\s+конц[ау]\s+(?P<ru>месяца|недели|года|квартала|дня)|"
     r"\bв\s+конце\s+(?P<ru2>месяца|недели|года)|"
     r"\b(?:by\s+|until\s+|till\s+|at\s+)?(?:the\s+)?end\s+of\s+(?:the\s+|this\s+)?"
     r"(?P<en>month|week|year|quarter)"
 )
+_NEXT_WEEK_DAY = r"(?P<{}>понедельник|вторник|сред[уа]|четверг|пятниц[уа]|пн|вт|ср|чт|пт)(?!\w)"
+# «на след неделе», «на следующую неделю, в среду», «в среду на следующей неделе».
 _NEXT_PERIOD = re.compile(
-    r"\b(?:на\s+следующей\s+неделе|next\s+week|(?P<month>в\s+следующем\s+месяце|next\s+month|"
-    r"в\s+начале\s+следующего\s+месяца))\b"
+    r"\b(?:(?:в|во)\s+" + _NEXT_WEEK_DAY.format("before") + r"\s+)?"
+    r"(?:на|в\s+течение)\s+(?:след(?:\.|ующ(?:ей|ую))?|будущ(?:ей|ую))\s*недел[еюи](?!\w)"
+    r"(?:\s*,?\s*(?:в|во)\s+" + _NEXT_WEEK_DAY.format("after") + r")?|"
+    r"\b(?:next\s+week|(?P<month>в\s+след(?:\.|ующем)?\s*месяце|next\s+month|"
+    r"в\s+начале\s+следующего\s+месяца)|(?P<weekend>после\s+выходных|after\s+the\s+weekend))\b"
 )
 # «в конце следующей недели», «в начале этого месяца», «early next week», «end of next month».
 _PART_OF_PERIOD = re.compile(
@@ -387,6 +423,8 @@ _PART_OF_PERIOD = re.compile(
     r"\b(?P<part_en>early|mid|late|(?:at\s+)?the\s+(?:start|beginning|middle|end)\s+of|"
     r"(?:by\s+)?(?:the\s+)?end\s+of)\s+(?P<which_en>this|next)\s+(?P<unit_en>week|month)\b"
 )
+# «в начале недели» said on a Thursday is next Monday; «в середине недели» the next Wednesday.
+_PART_OF_WEEK = re.compile(r"\bв\s+(?P<part>начале|середине)\s+недели\b")
 # «после праздников», «после новогодних (праздников|каникул)», «после Нового года».
 _AFTER_HOLIDAYS = re.compile(
     r"\bпосле\s+(?:(?P<new_year>новогодних(?:\s+(?:праздников|каникул))?|нового\s+года|нг)|"
@@ -401,7 +439,9 @@ _DATEISH = re.compile(
 )
 
 _TIME_HM = re.compile(
-    r"(?:\b(?:в|во|к|на|at|by|с|from)\s+)?(?<![\d.])(?P<h>\d{1,2})[:.](?P<m>\d{2})(?![\d.])"
+    r"(?:\b(?P<pre>в|во|к|на|at|by|с|from)\s+)?(?<![\d.])(?P<h>\d{1,2})"
+    # «в 15-00» after a preposition; a bare «10-12» is a range of hours.
+    r"(?:[:.]|(?(pre)-(?=[03]0\b)|(?!)))(?P<m>\d{2})(?![\d.])"
     r"(?:\s*(?P<ampm>am|pm))?"
 )
 _TIME_H = re.compile(
@@ -523,6 +563,8 @@ def _shift(now: datetime, amount: int, unit: str) -> tuple[date, datetime | None
 
 
 def _end_of(today: date, period: str) -> date:
+    if period.startswith("дн"):  # «до конца дня»
+        return today
     if period.startswith(("месяц", "month")):
         return today.replace(day=calendar.monthrange(today.year, today.month)[1])
     if period.startswith(("недел", "week")):
@@ -576,7 +618,13 @@ def _read_end_of(match: re.Match[str], now: datetime) -> _Found:
 def _read_next_period(match: re.Match[str], now: datetime) -> _Found:
     if match["month"]:
         return _add_months(now.date(), 1).replace(day=1), None
-    return _weekday_date(now.date(), 0, following_week=True), None
+    if match["weekend"]:
+        return _weekday_date(now.date(), 0, following_week=False), None
+    named = match["before"] or match["after"]
+    weekday = (
+        next(number for prefix, number in _RU_WEEKDAYS if named.startswith(prefix)) if named else 0
+    )
+    return _weekday_date(now.date(), weekday, following_week=True), None
 
 
 def _read_relative_day(match: re.Match[str], now: datetime) -> _Found:
@@ -589,7 +637,8 @@ def _read_relative_day(match: re.Match[str], now: datetime) -> _Found:
 def _read_weekday_ru(match: re.Match[str], now: datetime) -> _Found:
     token = match["day"] or match["abbr"]
     weekday = next(number for prefix, number in _RU_WEEKDAYS if token.startswith(prefix))
-    following = bool(match["which"] and match["which"].startswith("следующ"))
+    which = match["which"] or match["which2"]
+    following = bool(which and which.startswith("след"))
     return _weekday_date(now.date(), weekday, following_week=following), None
 
 
@@ -673,6 +722,14 @@ def _read_part_of_period(match: re.Match[str], now: datetime) -> _Found:
     return max(days.get(kind, last), today), None
 
 
+def _read_part_of_week(match: re.Match[str], now: datetime) -> _Found:
+    today = now.date()
+    weekday = 0 if match["part"] == "начале" else 2
+    if today.weekday() <= weekday:
+        return today + timedelta(days=weekday - today.weekday()), None
+    return _weekday_date(today, weekday, following_week=True), None
+
+
 def _read_after_holidays(match: re.Match[str], now: datetime) -> _Found:
     """The first working day after the next run of Russian public holidays (the New Year's one
     when named), weekends joined to it; from inside the holidays, the day they end."""
@@ -691,7 +748,7 @@ def _read_after_holidays(match: re.Match[str], now: datetime) -> _Found:
 
 
 def _read_in_month(match: re.Match[str], now: datetime) -> _Found:
-    return _first_of_month(now.date(), _month_number(match["month"])), None
+    return _first_of_month(now.date(), _month_number(match["month"] or match["month_gen"])), None
 
 
 def _read_day_of_month(match: re.Match[str], now: datetime) -> _Found:
@@ -716,6 +773,7 @@ _DATE_READERS: Final = (
     (_ISO_DATE, _read_iso),
     (_PART_OF_MONTH, _read_part_of_month),
     (_PART_OF_PERIOD, _read_part_of_period),
+    (_PART_OF_WEEK, _read_part_of_week),
     (_AFTER_HOLIDAYS, _read_after_holidays),
     (_AFTER_RU, _read_after_ru),
     (_AFTER_EN, _read_after_en),
@@ -963,7 +1021,7 @@ def _dateparser_touch(text: str, now: datetime) -> _Touch | None:
 # Pieces of the message
 
 
-_Role = Literal["goal", "result", "next", "outcome", "goal_soft", "boundary"]
+_Role = Literal["goal", "result", "next", "outcome", "request", "goal_soft", "boundary"]
 
 
 @dataclass(slots=True)
@@ -982,6 +1040,7 @@ _STRONG: Final[tuple[tuple[_Role, re.Pattern[str]], ...]] = (
 )
 _SOFT: Final[tuple[tuple[_Role, re.Pattern[str]], ...]] = (
     ("outcome", _SOFT_OUTCOME),
+    ("request", _REQUEST),
     ("next", _NEXT_VERB),
     ("goal_soft", _GOAL_SOFT),
 )
@@ -1017,14 +1076,40 @@ def _may_open(
         return True
     if strong:
         return role != opened
-    if role == "next" and opened == "outcome":
+    if role == "next" and opened in {"outcome", "request"}:
         # «не дозвонился перезвон завтра» splits; «договорились созвониться» stays one piece.
         return not opened_agreed
-    # Unpunctuated «цель продлить договор она подумает»: an outcome ends the goal.
-    return role == "outcome" and opened in {"goal", "goal_soft"} and words_in >= _MIN_GOAL_WORDS
+    # «скинул счёт ждёт оплаты»: a done action's own verb is its first word.
+    if words_in < (1 if opened == "goal_soft" else _MIN_GOAL_WORDS):
+        return False
+    # Unpunctuated «цель продлить договор она подумает»: an outcome or an ask ends the goal;
+    # «обсудили объёмы перезвонить в 15:00»: so does a step after a done action.
+    return (role in {"outcome", "request"} and opened in {"goal", "goal_soft"}) or (
+        role == "next" and opened == "goal_soft"
+    )
 
 
-_SUBJECT = re.compile(r"\s*(?P<who>клиент\w*|он|она|они|заказчик\w*)\s+")
+_SUBJECT = re.compile(r"\s*(?P<who>\S.*?)\s+")
+_SPEAKER = re.compile(
+    r"\b(?:он|она|они|клиент\w*)\s+(?:(?:сказал|ответил|говорит)\w*\s*,?\s*(?:что\s+)?)?$"
+)
+_SUBJECT_WORDS: Final = 3
+
+
+def _subject_start(text: str, start: int, marker: int, *, whole: bool) -> int:
+    """Where a result starts: with the few words before its marker that are no contact when it
+    opens its clause (`whole`: «Петров перенёс встречу», «бухгалтерия подтвердила оплату»), or
+    with the client speaking right before it («он сказал, что посмотрит»), else at its marker
+    («звонил Петрову не дозвонился» keeps the call out)."""
+    subject = _SUBJECT.fullmatch(text, start, marker) if whole else None
+    if (
+        subject is not None
+        and _count_words(text, start, marker, limit=_SUBJECT_WORDS + 1) <= _SUBJECT_WORDS
+        and not _contact_marker(text, start, marker)
+    ):
+        return subject.start("who")
+    speaker = _SPEAKER.search(text, start, marker)
+    return speaker.start() if speaker else marker
 
 
 def _pieces(text: str) -> list[_Piece]:
@@ -1050,17 +1135,20 @@ def _pieces(text: str) -> list[_Piece]:
             words_in = _count_words(text, last_end, start, limit=_MIN_GOAL_WORDS)
             if not _may_open(role, rank == 0, opened, opened_agreed, words_in):
                 continue
-            if current is not None:
-                current.end = start
             piece_start = end if rank == 0 else start
-            subject = _SUBJECT.fullmatch(text, last_end, start) if opened is None else None
-            if role == "outcome" and subject:
-                # «клиент берёт 200 штук», «он подумает»: who did it belongs to the result.
-                piece_start = subject.start("who")
+            if role in {"outcome", "request"}:
+                # «клиент берёт 200 штук», «заказ подтвердил», «по кп он сказал что посмотрит»:
+                # who or what did it belongs to the result, not to the goal before it.
+                piece_start = _subject_start(text, last_end, start, whole=opened is None)
+            if current is not None:
+                current.end = piece_start
             current = _Piece(role, piece_start, clause_end)
             pieces.append(current)
             opened, last_end = role, end
-            opened_agreed = text.startswith(("agreed", "договорил", "договорел"), start)
+            # «договорились созвониться», «обещал перезвонить»: the step is what was agreed.
+            opened_agreed = role == "request" or text.startswith(
+                ("agreed", "договорил", "договорел", "обещал"), start
+            )
     return pieces
 
 
@@ -1079,9 +1167,9 @@ def _contact_marker(text: str, start: int, end: int) -> bool:
 
 
 _TRIM = " \t,;:—–-.!?"
-_LEADING_TO = re.compile(r"^(?:to|что|чтобы)\s+", re.IGNORECASE)
 _TRAILING_SMALL_WORD = re.compile(
-    r"(?:\s+(?:и|а|но|в|во|на|до|к|с|по|что|он|она|они|клиент|and|but|on|at|by|in|to|the|he|she|"
+    r"(?:\s+(?:и|а|но|в|во|на|до|к|с|по|после|около|что|он|она|они|клиент|and|but|on|at|by|in|"
+    r"to|the|he|she|"
     r"they))+\s*$",
     re.IGNORECASE,
 )
@@ -1100,31 +1188,67 @@ def _cut(original: str, start: int, end: int, remove: Sequence[tuple[int, int]] 
 
 @lru_cache(maxsize=4096)
 def _nominative_phrase(phrase: str) -> str:
-    """«о встрече» → «встреча», «коммерческим директором» → «коммерческий директор»."""
+    """«о встрече» → «встреча», «коммерческим директором» → «коммерческий директор», «о
+    пилотной партии» → «пилотная партия»: the leading adjectives and their noun, agreed."""
     words = phrase.split()
     if words and words[0].lower() in {"о", "об", "про", "на", "about", "on"} and len(words) > 1:
         words = words[1:]
     morph = morph_analyzer()
-    result: list[str] = []
-    for position, word in enumerate(words):
-        parse = morph.parse(word.lower())[0] if re.fullmatch(r"[а-яё]+", word.lower()) else None
-        if parse is None or parse.tag.POS not in {"NOUN", "ADJF", "PRTF"}:
-            result.extend(words[position:])
+    readings: list[tuple[Any, ...]] = [
+        tuple(morph.parse(word.lower())) if re.fullmatch(r"[а-яё]+", word.lower()) else ()
+        for word in words
+    ]
+    adjectives = 0
+    while (
+        adjectives < len(words)
+        and readings[adjectives][:1]
+        and readings[adjectives][0].tag.POS in {"ADJF", "PRTF"}
+    ):
+        adjectives += 1
+    if adjectives == len(words) or not readings[adjectives]:
+        return " ".join(words)
+    for noun in readings[adjectives]:
+        if noun.tag.POS != "NOUN":
+            continue
+        agreed = [
+            next(
+                (
+                    p
+                    for p in readings[number]
+                    if p.tag.POS in {"ADJF", "PRTF"}
+                    and p.tag.case == noun.tag.case
+                    and p.tag.number == noun.tag.number
+                    and (noun.tag.number == "plur" or p.tag.gender in {noun.tag.gender, None})
+                ),
+                None,
+            )
+            for number in range(adjectives)
+        ]
+        if all(agreed):
             break
-        if parse.tag.case == "nomn" or (parse.tag.POS == "NOUN" and parse.tag.case == "gent"):
-            result.extend(words[position:])
-            break
-        inflected = parse.inflect({"nomn"})
-        result.append(inflected.word if inflected else word)
-        if parse.tag.POS == "NOUN":
-            result.extend(words[position + 1 :])
-            break
-    return " ".join(result)
+    else:
+        return " ".join(words)
+    if noun.tag.case == "nomn" or (not adjectives and noun.tag.case == "gent"):
+        return " ".join(words)
+    result = []
+    for number, parse in enumerate([*agreed, noun]):
+        inflected = parse.inflect({"nomn"}) if parse is not None else None
+        result.append(inflected.word if inflected else words[number])
+    return " ".join([*result, *words[adjectives + 1 :]])
+
+
+_EN_INFINITIVES: Final = {
+    "discussed": "discuss", "offered": "offer", "presented": "present", "reminded": "remind",
+    "proposed": "propose", "pitched": "pitch",
+}  # fmt: skip
 
 
 def _infinitive_goal(text: str) -> str:
-    """«предложил скидку» → «предложить скидку»: goals read as what was meant to happen."""
+    """«предложил скидку» → «предложить скидку», «discussed kits» → «discuss kits»: goals read
+    as what was meant to happen."""
     first, _, rest = text.partition(" ")
+    if first.lower() in _EN_INFINITIVES:
+        return f"{_EN_INFINITIVES[first.lower()]} {rest}".strip()
     if not re.fullmatch(r"[а-яё]+", first.lower()):
         return text
     parse = morph_analyzer().parse(first.lower())[0]
@@ -1250,30 +1374,32 @@ _NAMED_COMPANY = re.compile(
 _NOT_A_COMPANY: Final = frozenset({"Geox", "Name"})
 
 
-def _named_companies(text: str) -> frozenset[str]:
-    """Folded words that name a company in the message («из Рогов и копыт» → рогов); cities
-    («из Казани») and first names are not companies."""
-    found: set[str] = set()
+def _named_companies(text: str) -> dict[str, str]:
+    """Words that name a company in the message, folded, with their spelling in it («из Рогов
+    и копыт» → рогов: Рогов); cities («из Казани») and first names are not companies."""
+    found: dict[str, str] = {}
     for match in _NAMED_COMPANY.finditer(text):
-        word = fix_mixed_script((match["word"] or match["quoted"]).lower().replace("ё", "е"))
+        typed = match["word"] or match["quoted"]
+        word = fix_mixed_script(typed.lower().replace("ё", "е"))
         if word in STOPWORDS or word in LEGAL_FORMS:
             continue
         if re.fullmatch(r"[а-я-]+", word):
             best = morph_analyzer().parse(word)[0]
             if _NOT_A_COMPANY & best.tag.grammemes:
                 continue
-        found.add(word)
-    return frozenset(found)
+        found.setdefault(word, typed)
+    return found
 
 
-def _named_company_rule(text: str, matches: list[TextMatch]) -> list[TextMatch]:
+def _named_company_rule(named: Iterable[str], matches: list[TextMatch]) -> list[TextMatch]:
     """Matches that agree with the company the message names: that company when it is a
     client; none of those found only through a person when it is not («Сидорову из Рогов и
     копыт» is not Сидорова of Вектор — the flow asks rather than picks)."""
-    named = _named_companies(text) if matches else frozenset()
     # «no answer from Sidorova»: a word that named the person is no company.
-    named -= {word for match in matches for word in match.matched_words - match.company_words}
-    if not named:
+    named = set(named) - {
+        word for match in matches for word in match.matched_words - match.company_words
+    }
+    if not named or not matches:
         return matches
     naming = [match for match in matches if match.company_words & named]
     return naming or [match for match in matches if match.company_words]
@@ -1318,7 +1444,10 @@ def _mask(text: str, spans: Sequence[tuple[int, int]], filler: str = " ") -> str
     return "".join(chars)
 
 
-def _channel(text: str, goal_spans: Sequence[tuple[int, int]]) -> Channel | None:
+def _channel(
+    text: str, goal_spans: Sequence[tuple[int, int]]
+) -> tuple[Channel | None, int | None]:
+    """The channel of the contact that happened, and where the message names it."""
     best: tuple[int, Channel] | None = None
     for channel, pattern in _CHANNEL_PATTERNS:
         for match in pattern.finditer(text):
@@ -1329,7 +1458,7 @@ def _channel(text: str, goal_spans: Sequence[tuple[int, int]]) -> Channel | None
             if best is None or match.start() < best[0]:
                 best = (match.start(), channel)
             break
-    return best[1] if best else None
+    return (best[1], best[0]) if best else (None, None)
 
 
 def _outcome(text: str, goal_spans: Sequence[tuple[int, int]]) -> tuple[Outcome, int] | None:
@@ -1348,24 +1477,38 @@ def _next_step_text(
         (piece.start, piece.end) for piece in pieces if piece.role == "next"
     ]
     for piece in pieces:
-        if piece.role not in {"outcome", "result"}:
+        if piece.role not in {"outcome", "result", "request"}:
             continue
         agreed = _AGREED_ON.search(low, piece.start, piece.end)
         verb = _NEXT_VERB.search(low, piece.start, piece.end)
+        asked = _REQUEST.search(low, piece.start, piece.end) if piece.role == "request" else None
         if verb and (not agreed or verb.start() <= agreed.end()):
             candidates.append((verb.start(), piece.end))
         elif agreed:
             candidates.append((agreed.end(), piece.end))
+        elif asked and touch and piece.start <= touch.spans[0][0] < piece.end:
+            # «хотят КП до пятницы»: what they asked for by that day is the step.
+            candidates.append((asked.end(), piece.end))
     if not candidates and touch:
         start = touch.spans[0][0]
         clause_start = max((m.end() for m in _CLAUSE_BREAK.finditer(low, 0, start)), default=0)
         clause_end = _CLAUSE_BREAK.search(low, start)
+        holder = next((p for p in pieces if p.start <= start < p.end), None)
+        if holder is not None and holder.role == "outcome":
+            if _OUTCOME_PATTERNS[0][1].search(low, holder.start, holder.end):
+                # «он в отпуске до 10 января»: a date to call again, but no step to name.
+                return None
+            clause_start = max(clause_start, holder.start)
         candidates.append((clause_start, clause_end.start() if clause_end else len(low)))
     for start, end in candidates:
         cleaned = _clean(_SPEECH.sub("", _clean(_cut(original, start, end, date_spans)) or ""))
-        if cleaned:
+        # «просил не звонить до января»: the date is the plan, «не звонить» no step to take.
+        if cleaned and not cleaned.lower().startswith(("не ", "not ", "don't ")):
             return _nominative_phrase(_LEADING_TO.sub("", cleaned))
     return None
+
+
+_LEADING_TO = re.compile(r"^(?:to|что|чтобы|следующ(?:ая|ий|ее|ую))\s+", re.IGNORECASE)
 
 
 # «сказал, что в среду»: who said it is no step; the date alone is («обещали оплатить» is one).
@@ -1380,41 +1523,63 @@ _JOINER = re.compile(r"^[\s,;:—–-]*(?:(?:и|а|но|and|but)\b[\s,]*)?$")
 
 
 # A done action that is its own result: «отправил счёт, ждёт оплату» — the invoice was sent.
-_DELIVERED = re.compile(r"(?:отправил|выслал|поздравил)\w*")
+_DELIVERED = re.compile(r"(?:отправил|выслал|поздравил|скинул|переслал|направил)\w*")
+# A talk held is a result when nothing else tells one: «обсудили зимние комплекты».
+_DISCUSSED = re.compile(r"(?:обсудил|обсуждали|обговорил|discussed)\w*")
 
 
 def _delivered(low: str, piece: _Piece) -> bool:
     return piece.role == "goal_soft" and bool(_DELIVERED.match(low, piece.start))
 
 
-def _result_text(original: str, low: str, pieces: Sequence[_Piece]) -> str | None:
-    """The explicit result, else the first outcome phrase with the outcomes right after it
-    (and the done action right before it: «отправил счёт, ждёт оплату»), else a done action."""
-    for role in ("result", "outcome", "goal_soft"):
-        chosen = [
-            number
-            for number, piece in enumerate(pieces)
-            if piece.role == role and (role != "goal_soft" or _delivered(low, piece))
-        ]
+def _discussed(low: str, piece: _Piece) -> bool:
+    return piece.role == "goal_soft" and bool(_DISCUSSED.match(low, piece.start))
+
+
+# Where the result comes from, by preference; the last three tell no outcome of their own.
+_RESULT_SOURCES: Final[tuple[tuple[str, Any], ...]] = (
+    ("result", lambda low, piece: piece.role == "result"),
+    ("outcome", lambda low, piece: piece.role == "outcome"),
+    ("request", lambda low, piece: piece.role == "request"),
+    ("delivered", _delivered),
+    ("discussed", _discussed),
+)
+# Results that say the contact went as meant when no outcome word does: the client asked for
+# something, the thing was sent, the subject was talked over.
+_DONE_RESULTS: Final = frozenset({"request", "delivered", "discussed"})
+
+
+def _result_text(original: str, low: str, pieces: Sequence[_Piece]) -> tuple[str, str] | None:
+    """The result and where it came from: the explicit result, else the first outcome phrase
+    with the outcomes right after it (and the done action right before it: «отправил счёт,
+    ждёт оплату»), else the client's ask («хотят КП до пятницы»), else a done action, else a
+    talk held («обсудили условия»)."""
+    for source, wanted in _RESULT_SOURCES:
+        chosen = [number for number, piece in enumerate(pieces) if wanted(low, piece)]
         if not chosen:
             continue
         first = last = chosen[0]
-        if (
-            role == "outcome"
+        while (
+            source in {"outcome", "request"}
             and first > 0
-            and _delivered(low, pieces[first - 1])
+            and (
+                _delivered(low, pieces[first - 1])
+                or (source == "outcome" and pieces[first - 1].role == "request")
+            )
             and _JOINER.match(low[pieces[first - 1].end : pieces[first].start])
         ):
+            # «отправил счёт, ждёт оплату», «хотят демо, договорились на среду»: the done action
+            # or the ask before the outcome is part of the result.
             first -= 1
         while (
             last + 1 < len(pieces)
-            and pieces[last + 1].role in {"result", "outcome"}
+            and pieces[last + 1].role in {"result", "outcome", "request"}
             and _JOINER.match(low[pieces[last].end : pieces[last + 1].start])
         ):
             last += 1
         text = _clean(original[pieces[first].start : pieces[last].end])
         if text:
-            return text
+            return text, source
     return None
 
 
@@ -1457,24 +1622,40 @@ def parse_interaction(
         # goal question («не дозвонился Сидоровой, наберу завтра в 11»).
         language = "ru" if re.search(r"[а-я]", low) else "en"
         goal = translator(language)("parsing.implied_goal.no_contact")
-    result = _result_text(original, masked, pieces)
+    found_result = _result_text(original, masked, pieces)
+    result = found_result[0] if found_result else None
     if outcome_found and result is None:
         result = _clean(original[outcome_found[1] : _clause_end(masked, outcome_found[1])])
+    outcome = outcome_found[0] if outcome_found else None
+    if (
+        outcome is None
+        and found_result
+        and (
+            found_result[1] in _DONE_RESULTS
+            or (found_result[1] == "result" and _REQUEST.search(found_result[0].lower() + " "))
+        )
+    ):
+        # «хотят КП до пятницы», «отправил счёт», «обсудили условия», «итог — интересуются»:
+        # no word of doubt or refusal, so the contact did what it was for (the card shows it,
+        # one tap corrects it).
+        outcome = Outcome.ACHIEVED
 
     name_index = index if index is not None else NameIndex(_as_candidates(clients))
     matches = _choose_clients(name_index.match_in_text(masked, threshold=_CLIENT_THRESHOLD))
-    matches = _named_company_rule(text, matches)
+    named = _named_companies(text)
+    matches = _named_company_rule(named, matches)
     contact_name = matches[0].contact_name if matches else None
     if contact_name is None:
         skip = matches[0].matched_words if matches else frozenset()
         contact_name = _mentioned_person(masked, skip) or _mentioned_latin_person(original, skip)
+    channel, channel_at = _channel(masked, goal_spans)
 
     return ParsedInteraction(
         client_ids=tuple(match.id for match in matches),
         contact_name=contact_name,
-        channel=_channel(masked, goal_spans),
+        channel=channel,
         direction=Direction.INCOMING if _INCOMING.search(masked) else Direction.OUTGOING,
-        outcome=outcome_found[0] if outcome_found else None,
+        outcome=outcome,
         goal=goal,
         result=result,
         next_step=_next_step_text(original, masked, pieces, touch or refused),
@@ -1485,6 +1666,44 @@ def parse_interaction(
             if refused
             else None
         ),
+        unknown_company=_unknown_company(named, matches, contact_name),
+        opens_with_contact=_opens_with_contact(masked, channel_at, contact_name),
+    )
+
+
+def _unknown_company(
+    named: dict[str, str], matches: Sequence[TextMatch], contact_name: str | None
+) -> str | None:
+    """The company the message names that is none of its clients' («из Рогов и копыт»), as
+    typed; a word that names the person («письмо от Абрамовой») is no company."""
+    known = {word for match in matches for word in match.matched_words}
+    person = {word.lower() for word in (contact_name or "").split()}
+    for word, typed in named.items():
+        if word in known:
+            continue
+        nominative = _person_nominative(word, True)
+        if nominative is not None and nominative.lower() in person:
+            continue
+        return typed
+    return None
+
+
+_FIRST_CLAUSE = re.compile(r"[,;:!?\n—–]|\.(?=\s|$)|\s-\s")
+
+
+def _opens_with_contact(low: str, channel_at: int | None, contact_name: str | None) -> bool:
+    """Whether the message opens by reporting a contact with the person it names: «Звонил
+    Сидорову, …», «Встреча с Ивановым: …» — not «Сидоров обещал перезвонить»."""
+    if channel_at is None or contact_name is None:
+        return False
+    found = _FIRST_CLAUSE.search(low)
+    end = found.start() if found else len(low)
+    if channel_at >= end:
+        return False
+    first = {word.lower() for word in contact_name.split()}
+    return any(
+        (_person_nominative(word, True) or word).lower() in first
+        for word in _NAME_WORD.findall(low, 0, end)
     )
 
 

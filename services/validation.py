@@ -234,6 +234,70 @@ def validate_inn(text: str) -> str:
     return digits
 
 
+_QUOTES = '"«»“”„'
+_OPENING_AFTER = "([{"
+_CYRILLIC = re.compile(r"[а-яёА-ЯЁ]")
+
+
+def client_name(text: str | None, *, max_length: int) -> str:
+    """A client's name as typed, with its quotes made whole: `ООО "Вектор"` and «ООО «Вектор»»
+    (the whole name quoted) become ООО «Вектор», a stray «ООО «Вектор»»» loses its extra
+    quote and «ООО «Вектор» gets its missing one. Names without Cyrillic keep their quotes."""
+    name = clean_text(text, max_length=max_length)
+    if not _CYRILLIC.search(name) or not any(char in _QUOTES for char in name):
+        return name
+    opening: list[int] = []
+    pairs: dict[int, int] = {}  # opening index → closing index
+    stray: set[int] = set()
+    opened_last: bool | None = None  # whether the quote right before this one opened
+    for number, char in enumerate(name):
+        if char not in _QUOTES:
+            opened_last = None
+            continue
+        before = name[number - 1] if number else " "
+        if char in "«„":
+            opens = True
+        elif char == "»":
+            opens = False
+        elif opened_last is not None:  # `""Вектор""`: a quote goes the way of the one before
+            opens = opened_last
+        else:
+            opens = before.isspace() or before in _OPENING_AFTER
+        opened_last = opens
+        if opens:
+            opening.append(number)
+        elif opening:
+            pairs[opening.pop()] = number
+        else:
+            stray.add(number)
+    end = len(name)
+    for number in reversed(opening):  # «ООО «Вектор: closed at the end of the name
+        pairs[number] = end
+        end += 1
+    closing_at = {close: start for start, close in pairs.items()}
+    dropped = set(stray)
+    for start, close in pairs.items():
+        # «ООО «Вектор»» quoted as a whole, or ««Вектор»» doubled: the outer pair goes.
+        whole = start == 0 and close == end - 1
+        doubled = pairs.get(start + 1) == close - 1
+        empty = close == start + 1
+        if whole or doubled or empty:
+            dropped.update({start, close})
+    built = []
+    for number in range(end):
+        if number in dropped:
+            continue
+        if number in pairs:
+            built.append("«")
+        elif number in closing_at:
+            built.append("»")
+        else:
+            built.append(name[number])
+    fixed = "".join(built)
+    fixed = re.sub(r"«\s+", "«", re.sub(r"\s+»", "»", fixed)).strip()
+    return fixed or name
+
+
 def clean_text(text: str | None, *, max_length: int) -> str:
     """Typed free text without control characters, trimmed; empty or too long is refused."""
     cleaned = re.sub(r"[\x00-\x08\x0b-\x1f\x7f]", "", text or "").strip()

@@ -133,13 +133,13 @@ async def test_a_log_about_another_client_typed_for_a_question_starts_its_own_dr
         MANAGER, "Встреча с ТехноПром: цель — обсудить зимние комплекты, хотят КП до пятницы"
     )
     assert "Черновик касания с <b>ООО «Ромашка»</b> отменён" in joined(calls)
-    await chat.send(MANAGER, "пришлём КП завтра")
-    calls = await chat.press(MANAGER, "Цель достигнута")
+    # «хотят КП до пятницы» is the result: the new draft goes straight to its card.
     assert "ТехноПром" in joined(calls)
     await chat.press(MANAGER, "Сохранить")
     [saved] = await _interactions(session)
     assert saved.client_id == base["techno"]
     assert "ТехноПром" not in saved.goal
+    assert saved.result == "хотят КП до пятницы"
 
 
 async def test_an_answer_naming_the_drafts_own_client_is_still_the_answer(
@@ -360,3 +360,67 @@ async def test_log_with_an_ambiguous_or_unknown_name(
 async def test_help_lists_cancel(chat: Chat, base: dict[str, int]) -> None:
     calls = await chat.send(MANAGER, "/help")
     assert "/cancel — Отменить то, что сейчас заполняется" in joined(calls)
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("Звонил Сидорову из Рогов и копыт, договорились о встрече", "Сидоров"),
+        ("Звонил Кравцову, договорились о встрече в пятницу", "Кравцов"),
+        ("Встреча с Кравцовой: обсудили поставки", "Кравцова"),
+    ],
+)
+async def test_a_log_about_an_unknown_client_typed_for_a_question_starts_its_own_draft(
+    chat: Chat, session: AsyncSession, base: dict[str, int], text: str, name: str
+) -> None:
+    calls = await chat.send(MANAGER, ROMASHKA_NO_RESULT)
+    assert "Какой результат?" in joined(calls)
+    calls = await chat.send(MANAGER, text)
+    answer = joined(calls)
+    assert "Черновик касания с <b>ООО «Ромашка»</b> отменён" in answer
+    assert f"Не нашёл клиента «{name}»" in answer
+    assert f"➕ Создать клиента «{name}»" in chat.buttons(MANAGER)
+    assert await _interactions(session) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "outcome", "next_day"),
+    [
+        # About the draft's own contact, or somebody at the client the base does not hold yet.
+        ("Петров обещал перезвонить", "➗ Частично", None),
+        ("Кравцов обещал перезвонить", "➗ Частично", None),
+        ("звонил ему ещё раз, договорились о встрече в пятницу", "✅ Цель достигнута", "пт 20.11"),
+        ("договорились о встрече в пятницу", "✅ Цель достигнута", "пт 20.11"),
+    ],
+)
+async def test_a_typed_result_stays_the_answer_and_tells_its_outcome(
+    chat: Chat,
+    session: AsyncSession,
+    base: dict[str, int],
+    text: str,
+    outcome: str,
+    next_day: str | None,
+) -> None:
+    await chat.send(MANAGER, ROMASHKA_NO_RESULT)
+    calls = await chat.send(MANAGER, text)
+    card = joined(calls)
+    assert "отменён" not in card
+    assert "ООО «Ромашка»" in card
+    assert f"Результат: {text}" in card
+    assert f"Итог: {outcome}" in card
+    if next_day is not None:
+        assert next_day in card
+    await chat.press(MANAGER, "Сохранить")
+    [saved] = await _interactions(session)
+    assert saved.client_id == base["romashka"]
+    assert saved.result == text
+
+
+async def test_a_log_about_an_unknown_client_typed_under_a_button_does_not_complete_the_draft(
+    chat: Chat, session: AsyncSession, base: dict[str, int]
+) -> None:
+    calls = await chat.send(MANAGER, "Петрову из Ромашки: цель — прайс, договорились о встрече")
+    assert "Как связались" in joined(calls)
+    calls = await chat.send(MANAGER, "Звонил Кравцову из Рогов и копыт, договорились о встрече")
+    assert "Не нашёл клиента «Кравцов»" in joined(calls)
+    assert "ООО «Ромашка»" not in joined(calls)

@@ -331,7 +331,8 @@ CASES: list[tuple[str, dict[str, Any]]] = [
     ),
     (
         "Met Linda Miller from Initech, they declined, not interested",
-        {"contact_name": "Linda Miller", "result": "declined, not interested"},
+        # Who declined stays with the result, as «клиент берёт 200 штук» does.
+        {"contact_name": "Linda Miller", "result": "they declined, not interested"},
     ),
     ("Called Initech, spoke to Bill Lumbergh about renewal", {"contact_name": "Bill Lumbergh"}),
     ("Called John, he agreed", {"client_ids": (5,), "contact_name": "John Smith"}),

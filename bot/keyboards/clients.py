@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
@@ -87,6 +89,21 @@ def cities(tr: Translator) -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
+def zones(tr: Translator, now: datetime) -> InlineKeyboardMarkup:
+    """Russia's time zones, МСК−1 to МСК+9, each with a city in it; «skip» and cancel."""
+    builder = InlineKeyboardBuilder()
+    for key in geo.ZONE_CITIES:
+        city = geo.city_by_key(key)
+        offset = geo.describe_offset(ZoneInfo(city.tz), now, tr.language)
+        builder.button(
+            text=tr("clients.zone_button", offset=offset, city=city.name(tr.language)),
+            callback_data=NewClientCallback(step=NewClientStep.ZONE, value=key),
+        )
+    builder.adjust(2)
+    builder.row(_skip(tr), _cancel(tr))
+    return builder.as_markup()
+
+
 def skip_or_cancel(tr: Translator) -> InlineKeyboardMarkup:
     """An optional step."""
     return InlineKeyboardMarkup(inline_keyboard=[[_skip(tr), _cancel(tr)]])
@@ -105,7 +122,9 @@ def duplicates(tr: Translator, found: Sequence[Duplicate]) -> InlineKeyboardMark
             name, _ = clip(duplicate.name, BUTTON_TEXT_MAX)
             builder.row(
                 InlineKeyboardButton(
-                    text=tr("clients.open_existing", name=name),
+                    text=tr(
+                        "clients.open_existing", name=name.replace("«", "„").replace("»", "“")
+                    ),
                     callback_data=ClientCallback(
                         action="open", client_id=duplicate.client_id
                     ).pack(),
