@@ -59,16 +59,23 @@ class _CatalogFormatter(string.Formatter):
 
 
 _FORMATTER = _CatalogFormatter()
-# A name that brings its own quotes («ООО «Вектор»») is not wrapped in a second pair.
-_QUOTES_INSIDE = frozenset('«»“”"')
-_QUOTED_FIELD = '(?:«{{{0}(?::\\w+)?}}»|“{{{0}(?::\\w+)?}}”|"{{{0}(?::\\w+)?}}")'
+# A name that brings its own quotes («ООО «Вектор»») inside a quoted field: Russian typography
+# nests „лапки“ in «ёлочки» («ООО „Вектор“»); a name inside English quotes loses the outer pair.
+_GUILLEMETS = str.maketrans("«»", "„“")
+_GUILLEMET_FIELD = "«{{{0}(?::\\w+)?}}»"
+_PLAIN_QUOTED_FIELD = '(?:“{{{0}(?::\\w+)?}}”|"{{{0}(?::\\w+)?}}")'
 
 
-def _unwrap_quoted(template: str, params: Mapping[str, Any]) -> str:
+def _fit_quotes(template: str, params: dict[str, Any]) -> str:
     for name, value in params.items():
-        if isinstance(value, str) and not _QUOTES_INSIDE.isdisjoint(value):
-            pattern = _QUOTED_FIELD.format(re.escape(name))
-            template = re.sub(pattern, lambda match: match.group(0)[1:-1], template)
+        if not isinstance(value, str) or not any(char in value for char in '«»"“”'):
+            continue
+        field = re.escape(name)
+        if ("«" in value or "»" in value) and re.search(_GUILLEMET_FIELD.format(field), template):
+            params[name] = value.translate(_GUILLEMETS)
+        template = re.sub(
+            _PLAIN_QUOTED_FIELD.format(field), lambda match: match.group(0)[1:-1], template
+        )
     return template
 
 
@@ -97,7 +104,8 @@ class Translator:
             entry = entry.get(form) or entry["other"]
         if not params:
             return str(entry)
-        return _FORMATTER.format(_unwrap_quoted(str(entry), params), **params)
+        params = dict(params)
+        return _FORMATTER.format(_fit_quotes(str(entry), params), **params)
 
     def has(self, key: str) -> bool:
         """Whether the catalog has this key."""

@@ -34,7 +34,7 @@ from bot.i18n import Translator
 from bot.keyboards import clients as keyboards
 from bot.keyboards import logging as log_keyboards
 from handlers import logging
-from handlers.common import esc, esc_params, in_quotes, quote, show
+from handlers.common import esc, esc_params, quote, show
 from models import Contact, Member
 from models.enums import Category, ClientKind
 from services import clients, geo, validation
@@ -632,7 +632,7 @@ async def _next_step(target: Target, state: FSMContext, member: Member, tr: Tran
         await state.set_state(NewClientForm.category)
         await _reply(
             target,
-            tr("clients.new_ask_category", name=in_quotes(data["name"])),
+            tr("clients.new_ask_category", name=esc(data["name"])),
             keyboards.categories(tr),
         )
     elif not data.get("city_done"):
@@ -642,7 +642,7 @@ async def _next_step(target: Target, state: FSMContext, member: Member, tr: Tran
         await state.set_state(NewClientForm.contact)
         await _reply(
             target,
-            tr("clients.new_ask_contact", name=in_quotes(data["name"])),
+            tr("clients.new_ask_contact", name=esc(data["name"])),
             keyboards.skip_or_cancel(tr),
         )
     elif not data.get("phone_done"):
@@ -714,7 +714,7 @@ async def _advance(
     except validation.ValidationError as error:
         await _reply(target, _error_text(tr, error))
         return
-    await _reply(target, tr("clients.created", name=in_quotes(client.name)))
+    await _reply(target, tr("clients.created", name=esc(client.name)))
     if "log_draft" in data:
         # Created for a log message: its draft goes on with the client, card to confirm.
         reply_to = target.message if isinstance(target, CallbackQuery) else target
@@ -912,7 +912,7 @@ async def on_city(
             if found.bad_zone is not None
             else tr(
                 "clients.new_ask_zone",
-                city=in_quotes(found.name),
+                city=esc(found.name),
                 zone=_member_zone(member, clock, tr),
             )
         )

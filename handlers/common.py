@@ -31,12 +31,6 @@ def quote(text: str | None, limit: int = QUOTE_LIMIT) -> str:
     return esc(cleaned)
 
 
-def in_quotes(name: str | None) -> str:
-    """A name to put inside a message's «…», HTML-escaped: its own «» become „“, so that
-    «ООО „Вектор“» reads as one name rather than «ООО «Вектор»»."""
-    return esc((name or "").replace("«", "„").replace("»", "“"))
-
-
 def esc_params(params: Mapping[str, Any]) -> dict[str, Any]:
     """A service error's message parameters, with the user's text in them HTML-escaped."""
     return {key: esc(value) if isinstance(value, str) else value for key, value in params.items()}

@@ -97,14 +97,12 @@ def test_case_spec_declines_the_name() -> None:
 @pytest.mark.parametrize(
     ("language", "name", "expected"),
     [
-        ("ru", "ООО «Альфа-Строй»", "Открыть ООО «Альфа-Строй»"),
-        ("ru", 'ООО "Альфа"', 'Открыть ООО "Альфа"'),
+        ("ru", "ООО «Альфа-Строй»", "Открыть «ООО „Альфа-Строй“»"),
+        ("ru", 'ООО "Альфа"', 'Открыть «ООО "Альфа"»'),
         ("ru", "Ромашка", "Открыть «Ромашка»"),
         ("en", "ООО «Альфа-Строй»", "Open ООО «Альфа-Строй»"),
         ("en", "Romashka", 'Open "Romashka"'),
     ],
 )
-def test_a_name_with_its_own_quotes_is_not_quoted_twice(
-    language: str, name: str, expected: str
-) -> None:
+def test_a_name_with_its_own_quotes_nests_them(language: str, name: str, expected: str) -> None:
     assert Translator(language)("clients.open_existing", name=name) == expected

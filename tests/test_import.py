@@ -336,7 +336,7 @@ async def test_duplicates_name_the_row_or_the_client(chat: Chat, session: AsyncS
     assert "Новых клиентов: 1" in text
     assert "строка 2: уже есть клиент «Ромашка опт»: тот же телефон +7 910 462-04-00" in text
     # A colleague's client stays unnamed for a manager: only whose it is.
-    assert 'строка 3: уже есть в базе у коллеги (Анна): то же название ООО "Лютик"' in text
+    assert 'строка 3: уже есть в базе у коллеги (Анна): то же название «ООО "Лютик"»' in text
     assert "«Лютик»" not in text
     assert "строка 5: повтор строки 4: тот же телефон +7 999 000-00-01" in text
     assert "строка 6: повтор строки 4: тот же телефон +7 999 000-00-01" in text

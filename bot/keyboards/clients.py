@@ -122,9 +122,7 @@ def duplicates(tr: Translator, found: Sequence[Duplicate]) -> InlineKeyboardMark
             name, _ = clip(duplicate.name, BUTTON_TEXT_MAX)
             builder.row(
                 InlineKeyboardButton(
-                    text=tr(
-                        "clients.open_existing", name=name.replace("«", "„").replace("»", "“")
-                    ),
+                    text=tr("clients.open_existing", name=name),
                     callback_data=ClientCallback(
                         action="open", client_id=duplicate.client_id
                     ).pack(),
