@@ -885,7 +885,7 @@ async def on_city(
     state: FSMContext,
 ) -> None:
     """A typed city: a listed one sets the client's zone, so does one with its zone after it
-    («Сургут, UTC+5», «Сургут (МСК+2)»); another city name asks for its zone (buttons from МСК−1
+    («Когалым, UTC+5», «Когалым (МСК+2)»); another city name asks for its zone (buttons from МСК−1
     to МСК+9); what is no city gets a friendly retry."""
     raw = (message.text or "").strip()
     city = geo.find_city(raw)

@@ -238,7 +238,7 @@ def _days(*, optional: bool) -> Parser:
 
 
 def _city(raw: str) -> dict[str, Any]:
-    """«Казань» (the zone follows the city), «Сургут, UTC+5» or «Сургут (МСК+2)» (a city with
+    """«Казань» (the zone follows the city), «Когалым, UTC+5» or «Когалым (МСК+2)» (a city with
     an explicit zone)."""
     if _is_clear(raw):
         return {"city": None}

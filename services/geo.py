@@ -81,6 +81,97 @@ CITIES: tuple[City, ...] = (
         "Asia/Kamchatka",
         ("камчатка", "петропавловск"),
     ),
+    # More Russian cities people name (over ~100,000 people, or a region's centre).
+    City("arkhangelsk", "Архангельск", "Arkhangelsk", "Europe/Moscow"),
+    City("belgorod", "Белгород", "Belgorod", "Europe/Moscow"),
+    City("bryansk", "Брянск", "Bryansk", "Europe/Moscow"),
+    City("vladimir", "Владимир", "Vladimir", "Europe/Moscow"),
+    City("vologda", "Вологда", "Vologda", "Europe/Moscow"),
+    City("cherepovets", "Череповец", "Cherepovets", "Europe/Moscow"),
+    City("ivanovo", "Иваново", "Ivanovo", "Europe/Moscow"),
+    City("kaluga", "Калуга", "Kaluga", "Europe/Moscow"),
+    City("kostroma", "Кострома", "Kostroma", "Europe/Moscow"),
+    City("kursk", "Курск", "Kursk", "Europe/Moscow"),
+    City("lipetsk", "Липецк", "Lipetsk", "Europe/Moscow"),
+    City("murmansk", "Мурманск", "Murmansk", "Europe/Moscow"),
+    City("velikynovgor", "Великий Новгород", "Veliky Novgorod", "Europe/Moscow"),
+    City("oryol", "Орёл", "Oryol", "Europe/Moscow"),
+    City("penza", "Пенза", "Penza", "Europe/Moscow"),
+    City("pskov", "Псков", "Pskov", "Europe/Moscow"),
+    City("ryazan", "Рязань", "Ryazan", "Europe/Moscow"),
+    City("smolensk", "Смоленск", "Smolensk", "Europe/Moscow"),
+    City("tambov", "Тамбов", "Tambov", "Europe/Moscow"),
+    City("tver", "Тверь", "Tver", "Europe/Moscow"),
+    City("petrozavodsk", "Петрозаводск", "Petrozavodsk", "Europe/Moscow"),
+    City("syktyvkar", "Сыктывкар", "Syktyvkar", "Europe/Moscow"),
+    City("ukhta", "Ухта", "Ukhta", "Europe/Moscow"),
+    City("kirov", "Киров", "Kirov", "Europe/Kirov"),
+    City("cheboksary", "Чебоксары", "Cheboksary", "Europe/Moscow"),
+    City("yoshkarola", "Йошкар-Ола", "Yoshkar-Ola", "Europe/Moscow"),
+    City("saransk", "Саранск", "Saransk", "Europe/Moscow"),
+    City("naberezhnyec", "Набережные Челны", "Naberezhnye Chelny", "Europe/Moscow"),
+    City("nizhnekamsk", "Нижнекамск", "Nizhnekamsk", "Europe/Moscow"),
+    City("stavropol", "Ставрополь", "Stavropol", "Europe/Moscow"),
+    City("pyatigorsk", "Пятигорск", "Pyatigorsk", "Europe/Moscow"),
+    City("makhachkala", "Махачкала", "Makhachkala", "Europe/Moscow"),
+    City("grozny", "Грозный", "Grozny", "Europe/Moscow"),
+    City("vladikavkaz", "Владикавказ", "Vladikavkaz", "Europe/Moscow"),
+    City("nalchik", "Нальчик", "Nalchik", "Europe/Moscow"),
+    City("maykop", "Майкоп", "Maykop", "Europe/Moscow"),
+    City("elista", "Элиста", "Elista", "Europe/Moscow"),
+    City("novorossiysk", "Новороссийск", "Novorossiysk", "Europe/Moscow"),
+    City("taganrog", "Таганрог", "Taganrog", "Europe/Moscow"),
+    City("shakhty", "Шахты", "Shakhty", "Europe/Moscow"),
+    City("simferopol", "Симферополь", "Simferopol", "Europe/Simferopol"),
+    City("sevastopol", "Севастополь", "Sevastopol", "Europe/Simferopol"),
+    City("balashikha", "Балашиха", "Balashikha", "Europe/Moscow"),
+    City("podolsk", "Подольск", "Podolsk", "Europe/Moscow"),
+    City("khimki", "Химки", "Khimki", "Europe/Moscow"),
+    City("mytishchi", "Мытищи", "Mytishchi", "Europe/Moscow"),
+    City("korolyov", "Королёв", "Korolyov", "Europe/Moscow"),
+    City("lyubertsy", "Люберцы", "Lyubertsy", "Europe/Moscow"),
+    City("astrakhan", "Астрахань", "Astrakhan", "Europe/Astrakhan"),
+    City("ulyanovsk", "Ульяновск", "Ulyanovsk", "Europe/Ulyanovsk"),
+    City("tolyatti", "Тольятти", "Tolyatti", "Europe/Samara"),
+    City("syzran", "Сызрань", "Syzran", "Europe/Samara"),
+    City("volzhsky", "Волжский", "Volzhsky", "Europe/Volgograd"),
+    City("engels", "Энгельс", "Engels", "Europe/Saratov"),
+    City("orenburg", "Оренбург", "Orenburg", "Asia/Yekaterinburg"),
+    City("orsk", "Орск", "Orsk", "Asia/Yekaterinburg"),
+    City("kurgan", "Курган", "Kurgan", "Asia/Yekaterinburg"),
+    City("magnitogorsk", "Магнитогорск", "Magnitogorsk", "Asia/Yekaterinburg"),
+    City("nizhnytagil", "Нижний Тагил", "Nizhny Tagil", "Asia/Yekaterinburg"),
+    City("kamenskurals", "Каменск-Уральский", "Kamensk-Uralsky", "Asia/Yekaterinburg"),
+    City("zlatoust", "Златоуст", "Zlatoust", "Asia/Yekaterinburg"),
+    City("sterlitamak", "Стерлитамак", "Sterlitamak", "Asia/Yekaterinburg"),
+    City("surgut", "Сургут", "Surgut", "Asia/Yekaterinburg"),
+    City("nizhnevartov", "Нижневартовск", "Nizhnevartovsk", "Asia/Yekaterinburg"),
+    City("nefteyugansk", "Нефтеюганск", "Nefteyugansk", "Asia/Yekaterinburg"),
+    City("khantymansiy", "Ханты-Мансийск", "Khanty-Mansiysk", "Asia/Yekaterinburg"),
+    City("novyurengoy", "Новый Уренгой", "Novy Urengoy", "Asia/Yekaterinburg"),
+    City("noyabrsk", "Ноябрьск", "Noyabrsk", "Asia/Yekaterinburg"),
+    City("salekhard", "Салехард", "Salekhard", "Asia/Yekaterinburg"),
+    City("tobolsk", "Тобольск", "Tobolsk", "Asia/Yekaterinburg"),
+    City("biysk", "Бийск", "Biysk", "Asia/Barnaul"),
+    City("gornoaltaysk", "Горно-Алтайск", "Gorno-Altaysk", "Asia/Barnaul"),
+    City("prokopyevsk", "Прокопьевск", "Prokopyevsk", "Asia/Novokuznetsk"),
+    City("abakan", "Абакан", "Abakan", "Asia/Krasnoyarsk"),
+    City("kyzyl", "Кызыл", "Kyzyl", "Asia/Krasnoyarsk"),
+    City("norilsk", "Норильск", "Norilsk", "Asia/Krasnoyarsk"),
+    City("achinsk", "Ачинск", "Achinsk", "Asia/Krasnoyarsk"),
+    City("ulanude", "Улан-Удэ", "Ulan-Ude", "Asia/Irkutsk"),
+    City("bratsk", "Братск", "Bratsk", "Asia/Irkutsk"),
+    City("angarsk", "Ангарск", "Angarsk", "Asia/Irkutsk"),
+    City("blagoveshche", "Благовещенск", "Blagoveshchensk", "Asia/Yakutsk"),
+    City("komsomolskon", "Комсомольск-на-Амуре", "Komsomolsk-on-Amur", "Asia/Vladivostok"),
+    City("ussuriysk", "Уссурийск", "Ussuriysk", "Asia/Vladivostok"),
+    City("nakhodka", "Находка", "Nakhodka", "Asia/Vladivostok"),
+    City("birobidzhan", "Биробиджан", "Birobidzhan", "Asia/Vladivostok"),
+    City("anadyr", "Анадырь", "Anadyr", "Asia/Anadyr"),
+    City("gomel", "Гомель", "Gomel", "Europe/Minsk"),
+    City("karaganda", "Караганда", "Karaganda", "Asia/Almaty"),
+    City("shymkent", "Шымкент", "Shymkent", "Asia/Almaty"),
+    City("bishkek", "Бишкек", "Bishkek", "Asia/Bishkek"),
     City("ast", "Астана", "Astana", "Asia/Almaty"),
     City("ala", "Алматы", "Almaty", "Asia/Almaty", ("алма-ата",)),
     City("tas", "Ташкент", "Tashkent", "Asia/Tashkent"),
@@ -95,7 +186,7 @@ CITIES: tuple[City, ...] = (
 
 POPULAR_CITIES: tuple[str, ...] = ("msk", "spb", "kgd", "smr", "ekb", "nsk", "krs", "irk", "vvo")
 # Russia's zones from МСК−1 to МСК+9, each with a city people know it by: the buttons offered for
-# a city the list does not hold («Сургут» is МСК+2, like Екатеринбург).
+# a city the list does not hold («Когалым» is МСК+2, like Екатеринбург).
 ZONE_CITIES: tuple[str, ...] = (
     "kgd", "msk", "smr", "ekb", "omsk", "nsk", "irk", "yak", "vvo", "mag", "pkc",
 )  # fmt: skip
@@ -149,7 +240,36 @@ def find_city(text: str) -> City | None:
             city = index.get(base) or stems.get(base)
             if city is not None:
                 return city
+    return _declined_compound(wanted)
+
+
+_NAME_PARTS = re.compile(r"[\s-]+")
+
+
+def _declined_compound(wanted: str) -> City | None:
+    """A name of several words with each word declined: «из Нижнего Тагила», «в Набережных
+    Челнах», «в Комсомольске-на-Амуре» — every word keeps its stem and changes at most its last
+    two letters, and gains at most three."""
+    typed = _NAME_PARTS.split(wanted)
+    if len(typed) < 2:
+        return None
+    for name, city in _name_index().items():
+        parts = _NAME_PARTS.split(name)
+        if len(parts) == len(typed) and all(
+            _same_stem(word, part) for word, part in zip(typed, parts, strict=True)
+        ):
+            return city
     return None
+
+
+def _same_stem(word: str, part: str) -> bool:
+    if len(part) <= 3:
+        return word == part
+    shared = next(
+        (index for index, (a, b) in enumerate(zip(word, part, strict=False)) if a != b),
+        min(len(word), len(part)),
+    )
+    return shared >= len(part) - 2 and len(word) <= len(part) + 3
 
 
 @cache
@@ -172,7 +292,7 @@ class CityZone:
     bad_zone: str | None = None
 
 
-# «Сургут (МСК+2)», «Сургут UTC+5», «Сургут, Asia/Yekaterinburg», «Сургут, как Екатеринбург».
+# «Когалым (МСК+2)», «Когалым UTC+5», «Когалым, Asia/Yekaterinburg», «Когалым, как Екатеринбург».
 _CITY_AND_ZONE = re.compile(
     r"^(?P<city>[^,(]+?)\s*(?:,\s*(?:как\s+(?:в\s+)?|like\s+(?:in\s+)?)?(?P<after_comma>.+?)|"
     r"\(\s*(?P<bracketed>[^)]+?)\s*\)|\s+(?P<offset>(?:utc|gmt|мск|msk)\s*(?:[+\-−]\s*\d{1,2}"
@@ -185,8 +305,8 @@ _CITY_NAME_WORDS = 4
 
 def read_city(text: str) -> CityZone | None:
     """A typed city with its zone: a listed city («Казань», «в Перми»), or any city with a zone
-    after it («Сургут, UTC+5», «Сургут (МСК+2)», «Сургут, Екатеринбург»), or a city name alone
-    that the list does not hold («Сургут»: zone None, to be asked). None for what is no city
+    after it («Когалым, UTC+5», «Когалым (МСК+2)», «Когалым, Екатеринбург»), or a city name alone
+    that the list does not hold («Когалым»: zone None, to be asked). None for what is no city
     name at all («12345», a sentence)."""
     city = find_city(text)
     if city is not None:

@@ -134,6 +134,14 @@ def test_clean_text() -> None:
         ("МСК+4", "Etc/GMT-7"),
         ("utc-3", "Etc/GMT+3"),
         ("Asia/Vladivostok", "Asia/Vladivostok"),
+        ("Сургут", "Asia/Yekaterinburg"),
+        ("из Нижнего Тагила", "Asia/Yekaterinburg"),
+        ("в Набережных Челнах", "Europe/Moscow"),
+        ("в Комсомольске-на-Амуре", "Asia/Vladivostok"),
+        ("Новом Уренгое", "Asia/Yekaterinburg"),
+        ("Улан-Удэ", "Asia/Irkutsk"),
+        ("Ульяновск", "Europe/Ulyanovsk"),
+        ("Орел", "Europe/Moscow"),
     ],
 )
 def test_zones(text: str, zone: str) -> None:
@@ -142,7 +150,9 @@ def test_zones(text: str, zone: str) -> None:
     assert resolved.key == zone
 
 
-@pytest.mark.parametrize("text", ["Атлантида", "UTC+20", "UTC+5:30", "", "Mars/Olympus"])
+@pytest.mark.parametrize(
+    "text", ["Атлантида", "Нижний Ломов", "UTC+20", "UTC+5:30", "", "Mars/Olympus"]
+)
 def test_unknown_zones(text: str) -> None:
     assert geo.resolve_timezone(text) is None
 
