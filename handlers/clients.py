@@ -36,7 +36,7 @@ from handlers import logging
 from handlers.common import esc, esc_params, show
 from models import Contact, Member
 from models.enums import Category, ClientKind
-from services import clients, geo, validation
+from services import clients, geo, handover, validation
 from services.access import AccessDeniedError, client_for
 from services.client_card import (
     TELEGRAM_LIMIT,
@@ -434,7 +434,10 @@ async def _card_view(
     page = min(max(page, 0), len(pages) - 1)
     text = pages[page]
     assert len(text) <= TELEGRAM_LIMIT
-    return text, keyboards.card(tr, client_id, page, len(pages))
+    # «🔁 Передать» only for whoever may hand this client over (a manager: not past the last
+    # stage); a forged press still gets handlers/handover's refusal.
+    can_hand_over = bool(handover.allowed_stages(member, card.client))
+    return text, keyboards.card(tr, client_id, page, len(pages), can_hand_over=can_hand_over)
 
 
 async def _send_card(

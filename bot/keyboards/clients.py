@@ -181,8 +181,16 @@ def _log_touch_button(tr: Translator, client_id: int) -> InlineKeyboardButton | 
     return log_button(tr, client_id)
 
 
-def card(tr: Translator, client_id: int, page: int = 0, pages: int = 1) -> InlineKeyboardMarkup:
-    """The card's buttons: log a touch, the sections, «Данные актуальны», and page arrows."""
+def card(
+    tr: Translator,
+    client_id: int,
+    page: int = 0,
+    pages: int = 1,
+    *,
+    can_hand_over: bool,
+) -> InlineKeyboardMarkup:
+    """The card's buttons: log a touch, the sections, «Данные актуальны», «Передать» (for
+    whoever may hand the client over), and page arrows."""
     builder = InlineKeyboardBuilder()
     log_button = _log_touch_button(tr, client_id)
     if log_button is not None:
@@ -196,16 +204,20 @@ def card(tr: Translator, client_id: int, page: int = 0, pages: int = 1) -> Inlin
     ]
     for first in range(0, len(sections), 2):
         builder.row(*sections[first : first + 2])
-    builder.row(
+    last = [
         InlineKeyboardButton(
             text=tr("clients.button.confirm"),
             callback_data=ClientCallback(action="confirm", client_id=client_id).pack(),
-        ),
-        InlineKeyboardButton(
-            text=tr("handover.card_button"),
-            callback_data=HandoverCallback(action="start", client_id=client_id).pack(),
-        ),
-    )
+        )
+    ]
+    if can_hand_over:
+        last.append(
+            InlineKeyboardButton(
+                text=tr("handover.card_button"),
+                callback_data=HandoverCallback(action="start", client_id=client_id).pack(),
+            )
+        )
+    builder.row(*last)
     if pages > 1:
         arrows = []
         if page > 0:
