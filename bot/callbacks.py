@@ -78,6 +78,14 @@ class ClientCallback(CallbackData, prefix="cl"):
     page: Int32 = 0
 
 
+class CardCallback(CallbackData, prefix="cc"):
+    """A client card opened from a message that is not the card (a reminder, search results):
+    the card comes as a new message and the message pressed on stays as it was. Inside the
+    card, ClientCallback edits the card's own message."""
+
+    client_id: Int32
+
+
 class NewClientStep(StrEnum):
     """A button pressed while creating a client (/new, a shared contact, «not found»)."""
 
@@ -135,6 +143,14 @@ class PlanTouchCallback(CallbackData, prefix="pt"):
 
     action: PlanAction
     touch_id: Int32
+
+
+class PlanItemCallback(CallbackData, prefix="pi"):
+    """The first button of a numbered item of the digest or /today: the client card in a new
+    message; `number` is the item's number in the list."""
+
+    touch_id: Int32
+    number: Int32
 
 
 class SnoozeOption(StrEnum):

@@ -54,3 +54,14 @@ async def show(
                 await message.answer(text, reply_markup=markup)
         return
     await query.bot.send_message(query.from_user.id, text, reply_markup=markup)  # type: ignore[union-attr]
+
+
+async def send_new(
+    query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None = None
+) -> None:
+    """Answer a press with a new message; the message pressed on stays as it is."""
+    message = query.message
+    if isinstance(message, Message):
+        await message.answer(text, reply_markup=markup)
+        return
+    await query.bot.send_message(query.from_user.id, text, reply_markup=markup)  # type: ignore[union-attr]

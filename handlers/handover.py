@@ -18,7 +18,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.callbacks import ClientCallback, HandoverCallback
+from bot.callbacks import CardCallback, HandoverCallback
 from bot.i18n import Translator, translator
 from handlers.common import esc, quote, show
 from models import Client, Member
@@ -386,7 +386,7 @@ async def _notify_new_owner(bot: Bot, done: handover.HandoverDone, by: Member) -
             [
                 InlineKeyboardButton(
                     text=tr("handover.open_card"),
-                    callback_data=ClientCallback(action="open", client_id=done.client.id).pack(),
+                    callback_data=CardCallback(client_id=done.client.id).pack(),
                 )
             ]
         ]

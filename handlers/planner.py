@@ -18,10 +18,12 @@ from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
+from aiogram.utils.callback_answer import CallbackAnswer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import (
     PlanAction,
+    PlanItemCallback,
     PlanTouchCallback,
     SkipCallback,
     SkipReason,
@@ -31,6 +33,7 @@ from bot.callbacks import (
 from bot.i18n import Translator
 from bot.keyboards import planner as keyboards
 from bot.keyboards.logging import touch_button
+from handlers.clients import send_card
 from handlers.common import esc, quote, show
 from handlers.logging import start_for_touch
 from models import Client, Member, Touch
@@ -107,6 +110,23 @@ async def _open_touch(
         await query.answer(tr("planner.already_closed"), show_alert=True)
         return None
     return touch, client
+
+
+@router.callback_query(PlanItemCallback.filter())
+async def cb_item(
+    query: CallbackQuery,
+    callback_data: PlanItemCallback,
+    session: AsyncSession,
+    member: Member,
+    tr: Translator,
+    clock: Clock,
+    callback_answer: CallbackAnswer,
+) -> None:
+    """An item's number in a plan list: its card in a new message; the list stays."""
+    touch = await session.get(Touch, callback_data.touch_id)
+    if touch is None or not await send_card(query, session, member, tr, clock, touch.client_id):
+        callback_answer.text = tr("clients.not_available")
+        callback_answer.show_alert = True
 
 
 @router.callback_query(PlanTouchCallback.filter())

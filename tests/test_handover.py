@@ -9,7 +9,7 @@ from aiogram.methods import EditMessageText, SendMessage
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.callbacks import BaseHandoverCallback, ClientCallback, HandoverCallback
+from bot.callbacks import BaseHandoverCallback, CardCallback, ClientCallback, HandoverCallback
 from bot.offline import RecordingSession
 from models import AuditEntry, Client, Member, OwnerHistory, Touch
 from models.enums import Stage
@@ -73,7 +73,7 @@ async def test_head_hands_a_client_over_with_a_note(chat: Chat, session_factory:
     markup = notices[0].reply_markup
     assert markup is not None
     card_data = markup.inline_keyboard[0][0].callback_data  # type: ignore[union-attr]
-    assert card_data == ClientCallback(action="open", client_id=client_id).pack()
+    assert card_data == CardCallback(client_id=client_id).pack()
 
     client, touches, olga = await load(session_factory, client_id)
     assert client.owner_id == olga.id

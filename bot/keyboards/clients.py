@@ -8,6 +8,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.callbacks import (
+    CardCallback,
     ClientCallback,
     ContactTargetCallback,
     HandoverCallback,
@@ -143,13 +144,10 @@ def _hit_text(hit: SearchHit) -> str:
 
 
 def search_results(hits: Sequence[SearchHit]) -> InlineKeyboardMarkup:
-    """One button per found client, opening its card."""
+    """One button per found client, opening its card in a new message (the list stays)."""
     builder = InlineKeyboardBuilder()
     for hit in hits:
-        builder.button(
-            text=_hit_text(hit),
-            callback_data=ClientCallback(action="open", client_id=hit.client_id),
-        )
+        builder.button(text=_hit_text(hit), callback_data=CardCallback(client_id=hit.client_id))
     builder.adjust(1)
     return builder.as_markup()
 

@@ -10,8 +10,9 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.callbacks import (
-    ClientCallback,
+    CardCallback,
     PlanAction,
+    PlanItemCallback,
     PlanTouchCallback,
     SkipCallback,
     SkipReason,
@@ -33,8 +34,8 @@ def _button(text: str, data: str) -> Button:
 
 
 def card_data(client_id: int) -> str:
-    """The callback that opens a client card."""
-    return ClientCallback(action="open", client_id=client_id).pack()
+    """The callback that opens a client card in a new message."""
+    return CardCallback(client_id=client_id).pack()
 
 
 def action_data(action: PlanAction, touch_id: int) -> str:
@@ -42,12 +43,17 @@ def action_data(action: PlanAction, touch_id: int) -> str:
     return PlanTouchCallback(action=action, touch_id=touch_id).pack()
 
 
+def item_data(touch_id: int, number: int) -> str:
+    """The callback of a plan item's first button: its card in a new message."""
+    return PlanItemCallback(touch_id=touch_id, number=number).pack()
+
+
 def digest_item_row(number: int, item: DigestItem, tr: Translator) -> list[Button]:
     """One row per digest item: its card (numbered like the text), done, snooze."""
     return [
         _button(
             tr("planner.btn_card_numbered", number=number, client=_short(item.client_name)),
-            card_data(item.client_id),
+            item_data(item.touch_id, number),
         ),
         _button(tr("planner.btn_done"), action_data(PlanAction.DONE, item.touch_id)),
         _button(tr("planner.btn_snooze"), action_data(PlanAction.SNOOZE, item.touch_id)),
