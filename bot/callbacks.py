@@ -136,6 +136,8 @@ class PlanAction(StrEnum):
     DONE = "d"
     SNOOZE = "z"
     SKIP = "s"
+    # «↩️ Назад» under an item of a list whose snooze choices are open: the item's row again.
+    BACK = "b"
 
 
 class PlanTouchCallback(CallbackData, prefix="pt"):
@@ -147,7 +149,8 @@ class PlanTouchCallback(CallbackData, prefix="pt"):
 
 class PlanItemCallback(CallbackData, prefix="pi"):
     """The first button of a numbered item of the digest or /today: the client card in a new
-    message; `number` is the item's number in the list."""
+    message. The list's rows are drawn again from these (the touch and its number), so a
+    handled item reads as handled wherever it was handled from."""
 
     touch_id: Int32
     number: Int32

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
-from html import escape
+from html import escape, unescape
 from typing import Any
 
 from aiogram.exceptions import TelegramBadRequest
@@ -29,6 +30,11 @@ def quote(text: str | None, limit: int = QUOTE_LIMIT) -> str:
     if len(cleaned) > limit:
         cleaned = cleaned[: limit - 1] + "…"
     return esc(cleaned)
+
+
+def plain(text: str) -> str:
+    """A reply's HTML as plain text, for a button's pop-up answer (which shows no markup)."""
+    return unescape(re.sub(r"</?[a-z]+>", "", text))
 
 
 def esc_params(params: Mapping[str, Any]) -> dict[str, Any]:

@@ -1,5 +1,6 @@
 """Buttons on a plan list (/today, the morning digest), a reminder and search results keep that
-message: a card comes as a new message, and navigation inside the card edits the card.
+message: a card comes as a new message, a handled item's row says how it was handled, a second
+press is answered kindly.
 
 The day is Monday 23 November 2026 in Moscow (tests/test_digest.arrange_day): 1. Тихоокеанская
 логистика, 2. Янтарная верфь, 3. Приморский рыбокомбинат today, 4. СтройМонтаж overdue.
@@ -12,19 +13,27 @@ from typing import Any
 
 from aiogram import Bot
 from aiogram.methods import EditMessageReplyMarkup, EditMessageText, SendMessage
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.callbacks import (
     CardCallback,
+    PlanAction,
+    PlanItemCallback,
+    PlanTouchCallback,
 )
+from bot.i18n import translator
+from bot.keyboards.planner import plan_list
 from bot.offline import RecordingSession, SentMessage
-from models import Client, Touch
+from models import Client, Interaction, Touch
+from models.enums import TouchStatus
 from services.clock import ManualClock
+from services.digest import ListedTouch
 from tests.harness import Chat, joined
 from tests.test_digest import arrange_day
 from tests.test_reminders import (
     MANAGER_ID,
+    MSK,
     add_client,
     add_member,
     deliver_reminder,
@@ -186,3 +195,186 @@ async def test_search_results_stay_when_a_card_opens(
     assert not edits_of(calls, results)
     assert "Ромашка Плюс" in new_messages(calls)[0].text
     assert len(rows(results)) == 2
+
+
+# --- «✅ Сделано» and «⏰ Отложить» on a list ----------------------------------------------------
+
+
+async def test_done_on_a_list_marks_the_item_and_logs_in_new_messages(
+    chat: Chat, session_factory: Factory, clock: ManualClock
+) -> None:
+    listed = await open_today(chat, session_factory, clock)
+    text = listed.text
+
+    calls = await press_on(chat, listed, "✅ Сделано", row=0)
+
+    assert not [call for call in edits_of(calls, listed) if isinstance(call, EditMessageText)]
+    assert listed.text == text
+    assert rows(listed)[0] == ["✅ 1. Тихоокеанская лог… — сделано"]
+    assert rows(listed)[1] == OPEN_ROW_2
+    assert "Как прошло?" in joined(new_messages(calls))
+    touch = await touch_of(session_factory, "Тихоокеанская логистика")
+    assert touch.status is TouchStatus.DONE
+    # The handled item's button still opens the card, in a new message.
+    calls = await press_on(chat, listed, "✅ 1.")
+    assert "Тихоокеанская логистика" in new_messages(calls)[0].text
+    assert not edits_of(calls, listed)
+
+
+async def test_a_second_done_is_answered_kindly_and_logs_nothing_twice(
+    chat: Chat, session_factory: Factory, clock: ManualClock
+) -> None:
+    first = await open_today(chat, session_factory, clock)
+    await chat.send(MANAGER_ID, "/today")
+    second, _ = chat.find_button(MANAGER_ID, "📇 1.")
+    assert second.message_id != first.message_id
+    done = data_of(first, "✅ Сделано")
+    await chat.press_data(MANAGER_ID, done, on=first)
+
+    # The same item on the other copy of the list, then a double tap on the first.
+    for listed in (second, first):
+        calls = await chat.press_data(MANAGER_ID, done, on=listed)
+        assert "это касание уже сделано" in joined(calls)
+        assert not new_messages(calls), "no second log is started"
+        assert rows(listed)[0] == ["✅ 1. Тихоокеанская лог… — сделано"]
+    await chat.send(MANAGER_ID, "звонил, договорились об отгрузке 10 декабря")
+    await chat.press(MANAGER_ID, "Сохранить")
+    calls = await chat.press_data(MANAGER_ID, done, on=first)
+    assert "это касание уже сделано" in joined(calls)
+    async with session_factory() as session:
+        logged = await session.scalar(select(func.count()).select_from(Interaction))
+    assert logged == 1
+
+
+async def test_a_cancelled_log_puts_the_item_back_on_its_list(
+    chat: Chat, session_factory: Factory, clock: ManualClock
+) -> None:
+    listed = await open_today(chat, session_factory, clock)
+    await press_on(chat, listed, "✅ Сделано", row=0)
+    assert rows(listed)[0] == ["✅ 1. Тихоокеанская лог… — сделано"]
+
+    calls = await chat.send(MANAGER_ID, "/cancel")
+
+    assert "Касание снова в плане" in joined(calls)
+    assert rows(listed)[0] == ["📇 1. Тихоокеанская лог…", "✅ Сделано", "⏰ Отложить"]
+    touch = await touch_of(session_factory, "Тихоокеанская логистика")
+    assert touch.status is TouchStatus.PLANNED
+
+
+async def test_done_on_another_item_puts_the_first_one_back(
+    chat: Chat, session_factory: Factory, clock: ManualClock
+) -> None:
+    listed = await open_today(chat, session_factory, clock)
+    await press_on(chat, listed, "✅ Сделано", row=0)
+    await press_on(chat, listed, "✅ Сделано", row=1)
+    # The first log was dropped unsaved: its touch is back in the plan, not done without a log.
+    first = await touch_of(session_factory, "Тихоокеанская логистика")
+    assert first.status is TouchStatus.PLANNED
+    assert rows(listed)[0] == ["📇 1. Тихоокеанская лог…", "✅ Сделано", "⏰ Отложить"]
+    assert rows(listed)[1] == ["✅ 2. Янтарная верфь — сделано"]
+
+
+async def test_snooze_on_a_list_asks_under_the_item_and_marks_it(
+    chat: Chat, session_factory: Factory, clock: ManualClock
+) -> None:
+    listed = await open_today(chat, session_factory, clock)
+    text = listed.text
+
+    calls = await press_on(chat, listed, "⏰ Отложить", row=1)
+
+    assert not new_messages(calls)
+    assert rows(listed)[1:3] == [
+        ["📇 2. Янтарная верфь", "⏭ Пропустить", "↩️ Назад"],
+        ["на 1 час", "завтра", "выбрать дату"],
+    ]
+    assert rows(listed)[3][0].startswith("📇 3.")
+    calls = await press_on(chat, listed, "↩️ Назад")
+    assert rows(listed)[1] == OPEN_ROW_2
+    assert len(rows(listed)) == 4
+
+    await press_on(chat, listed, "⏰ Отложить", row=1)
+    calls = await press_on(chat, listed, "завтра")
+
+    assert listed.text == text
+    assert rows(listed)[1] == ["⏰ 2. Янтарная верфь — на завтра"]
+    assert len(rows(listed)) == 4
+    assert "Отложено: Янтарная верфь — напомню завтра" in joined(calls)
+    assert not new_messages(calls)
+    touch = await touch_of(session_factory, "Янтарная верфь")
+    assert touch.status is TouchStatus.SNOOZED
+    # Once the snooze is over the item can be acted on again.
+    clock.set(msk(2026, 11, 24, 9, 30))
+    await press_on(chat, listed, "📇 1.")
+    assert rows(listed)[1] == OPEN_ROW_2
+
+
+async def test_a_typed_snooze_date_marks_the_item_when_given(
+    chat: Chat, session_factory: Factory, clock: ManualClock
+) -> None:
+    listed = await open_today(chat, session_factory, clock)
+    await press_on(chat, listed, "⏰ Отложить", row=2)
+    calls = await press_on(chat, listed, "выбрать дату")
+    assert "Приморский рыбокомбинат" in new_messages(calls)[0].text
+    assert "Когда напомнить?" in new_messages(calls)[0].text
+    assert rows(listed)[2][0].startswith("📇 3."), "the choices close while the date is typed"
+
+    calls = await chat.send(MANAGER_ID, "в пятницу")
+
+    assert "Отложено" in joined(calls)
+    assert rows(listed)[2] == ["⏰ 3. Приморский рыбоко… — на пт, 27 ноября"]
+
+
+async def test_skip_from_a_list_marks_the_item_after_the_reason(
+    chat: Chat, session_factory: Factory, clock: ManualClock
+) -> None:
+    listed = await open_today(chat, session_factory, clock)
+    await press_on(chat, listed, "⏰ Отложить", row=3)
+    calls = await press_on(chat, listed, "⏭ Пропустить")
+    assert "Почему пропускаем" in joined(new_messages(calls))
+    await chat.press(MANAGER_ID, "дубль")
+    assert rows(listed)[3] == ["⏭ 4. СтройМонтаж — пропущено"]
+    calls = await chat.press_data(MANAGER_ID, data_of(listed, "⏭ 4."), on=listed)
+    assert "СтройМонтаж" in new_messages(calls)[0].text
+
+
+async def test_snoozing_one_item_keeps_the_log_of_another(
+    chat: Chat, session_factory: Factory, clock: ManualClock
+) -> None:
+    listed = await open_today(chat, session_factory, clock)
+    await press_on(chat, listed, "✅ Сделано", row=0)
+    await press_on(chat, listed, "⏰ Отложить", row=1)
+    await press_on(chat, listed, "на 1 час")
+    await chat.send(MANAGER_ID, "звонил, договорились об отгрузке 10 декабря")
+    await chat.press(MANAGER_ID, "Сохранить")
+    async with session_factory() as session:
+        logged = await session.scalar(select(func.count()).select_from(Interaction))
+    assert logged == 1
+    assert rows(listed)[:2] == [
+        ["✅ 1. Тихоокеанская лог… — сделано"],
+        ["⏰ 2. Янтарная верфь — на 13:00"],
+    ]
+
+
+def test_a_list_row_for_each_state_and_callback_sizes() -> None:
+    tr = translator("ru")
+    now = msk(2026, 11, 23, 12, 0)
+    items = [(1, 1), (2, 2), (3, 3), (4, 4), (5, 5)]
+    listed = {
+        1: ListedTouch(1, "Ромашка", TouchStatus.PLANNED),
+        2: ListedTouch(2, "Лютик", TouchStatus.DONE),
+        3: ListedTouch(3, "Василёк", TouchStatus.SKIPPED),
+        4: ListedTouch(4, "Лебедева", TouchStatus.SNOOZED, msk(2026, 12, 4, 9, 0)),
+    }
+    markup = plan_list(tr, items, listed, MSK, now)
+    labels = [[button.text for button in row] for row in markup.inline_keyboard]
+    assert labels == [
+        ["📇 1. Ромашка", "✅ Сделано", "⏰ Отложить"],
+        ["✅ 2. Лютик — сделано"],
+        ["⏭ 3. Василёк — пропущено"],
+        ["⏰ 4. Лебедева — на пт, 4 декабря"],
+        ["▫️ 5. Нет в вашей базе"],
+    ]
+    biggest = 2**31 - 1
+    assert len(PlanItemCallback(touch_id=biggest, number=biggest).pack()) < 64
+    assert len(CardCallback(client_id=biggest).pack()) < 64
+    assert len(PlanTouchCallback(action=PlanAction.BACK, touch_id=biggest).pack()) < 64
