@@ -78,6 +78,14 @@ class ClientCallback(CallbackData, prefix="cl"):
     page: Int32 = 0
 
 
+class CardCallback(CallbackData, prefix="cc"):
+    """A client card opened from a message that is not the card (a reminder, search results):
+    the card comes as a new message and the message pressed on stays as it was. Inside the
+    card, ClientCallback edits the card's own message."""
+
+    client_id: Int32
+
+
 class NewClientStep(StrEnum):
     """A button pressed while creating a client (/new, a shared contact, «not found»)."""
 
@@ -130,6 +138,8 @@ class PlanAction(StrEnum):
     DONE = "d"
     SNOOZE = "z"
     SKIP = "s"
+    # «↩️ Назад» under an item of a list whose snooze choices are open: the item's row again.
+    BACK = "b"
 
 
 class PlanTouchCallback(CallbackData, prefix="pt"):
@@ -137,6 +147,15 @@ class PlanTouchCallback(CallbackData, prefix="pt"):
 
     action: PlanAction
     touch_id: Int32
+
+
+class PlanItemCallback(CallbackData, prefix="pi"):
+    """The first button of a numbered item of the digest or /today: the client card in a new
+    message. The list's rows are drawn again from these (the touch and its number), so a
+    handled item reads as handled wherever it was handled from."""
+
+    touch_id: Int32
+    number: Int32
 
 
 class SnoozeOption(StrEnum):

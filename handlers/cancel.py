@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from aiogram import F, Router
+from aiogram import Bot, F, Router
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
@@ -19,6 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.i18n import Translator
 from handlers import logging
 from handlers.clients import NewClientForm
+from models import Member
+from services.clock import Clock
 
 router = Router(name=__name__)
 
@@ -33,10 +35,16 @@ def is_cancel_word(message: Message) -> bool:
 @router.message(Command("cancel"))
 @router.message(F.text, is_cancel_word)
 async def cmd_cancel(
-    message: Message, session: AsyncSession, tr: Translator, state: FSMContext
+    message: Message,
+    session: AsyncSession,
+    member: Member,
+    tr: Translator,
+    clock: Clock,
+    state: FSMContext,
+    bot: Bot,
 ) -> None:
     """Drop whatever conversation is under way; nothing it gathered is saved."""
-    dropped = await logging.cancel_draft(session, tr, state)
+    dropped = await logging.cancel_draft(bot, session, member, tr, state, clock.now())
     if dropped is not None:
         await message.answer(dropped)
         return

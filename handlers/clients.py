@@ -23,6 +23,7 @@ from aiogram.utils.callback_answer import CallbackAnswer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import (
+    CardCallback,
     ClientCallback,
     ContactTargetCallback,
     MarkerAction,
@@ -34,10 +35,10 @@ from bot.i18n import Translator
 from bot.keyboards import clients as keyboards
 from bot.keyboards import logging as log_keyboards
 from handlers import logging
-from handlers.common import esc, esc_params, quote, show
+from handlers.common import esc, esc_params, quote, send_new, show
 from models import Contact, Member
 from models.enums import Category, ClientKind
-from services import clients, geo, validation
+from services import clients, geo, handover, validation
 from services.access import AccessDeniedError, client_for
 from services.client_card import (
     TELEGRAM_LIMIT,
@@ -437,7 +438,10 @@ async def _card_view(
     page = min(max(page, 0), len(pages) - 1)
     text = pages[page]
     assert len(text) <= TELEGRAM_LIMIT
-    return text, keyboards.card(tr, client_id, page, len(pages))
+    # «🔁 Передать» only for whoever may hand this client over (a manager: not past the last
+    # stage); a forged press still gets handlers/handover's refusal.
+    can_hand_over = bool(handover.allowed_stages(member, card.client))
+    return text, keyboards.card(tr, client_id, page, len(pages), can_hand_over=can_hand_over)
 
 
 async def _send_card(
@@ -453,6 +457,39 @@ async def _send_card(
         await _reply(target, tr("clients.not_available"))
         return
     await _reply(target, *view)
+
+
+async def send_card(
+    query: CallbackQuery,
+    session: AsyncSession,
+    member: Member,
+    tr: Translator,
+    clock: Clock,
+    client_id: int,
+) -> bool:
+    """The card as a new message under the one pressed on, which stays as it is (a plan list,
+    a reminder, search results); False when the member may not see the client."""
+    view = await _card_view(session, member, tr, clock, client_id)
+    if view is None:
+        return False
+    await send_new(query, *view)
+    return True
+
+
+@router.callback_query(CardCallback.filter())
+async def cb_card(
+    query: CallbackQuery,
+    callback_data: CardCallback,
+    session: AsyncSession,
+    member: Member,
+    tr: Translator,
+    clock: Clock,
+    callback_answer: CallbackAnswer,
+) -> None:
+    """A card opened from a reminder or search results: a new message; the list stays."""
+    if not await send_card(query, session, member, tr, clock, callback_data.client_id):
+        callback_answer.text = tr("clients.not_available")
+        callback_answer.show_alert = True
 
 
 @router.callback_query(ClientCallback.filter(F.action == "open"))

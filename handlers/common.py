@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
-from html import escape
+from html import escape, unescape
 from typing import Any
 
 from aiogram.exceptions import TelegramBadRequest
@@ -31,6 +32,11 @@ def quote(text: str | None, limit: int = QUOTE_LIMIT) -> str:
     return esc(cleaned)
 
 
+def plain(text: str) -> str:
+    """A reply's HTML as plain text, for a button's pop-up answer (which shows no markup)."""
+    return unescape(re.sub(r"</?[a-z]+>", "", text))
+
+
 def esc_params(params: Mapping[str, Any]) -> dict[str, Any]:
     """A service error's message parameters, with the user's text in them HTML-escaped."""
     return {key: esc(value) if isinstance(value, str) else value for key, value in params.items()}
@@ -52,5 +58,16 @@ async def show(
         except TelegramBadRequest as error:
             if "message is not modified" not in str(error):
                 await message.answer(text, reply_markup=markup)
+        return
+    await query.bot.send_message(query.from_user.id, text, reply_markup=markup)  # type: ignore[union-attr]
+
+
+async def send_new(
+    query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None = None
+) -> None:
+    """Answer a press with a new message; the message pressed on stays as it is."""
+    message = query.message
+    if isinstance(message, Message):
+        await message.answer(text, reply_markup=markup)
         return
     await query.bot.send_message(query.from_user.id, text, reply_markup=markup)  # type: ignore[union-attr]

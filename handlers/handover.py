@@ -18,7 +18,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.callbacks import ClientCallback, HandoverCallback
+from bot.callbacks import CardCallback, HandoverCallback
 from bot.i18n import Translator, translator
 from handlers.common import esc, quote, show
 from models import Client, Member
@@ -55,11 +55,14 @@ def stage_name(tr: Translator, stage: Stage) -> str:
     return tr(f"clients.stage_{stage.value}")
 
 
-async def _refuse(target: Message | CallbackQuery, tr: Translator, error: Exception) -> None:
+def _refusal(tr: Translator, error: Exception) -> str:
     if isinstance(error, handover.HandoverError):
-        text = tr(f"handover.error_{error.reason}")
-    else:
-        text = tr("handover.not_available")
+        return tr(f"handover.error_{error.reason}")
+    return tr("handover.not_available")
+
+
+async def _refuse(target: Message | CallbackQuery, tr: Translator, error: Exception) -> None:
+    text = _refusal(tr, error)
     if isinstance(target, CallbackQuery):
         await show(target, text)
     else:
@@ -77,7 +80,11 @@ async def _ask_member(
     try:
         client = await handover.client_to_hand_over(session, member, client_id, clock.now())
     except (AccessDeniedError, handover.HandoverError) as error:
-        await _refuse(target, tr, error)
+        if isinstance(target, CallbackQuery):
+            # Pressed on a card (or a forged button): the card stays, the refusal pops up.
+            await target.answer(_refusal(tr, error), show_alert=True)
+        else:
+            await _refuse(target, tr, error)
         return
     builder = InlineKeyboardBuilder()
     for candidate in await handover.candidates(session, member, client):
@@ -379,7 +386,7 @@ async def _notify_new_owner(bot: Bot, done: handover.HandoverDone, by: Member) -
             [
                 InlineKeyboardButton(
                     text=tr("handover.open_card"),
-                    callback_data=ClientCallback(action="open", client_id=done.client.id).pack(),
+                    callback_data=CardCallback(client_id=done.client.id).pack(),
                 )
             ]
         ]

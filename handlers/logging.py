@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from aiogram import F, Router
+from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.callbacks import LogCallback
 from bot.i18n import Translator
 from bot.keyboards import logging as keyboards
+from handlers import plan_list
 from handlers.common import esc, quote, show
 from models import Client, Member, Touch
 from models.enums import Role
@@ -77,8 +78,12 @@ async def _draft(state: FSMContext) -> Draft | None:
 async def _keep(
     state: FSMContext, draft: Draft, form: State | None, asking: str | None = None
 ) -> None:
+    # The plan list «✅ Сделано» was pressed on rides along, to be drawn again on cancel.
+    listed = (await state.get_data()).get(plan_list.REMEMBERED)
     await state.set_state(form)
-    await state.set_data({"draft": draft.as_json(), "asking": asking})
+    await state.set_data(
+        {"draft": draft.as_json(), "asking": asking, plan_list.REMEMBERED: listed}
+    )
 
 
 def _is_log(message: Message) -> bool:
@@ -299,7 +304,7 @@ async def _start_from_text(
         return
     # The draft this message replaces may have been opened by «✅ Сделано»: its touch goes back
     # into the plan, as when that draft is cancelled.
-    await _put_back_touch(session, await _draft(state))
+    await drop_draft(message.bot, session, member, tr, state, clock.now())
     parsed = await _parse_once(message, text[:TEXT_LIMIT], session, member, clock)
     draft = Draft.from_parsed(parsed, text[:TEXT_LIMIT])
     draft.chat_id = message.chat.id
@@ -343,7 +348,7 @@ async def cmd_log(
 ) -> None:
     """The guided path: client → channel → goal → result → outcome → next step; `/log Ромашка`
     names the client at once."""
-    await _put_back_touch(session, await _draft(state))
+    await drop_draft(message.bot, session, member, tr, state, clock.now())
     await state.clear()
     draft = Draft(guided=True, chat_id=message.chat.id, message_id=message.message_id)
     query = (command.args or "").strip()[:100]
@@ -530,14 +535,52 @@ async def _put_back_touch(session: AsyncSession, draft: Draft | None) -> Touch |
     return await reopen_unlogged(session, draft.touch_id)
 
 
-async def cancel_draft(session: AsyncSession, tr: Translator, state: FSMContext) -> str | None:
+async def _drop(
+    bot: Bot | None,
+    session: AsyncSession,
+    member: Member,
+    tr: Translator,
+    state: FSMContext,
+    now: datetime,
+) -> tuple[bool, Touch | None]:
+    data = await state.get_data()
+    if "draft" not in data:
+        return False, None
+    await state.clear()
+    touch = await _put_back_touch(session, Draft.from_json(data["draft"]))
+    if touch is not None and bot is not None:
+        await plan_list.redraw_remembered(
+            bot, session, member, tr, now, data.get(plan_list.REMEMBERED)
+        )
+    return True, touch
+
+
+async def drop_draft(
+    bot: Bot | None,
+    session: AsyncSession,
+    member: Member,
+    tr: Translator,
+    state: FSMContext,
+    now: datetime,
+) -> Touch | None:
+    """Drop a draft under way, if any: a touch «✅ Сделано» closed for it goes back into the
+    plan (and its plan list shows it open again). Returns that touch."""
+    return (await _drop(bot, session, member, tr, state, now))[1]
+
+
+async def cancel_draft(
+    bot: Bot,
+    session: AsyncSession,
+    member: Member,
+    tr: Translator,
+    state: FSMContext,
+    now: datetime,
+) -> str | None:
     """Drop the draft under way (a touch «✅ Сделано» closed for it goes back into the plan);
     the answer to give, None when there was no draft. Shared by «✖️ Отмена» and /cancel."""
-    draft = await _draft(state)
-    if draft is None:
+    dropped, touch = await _drop(bot, session, member, tr, state, now)
+    if not dropped:
         return None
-    await state.clear()
-    touch = await _put_back_touch(session, draft)
     if touch is None:
         return tr("logging.cancelled")
     return tr("logging.cancelled_touch_reopened", goal=esc(touch.goal))
@@ -545,10 +588,16 @@ async def cancel_draft(session: AsyncSession, tr: Translator, state: FSMContext)
 
 @router.callback_query(LogCallback.filter(F.action == "cancel"))
 async def cb_cancel(
-    query: CallbackQuery, session: AsyncSession, tr: Translator, state: FSMContext
+    query: CallbackQuery,
+    session: AsyncSession,
+    member: Member,
+    tr: Translator,
+    clock: Clock,
+    state: FSMContext,
+    bot: Bot,
 ) -> None:
     """«✖️ Отмена»: nothing is saved; a touch «✅ Сделано» closed for this draft reopens."""
-    text = await cancel_draft(session, tr, state)
+    text = await cancel_draft(bot, session, member, tr, state, clock.now())
     if text is None:
         await state.clear()
         text = tr("logging.cancelled")

@@ -4,6 +4,11 @@
 tomorrow or to a typed date and re-enqueues its reminder; «⏭ Пропустить» closes it with a reason.
 Every press re-checks that the touch belongs to the member (a head may act on any); a forged or
 stale button gets a polite answer.
+
+A plan list (the digest, /today) keeps its text: an item's number opens the card in a new
+message, «Отложить» opens the snooze choices under the item itself, and a handled item's row
+becomes one button saying so (handlers/plan_list). The log, a typed date and a skip reason go on
+in new messages.
 """
 
 from __future__ import annotations
@@ -18,10 +23,12 @@ from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
+from aiogram.utils.callback_answer import CallbackAnswer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import (
     PlanAction,
+    PlanItemCallback,
     PlanTouchCallback,
     SkipCallback,
     SkipReason,
@@ -31,8 +38,9 @@ from bot.callbacks import (
 from bot.i18n import Translator
 from bot.keyboards import planner as keyboards
 from bot.keyboards.logging import touch_button
-from handlers.common import esc, quote, show
-from handlers.logging import start_for_touch
+from handlers import logging, plan_list
+from handlers.clients import send_card
+from handlers.common import esc, plain, quote, send_new, show
 from models import Client, Member, Touch
 from models.enums import TouchStatus
 from scheduler.delivery import build_markup
@@ -44,6 +52,8 @@ from services.touches import OPEN_STATUSES, close_touch, data_checks_carried_by,
 router = Router(name=__name__)
 
 REASON_LIMIT = 500
+# Telegram's longest pop-up answer to a button.
+ALERT_LIMIT = 200
 # A command typed while a date or a reason is awaited runs the command instead.
 NOT_A_COMMAND = ~F.text.startswith("/")
 SKIP_LABELS = {
@@ -89,6 +99,12 @@ async def cmd_week(
 # Buttons
 
 
+def _closed_text(tr: Translator, touch: Touch, client: Client) -> str:
+    """Why a handled touch's button does nothing: done or skipped already."""
+    key = "planner.already_done" if touch.status is TouchStatus.DONE else "planner.already_skipped"
+    return tr(key, client=esc(client.name))
+
+
 async def _open_touch(
     query: CallbackQuery,
     session: AsyncSession,
@@ -97,16 +113,46 @@ async def _open_touch(
     touch_id: int,
     now: datetime,
 ) -> tuple[Touch, Client] | None:
-    """The touch if the member may act on it and it is still open; otherwise a polite alert."""
+    """The touch if the member may act on it and it is still open; otherwise a polite alert
+    (and a plan list it was pressed on shows the item as handled)."""
     try:
         touch, client = await digest.touch_for(session, member, touch_id, now)
     except digest.TouchUnavailableError:
         await query.answer(tr("planner.not_yours"), show_alert=True)
         return None
     if touch.status not in OPEN_STATUSES:
-        await query.answer(tr("planner.already_closed"), show_alert=True)
+        await plan_list.redraw_pressed(query, session, member, tr, now)
+        await query.answer(plain(_closed_text(tr, touch, client))[:ALERT_LIMIT], show_alert=True)
         return None
     return touch, client
+
+
+async def _leave_planner_form(state: FSMContext) -> None:
+    """A press on another touch ends a snooze date or skip reason still awaited; a log draft
+    under way is left alone (snoozing one touch must not drop the log of another)."""
+    current = await state.get_state()
+    if current is not None and current in PlannerForm:
+        await state.clear()
+
+
+@router.callback_query(PlanItemCallback.filter())
+async def cb_item(
+    query: CallbackQuery,
+    callback_data: PlanItemCallback,
+    session: AsyncSession,
+    member: Member,
+    tr: Translator,
+    clock: Clock,
+    callback_answer: CallbackAnswer,
+) -> None:
+    """An item's number in a plan list: its card in a new message; the list stays, its rows
+    drawn again."""
+    now = clock.now()
+    await plan_list.redraw_pressed(query, session, member, tr, now)
+    touch = await session.get(Touch, callback_data.touch_id)
+    if touch is None or not await send_card(query, session, member, tr, clock, touch.client_id):
+        callback_answer.text = tr("clients.not_available")
+        callback_answer.show_alert = True
 
 
 @router.callback_query(PlanTouchCallback.filter())
@@ -120,15 +166,24 @@ async def cb_touch(
     state: FSMContext,
     bot: Bot,
 ) -> None:
-    """«Сделано», «Отложить» or «Пропустить» on a reminder or a digest item."""
+    """«Сделано», «Отложить» or «Пропустить» on a reminder or a digest item; «Назад» under a
+    list item's snooze choices."""
     now = clock.now()
+    if callback_data.action is PlanAction.BACK:
+        if not await plan_list.redraw_pressed(query, session, member, tr, now):
+            await query.answer(tr("common.stale_button"), show_alert=True)
+        return
     found = await _open_touch(query, session, member, tr, callback_data.touch_id, now)
     if found is None:
         return
     touch, client = found
-    await state.clear()
     if callback_data.action is PlanAction.DONE:
         await on_done(query, bot, session, member, state, touch, client, tr, now)
+        return
+    await _leave_planner_form(state)
+    if callback_data.action is PlanAction.SNOOZE and await plan_list.redraw_pressed(
+        query, session, member, tr, now, expand=touch.id
+    ):
         return
     goal = esc(digest.clip(touch.goal, 200))
     if callback_data.action is PlanAction.SNOOZE:
@@ -137,6 +192,9 @@ async def cb_touch(
     else:
         text = tr("planner.skip_ask", client=esc(client.name), goal=goal)
         markup = keyboards.skip_reasons(tr, touch.id)
+        # Skipped from a list: the item's choices close, and the list follows the reason.
+        if await plan_list.redraw_pressed(query, session, member, tr, now):
+            await plan_list.remember(state, query)
     await bot.send_message(query.from_user.id, text, reply_markup=markup)
 
 
@@ -153,19 +211,25 @@ async def on_done(
 ) -> None:
     """Mark the touch done and open the logging flow at once, pre-filled with client and goal.
 
-    The flow starts in a new message so the digest or reminder it was pressed on stays intact;
-    the interaction saved from it refers to this touch (it does not close another one).
+    The flow starts in a new message so the digest or reminder it was pressed on stays intact
+    (a list shows the item done); the interaction saved from it refers to this touch (it does
+    not close another one). A log of another touch still under way is dropped first, its touch
+    back in the plan.
     """
+    await logging.drop_draft(bot, session, member, tr, state, now)
     close_touch(touch, TouchStatus.DONE, now)
     await cancel_reminders(session, touch.id)
-    await _mark_pressed_message(query, touch.id, "✅")
+    if not await plan_list.redraw_pressed(query, session, member, tr, now):
+        await _mark_pressed_message(query, touch.id, "✅")
     prompt = tr("logging.done_prompt", client=esc(client.name), goal=esc(touch.goal))
     if not isinstance(query.message, Message):
         # Too old to answer under: offer the flow from a fresh message instead.
         await bot.send_message(query.from_user.id, prompt, reply_markup=touch_button(tr, touch.id))
         return
     await query.message.answer(prompt)
-    await start_for_touch(query.message, session, member, tr, now, state, touch)
+    await logging.start_for_touch(query.message, session, member, tr, now, state, touch)
+    # Cancelling this log puts the touch back: its list then shows the item open again.
+    await plan_list.remember(state, query)
 
 
 async def _mark_pressed_message(query: CallbackQuery, touch_id: int, mark: str) -> None:
@@ -218,8 +282,7 @@ def _when(slot: ReminderSlot, tr: Translator, zone: ZoneInfo, now: datetime) -> 
     return f"{day}, {tr.fmt_time(local)}"
 
 
-async def _confirm_snooze(
-    target: CallbackQuery | Message,
+def _snooze_text(
     slot: ReminderSlot | None,
     check_moved: bool,
     touch: Touch,
@@ -227,7 +290,7 @@ async def _confirm_snooze(
     member: Member,
     tr: Translator,
     now: datetime,
-) -> None:
+) -> str:
     zone = ZoneInfo(member.timezone)
     if slot is None:
         today = now.astimezone(zone).date()
@@ -240,6 +303,20 @@ async def _confirm_snooze(
         text = tr("planner.snoozed", client=esc(client.name), when=_when(slot, tr, zone, now))
     if check_moved:
         text += "\n" + tr("planner.snoozed_check_too")
+    return text
+
+
+async def _confirm_snooze(
+    target: CallbackQuery | Message,
+    slot: ReminderSlot | None,
+    check_moved: bool,
+    touch: Touch,
+    client: Client,
+    member: Member,
+    tr: Translator,
+    now: datetime,
+) -> None:
+    text = _snooze_text(slot, check_moved, touch, client, member, tr, now)
     if isinstance(target, CallbackQuery):
         await show(target, text)
     else:
@@ -255,27 +332,57 @@ async def cb_snooze(
     tr: Translator,
     clock: Clock,
     state: FSMContext,
+    bot: Bot,
+    callback_answer: CallbackAnswer,
 ) -> None:
-    """«на 1 час», «завтра» or «выбрать дату»."""
+    """«на 1 час», «завтра» or «выбрать дату» (under a list item, or in their own message)."""
     now = clock.now()
     found = await _open_touch(query, session, member, tr, callback_data.touch_id, now)
     if found is None:
         return
     touch, client = found
     zone = ZoneInfo(member.timezone)
+    await _leave_planner_form(state)
     if callback_data.option is SnoozeOption.DATE:
-        await state.set_state(PlannerForm.snooze_date)
-        await state.update_data(touch_id=touch.id)
-        await show(query, tr("planner.snooze_ask_date"))
+        # The next message is the date: a log under way can no longer take it.
+        await logging.drop_draft(bot, session, member, tr, state, now)
+        await _ask_snooze_date(query, session, member, tr, state, touch, client, now)
         return
     if callback_data.option is SnoozeOption.HOUR:
         until = now + timedelta(hours=1)
     else:
         tomorrow = now.astimezone(zone).date() + timedelta(days=1)
         until = datetime.combine(tomorrow, member.work_start, tzinfo=zone)
-    await state.clear()
     slot, check_moved = await _snooze(session, touch, client, member, until, now)
+    if await plan_list.redraw_pressed(query, session, member, tr, now):
+        # The item's row now says when it comes back; the rest of the answer is a pop-up.
+        text = _snooze_text(slot, check_moved, touch, client, member, tr, now)
+        callback_answer.text = plain(text)[:ALERT_LIMIT]
+        return
     await _confirm_snooze(query, slot, check_moved, touch, client, member, tr, now)
+
+
+async def _ask_snooze_date(
+    query: CallbackQuery,
+    session: AsyncSession,
+    member: Member,
+    tr: Translator,
+    state: FSMContext,
+    touch: Touch,
+    client: Client,
+    now: datetime,
+) -> None:
+    """«выбрать дату»: wait for a typed date; under a list item the question comes as a new
+    message naming the client, and the list is drawn again once the date is given."""
+    ref = plan_list.reference(query)
+    await state.set_state(PlannerForm.snooze_date)
+    await state.update_data(touch_id=touch.id, **{plan_list.REMEMBERED: ref})
+    if ref is None:
+        await show(query, tr("planner.snooze_ask_date"))
+        return
+    await plan_list.redraw_pressed(query, session, member, tr, now)
+    goal = esc(digest.clip(touch.goal, 200))
+    await send_new(query, tr("planner.snooze_ask_date_for", client=esc(client.name), goal=goal))
 
 
 async def _touch_from_state(
@@ -295,7 +402,7 @@ async def _touch_from_state(
         return None
     if touch.status not in OPEN_STATUSES:
         await state.clear()
-        await message.answer(tr("planner.already_closed"))
+        await message.answer(_closed_text(tr, touch, client))
         return None
     return touch, client
 
@@ -308,6 +415,7 @@ async def on_snooze_date(
     tr: Translator,
     clock: Clock,
     state: FSMContext,
+    bot: Bot,
 ) -> None:
     """A typed date to move the touch to."""
     now = clock.now()
@@ -326,6 +434,7 @@ async def on_snooze_date(
         )
         await message.answer(tr(key, text=quote(message.text)))
         return
+    remembered = (await state.get_data()).get(plan_list.REMEMBERED)
     await state.clear()
     until = (
         when.astimezone(zone)
@@ -334,6 +443,7 @@ async def on_snooze_date(
     )
     slot, check_moved = await _snooze(session, touch, client, member, until, now)
     await _confirm_snooze(message, slot, check_moved, touch, client, member, tr, now)
+    await plan_list.redraw_remembered(bot, session, member, tr, now, remembered)
 
 
 @router.callback_query(SkipCallback.filter())
@@ -345,6 +455,7 @@ async def cb_skip(
     tr: Translator,
     clock: Clock,
     state: FSMContext,
+    bot: Bot,
 ) -> None:
     """A skip reason picked from buttons, or «своя причина» to type one."""
     now = clock.now()
@@ -353,15 +464,20 @@ async def cb_skip(
         return
     touch, client = found
     if callback_data.reason is SkipReason.OTHER:
+        remembered = (await state.get_data()).get(plan_list.REMEMBERED)
+        # The next message is the reason: a log under way can no longer take it.
+        await logging.drop_draft(bot, session, member, tr, state, now)
         await state.set_state(PlannerForm.skip_reason)
-        await state.update_data(touch_id=touch.id)
+        await state.update_data(touch_id=touch.id, **{plan_list.REMEMBERED: remembered})
         await show(query, tr("planner.skip_ask_text"))
         return
-    await state.clear()
+    remembered = (await state.get_data()).get(plan_list.REMEMBERED)
+    await _leave_planner_form(state)
     reason = tr(SKIP_LABELS[callback_data.reason])
     close_touch(touch, TouchStatus.SKIPPED, now, reason)
     await cancel_reminders(session, touch.id)
     await show(query, tr("planner.skipped", client=esc(client.name), reason=esc(reason)))
+    await plan_list.redraw_remembered(bot, session, member, tr, now, remembered)
 
 
 @router.message(PlannerForm.skip_reason, F.text, NOT_A_COMMAND)
@@ -372,9 +488,11 @@ async def on_skip_reason(
     tr: Translator,
     clock: Clock,
     state: FSMContext,
+    bot: Bot,
 ) -> None:
     """A typed reason to skip the touch."""
-    found = await _touch_from_state(message, session, member, tr, state, clock.now())
+    now = clock.now()
+    found = await _touch_from_state(message, session, member, tr, state, now)
     if found is None:
         return
     touch, client = found
@@ -383,7 +501,9 @@ async def on_skip_reason(
     except validation.ValidationError:
         await message.answer(tr("planner.skip_reason_empty"))
         return
+    remembered = (await state.get_data()).get(plan_list.REMEMBERED)
     await state.clear()
-    close_touch(touch, TouchStatus.SKIPPED, clock.now(), reason)
+    close_touch(touch, TouchStatus.SKIPPED, now, reason)
     await cancel_reminders(session, touch.id)
     await message.answer(tr("planner.skipped", client=esc(client.name), reason=esc(reason)))
+    await plan_list.redraw_remembered(bot, session, member, tr, now, remembered)

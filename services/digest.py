@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import Translator, translator
 from models import Client, Contact, KeyDate, Member, Outbox, Touch
-from models.enums import Category, Channel, TouchReason
+from models.enums import Category, Channel, TouchReason, TouchStatus
 from services import access, occasions, parsing, validation, windows
 from services.client_card import occurrence_in
 from services.planner import yearly_dates_condition
@@ -739,6 +739,41 @@ async def touch_for(
         raise TouchUnavailableError(touch_id) from error
     await session.refresh(client, attribute_names=["contacts"])
     return touch, client
+
+
+@dataclass(frozen=True, slots=True)
+class ListedTouch:
+    """A touch a sent plan lists, as it stands now: what its row under that plan shows.
+
+    `status` is PLANNED for a touch that can be acted on (a snooze that is over included);
+    `back_at` is when a snoozed touch comes back.
+    """
+
+    touch_id: int
+    client_name: str
+    status: TouchStatus
+    back_at: datetime | None = None
+
+
+async def listed_touches(
+    session: AsyncSession, member: Member, touch_ids: Collection[int], now: datetime
+) -> dict[int, ListedTouch]:
+    """The touches of a sent plan the member may still see, by id, in one query."""
+    if not touch_ids:
+        return {}
+    rows = await session.execute(
+        select(Touch.id, Touch.status, Touch.snoozed_until, Client.name)
+        .join(Client, Client.id == Touch.client_id)
+        .where(Touch.id.in_(set(touch_ids)), *access.visible_filter(member))
+    )
+    found: dict[int, ListedTouch] = {}
+    for touch_id, status, snoozed_until, name in rows:
+        if status is TouchStatus.SNOOZED and snoozed_until is not None and snoozed_until > now:
+            found[touch_id] = ListedTouch(touch_id, name, status, snoozed_until)
+        else:
+            shown = TouchStatus.PLANNED if status is TouchStatus.SNOOZED else status
+            found[touch_id] = ListedTouch(touch_id, name, shown)
+    return found
 
 
 def parse_future_date(text: str, today: date, language: str) -> date:

@@ -9,7 +9,7 @@ from aiogram import Bot
 from aiogram.methods import SendMessage
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.callbacks import ClientCallback, PlanTouchCallback
+from bot.callbacks import PlanItemCallback, PlanTouchCallback
 from bot.i18n import translator
 from bot.keyboards.planner import digest_item_row
 from bot.offline import RecordingSession
@@ -138,7 +138,9 @@ async def test_digest_sections_order_and_windows(session: AsyncSession) -> None:
     assert len(part.buttons) == 4
     first = part.buttons[0]
     assert first[0]["text"].startswith("📇 1.")
-    assert ClientCallback.unpack(first[0]["callback_data"]).action == "open"
+    assert PlanItemCallback.unpack(first[0]["callback_data"]) == PlanItemCallback(
+        touch_id=digest.today[0].touch_id, number=1
+    )
     assert PlanTouchCallback.unpack(first[1]["callback_data"]).touch_id == digest.today[0].touch_id
 
 

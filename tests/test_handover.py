@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from aiogram import Bot
-from aiogram.methods import SendMessage
+from aiogram.methods import EditMessageText, SendMessage
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.callbacks import BaseHandoverCallback, ClientCallback, HandoverCallback
+from bot.callbacks import BaseHandoverCallback, CardCallback, ClientCallback, HandoverCallback
 from bot.offline import RecordingSession
 from models import AuditEntry, Client, Member, OwnerHistory, Touch
 from models.enums import Stage
@@ -73,7 +73,7 @@ async def test_head_hands_a_client_over_with_a_note(chat: Chat, session_factory:
     markup = notices[0].reply_markup
     assert markup is not None
     card_data = markup.inline_keyboard[0][0].callback_data  # type: ignore[union-attr]
-    assert card_data == ClientCallback(action="open", client_id=client_id).pack()
+    assert card_data == CardCallback(client_id=client_id).pack()
 
     client, touches, olga = await load(session_factory, client_id)
     assert client.owner_id == olga.id
@@ -374,3 +374,66 @@ async def test_a_handover_keeping_the_stage_says_so(chat: Chat, session_factory:
     confirm = joined(await chat.press(HEAD_ID, "Без заметки"))
     assert "Этап: привлечение, без изменений" in confirm
     assert "привлечение → привлечение" not in confirm
+
+
+async def card_buttons(chat: Chat, user_id: int, client_id: int) -> list[str]:
+    """The buttons of the client's card as this member sees it."""
+    await chat.press_data(user_id, ClientCallback(action="open", client_id=client_id).pack())
+    return chat.buttons(user_id)
+
+
+async def test_hand_over_shows_on_the_card_only_to_whoever_may_hand_it_over(
+    chat: Chat, session_factory: Factory
+) -> None:
+    sale_id = await arrange(chat, session_factory)
+    async with session_factory.begin() as session:
+        owner = await session.scalar(select(Member).where(Member.telegram_id == MANAGER_ID))
+        assert owner is not None
+        account = await add_client(session, owner, "Лютик", "Europe/Moscow")
+        account.stage = Stage.ACCOUNT
+        account_id = account.id
+
+    assert "🔁 Передать" in await card_buttons(chat, MANAGER_ID, sale_id)
+    assert "🔁 Передать" in await card_buttons(chat, HEAD_ID, account_id)
+    # Past the last stage only a head moves the client: every button the manager sees works.
+    assert await card_buttons(chat, MANAGER_ID, account_id) == [
+        "📝 Записать касание",
+        "✏️ Изменить",
+        "👥 Контакты",
+        "🎂 Даты",
+        "📦 Сделки",
+        "🕓 История",
+        "🏷 Маркеры",
+        "✅ Данные актуальны",
+    ]
+
+    # A forged «Передать» still gets the refusal, as a pop-up: the card stays.
+    card, _ = chat.find_button(MANAGER_ID, "Маркеры")
+    text = card.text
+    forged = HandoverCallback(action="start", client_id=account_id).pack()
+    calls = await chat.press_data(MANAGER_ID, forged, on=card)
+    assert "передать дальше может только руководитель" in joined(calls)
+    assert not [call for call in calls if isinstance(call, EditMessageText)]
+    assert card.text == text
+    client, _, _ = await load(session_factory, account_id)
+    assert (client.owner_id, client.stage) == (owner.id, Stage.ACCOUNT)
+
+
+async def test_a_manager_hands_a_client_over_from_the_card(
+    chat: Chat, session_factory: Factory
+) -> None:
+    client_id = await arrange(chat, session_factory)
+    await card_buttons(chat, MANAGER_ID, client_id)
+    assert "Кому передать" in joined(await chat.press(MANAGER_ID, "🔁 Передать"))
+    await chat.press(MANAGER_ID, "Ольга")
+    assert chat.buttons(MANAGER_ID)[0] == "продажа"
+    await chat.press(MANAGER_ID, "продажа")
+    await chat.press(MANAGER_ID, "Без заметки")
+    calls = await chat.press(MANAGER_ID, "Передать")
+
+    assert "передан" in joined(calls)
+    assert any(
+        isinstance(call, SendMessage) and call.chat_id == OTHER_MANAGER_ID for call in calls
+    )
+    client, _, olga = await load(session_factory, client_id)
+    assert (client.owner_id, client.stage) == (olga.id, Stage.SALE)

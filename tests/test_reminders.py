@@ -547,7 +547,7 @@ async def test_done_closes_the_touch_and_asks_how_it_went(
     again = await chat.press_data(
         MANAGER_ID, PlanTouchCallback(action=PlanAction.DONE, touch_id=touch_id).pack()
     )
-    assert "уже закрыто" in joined(again)
+    assert "это касание уже сделано" in joined(again)
 
 
 async def test_queued_reminders_follow_new_working_hours_and_language(

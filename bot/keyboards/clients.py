@@ -10,6 +10,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.callbacks import (
+    CardCallback,
     ClientCallback,
     ContactTargetCallback,
     HandoverCallback,
@@ -160,13 +161,10 @@ def _hit_text(hit: SearchHit) -> str:
 
 
 def search_results(hits: Sequence[SearchHit]) -> InlineKeyboardMarkup:
-    """One button per found client, opening its card."""
+    """One button per found client, opening its card in a new message (the list stays)."""
     builder = InlineKeyboardBuilder()
     for hit in hits:
-        builder.button(
-            text=_hit_text(hit),
-            callback_data=ClientCallback(action="open", client_id=hit.client_id),
-        )
+        builder.button(text=_hit_text(hit), callback_data=CardCallback(client_id=hit.client_id))
     builder.adjust(1)
     return builder.as_markup()
 
@@ -198,8 +196,16 @@ def _log_touch_button(tr: Translator, client_id: int) -> InlineKeyboardButton | 
     return log_button(tr, client_id)
 
 
-def card(tr: Translator, client_id: int, page: int = 0, pages: int = 1) -> InlineKeyboardMarkup:
-    """The card's buttons: log a touch, the sections, «Данные актуальны», and page arrows."""
+def card(
+    tr: Translator,
+    client_id: int,
+    page: int = 0,
+    pages: int = 1,
+    *,
+    can_hand_over: bool,
+) -> InlineKeyboardMarkup:
+    """The card's buttons: log a touch, the sections, «Данные актуальны», «Передать» (for
+    whoever may hand the client over), and page arrows."""
     builder = InlineKeyboardBuilder()
     log_button = _log_touch_button(tr, client_id)
     if log_button is not None:
@@ -213,16 +219,20 @@ def card(tr: Translator, client_id: int, page: int = 0, pages: int = 1) -> Inlin
     ]
     for first in range(0, len(sections), 2):
         builder.row(*sections[first : first + 2])
-    builder.row(
+    last = [
         InlineKeyboardButton(
             text=tr("clients.button.confirm"),
             callback_data=ClientCallback(action="confirm", client_id=client_id).pack(),
-        ),
-        InlineKeyboardButton(
-            text=tr("handover.card_button"),
-            callback_data=HandoverCallback(action="start", client_id=client_id).pack(),
-        ),
-    )
+        )
+    ]
+    if can_hand_over:
+        last.append(
+            InlineKeyboardButton(
+                text=tr("handover.card_button"),
+                callback_data=HandoverCallback(action="start", client_id=client_id).pack(),
+            )
+        )
+    builder.row(*last)
     if pages > 1:
         arrows = []
         if page > 0:

@@ -14,7 +14,13 @@ from typing import Final
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.callbacks import ClientCallback, LogCallback, NewClientCallback, NewClientStep
+from bot.callbacks import (
+    CardCallback,
+    ClientCallback,
+    LogCallback,
+    NewClientCallback,
+    NewClientStep,
+)
 from bot.i18n import Translator
 from models.enums import Channel, Direction, Outcome
 
@@ -171,7 +177,8 @@ def after_save(tr: Translator, client_id: int, *, stale: bool = False) -> Inline
         [
             InlineKeyboardButton(
                 text=tr("logging.button.card"),
-                callback_data=ClientCallback(action="open", client_id=client_id).pack(),
+                # A new message: what was saved (and the next touch) stays on screen.
+                callback_data=CardCallback(client_id=client_id).pack(),
             )
         ]
     )

@@ -2,16 +2,25 @@
 
 Digest and reminder buttons are built as outbox payload rows (plain dicts), because they are
 stored before they are sent; the choices shown in reply to a press are InlineKeyboardMarkups.
+
+The rows under a plan list (the digest, /today) are drawn again, from the touches' state, each
+time one of its buttons is pressed (`plan_list`): an item done, snoozed or skipped becomes one
+button saying so, which still opens the card; an item back in the plan gets its buttons back.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.callbacks import (
-    ClientCallback,
+    CardCallback,
     PlanAction,
+    PlanItemCallback,
     PlanTouchCallback,
     SkipCallback,
     SkipReason,
@@ -19,7 +28,8 @@ from bot.callbacks import (
     SnoozeOption,
 )
 from bot.i18n import Translator
-from services.digest import Button, DigestItem
+from models.enums import TouchStatus
+from services.digest import Button, DigestItem, ListedTouch
 
 CLIENT_LABEL_LIMIT = 18
 
@@ -33,8 +43,8 @@ def _button(text: str, data: str) -> Button:
 
 
 def card_data(client_id: int) -> str:
-    """The callback that opens a client card."""
-    return ClientCallback(action="open", client_id=client_id).pack()
+    """The callback that opens a client card in a new message."""
+    return CardCallback(client_id=client_id).pack()
 
 
 def action_data(action: PlanAction, touch_id: int) -> str:
@@ -42,16 +52,118 @@ def action_data(action: PlanAction, touch_id: int) -> str:
     return PlanTouchCallback(action=action, touch_id=touch_id).pack()
 
 
+def item_data(touch_id: int, number: int) -> str:
+    """The callback of a plan item's first button: the card, and the list drawn again."""
+    return PlanItemCallback(touch_id=touch_id, number=number).pack()
+
+
 def digest_item_row(number: int, item: DigestItem, tr: Translator) -> list[Button]:
     """One row per digest item: its card (numbered like the text), done, snooze."""
+    return _open_row(tr, item.touch_id, number, item.client_name)
+
+
+def _open_row(tr: Translator, touch_id: int, number: int, client: str) -> list[Button]:
     return [
         _button(
-            tr("planner.btn_card_numbered", number=number, client=_short(item.client_name)),
-            card_data(item.client_id),
+            tr("planner.btn_card_numbered", number=number, client=_short(client)),
+            item_data(touch_id, number),
         ),
-        _button(tr("planner.btn_done"), action_data(PlanAction.DONE, item.touch_id)),
-        _button(tr("planner.btn_snooze"), action_data(PlanAction.SNOOZE, item.touch_id)),
+        _button(tr("planner.btn_done"), action_data(PlanAction.DONE, touch_id)),
+        _button(tr("planner.btn_snooze"), action_data(PlanAction.SNOOZE, touch_id)),
     ]
+
+
+def _snooze_rows(tr: Translator, touch_id: int, number: int, client: str) -> list[list[Button]]:
+    """An item whose «Отложить» was pressed: when to, or skip it, or back to its buttons."""
+    return [
+        [
+            _button(
+                tr("planner.btn_card_numbered", number=number, client=_short(client)),
+                item_data(touch_id, number),
+            ),
+            _button(tr("planner.btn_skip"), action_data(PlanAction.SKIP, touch_id)),
+            _button(tr("planner.btn_back"), action_data(PlanAction.BACK, touch_id)),
+        ],
+        [
+            _button(tr(f"planner.{key}"), SnoozeCallback(option=option, touch_id=touch_id).pack())
+            for option, key in (
+                (SnoozeOption.HOUR, "snooze_hour"),
+                (SnoozeOption.TOMORROW, "snooze_tomorrow"),
+                (SnoozeOption.DATE, "snooze_date"),
+            )
+        ],
+    ]
+
+
+def _handled_text(
+    tr: Translator, number: int, listed: ListedTouch, zone: ZoneInfo, now: datetime
+) -> str:
+    client = _short(listed.client_name)
+    if listed.status is TouchStatus.DONE:
+        return tr("planner.item_done", number=number, client=client)
+    if listed.status is TouchStatus.SKIPPED:
+        return tr("planner.item_skipped", number=number, client=client)
+    today = now.astimezone(zone).date()
+    back = (listed.back_at or now).astimezone(zone)
+    if back.date() == today:
+        when = tr.fmt_time(back)
+    elif back.date() == today + timedelta(days=1):
+        when = tr("planner.tomorrow")
+    else:
+        when = tr.fmt_weekday(back.date(), today)
+    return tr("planner.item_snoozed", number=number, client=client, when=when)
+
+
+def listed_items(markup: InlineKeyboardMarkup | None) -> list[tuple[int, int]]:
+    """The items (touch, number) a plan list's buttons carry, in order; [] for any other
+    message (a reminder, a card, a digest sent before its items carried their number)."""
+    items: list[tuple[int, int]] = []
+    for row in markup.inline_keyboard if markup is not None else []:
+        data = row[0].callback_data if row else None
+        if not data or not data.startswith(PlanItemCallback.__prefix__ + ":"):
+            continue
+        try:
+            item = PlanItemCallback.unpack(data)
+        except (TypeError, ValueError):
+            continue
+        items.append((item.touch_id, item.number))
+    return items
+
+
+def plan_list(
+    tr: Translator,
+    items: Sequence[tuple[int, int]],
+    listed: Mapping[int, ListedTouch],
+    zone: ZoneInfo,
+    now: datetime,
+    *,
+    expand: int | None = None,
+) -> InlineKeyboardMarkup:
+    """A plan list's buttons drawn from its touches as they stand: an open item's card, done
+    and snooze (or, for `expand`, the snooze choices); a handled one's single button saying
+    how it was handled; a touch no longer the member's a plain number."""
+    rows: list[list[Button]] = []
+    for touch_id, number in items:
+        found = listed.get(touch_id)
+        if found is None:
+            gone = tr("planner.item_gone", number=number)
+            rows.append([_button(gone, item_data(touch_id, number))])
+        elif found.status is not TouchStatus.PLANNED:
+            text = _handled_text(tr, number, found, zone, now)
+            rows.append([_button(text, item_data(touch_id, number))])
+        elif touch_id == expand:
+            rows.extend(_snooze_rows(tr, touch_id, number, found.client_name))
+        else:
+            rows.append(_open_row(tr, touch_id, number, found.client_name))
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                InlineKeyboardButton(text=button["text"], callback_data=button["callback_data"])
+                for button in row
+            ]
+            for row in rows
+        ]
+    )
 
 
 def reminder_rows(tr: Translator, touch_id: int, client_id: int) -> list[list[Button]]:
