@@ -17,7 +17,7 @@ from aiogram.utils.callback_answer import CallbackAnswerMiddleware
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.commands import set_default_menus
-from bot.middlewares import DatabaseSessionMiddleware, MemberMiddleware
+from bot.middlewares import AnswerCallbackOnce, DatabaseSessionMiddleware, MemberMiddleware
 from bot.settings import Settings
 from bot.storage import DatabaseStorage
 from handlers import get_routers
@@ -37,6 +37,7 @@ def create_bot(settings: Settings, session: BaseSession | None = None, token: st
     if not token:
         assert settings.bot_token is not None
         token = settings.bot_token.get_secret_value()
+    session.middleware(AnswerCallbackOnce())
     return Bot(token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
 
 

@@ -1,12 +1,21 @@
-"""Update middlewares: one database transaction per update, and who is speaking (member or not)."""
+"""Update middlewares: one database transaction per update, and who is speaking (member or not);
+and the request middleware that answers each button press once."""
 
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, cast
 
-from aiogram import BaseMiddleware
+from aiogram import BaseMiddleware, Bot
+from aiogram.client.session.middlewares.base import (
+    BaseRequestMiddleware,
+    NextRequestMiddlewareType,
+)
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.methods import AnswerCallbackQuery, TelegramMethod
+from aiogram.methods.base import Response, TelegramType
 from aiogram.types import TelegramObject, Update, User
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -100,3 +109,43 @@ async def _refuse(update: Update, text: str) -> None:
         await update.callback_query.answer(text, show_alert=True)
     elif update.edited_message is not None:
         return
+
+
+# What answerCallbackQuery returns. aiogram's sessions pass the method's result itself up the
+# request chain, whatever `BaseRequestMiddleware`'s annotation says.
+ANSWERED = cast("Response[Any]", True)
+
+
+class AnswerCallbackOnce(BaseRequestMiddleware):
+    """Each button press is answered once, and a refused answer is no error.
+
+    A handler that answers with an alert is followed by `CallbackAnswerMiddleware`'s own answer;
+    Telegram may refuse the second («query is too old… or query ID is invalid»), and so it may a
+    first one given after its deadline. Either refusal raised inside the update's transaction
+    would roll back what the press did, so the repeat never leaves the process and a refusal is
+    logged and taken as answered.
+    """
+
+    def __init__(self, remember: int = 10_000) -> None:
+        self.remember = remember
+        self._answered: OrderedDict[str, None] = OrderedDict()
+
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Response[TelegramType]:
+        query_id = method.callback_query_id if isinstance(method, AnswerCallbackQuery) else None
+        if query_id is None:
+            return await make_request(bot, method)
+        if query_id in self._answered:
+            return ANSWERED
+        self._answered[query_id] = None
+        while len(self._answered) > self.remember:
+            self._answered.popitem(last=False)
+        try:
+            return await make_request(bot, method)
+        except TelegramBadRequest as error:
+            log.info("callback query %s not answered: %s", query_id, error.message)
+            return ANSWERED

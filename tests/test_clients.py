@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.methods import AnswerCallbackQuery, EditMessageText, SendMessage, SetMyCommands
 from aiogram.types import Contact as TelegramContact
 from hypothesis import given, settings
@@ -16,6 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import ClientCallback
+from bot.offline import RecordingSession
 from models import (
     AuditEntry,
     ChangeLog,
@@ -548,6 +551,34 @@ async def test_long_card_is_paginated(chat: Chat, session: AsyncSession) -> None
         select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "card_view")
     )
     assert views == 1  # turning pages is not opening the card again
+
+
+async def test_a_press_is_answered_once_and_a_refused_answer_keeps_what_it_did(
+    chat: Chat, session: AsyncSession, recorder: RecordingSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await chat.send(HEAD_ID, "/start")
+    await add_client(session, HEAD_ID, "Ромашка")
+    chat.clock.advance(timedelta(days=70))
+    await chat.send(HEAD_ID, "ромашка")
+    calls = await chat.press(HEAD_ID, "Данные актуальны")
+    # The handler's alert, and not the callback middleware's empty answer after it.
+    assert [c.text for c in calls if isinstance(c, AnswerCallbackQuery)] == ["Данные подтверждены"]
+
+    # Telegram refuses the answer (the press waited past its deadline): the change still holds.
+    answer_for_real = recorder.make_request
+
+    async def refuse_answers(bot: Any, method: Any, timeout: int | None = None) -> Any:
+        if isinstance(method, AnswerCallbackQuery):
+            raise TelegramBadRequest(method, "Bad Request: query is too old")
+        return await answer_for_real(bot, method, timeout)
+
+    monkeypatch.setattr(recorder, "make_request", refuse_answers)
+    chat.clock.advance(timedelta(days=3))
+    calls = await chat.press(HEAD_ID, "Данные актуальны")
+    assert "Данные подтверждены сегодня" in joined(calls)
+    assert "Что-то пошло не так" not in joined(calls)
+    client = await client_named(session, "Ромашка")
+    assert client.data_confirmed_at == chat.clock.now()
 
 
 async def test_data_confirmed_button(chat: Chat, session: AsyncSession) -> None:
