@@ -11,13 +11,11 @@ spread over each owner's working days before the event (`services.planner`).
 from __future__ import annotations
 
 import re
-from contextlib import suppress
 from datetime import date, datetime, time
 from functools import lru_cache
 from typing import Any
 
-from aiogram import Bot, F, Router
-from aiogram.exceptions import TelegramAPIError
+from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -30,7 +28,7 @@ from bot.i18n import Translator, translator
 from handlers.common import esc, esc_params, is_head, show
 from models import Event, Member
 from models.enums import Category
-from services import audit, planner, validation
+from services import audit, notices, planner, validation
 from services.clock import Clock
 from services.digest import local_today
 
@@ -522,7 +520,6 @@ async def cb_event(
     tr: Translator,
     clock: Clock,
     state: FSMContext,
-    bot: Bot,
 ) -> None:
     """Every button of the event list, the audience picker and the confirmation."""
     if not is_head(member):
@@ -534,7 +531,7 @@ async def cb_event(
         await show(query, tr("common.cancelled"))
         return
     if action in {EventAction.NEW, EventAction.LIST, EventAction.DROP, EventAction.DROP_YES}:
-        await _manage(query, callback_data, session, member, tr, clock, state, bot)
+        await _manage(query, callback_data, session, member, tr, clock, state)
         return
     data = await state.get_data()
     current = await state.get_state()
@@ -606,7 +603,6 @@ async def _manage(
     tr: Translator,
     clock: Clock,
     state: FSMContext,
-    bot: Bot,
 ) -> None:
     """The list of upcoming events: start a new one, or cancel one (after a confirmation)."""
     action = callback_data.action
@@ -658,7 +654,7 @@ async def _manage(
         event_id=done.event.id,
         invitations=done.closed,
     )
-    told = await _tell_managers(bot, member, done)
+    told = await _tell_managers(session, member, done, now)
     await show(
         query,
         tr(
@@ -671,11 +667,14 @@ async def _manage(
     )
 
 
-async def _tell_managers(bot: Bot, head: Member, done: planner.EventCancelled) -> int:
-    """One message to each active member (but the head) whose invitations were closed."""
+async def _tell_managers(
+    session: AsyncSession, head: Member, done: planner.EventCancelled, now: datetime
+) -> int:
+    """Queue one message to each active member (but the head) whose invitations were closed,
+    with the cancellation: it goes out only if that is saved, and is retried until delivered."""
     told = 0
     for receiver in done.members:
-        if receiver.id == head.id or not receiver.is_active:
+        if receiver.id == head.id:
             continue
         receiver_tr = translator(receiver.language)
         text = receiver_tr(
@@ -685,10 +684,8 @@ async def _tell_managers(bot: Bot, head: Member, done: planner.EventCancelled) -
             by=esc(head.full_name),
             count=done.per_member[receiver.id],
         )
-        # The event is cancelled either way; a blocked chat must not undo it.
-        with suppress(TelegramAPIError):
-            await bot.send_message(receiver.telegram_id, text)
-        told += 1
+        key = f"event_cancelled:{done.event.id}:{receiver.id}"
+        told += await notices.queue(session, receiver, key=key, text=text, now=now)
     return told
 
 
