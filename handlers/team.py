@@ -124,8 +124,8 @@ async def cb_member(
         back = translator(changed.language)(
             "team.you_are_back", by=esc(member.full_name), gender=gender_of(member.full_name)
         )
-        key = f"member_on:{switched.record_id}"
-        await notices.queue(session, changed, key=key, text=back, now=clock.now())
+        notice_key = f"member_on:{switched.record_id}"
+        await notices.queue(session, changed, key=notice_key, text=back, now=clock.now())
     key = "team.activated" if active else "team.deactivated"
     await query.answer(
         tr(key, name=changed.full_name, gender=gender_of(changed.full_name)), show_alert=True
