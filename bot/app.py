@@ -141,6 +141,7 @@ def create_ticker(
         on_blocked=blocked_hook(session_factory),
         **delivery_options,
     )
-    # On shutdown a send batch stops taking rows and hands the rest back instead of being cut.
-    ticker.register("delivery", deliverer.run_job, stop=deliverer.stop)
+    # On shutdown a send batch stops taking rows and hands the rest back instead of being cut;
+    # an update that queued a notice wakes it between ticks.
+    ticker.register("delivery", deliverer.run_job, stop=deliverer.stop, on_demand=True)
     return ticker

@@ -40,6 +40,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import create_bot, create_dispatcher, create_ticker
 from bot.database import upgrade
+from bot.middlewares import OUTBOX_WAKE
 from bot.offline import OFFLINE_TOKEN, RecordingSession, SentMessage, UpdateFactory
 from bot.settings import Settings
 from models.enums import Role
@@ -155,6 +156,8 @@ class Console:
         self.ticker = create_ticker(
             self.bot, settings, session_factory, clock, per_chat_interval=0.0
         )
+        # A notice an update queued prints right after its reply, not at the next `:time`.
+        self.dp[OUTBOX_WAKE] = self.ticker.run_on_demand
         self.updates = UpdateFactory(clock=clock.now)
         self.users = users
         self.user = users[role]

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.i18n import translator
 from bot.settings import Settings
 from bot.storage import update_session
+from scheduler import outbox
 from services import protection, team
 from services.clock import Clock
 
@@ -30,8 +31,17 @@ log = logging.getLogger(__name__)
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
 
+# The dispatcher's workflow data key of `async () -> None` that sends what an update queued in
+# the outbox (the clock's `Ticker.wake`); without it the next tick sends it.
+OUTBOX_WAKE = "outbox_wake"
+
+
 class DatabaseSessionMiddleware(BaseMiddleware):
-    """Opens one transaction per update: commit when the handler returns, rollback on error."""
+    """Opens one transaction per update: commit when the handler returns, rollback on error.
+
+    When the committed transaction queued outbox rows (a notice to another member), the sender
+    is woken: they go out now rather than at the next tick. A rollback queued nothing.
+    """
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self.session_factory = session_factory
@@ -41,9 +51,13 @@ class DatabaseSessionMiddleware(BaseMiddleware):
             data["session"] = session
             token = update_session.set(session)
             try:
-                return await handler(event, data)
+                result = await handler(event, data)
             finally:
                 update_session.reset(token)
+        wake: Callable[[], Awaitable[None]] | None = data.get(OUTBOX_WAKE)
+        if wake is not None and session.info.get(outbox.QUEUED):
+            await wake()
+        return result
 
 
 def _invite_payload(update: Update) -> str | None:

@@ -26,6 +26,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import create_bot, create_dispatcher, create_ticker
+from bot.middlewares import OUTBOX_WAKE
 from bot.settings import Settings
 from bot.webhook import app_version, create_webhook_app, register_webhook
 from models.session import create_engine, create_session_factory
@@ -75,6 +76,7 @@ def attach_clock(
 
     dp.startup.register(start_clock)
     dp.shutdown.register(stop_clock)
+    dp[OUTBOX_WAKE] = ticker.wake
 
 
 def settle_after_start(now: datetime) -> None:

@@ -11,13 +11,11 @@ spread over each owner's working days before the event (`services.planner`).
 from __future__ import annotations
 
 import re
-from contextlib import suppress
 from datetime import date, datetime, time
 from functools import lru_cache
 from typing import Any
 
-from aiogram import Bot, F, Router
-from aiogram.exceptions import TelegramAPIError
+from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -30,7 +28,7 @@ from bot.i18n import Translator, translator
 from handlers.common import esc, esc_params, is_head, show
 from models import Event, Member
 from models.enums import Category
-from services import audit, planner, validation
+from services import audit, geo, notices, planner, validation
 from services.clock import Clock
 from services.digest import local_today
 
@@ -229,10 +227,39 @@ def _industry_options(industries: list[str]) -> list[tuple[str, str]]:
 # Texts.
 
 
-def when_text(tr: Translator, day: date, starts_at: time | None) -> str:
-    """«15 декабря 2026», or «15 декабря 2026 в 11:00» when the time is known."""
+def when_text(
+    tr: Translator,
+    day: date,
+    starts_at: time | None,
+    zone: str | None = None,
+    reader_zone: str | None = None,
+) -> str:
+    """«15 декабря 2026», «15 декабря 2026 в 11:00» when the time is known, and «… в 11:00 по
+    Москве, у вас 15:00» for a reader whose clock (`reader_zone`) differs from the event's."""
     text = tr.fmt_date(day, "d MMMM y")
-    return tr("events.when_time", day=text, time=tr.fmt_time(starts_at)) if starts_at else text
+    if starts_at is None:
+        return text
+    plain = tr("events.when_time", day=text, time=tr.fmt_time(starts_at))
+    if zone is None or reader_zone is None:
+        return plain
+    moment = geo.zoned_time(day, starts_at, zone, reader_zone)
+    if not moment.differs:
+        return plain
+    local = tr.fmt_time(moment.local.time())
+    if moment.local.date() != day:
+        local = tr("events.when_time", day=tr.fmt_date(moment.local.date()), time=local)
+    return tr(
+        "events.when_zoned",
+        day=text,
+        time=tr.fmt_time(starts_at),
+        zone=geo.zone_phrase(zone, tr.language, moment.own),
+        local=local,
+    )
+
+
+def event_when(tr: Translator, event: Event, reader: Member) -> str:
+    """A saved event's day and start as `reader` reads it (see `when_text`)."""
+    return when_text(tr, event.happens_on, event.starts_at, event.timezone, reader.timezone)
 
 
 def past_day_text(tr: Translator, day: date, today: date) -> str:
@@ -309,7 +336,7 @@ def audience_text(tr: Translator, audience: planner.Audience) -> str:
     return tr("events.audience_everyone")
 
 
-def events_text(tr: Translator, upcoming: list[planner.UpcomingEvent]) -> str:
+def events_text(tr: Translator, upcoming: list[planner.UpcomingEvent], reader: Member) -> str:
     """The upcoming events with their invitations."""
     lines = [tr("events.list_title")]
     for item in upcoming:
@@ -317,7 +344,7 @@ def events_text(tr: Translator, upcoming: list[planner.UpcomingEvent]) -> str:
             tr(
                 "events.list_item" if item.invited else "events.list_item_none",
                 title=esc(item.event.title),
-                day=when_text(tr, item.event.happens_on, item.event.starts_at),
+                day=event_when(tr, item.event, reader),
                 invited=item.invited,
                 open=item.open,
             )
@@ -326,12 +353,12 @@ def events_text(tr: Translator, upcoming: list[planner.UpcomingEvent]) -> str:
     return "\n".join(lines)
 
 
-def duplicate_text(tr: Translator, item: planner.UpcomingEvent) -> str:
+def duplicate_text(tr: Translator, item: planner.UpcomingEvent, reader: Member) -> str:
     """The same event is already planned: say so, with its invitations."""
     return tr(
         "events.duplicate",
         title=esc(item.event.title),
-        day=when_text(tr, item.event.happens_on, item.event.starts_at),
+        day=event_when(tr, item.event, reader),
         invited=item.invited,
     )
 
@@ -413,7 +440,9 @@ async def cmd_event(
     # Under the list a typed title starts a new event just as «➕ Новое событие» does.
     await state.set_state(EventForm.title)
     if upcoming:
-        await message.answer(events_text(tr, upcoming), reply_markup=events_keyboard(tr, upcoming))
+        await message.answer(
+            events_text(tr, upcoming, member), reply_markup=events_keyboard(tr, upcoming)
+        )
         return
     await message.answer(tr("events.ask_title"), reply_markup=cancel_keyboard(tr))
 
@@ -469,7 +498,7 @@ async def on_day(
     existing = await planner.same_event(session, data["title"], happens_on)
     if existing is not None:
         await message.answer(
-            duplicate_text(tr, await _duplicate(session, existing)),
+            duplicate_text(tr, await _duplicate(session, existing), member),
             reply_markup=cancel_keyboard(tr),
         )
         return
@@ -522,7 +551,6 @@ async def cb_event(
     tr: Translator,
     clock: Clock,
     state: FSMContext,
-    bot: Bot,
 ) -> None:
     """Every button of the event list, the audience picker and the confirmation."""
     if not is_head(member):
@@ -534,7 +562,7 @@ async def cb_event(
         await show(query, tr("common.cancelled"))
         return
     if action in {EventAction.NEW, EventAction.LIST, EventAction.DROP, EventAction.DROP_YES}:
-        await _manage(query, callback_data, session, member, tr, clock, state, bot)
+        await _manage(query, callback_data, session, member, tr, clock, state)
         return
     data = await state.get_data()
     current = await state.get_state()
@@ -606,7 +634,6 @@ async def _manage(
     tr: Translator,
     clock: Clock,
     state: FSMContext,
-    bot: Bot,
 ) -> None:
     """The list of upcoming events: start a new one, or cancel one (after a confirmation)."""
     action = callback_data.action
@@ -622,7 +649,7 @@ async def _manage(
         if not upcoming:
             await show(query, tr("events.list_empty"), events_keyboard(tr, upcoming))
             return
-        await show(query, events_text(tr, upcoming), events_keyboard(tr, upcoming))
+        await show(query, events_text(tr, upcoming, member), events_keyboard(tr, upcoming))
         return
     if not callback_data.value.isdigit():
         await query.answer(tr("common.stale_button"), show_alert=True)
@@ -639,7 +666,7 @@ async def _manage(
             tr(
                 "events.drop_confirm",
                 title=esc(item.event.title),
-                day=when_text(tr, item.event.happens_on, item.event.starts_at),
+                day=event_when(tr, item.event, member),
                 open=item.open,
             ),
             drop_keyboard(tr, event_id),
@@ -658,37 +685,38 @@ async def _manage(
         event_id=done.event.id,
         invitations=done.closed,
     )
-    told = await _tell_managers(bot, member, done)
+    told = await _tell_managers(session, member, done, now)
     await show(
         query,
         tr(
             "events.dropped",
             title=esc(done.event.title),
-            day=when_text(tr, done.event.happens_on, done.event.starts_at),
+            day=event_when(tr, done.event, member),
             closed=done.closed,
             told=told,
         ),
     )
 
 
-async def _tell_managers(bot: Bot, head: Member, done: planner.EventCancelled) -> int:
-    """One message to each active member (but the head) whose invitations were closed."""
+async def _tell_managers(
+    session: AsyncSession, head: Member, done: planner.EventCancelled, now: datetime
+) -> int:
+    """Queue one message to each active member (but the head) whose invitations were closed,
+    with the cancellation: it goes out only if that is saved, and is retried until delivered."""
     told = 0
     for receiver in done.members:
-        if receiver.id == head.id or not receiver.is_active:
+        if receiver.id == head.id:
             continue
         receiver_tr = translator(receiver.language)
         text = receiver_tr(
             "events.dropped_notice",
             title=esc(done.event.title),
-            day=when_text(receiver_tr, done.event.happens_on, done.event.starts_at),
+            day=event_when(receiver_tr, done.event, receiver),
             by=esc(head.full_name),
             count=done.per_member[receiver.id],
         )
-        # The event is cancelled either way; a blocked chat must not undo it.
-        with suppress(TelegramAPIError):
-            await bot.send_message(receiver.telegram_id, text)
-        told += 1
+        key = f"event_cancelled:{done.event.id}:{receiver.id}"
+        told += await notices.queue(session, receiver, key=key, text=text, now=now)
     return told
 
 
@@ -788,7 +816,7 @@ async def _save(
         )
     except planner.DuplicateEventError as error:
         await state.clear()
-        await show(query, duplicate_text(tr, await _duplicate(session, error.event)))
+        await show(query, duplicate_text(tr, await _duplicate(session, error.event), member))
         return
     await audit.record(
         session,
@@ -799,7 +827,7 @@ async def _save(
         invitations=plan.planned,
     )
     await state.clear()
-    title, day = esc(event.title), when_text(tr, happens_on, event.starts_at)
+    title, day = esc(event.title), event_when(tr, event, member)
     if plan.planned and plan.first_day and plan.last_day:
         text = tr(
             "events.saved",

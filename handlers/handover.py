@@ -7,10 +7,9 @@ button gets a polite refusal.
 
 from __future__ import annotations
 
-from contextlib import suppress
+from datetime import datetime
 
-from aiogram import Bot, F, Router
-from aiogram.exceptions import TelegramAPIError
+from aiogram import F, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -18,12 +17,13 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.callbacks import CardCallback, HandoverCallback
+from bot.callbacks import HandoverCallback
 from bot.i18n import Translator, translator
+from bot.keyboards.planner import card_data
 from handlers.common import esc, quote, show
 from models import Client, Member
 from models.enums import Stage
-from services import clients, handover
+from services import clients, handover, notices
 from services.access import AccessDeniedError
 from services.clock import Clock
 from services.person_names import gender_of
@@ -323,7 +323,6 @@ async def cb_confirm(
     tr: Translator,
     clock: Clock,
     state: FSMContext,
-    bot: Bot,
 ) -> None:
     """Hand the client over and tell the new owner."""
     data = (await state.get_data()).get("handover")
@@ -347,6 +346,14 @@ async def cb_confirm(
     except (AccessDeniedError, handover.HandoverError) as error:
         await _refuse(query, tr, error)
         return
+    # In this update's transaction: the notices go out only if the handover is saved (a reply
+    # that fails undoes both), and are retried until delivered.
+    now = clock.now()
+    if done.new_owner.id != member.id:
+        await _notify_new_owner(session, done, member, now)
+    previous = done.previous_owner
+    if previous is not None and previous.id not in {member.id, done.new_owner.id}:
+        await _notify_previous_owner(session, done, previous, member, now)
     await show(
         query,
         tr(
@@ -357,18 +364,11 @@ async def cb_confirm(
             touches=done.moved_touches,
         ),
     )
-    if done.new_owner.id != member.id:
-        await _notify_new_owner(bot, done, member)
-    previous = done.previous_owner
-    if (
-        previous is not None
-        and previous.is_active
-        and previous.id not in {member.id, done.new_owner.id}
-    ):
-        await _notify_previous_owner(bot, done, previous, member)
 
 
-async def _notify_new_owner(bot: Bot, done: handover.HandoverDone, by: Member) -> None:
+async def _notify_new_owner(
+    session: AsyncSession, done: handover.HandoverDone, by: Member, now: datetime
+) -> None:
     tr = translator(done.new_owner.language)
     lines = [
         tr(
@@ -381,25 +381,24 @@ async def _notify_new_owner(bot: Bot, done: handover.HandoverDone, by: Member) -
     ]
     if done.note:
         lines.append(tr("handover.received_note", note=esc(done.note)))
-    markup = InlineKeyboardMarkup(
-        inline_keyboard=[
-            [
-                InlineKeyboardButton(
-                    text=tr("handover.open_card"),
-                    callback_data=CardCallback(client_id=done.client.id).pack(),
-                )
-            ]
-        ]
+    await notices.queue(
+        session,
+        done.new_owner,
+        key=f"handover:{done.history_id}:{done.new_owner.id}",
+        text="\n".join(lines),
+        now=now,
+        buttons=[[{"text": tr("handover.open_card"), "callback_data": card_data(done.client.id)}]],
     )
-    # The handover is saved either way; a blocked chat must not undo it.
-    with suppress(TelegramAPIError):
-        await bot.send_message(done.new_owner.telegram_id, "\n".join(lines), reply_markup=markup)
 
 
 async def _notify_previous_owner(
-    bot: Bot, done: handover.HandoverDone, previous: Member, by: Member
+    session: AsyncSession,
+    done: handover.HandoverDone,
+    previous: Member,
+    by: Member,
+    now: datetime,
 ) -> None:
-    """The previous owner learns at once why the client left their lists."""
+    """The previous owner learns why the client left their lists."""
     tr = translator(previous.language)
     text = tr(
         "handover.handed_away",
@@ -408,5 +407,6 @@ async def _notify_previous_owner(
         by=esc(by.full_name),
         gender=gender_of(by.full_name),
     )
-    with suppress(TelegramAPIError):
-        await bot.send_message(previous.telegram_id, text)
+    await notices.queue(
+        session, previous, key=f"handover:{done.history_id}:{previous.id}", text=text, now=now
+    )

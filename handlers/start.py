@@ -12,7 +12,7 @@ from bot.i18n import Translator, translator
 from bot.settings import Settings
 from handlers.common import esc, is_head
 from models import Member
-from services import team
+from services import notices, team
 from services.clock import Clock
 from services.person_names import gender_of
 
@@ -52,18 +52,19 @@ async def cmd_start_with_code(
         return
     await message.answer(tr("team.joined", name=esc(joined.full_name), role=role_name(tr, joined)))
     await set_member_menu(bot, joined)
+    # Queued with the joining: a head whose chat fails must not undo it.
+    now = clock.now()
     for head in await team.active_heads(session):
         if head.id != joined.id:
             head_tr = translator(head.language)
-            await bot.send_message(
-                head.telegram_id,
-                head_tr(
-                    "team.member_joined",
-                    name=esc(joined.full_name),
-                    role=role_name(head_tr, joined),
-                    gender=gender_of(joined.full_name),
-                ),
+            text = head_tr(
+                "team.member_joined",
+                name=esc(joined.full_name),
+                role=role_name(head_tr, joined),
+                gender=gender_of(joined.full_name),
             )
+            key = f"member_joined:{joined.id}:{now.isoformat()}:{head.id}"
+            await notices.queue(session, head, key=key, text=text, now=now)
 
 
 @router.message(CommandStart())

@@ -3,11 +3,10 @@ hand a leaving member's whole base to someone else)."""
 
 from __future__ import annotations
 
-from contextlib import suppress
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from aiogram import Bot, F, Router
-from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.deep_linking import create_start_link
@@ -19,7 +18,7 @@ from bot.i18n import Translator, translator
 from bot.keyboards import team as keyboards
 from handlers.common import esc, is_head, show
 from models import Member
-from services import handover, team
+from services import handover, notices, team
 from services.clock import Clock
 from services.person_names import gender_of
 
@@ -120,6 +119,13 @@ async def cb_member(
         await query.answer(tr(error.code), show_alert=True)
         return
     changed = switched.member
+    if active and switched.changed:
+        # Queued with the change: if this update fails, neither happens.
+        back = translator(changed.language)(
+            "team.you_are_back", by=esc(member.full_name), gender=gender_of(member.full_name)
+        )
+        notice_key = f"member_on:{switched.record_id}"
+        await notices.queue(session, changed, key=notice_key, text=back, now=clock.now())
     key = "team.activated" if active else "team.deactivated"
     await query.answer(
         tr(key, name=changed.full_name, gender=gender_of(changed.full_name)), show_alert=True
@@ -128,13 +134,6 @@ async def cb_member(
     waiting = await handover.waiting_bases(session)
     await show(query, members_text(tr, everyone), keyboards.members(tr, everyone, member, waiting))
     await set_member_menu(bot, changed)
-    if active and switched.changed:
-        back = translator(changed.language)(
-            "team.you_are_back", by=esc(member.full_name), gender=gender_of(member.full_name)
-        )
-        # They are back either way; a blocked chat must not undo it.
-        with suppress(TelegramAPIError):
-            await bot.send_message(changed.telegram_id, back)
     if not active and waiting.get(changed.id) and isinstance(query.message, Message):
         await query.message.answer(
             _ask_target_text(tr, changed, waiting[changed.id]),
@@ -244,7 +243,6 @@ async def cb_base_confirm(
     member: Member,
     tr: Translator,
     clock: Clock,
-    bot: Bot,
 ) -> None:
     """Move the whole base; tell the receiver, and the previous owner if still on the team."""
     if not is_head(member):
@@ -260,6 +258,7 @@ async def cb_base_confirm(
         )
         await query.answer(tr(key), show_alert=True)
         return
+    await _tell_base_moved(session, done, member, clock.now())
     await show(
         query,
         tr(
@@ -270,31 +269,37 @@ async def cb_base_confirm(
             touches=done.moved_touches,
         ),
     )
+
+
+async def _tell_base_moved(
+    session: AsyncSession, done: handover.BaseHandoverDone, by: Member, now: datetime
+) -> None:
+    """Queue, with the move, a message to the receiver and one to the previous owner if still
+    on the team (neither to the head who did it)."""
     previous = done.previous_owner
-    if previous.is_active and previous.id not in {member.id, done.new_owner.id}:
+    if previous.id not in {by.id, done.new_owner.id}:
         giver = translator(previous.language)
         text = giver(
             "team.base_handed_away",
             count=done.clients,
             target=esc(done.new_owner.full_name),
-            by=esc(member.full_name),
-            gender=gender_of(member.full_name),
+            by=esc(by.full_name),
+            gender=gender_of(by.full_name),
         )
-        with suppress(TelegramAPIError):
-            await bot.send_message(previous.telegram_id, text)
-    if done.new_owner.id == member.id:
+        key = f"base_handover:{done.history_id}:{previous.id}"
+        await notices.queue(session, previous, key=key, text=text, now=now)
+    if done.new_owner.id == by.id:
         return
     receiver = translator(done.new_owner.language)
     text = receiver(
         "team.base_received",
-        by=esc(member.full_name),
+        by=esc(by.full_name),
         name=esc(previous.full_name),
         count=done.clients,
-        gender=gender_of(member.full_name),
+        gender=gender_of(by.full_name),
     )
-    # The base has moved either way; a blocked chat must not undo it.
-    with suppress(TelegramAPIError):
-        await bot.send_message(done.new_owner.telegram_id, text)
+    key = f"base_handover:{done.history_id}:{done.new_owner.id}"
+    await notices.queue(session, done.new_owner, key=key, text=text, now=now)
 
 
 @router.callback_query(BaseHandoverCallback.filter(F.action.in_({"cancel", "later"})))

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import secrets
-from contextlib import suppress
 from pathlib import Path
 
 from aiogram import Bot, F, Router
@@ -33,7 +32,7 @@ from bot.settings import Settings
 from handlers.common import esc, is_head, show
 from models import Member
 from models.enums import Role
-from services import audit, exporter, importer, team, validation
+from services import audit, exporter, importer, notices, team, validation
 from services.clock import Clock
 from services.parsing import classify_message
 from services.person_names import gender_of
@@ -320,7 +319,6 @@ async def cmd_export(
     session: AsyncSession,
     member: Member,
     tr: Translator,
-    bot: Bot,
     clock: Clock,
 ) -> None:
     """Send the workbook; tell the other heads who exported what."""
@@ -340,5 +338,5 @@ async def cmd_export(
             count=result.clients,
             gender=gender_of(member.full_name),
         )
-        with suppress(TelegramAPIError):
-            await bot.send_message(head.telegram_id, text)
+        key = f"export:{result.record_id}:{head.id}"
+        await notices.queue(session, head, key=key, text=text, now=clock.now())

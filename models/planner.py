@@ -69,9 +69,12 @@ class Event(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(200))
     happens_on: Mapped[date]
-    # The start time as the head typed it («15.12 в 11:00»), in the head's time zone; None when
-    # only the day was given.
+    # The start time as the head typed it («15.12 в 11:00»), on the clock of `timezone`; None
+    # when only the day was given.
     starts_at: Mapped[time | None]
+    # The zone the day and the time are given in: the creating head's, at the time. Readers
+    # elsewhere see the time on their own clock too («11:00 по Москве, у вас 15:00»).
+    timezone: Mapped[str] = mapped_column(String(64))
     description: Mapped[str | None] = mapped_column(Text)
     # {"categories": [...], "industries": [...], "tags": [...]}; empty lists mean everyone.
     audience: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -4,6 +4,10 @@ A job is `async def job(now: datetime) -> None`. The planner registers its jobs 
 delivery job last, so what a tick plans is sent in the same tick. Each job runs in turn and a
 failing job is logged without stopping the others; the console runs the same `tick` against a
 manual clock to move time forward.
+
+Between ticks, an update that queued messages (a handover's notice) asks for them at once:
+`wake` runs the on-demand jobs (delivery) in the background, never beside a running tick — one
+that is running runs them once more at its end instead.
 """
 
 from __future__ import annotations
@@ -35,6 +39,8 @@ class NamedJob:
     name: str
     run: Job
     stop: Callable[[], None] | None = None
+    # Also run by `Ticker.wake`, between ticks (delivery).
+    on_demand: bool = False
 
 
 class Ticker:
@@ -46,12 +52,23 @@ class Ticker:
         self.stopping = False
         self._idle = asyncio.Event()
         self._idle.set()
+        # One turn at a time: a tick, or the on-demand jobs between ticks.
+        self._turn = asyncio.Lock()
+        self._again = False
+        self._woken: set[asyncio.Task[None]] = set()
 
     def register(
-        self, name: str, job: Job, *, first: bool = False, stop: Callable[[], None] | None = None
+        self,
+        name: str,
+        job: Job,
+        *,
+        first: bool = False,
+        stop: Callable[[], None] | None = None,
+        on_demand: bool = False,
     ) -> None:
-        """Add a job; `first=True` puts it before the others (planning before delivery)."""
-        named = NamedJob(name, job, stop)
+        """Add a job; `first=True` puts it before the others (planning before delivery);
+        `on_demand=True` lets `wake` run it between ticks."""
+        named = NamedJob(name, job, stop, on_demand)
         if first:
             self.jobs.insert(0, named)
         else:
@@ -59,20 +76,49 @@ class Ticker:
 
     async def tick(self) -> None:
         """Run every job once, in order, at one `now`; a failure does not stop the rest."""
+        await self._take_turn(self.jobs)
+
+    async def run_on_demand(self) -> None:
+        """Run the on-demand jobs now; while a turn is running, once more at its end."""
+        if self._turn.locked():
+            self._again = True
+            return
+        await self._take_turn([job for job in self.jobs if job.on_demand])
+
+    async def wake(self) -> None:
+        """`run_on_demand` in the background: the update that queued the messages does not
+        wait for Telegram."""
         if self.stopping:
             return
-        self._idle.clear()
-        try:
-            now = self.clock.now()
-            for job in self.jobs:
-                if self.stopping:
-                    break
-                try:
-                    await job.run(now)
-                except Exception:
-                    log.exception("clock job %s failed", job.name)
-        finally:
-            self._idle.set()
+        task = asyncio.get_running_loop().create_task(self.run_on_demand())
+        self._woken.add(task)
+        task.add_done_callback(self._woken.discard)
+
+    async def _take_turn(self, jobs: list[NamedJob]) -> None:
+        if self.stopping:
+            return
+        async with self._turn:
+            if self.stopping:
+                return
+            self._idle.clear()
+            try:
+                self._again = False
+                await self._run(jobs)
+                while self._again and not self.stopping:
+                    self._again = False
+                    await self._run([job for job in self.jobs if job.on_demand])
+            finally:
+                self._idle.set()
+
+    async def _run(self, jobs: list[NamedJob]) -> None:
+        now = self.clock.now()
+        for job in jobs:
+            if self.stopping:
+                break
+            try:
+                await job.run(now)
+            except Exception:
+                log.exception("clock job %s failed", job.name)
 
     async def stop(self, timeout: float = 30.0) -> bool:
         """Let the running tick finish (jobs with `stop` wind down early); no new ticks start.

@@ -42,6 +42,10 @@ PARSE_MODES = frozenset({"HTML", "MarkdownV2", "Markdown"})
 
 SessionFactory = async_sessionmaker[AsyncSession]
 
+# Set in `session.info` by a transaction that queued rows: once it commits, an update's
+# transaction wakes the sender instead of leaving them to the next tick.
+QUEUED = "outbox_queued"
+
 # SQLite has one writer per file anyway; inside a process, outbox writes also take turns on an
 # asyncio lock per engine, so they queue in memory instead of in SQLite's busy handler (and an
 # in-memory database, whose sessions share one connection, never interleaves two transactions).
@@ -152,7 +156,10 @@ async def enqueue(session: AsyncSession, row: Mapping[str, Any]) -> bool:
     Runs in the caller's transaction; safe with concurrent instances thanks to the unique key.
     """
     statement = _insert_new(session).returning(_OUTBOX.c.id)
-    return await session.scalar(statement, dict(row)) is not None
+    added = await session.scalar(statement, dict(row)) is not None
+    if added:
+        session.info[QUEUED] = True
+    return added
 
 
 async def enqueue_many(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -161,6 +168,7 @@ async def enqueue_many(session: AsyncSession, rows: Sequence[Mapping[str, Any]])
     cost a round trip each."""
     if rows:
         await session.execute(_insert_new(session), [dict(row) for row in rows])
+        session.info[QUEUED] = True
 
 
 @contextlib.asynccontextmanager

@@ -1455,6 +1455,7 @@ class _DemoBuilder:
                 "industries": [],
                 "tags": [],
             },
+            timezone=head.timezone,
             created_by_id=head.id,
             created_at=self.now - timedelta(days=2),
         )

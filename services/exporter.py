@@ -68,6 +68,8 @@ class ExportResult:
     filename: str
     clients: int
     heads_to_notify: list[Member]
+    # The audit entry of the export: it names the notices about it.
+    record_id: int
 
 
 def safe_cell(value: object) -> object:
@@ -402,11 +404,14 @@ async def export_workbook(session: AsyncSession, member: Member, now: datetime) 
     buffer = io.BytesIO()
     book.save(buffer)
 
-    await audit.record(session, member=member, action="export", now=now, clients=len(clients))
+    entry = await audit.record(
+        session, member=member, action="export", now=now, clients=len(clients)
+    )
     heads = [head for head in await team.active_heads(session) if head.id != member.id]
     return ExportResult(
         content=buffer.getvalue(),
         filename=f"touchbase-{at:%Y-%m-%d-%H%M}.xlsx",
         clients=len(clients),
         heads_to_notify=heads,
+        record_id=entry.id,
     )

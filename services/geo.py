@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -378,6 +378,70 @@ def zone_name(key: str) -> str:
     if match is not None:
         return "UTC" + _format_delta(timedelta(hours=-int(match[1])))
     return "UTC" if key in {"Etc/UTC", "Etc/GMT", "UTC"} else key
+
+
+# The city a zone is read by in «15:00 по Москве» / «15:00 Moscow time»: Russian after «по»
+# (the dative), English before «time».
+ZONE_CLOCK_CITIES: dict[str, tuple[str, str]] = {
+    "Europe/Moscow": ("Москве", "Moscow"),
+    "Europe/Kaliningrad": ("Калининграду", "Kaliningrad"),
+    "Europe/Minsk": ("Минску", "Minsk"),
+    "Europe/Samara": ("Самаре", "Samara"),
+    "Europe/Volgograd": ("Волгограду", "Volgograd"),
+    "Europe/Saratov": ("Саратову", "Saratov"),
+    "Asia/Yekaterinburg": ("Екатеринбургу", "Yekaterinburg"),
+    "Asia/Omsk": ("Омску", "Omsk"),
+    "Asia/Novosibirsk": ("Новосибирску", "Novosibirsk"),
+    "Asia/Tomsk": ("Томску", "Tomsk"),
+    "Asia/Barnaul": ("Барнаулу", "Barnaul"),
+    "Asia/Novokuznetsk": ("Новокузнецку", "Novokuznetsk"),
+    "Asia/Krasnoyarsk": ("Красноярску", "Krasnoyarsk"),
+    "Asia/Irkutsk": ("Иркутску", "Irkutsk"),
+    "Asia/Chita": ("Чите", "Chita"),
+    "Asia/Yakutsk": ("Якутску", "Yakutsk"),
+    "Asia/Vladivostok": ("Владивостоку", "Vladivostok"),
+    "Asia/Magadan": ("Магадану", "Magadan"),
+    "Asia/Sakhalin": ("Сахалину", "Sakhalin"),
+    "Asia/Kamchatka": ("Камчатке", "Kamchatka"),
+    "Asia/Almaty": ("Алматы", "Almaty"),
+    "Asia/Tashkent": ("Ташкенту", "Tashkent"),
+    "Asia/Baku": ("Баку", "Baku"),
+    "Asia/Tbilisi": ("Тбилиси", "Tbilisi"),
+    "Asia/Yerevan": ("Еревану", "Yerevan"),
+    "Europe/Istanbul": ("Стамбулу", "Istanbul"),
+    "Asia/Dubai": ("Дубаю", "Dubai"),
+    "Europe/Berlin": ("Берлину", "Berlin"),
+    "Europe/London": ("Лондону", "London"),
+}
+
+
+def zone_phrase(key: str, language: str, at: datetime) -> str:
+    """Whose clock a time is on: «по Москве» / «Moscow time» for a listed zone, else its offset
+    at that moment («по МСК+4», «UTC+7»)."""
+    city = ZONE_CLOCK_CITIES.get(key)
+    if language == "ru":
+        return f"по {city[0]}" if city else f"по {describe_offset(ZoneInfo(key), at, 'ru')}"
+    return f"{city[1]} time" if city else describe_offset(ZoneInfo(key), at, "en")
+
+
+@dataclass(frozen=True)
+class ZonedTime:
+    """A wall time given in one zone (an event's start) and the same moment on a reader's
+    clock."""
+
+    own: datetime
+    local: datetime
+
+    @property
+    def differs(self) -> bool:
+        """Whether the reader's clock shows another day or time than the zone's own."""
+        return self.own.replace(tzinfo=None) != self.local.replace(tzinfo=None)
+
+
+def zoned_time(day: date, at: time, zone: str, reader_zone: str) -> ZonedTime:
+    """`day` `at` o'clock in `zone`, and that moment in `reader_zone`."""
+    own = datetime.combine(day, at, tzinfo=ZoneInfo(zone))
+    return ZonedTime(own, own.astimezone(ZoneInfo(reader_zone)))
 
 
 def describe_offset(zone: ZoneInfo, now: datetime, language: str) -> str:

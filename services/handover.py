@@ -42,6 +42,8 @@ class HandoverDone:
     to_stage: Stage
     note: str | None
     moved_touches: int
+    # The owner-history line of this handover: it names the notices about it.
+    history_id: int
 
 
 def next_stage(stage: Stage) -> Stage | None:
@@ -119,18 +121,17 @@ async def hand_over(
     note = (note or "").strip()[:NOTE_LIMIT] or None
     previous = await session.get(Member, client.owner_id)
     from_stage = client.stage
-    session.add(
-        OwnerHistory(
-            client_id=client.id,
-            from_member_id=client.owner_id,
-            to_member_id=target.id,
-            from_stage=from_stage,
-            to_stage=to_stage,
-            note=note,
-            by_member_id=actor.id,
-            at=now,
-        )
+    history = OwnerHistory(
+        client_id=client.id,
+        from_member_id=client.owner_id,
+        to_member_id=target.id,
+        from_stage=from_stage,
+        to_stage=to_stage,
+        note=note,
+        by_member_id=actor.id,
+        at=now,
     )
+    session.add(history)
     client.owner_id = target.id
     client.stage = to_stage
     client.updated_at = now
@@ -164,6 +165,7 @@ async def hand_over(
         to_stage=to_stage,
         note=note,
         moved_touches=len(moved_ids),
+        history_id=history.id,
     )
 
 
@@ -175,6 +177,8 @@ class BaseHandoverDone:
     new_owner: Member
     clients: int
     moved_touches: int
+    # The first owner-history line of the move: it names the notices about it.
+    history_id: int
 
 
 async def clients_owned(session: AsyncSession, member_id: int) -> int:
@@ -224,19 +228,21 @@ async def hand_over_base(
     )
     if not clients:
         raise HandoverError("no_clients")
-    for client in clients:
-        session.add(
-            OwnerHistory(
-                client_id=client.id,
-                from_member_id=previous.id,
-                to_member_id=target.id,
-                from_stage=client.stage,
-                to_stage=client.stage,
-                note=None,
-                by_member_id=actor.id,
-                at=now,
-            )
+    histories = [
+        OwnerHistory(
+            client_id=client.id,
+            from_member_id=previous.id,
+            to_member_id=target.id,
+            from_stage=client.stage,
+            to_stage=client.stage,
+            note=None,
+            by_member_id=actor.id,
+            at=now,
         )
+        for client in clients
+    ]
+    session.add_all(histories)
+    for client in clients:
         client.owner_id = target.id
         client.updated_at = now
         _log_on_card(session, client, actor, previous, target, client.stage, now)
@@ -267,6 +273,7 @@ async def hand_over_base(
         new_owner=target,
         clients=len(clients),
         moved_touches=len(moved_ids),
+        history_id=min(history.id for history in histories),
     )
 
 

@@ -35,7 +35,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from models import Client, Contact, Event, Interaction, KeyDate, Member, Touch
 from models.enums import Category, Direction, Outcome, TouchReason, TouchStatus
-from services import access, occasions
+from services import access, geo, occasions
 from services.names import morph_analyzer
 from services.touches import (
     OPEN_STATUSES,
@@ -102,6 +102,13 @@ EVENT_GOALS = {
     "en": "Invite to “{title}” on {date}",
 }
 EVENT_TIMES = {"ru": " в {time}", "en": " at {time}"}
+# The start on the event's clock and on the owner's, when they differ: «в 11:00 по Москве, у вас
+# 15:00», the owner's date too when it is another day.
+EVENT_TIMES_ZONED = {
+    "ru": " в {time} {zone}, у вас {local}",
+    "en": " at {time} {zone}, {local} your time",
+}
+EVENT_LOCAL_DAY = {"ru": "{date} в {time}", "en": "{date} at {time}"}
 _OCCASION_GOALS = {
     "ru": {
         "birthday": "Поздравить {name} с днём рождения",
@@ -329,13 +336,39 @@ def cadence_goal(category: Category, language: str) -> str:
     return CADENCE_GOALS[_language(language)][category]
 
 
-def event_goal(title: str, day: date, language: str, starts_at: time | None = None) -> str:
-    """«Пригласить на «Вебинар» 5 декабря», «… 5 декабря в 11:00» when the time is known."""
+def event_goal(
+    title: str,
+    day: date,
+    language: str,
+    starts_at: time | None = None,
+    zone: str | None = None,
+    reader_zone: str | None = None,
+) -> str:
+    """«Пригласить на «Вебинар» 5 декабря», «… 5 декабря в 11:00» when the time is known, and
+    «… в 11:00 по Москве, у вас 15:00» for an owner (`reader_zone`) whose clock differs from
+    the event's `zone`."""
     language = _language(language)
     when = format_date(day, "d MMMM", locale=language)
-    if starts_at is not None:
-        when += EVENT_TIMES[language].format(time=starts_at.strftime("%H:%M"))
+    if starts_at is None:
+        return EVENT_GOALS[language].format(title=title, date=when)
+    clock = starts_at.strftime("%H:%M")
+    if zone is None or reader_zone is None:
+        return EVENT_GOALS[language].format(title=title, date=when + _at(language, clock))
+    moment = geo.zoned_time(day, starts_at, zone, reader_zone)
+    if not moment.differs:
+        return EVENT_GOALS[language].format(title=title, date=when + _at(language, clock))
+    local = moment.local.strftime("%H:%M")
+    if moment.local.date() != day:
+        local_day = format_date(moment.local.date(), "d MMMM", locale=language)
+        local = EVENT_LOCAL_DAY[language].format(date=local_day, time=local)
+    when += EVENT_TIMES_ZONED[language].format(
+        time=clock, zone=geo.zone_phrase(zone, language, moment.own), local=local
+    )
     return EVENT_GOALS[language].format(title=title, date=when)
+
+
+def _at(language: str, clock: str) -> str:
+    return EVENT_TIMES[language].format(time=clock)
 
 
 # Facts the sweep needs about a client, loaded as plain rows for the batch.
@@ -1419,7 +1452,7 @@ async def _at_ceiling(
 
 async def _spread(
     session: AsyncSession, audience: Audience, happens_on: date, now: datetime
-) -> tuple[EventPlan, list[tuple[_Invitee, date]], dict[int, str]]:
+) -> tuple[EventPlan, list[tuple[_Invitee, date]], dict[int, Member]]:
     """Who is invited on which day: round-robin over each owner's working days."""
     invitees = await audience_clients(session, audience)
     policies = await all_policies(session)
@@ -1460,8 +1493,7 @@ async def _spread(
     if assignments:
         plan.first_day = min(day for _, day in assignments)
         plan.last_day = max(day for _, day in assignments)
-    languages = {owner_id: _language(owner.language) for owner_id, owner in owners.items()}
-    return plan, assignments, languages
+    return plan, assignments, owners
 
 
 async def preview_event(
@@ -1477,9 +1509,21 @@ async def plan_event_invitations(session: AsyncSession, event: Event, now: datet
     (`invitation_days`); clients at their yearly ceiling are left out (and counted).
     Idempotent per event and client."""
     await session.flush()
-    plan, assignments, languages = await _spread(
+    plan, assignments, owners = await _spread(
         session, Audience.of(event.audience), event.happens_on, now
     )
+    # One goal per owner: in their language, the start on their clock too.
+    goals = {
+        owner_id: event_goal(
+            event.title,
+            event.happens_on,
+            owner.language,
+            event.starts_at,
+            event.timezone,
+            owner.timezone,
+        )
+        for owner_id, owner in owners.items()
+    }
     rows: list[dict[str, Any]] = [
         {
             "client_id": invitee.client_id,
@@ -1488,9 +1532,7 @@ async def plan_event_invitations(session: AsyncSession, event: Event, now: datet
             "due_on": day,
             "reason": TouchReason.EVENT,
             "status": TouchStatus.PLANNED,
-            "goal": event_goal(
-                event.title, event.happens_on, languages[invitee.owner_id], event.starts_at
-            ),
+            "goal": goals[invitee.owner_id],
             "draft_text": None,
             "occasion_key": f"event{event.id}",
             "key_date_id": None,
@@ -1651,6 +1693,7 @@ async def create_event(
         happens_on=happens_on,
         starts_at=starts_at,
         description=description,
+        timezone=by.timezone,
         audience=audience.as_json(),
         created_by_id=by.id,
         created_at=now,

@@ -176,6 +176,8 @@ class Switched:
 
     member: Member
     changed: bool
+    # The audit entry of the change (None when nothing changed): it names the notice about it.
+    record_id: int | None = None
 
 
 async def set_active(
@@ -196,14 +198,14 @@ async def set_active(
     await session.flush()
     if not active:
         await outbox.cancel_for_member(session, member.id)
-    await audit.record(
+    entry = await audit.record(
         session,
         member=by,
         action=MEMBER_ON if active else MEMBER_OFF,
         now=now,
         member_id=member.id,
     )
-    return Switched(member, changed=True)
+    return Switched(member, changed=True, record_id=entry.id)
 
 
 async def update_settings(

@@ -7,8 +7,10 @@ from typing import Any
 from aiogram import Bot, Dispatcher
 from aiogram.methods import AnswerCallbackQuery, EditMessageText, SendMessage, TelegramMethod
 from aiogram.types import InlineKeyboardButton, User
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.offline import RecordingSession, SentMessage, UpdateFactory
+from scheduler.delivery import Deliverer
 from services.clock import ManualClock
 
 
@@ -74,6 +76,30 @@ class Chat:
                     if (button.text == label) if exact else (label in button.text):
                         return sent, button
         raise AssertionError(f"no button {label!r} in chat {user_id}")
+
+    async def deliver(self, session_factory: async_sessionmaker[AsyncSession]) -> list[Any]:
+        """Send what the outbox holds due now, as the clock's delivery job would (no pacing
+        pauses); returns the Bot API calls it made."""
+        start = len(self.recorder.requests)
+        moment = 0.0
+
+        def monotonic() -> float:
+            return moment
+
+        async def sleep(seconds: float) -> None:
+            nonlocal moment
+            moment += max(seconds, 0.0)
+
+        deliverer = Deliverer(
+            self.bot,
+            session_factory,
+            worker="chat",
+            per_chat_interval=0.0,
+            monotonic=monotonic,
+            sleep=sleep,
+        )
+        await deliverer.deliver_due(self.clock.now())
+        return self.recorder.requests[start:]
 
     def buttons(self, user_id: int) -> list[str]:
         """Texts of the buttons of the newest message with buttons in a chat."""

@@ -282,11 +282,13 @@ async def test_switching_off_and_back_are_in_the_audit_and_the_member_is_told(
     manager_id = await arrange(chat, session_factory, clock)
     await switch_off(chat)
     clock.advance(timedelta(minutes=5))
-    calls = await chat.press(HEAD_ID, "Вернуть Дмитрия Орлова")
+    await chat.press(HEAD_ID, "Вернуть Дмитрия Орлова")
+    calls = await chat.deliver(session_factory)
     told = [c.text for c in calls if isinstance(c, SendMessage) and c.chat_id == MANAGER_ID]
     assert told == ["✅ Tester вернул(а) вам доступ к боту. Что умеет бот: /help."]
     # A second press on a stale «Вернуть» changes nothing, records nothing, tells nobody.
-    again = await chat.press_data(HEAD_ID, f"mem:on:{manager_id}")
+    await chat.press_data(HEAD_ID, f"mem:on:{manager_id}")
+    again = await chat.deliver(session_factory)
     assert not [c for c in again if isinstance(c, SendMessage) and c.chat_id == MANAGER_ID]
 
     listing = joined(await chat.send(HEAD_ID, "/audit Дмитрий"))
@@ -312,7 +314,8 @@ async def test_members_buttons_decline_the_name_and_a_woman_heads_verbs_agree(
     await chat.press(HEAD_ID, "Позже")
     await chat.send(HEAD_ID, "/members")
     assert "🔁 Клиенты Дмитрия Орлова (3) — передать" in chat.buttons(HEAD_ID)
-    calls = await chat.press(HEAD_ID, "Вернуть Дмитрия Орлова", exact=True)
+    await chat.press(HEAD_ID, "Вернуть Дмитрия Орлова", exact=True)
+    calls = await chat.deliver(session_factory)
     told = [c.text for c in calls if isinstance(c, SendMessage) and c.chat_id == MANAGER_ID]
     assert told == ["✅ Ольга Смирнова вернула вам доступ к боту. Что умеет бот: /help."]
     listing = joined(await chat.send(HEAD_ID, "/audit Дмитрий"))

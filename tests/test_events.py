@@ -8,7 +8,7 @@ from typing import Any
 
 from aiogram.methods import SendMessage
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.callbacks import EventAction, EventCallback
 from handlers.events import parse_event_day, split_event_time
@@ -19,6 +19,7 @@ from models.enums import (
     ClientKind,
     Direction,
     Outcome,
+    Role,
     TouchReason,
     TouchStatus,
 )
@@ -28,6 +29,8 @@ from services.touches import close_touch
 from tests.conftest import HEAD_ID, START
 from tests.harness import Chat, joined
 from tests.test_onboarding import MANAGER_ID, invite_link
+
+SECOND_HEAD_ID = 502
 
 
 async def team(chat: Chat, session: AsyncSession) -> tuple[Member, Member]:
@@ -256,7 +259,9 @@ async def test_a_duplicate_found_only_at_saving_is_refused(
     assert len(touches) == 55
 
 
-async def test_head_cancels_an_upcoming_event(chat: Chat, session: AsyncSession) -> None:
+async def test_head_cancels_an_upcoming_event(
+    chat: Chat, session: AsyncSession, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
     head, manager = await team(chat, session)
     await base(session, head, manager)
     await plan_webinar(chat)
@@ -289,12 +294,17 @@ async def test_head_cancels_an_upcoming_event(chat: Chat, session: AsyncSession)
     assert "Открытые приглашения (54) закроются" in asked
     calls = await chat.press(HEAD_ID, "Да, отменить событие")
     assert "Закрыто приглашений: 54" in joined(calls)
-    notices = [c for c in calls if isinstance(c, SendMessage) and c.chat_id == MANAGER_ID]
+    delivered = await chat.deliver(session_factory)
+    notices = [c for c in delivered if isinstance(c, SendMessage) and c.chat_id == MANAGER_ID]
     assert len(notices) == 1
     assert "отменено" in notices[0].text
     assert "сняты с вашего плана: 49" in notices[0].text
     # The head cancelled it: no separate message to the head about their own invitations.
-    assert not [c for c in calls if isinstance(c, SendMessage) and c.chat_id == HEAD_ID]
+    assert not [
+        c
+        for c in delivered
+        if isinstance(c, SendMessage) and c.chat_id == HEAD_ID and "отмен" in c.text
+    ]
 
     session.expire_all()
     event = await session.scalar(select(Event))
@@ -394,6 +404,107 @@ async def test_the_event_time_is_kept_and_shown(chat: Chat, session: AsyncSessio
         t.goal for t in await session.scalars(select(Touch).where(Touch.event_id == event.id))
     }
     assert goals == {"Пригласить на «Вебинар» 10 декабря в 11:00"}
+    assert event.timezone == "Europe/Moscow"
+
+
+async def plan_timed_webinar(
+    chat: Chat, session: AsyncSession, manager_zone: str, when: str = "10.12 в 11:00"
+) -> tuple[Member, Member]:
+    """A Moscow head plans «Вебинар» for everyone; the manager lives in `manager_zone`."""
+    head, manager = await team(chat, session)
+    await base(session, head, manager)
+    manager.timezone = manager_zone
+    await session.commit()
+    await chat.send(HEAD_ID, "/event")
+    await chat.send(HEAD_ID, "Вебинар")
+    await chat.send(HEAD_ID, when)
+    await chat.press(HEAD_ID, "Всех клиентов")
+    await chat.press(HEAD_ID, "Сохранить")
+    return head, manager
+
+
+async def goals_of(session: AsyncSession, member: Member) -> set[str]:
+    touches = await session.scalars(
+        select(Touch).where(Touch.reason == TouchReason.EVENT, Touch.member_id == member.id)
+    )
+    return {touch.goal for touch in touches}
+
+
+async def test_an_invitation_names_the_events_zone_and_the_owners_time(
+    chat: Chat, session: AsyncSession
+) -> None:
+    head, manager = await plan_timed_webinar(chat, session, "Asia/Novosibirsk")
+    assert await goals_of(session, manager) == {
+        "Пригласить на «Вебинар» 10 декабря в 11:00 по Москве, у вас 15:00"
+    }
+    # The head's own clients: the head's own clock, nothing to add.
+    assert await goals_of(session, head) == {"Пригласить на «Вебинар» 10 декабря в 11:00"}
+    # The manager's plan shows the goal as saved.
+    assert "в 11:00 по Москве, у вас 15:00" in joined(await chat.send(MANAGER_ID, "/week"))
+
+
+async def test_an_evening_event_falls_on_the_next_day_far_east(
+    chat: Chat, session: AsyncSession
+) -> None:
+    _, manager = await plan_timed_webinar(chat, session, "Asia/Vladivostok", "10.12 в 23:00")
+    assert await goals_of(session, manager) == {
+        "Пригласить на «Вебинар» 10 декабря в 23:00 по Москве, у вас 11 декабря в 06:00"
+    }
+
+
+async def test_an_english_reader_gets_the_zone_in_english(
+    chat: Chat, session: AsyncSession
+) -> None:
+    head, manager = await team(chat, session)
+    await base(session, head, manager)
+    manager.timezone, manager.language = "Europe/Kaliningrad", "en"
+    await session.commit()
+    await plan_webinar(chat, "Webinar")
+    assert await goals_of(session, manager) == {"Invite to “Webinar” on 10 December"}
+    await chat.send(HEAD_ID, "/event")
+    await chat.send(HEAD_ID, "Демо")
+    await chat.send(HEAD_ID, "12.12 в 11:00")
+    await chat.press(HEAD_ID, "Всех клиентов")
+    await chat.press(HEAD_ID, "Сохранить")
+    assert "Invite to “Демо” on 12 December at 11:00 Moscow time, 10:00 your time" in (
+        await goals_of(session, manager)
+    )
+
+
+async def test_the_event_list_and_the_cancel_notice_show_each_readers_clock(
+    chat: Chat, session: AsyncSession, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    await plan_timed_webinar(chat, session, "Asia/Novosibirsk")
+    far_head = Member(
+        telegram_id=SECOND_HEAD_ID,
+        full_name="Пётр",
+        role=Role.HEAD,
+        is_active=True,
+        timezone="Asia/Vladivostok",
+        work_start=time(9),
+        work_end=time(18),
+        work_days="01234",
+        digest_time=time(9),
+        language="ru",
+        created_at=START,
+    )
+    session.add(far_head)
+    await session.commit()
+
+    # The head who typed it reads it as typed; a head in Vladivostok on his own clock too.
+    assert "10 декабря 2026 в 11:00 — <b>Вебинар</b>" in joined(await chat.send(HEAD_ID, "/event"))
+    listing = joined(await chat.send(SECOND_HEAD_ID, "/event"))
+    assert "10 декабря 2026 в 11:00 по Москве, у вас 18:00 — <b>Вебинар</b>" in listing
+
+    await chat.press(HEAD_ID, "Отменить: Вебинар")
+    await chat.press(HEAD_ID, "Да, отменить событие")
+    told = [
+        c.text
+        for c in await chat.deliver(session_factory)
+        if isinstance(c, SendMessage) and c.chat_id == MANAGER_ID
+    ]
+    assert len(told) == 1
+    assert "(10 декабря 2026 в 11:00 по Москве, у вас 15:00) отменено" in told[0]
 
 
 def test_event_day_and_time_forms() -> None:

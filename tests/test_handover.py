@@ -66,7 +66,12 @@ async def test_head_hands_a_client_over_with_a_note(chat: Chat, session_factory:
     calls = await chat.press(HEAD_ID, "Передать")
 
     assert "передан" in joined(calls)
-    notices = [c for c in calls if isinstance(c, SendMessage) and c.chat_id == OTHER_MANAGER_ID]
+    # Queued with the handover, not sent from the handler: the clock's delivery sends it.
+    assert not [c for c in calls if isinstance(c, SendMessage) and c.chat_id == OTHER_MANAGER_ID]
+    delivered = await chat.deliver(session_factory)
+    notices = [
+        c for c in delivered if isinstance(c, SendMessage) and c.chat_id == OTHER_MANAGER_ID
+    ]
     assert len(notices) == 1
     assert "Ромашка" in notices[0].text
     assert "Ждут КП до пятницы" in notices[0].text
@@ -200,7 +205,10 @@ async def test_head_hands_a_leaving_managers_whole_base_over(
     assert "Передать 2 клиентов сотрудника <b>Дмитрия</b> → <b>Ольга</b>?" in confirm
     calls = await chat.press(HEAD_ID, "Передать всех")
     assert "Передано клиентов: 2" in joined(calls)
-    notices = [c for c in calls if isinstance(c, SendMessage) and c.chat_id == OTHER_MANAGER_ID]
+    delivered = await chat.deliver(session_factory)
+    notices = [
+        c for c in delivered if isinstance(c, SendMessage) and c.chat_id == OTHER_MANAGER_ID
+    ]
     assert len(notices) == 1
     assert "клиентов сотрудника Дмитрия: 2" in notices[0].text
 
@@ -273,7 +281,8 @@ async def test_the_new_owner_gets_todays_reminder_and_the_old_owner_is_told(
     await chat.press(HEAD_ID, "Ольга")
     await chat.press(HEAD_ID, "продажа")
     await chat.send(HEAD_ID, "Ждут КП")
-    calls = await chat.press(HEAD_ID, "Передать")
+    await chat.press(HEAD_ID, "Передать")
+    calls = await chat.deliver(session_factory)
     told = [c.text for c in calls if isinstance(c, SendMessage) and c.chat_id == MANAGER_ID]
     assert told == [
         "🔁 Клиент <b>Ромашка</b> передан: теперь его ведёт <b>Ольга</b> (передал(а) Tester). "
@@ -358,7 +367,8 @@ async def test_an_active_members_whole_base_moved_tells_them(
         owner = await session.scalar(select(Member).where(Member.telegram_id == MANAGER_ID))
     assert owner is not None
     move = BaseHandoverCallback(action="ok", from_id=owner.id, to_id=olga.id).pack()
-    calls = await chat.press_data(HEAD_ID, move)
+    await chat.press_data(HEAD_ID, move)
+    calls = await chat.deliver(session_factory)
     told = [c.text for c in calls if isinstance(c, SendMessage) and c.chat_id == MANAGER_ID]
     assert told == [
         "🔁 Ваши клиенты (1) переданы: теперь их ведёт <b>Ольга</b> (передал(а) Tester). "
@@ -432,8 +442,9 @@ async def test_a_manager_hands_a_client_over_from_the_card(
     calls = await chat.press(MANAGER_ID, "Передать")
 
     assert "передан" in joined(calls)
+    delivered = await chat.deliver(session_factory)
     assert any(
-        isinstance(call, SendMessage) and call.chat_id == OTHER_MANAGER_ID for call in calls
+        isinstance(call, SendMessage) and call.chat_id == OTHER_MANAGER_ID for call in delivered
     )
     client, _, olga = await load(session_factory, client_id)
     assert (client.owner_id, client.stage) == (olga.id, Stage.SALE)

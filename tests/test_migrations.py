@@ -171,3 +171,36 @@ def test_occasion_touches_keep_their_day_through_0009(tmp_path: Path) -> None:
     rows = database.execute("SELECT reason, occasion_on FROM touches ORDER BY id").fetchall()
     database.close()
     assert rows == [("occasion", "2026-12-30"), ("cadence", None)]
+
+
+def test_events_take_their_creators_zone_through_0010(tmp_path: Path) -> None:
+    url = _database_url(tmp_path)
+    upgrade(url, "0009")
+    database = sqlite3.connect(tmp_path / "migrations.db")
+    with database:
+        for member_id, zone in ((1, "Europe/Moscow"), (2, "Asia/Novosibirsk")):
+            database.execute(
+                "INSERT INTO members (id, telegram_id, full_name, role, is_active, timezone,"
+                " work_start, work_end, work_days, digest_time, language, created_at)"
+                " VALUES (?, ?, 'Ольга', 'head', 1, ?, '09:00:00', '18:00:00', '01234',"
+                " '09:00:00', 'ru', '2026-11-01 00:00:00')",
+                (member_id, 100 + member_id, zone),
+            )
+        for created_by in (2, 1):
+            database.execute(
+                "INSERT INTO events (title, happens_on, starts_at, audience, created_by_id,"
+                " created_at) VALUES ('Вебинар', '2026-12-15', '11:00:00', '{}', ?,"
+                " '2026-12-01 00:00:00')",
+                (created_by,),
+            )
+    database.close()
+    upgrade(url)
+    database = sqlite3.connect(tmp_path / "migrations.db")
+    rows = database.execute(
+        "SELECT title, happens_on, starts_at, timezone FROM events ORDER BY id"
+    ).fetchall()
+    database.close()
+    assert rows == [
+        ("Вебинар", "2026-12-15", "11:00:00", "Asia/Novosibirsk"),
+        ("Вебинар", "2026-12-15", "11:00:00", "Europe/Moscow"),
+    ]

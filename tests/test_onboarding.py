@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from aiogram.methods import SendMessage, SetMyCommands
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from models import Invite, Member
 from models.enums import Role
@@ -58,12 +58,15 @@ async def test_stranger_pressing_a_button_is_refused(chat: Chat) -> None:
     assert "start=" not in joined(calls)
 
 
-async def test_manager_joins_by_invite_and_head_is_told(chat: Chat, session: AsyncSession) -> None:
+async def test_manager_joins_by_invite_and_head_is_told(
+    chat: Chat, session: AsyncSession, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
     code = await invite_link(chat)
     calls = await chat.send(MANAGER_ID, f"/start {code}")
-    text = joined(calls)
-    assert "Добро пожаловать в команду" in text
-    assert "Tester теперь в команде (менеджер)." in text
+    assert "Добро пожаловать в команду" in joined(calls)
+    # The head's notice is queued with the joining and sent by the clock's delivery.
+    told = [c.text for c in await chat.deliver(session_factory) if isinstance(c, SendMessage)]
+    assert told == ["Tester теперь в команде (менеджер)."]
     member = await session.scalar(select(Member).where(Member.telegram_id == MANAGER_ID))
     assert member is not None
     assert member.role is Role.MANAGER

@@ -70,7 +70,7 @@ def make_ticker(
         monotonic=fake.monotonic,
         sleep=fake.sleep,
     )
-    ticker.register("delivery", deliverer.run_job)
+    ticker.register("delivery", deliverer.run_job, on_demand=True)
     return ticker
 
 

@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime
 import pytest
 from aiogram.methods import SendMessage, SendPhoto
 from aiogram.types import BufferedInputFile
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.commands import menu
@@ -24,6 +25,7 @@ from services.periods import Period, PeriodError, PeriodKind, parse_period
 from services.stats import MemberStats
 from tests.conftest import HEAD_ID, START
 from tests.harness import Chat, joined
+from tests.test_events import base, plan_webinar, team
 from tests.test_reminders import MANAGER_ID, OTHER_MANAGER_ID, add_client, add_member, add_touch
 
 Factory = async_sessionmaker[AsyncSession]
@@ -564,3 +566,44 @@ def test_the_command_menu_offers_team_to_heads_only() -> None:
     managers = {command.command for command in menu(Role.MANAGER, "ru")}
     assert "team" not in managers
     assert "stats" in managers
+
+
+async def test_invitations_of_a_cancelled_event_are_not_the_managers_overdue(
+    chat: Chat, session: AsyncSession, session_factory: Factory
+) -> None:
+    """The head cancels an event: its open invitations are closed as skipped for the event's
+    sake; neither /stats nor /team counts them against the manager, whose own overdue touch
+    still counts."""
+    head, manager = await team(chat, session)
+    await base(session, head, manager)
+    own = await session.scalar(select(Client).where(Client.owner_id == manager.id).limit(1))
+    assert own is not None
+    await add_touch(session, own, date(2026, 11, 19), "Сверить прайс")
+    await session.commit()
+    await plan_webinar(chat)
+    # Monday 23 November: the invitations of 19 and 20 November are overdue.
+    chat.clock.set(datetime(2026, 11, 23, 7, 30, tzinfo=UTC))
+    week = parse_period("неделя", date(2026, 11, 23))
+
+    async def numbers_now() -> dict[str, object]:
+        async with session_factory() as fresh:
+            viewer = await fresh.get(Member, head.id)
+            assert viewer is not None
+            report = await stats.team_report(
+                fresh, viewer, week, chat.clock.now(), member_ids=[manager.id]
+            )
+        return numbers(report.rows[0])
+
+    before = await numbers_now()
+    assert isinstance(before["overdue"], int)
+    assert before["overdue"] > 1
+
+    await chat.send(HEAD_ID, "/event")
+    await chat.press(HEAD_ID, "Отменить: Вебинар")
+    await chat.press(HEAD_ID, "Да, отменить событие")
+
+    after = await numbers_now()
+    assert after == {**before, "overdue": 1}
+    assert after["on_time"] == after["late"] == 0
+    own_stats = joined(await chat.send(MANAGER_ID, "/stats"))
+    assert re.search(r"Просрочено сейчас\s+1\b", own_stats), own_stats

@@ -253,7 +253,7 @@ async def test_manager_export_is_refused(chat: Chat, session: AsyncSession) -> N
 
 
 async def test_export_through_the_dispatcher_tells_the_other_head(
-    chat: Chat, session: AsyncSession
+    chat: Chat, session: AsyncSession, session_factory: async_sessionmaker[AsyncSession]
 ) -> None:
     await chat.send(HEAD_ID, "/start")
     await add_member(session, telegram_id=SECOND_HEAD_ID, role=Role.HEAD, name="Пётр")
@@ -262,8 +262,11 @@ async def test_export_through_the_dispatcher_tells_the_other_head(
     documents = [call for call in calls if isinstance(call, SendDocument)]
     assert len(documents) == 1
     assert isinstance(documents[0].document, BufferedInputFile)
+    assert not [call for call in calls if getattr(call, "chat_id", None) == SECOND_HEAD_ID]
     notices = [
-        call for call in calls if isinstance(call, SendMessage) and call.chat_id == SECOND_HEAD_ID
+        call
+        for call in await chat.deliver(session_factory)
+        if isinstance(call, SendMessage) and call.chat_id == SECOND_HEAD_ID
     ]
     assert len(notices) == 1
     assert "выгрузил" in notices[0].text
