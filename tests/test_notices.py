@@ -66,7 +66,7 @@ async def test_a_handover_notice_is_queued_with_it_and_survives_a_telegram_failu
     calls = await hand_romashka_to_olga(chat)
 
     # The head's reply is immediate; the new owner's and the old owner's notices are rows.
-    assert "🔁 <b>Ромашка</b> передан: Ольга, этап «продажа»" in joined(calls)
+    assert "🔁 Клиент <b>Ромашка</b> передан: Ольга, этап «продажа»" in joined(calls)
     assert not to_chat(calls, OTHER_MANAGER_ID)
     assert not to_chat(calls, MANAGER_ID)
     rows = await notices(session_factory)
