@@ -11,6 +11,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.callbacks import (
     ClientCallback,
+    OverduePageCallback,
     PlanAction,
     PlanTouchCallback,
     SkipCallback,
@@ -19,7 +20,7 @@ from bot.callbacks import (
     SnoozeOption,
 )
 from bot.i18n import Translator
-from services.digest import Button, DigestItem
+from services.digest import Button, DigestItem, StaleLine
 
 CLIENT_LABEL_LIMIT = 18
 
@@ -33,8 +34,18 @@ def _button(text: str, data: str) -> Button:
 
 
 def card_data(client_id: int) -> str:
-    """The callback that opens a client card."""
+    """The callback that opens a client card in place of the message it is pressed on."""
     return ClientCallback(action="open", client_id=client_id).pack()
+
+
+def card_beside_data(client_id: int) -> str:
+    """The callback that sends a client card as a new message: under a list that must stay."""
+    return ClientCallback(action="show", client_id=client_id).pack()
+
+
+def confirm_row_data(client_id: int) -> str:
+    """«✅ Данные актуальны» under a list: confirms the data, the list stays."""
+    return ClientCallback(action="confirm_row", client_id=client_id).pack()
 
 
 def action_data(action: PlanAction, touch_id: int) -> str:
@@ -43,15 +54,37 @@ def action_data(action: PlanAction, touch_id: int) -> str:
 
 
 def digest_item_row(number: int, item: DigestItem, tr: Translator) -> list[Button]:
-    """One row per digest item: its card (numbered like the text), done, snooze."""
+    """One row per digest item: its card (numbered like the text, opened beside the digest),
+    done, snooze."""
     return [
         _button(
             tr("planner.btn_card_numbered", number=number, client=_short(item.client_name)),
-            card_data(item.client_id),
+            card_beside_data(item.client_id),
         ),
         _button(tr("planner.btn_done"), action_data(PlanAction.DONE, item.touch_id)),
         _button(tr("planner.btn_snooze"), action_data(PlanAction.SNOOZE, item.touch_id)),
     ]
+
+
+def stale_row(line: StaleLine, tr: Translator) -> list[Button]:
+    """One row per stale record of the digest or /overdue: its card, «✅ Данные актуальны»."""
+    return [
+        _button(
+            tr("planner.btn_stale_card", client=_short(line.client_name)),
+            card_beside_data(line.client_id),
+        ),
+        _button(tr("clients.button.confirm"), confirm_row_data(line.client_id)),
+    ]
+
+
+def overdue_pager(tr: Translator, page: int, pages: int) -> list[Button]:
+    """◀️ / ▶️ under a page of /overdue (none on a single page)."""
+    row = []
+    if page > 0:
+        row.append(_button(tr("planner.btn_prev"), OverduePageCallback(page=page - 1).pack()))
+    if page < pages - 1:
+        row.append(_button(tr("planner.btn_next"), OverduePageCallback(page=page + 1).pack()))
+    return row
 
 
 def reminder_rows(tr: Translator, touch_id: int, client_id: int) -> list[list[Button]]:
@@ -125,6 +158,25 @@ def without_touch(
             rows.append(list(row))
             continue
         kept = [button for button in row if _touch_of(button.callback_data) is None]
+        if kept and kept[0].text.startswith("📇"):
+            kept[0] = kept[0].model_copy(update={"text": mark + kept[0].text.removeprefix("📇")})
+        if kept:
+            rows.append(kept)
+    return InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
+
+
+def without_confirm_row(
+    markup: InlineKeyboardMarkup, client_id: int, mark: str
+) -> InlineKeyboardMarkup | None:
+    """The markup with the client's «Данные актуальны» taken off (its card button stays,
+    marked with `mark`); None when no button is left."""
+    target = confirm_row_data(client_id)
+    rows: list[list[InlineKeyboardButton]] = []
+    for row in markup.inline_keyboard:
+        if not any(button.callback_data == target for button in row):
+            rows.append(list(row))
+            continue
+        kept = [button for button in row if button.callback_data != target]
         if kept and kept[0].text.startswith("📇"):
             kept[0] = kept[0].model_copy(update={"text": mark + kept[0].text.removeprefix("📇")})
         if kept:
