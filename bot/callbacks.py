@@ -70,7 +70,9 @@ class ClientCallback(CallbackData, prefix="cl"):
     """A client card and its sections.
 
     Actions: `open` (the card; `page` for long cards), `confirm` («Данные актуальны»), `tags`
-    (markers), `edit`, `contacts`, `dates`, `deals`, `history`.
+    (markers), `edit`, `contacts`, `dates`, `deals`, `history`. Under a list that must stay
+    (the digest, /today, /overdue): `show` sends the card as a new message, and `confirm_row`
+    confirms the data and only marks the row.
     """
 
     action: str
@@ -156,6 +158,12 @@ class PlanItemCallback(CallbackData, prefix="pi"):
 
     touch_id: Int32
     number: Int32
+
+
+class OverduePageCallback(CallbackData, prefix="po"):
+    """/overdue: turn to a page of the overdue touches and stale records."""
+
+    page: Int32
 
 
 class SnoozeOption(StrEnum):

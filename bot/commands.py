@@ -28,6 +28,7 @@ class CommandSpec:
 COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("help"),
     CommandSpec("today"),
+    CommandSpec("overdue"),
     CommandSpec("week"),
     CommandSpec("log"),
     CommandSpec("history"),
@@ -59,7 +60,8 @@ COMMAND_ALIASES: dict[str, str] = {
     "contact": "find",
     "contacts": "find",
     "plan": "today",
-    "overdue": "today",
+    "backlog": "overdue",
+    "stale": "overdue",
     "tasks": "today",
     "todo": "today",
     "agenda": "week",

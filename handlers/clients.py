@@ -15,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiogram import F, Router
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -34,6 +35,7 @@ from bot.callbacks import (
 from bot.i18n import Translator
 from bot.keyboards import clients as keyboards
 from bot.keyboards import logging as log_keyboards
+from bot.keyboards.planner import without_confirm_row
 from handlers import logging
 from handlers.common import esc, esc_params, quote, send_new, show
 from models import Contact, Member
@@ -521,6 +523,36 @@ async def cb_open(
         callback_answer.show_alert = True
         return
     await show(query, *view)
+
+
+@router.callback_query(ClientCallback.filter(F.action == "confirm_row"))
+async def cb_confirm_row(
+    query: CallbackQuery,
+    callback_data: ClientCallback,
+    session: AsyncSession,
+    member: Member,
+    tr: Translator,
+    clock: Clock,
+    callback_answer: CallbackAnswer,
+) -> None:
+    """«Данные актуальны» on a stale record of the digest or /overdue: the same confirmation
+    as on the card; the list stays, its row marked ✅ and the button gone."""
+    try:
+        client = await clients.confirm_data(
+            session, member, callback_data.client_id, now=clock.now()
+        )
+    except AccessDeniedError:
+        callback_answer.text = tr("clients.not_available")
+        callback_answer.show_alert = True
+        return
+    # A callback answer is plain text of at most 200 characters.
+    callback_answer.text = tr("clients.data_confirmed_of", client=clip(client.name, 80)[0])
+    message = query.message
+    if isinstance(message, Message) and message.reply_markup is not None:
+        markup = without_confirm_row(message.reply_markup, client.id, "✅")
+        if markup != message.reply_markup:
+            with contextlib.suppress(TelegramBadRequest):
+                await message.edit_reply_markup(reply_markup=markup)
 
 
 @router.callback_query(ClientCallback.filter(F.action == "confirm"))

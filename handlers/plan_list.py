@@ -36,10 +36,11 @@ async def _markup(
     items: list[tuple[int, int]],
     now: datetime,
     expand: int | None,
+    tail: list[list[digest.Button]],
 ) -> InlineKeyboardMarkup:
     listed = await digest.listed_touches(session, member, [touch for touch, _ in items], now)
     zone = ZoneInfo(member.timezone)
-    return keyboards.plan_list(tr, items, listed, zone, now, expand=expand)
+    return keyboards.plan_list(tr, items, listed, zone, now, expand=expand, tail=tail)
 
 
 async def _edit(bot: Bot, chat_id: int, message_id: int, markup: InlineKeyboardMarkup) -> None:
@@ -81,7 +82,8 @@ async def redraw_pressed(
     if found is None:
         return False
     message, items = found
-    markup = await _markup(session, member, tr, items, now, expand)
+    tail = keyboards.other_rows(message.reply_markup)
+    markup = await _markup(session, member, tr, items, now, expand, tail)
     if not _same(markup, message.reply_markup) and query.bot is not None:
         await _edit(query.bot, message.chat.id, message.message_id, markup)
     return True
@@ -94,7 +96,12 @@ def reference(query: CallbackQuery) -> dict[str, Any] | None:
     if found is None:
         return None
     message, items = found
-    return {"chat": message.chat.id, "message": message.message_id, "items": items}
+    return {
+        "chat": message.chat.id,
+        "message": message.message_id,
+        "items": items,
+        "tail": keyboards.other_rows(message.reply_markup),
+    }
 
 
 async def remember(state: FSMContext, query: CallbackQuery) -> None:
@@ -118,7 +125,12 @@ async def redraw_remembered(
     try:
         chat_id, message_id = int(ref["chat"]), int(ref["message"])
         items = [(int(touch), int(number)) for touch, number in ref["items"]]
+        tail = [
+            [{"text": str(b["text"]), "callback_data": str(b["callback_data"])} for b in row]
+            for row in ref.get("tail", [])
+        ]
     except (KeyError, TypeError, ValueError):
         return
     if items:
-        await _edit(bot, chat_id, message_id, await _markup(session, member, tr, items, now, None))
+        markup = await _markup(session, member, tr, items, now, None, tail)
+        await _edit(bot, chat_id, message_id, markup)

@@ -1,4 +1,7 @@
-"""The plan on demand (/today, /week) and the buttons of reminders and digest items.
+"""The plan on demand (/today, /week, /overdue) and the buttons of reminders and digest items.
+
+/overdue pages through every overdue touch and stale record (the digest shows the most
+important few); its arrows re-read the plan, so a page never offers a touch already done.
 
 «✅ Сделано» closes the touch and asks how it went; «⏰ Отложить» moves it by an hour, to
 tomorrow or to a typed date and re-enqueues its reminder; «⏭ Пропустить» closes it with a reason.
@@ -22,11 +25,12 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import (
+    OverduePageCallback,
     PlanAction,
     PlanItemCallback,
     PlanTouchCallback,
@@ -80,10 +84,56 @@ async def cmd_today(
     """Today's plan, like the morning digest, with its buttons."""
     plan = await digest.build_digest(session, member, clock.now())
     parts = digest.render_digest(
-        plan, tr.language, item_row=keyboards.digest_item_row, title_key="planner.today_title"
+        plan,
+        tr.language,
+        item_row=keyboards.digest_item_row,
+        stale_row=keyboards.stale_row,
+        title_key="planner.today_title",
     )
     for part in parts:
         await message.answer(part.text, reply_markup=build_markup(part.payload()))
+
+
+async def _overdue_page(
+    session: AsyncSession, member: Member, tr: Translator, clock: Clock, page: int
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """A page of /overdue: its text, the items' buttons and the page arrows."""
+    plan = await digest.build_digest(session, member, clock.now())
+    shown = digest.render_overdue(
+        plan,
+        tr.language,
+        page,
+        item_row=keyboards.digest_item_row,
+        stale_row=keyboards.stale_row,
+    )
+    rows = list(shown.part.buttons)
+    pager = keyboards.overdue_pager(tr, shown.page, shown.pages)
+    if pager:
+        rows.append(pager)
+    return shown.part.text, build_markup({"buttons": rows})
+
+
+@router.message(Command("overdue"))
+async def cmd_overdue(
+    message: Message, session: AsyncSession, member: Member, tr: Translator, clock: Clock
+) -> None:
+    """Every overdue touch and stale record, most important first, a page at a time."""
+    text, markup = await _overdue_page(session, member, tr, clock, 0)
+    await message.answer(text, reply_markup=markup)
+
+
+@router.callback_query(OverduePageCallback.filter())
+async def cb_overdue_page(
+    query: CallbackQuery,
+    callback_data: OverduePageCallback,
+    session: AsyncSession,
+    member: Member,
+    tr: Translator,
+    clock: Clock,
+) -> None:
+    """◀️ / ▶️ on /overdue: the page, read afresh (touches done meanwhile are gone)."""
+    text, markup = await _overdue_page(session, member, tr, clock, callback_data.page)
+    await show(query, text, markup)
 
 
 @router.message(Command("week"))

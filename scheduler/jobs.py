@@ -6,10 +6,11 @@ only writes outbox rows; the delivery job that runs after them in the same tick 
 - Digest: once a member's digest time has passed on their working day (their zone), one digest
   (split into parts when long) is enqueued under `digest:<member>:<local date>` and expires at
   the end of their working day, so after downtime today's missed digest still goes out — once.
-- Reminders: each open touch due today, or overdue by at most `OVERDUE_REMINDER_DAYS`, gets one
-  reminder a day at the first moment that lies inside both the client's calling window and the
-  member's working hours; it expires when that common interval ends. When the two never meet,
-  nothing is pushed (the digest lists it). Keys `reminder:<touch>:<local date>` (plus `:z<HHMM>`
+- Reminders: each open touch due today, or overdue by at most `OVERDUE_REMINDER_DAYS` of the
+  member's working days, gets one reminder a day at the first moment that lies inside both the
+  client's calling window and the member's working hours (so never on a day off of either);
+  it expires when that common interval ends. When the two never meet, nothing is pushed (the
+  digest lists it). Keys `reminder:<touch>:<local date>` (plus `:z<HHMM>`
   after a snooze) make every run idempotent, across restarts too.
 - Reminders whose window closed unsent (the bot was down) are marked `folded`: the next digest
   lists their touches with a note. Reminders of touches closed or moved meanwhile are cancelled.
@@ -51,6 +52,7 @@ from services.digest import (
     fold_data_checks,
     local_today,
     member_schedule,
+    missed_working_days,
     open_touches_by_owner,
     render_digest,
     render_reminder,
@@ -70,8 +72,10 @@ NOTICE = "notice"
 CANCELLED = outbox.CANCELLED
 BLOCKED_ERROR = "TelegramForbiddenError"
 BLOCKED_HANDLED = "TelegramForbiddenError: blocked; member deactivated"
-# An overdue touch is pushed again on the next days, then only the digest's overdue list
-# carries it: a reminder a day for weeks is noise a manager learns to ignore.
+# An overdue touch is pushed again on the member's next working days, then only the digest's
+# overdue list carries it: a reminder a day for weeks is noise a manager learns to ignore.
+# Working days, not calendar ones: a week-end or the New Year holidays must not use them up
+# (a Friday touch was reminded once, on Monday, and one before the holidays never).
 OVERDUE_REMINDER_DAYS = 3
 # Members whose digests (or reminders) are read together: a handful of queries per batch
 # instead of per member, the touches of a hundred members at most in memory.
@@ -126,9 +130,15 @@ async def _active_members(session: AsyncSession) -> list[Member]:
 def digest_rows(member: Member, day: date, now: datetime, digest: Digest) -> list[dict[str, Any]]:
     """The outbox rows of the member's digest for `day`, a row per part (none: nothing to send)."""
     if digest.is_empty and member.role is Role.HEAD:
-        # A head without clients of their own has nothing to read in the morning.
+        # A head without clients of their own, whose team has nothing overdue or stale, has
+        # nothing to read in the morning.
         return []
-    parts = render_digest(digest, member.language, item_row=keyboards.digest_item_row)
+    parts = render_digest(
+        digest,
+        member.language,
+        item_row=keyboards.digest_item_row,
+        stale_row=keyboards.stale_row,
+    )
     zone = ZoneInfo(member.timezone)
     # The digest's own moment, a second early: it goes before the reminders of that morning.
     moment = min(now, datetime.combine(day, member.digest_time, tzinfo=zone)) - timedelta(
@@ -474,7 +484,11 @@ def _reminders_due(
     not snoozed past today), with today's reminder key and whether the reminder also asks to
     check the client's data (a data check folded into another touch, as in the digest)."""
     zone = ZoneInfo(member.timezone)
-    oldest = today - timedelta(days=OVERDUE_REMINDER_DAYS)
+    schedule = member_schedule(member)
+
+    def recent(due_on: date) -> bool:
+        return missed_working_days(due_on, today, schedule) <= OVERDUE_REMINDER_DAYS
+
     # Folded over everything due, as the digest does; a touch too overdue for a reminder of
     # its own still gets one when it carries a data check that is not.
     due, checking_data = fold_data_checks(
@@ -488,13 +502,14 @@ def _reminders_due(
     fresh_checks = {
         touch.client_id
         for touch, _ in touches
-        if touch.reason is TouchReason.STALE_DATA and oldest <= touch.due_on <= today
+        if touch.reason is TouchReason.STALE_DATA
+        and touch.due_on <= today
+        and recent(touch.due_on)
     }
     return [
         (touch, client, reminder_key(touch, today, zone), touch.id in checking_data)
         for touch, client in due
-        if oldest <= touch.due_on
-        or (touch.id in checking_data and touch.client_id in fresh_checks)
+        if recent(touch.due_on) or (touch.id in checking_data and touch.client_id in fresh_checks)
     ]
 
 

@@ -1,12 +1,15 @@
 """The morning digest and the plan on demand: what a member has to do today, and this week.
 
 `build_digest` gathers today's open touches (with the client's calling window shown in the
-member's time, the preferred channel and the phone), the overdue ones, the occasions from today
-to the member's next working day (tomorrow, or over a week-end or holidays: a line the working
-day before), and stale records; `render_digest` turns it into
+member's time, the preferred channel and the phone), the overdue ones (an agreed time first,
+then key and VIP clients, then the oldest), the occasions from today to the member's next
+working day (tomorrow, or over a week-end or holidays: a line the working day before), stale
+records and, for a head, the team members with overdue work; `render_digest` turns it into
 Telegram messages of at most 4096 characters, split between items and never inside one, each
-part carrying one row of buttons per touch. `build_week` and `render_week` do the same for
-`/week`. `render_reminder` is the text of a single touch's reminder.
+part carrying one row of buttons per touch or stale record. Overdue touches and stale records
+are cut to the few most important, the rest counted and paged by `render_overdue` (/overdue),
+so a backlog of weeks stays one readable message. `build_week` and `render_week` do the same
+for `/week`. `render_reminder` is the text of a single touch's reminder.
 
 No aiogram here: buttons come from a callable the caller passes in (the keyboards module), and
 texts from the translation catalogs.
@@ -25,11 +28,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.i18n import Translator, translator
+from bot.i18n import LANGUAGES, Translator, translator
 from models import Client, Contact, KeyDate, Member, Outbox, Touch
-from models.enums import Category, Channel, TouchReason, TouchStatus
-from services import access, occasions, parsing, validation, windows
+from models.enums import Category, Channel, Role, TouchReason, TouchStatus
+from services import access, occasions, parsing, person_names, stats, validation, windows
 from services.client_card import occurrence_in
+from services.periods import Period, PeriodKind
 from services.planner import yearly_dates_condition
 from services.touches import OPEN_STATUSES, Policy, all_policies
 from services.windows import Schedule
@@ -39,7 +43,19 @@ TELEGRAM_LIMIT = 4096
 MAX_ITEMS_PER_PART = 30
 GOAL_LIMIT = 300
 DRAFT_LIMIT = 1500
-STALE_LIMIT = 15
+# The digest and /today show this many overdue touches and stale records in full, the most
+# important first; the rest is one line pointing to /overdue, which pages through them all.
+# A manager back after weeks away gets a morning's worth, not a hundred items of three buttons.
+OVERDUE_SHOWN = 5
+STALE_SHOWN = 5
+# Items (or stale records) per /overdue page; a page also stays within Telegram's length.
+OVERDUE_PAGE_ITEMS = 8
+# Room an /overdue page keeps for its title and page line.
+PAGE_TITLE_ROOM = 200
+# Team members in a head's morning block; the rest is a count and /team.
+TEAM_SHOWN = 10
+# Categories whose clients come first among overdue touches and stale records.
+PRIORITY_CATEGORIES = frozenset({Category.KEY, Category.VIP})
 WEEK_DAYS = 7
 FOLDED_LOOKBACK = timedelta(days=3)
 ONE_DAY = timedelta(days=1)
@@ -49,6 +65,7 @@ OCCASION_EMOJI = {"birthday": "🎂", "anniversary": "💍", "professional": "�
 
 Button = dict[str, str]
 ItemRow = Callable[[int, "DigestItem", Translator], list[Button]]
+StaleRow = Callable[["StaleLine", Translator], list[Button]]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -90,6 +107,7 @@ class ClientView:
     window_days: str
     observe_holidays: bool
     data_confirmed_at: datetime
+    category: Category
 
     @classmethod
     def of(cls, client: Client) -> ClientView:
@@ -171,6 +189,25 @@ def occasion_days(member: Member, today: date) -> list[date]:
     return days
 
 
+def missed_working_days(due_on: date, today: date, schedule: Schedule) -> int:
+    """The schedule's working days from `due_on` up to (not including) `today`: the days a
+    touch could have been done and was not. A Friday touch on Monday has missed one, a
+    Saturday one none — a week-end is not neglect."""
+    return _working_days(due_on, today, schedule.weekdays, schedule.observe_holidays)
+
+
+@lru_cache(maxsize=4096)
+def _working_days(first: date, last: date, weekdays: frozenset[int], holidays: bool) -> int:
+    """Working days in [first, last); remembered: a digest's overdue touches share due dates."""
+    count = 0
+    day = first
+    while day < last:
+        if day.weekday() in weekdays and not (holidays and windows.is_russian_holiday(day)):
+            count += 1
+        day += ONE_DAY
+    return count
+
+
 def day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
     """The UTC start and end of a local calendar day."""
     start = datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
@@ -246,6 +283,9 @@ class DigestItem:
     data_age_days: int | None = None
     # The time agreed with the client (UTC), when there is one.
     due_at: datetime | None = None
+    category: Category | None = None
+    # The member's working days the touch has been overdue (`missed_working_days`).
+    missed_days: int = 0
 
     @property
     def order_key(self) -> tuple[int, int, str]:
@@ -253,17 +293,36 @@ class DigestItem:
         minutes = self.window_opens.hour * 60 + self.window_opens.minute
         return (0 if self.reachable else 1, minutes, self.client_name.casefold())
 
+    @property
+    def overdue_rank(self) -> tuple[int, date, int, int, str]:
+        """The overdue list's order: a time agreed with the client first (someone is waiting
+        on a promise), then key and VIP clients, then the rest; within each, the oldest
+        first, so a backlog shrinks from its old end instead of the old items never showing."""
+        if self.due_at is not None:
+            tier = 0
+        elif self.category in PRIORITY_CATEGORIES:
+            tier = 1
+        else:
+            tier = 2
+        return (tier, self.due_on, *self.order_key)
+
 
 @dataclass(frozen=True)
 class OccasionLine:
-    """A key date of today or tomorrow: a reason to call, or to prepare."""
+    """A key date of today or tomorrow: a reason to call, or to prepare.
+
+    Whose it is: the contact's own (`contact` only), a relative's (`relative` and/or
+    `relation`, of `contact`), or the client's when no contact is named.
+    """
 
     on: date
     kind: str
     title: str
-    person: str
     client_name: str
     client_id: int
+    contact: str | None = None
+    relative: str | None = None
+    relation: str | None = None
 
 
 @dataclass(frozen=True)
@@ -285,6 +344,32 @@ class StaleLine:
     days: int
     category: Category
 
+    @property
+    def rank(self) -> tuple[int, int, str]:
+        """Key and VIP clients first, then the oldest data."""
+        return (
+            0 if self.category in PRIORITY_CATEGORIES else 1,
+            -self.days,
+            self.client_name.casefold(),
+        )
+
+
+@dataclass(frozen=True)
+class TeamLine:
+    """A team member with something for the head to hear about in the morning."""
+
+    member_id: int
+    name: str
+    overdue: int
+    stale: int
+    key_untouched: int
+    active: bool = True
+
+    @property
+    def rank(self) -> tuple[int, int, int, str]:
+        """Worst first: overdue touches, then key clients left alone, then stale records."""
+        return (-self.overdue, -self.key_untouched, -self.stale, self.name.casefold())
+
 
 @dataclass
 class Digest:
@@ -297,16 +382,25 @@ class Digest:
     overdue: list[DigestItem] = field(default_factory=list)
     occasions: list[OccasionLine] = field(default_factory=list)
     holidays: list[HolidayLine] = field(default_factory=list)
+    # Every stale record, the most important first (the digest shows STALE_SHOWN of them).
     stale: list[StaleLine] = field(default_factory=list)
-    stale_more: int = 0
     # The last day whose occasions are listed: tomorrow, or the member's next working day
     # after a week-end or a run of holidays.
     occasions_until: date | None = None
+    # A head's digest: the team members with something to report, worst first.
+    team: list[TeamLine] = field(default_factory=list)
 
     @property
     def is_empty(self) -> bool:
         """Nothing to do and nothing to know today."""
-        return not (self.today or self.overdue or self.occasions or self.holidays or self.stale)
+        return not (
+            self.today
+            or self.overdue
+            or self.occasions
+            or self.holidays
+            or self.stale
+            or self.team
+        )
 
 
 @dataclass(frozen=True)
@@ -376,6 +470,8 @@ def describe_touch(
         folded=folded,
         data_age_days=_days_since(client.data_confirmed_at, today, zone) if check_data else None,
         due_at=touch.due_at,
+        category=client.category,
+        missed_days=missed_working_days(touch.due_on, today, own) if touch.due_on < today else 0,
     )
 
 
@@ -532,24 +628,28 @@ async def occasions_by_owner(
         for day in days:
             if occurrence_in(day.year, key_date.day, key_date.month) != day or day not in wanted:
                 continue
-            person = contact.full_name if contact is not None else client.name
-            if key_date.person_name or key_date.relation:
-                relative = ", ".join(
-                    part for part in (key_date.person_name, key_date.relation) if part
-                )
-                person = f"{relative} — {person}" if contact is not None else relative
             by_owner[client.owner_id].append(
                 OccasionLine(
                     on=day,
                     kind=key_date.kind,
                     title=key_date.title or "",
-                    person=person,
                     client_name=client.name,
                     client_id=client.id,
+                    contact=contact.full_name if contact is not None else None,
+                    relative=(key_date.person_name or "").strip() or None,
+                    relation=(key_date.relation or "").strip() or None,
                 )
             )
     for lines in by_owner.values():
-        lines.sort(key=lambda line: (line.on, line.client_name.casefold(), line.person))
+        lines.sort(
+            key=lambda line: (
+                line.on,
+                line.client_name.casefold(),
+                line.contact or "",
+                line.relative or "",
+                line.relation or "",
+            )
+        )
     return by_owner
 
 
@@ -618,7 +718,7 @@ async def stale_by_owner(
     policies: Mapping[Category, Policy],
 ) -> dict[int, list[StaleLine]]:
     """Per owner, the clients whose data are older than their category's re-verification
-    period, the oldest first."""
+    period: key and VIP clients first, then the oldest."""
     conditions = [
         and_(
             Client.category == category,
@@ -640,6 +740,8 @@ async def stale_by_owner(
     for owner_id, client_id, name, category, confirmed_at in result.all():
         confirmed = confirmed_at if confirmed_at.tzinfo else confirmed_at.replace(tzinfo=UTC)
         by_owner[owner_id].append(StaleLine(client_id, name, (now - confirmed).days, category))
+    for lines in by_owner.values():
+        lines.sort(key=lambda line: line.rank)
     return by_owner
 
 
@@ -675,6 +777,7 @@ async def build_digests(
     occasions_by = await occasions_by_owner(session, ids, days)
     industries = await industries_by_owner(session, ids)
     stale_by = await stale_by_owner(session, ids, now, policies)
+    team_by = await _team_lines_of_heads(session, members, todays, now)
     digests = {}
     for member in members:
         today = todays[member.id]
@@ -695,8 +798,7 @@ async def build_digests(
         digest = Digest(member_id=member.id, local_date=today, zone=member.timezone)
         digest.today = sorted((item for item in items if item.overdue_days == 0), key=_order)
         digest.overdue = sorted(
-            (item for item in items if item.overdue_days > 0),
-            key=lambda item: (-item.overdue_days, *item.order_key),
+            (item for item in items if item.overdue_days > 0), key=_overdue_order
         )
         digest.occasions = [line for line in occasions_by[member.id] if today <= line.on <= until]
         digest.holidays = holiday_lines(today, until, member.language, industries[member.id])
@@ -705,11 +807,47 @@ async def build_digests(
         checking = {
             touch.client_id for touch, _ in member_pairs if touch.reason is TouchReason.STALE_DATA
         }
-        stale = [line for line in stale_by[member.id] if line.client_id not in checking]
-        digest.stale = stale[:STALE_LIMIT]
-        digest.stale_more = max(0, len(stale) - STALE_LIMIT)
+        digest.stale = [line for line in stale_by[member.id] if line.client_id not in checking]
+        digest.team = team_by.get(member.id, [])
         digests[member.id] = digest
     return digests
+
+
+async def _team_lines_of_heads(
+    session: AsyncSession, members: Sequence[Member], todays: Mapping[int, date], now: datetime
+) -> dict[int, list[TeamLine]]:
+    """The team block of each head among `members`: one team report per local date the heads
+    are on (a morning has one or two), however many heads there are."""
+    heads = [member for member in members if member.role is Role.HEAD]
+    if not heads:
+        return {}
+    inactive = set(await session.scalars(select(Member.id).where(Member.is_active.is_(False))))
+    reports: dict[date, list[TeamLine]] = {}
+    lines: dict[int, list[TeamLine]] = {}
+    for head in heads:
+        today = todays[head.id]
+        if today not in reports:
+            period = Period(today, today, PeriodKind.DAY)
+            report = await stats.team_report(session, head, period, now)
+            reports[today] = sorted(
+                (
+                    TeamLine(
+                        member_id=row.member_id,
+                        name=row.name,
+                        overdue=row.overdue,
+                        stale=row.stale,
+                        key_untouched=max(0, row.key_clients - row.key_covered),
+                        active=row.member_id not in inactive,
+                    )
+                    for row in report.rows
+                    if row.member_id is not None
+                    and (row.overdue or row.stale or row.key_clients > row.key_covered)
+                ),
+                key=lambda line: line.rank,
+            )
+        # A head's own clients are in their own digest above: the block is about the others.
+        lines[head.id] = [line for line in reports[today] if line.member_id != head.id]
+    return lines
 
 
 async def build_digest(session: AsyncSession, member: Member, now: datetime) -> Digest:
@@ -719,6 +857,10 @@ async def build_digest(session: AsyncSession, member: Member, now: datetime) -> 
 
 def _order(item: DigestItem) -> tuple[int, int, str]:
     return item.order_key
+
+
+def _overdue_order(item: DigestItem) -> tuple[int, date, int, int, str]:
+    return item.overdue_rank
 
 
 class TouchUnavailableError(Exception):
@@ -879,24 +1021,116 @@ def item_lines(number: int | None, item: DigestItem, tr: Translator, zone: ZoneI
     if item.data_age_days is not None:
         lines.append(tr("planner.check_data_too", count=item.data_age_days))
     if item.overdue_days:
-        lines.append(tr("planner.overdue_by", count=item.overdue_days))
+        lines.append(overdue_text(item, tr))
     if item.folded:
         lines.append(tr("planner.folded_note"))
     return "\n".join(lines)
 
 
+def overdue_text(item: DigestItem, tr: Translator) -> str:
+    """«⏳ просрочено на 1 рабочий день — срок был пт 11.12»: counted in the member's working
+    days, so a Friday touch read on Monday is one day late, not three; a touch that fell on a
+    day off says so instead of counting days nobody worked."""
+    today = item.due_on + timedelta(days=item.overdue_days)
+    due = tr.fmt_day(item.due_on, today)
+    if item.missed_days == 0:
+        return tr("planner.overdue_day_off", date=due)
+    return tr("planner.overdue_by", count=item.missed_days, date=due)
+
+
 def occasion_line(line: OccasionLine, tr: Translator, when: str | None = None) -> str:
-    """«🎂 завтра — день рождения: Марина, жена — Петров Иван (ООО «Ромашка»)»."""
+    """«🎂 завтра — день рождения Марины, жены Жукова Михаила Владимировича (АО «Уралмет»)».
+
+    A birthday names its person in the genitive when every name and the relation decline by a
+    known rule; otherwise, and for other dates, «годовщина: …» with the names as written,
+    which stays grammatical whatever they are («день рождения: Саша (сын Жукова М. В.)»).
+    """
     kind_key = f"planner.key_date_{line.kind}"
     kind = tr(kind_key if tr.has(kind_key) else "planner.key_date_other")
     # A title that only repeats the kind («День рождения (жена)») adds nothing the person
-    # part does not say, and reads differently from dates added in the bot.
-    what = kind if not line.title or line.title.casefold().startswith(kind) else esc(line.title)
-    text = tr(
-        "planner.occasion_line", what=what, person=esc(line.person), client=esc(line.client_name)
+    # part does not say, and reads differently from dates added in the bot — in whichever
+    # language it was typed.
+    title = line.title.casefold()
+    custom = bool(title) and not any(
+        title.startswith(translator(language)(kind_key).casefold())
+        for language in LANGUAGES
+        if translator(language).has(kind_key)
     )
+    what = esc(line.title) if custom else kind
+    # A person who is the client (a private client's own birthday) is not named twice.
+    named = line.contact or line.relative or line.relation
+    client = esc(line.client_name) if line.client_name != (line.contact or "") else None
+    whom = _whom(line, tr) if line.kind == "birthday" and not custom else None
+    if whom is not None:
+        key = "planner.occasion_of" if client else "planner.occasion_of_alone"
+        text = tr(key, what=what, whom=whom, client=client)
+    elif named:
+        key = "planner.occasion_line" if client else "planner.occasion_line_alone"
+        text = tr(key, what=what, person=_who(line, tr), client=client)
+    else:
+        text = tr("planner.occasion_line_alone", what=what, person=client)
     emoji = OCCASION_EMOJI.get(line.kind, OCCASION_EMOJI["other"])
     return f"{emoji} {when} — {text}" if when else f"{emoji} {text}"
+
+
+def _declines(tr: Translator) -> bool:
+    """Whether the language puts names in cases (the catalog's `{name:gent}`)."""
+    return tr.language == "ru"
+
+
+def _whom(line: OccasionLine, tr: Translator) -> str | None:
+    """Whose birthday, in the genitive («Марины, жены Жукова Михаила Владимировича»), or None
+    when a name or the relation cannot be declined safely (or there is no contact)."""
+    if line.contact is None:
+        return None
+    relation: str | None = None
+    if _declines(tr):
+        if person_names.decline_safely(line.contact, "gent") is None:
+            return None
+        if line.relative and person_names.decline_safely(line.relative, "gent") is None:
+            return None
+        if line.relation:
+            relation = person_names.decline_noun(line.relation, "gent")
+            if relation is None:
+                return None
+    else:
+        relation = line.relation
+    if line.relative and line.relation:
+        return tr(
+            "planner.whom_relative",
+            name=esc(line.relative),
+            relation=esc(relation),
+            contact=esc(line.contact),
+        )
+    if line.relation:
+        return tr("planner.whom_relation", relation=esc(relation), contact=esc(line.contact))
+    if line.relative:
+        # A name without a relation: whose family it is stays in brackets, as written.
+        return None
+    return tr("planner.whom_own", contact=esc(line.contact))
+
+
+def _who(line: OccasionLine, tr: Translator) -> str:
+    """The person of a date as written, for the «день рождения: …» form: «Марина (жена Жукова
+    М. В.)» when the contact's short name declines, else «Марина, жена — Жуков Михаил»."""
+    relative = ", ".join(esc(part) for part in (line.relative, line.relation) if part)
+    if line.contact is None:
+        return relative or esc(line.client_name)
+    if not relative:
+        return esc(line.contact)
+    short = person_names.initials(line.contact)
+    if (
+        line.relative
+        and line.relation
+        and (not _declines(tr) or person_names.decline_safely(short, "gent") is not None)
+    ):
+        return tr(
+            "planner.who_relative",
+            name=esc(line.relative),
+            relation=esc(line.relation),
+            contact=esc(short),
+        )
+    return tr("planner.who_plain", relative=relative, contact=esc(line.contact))
 
 
 def holiday_line(line: HolidayLine, tr: Translator, when: str) -> str:
@@ -911,6 +1145,23 @@ def holiday_line(line: HolidayLine, tr: Translator, when: str) -> str:
 def stale_line(line: StaleLine, tr: Translator) -> str:
     """«• ООО «СтройМонтаж» — данные подтверждены 70 дней назад»."""
     return tr("planner.stale_line", client=esc(line.client_name), count=line.days)
+
+
+def team_line(line: TeamLine, tr: Translator) -> str:
+    """«• Дмитрий Орлов — 22 просроченных касания, 3 устаревшие записи»."""
+    parts = [
+        tr(f"planner.team_{name}", count=count)
+        for name, count in (
+            ("overdue", line.overdue),
+            ("key_untouched", line.key_untouched),
+            ("stale", line.stale),
+        )
+        if count
+    ]
+    name = esc(line.name)
+    if not line.active:
+        name += " " + tr("planner.team_inactive", gender=person_names.gender_of(line.name))
+    return tr("planner.team_line", name=name, numbers=", ".join(parts))
 
 
 @dataclass(frozen=True)
@@ -947,7 +1198,22 @@ def _pack(
     A part that starts inside a section repeats the section's heading, marked as continued; a
     heading is never left alone at the bottom of a part.
     """
-    parts: list[RenderedPart] = []
+    chunks = _split(blocks, mark, limit=limit, max_rows=MAX_ITEMS_PER_PART, lead=_Block(continued))
+    return [_part(chunk) for chunk in chunks]
+
+
+def _split(
+    blocks: Sequence[_Block],
+    mark: str,
+    *,
+    limit: int,
+    max_rows: int,
+    lead: _Block | None = None,
+) -> list[list[_Block]]:
+    """Blocks into runs of at most `limit` characters and `max_rows` button rows; every run
+    after the first starts with `lead` (when given) and the heading of the section it opens
+    in, marked with `mark`."""
+    chunks: list[list[_Block]] = []
     current: list[_Block] = []
     length = 0
     rows = 0
@@ -957,17 +1223,17 @@ def _pack(
         while current and current[-1].heading:
             current.pop()
         if current:
-            parts.append(_part(current))
+            chunks.append(list(current))
 
     for block in blocks:
         if block.heading and block.section is not None:
             headings[block.section] = block.text
         too_long = length + block.size > limit
-        too_many = block.row is not None and rows >= MAX_ITEMS_PER_PART
+        too_many = block.row is not None and rows >= max_rows
         if current and (too_long or too_many):
             orphan = current[-1] if current[-1].heading else None
             emit()
-            current = [_Block(continued)]
+            current = [lead] if lead is not None else []
             if orphan is not None:
                 current.append(orphan)
             elif block.section is not None and not block.heading:
@@ -979,7 +1245,7 @@ def _pack(
         length += block.size
         rows += block.row is not None
     emit()
-    return parts
+    return chunks
 
 
 def render_digest(
@@ -987,23 +1253,30 @@ def render_digest(
     language: str,
     *,
     item_row: ItemRow | None = None,
+    stale_row: StaleRow | None = None,
     limit: int = TELEGRAM_LIMIT,
     title_key: str = "planner.digest_title",
 ) -> list[RenderedPart]:
     """The digest as Telegram messages within `limit` characters, with a button row per touch.
 
-    Parts split between items, never inside one; `item_row(number, item, tr)` gives the buttons
-    of an item (none without it).
+    Today's touches are all there; overdue touches and stale records are cut to the
+    OVERDUE_SHOWN / STALE_SHOWN most important, the rest counted with a pointer to /overdue;
+    a head's digest opens with the team block. Parts split between items, never inside one;
+    `item_row(number, item, tr)` gives the buttons of an item and `stale_row(line, tr)` those
+    of a stale record (none without them).
     """
     tr = translator(language)
     zone = ZoneInfo(digest.zone)
     header = tr(title_key, date=tr.fmt_weekday(digest.local_date))
     if digest.is_empty:
         return [RenderedPart(header + "\n\n" + tr("planner.digest_empty"), [])]
+    own = digest.today or digest.overdue or not digest.team
     summary = tr("planner.digest_summary", today=len(digest.today), overdue=len(digest.overdue))
-    blocks = [_Block(f"{header}\n{summary}")]
+    blocks = [_Block(f"{header}\n{summary}" if own else header)]
+    blocks.extend(_team_blocks(digest.team, tr))
     number = 0
-    for section, items in (("today", digest.today), ("overdue", digest.overdue)):
+    shown_overdue = digest.overdue[:OVERDUE_SHOWN]
+    for section, items in (("today", digest.today), ("overdue", shown_overdue)):
         if not items:
             continue
         blocks.append(_Block(tr(f"planner.section_{section}"), section, heading=True))
@@ -1012,6 +1285,9 @@ def render_digest(
             row = item_row(number, item, tr) if item_row is not None else None
             text = item_lines(number, item, tr, zone)
             blocks.append(_Block(text, section, row=row, touch_id=item.touch_id))
+    if len(digest.overdue) > len(shown_overdue):
+        more = tr("planner.overdue_more", count=len(digest.overdue) - len(shown_overdue))
+        blocks.append(_Block(more, "overdue"))
     if digest.occasions or digest.holidays:
         until = digest.occasions_until
         heading = (
@@ -1028,12 +1304,88 @@ def render_digest(
             blocks.append(_Block(occasion_line(line, tr, when), "occasions", tight=True))
     if digest.stale:
         blocks.append(_Block(tr("planner.section_stale"), "stale", heading=True))
-        blocks.extend(_Block(stale_line(line, tr), "stale", tight=True) for line in digest.stale)
-        if digest.stale_more:
-            more = tr("planner.stale_more", count=digest.stale_more)
+        blocks.extend(_stale_blocks(digest.stale[:STALE_SHOWN], tr, stale_row))
+        if len(digest.stale) > STALE_SHOWN:
+            more = tr("planner.stale_more", count=len(digest.stale) - STALE_SHOWN)
             blocks.append(_Block(more, "stale", tight=True))
     continued = tr("planner.continued", date=tr.fmt_date(digest.local_date))
     return _pack(blocks, continued, tr("planner.continued_mark"), limit=limit)
+
+
+def _stale_blocks(
+    lines: Iterable[StaleLine], tr: Translator, stale_row: StaleRow | None
+) -> list[_Block]:
+    return [
+        _Block(
+            stale_line(line, tr),
+            "stale",
+            tight=True,
+            row=stale_row(line, tr) if stale_row is not None else None,
+        )
+        for line in lines
+    ]
+
+
+def _team_blocks(team: Sequence[TeamLine], tr: Translator) -> list[_Block]:
+    """A head's block: who has overdue touches, key clients left alone or stale records."""
+    if not team:
+        return []
+    blocks = [_Block(tr("planner.section_team"), "team", heading=True)]
+    blocks.extend(_Block(team_line(line, tr), "team", tight=True) for line in team[:TEAM_SHOWN])
+    if len(team) > TEAM_SHOWN:
+        more = tr("planner.team_more", count=len(team) - TEAM_SHOWN)
+        blocks.append(_Block(more, "team", tight=True))
+    blocks.append(_Block(tr("planner.team_footer"), "team", tight=True))
+    return blocks
+
+
+@dataclass(frozen=True)
+class OverduePage:
+    """One page of /overdue: its message, which page it is and how many there are."""
+
+    part: RenderedPart
+    page: int
+    pages: int
+
+
+def render_overdue(
+    digest: Digest,
+    language: str,
+    page: int = 0,
+    *,
+    item_row: ItemRow | None = None,
+    stale_row: StaleRow | None = None,
+    limit: int = TELEGRAM_LIMIT,
+) -> OverduePage:
+    """/overdue: every overdue touch (in the digest's order) and every stale record, a page
+    of at most OVERDUE_PAGE_ITEMS of them within `limit` characters; `page` is clamped to the
+    pages there are (items done meanwhile make fewer)."""
+    tr = translator(language)
+    zone = ZoneInfo(digest.zone)
+    blocks: list[_Block] = []
+    if digest.overdue:
+        blocks.append(_Block(tr("planner.section_overdue"), "overdue", heading=True))
+        for number, item in enumerate(digest.overdue, start=1):
+            row = item_row(number, item, tr) if item_row is not None else None
+            text = item_lines(number, item, tr, zone)
+            blocks.append(_Block(text, "overdue", row=row, touch_id=item.touch_id))
+    if digest.stale:
+        blocks.append(_Block(tr("planner.section_stale"), "stale", heading=True))
+        blocks.extend(_stale_blocks(digest.stale, tr, stale_row))
+    if not blocks:
+        return OverduePage(RenderedPart(tr("planner.overdue_empty"), []), 0, 1)
+    chunks = _split(
+        blocks,
+        tr("planner.continued_mark"),
+        limit=limit - PAGE_TITLE_ROOM,
+        max_rows=OVERDUE_PAGE_ITEMS,
+    )
+    page = max(0, min(page, len(chunks) - 1))
+    title = tr("planner.overdue_title", touches=len(digest.overdue), stale=len(digest.stale))
+    if len(chunks) > 1:
+        title += "\n" + tr("planner.overdue_page", page=page + 1, pages=len(chunks))
+    part = _part([_Block(title), *chunks[page]])
+    return OverduePage(part, page, len(chunks))
 
 
 def _when(day: date, today: date, tr: Translator) -> str:
@@ -1111,6 +1463,7 @@ async def build_week(session: AsyncSession, member: Member, now: datetime) -> We
                 plan.days[touch.due_on].append(item)
     for items in plan.days.values():
         items.sort(key=_order)
+    plan.overdue.sort(key=_overdue_order)
     for line in await occasions_of(session, member, days):
         plan.occasions[line.on].append(line)
     return plan
@@ -1144,8 +1497,12 @@ def render_week(plan: WeekPlan, language: str, *, limit: int = TELEGRAM_LIMIT) -
     if plan.overdue:
         blocks.append(_Block(tr("planner.section_overdue"), "overdue", heading=True))
         blocks.extend(
-            _Block(week_line(item, tr, zone), "overdue", tight=True) for item in plan.overdue
+            _Block(week_line(item, tr, zone), "overdue", tight=True)
+            for item in plan.overdue[:OVERDUE_SHOWN]
         )
+        if len(plan.overdue) > OVERDUE_SHOWN:
+            more = tr("planner.overdue_more", count=len(plan.overdue) - OVERDUE_SHOWN)
+            blocks.append(_Block(more, "overdue", tight=True))
     for day, items in plan.days.items():
         occasions = plan.occasions.get(day, [])
         section = day.isoformat()

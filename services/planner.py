@@ -56,8 +56,9 @@ CLOSED_STATUSES = (TouchStatus.DONE, TouchStatus.SKIPPED)
 REPLACED = "replaced"
 # The skip reason of a greeting not made in time: «повод прошёл».
 OCCASION_PASSED = "occasion_passed"
-# A greeting still makes sense this many days after its occasion («с прошедшим днём
-# рождения»), the days an overdue touch is still pushed as a reminder; later it is closed.
+# A greeting still makes sense this many calendar days after its occasion («с прошедшим днём
+# рождения»); later it is closed. Calendar days: a belated greeting's age is the occasion's,
+# whatever the week-end (overdue reminders count the member's working days instead).
 GREETING_GRACE_DAYS = 3
 DEFAULT_HORIZON_DAYS = 7
 YEAR = timedelta(days=365)

@@ -1,9 +1,10 @@
 """A recording bot session that refuses what Telegram refuses, the way Telegram refuses it.
 
 `RecordingSession` accepts anything; real Telegram answers 400 to broken HTML, texts over 4096
-characters, empty texts, callback data over 64 bytes, alerts over 200 characters and an edit that
-changes nothing. Tests that throw hostile input at the handlers use this session, so a user's
-`<b>` or a 5,000-character name that would break a real reply breaks the test instead.
+characters, empty texts, callback data over 64 bytes, more than 100 inline buttons, alerts over
+200 characters and an edit that changes nothing. Tests that throw hostile input at the handlers
+use this session, so a user's `<b>` or a 5,000-character name that would break a real reply
+breaks the test instead.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ MAX_TEXT = 4096
 MAX_CAPTION = 1024
 MAX_ALERT = 200
 MAX_CALLBACK_BYTES = 64
+# An inline keyboard of more buttons is refused whole.
+MAX_BUTTONS = 100
 
 # Telegram's HTML: these tags (and their attributes), nothing else.
 _TAGS = {
@@ -150,6 +153,8 @@ class StrictSession(RecordingSession):
             return "MESSAGE_TOO_LONG"
         markup = getattr(method, "reply_markup", None)
         if isinstance(markup, InlineKeyboardMarkup):
+            if sum(len(row) for row in markup.inline_keyboard) > MAX_BUTTONS:
+                return "BUTTONS_TOO_MUCH"
             for row in markup.inline_keyboard:
                 for button in row:
                     if not button.text.strip():

@@ -108,7 +108,10 @@ async def test_switching_off_cancels_everything_queued_and_nothing_arrives(
     assert sent_to(recorder, MANAGER_ID)[before:] == []
     # Tuesday: no digest and no reminder is even queued for him.
     tuesday = [row for row in await outbox_rows(session_factory) if "2026-11-24" in row.dedupe_key]
-    assert tuesday == []
+    assert [row for row in tuesday if row.member_id == manager_id] == []
+    # The head hears instead that his clients' calls are going undone.
+    [head_digest] = [row for row in tuesday if row.kind == "digest"]
+    assert "• Дмитрий Орлов (отключён) — 2 просроченных касания" in head_digest.payload["text"]
 
 
 async def test_a_row_queued_for_a_switched_off_member_is_cancelled_not_sent(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, time, timedelta
 
+import pytest
 from aiogram import Bot
 from aiogram.methods import SendMessage
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -20,6 +21,7 @@ from services import planner
 from services.clock import ManualClock
 from services.digest import (
     MAX_ITEMS_PER_PART,
+    OVERDUE_SHOWN,
     TELEGRAM_LIMIT,
     OccasionLine,
     build_digest,
@@ -116,9 +118,11 @@ async def test_digest_sections_order_and_windows(session: AsyncSession) -> None:
     ]
     assert [item.client_name for item in digest.overdue] == ["СтройМонтаж"]
     assert digest.overdue[0].overdue_days == 2
-    assert [(line.on, line.person) for line in digest.occasions] == [
-        (MONDAY, "Петров Иван Сергеевич"),
-        (MONDAY + timedelta(days=1), "Марина, жена — Петров Иван Сергеевич"),
+    assert [
+        (line.on, line.contact, line.relative, line.relation) for line in digest.occasions
+    ] == [
+        (MONDAY, "Петров Иван Сергеевич", None, None),
+        (MONDAY + timedelta(days=1), "Петров Иван Сергеевич", "Марина", "жена"),
     ]
     assert [line.client_name for line in digest.stale] == ["СтройМонтаж"]
     assert digest.stale[0].days == 100
@@ -130,9 +134,10 @@ async def test_digest_sections_order_and_windows(session: AsyncSession) -> None:
     assert "окно клиента 03:00–07:00 по вашему времени — вне ваших рабочих часов" in text
     assert "+7 913 555-01-42" in text
     assert "📞" not in text.split("Тихоокеанская")[0], "the header carries no item"
-    assert "просрочено на 2 дня" in text
-    assert "сегодня — День рождения" in text or "сегодня — день рождения" in text
-    assert "завтра — день рождения: Марина, жена" in text
+    # Due on Saturday: the manager has not worked since; the line says so instead of «2 дня».
+    assert "⏳ срок был сб 21.11 — в ваш выходной" in text
+    assert "сегодня — день рождения Петрова Ивана Сергеевича (Тихоокеанская логистика)" in text
+    assert "завтра — день рождения Марины, жены Петрова Ивана Сергеевича (Янтарная верфь)" in text
     assert "данные подтверждены 100 дней назад" in text
     assert text.index("Тихоокеанская") < text.index("Янтарная") < text.index("Приморский")
     assert len(part.buttons) == 4
@@ -204,7 +209,10 @@ async def test_two_hundred_touches_split_cleanly(
         assert part.text.count("обсудить поставку &amp; условия &lt;оплаты&gt;") == len(found)
         assert [row[0]["text"].split(".")[0] for row in part.buttons] == [f"📇 {n}" for n in found]
         numbers.extend(found)
-    assert numbers == list(range(1, 201))
+    # Today's touches all show; of the overdue ones the five most important, the rest counted.
+    assert len(digest.today) == 67
+    assert numbers == list(range(1, 67 + OVERDUE_SHOWN + 1))
+    assert "…и ещё 128 просроченных касаний — /overdue" in parts[-1].text
     assert "(продолжение)" in parts[1].text
 
     # Through the outbox: one row per part, delivered in order as one digest.
@@ -385,29 +393,74 @@ async def test_digests_built_together_keep_each_members_own_today(session: Async
     assert [item.goal for item in single.today] == ["понедельник"]
 
 
-def test_an_occasion_title_repeating_its_kind_is_not_shown_twice() -> None:
-    wife = OccasionLine(
+def _occasion(
+    kind: str = "birthday",
+    title: str = "День рождения",
+    *,
+    contact: str | None = "Жуков Михаил Владимирович",
+    relative: str | None = None,
+    relation: str | None = None,
+    client: str = "АО «Уральская металлургическая компания»",
+) -> OccasionLine:
+    return OccasionLine(
         on=MONDAY,
-        kind="birthday",
-        title="День рождения (жена)",
-        person="Марина, жена — Жуков Михаил Владимирович",
-        client_name="ООО «Север»",
+        kind=kind,
+        title=title,
+        client_name=client,
         client_id=1,
+        contact=contact,
+        relative=relative,
+        relation=relation,
     )
-    assert occasion_line(wife, translator("ru"), "завтра") == (
-        "🎂 завтра — день рождения: Марина, жена — Жуков Михаил Владимирович (ООО «Север»)"
-    )
-    jubilee = OccasionLine(
-        on=MONDAY,
-        kind="anniversary",
-        title="25 лет компании",
-        person="ООО «Север»",
-        client_name="ООО «Север»",
-        client_id=1,
-    )
-    assert occasion_line(jubilee, translator("ru")).endswith(
-        "25 лет компании: ООО «Север» (ООО «Север»)"
-    )
+
+
+@pytest.mark.parametrize(
+    ("line", "russian", "english"),
+    [
+        (
+            _occasion(title="День рождения (жена)", relative="Марина", relation="жена"),
+            "🎂 завтра — день рождения Марины, жены Жукова Михаила Владимировича "
+            "(АО «Уральская металлургическая компания»)",
+            "🎂 tomorrow — birthday of Марина, жена of Жуков Михаил Владимирович "
+            "(АО «Уральская металлургическая компания»)",
+        ),
+        (
+            _occasion(contact="Денисова Екатерина Сергеевна", client="ООО «Север»"),
+            "🎂 завтра — день рождения Денисовой Екатерины Сергеевны (ООО «Север»)",
+            "🎂 tomorrow — birthday of Денисова Екатерина Сергеевна (ООО «Север»)",
+        ),
+        (
+            _occasion(relation="сын", client="ООО «Север»"),
+            "🎂 завтра — день рождения сына Жукова Михаила Владимировича (ООО «Север»)",
+            "🎂 tomorrow — birthday of the сын of Жуков Михаил Владимирович (ООО «Север»)",
+        ),
+        (
+            # «Саша» is a man's or a woman's name: no case is guessed.
+            _occasion(relative="Саша", relation="сын", client="ООО «Север»"),
+            "🎂 завтра — день рождения: Саша (сын Жукова М. В.) (ООО «Север»)",
+            "🎂 tomorrow — birthday of Саша, сын of Жуков Михаил Владимирович (ООО «Север»)",
+        ),
+        (
+            _occasion(contact="John Smith", relative="Mary", relation="wife", client="Acme"),
+            "🎂 завтра — день рождения: Mary, wife — John Smith (Acme)",
+            "🎂 tomorrow — birthday of Mary, wife of John Smith (Acme)",
+        ),
+        (
+            # A private client's own birthday does not name the client twice.
+            _occasion(contact="Лебедева Светлана Олеговна", client="Лебедева Светлана Олеговна"),
+            "🎂 завтра — день рождения Лебедевой Светланы Олеговны",
+            "🎂 tomorrow — birthday of Лебедева Светлана Олеговна",
+        ),
+        (
+            _occasion("anniversary", "25 лет компании", contact=None, client="ООО «Север»"),
+            "💍 завтра — 25 лет компании: ООО «Север»",
+            "💍 tomorrow — 25 лет компании: ООО «Север»",
+        ),
+    ],
+)
+def test_occasion_lines_read_naturally(line: OccasionLine, russian: str, english: str) -> None:
+    assert occasion_line(line, translator("ru"), "завтра") == russian
+    assert occasion_line(line, translator("en"), "tomorrow") == english
 
 
 async def test_week_marks_weekends_and_public_holidays(session: AsyncSession) -> None:
@@ -423,3 +476,19 @@ async def test_week_marks_weekends_and_public_holidays(session: AsyncSession) ->
     assert "<b>чт, 31 декабря</b> — праздник, выходной" in text
     english = "\n".join(render_week(plan, "en"))
     assert "<b>Thu, 31 December</b> — public holiday" in english
+
+
+async def test_week_shows_the_most_important_overdue_and_counts_the_rest(
+    session: AsyncSession,
+) -> None:
+    manager = await add_member(session)
+    for number in range(40):
+        client = await add_client(session, manager, f"Клиент {number:03d}", "Europe/Moscow")
+        await add_touch(session, client, MONDAY - timedelta(days=1 + number), "Старая цель")
+    plan = await build_week(session, manager, msk(2026, 11, 23, 9, 0))
+    text = "\n".join(render_week(plan, "ru"))
+    overdue = text.split("Просрочено")[1].split("пн, 23 ноября")[0]
+    assert overdue.count("<b>Клиент") == OVERDUE_SHOWN
+    # The oldest first: the 40-day-old touch leads.
+    assert overdue.index("Клиент 039") < overdue.index("Клиент 038")
+    assert "…и ещё 35 просроченных касаний — /overdue" in overdue

@@ -164,7 +164,8 @@ async def test_a_missed_birthday_greeting_is_belated_then_closed(
     await run_until(ticker, clock, msk(2026, 11, 30, 12, 0), timedelta(hours=1))
     monday = reminders_about(recorder, "рождения")[-1]
     assert "Екатерина Сергеевна, с прошедшим днём рождения!" in monday
-    assert "просрочено на 3 дня" in monday
+    # Friday is one working day ago, not three days: the week-end is nobody's neglect.
+    assert "просрочено на 1 рабочий день — срок был пт 27.11" in monday
     assert not reminders_about(recorder, "Плановое касание")
 
     # Thursday, four days after it: the greeting is closed, not «просрочено на 6 дней».

@@ -175,7 +175,7 @@ async def test_unknown_command_names_the_one_that_does_the_job(chat: Chat) -> No
     assert "/find Ромашка" in found
 
     assert "/settings" in joined(await chat.send(MANAGER_ID, "/seting"))
-    assert "/today" in joined(await chat.send(MANAGER_ID, "/overdue"))
+    assert "/today" in joined(await chat.send(MANAGER_ID, "/tasks"))
     # A manager is not sent to a head's command; a head's «/report» is the team's numbers.
     assert "/stats" in joined(await chat.send(MANAGER_ID, "/report"))
     assert "/team" in joined(await chat.send(HEAD_ID, "/report"))

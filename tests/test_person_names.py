@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.person_names import gender_of, inflect_name
+from services.person_names import decline_noun, decline_safely, gender_of, inflect_name, initials
 
 
 @pytest.mark.parametrize(
@@ -68,3 +68,36 @@ def test_escaped_html_survives_declension() -> None:
 )
 def test_gender_of(name: str | None, gender: str | None) -> None:
     assert gender_of(name) == gender
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("Жуков Михаил Владимирович", "Жукова Михаила Владимировича"),
+        ("Марина", "Марины"),
+        ("Жуков М. В.", "Жукова М. В."),
+        # Known not to change: a woman's surname in a consonant, a Georgian one in -и.
+        ("Шевчук Анна", "Шевчук Анны"),
+        ("Зураб Церетели", "Зураба Церетели"),
+        # A guess would be needed: no case is offered.
+        ("Саша", None),
+        ("John Smith", None),
+        ("Кочерга Анна", None),
+        ("Иван (младший)", None),
+    ],
+)
+def test_decline_safely_declines_only_what_it_knows(name: str, expected: str | None) -> None:
+    assert decline_safely(name, "gent") == expected
+
+
+@pytest.mark.parametrize(
+    ("word", "expected"),
+    [("жена", "жены"), ("сын", "сына"), ("дочь", "дочери"), ("Тёща", "Тёщи"), ("wife", None)],
+)
+def test_decline_noun(word: str, expected: str | None) -> None:
+    assert decline_noun(word, "gent") == expected
+
+
+def test_initials() -> None:
+    assert initials("Жуков Михаил Владимирович") == "Жуков М. В."
+    assert initials("Марина") == "Марина"

@@ -475,7 +475,7 @@ async def test_reminder_whose_window_closed_during_downtime_folds_into_the_next_
     assert len(next_morning) == 1
     assert "Янтарная верфь" in next_morning[0]
     assert "напоминание не пришло вовремя" in next_morning[0]
-    assert "просрочено на 1 день" in next_morning[0]
+    assert "просрочено на 1 рабочий день — срок был пн 23.11" in next_morning[0]
 
 
 async def test_nothing_but_the_digest_outside_working_hours(

@@ -19,6 +19,8 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.callbacks import (
     CardCallback,
+    ClientCallback,
+    OverduePageCallback,
     PlanAction,
     PlanItemCallback,
     PlanTouchCallback,
@@ -29,7 +31,7 @@ from bot.callbacks import (
 )
 from bot.i18n import Translator
 from models.enums import TouchStatus
-from services.digest import Button, DigestItem, ListedTouch
+from services.digest import Button, DigestItem, ListedTouch, StaleLine
 
 CLIENT_LABEL_LIMIT = 18
 
@@ -45,6 +47,11 @@ def _button(text: str, data: str) -> Button:
 def card_data(client_id: int) -> str:
     """The callback that opens a client card in a new message."""
     return CardCallback(client_id=client_id).pack()
+
+
+def confirm_row_data(client_id: int) -> str:
+    """«✅ Данные актуальны» under a list: confirms the data, the list stays."""
+    return ClientCallback(action="confirm_row", client_id=client_id).pack()
 
 
 def action_data(action: PlanAction, touch_id: int) -> str:
@@ -130,6 +137,18 @@ def listed_items(markup: InlineKeyboardMarkup | None) -> list[tuple[int, int]]:
     return items
 
 
+def other_rows(markup: InlineKeyboardMarkup | None) -> list[list[Button]]:
+    """The rows of a plan list that are no item's: stale records, a pager — kept as they are
+    when the items are drawn again (an item's open snooze choices are the item's)."""
+    kept: list[list[Button]] = []
+    for row in markup.inline_keyboard if markup is not None else []:
+        data = row[0].callback_data or "" if row else ""
+        if data.startswith((PlanItemCallback.__prefix__ + ":", SnoozeCallback.__prefix__ + ":")):
+            continue
+        kept.append([_button(button.text, button.callback_data or "") for button in row])
+    return kept
+
+
 def plan_list(
     tr: Translator,
     items: Sequence[tuple[int, int]],
@@ -138,10 +157,12 @@ def plan_list(
     now: datetime,
     *,
     expand: int | None = None,
+    tail: Sequence[list[Button]] = (),
 ) -> InlineKeyboardMarkup:
     """A plan list's buttons drawn from its touches as they stand: an open item's card, done
     and snooze (or, for `expand`, the snooze choices); a handled one's single button saying
-    how it was handled; a touch no longer the member's a plain number."""
+    how it was handled; a touch no longer the member's a plain number; then `tail`, the
+    list's other rows."""
     rows: list[list[Button]] = []
     for touch_id, number in items:
         found = listed.get(touch_id)
@@ -155,6 +176,7 @@ def plan_list(
             rows.extend(_snooze_rows(tr, touch_id, number, found.client_name))
         else:
             rows.append(_open_row(tr, touch_id, number, found.client_name))
+    rows.extend(tail)
     return InlineKeyboardMarkup(
         inline_keyboard=[
             [
@@ -164,6 +186,27 @@ def plan_list(
             for row in rows
         ]
     )
+
+
+def stale_row(line: StaleLine, tr: Translator) -> list[Button]:
+    """One row per stale record of the digest or /overdue: its card, «✅ Данные актуальны»."""
+    return [
+        _button(
+            tr("planner.btn_stale_card", client=_short(line.client_name)),
+            card_data(line.client_id),
+        ),
+        _button(tr("clients.button.confirm"), confirm_row_data(line.client_id)),
+    ]
+
+
+def overdue_pager(tr: Translator, page: int, pages: int) -> list[Button]:
+    """◀️ / ▶️ under a page of /overdue (none on a single page)."""
+    row = []
+    if page > 0:
+        row.append(_button(tr("planner.btn_prev"), OverduePageCallback(page=page - 1).pack()))
+    if page < pages - 1:
+        row.append(_button(tr("planner.btn_next"), OverduePageCallback(page=page + 1).pack()))
+    return row
 
 
 def reminder_rows(tr: Translator, touch_id: int, client_id: int) -> list[list[Button]]:
@@ -237,6 +280,25 @@ def without_touch(
             rows.append(list(row))
             continue
         kept = [button for button in row if _touch_of(button.callback_data) is None]
+        if kept and kept[0].text.startswith("📇"):
+            kept[0] = kept[0].model_copy(update={"text": mark + kept[0].text.removeprefix("📇")})
+        if kept:
+            rows.append(kept)
+    return InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
+
+
+def without_confirm_row(
+    markup: InlineKeyboardMarkup, client_id: int, mark: str
+) -> InlineKeyboardMarkup | None:
+    """The markup with the client's «Данные актуальны» taken off (its card button stays,
+    marked with `mark`); None when no button is left."""
+    target = confirm_row_data(client_id)
+    rows: list[list[InlineKeyboardButton]] = []
+    for row in markup.inline_keyboard:
+        if not any(button.callback_data == target for button in row):
+            rows.append(list(row))
+            continue
+        kept = [button for button in row if button.callback_data != target]
         if kept and kept[0].text.startswith("📇"):
             kept[0] = kept[0].model_copy(update={"text": mark + kept[0].text.removeprefix("📇")})
         if kept:
