@@ -1,4 +1,8 @@
-"""Import of a client base from .xlsx or .csv: reading, a preview, an all-or-nothing write."""
+"""Import of a client base from .xlsx or .csv: reading, a preview, an all-or-nothing write.
+
+A value a client can do without (a phone that is no number, an unknown category) is a remark on
+its row, never a lost client.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +11,10 @@ import html
 import io
 import re
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from openpyxl import load_workbook
@@ -76,6 +82,7 @@ _ISO_DATE = re.compile(
 # «12.05.1975 г.», «12 мая 1975 года».
 _YEAR_WORD = re.compile(r"\s*(?:г\.?|года?)\s*$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_T = TypeVar("_T")
 
 
 class ImportFileError(Exception):
@@ -271,6 +278,23 @@ def _birthday(
     return day, month, year
 
 
+def _optional(
+    number: int,
+    text: str | None,
+    check: Callable[[str], _T],
+    code: str,
+    warnings: list[RowError],
+) -> _T | None:
+    """A value the client can do without: a bad one is left out with a remark on the row."""
+    if not text:
+        return None
+    try:
+        return check(text)
+    except validation.ValidationError:
+        warnings.append(RowError(number, code, text[:40]))
+        return None
+
+
 def _check_row(
     number: int,
     row: dict[str, str],
@@ -278,17 +302,21 @@ def _check_row(
     today: date,
     warnings: list[RowError],
 ) -> ImportRow:
-    """Raises validation.ValidationError with a code on the first bad value that drops the row;
-    a value the client can do without is left out with a line added to `warnings`."""
+    """Raises validation.ValidationError with a code when the row has no usable name; any
+    other value the client can do without is left out with a line added to `warnings`."""
     name = validation.clean_text(row.get("name"), max_length=200)
-    phone = validation.normalize_phone(row["phone"]) if row.get("phone") else None
-    email = validation.normalize_email(row["email"]) if row.get("email") else None
-    inn = validation.validate_inn(row["inn"]) if row.get("inn") else None
+    phone = _optional(
+        number, row.get("phone"), validation.normalize_phone, "phone_dropped", warnings
+    )
+    email = _optional(
+        number, row.get("email"), validation.normalize_email, "email_dropped", warnings
+    )
+    inn = _optional(number, row.get("inn"), validation.validate_inn, "inn_dropped", warnings)
     birthday = _birthday(number, row.get("birthday"), today, warnings)
-    window = None
-    if row.get("window"):
-        start, end = validation.parse_time_window(row["window"])
-        window = (start.isoformat(), end.isoformat())
+    times = _optional(
+        number, row.get("window"), validation.parse_time_window, "window_dropped", warnings
+    )
+    window = None if times is None else (times[0].isoformat(), times[1].isoformat())
     city = row.get("city")
     found = geo.find_city(city) if city else None
     category = Category.NEW
