@@ -18,7 +18,7 @@ from services import importer
 from tests.conftest import HEAD_ID
 from tests.harness import Chat, joined
 from tests.test_reminders import MANAGER_ID, add_client, add_member
-from tests.test_transfer import csv_bytes, settings
+from tests.test_transfer import csv_bytes, settings, xlsx_bytes
 
 __all__ = ["settings"]  # the fixture keeping pending imports in a temporary folder
 
@@ -412,13 +412,13 @@ async def test_a_bad_phone_or_email_is_a_remark_not_a_lost_client(
     await session.commit()
     data = csv_bytes(
         [
-            ["Клиент", "Контакт", "Телефон", "Email", "ИНН", "Окно"],
-            ["ООО «Альфа»", "Орлова Мария", "+79161112233", "m@alfa.ru", "", ""],
-            ["ООО «Бета»", "Сидоров Пётр", "+79161112234", "", "", ""],
-            ["ООО «Гамма»", "", "", "", "1234567890", ""],
-            ["ООО «Дельта»", "", "", "", "", "с утра"],
-            ["Иванов Иван", "", "+79161112235", "", "", ""],
-            ["ООО «Вектор»", "Кузнецов Олег", "12345", "oleg@", "", ""],
+            ["Клиент", "Контакт", "Телефон", "Email", "ИНН", "Окно", "Дни звонков"],
+            ["ООО «Альфа»", "Орлова Мария", "+79161112233", "m@alfa.ru", "", "", ""],
+            ["ООО «Бета»", "Сидоров Пётр", "+79161112234", "", "", "", "пн, ср"],
+            ["ООО «Гамма»", "", "", "", "1234567890", "", ""],
+            ["ООО «Дельта»", "", "", "", "", "с утра", ""],
+            ["Иванов Иван", "", "+79161112235", "", "", "", "по будням"],
+            ["ООО «Вектор»", "Кузнецов Олег", "12345", "oleg@", "", "", ""],
         ],
         separator=";",
         encoding="utf-8",
@@ -431,6 +431,7 @@ async def test_a_bad_phone_or_email_is_a_remark_not_a_lost_client(
     assert "строка 7: e-mail «oleg@» не похож на адрес — клиент войдёт без него" in text
     assert "строка 4: ИНН «1234567890» не проходит проверку — клиент войдёт без него" in text
     assert "строка 5: не понял окно звонков «с утра» — клиент войдёт с окном 10:00–18:00" in text
+    assert "строка 6: не понял дни звонков «по будням» — клиент войдёт с пн–пт" in text
     await chat.press(MANAGER_ID, "Импортировать")
     session.expire_all()
     vector = await session.scalar(select(Client).where(Client.name == "ООО «Вектор»"))
@@ -439,3 +440,22 @@ async def test_a_bad_phone_or_email_is_a_remark_not_a_lost_client(
     assert person is not None
     assert (person.full_name, person.phone, person.email) == ("Кузнецов Олег", None, None)
     assert await session.scalar(select(Client.inn).where(Client.name == "ООО «Гамма»")) is None
+    days = dict((await session.execute(select(Client.name, Client.window_days))).all())
+    assert (days["ООО «Бета»"], days["Иванов Иван"]) == ("02", "01234")
+
+
+def test_blank_rows_neither_cut_clients_nor_shift_row_numbers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(importer, "MAX_ROWS", 3)
+    rows: list[list[object]] = [["Клиент"], ["Ромашка"], [], [], ["Лютик"], [], ["Василёк"]]
+    table = importer.read_table(xlsx_bytes(rows), "base.xlsx")
+    # Row numbers are the spreadsheet's own, so a remark points at the row the member sees.
+    assert [(n, row["name"]) for n, row in zip(table.numbers, table.rows, strict=True)] == [
+        (2, "Ромашка"),
+        (5, "Лютик"),
+        (7, "Василёк"),
+    ]
+    with pytest.raises(importer.ImportFileError) as caught:
+        importer.read_table(xlsx_bytes([*rows, [], ["Мак"]]), "base.xlsx")
+    assert caught.value.code == "too_many_rows"
