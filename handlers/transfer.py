@@ -2,7 +2,9 @@
 
 `/import` → a file → a preview with counts and the first errors → «Импортировать N клиентов».
 The file waits under settings.files_dir, named by a token kept in the FSM data, until confirmed;
-confirmation re-reads and re-checks it, so the write matches the base at that moment.
+confirmation re-reads and re-checks it, so the write matches the base at that moment. A file
+made by /export names owners: a head's import follows them (the FSM's `by_file`) until a base is
+picked for all by button.
 `/export` (heads) sends the workbook and tells the other heads.
 """
 
@@ -11,6 +13,7 @@ from __future__ import annotations
 import io
 import secrets
 from pathlib import Path
+from typing import Any
 
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramAPIError
@@ -29,7 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.callbacks import TransferCallback
 from bot.i18n import Translator, translator
 from bot.settings import Settings
-from handlers.common import esc, is_head, show
+from handlers.common import esc, esc_params, is_head, show
 from models import Member
 from models.enums import Role
 from services import audit, exporter, importer, notices, team, validation
@@ -63,7 +66,7 @@ DUPLICATE_KEYS = ("phone", "email", "inn", "name")
 def _row_line(tr: Translator, error: importer.RowError, *, show_owner: bool) -> str:
     if error.code not in DUPLICATE_KEYS:
         reason = tr(f"transfer.row_{error.code}", value=esc(error.value[:40]))
-        return tr("transfer.row_line", row=error.row, reason=reason)
+        return _numbered(tr, error, reason)
     value = validation.format_phone(error.value) if error.code == "phone" else error.value
     reason = tr(f"transfer.same_{error.code}", value=esc(value[:60]))
     if error.repeat_of is not None:
@@ -79,19 +82,38 @@ def _row_line(tr: Translator, error: importer.RowError, *, show_owner: bool) -> 
         )
     else:
         reason = tr("transfer.row_known", client=esc(error.client[:60]), reason=reason)
+    return _numbered(tr, error, reason)
+
+
+def _numbered(tr: Translator, error: importer.RowError, reason: str) -> str:
+    # A row of the export's contacts, dates or deals sheet names its sheet.
+    if error.sheet:
+        return tr("transfer.row_line_sheet", sheet=esc(error.sheet), row=error.row, reason=reason)
     return tr("transfer.row_line", row=error.row, reason=reason)
 
 
-def preview_text(
-    tr: Translator, preview: importer.ImportPreview, owner: Member, viewer: Member
-) -> str:
-    """Counts, then the first rows left out and the first warnings, under Telegram's limit.
+def totals_text(tr: Translator, totals: dict[str, int]) -> str:
+    """«12 клиентов, 25 контактов, 31 ключевая дата», the clients always, the rest if any."""
+    return ", ".join(
+        tr(f"transfer.count_{part}", count=count)
+        for part, count in totals.items()
+        if count or part == "clients"
+    )
 
-    A head is told whose base a duplicate sits in; a manager sees a colleague's client only as
-    the colleague's name.
-    """
-    lines = [
-        tr("transfer.preview_title", owner=esc(owner.full_name)),
+
+def _head_lines(
+    tr: Translator, preview: importer.ImportPreview, owner: Member, viewer: Member
+) -> list[str]:
+    if preview.by_file and preview.new:
+        lines = [
+            tr("transfer.preview_title_by_file"),
+            tr("transfer.preview_by_file_rest", owner=esc(owner.full_name)),
+        ]
+    else:
+        lines = [tr("transfer.preview_title", owner=esc(owner.full_name))]
+        if preview.file_owners and not is_head(viewer):
+            lines.append(tr("transfer.preview_owners_ignored"))
+    lines += [
         tr("transfer.preview_new", count=len(preview.new)),
         tr("transfer.preview_duplicates", count=len(preview.duplicates)),
         tr("transfer.preview_errors", count=len(preview.errors)),
@@ -99,12 +121,40 @@ def preview_text(
     if preview.warnings:
         lines.append(tr("transfer.preview_warnings", count=len(preview.warnings)))
     if preview.new:
+        totals = preview.totals()
+        if any(count for part, count in totals.items() if part != "clients"):
+            lines.append(tr("transfer.preview_totals", parts=totals_text(tr, totals)))
         named = ", ".join(esc(row.name[:60]) for row in preview.new[:NEW_NAMED])
         if len(preview.new) > NEW_NAMED:
             named += tr("transfer.preview_more_inline", count=len(preview.new) - NEW_NAMED)
         lines.extend(["", tr("transfer.preview_new_names", names=named)])
     else:
         lines.extend(["", tr("transfer.preview_nothing_new")])
+    if preview.export and preview.duplicates:
+        lines.append(tr("transfer.preview_known_untouched"))
+    if preview.history and preview.new:
+        lines.append(tr("transfer.preview_history"))
+    if preview.remarks:
+        lines.extend(["", tr("transfer.preview_file_remarks")])
+        lines += [
+            "• " + tr(f"transfer.remark_{remark.code}", **esc_params(remark.params))
+            for remark in preview.remarks[:MAX_LISTED]
+        ]
+        if len(preview.remarks) > MAX_LISTED:
+            lines.append(tr("transfer.preview_more", count=len(preview.remarks) - MAX_LISTED))
+    return lines
+
+
+def preview_text(
+    tr: Translator, preview: importer.ImportPreview, owner: Member, viewer: Member
+) -> str:
+    """Counts and what comes in, remarks on the file, then the first rows left out and the
+    first warnings, under Telegram's limit.
+
+    A head is told whose base a duplicate sits in; a manager sees a colleague's client only as
+    the colleague's name.
+    """
+    lines = _head_lines(tr, preview, owner, viewer)
     sections = [
         ("transfer.preview_rows", sorted([*preview.errors, *preview.duplicates])),
         ("transfer.preview_warning_rows", preview.warnings),
@@ -130,30 +180,30 @@ def preview_markup(
     tr: Translator, token: str, preview: importer.ImportPreview, owners: list[Member]
 ) -> InlineKeyboardMarkup:
     """Confirm, cancel and, for a head, whose base to import into; with nothing new, cancel only
-    (duplicates are looked for in the whole team's base, so another owner changes nothing)."""
+    (duplicates are looked for in the whole team's base, so another owner changes nothing).
+
+    When the file names owners, the head's import follows them until a base is picked for all,
+    and a button goes back to them.
+    """
     rows = []
+
+    def button(text: str, data: TransferCallback) -> list[InlineKeyboardButton]:
+        return [InlineKeyboardButton(text=text, callback_data=data.pack())]
+
     if preview.new:
         label = tr("transfer.confirm", count=len(preview.new))
-        rows.append(
-            [
-                InlineKeyboardButton(
-                    text=label, callback_data=TransferCallback(action="go", token=token).pack()
-                )
-            ]
-        )
-    for owner in owners if preview.new else []:
-        if owner.id == preview.owner_id:
+        rows.append(button(label, TransferCallback(action="go", token=token)))
+    several = len(owners) > 1
+    for owner in owners if preview.new and several else []:
+        if owner.id == preview.owner_id and not preview.by_file:
             continue
-        data = TransferCallback(action="owner", token=token, member_id=owner.id).pack()
-        rows.append(
-            [
-                InlineKeyboardButton(
-                    text=tr("transfer.owner_button", name=owner.full_name), callback_data=data
-                )
-            ]
-        )
-    cancel = TransferCallback(action="cancel", token=token).pack()
-    rows.append([InlineKeyboardButton(text=tr("transfer.cancel"), callback_data=cancel)])
+        key = "transfer.owner_all_button" if preview.file_owners else "transfer.owner_button"
+        data = TransferCallback(action="owner", token=token, member_id=owner.id)
+        rows.append(button(tr(key, name=owner.full_name), data))
+    if preview.new and preview.file_owners and not preview.by_file and several:
+        data = TransferCallback(action="byfile", token=token)
+        rows.append(button(tr("transfer.by_file_button"), data))
+    rows.append(button(tr("transfer.cancel"), TransferCallback(action="cancel", token=token)))
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
@@ -199,7 +249,7 @@ async def got_file(
     try:
         table = importer.read_table(data, filename)
     except importer.ImportFileError as error:
-        await message.answer(tr(f"transfer.file_{error.code}", **error.params))
+        await message.answer(tr(f"transfer.file_{error.code}", **esc_params(error.params)))
         return
     preview = await importer.preview_import(session, member, table, member, now=clock.now())
     token = secrets.token_hex(8)
@@ -207,7 +257,9 @@ async def got_file(
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
     await state.set_state(ImportForm.confirm)
-    await state.set_data({"token": token, "filename": filename, "owner_id": member.id})
+    await state.set_data(
+        {"token": token, "filename": filename, "owner_id": member.id, "by_file": True}
+    )
     await message.answer(
         preview_text(tr, preview, member, member),
         reply_markup=preview_markup(tr, token, preview, await _owners(session, member)),
@@ -250,14 +302,14 @@ async def not_a_file(message: Message, tr: Translator) -> None:
 
 async def _pending(
     callback_data: TransferCallback, state: FSMContext, settings: Settings
-) -> tuple[Path, str, int] | None:
+) -> tuple[Path, str, int, bool] | None:
     data = await state.get_data()
     if data.get("token") != callback_data.token or not callback_data.token:
         return None
     path = _pending_path(settings, data["token"], data["filename"])
     if not path.is_file():
         return None
-    return path, data["filename"], int(data["owner_id"])
+    return path, data["filename"], int(data["owner_id"]), bool(data.get("by_file"))
 
 
 @router.callback_query(TransferCallback.filter())
@@ -276,41 +328,72 @@ async def on_transfer(
     if pending is None:
         await query.answer(tr("transfer.stale"), show_alert=True)
         return
-    path, filename, owner_id = pending
+    path, filename, owner_id, by_file = pending
     if callback_data.action == "cancel":
         await state.clear()
         path.unlink(missing_ok=True)
         await show(query, tr("transfer.cancelled"))
         return
     if callback_data.action == "owner":
-        owner_id = callback_data.member_id
+        owner_id, by_file = callback_data.member_id, False
+    elif callback_data.action == "byfile":
+        # The file's owners, and whoever imports for the clients of nobody on the team.
+        owner_id, by_file = member.id, True
     owner = next((m for m in await _owners(session, member) if m.id == owner_id), None)
     if owner is None:
         await query.answer(tr("transfer.stale"), show_alert=True)
         return
     table = importer.read_table(path.read_bytes(), filename)
-    preview = await importer.preview_import(session, member, table, owner, now=clock.now())
-    if callback_data.action == "owner":
-        await state.update_data(owner_id=owner.id)
+    preview = await importer.preview_import(
+        session, member, table, owner, now=clock.now(), owners_from_file=by_file
+    )
+    if callback_data.action in {"owner", "byfile"}:
+        await state.update_data(owner_id=owner.id, by_file=by_file)
         markup = preview_markup(tr, callback_data.token, preview, await _owners(session, member))
         await show(query, preview_text(tr, preview, owner, member), markup)
         return
     # The FSM storage writes through its own connection: leave the state before our writes.
     await state.clear()
     count = await importer.apply_import(session, preview, clock.now())
-    await audit.record(
-        session,
-        member=member,
-        action="import",
-        now=clock.now(),
-        owner_id=owner.id,
-        clients=count,
-        duplicates=len(preview.duplicates),
-        errors=len(preview.errors),
-    )
-    await importer.notify_owner(session, member, owner, count, clock.now())
+    totals = preview.totals()
+    by_owner = preview.by_owner()
+    details: dict[str, Any] = {
+        "owner_id": owner.id,
+        "clients": count,
+        "duplicates": len(preview.duplicates),
+        "errors": len(preview.errors),
+    }
+    details.update({part: totals[part] for part in ("contacts", "dates", "deals") if totals[part]})
+    if preview.by_file and preview.new:
+        details["owners"] = {str(member_id): received for member_id, received in by_owner.items()}
+    await audit.record(session, member=member, action="import", now=clock.now(), **details)
+    members = {m.id: m for m in await team.list_members(session)}
+    for receiver_id, received in by_owner.items():
+        await importer.notify_owner(session, member, members[receiver_id], received, clock.now())
     path.unlink(missing_ok=True)
-    await show(query, tr("transfer.imported", count=count, owner=esc(owner.full_name)))
+    await show(query, _imported_text(tr, preview, owner, members))
+
+
+def _imported_text(
+    tr: Translator, preview: importer.ImportPreview, owner: Member, members: dict[int, Member]
+) -> str:
+    """«✅ Импортировано клиентов: 12, в базу: Ольга.», by base when the file named owners, and
+    what came in with the clients."""
+    by_owner = preview.by_owner()
+    count = len(preview.new)
+    if preview.by_file and set(by_owner) - {owner.id}:
+        owners = ", ".join(
+            f"{esc(members[member_id].full_name)} — {received}"
+            for member_id, received in sorted(by_owner.items(), key=lambda item: -item[1])
+        )
+        lines = [tr("transfer.imported_by_owner", count=count, owners=owners)]
+    else:
+        lines = [tr("transfer.imported", count=count, owner=esc(owner.full_name))]
+    totals = preview.totals()
+    del totals["clients"]
+    if any(totals.values()):
+        lines.append(tr("transfer.imported_with", parts=totals_text(tr, totals)))
+    return "\n".join(lines)
 
 
 @router.message(Command("export"))

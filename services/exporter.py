@@ -322,12 +322,13 @@ async def export_workbook(session: AsyncSession, member: Member, now: datetime) 
     _sheet(
         book,
         tr("export.sheet_contacts"),
-        titles("id", "client", "full_name", "position", "phone", "extra_phones", "email",
-               "telegram", "whatsapp", "preferred_channel", "channel_schedule", "work_schedule",
-               "contact_window", "contact_days", "hobbies", "favourite_team", "notes", "primary"),
+        titles("id", "client_id", "client", "full_name", "position", "phone", "extra_phones",
+               "email", "telegram", "whatsapp", "preferred_channel", "channel_schedule",
+               "work_schedule", "contact_window", "contact_days", "hobbies", "favourite_team",
+               "notes", "primary"),
         (
-            [p.id, names[p.client_id], p.full_name, p.position, p.phone, p.extra_phones, p.email,
-             p.telegram, p.whatsapp, label.channel(p.preferred_channel),
+            [p.id, p.client_id, names[p.client_id], p.full_name, p.position, p.phone,
+             p.extra_phones, p.email, p.telegram, p.whatsapp, label.channel(p.preferred_channel),
              label.channel_schedule(p.channel_schedule), p.work_schedule,
              _window(p.window_start, p.window_end), label.days(p.window_days), p.hobbies,
              p.favourite_team, p.notes, label.yes_no(p.is_primary)]
@@ -337,11 +338,11 @@ async def export_workbook(session: AsyncSession, member: Member, now: datetime) 
     _sheet(
         book,
         tr("export.sheet_dates"),
-        titles("client", "contact", "date_kind", "relation", "person", "title", "day", "month",
-               "year"),
+        titles("client_id", "client", "contact_id", "contact", "date_kind", "relation", "person",
+               "title", "day", "month", "year"),
         (
-            [names[d.client_id], contact_names.get(d.contact_id or 0), label.date_kind(d.kind),
-             d.relation, d.person_name, d.title, d.day, d.month, d.year]
+            [d.client_id, names[d.client_id], d.contact_id, contact_names.get(d.contact_id or 0),
+             label.date_kind(d.kind), d.relation, d.person_name, d.title, d.day, d.month, d.year]
             for d in dates
         ),
     )  # fmt: skip
@@ -371,11 +372,11 @@ async def export_workbook(session: AsyncSession, member: Member, now: datetime) 
     _sheet(
         book,
         tr("export.sheet_deals"),
-        titles("client", "deal", "deal_stage", "amount", "goods_location", "paid", "deal_created",
-               "updated"),
+        titles("client_id", "client", "deal", "deal_stage", "amount", "goods_location", "paid",
+               "deal_created", "updated"),
         (
-            [names[d.client_id], d.title, label.deal_stage(d.stage), d.amount, d.goods_location,
-             label.yes_no(d.is_paid), local(d.created_at), local(d.updated_at)]
+            [d.client_id, names[d.client_id], d.title, label.deal_stage(d.stage), d.amount,
+             d.goods_location, label.yes_no(d.is_paid), local(d.created_at), local(d.updated_at)]
             for d in deals
         ),
     )  # fmt: skip

@@ -1,4 +1,9 @@
-"""Import of a client base from .xlsx or .csv: reading, a preview, an all-or-nothing write."""
+"""Import of a client base from .xlsx or .csv: reading, a preview, an all-or-nothing write.
+
+A workbook made by our own /export comes back whole: its clients sheet, then its contacts, key
+dates and deals sheets, each row attached to its client from the same file. A value a client can
+do without (a phone that is no number, an unknown category) is a remark, never a lost client.
+"""
 
 from __future__ import annotations
 
@@ -7,26 +12,34 @@ import html
 import io
 import re
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
+from decimal import Decimal
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from openpyxl import load_workbook
+from openpyxl.workbook.workbook import Workbook
+from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import translator
 from models import Member
-from models.clients import Client, Contact, KeyDate, OwnerHistory
-from models.enums import Category, ClientKind, Role, Stage
+from models.clients import Client, Contact, Deal, KeyDate, OwnerHistory
+from models.enums import Category, Channel, ClientKind, Role, Stage
 from scheduler import outbox
-from services import geo, names, planner, validation
+from services import geo, import_words, names, planner, team, validation
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_ROWS = 20_000
+# Contacts, dates and deals of MAX_ROWS clients: a few each.
+MAX_RELATED_ROWS = 5 * MAX_ROWS
 BATCH = 1000
 
-# Canonical column → header synonyms, compared case-folded without punctuation.
+# Canonical column → header synonyms, compared case-folded without punctuation. Our own
+# export's titles (both languages) are read too, from its catalogs: see import_words.
 HEADERS: dict[str, tuple[str, ...]] = {
     "name": ("клиент", "компания", "название", "организация", "name", "client", "company"),
     "kind": ("тип", "тип клиента", "вид клиента", "type", "client type", "kind"),
@@ -40,8 +53,13 @@ HEADERS: dict[str, tuple[str, ...]] = {
     "email": ("email", "e mail", "почта", "эл почта", "электронная почта", "mail"),
     "birthday": ("день рождения", "др", "birthday", "birth date", "дата рождения"),
     "notes": ("заметки", "примечание", "комментарий", "notes", "comment"),
-    "tags": ("теги", "метки", "tags"),
+    "tags": ("теги", "метки", "маркеры", "tags", "markers"),
     "window": ("окно", "окно звонков", "window", "calling window"),
+    "owner": ("ответственный", "ответственный менеджер", "owner"),
+    "stage": ("этап", "stage"),
+    "timezone": ("часовой пояс", "time zone", "timezone"),
+    "days": ("дни звонков", "calling days"),
+    "preferences": ("предпочтения", "preferences"),
 }
 _CATEGORIES = {
     "ключевой": Category.KEY, "key": Category.KEY, "vip": Category.VIP,
@@ -75,7 +93,12 @@ _ISO_DATE = re.compile(
 )
 # «12.05.1975 г.», «12 мая 1975 года».
 _YEAR_WORD = re.compile(r"\s*(?:г\.?|года?)\s*$")
+# «01.12.2026 12:05» as a date cell saved to CSV writes a moment: the day is what counts.
+_TIME_TAIL = re.compile(r"\s+\d{1,2}:\d{2}(?::\d{2})?\s*$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Where a remark's row is: the clients sheet (or the only one), then the export's other sheets.
+PARTS = {"contacts": 1, "dates": 2, "deals": 3}
+_T = TypeVar("_T")
 
 
 class ImportFileError(Exception):
@@ -88,12 +111,31 @@ class ImportFileError(Exception):
 
 
 @dataclass
+class FileRemark:
+    """A remark on the file as a whole: a sheet missing or unreadable, an owner not on the team;
+    `code` names the text, `params` fill it."""
+
+    code: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
 class Table:
-    """Rows of the file keyed by canonical column; `numbers` are the rows' numbers in the file."""
+    """Rows of the file keyed by canonical column; `numbers` are the rows' numbers in the file.
+
+    For a workbook of several sheets `sheet` names the one the clients were read from; for our
+    own export `related` holds its contacts, dates and deals sheets read the same way.
+    """
 
     columns: list[str]
     rows: list[dict[str, str]]
     numbers: list[int]
+    sheet: str = ""
+    related: dict[str, Table] = field(default_factory=dict)
+    remarks: list[FileRemark] = field(default_factory=list)
+    export: bool = False
+    # The export's interactions and touches sheets: history of the other base, not carried over.
+    history: bool = False
 
 
 @dataclass(frozen=True, order=True)
@@ -109,11 +151,68 @@ class RowError:
     owner: str = ""
     # False: a colleague's client, which the importing manager may learn only the owner of.
     visible: bool = True
+    # A row of the export's contacts, dates or deals sheet: its title and PARTS rank.
+    sheet: str = ""
+    part: int = 0
+
+
+def remark_order(error: RowError) -> tuple[int, int, str]:
+    """Remarks as the file reads: the clients sheet first, then each other sheet by row."""
+    return error.part, error.row, error.code
+
+
+@dataclass
+class ImportContact:
+    """A person of an imported client."""
+
+    full_name: str
+    position: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    extra_phones: list[str] = field(default_factory=list)
+    telegram: str | None = None
+    whatsapp: str | None = None
+    channel: Channel | None = None
+    channel_schedule: list[dict[str, Any]] = field(default_factory=list)
+    work_schedule: str | None = None
+    window: tuple[time, time] | None = None
+    days: str | None = None
+    hobbies: str | None = None
+    favourite_team: str | None = None
+    notes: str | None = None
+    is_primary: bool = False
+    # The contact's ID in the file, which key dates name it by.
+    file_id: str | None = None
+
+
+@dataclass
+class ImportDate:
+    """A key date of an imported client; `contact` is the index of its person, if any."""
+
+    kind: str
+    day: int
+    month: int
+    year: int | None
+    contact: int | None = None
+    relation: str | None = None
+    person_name: str | None = None
+    title: str | None = None
+
+
+@dataclass
+class ImportDeal:
+    """A deal of an imported client."""
+
+    title: str
+    stage: str = "new"
+    amount: Decimal | None = None
+    goods_location: str | None = None
+    is_paid: bool = False
 
 
 @dataclass
 class ImportRow:
-    """A checked row ready to be written."""
+    """A checked client row ready to be written, with what the other sheets attached to it."""
 
     row: int
     kind: ClientKind
@@ -123,14 +222,23 @@ class ImportRow:
     timezone: str
     industry: str | None
     category: Category
-    contact: str | None
-    position: str | None
-    phone: str | None
-    email: str | None
-    birthday: tuple[int, int, int | None] | None
     notes: str | None
     tags: list[str]
-    window: tuple[str, str] | None
+    window: tuple[time, time] | None
+    stage: Stage = Stage.ACQUISITION
+    preferences: str | None = None
+    days: str | None = None
+    observe_holidays: bool = True
+    confirmed_on: date | None = None
+    # The owner the file names, and the member it resolved to (None: the preview's owner).
+    owner: str | None = None
+    owner_id: int | None = None
+    file_id: str | None = None
+    contacts: list[ImportContact] = field(default_factory=list)
+    dates: list[ImportDate] = field(default_factory=list)
+    deals: list[ImportDeal] = field(default_factory=list)
+    # Remarks on the other sheets' rows of this client: shown only if the client comes in.
+    remarks: list[RowError] = field(default_factory=list)
 
 
 @dataclass
@@ -143,6 +251,29 @@ class ImportPreview:
     errors: list[RowError] = field(default_factory=list)
     # Rows imported all the same, with what was left out of them or assumed.
     warnings: list[RowError] = field(default_factory=list)
+    remarks: list[FileRemark] = field(default_factory=list)
+    export: bool = False
+    history: bool = False
+    # The file names owners; `by_file`: they are followed (a head's import).
+    file_owners: bool = False
+    by_file: bool = False
+
+    def totals(self) -> dict[str, int]:
+        """What comes in: clients, contacts, key dates, deals."""
+        return {
+            "clients": len(self.new),
+            "contacts": sum(len(row.contacts) for row in self.new),
+            "dates": sum(len(row.dates) for row in self.new),
+            "deals": sum(len(row.deals) for row in self.new),
+        }
+
+    def by_owner(self) -> dict[int, int]:
+        """Member id → how many of the new clients go into their base."""
+        counts: dict[int, int] = {}
+        for row in self.new:
+            owner_id = row.owner_id or self.owner_id
+            counts[owner_id] = counts.get(owner_id, 0) + 1
+        return counts
 
 
 def _header_key(text: str) -> str:
@@ -154,7 +285,7 @@ def _canonical(header: str) -> str | None:
     for column, synonyms in HEADERS.items():
         if key in synonyms:
             return column
-    return None
+    return import_words.client_headers().get(key)
 
 
 def _decode(data: bytes) -> str:
@@ -177,36 +308,34 @@ def _decode(data: bytes) -> str:
     return text
 
 
-def _raw_rows(data: bytes, filename: str) -> list[list[str]]:
-    lowered = filename.lower()
-    if lowered.endswith(".xlsx"):
-        try:
-            book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except (zipfile.BadZipFile, KeyError, ValueError, OSError):
-            raise ImportFileError("bad_file") from None
-        sheet = book.worksheets[0]
-        rows = []
-        for values in sheet.iter_rows(values_only=True):
-            rows.append(["" if value is None else _cell_text(value) for value in values])
-            if len(rows) > MAX_ROWS + 1:
-                break
-        book.close()
-        return rows
-    if lowered.endswith(".csv"):
-        text = _decode(data)
-        # The header line decides: csv.Sniffer guesses wrong on ragged rows.
-        header_line = next((line for line in text.splitlines() if line.strip()), "")
-        delimiter = max(";,\t", key=header_line.count)
-        reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-        try:
-            return list(reader)
-        except csv.Error as error:
-            if "field limit" in str(error):
-                # One cell over 128 KB: usually a quote left open, which swallows the rest.
-                raise ImportFileError("cell_too_long", row=reader.line_num) from None
-            # A bare carriage return inside a cell and the like.
-            raise ImportFileError("bad_file") from None
-    raise ImportFileError("bad_format")
+def _csv_rows(data: bytes) -> list[list[str]]:
+    text = _decode(data)
+    # The header line decides: csv.Sniffer guesses wrong on ragged rows.
+    header_line = next((line for line in text.splitlines() if line.strip()), "")
+    delimiter = max(";,\t", key=header_line.count)
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    try:
+        return list(reader)
+    except csv.Error as error:
+        if "field limit" in str(error):
+            # One cell over 128 KB: usually a quote left open, which swallows the rest.
+            raise ImportFileError("cell_too_long", row=reader.line_num) from None
+        # A bare carriage return inside a cell and the like.
+        raise ImportFileError("bad_file") from None
+
+
+def _sheet_rows(sheet: ReadOnlyWorksheet, limit: int) -> list[list[str]]:
+    rows = []
+    filled = 0
+    for values in sheet.iter_rows(values_only=True):
+        cells = ["" if value is None else _cell_text(value) for value in values]
+        rows.append(cells)
+        # Blank rows don't count: stopping at so many rows of any kind cut the last clients
+        # of a sheet with gaps without a word.
+        filled += any(cell.strip() for cell in cells)
+        if filled > limit + 1:
+            break
+    return rows
 
 
 def _cell_text(value: object) -> str:
@@ -218,35 +347,150 @@ def _cell_text(value: object) -> str:
 
 
 def read_table(data: bytes, filename: str) -> Table:
-    """Read the first sheet (or the CSV) into rows keyed by recognised columns.
+    """Read the clients (the first sheet, the CSV, or our export's clients sheet with its
+    contacts, key dates and deals) into rows keyed by recognised columns.
 
     Raises ImportFileError for a file too big, of the wrong kind, empty, without a name column
-    or with too many rows.
+    or with too many rows, and for an export whose clients sheet is gone.
     """
     if len(data) > MAX_FILE_BYTES:
         raise ImportFileError("too_big", limit=MAX_FILE_BYTES // (1024 * 1024))
-    raw = [row for row in _raw_rows(data, filename) if any(cell.strip() for cell in row)]
-    if not raw:
-        raise ImportFileError("empty")
-    header = [_canonical(cell) for cell in raw[0]]
-    if "name" not in header:
-        raise ImportFileError("no_name_column")
-    if len(raw) - 1 > MAX_ROWS:
-        raise ImportFileError("too_many_rows", limit=MAX_ROWS)
-    columns = [column for column in header if column is not None]
+    lowered = filename.lower()
+    if lowered.endswith(".xlsx"):
+        try:
+            book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        except (zipfile.BadZipFile, KeyError, ValueError, OSError):
+            raise ImportFileError("bad_file") from None
+        try:
+            return _workbook_table(book)
+        finally:
+            book.close()
+    if lowered.endswith(".csv"):
+        return _client_table(_csv_rows(data))
+    raise ImportFileError("bad_format")
+
+
+def _workbook_table(book: Workbook) -> Table:
+    """The clients sheet, and our export's other sheets when the workbook is one."""
+    sheets = [sheet for sheet in book.worksheets if isinstance(sheet, ReadOnlyWorksheet)]
+    if not sheets:
+        raise ImportFileError("bad_file")
+    titles = import_words.sheet_titles()
+    found: dict[str, ReadOnlyWorksheet] = {}
+    language = ""
+    for sheet in sheets:
+        kind = titles.get(import_words.word_key(sheet.title))
+        if kind is not None and kind[0] not in found:
+            found[kind[0]] = sheet
+            language = language or kind[1]
+    ours = [name for name in found if name != "clients"]
+    clients = found.get("clients")
+    if clients is None and sheets[0].title not in {sheet.title for sheet in found.values()}:
+        clients = sheets[0]
+    if clients is None:
+        # The first sheet is the export's contacts or deals: read as clients, it would make a
+        # client of every contact.
+        raise ImportFileError(
+            "export_no_clients", sheet=import_words.sheet_title("clients", language)
+        )
+    table = _client_table(
+        _sheet_rows(clients, MAX_ROWS), sheet=clients.title if len(sheets) > 1 else ""
+    )
+    if not ours:
+        return table
+    table.export = True
+    language = language or "ru"
+    for name in import_words.RELATED:
+        sheet = found.get(name)
+        if sheet is None:
+            title = import_words.sheet_title(name, language)
+            table.remarks.append(FileRemark(f"no_sheet_{name}", {"sheet": title}))
+            continue
+        related = _related_table(
+            name, sheet.title, _sheet_rows(sheet, MAX_RELATED_ROWS), language, table.remarks
+        )
+        if related is not None:
+            table.related[name] = related
+    table.history = any(name in found for name in import_words.HISTORY)
+    return table
+
+
+def _refusal(code: str, sheet: str, **params: object) -> ImportFileError:
+    # A workbook of several sheets names the sheet it means.
+    if sheet:
+        return ImportFileError(f"sheet_{code}", sheet=sheet, **params)
+    return ImportFileError(code, **params)
+
+
+def _keyed_rows(
+    raw: list[tuple[int, list[str]]], header: list[str | None]
+) -> tuple[list[dict[str, str]], list[int]]:
     rows: list[dict[str, str]] = []
     numbers: list[int] = []
-    for number, cells in enumerate(raw[1:], start=2):
+    for number, cells in raw[1:]:
         row = {
-            column: cells[index].strip()
+            column: text
             for index, column in enumerate(header)
-            if column is not None and index < len(cells) and cells[index].strip()
+            if column is not None and index < len(cells) and (text := cells[index].strip())
         }
         rows.append(row)
         numbers.append(number)
+    return rows, numbers
+
+
+def _numbered(raw: list[list[str]]) -> list[tuple[int, list[str]]]:
+    """Non-blank rows with their numbers in the file."""
+    return [
+        (number, row)
+        for number, row in enumerate(raw, start=1)
+        if any(cell.strip() for cell in row)
+    ]
+
+
+def _client_table(raw_rows: list[list[str]], sheet: str = "") -> Table:
+    raw = _numbered(raw_rows)
+    if not raw:
+        raise _refusal("empty", sheet)
+    header = [_canonical(cell) for cell in raw[0][1]]
+    if "name" not in header:
+        raise _refusal("no_name_column", sheet)
+    if len(raw) - 1 > MAX_ROWS:
+        raise _refusal("too_many_rows", sheet, limit=MAX_ROWS)
+    # Rows keep their numbers in the file, blank rows counted, as the spreadsheet shows them.
+    rows, numbers = _keyed_rows(raw, header)
     if not rows:
-        raise ImportFileError("only_header")
-    return Table(columns=columns, rows=rows, numbers=numbers)
+        raise _refusal("only_header", sheet)
+    columns = [column for column in header if column is not None]
+    return Table(columns=columns, rows=rows, numbers=numbers, sheet=sheet)
+
+
+def _related_table(
+    name: str, title: str, raw_rows: list[list[str]], language: str, remarks: list[FileRemark]
+) -> Table | None:
+    """An export's contacts, dates or deals sheet; None, with a remark, when it gives nothing."""
+    raw = _numbered(raw_rows)
+    if not raw:
+        remarks.append(FileRemark(f"empty_{name}", {"sheet": title}))
+        return None
+    if len(raw) - 1 > MAX_RELATED_ROWS:
+        raise ImportFileError("sheet_too_many_rows", sheet=title, limit=MAX_RELATED_ROWS)
+    vocabulary = import_words.related_headers(name)
+    header = [vocabulary.get(import_words.word_key(cell)) for cell in raw[0][1]]
+    missing = next(
+        (column for column in import_words.REQUIRED[name] if column not in header), None
+    )
+    if "client" not in header and "client_id" not in header:
+        missing = "client"
+    if missing is not None:
+        column = import_words.column_title(missing, name, language)
+        remarks.append(FileRemark("sheet_unreadable", {"sheet": title, "column": column}))
+        return None
+    rows, numbers = _keyed_rows(raw, header)
+    if not rows:
+        remarks.append(FileRemark(f"empty_{name}", {"sheet": title}))
+        return None
+    columns = [column for column in header if column is not None]
+    return Table(columns=columns, rows=rows, numbers=numbers, sheet=title)
 
 
 def _birthday(
@@ -271,34 +515,128 @@ def _birthday(
     return day, month, year
 
 
+def _confirmed(
+    number: int, text: str | None, today: date, warnings: list[RowError]
+) -> date | None:
+    """The day the client's data was last confirmed in the other base: imported data is no
+    fresher than it was there."""
+    if not text:
+        return None
+    cleaned = _TIME_TAIL.sub("", text)
+    iso = _ISO_DATE.match(cleaned)
+    if iso is not None:
+        cleaned = f"{iso['d']}.{iso['m']}.{iso['y']}"
+    try:
+        day, month, year = validation.parse_day_month(cleaned)
+    except validation.ValidationError:
+        year = None
+    if year is None or date(year, month, day) > today:
+        warnings.append(RowError(number, "confirmed_invalid", text[:40]))
+        return None
+    return date(year, month, day)
+
+
+def _optional(
+    number: int,
+    text: str | None,
+    check: Callable[[str], _T],
+    code: str,
+    warnings: list[RowError],
+    **where: Any,
+) -> _T | None:
+    """A value the client can do without: a bad one is left out with a remark on the row."""
+    if not text:
+        return None
+    try:
+        return check(text)
+    except validation.ValidationError:
+        warnings.append(RowError(number, code, text[:40], **where))
+        return None
+
+
+def _known(
+    number: int,
+    text: str | None,
+    read: Callable[[str], _T | None],
+    code: str,
+    warnings: list[RowError],
+    default: _T,
+) -> _T:
+    """A value the file gives in words: an unknown one is a remark, and the default stands."""
+    if not text:
+        return default
+    found = read(text)
+    if found is None:
+        warnings.append(RowError(number, code, text[:40]))
+        return default
+    return found
+
+
+def _days(text: str) -> str:
+    return validation.days_code(validation.parse_weekdays(text))
+
+
+def _zone_key(text: str) -> str | None:
+    zone = geo.resolve_timezone(text)
+    return None if zone is None else zone.key
+
+
+def _category(text: str) -> Category | None:
+    return _CATEGORIES.get(" ".join(_header_key(text).split())) or import_words.category(text)
+
+
 def _check_row(
     number: int,
     row: dict[str, str],
     default_timezone: str,
     today: date,
     warnings: list[RowError],
+    *,
+    person_sheet: bool = False,
 ) -> ImportRow:
-    """Raises validation.ValidationError with a code on the first bad value that drops the row;
-    a value the client can do without is left out with a line added to `warnings`."""
+    """Raises validation.ValidationError with a code when the row has no usable name (or is
+    marked inactive); any other value the client can do without is left out with a line added
+    to `warnings`.
+
+    `person_sheet`: the people come from our export's contacts sheet, so a private client is
+    not given a contact of their own name here (the sheet has it).
+    """
     name = validation.clean_text(row.get("name"), max_length=200)
-    phone = validation.normalize_phone(row["phone"]) if row.get("phone") else None
-    email = validation.normalize_email(row["email"]) if row.get("email") else None
-    inn = validation.validate_inn(row["inn"]) if row.get("inn") else None
+    if row.get("active") and import_words.yes_no(row["active"]) is False:
+        raise validation.ValidationError("inactive", text=row["active"])
+    phone = _optional(
+        number, row.get("phone"), validation.normalize_phone, "phone_dropped", warnings
+    )
+    email = _optional(
+        number, row.get("email"), validation.normalize_email, "email_dropped", warnings
+    )
+    inn = _optional(number, row.get("inn"), validation.validate_inn, "inn_dropped", warnings)
     birthday = _birthday(number, row.get("birthday"), today, warnings)
-    window = None
-    if row.get("window"):
-        start, end = validation.parse_time_window(row["window"])
-        window = (start.isoformat(), end.isoformat())
+    window = _optional(
+        number, row.get("window"), validation.parse_time_window, "window_dropped", warnings
+    )
+    days = _optional(number, row.get("days"), _days, "days_dropped", warnings)
     city = row.get("city")
     found = geo.find_city(city) if city else None
-    category = Category.NEW
-    if row.get("category"):
-        found_category = _CATEGORIES.get(" ".join(_header_key(row["category"]).split()))
-        if found_category is None:
-            warnings.append(RowError(number, "category_unknown", row["category"][:40]))
-        else:
-            category = found_category
+    timezone = _known(
+        number,
+        row.get("timezone"),
+        _zone_key,
+        "timezone_unknown",
+        warnings,
+        found.tz if found is not None else default_timezone,
+    )
+    category = _known(
+        number, row.get("category"), _category, "category_unknown", warnings, Category.NEW
+    )
+    stage = _known(
+        number, row.get("stage"), import_words.stage, "stage_unknown", warnings, Stage.ACQUISITION
+    )
+    observe_holidays = _known(
+        number, row.get("holidays"), import_words.holidays, "holidays_unknown", warnings, True
+    )
     contact = _short_text(row.get("contact"), 200)
+    person_given = contact is not None or phone is not None or email is not None
     kind = _kind(row.get("kind"), name, inn, contact)
     if row.get("kind") and _typed_kind(row["kind"]) is None:
         warnings.append(RowError(number, "kind_unknown", row["kind"][:40]))
@@ -310,24 +648,40 @@ def _check_row(
         warnings.append(RowError(number, "birthday_no_person", row["birthday"]))
         birthday = None
     tags = [tag.strip() for tag in re.split(r"[,;]", row.get("tags", "")) if tag.strip()]
-    return ImportRow(
+    item = ImportRow(
         row=number,
         kind=kind,
         name=name,
         inn=inn,
         city=city[:100] if city else None,
-        timezone=found.tz if found is not None else default_timezone,
+        timezone=timezone,
         industry=row.get("industry", "")[:100] or None,
         category=category,
-        contact=contact,
-        position=row.get("position", "")[:200] or None,
-        phone=phone,
-        email=email,
-        birthday=birthday,
         notes=row.get("notes") or None,
         tags=tags,
         window=window,
+        stage=stage,
+        preferences=row.get("preferences") or None,
+        days=days,
+        observe_holidays=observe_holidays,
+        confirmed_on=_confirmed(number, row.get("confirmed"), today, warnings),
+        owner=_short_text(row.get("owner"), 200),
+        file_id=row.get("id"),
     )
+    if person_given or (contact is not None and not person_sheet):
+        # A company without a named person: its number still needs a row, as /new keeps it.
+        item.contacts.append(
+            ImportContact(
+                full_name=contact or name,
+                position=_short_text(row.get("position"), 200),
+                phone=phone,
+                email=email,
+                is_primary=True,
+            )
+        )
+    if birthday is not None:
+        item.dates.append(ImportDate("birthday", *birthday, contact=0))
+    return item
 
 
 def _short_text(text: str | None, max_length: int) -> str | None:
@@ -337,7 +691,7 @@ def _short_text(text: str | None, max_length: int) -> str | None:
 
 
 def _typed_kind(typed: str) -> ClientKind | None:
-    return _KINDS.get(" ".join(_header_key(typed).split()))
+    return _KINDS.get(" ".join(_header_key(typed).split())) or import_words.kind(typed)
 
 
 def _kind(typed: str | None, name: str, inn: str | None, contact: str | None) -> ClientKind:
@@ -355,14 +709,247 @@ def _kind(typed: str | None, name: str, inn: str | None, contact: str | None) ->
     return ClientKind.B2C
 
 
-async def preview_import(
-    session: AsyncSession, member: Member, table: Table, owner: Member, *, now: datetime
-) -> ImportPreview:
-    """Check every row and find duplicates against the whole team's base and within the file."""
-    # A birthday later than today is a typo; «today» is the owner's, whose clients they become.
-    today = now.astimezone(ZoneInfo(owner.timezone)).date()
-    # Key → client id in the base; key → the first row of the file carrying it.
-    in_base: dict[str, dict[str, int]] = {
+def _link_key(text: str) -> str:
+    # The export writes the same string on every sheet; case and spacing may have been touched.
+    return " ".join(text.casefold().replace("ё", "е").split())
+
+
+class _Links:
+    """The clients sheet's rows by the file's client ID and by name, for the other sheets."""
+
+    def __init__(self, table: Table) -> None:
+        self.ids: dict[str, int] = {}
+        self.names: dict[str, list[int]] = {}
+        for number, row in zip(table.numbers, table.rows, strict=True):
+            if row.get("id"):
+                self.ids.setdefault(row["id"], number)
+            if row.get("name"):
+                self.names.setdefault(_link_key(row["name"]), []).append(number)
+
+    def find(self, row: dict[str, str]) -> tuple[int | None, str, str]:
+        """The clients sheet's row number a row of another sheet belongs to, or None with the
+        remark's code and value."""
+        client = row.get("client", "")
+        if self.ids and row.get("client_id"):
+            number = self.ids.get(row["client_id"])
+            if number is None:
+                return None, "client_missing", client or row["client_id"]
+            return number, "", ""
+        if not client:
+            return None, "client_empty", ""
+        found = self.names.get(_link_key(client), [])
+        if len(found) == 1:
+            return found[0], "", ""
+        return None, "client_missing" if not found else "client_ambiguous", client
+
+
+def _attach_related(table: Table, checked: dict[int, ImportRow], warnings: list[RowError]) -> None:
+    """Put each contact, date and deal of the export on its client's row; a row whose client
+    is not in the file is a remark, a row whose client is left out goes with it silently."""
+    links = _Links(table)
+    for name in import_words.RELATED:
+        if name == "dates":
+            # Dates name people: a private client is their own person even without the sheet.
+            _settle_contacts(checked)
+        related = table.related.get(name)
+        if related is None:
+            continue
+        where: dict[str, Any] = {"sheet": related.sheet, "part": PARTS[name]}
+        for number, row in zip(related.numbers, related.rows, strict=True):
+            target, code, value = links.find(row)
+            if target is None:
+                warnings.append(RowError(number, code, value[:60], **where))
+                continue
+            item = checked.get(target)
+            if item is None:
+                continue
+            if name == "contacts":
+                _add_contact(number, row, item, where)
+            elif name == "dates":
+                _add_date(number, row, item, where)
+            else:
+                _add_deal(number, row, item, where)
+
+
+def _settle_contacts(checked: dict[int, ImportRow]) -> None:
+    """A private client left without people gets themself, as /new makes them; each client
+    has one primary person, as the card expects: the first marked, else the first."""
+    for item in checked.values():
+        if not item.contacts and item.kind is ClientKind.B2C:
+            item.contacts.append(ImportContact(full_name=item.name))
+        primary = next((c for c in item.contacts if c.is_primary), None)
+        for contact in item.contacts:
+            contact.is_primary = False
+        if item.contacts:
+            (primary or item.contacts[0]).is_primary = True
+
+
+def _add_contact(number: int, row: dict[str, str], item: ImportRow, where: dict[str, Any]) -> None:
+    remarks = item.remarks
+    full_name = _short_text(row.get("full_name"), 200)
+    if full_name is None:
+        remarks.append(RowError(number, "contact_no_name", **where))
+        return
+    extra_phones: list[str] = []
+    for text in re.split(r"[,;]", row.get("extra_phones", "")):
+        phone = _optional(
+            number,
+            text.strip(),
+            validation.normalize_phone,
+            "contact_phone_dropped",
+            remarks,
+            **where,
+        )
+        if phone is not None and phone not in extra_phones:
+            extra_phones.append(phone)
+    channel = import_words.channel(row["channel"]) if row.get("channel") else None
+    if row.get("channel") and channel is None:
+        remarks.append(RowError(number, "contact_channel_unknown", row["channel"][:40], **where))
+    schedule = (
+        import_words.channel_schedule(row["channel_schedule"])
+        if row.get("channel_schedule")
+        else None
+    )
+    if row.get("channel_schedule") and schedule is None:
+        remarks.append(
+            RowError(number, "contact_schedule_unknown", row["channel_schedule"][:40], **where)
+        )
+    primary = import_words.yes_no(row["primary"]) if row.get("primary") else None
+    item.contacts.append(
+        ImportContact(
+            full_name=full_name,
+            position=_short_text(row.get("position"), 200),
+            phone=_optional(
+                number,
+                row.get("phone"),
+                validation.normalize_phone,
+                "contact_phone_dropped",
+                remarks,
+                **where,
+            ),
+            email=_optional(
+                number,
+                row.get("email"),
+                validation.normalize_email,
+                "contact_email_dropped",
+                remarks,
+                **where,
+            ),
+            extra_phones=extra_phones,
+            telegram=_short_text(row.get("telegram"), 64),
+            whatsapp=_optional(
+                number,
+                row.get("whatsapp"),
+                validation.normalize_phone,
+                "contact_whatsapp_dropped",
+                remarks,
+                **where,
+            ),
+            channel=channel,
+            channel_schedule=schedule or [],
+            work_schedule=_short_text(row.get("work_schedule"), 200),
+            window=_optional(
+                number,
+                row.get("window"),
+                validation.parse_time_window,
+                "contact_window_dropped",
+                remarks,
+                **where,
+            ),
+            days=_optional(
+                number, row.get("days"), _days, "contact_days_dropped", remarks, **where
+            ),
+            hobbies=row.get("hobbies") or None,
+            favourite_team=_short_text(row.get("favourite_team"), 200),
+            notes=row.get("notes") or None,
+            is_primary=bool(primary),
+            file_id=row.get("id"),
+        )
+    )
+
+
+def _whole(text: str | None) -> int | None:
+    try:
+        return int(text) if text else None
+    except ValueError:
+        return None
+
+
+def _add_date(number: int, row: dict[str, str], item: ImportRow, where: dict[str, Any]) -> None:
+    remarks = item.remarks
+    day, month, year = _whole(row.get("day")), _whole(row.get("month")), _whole(row.get("year"))
+    shown = ".".join(row.get(part, "?") for part in ("day", "month", "year") if row.get(part))
+    try:
+        # A date without a year must exist in some year: 29 February does.
+        if day is None or month is None or (row.get("year") and year is None):
+            raise ValueError
+        date(year or 2024, month, day)
+    except ValueError:
+        remarks.append(RowError(number, "date_dropped", shown[:40], **where))
+        return
+    contact: int | None = None
+    if row.get("contact_id") and any(person.file_id for person in item.contacts):
+        contact = next(
+            (i for i, person in enumerate(item.contacts) if person.file_id == row["contact_id"]),
+            None,
+        )
+    elif row.get("contact"):
+        wanted = _link_key(row["contact"])
+        contact = next(
+            (i for i, person in enumerate(item.contacts) if _link_key(person.full_name) == wanted),
+            None,
+        )
+    if contact is None and (row.get("contact_id") or row.get("contact")):
+        value = row.get("contact") or row.get("contact_id", "")
+        remarks.append(RowError(number, "date_contact_missing", value[:60], **where))
+        return
+    kind = import_words.date_kind(row["kind"]) if row.get("kind") else None
+    if kind is None:
+        kind = "other"
+        if row.get("kind"):
+            remarks.append(RowError(number, "date_kind_unknown", row["kind"][:40], **where))
+    item.dates.append(
+        ImportDate(
+            kind=kind,
+            day=day,
+            month=month,
+            year=year,
+            contact=contact,
+            relation=_short_text(row.get("relation"), 64),
+            person_name=_short_text(row.get("person"), 200),
+            title=_short_text(row.get("title"), 200),
+        )
+    )
+
+
+def _add_deal(number: int, row: dict[str, str], item: ImportRow, where: dict[str, Any]) -> None:
+    remarks = item.remarks
+    title = _short_text(row.get("title"), 200)
+    if title is None:
+        remarks.append(RowError(number, "deal_no_title", **where))
+        return
+    stage = import_words.deal_stage(row["stage"]) if row.get("stage") else "new"
+    if stage is None:
+        remarks.append(RowError(number, "deal_stage_unknown", row["stage"][:40], **where))
+        stage = "new"
+    amount = import_words.amount(row["amount"]) if row.get("amount") else None
+    if row.get("amount") and amount is None:
+        remarks.append(RowError(number, "deal_amount_dropped", row["amount"][:40], **where))
+    paid = import_words.yes_no(row["paid"]) if row.get("paid") else None
+    item.deals.append(
+        ImportDeal(
+            title=title,
+            stage=stage,
+            amount=amount,
+            goods_location=_short_text(row.get("goods_location"), 200),
+            is_paid=bool(paid),
+        )
+    )
+
+
+async def _base_keys(session: AsyncSession) -> dict[str, dict[str, int]]:
+    """Key → client id in the base: phones and e-mails of contacts, INNs, active names."""
+    return {
         "phone": {
             phone: client_id
             for phone, client_id in await session.execute(
@@ -393,47 +980,140 @@ async def preview_import(
             )
         },
     }
+
+
+def _keys(item: ImportRow, export: bool) -> list[tuple[str, str, str, bool]]:
+    """(kind, key, value shown, looked for in the file too) for a row, in the order checked.
+
+    Our own export names a client by its INN and name first; several of its clients may share
+    a contact's phone (a switchboard), so within it a phone or an e-mail makes no repeat.
+    """
+    contacts: list[tuple[str, str, str, bool]] = [
+        ("phone", contact.phone, contact.phone, not export)
+        for contact in item.contacts
+        if contact.phone
+    ]
+    contacts += [
+        ("email", contact.email, contact.email, not export)
+        for contact in item.contacts
+        if contact.email
+    ]
+    client = [("inn", item.inn, item.inn, True)] if item.inn else []
+    client.append(("name", names.normalize_text(item.name), item.name, True))
+    return [*client, *contacts] if export else [*contacts, *client]
+
+
+async def preview_import(
+    session: AsyncSession,
+    member: Member,
+    table: Table,
+    owner: Member,
+    *,
+    now: datetime,
+    owners_from_file: bool = True,
+) -> ImportPreview:
+    """Check every row and find duplicates against the whole team's base and within the file.
+
+    `owner` takes the new clients; when a head imports a file naming owners and
+    `owners_from_file` holds, each client goes to the member the file names instead, if there
+    is one on the team.
+    """
+    # A birthday later than today is a typo; «today» is the owner's, whose clients they become.
+    today = now.astimezone(ZoneInfo(owner.timezone)).date()
+    in_base = await _base_keys(session)
+    # Key → the first row of the file carrying it.
     in_file: dict[str, dict[str, int]] = {key: {} for key in in_base}
-    preview = ImportPreview(owner_id=owner.id)
-    matched: list[tuple[int, str, str, int]] = []
+    preview = ImportPreview(
+        owner_id=owner.id,
+        remarks=list(table.remarks),
+        export=table.export,
+        history=table.history,
+    )
+    checked: dict[int, ImportRow] = {}
+    row_warnings: dict[int, list[RowError]] = {}
     for number, row in zip(table.numbers, table.rows, strict=True):
         warnings: list[RowError] = []
         try:
-            checked = _check_row(number, row, owner.timezone, today, warnings)
+            checked[number] = _check_row(
+                number, row, owner.timezone, today, warnings, person_sheet=table.export
+            )
         except validation.ValidationError as error:
             value = str(error.params.get("text", ""))
             preview.errors.append(RowError(number, error.code, value))
             continue
-        keys = {
-            "phone": checked.phone,
-            "email": checked.email,
-            "inn": checked.inn,
-            "name": names.normalize_text(checked.name),
-        }
-        shown = {"phone": checked.phone, "email": checked.email, "inn": checked.inn}
+        row_warnings[number] = warnings
+    stray: list[RowError] = []
+    if table.export:
+        _attach_related(table, checked, stray)
+    matched: list[tuple[int, str, str, int]] = []
+    for number, item in checked.items():
         duplicate: RowError | None = None
-        for kind, key in keys.items():
-            if not key:
-                continue
-            value = shown.get(kind) or checked.name
+        found = False
+        for kind, key, value, within_file in _keys(item, table.export):
             if key in in_base[kind]:
                 matched.append((number, kind, value, in_base[kind][key]))
+                found = True
                 break
-            if key in in_file[kind]:
+            if within_file and key in in_file[kind]:
                 duplicate = RowError(number, kind, value, repeat_of=in_file[kind][key])
                 break
-        else:
-            preview.new.append(checked)
-            preview.warnings.extend(warnings)
-            for kind, key in keys.items():
-                if key:
-                    in_file[kind][key] = number
+        if found:
             continue
         if duplicate is not None:
             preview.duplicates.append(duplicate)
+            continue
+        preview.new.append(item)
+        preview.warnings.extend(row_warnings[number])
+        preview.warnings.extend(item.remarks)
+        for kind, key, _value, _within in _keys(item, table.export):
+            in_file[kind].setdefault(key, number)
+    preview.warnings.extend(stray)
+    preview.warnings.sort(key=remark_order)
+    if table.export and "contacts" not in table.related:
+        _count_dates_of_nobody(preview)
     preview.duplicates.extend(await _known_duplicates(session, member, matched))
     preview.duplicates.sort()
+    preview.file_owners = any(row.owner for row in checked.values())
+    if preview.file_owners and owners_from_file and member.role is Role.HEAD:
+        preview.by_file = True
+        await _resolve_owners(session, preview, owner)
     return preview
+
+
+def _count_dates_of_nobody(preview: ImportPreview) -> None:
+    """Without the contacts sheet every date of a person misses its person: one remark says
+    how many, instead of a line per date."""
+    missed = [error for error in preview.warnings if error.code == "date_contact_missing"]
+    if not missed:
+        return
+    preview.warnings = [error for error in preview.warnings if error.code != missed[0].code]
+    preview.remarks.append(
+        FileRemark("dates_without_people", {"count": len(missed), "sheet": missed[0].sheet})
+    )
+
+
+async def _resolve_owners(session: AsyncSession, preview: ImportPreview, fallback: Member) -> None:
+    """Each new client to the active member the file names; the others to `fallback`, said
+    once per name the team does not have."""
+    members: dict[str, list[Member]] = {}
+    for member in await team.list_members(session):
+        if member.is_active:
+            members.setdefault(names.normalize_text(member.full_name), []).append(member)
+    unknown: dict[str, int] = {}
+    for row in preview.new:
+        if not row.owner:
+            continue
+        found = members.get(names.normalize_text(row.owner), [])
+        if len(found) == 1:
+            row.owner_id = found[0].id
+        else:
+            unknown[row.owner] = unknown.get(row.owner, 0) + 1
+    for name, count in unknown.items():
+        preview.remarks.append(
+            FileRemark(
+                "owner_unknown", {"name": name, "count": count, "owner": fallback.full_name}
+            )
+        )
 
 
 async def _known_duplicates(
@@ -509,6 +1189,12 @@ async def apply_import(session: AsyncSession, preview: ImportPreview, now: datet
     return len(preview.new)
 
 
+def _confirmed_at(item: ImportRow, now: datetime) -> datetime:
+    if item.confirmed_on is None:
+        return now
+    return min(now, datetime.combine(item.confirmed_on, time(12), tzinfo=UTC))
+
+
 async def _insert_batch(
     session: AsyncSession, owner_id: int, rows: list[ImportRow], now: datetime
 ) -> None:
@@ -522,79 +1208,112 @@ async def _insert_batch(
             "city": item.city,
             "timezone": item.timezone,
             "category": item.category,
-            "stage": Stage.ACQUISITION,
-            "owner_id": owner_id,
+            "stage": item.stage,
+            "owner_id": item.owner_id or owner_id,
             "tags": item.tags,
+            "preferences": item.preferences,
             "notes": item.notes,
-            "window_days": "01234",
-            "observe_holidays": True,
+            "window_days": item.days or "01234",
+            "observe_holidays": item.observe_holidays,
             "is_active": True,
-            "data_confirmed_at": now,
+            "data_confirmed_at": _confirmed_at(item, now),
             "created_at": now,
             "updated_at": now,
         }
         if item.window is not None:
-            values["window_start"] = datetime.fromisoformat(f"2000-01-01T{item.window[0]}").time()
-            values["window_end"] = datetime.fromisoformat(f"2000-01-01T{item.window[1]}").time()
+            values["window_start"], values["window_end"] = item.window
         client_values.append(values)
-    ids = list(await session.scalars(insert(Client).returning(Client.id), client_values))
-    contact_values = []
-    with_contact: list[ImportRow] = []
-    history_values = []
-    for client_id, item in zip(ids, rows, strict=True):
-        history_values.append(
-            {
-                "client_id": client_id,
-                "from_member_id": None,
-                "to_member_id": owner_id,
-                "from_stage": None,
-                "to_stage": Stage.ACQUISITION,
-                "by_member_id": owner_id,
-                "at": now,
-            }
+    ids = list(
+        await session.scalars(
+            insert(Client).returning(Client.id, sort_by_parameter_order=True), client_values
         )
-        contact_name = item.contact
-        if contact_name is None and (item.phone or item.email):
-            # A company without a named person: its number still needs a row, as /new keeps it.
-            contact_name = item.name
-        if contact_name is not None:
-            with_contact.append(item)
-            contact_values.append(
-                {
-                    "client_id": client_id,
-                    "full_name": contact_name,
-                    "position": item.position,
-                    "phone": item.phone,
-                    "email": item.email,
-                    "extra_phones": [],
-                    "channel_schedule": [],
-                    "is_primary": True,
-                    "created_at": now,
-                }
-            )
-    await session.execute(insert(OwnerHistory), history_values)
-    if not contact_values:
-        return
-    contact_ids = list(
-        await session.scalars(insert(Contact).returning(Contact.id), contact_values)
     )
-    people = {
-        values["client_id"]: contact_id
-        for values, contact_id, item in zip(contact_values, contact_ids, with_contact, strict=True)
-        if item.contact is not None
-    }
-    date_values = [
+    history_values = [
         {
             "client_id": client_id,
-            "contact_id": people[client_id],
-            "kind": "birthday",
-            "day": item.birthday[0],
-            "month": item.birthday[1],
-            "year": item.birthday[2],
-            "created_at": now,
+            "from_member_id": None,
+            "to_member_id": item.owner_id or owner_id,
+            "from_stage": None,
+            "to_stage": item.stage,
+            "by_member_id": item.owner_id or owner_id,
+            "at": now,
         }
         for client_id, item in zip(ids, rows, strict=True)
-        if item.birthday is not None
     ]
+    await session.execute(insert(OwnerHistory), history_values)
+    contact_values = []
+    for client_id, item in zip(ids, rows, strict=True):
+        contact_values += [_contact_values(client_id, contact, now) for contact in item.contacts]
+    contact_ids = (
+        list(
+            await session.scalars(
+                insert(Contact).returning(Contact.id, sort_by_parameter_order=True),
+                contact_values,
+            )
+        )
+        if contact_values
+        else []
+    )
+    date_values = []
+    deal_values = []
+    first = 0
+    for client_id, item in zip(ids, rows, strict=True):
+        people = contact_ids[first : first + len(item.contacts)]
+        first += len(item.contacts)
+        date_values += [
+            {
+                "client_id": client_id,
+                "contact_id": None if key_date.contact is None else people[key_date.contact],
+                "kind": key_date.kind,
+                "relation": key_date.relation,
+                "person_name": key_date.person_name,
+                "title": key_date.title,
+                "day": key_date.day,
+                "month": key_date.month,
+                "year": key_date.year,
+                "created_at": now,
+            }
+            for key_date in item.dates
+        ]
+        deal_values += [
+            {
+                "client_id": client_id,
+                "title": deal.title,
+                "stage": deal.stage,
+                "amount": deal.amount,
+                "goods_location": deal.goods_location,
+                "is_paid": deal.is_paid,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for deal in item.deals
+        ]
     if date_values:
         await session.execute(insert(KeyDate), date_values)
+    if deal_values:
+        await session.execute(insert(Deal), deal_values)
+
+
+def _contact_values(client_id: int, contact: ImportContact, now: datetime) -> dict[str, object]:
+    window = contact.window or (None, None)
+    return {
+        "client_id": client_id,
+        "full_name": contact.full_name,
+        "position": contact.position,
+        "phone": contact.phone,
+        "email": contact.email,
+        "extra_phones": contact.extra_phones,
+        "telegram": contact.telegram,
+        "whatsapp": contact.whatsapp,
+        "preferred_channel": contact.channel,
+        "channel_schedule": contact.channel_schedule,
+        "work_schedule": contact.work_schedule,
+        "window_start": window[0],
+        "window_end": window[1],
+        "window_days": contact.days,
+        "hobbies": contact.hobbies,
+        "favourite_team": contact.favourite_team,
+        "notes": contact.notes,
+        "is_primary": contact.is_primary,
+        "created_at": now,
+    }

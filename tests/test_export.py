@@ -323,3 +323,20 @@ async def test_deals_preferences_markers_and_calling_habits_are_exported(
     assert amount.data_type == "n"
     assert amount.number_format == "#,##0.00"
     assert cell_of(deals, "Создана").value == wall(2026, 11, 17, 15, 5, 30)
+
+
+async def test_rows_of_the_other_sheets_name_their_client_and_contact_by_id(
+    chat: Chat, session: AsyncSession
+) -> None:
+    client = await seed(session)
+    contact_id = await session.scalar(select(Contact.id).where(Contact.client_id == client.id))
+    book = workbook(await export(chat, session))
+
+    for title in ("Контакты", "Ключевые даты", "Сделки"):
+        (row,) = records(book[title])
+        assert row["ID клиента"] == client.id, title
+    (key_date,) = records(book["Ключевые даты"])
+    assert key_date["ID контакта"] == contact_id
+    english = workbook(await export(chat, session, language="en"))
+    (deal,) = records(english["Deals"])
+    assert deal["Client ID"] == client.id

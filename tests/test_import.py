@@ -18,7 +18,7 @@ from services import importer
 from tests.conftest import HEAD_ID
 from tests.harness import Chat, joined
 from tests.test_reminders import MANAGER_ID, add_client, add_member
-from tests.test_transfer import csv_bytes, settings
+from tests.test_transfer import csv_bytes, settings, xlsx_bytes
 
 __all__ = ["settings"]  # the fixture keeping pending imports in a temporary folder
 
@@ -355,13 +355,14 @@ async def test_preview_names_new_clients_and_counts_what_it_cuts(
     await session.commit()
     rows = [["Клиент", "Телефон"]]
     rows += [[f"Фирма {n}", f"+7912000000{n}"] for n in range(1, 8)]
-    rows += [[f"Плохая {n}", "12345"] for n in range(60)]
+    # Rows without a name are left out; a bad phone no longer loses the client (see below).
+    rows += [["", f"+7913{n:07d}"] for n in range(60)]
     await chat.send(MANAGER_ID, "/import")
     text = await send_file(
         chat, MANAGER_ID, csv_bytes(rows, separator=";", encoding="utf-8"), "b.csv"
     )
     assert "Новые: Фирма 1, Фирма 2, Фирма 3, Фирма 4, Фирма 5 и ещё 2" in text
-    assert text.count("неверный телефон") == 20
+    assert text.count("нет названия клиента") == 20
     assert "…и ещё 40" in text
     assert "Импортировать клиентов: 7" in " ".join(chat.buttons(MANAGER_ID))
 
@@ -371,7 +372,7 @@ async def test_nothing_new_offers_no_import(chat: Chat, session: AsyncSession) -
     manager = await add_member(session)
     await add_client(session, manager, "Ромашка", "Europe/Moscow", phone="+79104620400")
     await session.commit()
-    rows = [["Клиент", "Телефон"], ["Ромашка", "+79104620400"], ["Плохая", "1"]]
+    rows = [["Клиент", "Телефон"], ["Ромашка", "+79104620400"], ["", "+79120000009"]]
     await chat.send(HEAD_ID, "/import")
     text = await send_file(
         chat, HEAD_ID, csv_bytes(rows, separator=";", encoding="utf-8"), "b.csv"
@@ -402,3 +403,59 @@ async def test_a_table_sent_without_import_starts_one(chat: Chat, session: Async
     assert "В базу: Дмитрий" in " ".join(chat.buttons(HEAD_ID))
     # Any other file still goes to the touch log.
     assert "Не к чему прикрепить" in await send_file(chat, MANAGER_ID, b"%PDF", "offer.pdf")
+
+
+async def test_a_bad_phone_or_email_is_a_remark_not_a_lost_client(
+    chat: Chat, session: AsyncSession
+) -> None:
+    await add_member(session)
+    await session.commit()
+    data = csv_bytes(
+        [
+            ["Клиент", "Контакт", "Телефон", "Email", "ИНН", "Окно", "Дни звонков"],
+            ["ООО «Альфа»", "Орлова Мария", "+79161112233", "m@alfa.ru", "", "", ""],
+            ["ООО «Бета»", "Сидоров Пётр", "+79161112234", "", "", "", "пн, ср"],
+            ["ООО «Гамма»", "", "", "", "1234567890", "", ""],
+            ["ООО «Дельта»", "", "", "", "", "с утра", ""],
+            ["Иванов Иван", "", "+79161112235", "", "", "", "по будням"],
+            ["ООО «Вектор»", "Кузнецов Олег", "12345", "oleg@", "", "", ""],
+        ],
+        separator=";",
+        encoding="utf-8",
+    )
+    await chat.send(MANAGER_ID, "/import")
+    text = await send_file(chat, MANAGER_ID, data, "base.csv")
+    assert "Новых клиентов: 6" in text
+    assert "Строк с ошибками (пропустим): 0" in text
+    assert "строка 7: телефон «12345» не похож на номер — клиент войдёт без него" in text
+    assert "строка 7: e-mail «oleg@» не похож на адрес — клиент войдёт без него" in text
+    assert "строка 4: ИНН «1234567890» не проходит проверку — клиент войдёт без него" in text
+    assert "строка 5: не понял окно звонков «с утра» — клиент войдёт с окном 10:00–18:00" in text
+    assert "строка 6: не понял дни звонков «по будням» — клиент войдёт с пн–пт" in text
+    await chat.press(MANAGER_ID, "Импортировать")
+    session.expire_all()
+    vector = await session.scalar(select(Client).where(Client.name == "ООО «Вектор»"))
+    assert vector is not None
+    person = await session.scalar(select(Contact).where(Contact.client_id == vector.id))
+    assert person is not None
+    assert (person.full_name, person.phone, person.email) == ("Кузнецов Олег", None, None)
+    assert await session.scalar(select(Client.inn).where(Client.name == "ООО «Гамма»")) is None
+    days = dict((await session.execute(select(Client.name, Client.window_days))).all())
+    assert (days["ООО «Бета»"], days["Иванов Иван"]) == ("02", "01234")
+
+
+def test_blank_rows_neither_cut_clients_nor_shift_row_numbers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(importer, "MAX_ROWS", 3)
+    rows: list[list[object]] = [["Клиент"], ["Ромашка"], [], [], ["Лютик"], [], ["Василёк"]]
+    table = importer.read_table(xlsx_bytes(rows), "base.xlsx")
+    # Row numbers are the spreadsheet's own, so a remark points at the row the member sees.
+    assert [(n, row["name"]) for n, row in zip(table.numbers, table.rows, strict=True)] == [
+        (2, "Ромашка"),
+        (5, "Лютик"),
+        (7, "Василёк"),
+    ]
+    with pytest.raises(importer.ImportFileError) as caught:
+        importer.read_table(xlsx_bytes([*rows, [], ["Мак"]]), "base.xlsx")
+    assert caught.value.code == "too_many_rows"

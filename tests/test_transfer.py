@@ -125,7 +125,7 @@ async def test_preview_counts_duplicates_and_error_rows(session: AsyncSession) -
             ["Новая фирма", "+79120000001", "new@firm.ru", "15.03"],  # 2: new
             ["Другая фирма", "8 913 555 01 42", "", ""],  # 3: phone in the base
             ["ООО «Ромашка»", "", "", ""],  # 4: the same name in the base
-            ["Третья", "12345", "", ""],  # 5: bad phone
+            ["Третья", "12345", "", ""],  # 5: bad phone, imported without it
             ["Четвёртая", "", "", "31.02"],  # 6: no such date, imported without it
             ["", "+79120000009", "", ""],  # 7: no name
             ["Пятая", "", "new@firm.ru", ""],  # 8: e-mail repeats row 2
@@ -136,19 +136,20 @@ async def test_preview_counts_duplicates_and_error_rows(session: AsyncSession) -
     )
     table = importer.read_table(data, "base.csv")
     preview = await importer.preview_import(session, manager, table, manager, now=NOW)
-    assert [row.name for row in preview.new] == ["Новая фирма", "Четвёртая"]
+    assert [row.name for row in preview.new] == ["Новая фирма", "Третья", "Четвёртая"]
     assert {(d.row, d.code) for d in preview.duplicates} == {
         (3, "phone"),
         (4, "name"),
         (9, "inn"),
         (8, "email"),
     }
-    assert {(e.row, e.code) for e in preview.errors} == {
-        (5, "phone_invalid"),
-        (7, "text_empty"),
-    }
-    # An impossible birthday alone does not lose the client: it comes in without the date.
-    assert [(w.row, w.code) for w in preview.warnings] == [(6, "birthday_date_impossible")]
+    assert {(e.row, e.code) for e in preview.errors} == {(7, "text_empty")}
+    # A bad phone or an impossible birthday alone does not lose the client: it comes in
+    # without them.
+    assert [(w.row, w.code) for w in preview.warnings] == [
+        (5, "phone_dropped"),
+        (6, "birthday_date_impossible"),
+    ]
     await importer.apply_import(session, preview, NOW)
     await session.commit()
     client = await session.scalar(select(Client).where(Client.name == "Новая фирма"))
@@ -278,7 +279,7 @@ async def test_import_flow_with_a_document(
     await add_member(session)
     await session.commit()
     data = csv_bytes(
-        [["Клиент", "Телефон"], ["Ромашка", "+79120000001"], ["Лютик", "плохой"]],
+        [["Клиент", "Телефон"], ["Ромашка", "+79120000001"], ["", "+79120000002"]],
         separator=";",
         encoding="cp1251",
     )

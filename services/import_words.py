@@ -1,0 +1,230 @@
+"""The words of our own /export read back: sheet titles, column titles and cell values in both
+languages, so that an exported workbook imports into another base as it was."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from decimal import Decimal, InvalidOperation
+from enum import Enum
+from functools import cache
+from typing import Any
+
+from bot.i18n import LANGUAGES, translator
+from models.enums import Category, Channel, ClientKind, Stage
+from services.exporter import Labels
+
+# Sheets of the export, in its order; the importer reads clients, contacts, dates and deals.
+SHEETS = ("clients", "contacts", "dates", "interactions", "touches", "deals", "note")
+RELATED = ("contacts", "dates", "deals")
+HISTORY = ("interactions", "touches")
+
+# Export column key → the importer's field, per sheet. A key missing here (the client's
+# «Создан», a deal's dates) is history of the other base, not data to carry over.
+CLIENT_COLUMNS = {
+    "id": "id", "client": "name", "kind": "kind", "inn": "inn", "city": "city",
+    "timezone": "timezone", "industry": "industry", "category": "category", "stage": "stage",
+    "owner": "owner", "tags": "tags", "preferences": "preferences", "window": "window",
+    "days": "days", "holidays": "holidays", "notes": "notes", "confirmed": "confirmed",
+    "active": "active",
+}  # fmt: skip
+RELATED_COLUMNS: dict[str, dict[str, str]] = {
+    "contacts": {
+        "id": "id", "client_id": "client_id", "client": "client", "full_name": "full_name",
+        "position": "position", "phone": "phone", "extra_phones": "extra_phones",
+        "email": "email", "telegram": "telegram", "whatsapp": "whatsapp",
+        "preferred_channel": "channel", "channel_schedule": "channel_schedule",
+        "work_schedule": "work_schedule", "contact_window": "window", "contact_days": "days",
+        "hobbies": "hobbies", "favourite_team": "favourite_team", "notes": "notes",
+        "primary": "primary",
+    },
+    "dates": {
+        "client_id": "client_id", "client": "client", "contact_id": "contact_id",
+        "contact": "contact", "date_kind": "kind", "relation": "relation", "person": "person",
+        "title": "title", "day": "day", "month": "month", "year": "year",
+    },
+    "deals": {
+        "client_id": "client_id", "client": "client", "deal": "title", "deal_stage": "stage",
+        "amount": "amount", "goods_location": "goods_location", "paid": "paid",
+    },
+}  # fmt: skip
+# Without these a sheet's rows can't be read: the client they belong to and what they are.
+REQUIRED = {"contacts": ("full_name",), "dates": ("day", "month"), "deals": ("title",)}
+
+MAX_AMOUNT = Decimal("999999999999.99")
+
+
+def word_key(text: str) -> str:
+    """A header or a value as compared: case, «ё», punctuation and extra spaces don't count."""
+    return " ".join(re.sub(r"[^\w ]", " ", text.casefold().replace("ё", "е")).split())
+
+
+@cache
+def sheet_titles() -> dict[str, tuple[str, str]]:
+    """A sheet title of the export (compared by word_key) → (sheet, language)."""
+    titles: dict[str, tuple[str, str]] = {}
+    for language in LANGUAGES:
+        tr = translator(language)
+        for sheet in SHEETS:
+            titles.setdefault(word_key(tr(f"export.sheet_{sheet}")), (sheet, language))
+    return titles
+
+
+def sheet_title(sheet: str, language: str) -> str:
+    """The title the export gives `sheet` in `language`: «Контакты»."""
+    return translator(language)(f"export.sheet_{sheet}")
+
+
+def column_title(column: str, sheet: str, language: str) -> str:
+    """The title of the export's column holding the importer's `column` of `sheet`."""
+    columns = CLIENT_COLUMNS if sheet == "clients" else RELATED_COLUMNS[sheet]
+    key = next(key for key, field in columns.items() if field == column)
+    return translator(language)(f"export.col_{key}")
+
+
+@cache
+def client_headers() -> dict[str, str]:
+    """Column titles of the export's clients sheet (both languages) → the importer's field."""
+    return _headers(CLIENT_COLUMNS)
+
+
+@cache
+def related_headers(sheet: str) -> dict[str, str]:
+    """Column titles of a contacts, dates or deals sheet (both languages) → the field."""
+    return _headers(RELATED_COLUMNS[sheet])
+
+
+def _headers(columns: dict[str, str]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for language in LANGUAGES:
+        tr = translator(language)
+        for key, field in columns.items():
+            found.setdefault(word_key(tr(f"export.col_{key}")), field)
+    return found
+
+
+def _index(values: Iterable[tuple[str, Any]]) -> dict[str, Any]:
+    return {word_key(text): value for text, value in values}
+
+
+def _enum_words(members: Iterable[Enum], label: Any) -> list[tuple[str, Any]]:
+    """Each member by its code and by the export's word for it in every language."""
+    words: list[tuple[str, Any]] = []
+    for language in LANGUAGES:
+        labels = Labels(translator(language))
+        words += [(label(labels, member), member) for member in members]
+    return words + [(str(member.value), member) for member in members]
+
+
+@cache
+def _words() -> dict[str, dict[str, Any]]:
+    yes_no: list[tuple[str, bool]] = []
+    holidays: list[tuple[str, bool]] = []
+    date_kinds: list[tuple[str, str]] = []
+    deal_stages: list[tuple[str, str]] = []
+    for language in LANGUAGES:
+        labels = Labels(translator(language))
+        yes_no += [(labels.yes_no(True), True), (labels.yes_no(False), False)]
+        holidays += [(labels.holidays(True), True), (labels.holidays(False), False)]
+        # A family member's birthday is stored as a birthday with a relation.
+        date_kinds += [(labels.date_kind(kind), kind) for kind in _DATE_KINDS]
+        date_kinds.append((labels.date_kind("family"), "birthday"))
+        deal_stages += [(labels.deal_stage(stage), stage) for stage in _DEAL_STAGES]
+    return {
+        "stage": _index(_enum_words(Stage, Labels.stage)),
+        "category": _index(_enum_words(Category, Labels.category)),
+        "kind": _index(_enum_words(ClientKind, Labels.kind)),
+        "channel": _index(_enum_words(Channel, Labels.channel)),
+        "yes_no": _index([*yes_no, ("yes", True), ("no", False), ("да", True), ("нет", False)]),
+        "holidays": _index(holidays),
+        "date_kind": _index([*date_kinds, *((kind, kind) for kind in _DATE_KINDS)]),
+        "deal_stage": _index([*deal_stages, *((stage, stage) for stage in _DEAL_STAGES)]),
+    }
+
+
+_DATE_KINDS = ("birthday", "anniversary", "professional", "other")
+_DEAL_STAGES = ("new", "negotiation", "invoiced", "paid", "shipped", "closed", "lost")
+
+
+def stage(text: str) -> Stage | None:
+    """«Сопровождение», «Account management», «sale» → the stage; None when unknown."""
+    found = _words()["stage"].get(word_key(text))
+    return found if isinstance(found, Stage) else None
+
+
+def category(text: str) -> Category | None:
+    """The export's category word in either language; None when unknown."""
+    found = _words()["category"].get(word_key(text))
+    return found if isinstance(found, Category) else None
+
+
+def kind(text: str) -> ClientKind | None:
+    """«Компания», «Private person» → the kind; None when unknown."""
+    found = _words()["kind"].get(word_key(text))
+    return found if isinstance(found, ClientKind) else None
+
+
+def channel(text: str) -> Channel | None:
+    """«Звонок», «E-mail», «whatsapp» → the channel; None when unknown."""
+    found = _words()["channel"].get(word_key(text))
+    return found if isinstance(found, Channel) else None
+
+
+def yes_no(text: str) -> bool | None:
+    """«Да» / «Нет» / «Yes» / «No»; None when it is neither."""
+    found = _words()["yes_no"].get(word_key(text))
+    return found if isinstance(found, bool) else None
+
+
+def holidays(text: str) -> bool | None:
+    """«Не звонить в праздники» → True, «Звонить и в праздники» → False; None when unknown."""
+    found = _words()["holidays"].get(word_key(text))
+    if isinstance(found, bool):
+        return found
+    return yes_no(text)
+
+
+def date_kind(text: str) -> str | None:
+    """«День рождения», «Годовщина», «ДР члена семьи»… → the stored kind; None when unknown."""
+    found = _words()["date_kind"].get(word_key(text))
+    return found if isinstance(found, str) else None
+
+
+def deal_stage(text: str) -> str | None:
+    """«Счёт выставлен», «shipped»… → the stored stage; None when unknown."""
+    found = _words()["deal_stage"].get(word_key(text))
+    return found if isinstance(found, str) else None
+
+
+_CHANNEL_FROM = re.compile(
+    r"^\s*(?:с|from)?\s*(?P<time>\d{1,2}[:.]\d{2})\s*[—–-]\s*(?P<ch>.+?)\s*$"
+)
+
+
+def channel_schedule(text: str) -> list[dict[str, Any]] | None:
+    """«с 14:00 — WhatsApp; с 18:00 — Telegram» → the stored schedule; None when unreadable."""
+    entries = []
+    for part in re.split(r"[;\n]", text):
+        if not part.strip():
+            continue
+        match = _CHANNEL_FROM.match(part.casefold())
+        found = channel(match["ch"]) if match else None
+        if match is None or found is None:
+            return None
+        hour, minute = re.split(r"[:.]", match["time"])
+        if int(hour) > 23 or int(minute) > 59:
+            return None
+        entries.append({"from": f"{int(hour):02d}:{minute}", "channel": found.value})
+    return entries or None
+
+
+def amount(text: str) -> Decimal | None:
+    """«125000.5», «125 000,50 ₽» → the amount; None when it is no sum of money."""
+    cleaned = re.sub(r"[\s\u00a0₽]|руб\.?|rub", "", text.casefold()).replace(",", ".")
+    try:
+        value = Decimal(cleaned)
+    except InvalidOperation:
+        return None
+    if not value.is_finite() or value < 0 or value > MAX_AMOUNT:
+        return None
+    return value.quantize(Decimal("0.01"))
