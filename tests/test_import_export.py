@@ -359,7 +359,7 @@ async def test_stray_rows_and_empty_sheets_get_a_remark(chat: Chat, session: Asy
     await chat.send(HEAD_ID, "/import")
     text = await send_file(chat, HEAD_ID, edited(demo.content, change), "touchbase.xlsx")
     assert (
-        "лист «Контакты», строка 116: клиента ООО «Лютик» нет среди клиентов этого файла"
+        "лист «Контакты», строка 116: клиента «ООО „Лютик“» нет среди клиентов этого файла"
         " — строка пропущена" in text
     )
     assert "• на листе «Сделки» ни одной сделки — клиенты войдут без сделок" in text
