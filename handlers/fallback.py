@@ -21,7 +21,8 @@ log = logging.getLogger(__name__)
 @router.message(F.text.startswith("/"))
 async def on_unknown_command(message: Message, member: Member | None, tr: Translator) -> None:
     """A command we don't have: name the one that does the job, with its arguments kept."""
-    word, _, args = (message.text or "").partition(" ")
+    word, *rest = (message.text or "").split(maxsplit=1)
+    args = rest[0] if rest else ""
     typed = word[1:].split("@", 1)[0][:40]
     if not typed:
         await message.answer(tr("common.unknown_text"))
