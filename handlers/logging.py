@@ -302,11 +302,18 @@ async def _start_from_text(
     if await interactions.existing_for_message(session, message.chat.id, message.message_id):
         await message.answer(tr("logging.already_saved"))
         return
+    previous = (await state.get_data()).get("draft")
+    replaced = Draft.from_json(previous).client_id if previous else None
     # The draft this message replaces may have been opened by «✅ Сделано»: its touch goes back
     # into the plan, as when that draft is cancelled.
     await drop_draft(message.bot, session, member, tr, state, clock.now())
     parsed = await _parse_once(message, text[:TEXT_LIMIT], session, member, clock)
     draft = Draft.from_parsed(parsed, text[:TEXT_LIMIT])
+    # An unsaved card is never dropped in silence: the manager may think it was saved.
+    client = await session.get(Client, replaced) if replaced else None
+    if client is not None:
+        key = "draft_replaced_same" if draft.client_id == replaced else "draft_replaced"
+        await message.answer(tr(f"logging.{key}", client=esc(client.name)))
     draft.chat_id = message.chat.id
     draft.message_id = message.message_id
     if attachment is not None:
@@ -431,9 +438,6 @@ async def on_typed_field(
     reading = await _parse_once(message, text, session, member, clock)
     # «Звонил Сидорову из Рогов и копыт, …» is about another client, known or not.
     if _is_log(message) and draft.names_another_client(reading):
-        client = await session.get(Client, draft.client_id) if draft.client_id else None
-        if client is not None:
-            await message.answer(tr("logging.draft_replaced", client=esc(client.name)))
         await _start_from_text(message, text, session, member, tr, clock, state)
         return
     if asking == "next":

@@ -14,7 +14,7 @@ from models import Client, Touch
 from models.enums import ClientKind, TouchStatus
 from services.clock import ManualClock
 from tests.harness import Chat, joined
-from tests.test_logging import MANAGER, _interactions, seed
+from tests.test_logging import EXAMPLE, MANAGER, _interactions, seed
 
 ROMASHKA_NO_RESULT = "звонил Петрову из Ромашки, цель — предложить новый прайс"
 
@@ -416,6 +416,16 @@ async def test_a_typed_result_stays_the_answer_and_tells_its_outcome(
     assert saved.result == text
 
 
+async def test_an_unsaved_card_replaced_by_a_new_log_is_said_to_be_unsaved(
+    chat: Chat, session: AsyncSession, base: dict[str, int]
+) -> None:
+    await chat.send(MANAGER, EXAMPLE)
+    assert "Сохранить" in str(chat.buttons(MANAGER))
+    calls = await chat.send(MANAGER, EXAMPLE.replace("в пятницу", "в четверг"))
+    assert "Прежний черновик касания с <b>ООО «Ромашка»</b> не сохранён" in joined(calls)
+    assert await _interactions(session) == []
+
+
 async def test_a_log_about_an_unknown_client_typed_under_a_button_does_not_complete_the_draft(
     chat: Chat, session: AsyncSession, base: dict[str, int]
 ) -> None:
@@ -423,4 +433,6 @@ async def test_a_log_about_an_unknown_client_typed_under_a_button_does_not_compl
     assert "Как связались" in joined(calls)
     calls = await chat.send(MANAGER, "Звонил Кравцову из Рогов и копыт, договорились о встрече")
     assert "Не нашёл клиента «Кравцов»" in joined(calls)
-    assert "ООО «Ромашка»" not in joined(calls)
+    # The Ромашка draft is said to be dropped, and the text did not become its answer.
+    assert "Черновик касания с <b>ООО «Ромашка»</b> отменён" in joined(calls)
+    assert "Клиент: ООО «Ромашка»" not in joined(calls)
