@@ -8,7 +8,6 @@ journey; this module only puts them on the card.
 from __future__ import annotations
 
 import contextlib
-import re
 from datetime import datetime, time
 from decimal import Decimal
 from typing import Any
@@ -1017,7 +1016,7 @@ async def on_zone(
         await state.update_data(city=data.get("pending_city"), city_done=True)
         await _advance(message, session, member, tr, clock, state)
         return
-    zone = geo.resolve_timezone(re.sub(r"^(?:как|like)\s+(?:в\s+|in\s+)?", "", raw, flags=re.I))
+    zone = geo.read_zone(raw)
     if zone is None:
         await message.answer(
             tr("clients.zone_unknown", text=quote(raw)),

@@ -353,6 +353,15 @@ def _iana_keys() -> dict[str, str]:
     return {key.casefold(): key for key in available_timezones()}
 
 
+_LIKE = re.compile(r"^(?:как|like)\s+(?:в\s+|in\s+)?", re.IGNORECASE)
+
+
+def read_zone(text: str) -> ZoneInfo | None:
+    """A zone typed for a city the list does not hold: what `resolve_timezone` reads, also
+    after «как» («как Екатеринбург», «like in Omsk»)."""
+    return resolve_timezone(_LIKE.sub("", text.strip()))
+
+
 def resolve_timezone(text: str) -> ZoneInfo | None:
     """A zone from a city, an offset («UTC+7», «МСК+4») or an IANA key; None when unknown."""
     city = find_city(text)
