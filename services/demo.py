@@ -966,14 +966,15 @@ class _DemoBuilder:
             self._set_due(by_name[name], today)
         for name, days_late in (("ООО «ИнфоСофт»", 12), ("ООО «МеталлТорг»", 25),
                                 ("ООО «Вектор»", 40)):  # fmt: skip
-            self._set_due(by_name[name], today - timedelta(days=days_late))
+            # A due date is always a working day, as the planner would have set it.
+            self._set_due(by_name[name], _previous_weekday(today - timedelta(days=days_late)))
         self._set_due(by_name[WIFE_TOMORROW_CLIENT], tomorrow)
         # The rest of the team: a few due today and a few overdue each.
         others = [draft for draft in self.drafts if draft.spec.owner != DMITRY]
         for draft in rng.sample(others, k=5):
             self._set_due(draft, today)
         for draft in rng.sample([d for d in others if d.due_on != today], k=4):
-            self._set_due(draft, today - timedelta(days=rng.randint(5, 45)))
+            self._set_due(draft, _previous_weekday(today - timedelta(days=rng.randint(5, 45))))
         # Stale data: the key client with 70-day-old data, plus a handful drawn.
         by_name[SEVENTY_DAYS_STALE_CLIENT].stale = True
         for draft in rng.sample(self.drafts, k=6):
@@ -1419,7 +1420,14 @@ class _DemoBuilder:
         if draft.goal is None:
             goals = NEW_CLIENT_GOALS if client.category is Category.NEW else CADENCE_GOALS
             draft.goal = self.rng.choice(goals)
-        if draft.reason is TouchReason.CADENCE and draft.stale and self.rng.random() < 0.5:
+        # An overdue touch stays a call that also checks the data: an overdue data check on its
+        # own would have the planner add today's cadence call beside it.
+        if (
+            draft.reason is TouchReason.CADENCE
+            and draft.stale
+            and draft.due_on >= self.today
+            and self.rng.random() < 0.5
+        ):
             draft.reason = TouchReason.STALE_DATA
             draft.goal = "Проверить данные: телефон, e-mail и должность контакта"
         contact = draft.occasion_contact or client.contacts[0]
