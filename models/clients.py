@@ -197,5 +197,5 @@ DEFAULT_POLICIES: dict[Category, tuple[int, int, int]] = {
     Category.VIP: (45, 8, 60),
     Category.REGULAR: (60, 6, 90),
     Category.OCCASIONAL: (120, 3, 180),
-    Category.NEW: (14, 12, 30),
+    Category.NEW: (14, 26, 30),
 }

@@ -204,3 +204,27 @@ def test_events_take_their_creators_zone_through_0010(tmp_path: Path) -> None:
         ("Вебинар", "2026-12-15", "11:00:00", "Asia/Novosibirsk"),
         ("Вебинар", "2026-12-15", "11:00:00", "Europe/Moscow"),
     ]
+
+
+def test_new_clients_ceiling_follows_the_cadence_through_0011(tmp_path: Path) -> None:
+    url = _database_url(tmp_path)
+    upgrade(url, "0010")
+    database = sqlite3.connect(tmp_path / "migrations.db")
+    with database:
+        # A head's own ceiling for VIP must survive; the untouched «new» default moves.
+        database.execute(
+            "INSERT INTO members (id, telegram_id, full_name, role, is_active, timezone,"
+            " work_start, work_end, work_days, digest_time, language, created_at)"
+            " VALUES (1, 101, 'Ольга', 'head', 1, 'Europe/Moscow', '09:00:00', '18:00:00',"
+            " '01234', '09:00:00', 'ru', '2026-11-01 00:00:00')"
+        )
+        database.execute(
+            "UPDATE category_policies SET max_touches_year = 12, updated_by_id = 1"
+            " WHERE category = 'vip'"
+        )
+    database.close()
+    upgrade(url)
+    database = sqlite3.connect(tmp_path / "migrations.db")
+    rows = dict(database.execute("SELECT category, max_touches_year FROM category_policies"))
+    database.close()
+    assert rows == {"key": 12, "vip": 12, "regular": 6, "occasional": 3, "new": 26}
