@@ -29,7 +29,7 @@ from bot.keyboards import logging as keyboards
 from handlers import plan_list
 from handlers.common import esc, quote, show
 from models import Client, Member, Touch
-from models.enums import Role
+from models.enums import Role, TouchReason
 from services import access, interactions, planner
 from services.clients import search_clients
 from services.clock import Clock
@@ -122,6 +122,14 @@ async def _card_text(session: AsyncSession, tr: Translator, draft: Draft) -> str
     )
 
 
+async def _goal_markup(session: AsyncSession, tr: Translator, draft: Draft) -> Any:
+    """The goal picks, led by the goal of the client's planned touch when there is one."""
+    touch = await interactions.planned_touch(session, draft.client_id) if draft.client_id else None
+    if touch is None:
+        return keyboards.quick_goals(tr)
+    return keyboards.goals_with_plan(tr, touch.goal)
+
+
 def _typed_markup(tr: Translator, field: str) -> Any:
     """The buttons under a question answered by typing: quick picks for the goal, «Без даты»
     for the next step, and always «✖️ Отмена»."""
@@ -165,7 +173,12 @@ async def _advance(
             await _reply(target, tr(f"logging.ask.{name}"), keyboards.choices(tr, name))
         else:
             await _keep(state, draft, LogForm.ask, name)
-            await _reply(target, tr(f"logging.ask.{name}"), _typed_markup(tr, name))
+            markup = (
+                await _goal_markup(session, tr, draft)
+                if name == "goal"
+                else _typed_markup(tr, name)
+            )
+            await _reply(target, tr(f"logging.ask.{name}"), markup)
         return
     if draft.refused_reason and not draft.next_touch:
         # «перезвонить 31 февраля»: say why that date can't be planned and ask for another.
@@ -726,7 +739,11 @@ async def cb_edit(
         await _ask_client(query, session, member, tr, state, draft)
     else:
         await _keep(state, draft, LogForm.ask, field)
-        markup = keyboards.quick_goals(tr) if field == "goal" else keyboards.cancel_only(tr)
+        markup = (
+            await _goal_markup(session, tr, draft)
+            if field == "goal"
+            else keyboards.cancel_only(tr)
+        )
         await show(query, tr(f"logging.ask.{field}"), markup)
 
 
@@ -758,8 +775,21 @@ async def cb_goal(
     tr: Translator,
     state: FSMContext,
 ) -> None:
-    """A quick goal pick."""
+    """A quick goal pick, or «🎯 По плану: …»: the planned touch's goal, and the saved contact
+    closes that touch even when it was due later."""
     draft = await _draft(state)
+    if callback_data.value == keyboards.PLANNED_GOAL and draft is not None:
+        touch = (
+            await interactions.planned_touch(session, draft.client_id) if draft.client_id else None
+        )
+        if touch is None:
+            await query.answer(tr("logging.planned_goal_gone"), show_alert=True)
+            return
+        draft.goal = touch.goal
+        draft.touch_id = draft.touch_id or touch.id
+        draft.confirm_data = draft.confirm_data or touch.reason is TouchReason.STALE_DATA
+        await _advance(query, session, member, tr, state, draft)
+        return
     if draft is None or callback_data.value not in keyboards.QUICK_GOALS:
         await _stale(query, tr)
         return

@@ -239,6 +239,49 @@ async def test_missing_goal_is_asked_with_quick_picks(
     assert saved.goal == "счёт / оплата"
 
 
+async def test_the_planned_touchs_goal_is_offered_first(
+    chat: Chat, session: AsyncSession, base: dict[str, int], clock: ManualClock
+) -> None:
+    # The touch was due next week: a call made earlier still fulfils it, picked by its goal.
+    touch = await session.get(Touch, base["touch"])
+    assert touch is not None
+    touch.due_on = TODAY + timedelta(days=6)
+    await session.commit()
+    await chat.send(MANAGER, "звонил петрову из ромашки, договорились о встрече завтра")
+    buttons = chat.buttons(MANAGER)
+    assert buttons[0] == "🎯 По плану: позвонить по плану"
+    assert "Предложение" in buttons
+
+    card = joined(await chat.press(MANAGER, "🎯 По плану"))
+    assert "Цель: позвонить по плану" in card
+    await chat.press(MANAGER, "Сохранить")
+    [saved] = await _interactions(session)
+    assert (saved.goal, saved.touch_id) == ("позвонить по плану", base["touch"])
+    session.expire_all()
+    closed = await session.get(Touch, base["touch"])
+    assert closed is not None
+    assert closed.status is TouchStatus.DONE
+
+
+async def test_no_plan_no_planned_goal_and_a_stale_pick_is_explained(
+    chat: Chat, session: AsyncSession, base: dict[str, int]
+) -> None:
+    await chat.send(MANAGER, "звонил Сидорову из ТехноПрома, договорились о встрече завтра")
+    assert not any(button.startswith("🎯") for button in chat.buttons(MANAGER))
+
+    await chat.send(MANAGER, "/cancel")
+    await chat.send(MANAGER, "звонил петрову из ромашки, договорились о встрече завтра")
+    touch = await session.get(Touch, base["touch"])
+    assert touch is not None
+    touch.status = TouchStatus.SKIPPED
+    await session.commit()
+    calls = await chat.press(MANAGER, "🎯 По плану")
+    assert "Запланированного касания с этим клиентом уже нет" in joined(calls)
+    # The question still waits: a typed goal is taken.
+    card = joined(await chat.send(MANAGER, "уточнить объём"))
+    assert "Цель: уточнить объём" in card
+
+
 async def test_typed_goal_and_result_when_missing(
     chat: Chat, session: AsyncSession, base: dict[str, int]
 ) -> None:

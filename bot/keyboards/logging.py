@@ -46,6 +46,9 @@ FOR_DRAFT: Final = "draft"
 SAVE_AGAIN: Final = "again"
 # A button's text stays short on a phone.
 CREATE_NAME_LIMIT: Final = 32
+# «🎯 По плану: …» — the planned touch's goal as the first goal pick.
+PLANNED_GOAL: Final = "plan"
+PLANNED_GOAL_LIMIT: Final = 40
 
 
 # One per language and field at most: a small bound is plenty.
@@ -107,6 +110,15 @@ def quick_goals(tr: Translator) -> InlineKeyboardMarkup:
     builder.adjust(2)
     builder.row(*cancel_row(tr))
     return builder.as_markup()
+
+
+def goals_with_plan(tr: Translator, planned_goal: str) -> InlineKeyboardMarkup:
+    """The quick goal picks under «🎯 По плану: …», the goal of the client's planned touch."""
+    goal = planned_goal.strip()
+    if len(goal) > PLANNED_GOAL_LIMIT:
+        goal = goal[: PLANNED_GOAL_LIMIT - 1].rstrip() + "…"
+    plan_row = [_button(tr("logging.goal_pick_planned", goal=goal), "goal", PLANNED_GOAL)]
+    return InlineKeyboardMarkup(inline_keyboard=[plan_row, *quick_goals(tr).inline_keyboard])
 
 
 def clients_choice(tr: Translator, clients: Sequence[tuple[int, str]]) -> InlineKeyboardMarkup:
