@@ -181,6 +181,26 @@ async def cmd_stats(
     row = report.rows[0]
     label = period_label(tr, period)
     person = esc(target.full_name)
+    if not row.has_activity and is_head(member) and not request.name:
+        # A head's own numbers are mostly empty: the team's are what /stats was typed for.
+        everyone = everyone or await team.list_members(session)
+        managers = [person for person in everyone if person.is_active and person.id != member.id]
+        if managers:
+            first_names = [person.full_name.split()[0] for person in managers]
+            names = [
+                first if first_names.count(first) == 1 else person.full_name
+                for first, person in zip(first_names, managers, strict=True)
+            ]
+            examples = ", ".join(f"<code>/stats {esc(name)}</code>" for name in names)
+            await message.answer(
+                tr(
+                    "stats.head_no_own_activity",
+                    period=label,
+                    examples=examples,
+                    sample=esc(names[0]),
+                )
+            )
+            return
     if not row.has_activity:
         current = await stats.open_now(session, member, report, today, now, member_ids={target.id})
         title = tr("stats.no_activity_member", name=person, period=label)

@@ -607,3 +607,19 @@ async def test_invitations_of_a_cancelled_event_are_not_the_managers_overdue(
     assert after["on_time"] == after["late"] == 0
     own_stats = joined(await chat.send(MANAGER_ID, "/stats"))
     assert re.search(r"Просрочено сейчас\s+1\b", own_stats), own_stats
+
+
+async def test_a_heads_bare_stats_points_to_the_managers(
+    chat: Chat, session_factory: Factory
+) -> None:
+    await arrange(session_factory)
+    text = joined(await chat.send(HEAD_ID, "/stats 2026-03"))
+    assert "У вас лично за март 2026 нет активности" in text
+    assert "<code>/stats Дмитрий</code>, <code>/stats Сергей</code>" in text
+    assert "<code>/stats Дмитрий прошлый месяц</code>" in text
+    # Named, the member's own (empty) numbers come as before; a manager's bare /stats too.
+    one = joined(await chat.send(HEAD_ID, "/stats Сергея 2026-03"))
+    assert "Сергей Ли: за март 2026 нет активности" in one
+    mine = joined(await chat.send(MANAGER_ID, "/stats 2026-03"))
+    assert "нет активности" in mine
+    assert "У вас лично" not in mine
