@@ -1093,8 +1093,8 @@ def _whom(line: OccasionLine, tr: Translator) -> str | None:
             relation = person_names.decline_noun(line.relation, "gent")
             if relation is None:
                 return None
-    else:
-        relation = line.relation
+    elif line.relation:
+        relation = occasions.relation_in_english(line.relation)
     if line.relative and line.relation:
         return tr(
             "planner.whom_relative",
@@ -1124,10 +1124,11 @@ def _who(line: OccasionLine, tr: Translator) -> str:
         and line.relation
         and (not _declines(tr) or person_names.decline_safely(short, "gent") is not None)
     ):
+        relation = line.relation if _declines(tr) else occasions.relation_in_english(line.relation)
         return tr(
             "planner.who_relative",
             name=esc(line.relative),
-            relation=esc(line.relation),
+            relation=esc(relation),
             contact=esc(short),
         )
     return tr("planner.who_plain", relative=relative, contact=esc(line.contact))

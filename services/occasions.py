@@ -971,13 +971,16 @@ def _inflect_genitive(words: list[str]) -> str | None:
     return f"{_YOUR_RU[gender]} {' '.join(inflected_words)}"
 
 
+def relation_in_english(relation: str) -> str:
+    """«жена» → «wife» for the English texts; a relation the table lacks stays as written."""
+    known = _RELATIONS.get(_fold(relation).strip())
+    return known[2] if known else relation.strip()
+
+
 def _relation_en(relation: str | None) -> str:
     if not relation or not relation.strip():
         return "someone close to you"
-    folded = _fold(relation).strip()
-    if folded in _RELATIONS:
-        return f"your {_RELATIONS[folded][2]}"
-    return f"your {relation.strip()}"
+    return f"your {relation_in_english(relation)}"
 
 
 def _holiday_phrase_ru(title: str | None) -> str:

@@ -421,7 +421,7 @@ def _occasion(
             _occasion(title="День рождения (жена)", relative="Марина", relation="жена"),
             "🎂 завтра — день рождения Марины, жены Жукова Михаила Владимировича "
             "(АО «Уральская металлургическая компания»)",
-            "🎂 tomorrow — birthday of Марина, жена of Жуков Михаил Владимирович "
+            "🎂 tomorrow — birthday of Марина, wife of Жуков Михаил Владимирович "
             "(АО «Уральская металлургическая компания»)",
         ),
         (
@@ -432,13 +432,13 @@ def _occasion(
         (
             _occasion(relation="сын", client="ООО «Север»"),
             "🎂 завтра — день рождения сына Жукова Михаила Владимировича (ООО «Север»)",
-            "🎂 tomorrow — birthday of the сын of Жуков Михаил Владимирович (ООО «Север»)",
+            "🎂 tomorrow — birthday of the son of Жуков Михаил Владимирович (ООО «Север»)",
         ),
         (
             # «Саша» is a man's or a woman's name: no case is guessed.
             _occasion(relative="Саша", relation="сын", client="ООО «Север»"),
             "🎂 завтра — день рождения: Саша (сын Жукова М. В.) (ООО «Север»)",
-            "🎂 tomorrow — birthday of Саша, сын of Жуков Михаил Владимирович (ООО «Север»)",
+            "🎂 tomorrow — birthday of Саша, son of Жуков Михаил Владимирович (ООО «Север»)",
         ),
         (
             _occasion(contact="John Smith", relative="Mary", relation="wife", client="Acme"),
