@@ -10,7 +10,7 @@ from aiogram.methods import SendMessage
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.callbacks import EventAction, EventCallback
+from bot.callbacks import EventAction, EventCallback, HandoverCallback
 from handlers.events import parse_event_day, split_event_time
 from models import Client, Event, Interaction, Member, Outbox, Touch
 from models.enums import (
@@ -423,9 +423,10 @@ async def plan_timed_webinar(
     return head, manager
 
 
-async def goals_of(session: AsyncSession, member: Member) -> set[str]:
+async def goals_of(session: AsyncSession, member: Member | int) -> set[str]:
+    member_id = member if isinstance(member, int) else member.id
     touches = await session.scalars(
-        select(Touch).where(Touch.reason == TouchReason.EVENT, Touch.member_id == member.id)
+        select(Touch).where(Touch.reason == TouchReason.EVENT, Touch.member_id == member_id)
     )
     return {touch.goal for touch in touches}
 
@@ -505,6 +506,140 @@ async def test_the_event_list_and_the_cancel_notice_show_each_readers_clock(
     ]
     assert len(told) == 1
     assert "(10 декабря 2026 в 11:00 по Москве, у вас 15:00) отменено" in told[0]
+
+
+FAR_MANAGER_ID = 503
+
+
+async def far_manager(session: AsyncSession) -> int:
+    """Пётр, a manager in Vladivostok (Moscow + 7); returns his id."""
+    member = Member(
+        telegram_id=FAR_MANAGER_ID,
+        full_name="Пётр",
+        role=Role.MANAGER,
+        is_active=True,
+        timezone="Asia/Vladivostok",
+        work_start=time(9),
+        work_end=time(18),
+        work_days="01234",
+        digest_time=time(9),
+        language="ru",
+        created_at=START,
+    )
+    session.add(member)
+    await session.flush()
+    member_id = member.id
+    await session.commit()
+    return member_id
+
+
+async def first_invitation(session: AsyncSession, member_id: int) -> Touch:
+    """The member's invitation due first."""
+    touch = await session.scalar(
+        select(Touch)
+        .where(Touch.reason == TouchReason.EVENT, Touch.member_id == member_id)
+        .order_by(Touch.due_on, Touch.id)
+        .limit(1)
+    )
+    assert touch is not None
+    return touch
+
+
+async def test_a_handed_over_invitation_reads_on_the_new_owners_clock(
+    chat: Chat, session: AsyncSession
+) -> None:
+    _, manager = await plan_timed_webinar(chat, session, "Asia/Novosibirsk")
+    manager_id = manager.id
+    peter_id = await far_manager(session)
+    touch = await first_invitation(session, manager_id)
+    touch_id, client_id = touch.id, touch.client_id
+    assert touch.goal.endswith("по Москве, у вас 15:00")
+    # Due today: the handover queues today's reminder for the new owner at once.
+    touch.due_on = START.date()
+    await session.commit()
+
+    await chat.press_data(HEAD_ID, HandoverCallback(action="start", client_id=client_id).pack())
+    await chat.press(HEAD_ID, "Пётр")
+    await chat.press(HEAD_ID, chat.buttons(HEAD_ID)[0])
+    await chat.press(HEAD_ID, "Без заметки")
+    assert "передан" in joined(await chat.press(HEAD_ID, "Передать"))
+
+    # Пётр's plan speaks of his clock; the invitations Дмитрий kept still speak of his.
+    week = joined(await chat.send(FAR_MANAGER_ID, "/week"))
+    assert "Пригласить на «Вебинар» 10 декабря в 11:00 по Москве, у вас 18:00" in week
+    assert "у вас 15:00" not in week
+    session.expire_all()
+    moved = await session.get(Touch, touch_id)
+    assert moved is not None
+    assert moved.member_id == peter_id
+    assert await goals_of(session, peter_id) == {
+        "Пригласить на «Вебинар» 10 декабря в 11:00 по Москве, у вас 18:00"
+    }
+    assert await goals_of(session, manager_id) == {
+        "Пригласить на «Вебинар» 10 декабря в 11:00 по Москве, у вас 15:00"
+    }
+    (reminder,) = await session.scalars(
+        select(Outbox).where(Outbox.touch_id == touch_id, Outbox.member_id == peter_id)
+    )
+    assert "в 11:00 по Москве, у вас 18:00" in reminder.payload["text"]
+
+
+async def test_a_whole_base_handed_over_brings_its_invitations_to_the_new_clock(
+    chat: Chat, session: AsyncSession
+) -> None:
+    head, _ = await plan_timed_webinar(chat, session, "Asia/Novosibirsk")
+    head_id = head.id
+    peter_id = await far_manager(session)
+    await chat.send(HEAD_ID, "/members")
+    await chat.press(HEAD_ID, "Отключить Tester")
+    await chat.press(HEAD_ID, "Да, отключить")
+    await chat.press(HEAD_ID, "Пётр")
+    assert "Передано клиентов: 50" in joined(await chat.press(HEAD_ID, "Передать всех"))
+    session.expire_all()
+    assert await goals_of(session, peter_id) == {
+        "Пригласить на «Вебинар» 10 декабря в 11:00 по Москве, у вас 18:00"
+    }
+    # The head's own invitations were never the manager's: untouched.
+    assert await goals_of(session, head_id) == {"Пригласить на «Вебинар» 10 декабря в 11:00"}
+
+
+async def test_a_new_zone_or_language_rewords_the_open_invitations(
+    chat: Chat, session: AsyncSession
+) -> None:
+    _, manager = await plan_timed_webinar(chat, session, "Asia/Novosibirsk")
+    manager_id = manager.id
+    done = await first_invitation(session, manager_id)
+    close_touch(done, TouchStatus.DONE, START)
+    done_id = done.id
+    await session.commit()
+
+    await chat.send(MANAGER_ID, "/settings")
+    await chat.press(MANAGER_ID, "Часовой пояс")
+    await chat.press(MANAGER_ID, "Владивосток")
+    assert "у вас 18:00" in joined(await chat.send(MANAGER_ID, "/week"))
+    await chat.press(MANAGER_ID, "Язык")
+    await chat.press(MANAGER_ID, "English")
+    week = joined(await chat.send(MANAGER_ID, "/week"))
+    assert "Invite to “Вебинар” on 10 December at 11:00 Moscow time, 18:00 your time" in week
+
+    session.expire_all()
+    open_goals = {
+        touch.goal
+        for touch in await session.scalars(
+            select(Touch).where(
+                Touch.reason == TouchReason.EVENT,
+                Touch.member_id == manager_id,
+                Touch.status == TouchStatus.PLANNED,
+            )
+        )
+    }
+    assert open_goals == {
+        "Invite to “Вебинар” on 10 December at 11:00 Moscow time, 18:00 your time"
+    }
+    # A done invitation is history: it keeps the words it was done with.
+    kept = await session.get(Touch, done_id)
+    assert kept is not None
+    assert kept.goal == "Пригласить на «Вебинар» 10 декабря в 11:00 по Москве, у вас 15:00"
 
 
 def test_event_day_and_time_forms() -> None:
