@@ -6,7 +6,7 @@ from collections import Counter
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from aiogram.methods import SendMessage
+from aiogram.methods import SendDocument, SendMessage
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -28,7 +28,9 @@ from services import handover, planner
 from services.touches import close_touch
 from tests.conftest import HEAD_ID, START
 from tests.harness import Chat, joined
+from tests.test_export import records, workbook
 from tests.test_onboarding import MANAGER_ID, invite_link
+from tests.test_plan_list import data_of, rows
 
 SECOND_HEAD_ID = 502
 
@@ -327,6 +329,59 @@ async def test_head_cancels_an_upcoming_event(
     assert "уже нет в списке" in joined(await chat.press_data(HEAD_ID, stale))
     # Cancelled, the same event may be planned again.
     assert "Запланировано приглашений: 55" in joined(await plan_webinar(chat))
+
+
+async def test_cancelled_invitations_read_as_cancelled_not_skipped(
+    chat: Chat, session: AsyncSession
+) -> None:
+    head, manager = await team(chat, session)
+    await base(session, head, manager)
+    await plan_webinar(chat)
+    invitations = list(
+        await session.scalars(
+            select(Touch)
+            .where(Touch.reason == TouchReason.EVENT, Touch.member_id == manager.id)
+            .order_by(Touch.id)
+        )
+    )
+    today_one, skipped = invitations[:2]
+    today_one.due_on = START.date()
+    close_touch(skipped, TouchStatus.SKIPPED, START, "дубль")
+    await session.commit()
+    await chat.send(MANAGER_ID, "/today")
+    listed, _ = chat.find_button(MANAGER_ID, "📇 1.")
+    await chat.send(HEAD_ID, "/event")
+    await chat.press(HEAD_ID, "Отменить: Вебинар")
+    await chat.press(HEAD_ID, "Да, отменить событие")
+
+    # «Сделано» on the list the manager still has open: the event is gone, nobody skipped it.
+    calls = await chat.press_data(MANAGER_ID, data_of(listed, "Сделано"), on=listed)
+    assert "приглашение снято — событие отменено" in joined(calls)
+    (row,) = rows(listed)[0]
+    assert row.startswith("🚫 1. ")
+    assert row.endswith(" — событие отменено")
+
+    statuses = Counter(
+        row["Статус"]
+        for row in records(workbook(await export_as_head(chat))["Касания"])
+        if row["Причина"] == "Событие компании"
+    )
+    assert statuses == {"Отменено — событие отменено": 54, "Пропущено": 1}
+    head.language = "en"
+    await session.commit()
+    statuses = Counter(
+        row["Status"]
+        for row in records(workbook(await export_as_head(chat))["Touches"])
+        if row["Reason"] == "Company event"
+    )
+    assert statuses == {"Cancelled — the event was cancelled": 54, "Skipped": 1}
+
+
+async def export_as_head(chat: Chat) -> SendDocument:
+    """The file the head's /export sends."""
+    documents = [c for c in await chat.send(HEAD_ID, "/export") if isinstance(c, SendDocument)]
+    assert len(documents) == 1
+    return documents[0]
 
 
 async def test_manager_cannot_cancel_an_event(chat: Chat, session: AsyncSession) -> None:
