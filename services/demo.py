@@ -3,10 +3,11 @@
 `load_demo` fills an empty database with a sales team (a head and three managers) and about sixty
 clients of a workwear and merchandise supplier: companies across Russia's time zones and a few
 private buyers, their people with birthdays and families, current orders, four months of logged
-interactions with goals and results, one open touch per client and a company webinar. Everything
-is drawn from a seeded `random.Random`, so the same `now` always gives the same base; the dates
-are placed relative to `now` so that the first digest has something to say (a birthday today, a
-wife's birthday tomorrow, overdue touches, stale records). A database that already has the demo
+interactions with goals and results, one next touch per client, and company events with a start
+time and their invitations (one event cancelled since). Everything is drawn from a seeded
+`random.Random`, so the same `now` always gives the same base; the dates are placed relative to
+`now` so that the first digest has something to say (a birthday today, a wife's birthday
+tomorrow, overdue touches, stale records, invitations). A database that already has the demo
 team is left alone.
 """
 
@@ -28,7 +29,6 @@ from models import (
     Client,
     Contact,
     Deal,
-    Event,
     Interaction,
     KeyDate,
     Member,
@@ -49,7 +49,14 @@ from models.enums import (
 )
 from services import geo
 from services.digest import member_schedule
-from services.planner import client_schedule, next_working_day, occasion_goal
+from services.planner import (
+    Audience,
+    cancel_event,
+    client_schedule,
+    create_event,
+    next_working_day,
+    occasion_goal,
+)
 from services.touches import plan_touch
 
 DEMO_SEED = 20_261_118
@@ -70,6 +77,61 @@ SERGEY = SIBERIAN_MANAGER_TELEGRAM_ID
 
 WEBINAR_TITLE = "Вебинар: новинки сезона"
 WEBINAR_IN_DAYS = 10
+
+
+@dataclass(frozen=True)
+class _EventSpec:
+    """A company event the head planned with /event some days ago (and maybe cancelled since)."""
+
+    title: str
+    # In this many days (the next weekday when that falls on a weekend).
+    in_days: int
+    starts_at: time
+    audience: Audience
+    description: str
+    # When the head saved it: this many working days before today, at this team-clock time.
+    planned_days_ago: int
+    planned_at: time
+    # When the head cancelled it, the same way; None while it stands.
+    cancelled_days_ago: int | None = None
+    cancelled_at: time | None = None
+
+
+# Starts on the head's (Moscow) clock: a Novosibirsk manager's invitations read «в 11:00 по
+# Москве, у вас 15:00».
+EVENTS: tuple[_EventSpec, ...] = (
+    _EventSpec(
+        WEBINAR_TITLE,
+        WEBINAR_IN_DAYS,
+        time(11, 0),
+        Audience(categories=(Category.KEY, Category.VIP)),
+        "Новая коллекция спецодежды осень–зима: материалы, цены, сроки поставки. "
+        "Запись пришлём всем зарегистрированным.",
+        planned_days_ago=1,
+        planned_at=time(16, 20),
+    ),
+    _EventSpec(
+        "Выставка БИОТ: наш стенд",
+        24,
+        time(10, 0),
+        Audience(tags=("Крупный опт",)),
+        "«Безопасность и охрана труда» в Экспоцентре: стенд с образцами зимней коллекции, "
+        "пригласительные билеты — через менеджера.",
+        planned_days_ago=1,
+        planned_at=time(11, 45),
+    ),
+    _EventSpec(
+        "День открытых дверей на складе в Подольске",
+        6,
+        time(14, 0),
+        Audience(industries=("строительство",)),
+        "Экскурсия по складу и примерка образцов.",
+        planned_days_ago=2,
+        planned_at=time(15, 10),
+        cancelled_days_ago=1,
+        cancelled_at=time(9, 40),
+    ),
+)
 
 
 @dataclass(frozen=True)
@@ -723,11 +785,11 @@ class _DemoBuilder:
         self._congratulate_recent_birthdays(key_dates)
         for draft in self.drafts:
             self.session.add_all(draft.interactions)
-        self.session.add(self._webinar())
         await self.session.flush()
         await self._close_past_touches()
         for draft in self.drafts:
             await self._plan_open_touch(draft)
+        await self._add_events()
         head = self.members[HEAD_TELEGRAM_ID]
         return DemoTeam(
             head_id=head.id,
@@ -1441,24 +1503,37 @@ class _DemoBuilder:
             key_date_id=key_date.id if key_date is not None else None,
         )
 
-    def _webinar(self) -> Event:
+    async def _add_events(self) -> None:
+        """The events as /event saved them: invitations spread from the day they were planned,
+        and the cancelled one's open invitations closed as «event_cancelled»."""
         head = self.members[HEAD_TELEGRAM_ID]
-        return Event(
-            title=WEBINAR_TITLE,
-            happens_on=self.today + timedelta(days=WEBINAR_IN_DAYS),
-            description=(
-                "Новая коллекция спецодежды осень–зима: материалы, цены, сроки поставки. "
-                "Начало в 11:00 по Москве, запись пришлём всем зарегистрированным."
-            ),
-            audience={
-                "categories": [Category.KEY.value, Category.VIP.value, Category.REGULAR.value],
-                "industries": [],
-                "tags": [],
-            },
-            timezone=head.timezone,
-            created_by_id=head.id,
-            created_at=self.now - timedelta(days=2),
-        )
+        for spec in EVENTS:
+            planned = self._team_moment(spec.planned_days_ago, spec.planned_at)
+            event, _ = await create_event(
+                self.session,
+                by=head,
+                title=spec.title,
+                happens_on=_next_weekday(self.today + timedelta(days=spec.in_days)),
+                audience=spec.audience,
+                now=planned,
+                starts_at=spec.starts_at,
+                description=spec.description,
+            )
+            if spec.cancelled_days_ago is not None and spec.cancelled_at is not None:
+                cancelled = self._team_moment(spec.cancelled_days_ago, spec.cancelled_at)
+                await cancel_event(
+                    self.session,
+                    event_id=event.id,
+                    today=cancelled.astimezone(self.team_zone).date(),
+                    now=cancelled,
+                )
+
+    def _team_moment(self, working_days_ago: int, at: time) -> datetime:
+        """A moment on the team's clock this many working days before today."""
+        day = self.today
+        for _ in range(working_days_ago):
+            day = _previous_weekday(day - timedelta(days=1))
+        return datetime.combine(day, at, tzinfo=self.team_zone).astimezone(UTC)
 
     # Small generators.
 
