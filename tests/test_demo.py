@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 import models
 from models import (
+    AuditEntry,
     CategoryPolicy,
     ChangeLog,
     Client,
@@ -35,6 +36,7 @@ from models.session import create_engine, create_session_factory
 from services import planner, validation
 from services.demo import DemoTeam, load_demo
 from services.touches import OPEN_STATUSES, policy_for
+from tests.harness import Chat, joined
 
 ROOT = Path(__file__).resolve().parent.parent
 ZONE = "Europe/Moscow"
@@ -371,6 +373,52 @@ async def test_every_client_has_exactly_one_next_touch(session: AsyncSession) ->
         assert newest is not None
         assert newest.next_step == touch.goal
         assert newest.next_touch_on == touch.due_on
+
+
+async def test_the_audit_log_has_its_last_days(session: AsyncSession) -> None:
+    team = await _load(session)
+    entries = list(await session.scalars(select(AuditEntry).order_by(AuditEntry.at)))
+    kinds = Counter(entry.action for entry in entries)
+    assert kinds["card_view"] >= 15
+    assert kinds["export"] == 1
+    assert kinds["member_off"] == kinds["member_on"] == 1
+    assert kinds["denied"] == 2
+    assert kinds["event_created"] == 3
+    assert kinds["event_cancelled"] == 1
+    handovers = await session.scalar(
+        select(func.count())
+        .select_from(OwnerHistory)
+        .where(OwnerHistory.from_member_id.is_not(None))
+    )
+    assert kinds["handover"] == handovers
+    assert all(entry.at < NOW for entry in entries)
+    assert sum(entry.at >= NOW - timedelta(hours=24) for entry in entries) >= 3
+    # Managers read their own clients' cards only; the head reads anybody's.
+    owners = {client.id: client.owner_id for client in await session.scalars(select(Client))}
+    views = [entry for entry in entries if entry.action == "card_view"]
+    assert {entry.member_id for entry in views} == set(team.member_ids)
+    for entry in views:
+        assert entry.member_id in {team.head_id, owners[entry.client_id]}
+    sergey = team.manager_ids[2]
+    switched = [entry for entry in entries if entry.action in {"member_off", "member_on"}]
+    assert [entry.action for entry in switched] == ["member_off", "member_on"]
+    assert all(entry.details == {"member_id": sergey} for entry in switched)
+
+
+async def test_audit_shows_the_demo_log_to_the_head(chat: Chat, session: AsyncSession) -> None:
+    await _load(session)
+    chat.user(1001, "Ольга")
+    page = joined(await chat.send(1001, "/audit"))
+    assert "Журнал действий</b> (" in page
+    assert "<b>Ольга Смирнова</b> · 📤 выгрузила базу" in page
+    assert "<b>Ольга Смирнова</b> · 🚫 отключила сотрудника · <b>Сергей Ли</b>" in page
+    assert "<b>Дмитрий Орлов</b> · ⛔ отказано в доступе · /audit" in page
+    assert "<b>Анна Кузнецова</b> · 👁 открыла карточку" in page
+    assert "🔁 передала клиента" in page
+    recent = joined(await chat.send(1001, "/audit 24h"))
+    assert "выгрузила базу" in recent
+    assert "передала клиента" not in recent
+    assert "Сергей Ли" in joined(await chat.send(1001, "/audit Сергей"))
 
 
 async def _snapshot(session: AsyncSession) -> list[tuple[object, ...]]:
