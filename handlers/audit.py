@@ -35,8 +35,13 @@ def audit_line(line: protection.AuditLine, tr: Translator, zone: ZoneInfo) -> st
     ]
     if line.subject_name:
         parts.append(f"<b>{esc(line.subject_name)}</b>")
+    refused = _refused_command(line)
+    if refused:
+        parts.append(refused)
     if line.client_name:
-        parts.append(f"«{esc(line.client_name)}»")
+        # «ООО «Ромашка»» is quoted already.
+        name = esc(line.client_name)
+        parts.append(name if "«" in name else f"«{name}»")
     query = line.details.get("query")
     if isinstance(query, str):
         parts.append(f"«{esc(query[:60])}»")
@@ -44,6 +49,16 @@ def audit_line(line: protection.AuditLine, tr: Translator, zone: ZoneInfo) -> st
     if isinstance(cards, int):
         parts.append(tr("audit.cards", count=cards))
     return " · ".join(parts)
+
+
+def _refused_command(line: protection.AuditLine) -> str | None:
+    """The command a refusal was for: «/audit», «/forget», «/policy»."""
+    if line.action != "denied":
+        return None
+    command = line.details.get("command")
+    if isinstance(command, str):
+        return f"/{esc(command)}"
+    return "/policy" if line.details.get("target") == "policy" else None
 
 
 def paginate(header: str, lines: list[str], limit: int = TELEGRAM_LIMIT) -> list[str]:

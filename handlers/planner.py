@@ -49,7 +49,7 @@ from models import Client, Member, Touch
 from models.enums import TouchStatus
 from scheduler.delivery import build_markup
 from scheduler.jobs import ReminderSlot, cancel_reminders, cancel_reminders_of, enqueue_reminder
-from services import digest, validation
+from services import digest, planner, validation
 from services.clock import Clock
 from services.touches import OPEN_STATUSES, close_touch, data_checks_carried_by, snooze_touch
 
@@ -150,8 +150,13 @@ async def cmd_week(
 
 
 def _closed_text(tr: Translator, touch: Touch, client: Client) -> str:
-    """Why a handled touch's button does nothing: done or skipped already."""
-    key = "planner.already_done" if touch.status is TouchStatus.DONE else "planner.already_skipped"
+    """Why a handled touch's button does nothing: done, skipped, or its event cancelled."""
+    if touch.status is TouchStatus.DONE:
+        key = "planner.already_done"
+    elif touch.skip_reason == planner.EVENT_CANCELLED:
+        key = "planner.already_event_cancelled"
+    else:
+        key = "planner.already_skipped"
     return tr(key, client=esc(client.name))
 
 

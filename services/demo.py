@@ -3,10 +3,11 @@
 `load_demo` fills an empty database with a sales team (a head and three managers) and about sixty
 clients of a workwear and merchandise supplier: companies across Russia's time zones and a few
 private buyers, their people with birthdays and families, current orders, four months of logged
-interactions with goals and results, one open touch per client and a company webinar. Everything
-is drawn from a seeded `random.Random`, so the same `now` always gives the same base; the dates
-are placed relative to `now` so that the first digest has something to say (a birthday today, a
-wife's birthday tomorrow, overdue touches, stale records). A database that already has the demo
+interactions with goals and results, one next touch per client, and company events with a start
+time and their invitations (one event cancelled since). Everything is drawn from a seeded
+`random.Random`, so the same `now` always gives the same base; the dates are placed relative to
+`now` so that the first digest has something to say (a birthday today, a wife's birthday
+tomorrow, overdue touches, stale records, invitations). A database that already has the demo
 team is left alone.
 """
 
@@ -28,7 +29,6 @@ from models import (
     Client,
     Contact,
     Deal,
-    Event,
     Interaction,
     KeyDate,
     Member,
@@ -47,9 +47,16 @@ from models.enums import (
     TouchReason,
     TouchStatus,
 )
-from services import geo
+from services import audit, geo
 from services.digest import member_schedule
-from services.planner import client_schedule, next_working_day, occasion_goal
+from services.planner import (
+    Audience,
+    cancel_event,
+    client_schedule,
+    create_event,
+    next_working_day,
+    occasion_goal,
+)
 from services.touches import plan_touch
 
 DEMO_SEED = 20_261_118
@@ -70,6 +77,61 @@ SERGEY = SIBERIAN_MANAGER_TELEGRAM_ID
 
 WEBINAR_TITLE = "Вебинар: новинки сезона"
 WEBINAR_IN_DAYS = 10
+
+
+@dataclass(frozen=True)
+class _EventSpec:
+    """A company event the head planned with /event some days ago (and maybe cancelled since)."""
+
+    title: str
+    # In this many days (the next weekday when that falls on a weekend).
+    in_days: int
+    starts_at: time
+    audience: Audience
+    description: str
+    # When the head saved it: this many working days before today, at this team-clock time.
+    planned_days_ago: int
+    planned_at: time
+    # When the head cancelled it, the same way; None while it stands.
+    cancelled_days_ago: int | None = None
+    cancelled_at: time | None = None
+
+
+# Starts on the head's (Moscow) clock: a Novosibirsk manager's invitations read «в 11:00 по
+# Москве, у вас 15:00».
+EVENTS: tuple[_EventSpec, ...] = (
+    _EventSpec(
+        WEBINAR_TITLE,
+        WEBINAR_IN_DAYS,
+        time(11, 0),
+        Audience(categories=(Category.KEY, Category.VIP)),
+        "Новая коллекция спецодежды осень–зима: материалы, цены, сроки поставки. "
+        "Запись пришлём всем зарегистрированным.",
+        planned_days_ago=1,
+        planned_at=time(16, 20),
+    ),
+    _EventSpec(
+        "Выставка БИОТ: наш стенд",
+        24,
+        time(10, 0),
+        Audience(tags=("Крупный опт",)),
+        "«Безопасность и охрана труда» в Экспоцентре: стенд с образцами зимней коллекции, "
+        "пригласительные билеты — через менеджера.",
+        planned_days_ago=1,
+        planned_at=time(11, 45),
+    ),
+    _EventSpec(
+        "День открытых дверей на складе в Подольске",
+        6,
+        time(14, 0),
+        Audience(industries=("строительство",)),
+        "Экскурсия по складу и примерка образцов.",
+        planned_days_ago=2,
+        planned_at=time(15, 10),
+        cancelled_days_ago=1,
+        cancelled_at=time(9, 40),
+    ),
+)
 
 
 @dataclass(frozen=True)
@@ -215,6 +277,17 @@ SEVENTY_DAYS_STALE_CLIENT = "ООО «СтройМонтаж»"
 SIDOROVA_CLIENT = "ООО «Вектор»"
 PHONE_EXAMPLE_CLIENT = "ООО «Тюменьнефтесервис»"
 PHONE_EXAMPLE = "+79135550142"
+
+# The audit log's last days: a card view before each logged contact from this many working days
+# back; the head's own reading (working days ago, team-clock time, client).
+AUDIT_DAYS = 10
+HEAD_CARD_VIEWS: tuple[tuple[int, time, str], ...] = (
+    (2, time(10, 5), ROMASHKA),
+    (2, time(10, 9), WIFE_TOMORROW_CLIENT),
+    (1, time(15, 32), VLADIVOSTOK_WIDE),
+    (1, time(15, 36), KALININGRAD_NARROW),
+    (1, time(15, 41), "АО «Сибэнергосервис»"),
+)
 
 MALE_NAMES: tuple[tuple[str, str, str], ...] = (
     ("Александр", "Александрович", "Александровна"),
@@ -723,11 +796,12 @@ class _DemoBuilder:
         self._congratulate_recent_birthdays(key_dates)
         for draft in self.drafts:
             self.session.add_all(draft.interactions)
-        self.session.add(self._webinar())
         await self.session.flush()
         await self._close_past_touches()
         for draft in self.drafts:
             await self._plan_open_touch(draft)
+        await self._add_events()
+        await self._add_audit_trail()
         head = self.members[HEAD_TELEGRAM_ID]
         return DemoTeam(
             head_id=head.id,
@@ -1171,7 +1245,8 @@ class _DemoBuilder:
                 )
                 continue
             hunter = self.members[ANNA]
-            handover_at = max(client.created_at, self.now - timedelta(days=rng.randint(60, 100)))
+            moved = self.now - timedelta(days=rng.randint(60, 100))
+            handover_at = max(client.created_at, _office_time(moved, client.id))
             draft.handed_over_on = handover_at.date()
             rows += [
                 OwnerHistory(
@@ -1449,24 +1524,144 @@ class _DemoBuilder:
             key_date_id=key_date.id if key_date is not None else None,
         )
 
-    def _webinar(self) -> Event:
+    async def _add_events(self) -> None:
+        """The events as /event saved them: invitations spread from the day they were planned,
+        and the cancelled one's open invitations closed as «event_cancelled»."""
         head = self.members[HEAD_TELEGRAM_ID]
-        return Event(
-            title=WEBINAR_TITLE,
-            happens_on=self.today + timedelta(days=WEBINAR_IN_DAYS),
-            description=(
-                "Новая коллекция спецодежды осень–зима: материалы, цены, сроки поставки. "
-                "Начало в 11:00 по Москве, запись пришлём всем зарегистрированным."
-            ),
-            audience={
-                "categories": [Category.KEY.value, Category.VIP.value, Category.REGULAR.value],
-                "industries": [],
-                "tags": [],
-            },
-            timezone=head.timezone,
-            created_by_id=head.id,
-            created_at=self.now - timedelta(days=2),
+        for spec in EVENTS:
+            planned = self._team_moment(spec.planned_days_ago, spec.planned_at)
+            event, plan = await create_event(
+                self.session,
+                by=head,
+                title=spec.title,
+                happens_on=_next_weekday(self.today + timedelta(days=spec.in_days)),
+                audience=spec.audience,
+                now=planned,
+                starts_at=spec.starts_at,
+                description=spec.description,
+            )
+            await audit.record(
+                self.session,
+                member=head,
+                action="event_created",
+                now=planned,
+                event_id=event.id,
+                invitations=plan.planned,
+            )
+            if spec.cancelled_days_ago is not None and spec.cancelled_at is not None:
+                cancelled = self._team_moment(spec.cancelled_days_ago, spec.cancelled_at)
+                done = await cancel_event(
+                    self.session,
+                    event_id=event.id,
+                    today=cancelled.astimezone(self.team_zone).date(),
+                    now=cancelled,
+                )
+                await audit.record(
+                    self.session,
+                    member=head,
+                    action="event_cancelled",
+                    now=cancelled,
+                    event_id=event.id,
+                    invitations=done.closed,
+                )
+
+    # The audit log.
+
+    async def _add_audit_trail(self) -> None:
+        """The audit log as the product writes it (`services.audit.record`, the same details):
+        the past handovers; over the last two weeks the managers' card views just before each
+        logged contact, the head reading key clients' cards and exporting the base, Сергей
+        switched off by mistake and back a minute later, Дмитрий's /audit and Анна's old card
+        button refused."""
+        head = self.members[HEAD_TELEGRAM_ID]
+        handovers = list(
+            await self.session.scalars(
+                select(OwnerHistory)
+                .where(OwnerHistory.from_member_id.is_not(None))
+                .order_by(OwnerHistory.at, OwnerHistory.id)
+            )
         )
+        for row in handovers:
+            await audit.record(
+                self.session,
+                member=head,
+                action="handover",
+                now=row.at,
+                client_id=row.client_id,
+                from_member=row.from_member_id,
+                to_member=row.to_member_id,
+                from_stage=row.from_stage.value if row.from_stage is not None else None,
+                to_stage=row.to_stage.value,
+            )
+        by_id = {member.id: member for member in self.members.values()}
+        since = self._team_moment(AUDIT_DAYS, time(0))
+        contacts = sorted(
+            (
+                interaction
+                for draft in self.drafts
+                for interaction in draft.interactions
+                if interaction.happened_at >= since
+            ),
+            key=lambda interaction: interaction.happened_at,
+        )
+        for interaction in contacts:
+            await audit.record(
+                self.session,
+                member=by_id[interaction.member_id],
+                action="card_view",
+                now=interaction.happened_at - timedelta(minutes=self.rng.randint(2, 15)),
+                client_id=interaction.client_id,
+            )
+        by_name = {draft.spec.name: draft.client for draft in self.drafts}
+        for days_ago, at, name in HEAD_CARD_VIEWS:
+            await audit.record(
+                self.session,
+                member=head,
+                action="card_view",
+                now=self._team_moment(days_ago, at),
+                client_id=by_name[name].id,
+            )
+        await audit.record(
+            self.session,
+            member=head,
+            action="export",
+            now=self._team_moment(1, time(17, 40)),
+            clients=len(self.drafts),
+        )
+        sergey = self.members[SERGEY]
+        for minute, action in ((time(10, 12), "member_off"), (time(10, 13), "member_on")):
+            await audit.record(
+                self.session,
+                member=head,
+                action=action,
+                now=self._team_moment(3, minute),
+                member_id=sergey.id,
+            )
+        await audit.record(
+            self.session,
+            member=self.members[DMITRY],
+            action="denied",
+            now=self._team_moment(2, time(12, 5)),
+            command="audit",
+        )
+        if handovers:
+            # Анна presses an old card button of a client she handed over: refused, as
+            # `access.client_for` records it.
+            await audit.record(
+                self.session,
+                member=self.members[ANNA],
+                action="denied",
+                now=self._team_moment(4, time(11, 20)),
+                client_id=None,
+                target=handovers[-1].client_id,
+            )
+
+    def _team_moment(self, working_days_ago: int, at: time) -> datetime:
+        """A moment on the team's clock this many working days before today."""
+        day = self.today
+        for _ in range(working_days_ago):
+            day = _previous_weekday(day - timedelta(days=1))
+        return datetime.combine(day, at, tzinfo=self.team_zone).astimezone(UTC)
 
     # Small generators.
 
@@ -1513,6 +1708,13 @@ class _DemoBuilder:
             ]
         moment = self.rng.choice(hours) + timedelta(minutes=self.rng.randint(0, 55))
         return moment.astimezone(UTC)
+
+
+def _office_time(moment: datetime, seed: int) -> datetime:
+    """`moment`'s UTC day at a time between 07:00 and 14:00 UTC (Moscow office hours) picked by
+    `seed`: not drawn from the generator, so every later draw, and the base, stays as it was."""
+    minutes = seed * 37 % (7 * 60)
+    return datetime.combine(moment.date(), time(7 + minutes // 60, minutes % 60), tzinfo=UTC)
 
 
 def _stage_for(category: Category, rng: random.Random) -> Stage:

@@ -34,7 +34,7 @@ from models.enums import Category, Channel, Role, TouchReason, TouchStatus
 from services import access, occasions, parsing, person_names, stats, validation, windows
 from services.client_card import occurrence_in
 from services.periods import Period, PeriodKind
-from services.planner import yearly_dates_condition
+from services.planner import EVENT_CANCELLED, yearly_dates_condition
 from services.touches import OPEN_STATUSES, Policy, all_policies
 from services.windows import Schedule
 
@@ -895,6 +895,8 @@ class ListedTouch:
     client_name: str
     status: TouchStatus
     back_at: datetime | None = None
+    # A skipped invitation whose event was cancelled: nobody skipped it.
+    event_cancelled: bool = False
 
 
 async def listed_touches(
@@ -904,17 +906,18 @@ async def listed_touches(
     if not touch_ids:
         return {}
     rows = await session.execute(
-        select(Touch.id, Touch.status, Touch.snoozed_until, Client.name)
+        select(Touch.id, Touch.status, Touch.snoozed_until, Touch.skip_reason, Client.name)
         .join(Client, Client.id == Touch.client_id)
         .where(Touch.id.in_(set(touch_ids)), *access.visible_filter(member))
     )
     found: dict[int, ListedTouch] = {}
-    for touch_id, status, snoozed_until, name in rows:
+    for touch_id, status, snoozed_until, skip_reason, name in rows:
         if status is TouchStatus.SNOOZED and snoozed_until is not None and snoozed_until > now:
             found[touch_id] = ListedTouch(touch_id, name, status, snoozed_until)
         else:
             shown = TouchStatus.PLANNED if status is TouchStatus.SNOOZED else status
-            found[touch_id] = ListedTouch(touch_id, name, shown)
+            cancelled = status is TouchStatus.SKIPPED and skip_reason == EVENT_CANCELLED
+            found[touch_id] = ListedTouch(touch_id, name, shown, event_cancelled=cancelled)
     return found
 
 

@@ -39,6 +39,7 @@ from models.planner import Touch
 from services import audit, team
 from services.geo import describe_offset
 from services.person_names import gender_of
+from services.planner import EVENT_CANCELLED
 from services.validation import format_weekdays
 
 # Strings a spreadsheet would read as a formula when typed (CSV/DDE injection). In .xlsx a
@@ -187,8 +188,11 @@ class Labels:
         """Why a touch was planned: «По графику», «Повод»…"""
         return self.tr(f"export.reason_{value.value}")
 
-    def status(self, value: TouchStatus) -> str:
-        """«Запланировано», «Сделано»…"""
+    def status(self, value: TouchStatus, skip_reason: str | None = None) -> str:
+        """«Запланировано», «Сделано»…; an invitation closed with its event «Отменено — событие
+        отменено», not «Пропущено»: nobody skipped it."""
+        if value is TouchStatus.SKIPPED and skip_reason == EVENT_CANCELLED:
+            return self.tr("export.status_event_cancelled")
         return self.tr(f"export.status_{value.value}")
 
     def channel_schedule(self, entries: list[dict[str, Any]]) -> str | None:
@@ -364,8 +368,8 @@ async def export_workbook(session: AsyncSession, member: Member, now: datetime) 
         titles("due", "client", "contact", "member", "goal", "reason", "status", "closed"),
         (
             [t.due_on, names[t.client_id], contact_names.get(t.contact_id or 0),
-             owners.get(t.member_id), t.goal, label.reason(t.reason), label.status(t.status),
-             local(t.closed_at)]
+             owners.get(t.member_id), t.goal, label.reason(t.reason),
+             label.status(t.status, t.skip_reason), local(t.closed_at)]
             for t in touches
         ),
     )  # fmt: skip

@@ -2,8 +2,9 @@
 
 A head may move any client to any active member and any stage; an owner may hand their own
 client over only to the next stage (acquisition → sale → account). The owner history keeps the
-trail; the client's open touches follow the client; access is by owner, so the previous owner
-loses the client at once.
+trail; the client's open touches follow the client (an invitation is worded anew for the new
+owner: the event's start on their clock); access is by owner, so the previous owner loses the
+client at once.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import ChangeLog, Client, Member, OwnerHistory, Touch
 from models.enums import Role, Stage
-from services import access, audit
+from services import access, audit, planner
 from services.touches import OPEN_STATUSES
 
 PIPELINE = (Stage.ACQUISITION, Stage.SALE, Stage.ACCOUNT)
@@ -144,6 +145,7 @@ async def hand_over(
         .execution_options(synchronize_session=False)
     )
     moved_ids = list(moved.scalars())
+    await planner.reword_invitations(session, target, moved_ids)
     await _hand_reminders_over(session, moved_ids, target, now)
     await audit.record(
         session,
@@ -266,6 +268,7 @@ async def hand_over_base(
         .execution_options(synchronize_session=False)
     )
     moved_ids = list(moved.scalars())
+    await planner.reword_invitations(session, target, moved_ids)
     await _hand_reminders_over(session, moved_ids, target, now)
     await session.flush()
     return BaseHandoverDone(

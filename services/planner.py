@@ -1550,6 +1550,44 @@ async def plan_event_invitations(session: AsyncSession, event: Event, now: datet
     return plan
 
 
+async def reword_invitations(
+    session: AsyncSession, owner: Member, touch_ids: Sequence[int] | None = None
+) -> int:
+    """Word the owner's open invitation touches (only `touch_ids`, when given) for the owner
+    as they are now: the start on their clock, in their language. Returns how many changed.
+
+    An invitation's goal is written for the owner it was planned for («…в 11:00 по Москве, у
+    вас 15:00»); once the client is handed over, or the owner moves to another zone or
+    language, that text would speak of somebody else's clock.
+    """
+    query = (
+        select(Touch, Event)
+        .join(Event, Event.id == Touch.event_id)
+        .where(
+            Touch.member_id == owner.id,
+            Touch.reason == TouchReason.EVENT,
+            Touch.status.in_(OPEN_STATUSES),
+        )
+    )
+    if touch_ids is not None:
+        query = query.where(Touch.id.in_(list(touch_ids)))
+    changed = 0
+    for touch, event in (await session.execute(query)).all():
+        goal = event_goal(
+            event.title,
+            event.happens_on,
+            owner.language,
+            event.starts_at,
+            event.timezone,
+            owner.timezone,
+        )
+        if touch.goal != goal:
+            touch.goal = goal
+            changed += 1
+    await session.flush()
+    return changed
+
+
 class DuplicateEventError(Exception):
     """An event with the same title on the same day is already planned: its clients are
     invited once."""

@@ -272,12 +272,27 @@ async def recent_entries(
             select(Member.id, Member.full_name).where(Member.id.in_(subject_ids))
         )
         names = {int(member_id): name for member_id, name in people.all()}
+    # A refused card names the client it was for (kept out of `client_id`, which counts views).
+    refused_ids = {
+        target
+        for entry, _, _ in found
+        if entry.action == "denied"
+        and isinstance(target := (entry.details or {}).get("target"), int)
+    }
+    refused: dict[int, str] = {}
+    if refused_ids:
+        rows = await session.execute(
+            select(Client.id, Client.name).where(Client.id.in_(refused_ids))
+        )
+        refused = {int(client_id): name for client_id, name in rows.all()}
     return [
         AuditLine(
             at=entry.at,
             member_name=member_name,
             action=entry.action,
-            client_name=client_name,
+            client_name=client_name
+            if entry.action != "denied"
+            else refused.get((entry.details or {}).get("target", 0)),
             details=dict(entry.details or {}),
             subject_name=names.get((entry.details or {}).get("member_id", 0))
             if entry.action in ABOUT_MEMBER_ACTIONS

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models import Invite, Member
 from models.enums import Role
 from scheduler import outbox
-from services import audit, validation
+from services import audit, planner, validation
 
 MEMBER_OFF = "member_off"
 MEMBER_ON = "member_on"
@@ -218,7 +218,8 @@ async def update_settings(
     digest_time: time | None = None,
     language: str | None = None,
 ) -> Member:
-    """Change a member's personal settings; values arrive already validated."""
+    """Change a member's personal settings; values arrive already validated. A new zone or
+    language rewords the member's open invitations (`planner.reword_invitations`)."""
     if timezone is not None:
         member.timezone = timezone
     if hours is not None:
@@ -232,4 +233,6 @@ async def update_settings(
     if language is not None:
         member.language = language
     await session.flush()
+    if timezone is not None or language is not None:
+        await planner.reword_invitations(session, member)
     return member

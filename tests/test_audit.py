@@ -8,7 +8,7 @@ from aiogram.methods import SendMessage
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.callbacks import ClientCallback, ForgetCallback
+from bot.callbacks import ClientCallback, ForgetCallback, PolicyCallback
 from bot.settings import Settings
 from models import AuditEntry, Client, Contact, Interaction, Member, Outbox, Touch
 from models.enums import Channel, Direction, Outcome, TouchStatus
@@ -16,7 +16,13 @@ from services import audit, clients, protection
 from services.clock import ManualClock
 from tests.conftest import HEAD_ID, START
 from tests.harness import Chat, joined
-from tests.test_reminders import MANAGER_ID, add_client, add_member, add_touch
+from tests.test_reminders import (
+    MANAGER_ID,
+    OTHER_MANAGER_ID,
+    add_client,
+    add_member,
+    add_touch,
+)
 
 Factory = async_sessionmaker[AsyncSession]
 
@@ -168,6 +174,33 @@ async def test_manager_is_refused_and_the_attempt_recorded(
         denied = await session.scalar(select(AuditEntry).where(AuditEntry.action == "denied"))
     assert denied is not None
     assert denied.details == {"command": "audit"}
+
+
+async def test_a_refusal_names_what_was_refused(
+    chat: Chat, session_factory: Factory, clock: ManualClock
+) -> None:
+    await chat.send(HEAD_ID, "/start")
+    async with session_factory.begin() as session:
+        dmitry = await add_member(session)
+        olga = await add_member(session, telegram_id=OTHER_MANAGER_ID, name="Ольга")
+        theirs = await add_client(session, olga, "ООО «Ромашка»", "Europe/Moscow")
+        await add_client(session, dmitry, "Лебедева Светлана", "Europe/Moscow")
+        foreign_id = theirs.id
+    await chat.send(MANAGER_ID, "/audit")
+    await chat.press_data(MANAGER_ID, PolicyCallback(category="key").pack())
+    clock.advance(timedelta(minutes=1))
+    opened = ClientCallback(action="open", client_id=foreign_id).pack()
+    assert "недоступен" in joined(await chat.press_data(MANAGER_ID, opened))
+    await chat.send(MANAGER_ID, "/find Лебедева")
+
+    listing = joined(await chat.send(HEAD_ID, "/audit отказ"))
+    assert "<b>Дмитрий</b> · ⛔ отказано в доступе · /audit" in listing
+    assert "<b>Дмитрий</b> · ⛔ отказано в доступе · /policy" in listing
+    # A refused card names its client; a name with its own quotes is not quoted twice.
+    assert "<b>Дмитрий</b> · ⛔ отказано в доступе · ООО «Ромашка»" in listing
+    assert "«ООО «Ромашка»»" not in listing
+    views = joined(await chat.send(HEAD_ID, "/audit карточки"))
+    assert "👁 открыл карточку · «Лебедева Светлана»" in views
 
 
 async def test_forget_erases_personal_data_and_keeps_counts(

@@ -12,11 +12,13 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from babel.dates import format_date
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import models
 from models import (
+    AuditEntry,
     CategoryPolicy,
     ChangeLog,
     Client,
@@ -31,9 +33,10 @@ from models import (
 )
 from models.enums import Channel, ClientKind, Outcome, Role, TouchReason, TouchStatus
 from models.session import create_engine, create_session_factory
-from services import validation
+from services import planner, validation
 from services.demo import DemoTeam, load_demo
 from services.touches import OPEN_STATUSES, policy_for
+from tests.harness import Chat, joined
 
 ROOT = Path(__file__).resolve().parent.parent
 ZONE = "Europe/Moscow"
@@ -174,10 +177,8 @@ async def test_today_is_computed_in_the_team_time_zone(session: AsyncSession) ->
     assert (key_date.day, key_date.month, key_date.relation) == (19, 11, None)
 
 
-async def test_position_history_deals_owner_history_and_the_webinar(
-    session: AsyncSession,
-) -> None:
-    team = await _load(session)
+async def test_position_history_deals_and_owner_history(session: AsyncSession) -> None:
+    await _load(session)
     moves = list(await session.scalars(select(ChangeLog).where(ChangeLog.field == "position")))
     assert any(
         m.entity == "contact"
@@ -206,13 +207,55 @@ async def test_position_history_deals_owner_history_and_the_webinar(
     )
     assert handovers
 
-    event = await session.scalar(select(Event))
-    assert event is not None
-    assert event.title == "Вебинар: новинки сезона"
-    assert 7 <= (event.happens_on - TODAY).days <= 14
-    assert event.created_by_id == team.head_id
-
     assert await _count(session, CategoryPolicy) == 5
+
+
+async def test_events_have_a_start_and_their_invitations(session: AsyncSession) -> None:
+    team = await _load(session)
+    events = {event.title: event for event in await session.scalars(select(Event))}
+    assert len(events) == 3
+    for event in events.values():
+        assert event.created_by_id == team.head_id
+        assert event.timezone == "Europe/Moscow"
+        assert event.starts_at is not None
+        assert event.happens_on.weekday() < 5
+        assert event.created_at < NOW
+    webinar = events["Вебинар: новинки сезона"]
+    assert 7 <= (webinar.happens_on - TODAY).days <= 14
+    assert webinar.starts_at == time(11, 0)
+    assert webinar.cancelled_at is None
+    cancelled = [event for event in events.values() if event.cancelled_at is not None]
+    assert len(cancelled) == 1
+    assert cancelled[0].happens_on > TODAY
+
+    invitations = list(
+        await session.scalars(select(Touch).where(Touch.reason == TouchReason.EVENT))
+    )
+    by_event = Counter((t.event_id, t.status, t.skip_reason) for t in invitations)
+    assert by_event[(webinar.id, TouchStatus.PLANNED, None)] >= 10
+    assert by_event[(cancelled[0].id, TouchStatus.SKIPPED, planner.EVENT_CANCELLED)] >= 3
+    assert not [
+        t
+        for t in invitations
+        if t.event_id == cancelled[0].id and t.status is not TouchStatus.SKIPPED
+    ]
+    # The webinar's invitations start today: the first digest has some.
+    mine = [t for t in invitations if t.member_id == team.console_manager_id]
+    assert any(t.event_id == webinar.id and t.due_on == TODAY for t in mine)
+    assert not any(t.status in OPEN_STATUSES and t.due_on < TODAY for t in invitations)
+    # Each reader's clock: the Novosibirsk manager's invitations name both times.
+    siberian = team.manager_ids[2]
+    goals = {t.goal for t in invitations if t.event_id == webinar.id}
+    date_text = format_date(webinar.happens_on, "d MMMM", locale="ru")
+    assert goals == {
+        f"Пригласить на «Вебинар: новинки сезона» {date_text} в 11:00",
+        f"Пригласить на «Вебинар: новинки сезона» {date_text} в 11:00 по Москве, у вас 15:00",
+    }
+    assert all(
+        t.goal.endswith("у вас 15:00")
+        for t in invitations
+        if t.event_id == webinar.id and t.member_id == siberian
+    )
 
 
 async def test_interactions_have_goals_results_and_a_past(session: AsyncSession) -> None:
@@ -290,11 +333,14 @@ async def test_last_month_has_a_plan_to_measure(session: AsyncSession) -> None:
     assert linked == len(closed)
 
 
-async def test_every_client_has_exactly_one_open_touch(session: AsyncSession) -> None:
+async def test_every_client_has_exactly_one_next_touch(session: AsyncSession) -> None:
     team = await _load(session)
     clients = {c.id: c for c in await session.scalars(select(Client))}
     everything = list(await session.scalars(select(Touch)))
-    touches = [t for t in everything if t.status in OPEN_STATUSES]
+    # Event invitations come on top of a client's next touch.
+    touches = [
+        t for t in everything if t.status in OPEN_STATUSES and t.reason is not TouchReason.EVENT
+    ]
     assert all(t.status is TouchStatus.PLANNED for t in touches)
     assert Counter(t.client_id for t in touches) == Counter(list(clients))
     assert len({t.dedupe_key for t in touches}) == len(touches)
@@ -327,6 +373,52 @@ async def test_every_client_has_exactly_one_open_touch(session: AsyncSession) ->
         assert newest is not None
         assert newest.next_step == touch.goal
         assert newest.next_touch_on == touch.due_on
+
+
+async def test_the_audit_log_has_its_last_days(session: AsyncSession) -> None:
+    team = await _load(session)
+    entries = list(await session.scalars(select(AuditEntry).order_by(AuditEntry.at)))
+    kinds = Counter(entry.action for entry in entries)
+    assert kinds["card_view"] >= 15
+    assert kinds["export"] == 1
+    assert kinds["member_off"] == kinds["member_on"] == 1
+    assert kinds["denied"] == 2
+    assert kinds["event_created"] == 3
+    assert kinds["event_cancelled"] == 1
+    handovers = await session.scalar(
+        select(func.count())
+        .select_from(OwnerHistory)
+        .where(OwnerHistory.from_member_id.is_not(None))
+    )
+    assert kinds["handover"] == handovers
+    assert all(entry.at < NOW for entry in entries)
+    assert sum(entry.at >= NOW - timedelta(hours=24) for entry in entries) >= 3
+    # Managers read their own clients' cards only; the head reads anybody's.
+    owners = {client.id: client.owner_id for client in await session.scalars(select(Client))}
+    views = [entry for entry in entries if entry.action == "card_view"]
+    assert {entry.member_id for entry in views} == set(team.member_ids)
+    for entry in views:
+        assert entry.member_id in {team.head_id, owners[entry.client_id]}
+    sergey = team.manager_ids[2]
+    switched = [entry for entry in entries if entry.action in {"member_off", "member_on"}]
+    assert [entry.action for entry in switched] == ["member_off", "member_on"]
+    assert all(entry.details == {"member_id": sergey} for entry in switched)
+
+
+async def test_audit_shows_the_demo_log_to_the_head(chat: Chat, session: AsyncSession) -> None:
+    await _load(session)
+    chat.user(1001, "Ольга")
+    page = joined(await chat.send(1001, "/audit"))
+    assert "Журнал действий</b> (" in page
+    assert "<b>Ольга Смирнова</b> · 📤 выгрузила базу" in page
+    assert "<b>Ольга Смирнова</b> · 🚫 отключила сотрудника · <b>Сергей Ли</b>" in page
+    assert "<b>Дмитрий Орлов</b> · ⛔ отказано в доступе · /audit" in page
+    assert "<b>Анна Кузнецова</b> · 👁 открыла карточку" in page
+    assert "🔁 передала клиента" in page
+    recent = joined(await chat.send(1001, "/audit 24h"))
+    assert "выгрузила базу" in recent
+    assert "передала клиента" not in recent
+    assert "Сергей Ли" in joined(await chat.send(1001, "/audit Сергей"))
 
 
 async def _snapshot(session: AsyncSession) -> list[tuple[object, ...]]:

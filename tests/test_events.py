@@ -6,11 +6,11 @@ from collections import Counter
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from aiogram.methods import SendMessage
+from aiogram.methods import SendDocument, SendMessage
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.callbacks import EventAction, EventCallback
+from bot.callbacks import EventAction, EventCallback, HandoverCallback
 from handlers.events import parse_event_day, split_event_time
 from models import Client, Event, Interaction, Member, Outbox, Touch
 from models.enums import (
@@ -28,7 +28,9 @@ from services import handover, planner
 from services.touches import close_touch
 from tests.conftest import HEAD_ID, START
 from tests.harness import Chat, joined
+from tests.test_export import records, workbook
 from tests.test_onboarding import MANAGER_ID, invite_link
+from tests.test_plan_list import data_of, rows
 
 SECOND_HEAD_ID = 502
 
@@ -329,6 +331,59 @@ async def test_head_cancels_an_upcoming_event(
     assert "Запланировано приглашений: 55" in joined(await plan_webinar(chat))
 
 
+async def test_cancelled_invitations_read_as_cancelled_not_skipped(
+    chat: Chat, session: AsyncSession
+) -> None:
+    head, manager = await team(chat, session)
+    await base(session, head, manager)
+    await plan_webinar(chat)
+    invitations = list(
+        await session.scalars(
+            select(Touch)
+            .where(Touch.reason == TouchReason.EVENT, Touch.member_id == manager.id)
+            .order_by(Touch.id)
+        )
+    )
+    today_one, skipped = invitations[:2]
+    today_one.due_on = START.date()
+    close_touch(skipped, TouchStatus.SKIPPED, START, "дубль")
+    await session.commit()
+    await chat.send(MANAGER_ID, "/today")
+    listed, _ = chat.find_button(MANAGER_ID, "📇 1.")
+    await chat.send(HEAD_ID, "/event")
+    await chat.press(HEAD_ID, "Отменить: Вебинар")
+    await chat.press(HEAD_ID, "Да, отменить событие")
+
+    # «Сделано» on the list the manager still has open: the event is gone, nobody skipped it.
+    calls = await chat.press_data(MANAGER_ID, data_of(listed, "Сделано"), on=listed)
+    assert "приглашение снято — событие отменено" in joined(calls)
+    (row,) = rows(listed)[0]
+    assert row.startswith("🚫 1. ")
+    assert row.endswith(" — событие отменено")
+
+    statuses = Counter(
+        row["Статус"]
+        for row in records(workbook(await export_as_head(chat))["Касания"])
+        if row["Причина"] == "Событие компании"
+    )
+    assert statuses == {"Отменено — событие отменено": 54, "Пропущено": 1}
+    head.language = "en"
+    await session.commit()
+    statuses = Counter(
+        row["Status"]
+        for row in records(workbook(await export_as_head(chat))["Touches"])
+        if row["Reason"] == "Company event"
+    )
+    assert statuses == {"Cancelled — the event was cancelled": 54, "Skipped": 1}
+
+
+async def export_as_head(chat: Chat) -> SendDocument:
+    """The file the head's /export sends."""
+    documents = [c for c in await chat.send(HEAD_ID, "/export") if isinstance(c, SendDocument)]
+    assert len(documents) == 1
+    return documents[0]
+
+
 async def test_manager_cannot_cancel_an_event(chat: Chat, session: AsyncSession) -> None:
     head, manager = await team(chat, session)
     await base(session, head, manager)
@@ -423,9 +478,10 @@ async def plan_timed_webinar(
     return head, manager
 
 
-async def goals_of(session: AsyncSession, member: Member) -> set[str]:
+async def goals_of(session: AsyncSession, member: Member | int) -> set[str]:
+    member_id = member if isinstance(member, int) else member.id
     touches = await session.scalars(
-        select(Touch).where(Touch.reason == TouchReason.EVENT, Touch.member_id == member.id)
+        select(Touch).where(Touch.reason == TouchReason.EVENT, Touch.member_id == member_id)
     )
     return {touch.goal for touch in touches}
 
@@ -505,6 +561,140 @@ async def test_the_event_list_and_the_cancel_notice_show_each_readers_clock(
     ]
     assert len(told) == 1
     assert "(10 декабря 2026 в 11:00 по Москве, у вас 15:00) отменено" in told[0]
+
+
+FAR_MANAGER_ID = 503
+
+
+async def far_manager(session: AsyncSession) -> int:
+    """Пётр, a manager in Vladivostok (Moscow + 7); returns his id."""
+    member = Member(
+        telegram_id=FAR_MANAGER_ID,
+        full_name="Пётр",
+        role=Role.MANAGER,
+        is_active=True,
+        timezone="Asia/Vladivostok",
+        work_start=time(9),
+        work_end=time(18),
+        work_days="01234",
+        digest_time=time(9),
+        language="ru",
+        created_at=START,
+    )
+    session.add(member)
+    await session.flush()
+    member_id = member.id
+    await session.commit()
+    return member_id
+
+
+async def first_invitation(session: AsyncSession, member_id: int) -> Touch:
+    """The member's invitation due first."""
+    touch = await session.scalar(
+        select(Touch)
+        .where(Touch.reason == TouchReason.EVENT, Touch.member_id == member_id)
+        .order_by(Touch.due_on, Touch.id)
+        .limit(1)
+    )
+    assert touch is not None
+    return touch
+
+
+async def test_a_handed_over_invitation_reads_on_the_new_owners_clock(
+    chat: Chat, session: AsyncSession
+) -> None:
+    _, manager = await plan_timed_webinar(chat, session, "Asia/Novosibirsk")
+    manager_id = manager.id
+    peter_id = await far_manager(session)
+    touch = await first_invitation(session, manager_id)
+    touch_id, client_id = touch.id, touch.client_id
+    assert touch.goal.endswith("по Москве, у вас 15:00")
+    # Due today: the handover queues today's reminder for the new owner at once.
+    touch.due_on = START.date()
+    await session.commit()
+
+    await chat.press_data(HEAD_ID, HandoverCallback(action="start", client_id=client_id).pack())
+    await chat.press(HEAD_ID, "Пётр")
+    await chat.press(HEAD_ID, chat.buttons(HEAD_ID)[0])
+    await chat.press(HEAD_ID, "Без заметки")
+    assert "передан" in joined(await chat.press(HEAD_ID, "Передать"))
+
+    # Пётр's plan speaks of his clock; the invitations Дмитрий kept still speak of his.
+    week = joined(await chat.send(FAR_MANAGER_ID, "/week"))
+    assert "Пригласить на «Вебинар» 10 декабря в 11:00 по Москве, у вас 18:00" in week
+    assert "у вас 15:00" not in week
+    session.expire_all()
+    moved = await session.get(Touch, touch_id)
+    assert moved is not None
+    assert moved.member_id == peter_id
+    assert await goals_of(session, peter_id) == {
+        "Пригласить на «Вебинар» 10 декабря в 11:00 по Москве, у вас 18:00"
+    }
+    assert await goals_of(session, manager_id) == {
+        "Пригласить на «Вебинар» 10 декабря в 11:00 по Москве, у вас 15:00"
+    }
+    (reminder,) = await session.scalars(
+        select(Outbox).where(Outbox.touch_id == touch_id, Outbox.member_id == peter_id)
+    )
+    assert "в 11:00 по Москве, у вас 18:00" in reminder.payload["text"]
+
+
+async def test_a_whole_base_handed_over_brings_its_invitations_to_the_new_clock(
+    chat: Chat, session: AsyncSession
+) -> None:
+    head, _ = await plan_timed_webinar(chat, session, "Asia/Novosibirsk")
+    head_id = head.id
+    peter_id = await far_manager(session)
+    await chat.send(HEAD_ID, "/members")
+    await chat.press(HEAD_ID, "Отключить Tester")
+    await chat.press(HEAD_ID, "Да, отключить")
+    await chat.press(HEAD_ID, "Пётр")
+    assert "Передано клиентов: 50" in joined(await chat.press(HEAD_ID, "Передать всех"))
+    session.expire_all()
+    assert await goals_of(session, peter_id) == {
+        "Пригласить на «Вебинар» 10 декабря в 11:00 по Москве, у вас 18:00"
+    }
+    # The head's own invitations were never the manager's: untouched.
+    assert await goals_of(session, head_id) == {"Пригласить на «Вебинар» 10 декабря в 11:00"}
+
+
+async def test_a_new_zone_or_language_rewords_the_open_invitations(
+    chat: Chat, session: AsyncSession
+) -> None:
+    _, manager = await plan_timed_webinar(chat, session, "Asia/Novosibirsk")
+    manager_id = manager.id
+    done = await first_invitation(session, manager_id)
+    close_touch(done, TouchStatus.DONE, START)
+    done_id = done.id
+    await session.commit()
+
+    await chat.send(MANAGER_ID, "/settings")
+    await chat.press(MANAGER_ID, "Часовой пояс")
+    await chat.press(MANAGER_ID, "Владивосток")
+    assert "у вас 18:00" in joined(await chat.send(MANAGER_ID, "/week"))
+    await chat.press(MANAGER_ID, "Язык")
+    await chat.press(MANAGER_ID, "English")
+    week = joined(await chat.send(MANAGER_ID, "/week"))
+    assert "Invite to “Вебинар” on 10 December at 11:00 Moscow time, 18:00 your time" in week
+
+    session.expire_all()
+    open_goals = {
+        touch.goal
+        for touch in await session.scalars(
+            select(Touch).where(
+                Touch.reason == TouchReason.EVENT,
+                Touch.member_id == manager_id,
+                Touch.status == TouchStatus.PLANNED,
+            )
+        )
+    }
+    assert open_goals == {
+        "Invite to “Вебинар” on 10 December at 11:00 Moscow time, 18:00 your time"
+    }
+    # A done invitation is history: it keeps the words it was done with.
+    kept = await session.get(Touch, done_id)
+    assert kept is not None
+    assert kept.goal == "Пригласить на «Вебинар» 10 декабря в 11:00 по Москве, у вас 15:00"
 
 
 def test_event_day_and_time_forms() -> None:

@@ -108,6 +108,8 @@ def _handled_text(
     client = _short(listed.client_name)
     if listed.status is TouchStatus.DONE:
         return tr("planner.item_done", number=number, client=client)
+    if listed.event_cancelled:
+        return tr("planner.item_event_cancelled", number=number, client=client)
     if listed.status is TouchStatus.SKIPPED:
         return tr("planner.item_skipped", number=number, client=client)
     today = now.astimezone(zone).date()
