@@ -30,6 +30,7 @@ from handlers import plan_list
 from handlers.common import esc, quote, show
 from models import Client, Member, Touch
 from models.enums import Role, TouchReason
+from scheduler.jobs import AGREED_TIME_NOTICE
 from services import access, interactions, planner
 from services.clients import search_clients
 from services.clock import Clock
@@ -674,6 +675,16 @@ def _saved_text(tr: Translator, draft: Draft, saved: interactions.SavedInteracti
         if follow_up.agreed_on is not None:
             lines.append(
                 tr("logging.next_touch_moved", agreed=tr.fmt_date(follow_up.agreed_on, "d MMMM"))
+            )
+        if follow_up.off_duty is not None and isinstance(value, datetime):
+            # Not a surprise on a Saturday morning: the manager hears now that it will come.
+            lines.append(
+                tr(
+                    f"logging.agreed_{follow_up.off_duty}",
+                    day=tr.fmt_day(touch.due_on, saved.interaction.happened_at.date()),
+                    agreed=tr.fmt_time(value),
+                    remind=tr.fmt_time(value - AGREED_TIME_NOTICE),
+                )
             )
         if follow_up.too_soon:
             lines.append(tr("logging.too_soon"))

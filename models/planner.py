@@ -17,8 +17,10 @@ class Touch(Base):
 
     __tablename__ = "touches"
     __table_args__ = (
-        # With the client, overdue counts in statistics read no touch rows.
-        Index("ix_touches_member_status_due", "member_id", "status", "due_on", "client_id"),
+        # With the client and the reason, overdue counts in statistics read no touch rows.
+        Index(
+            "ix_touches_member_status_due", "member_id", "status", "due_on", "client_id", "reason"
+        ),
         # With the due date, a member's digest filters on the index, not on the rows.
         Index("ix_touches_client_status_due", "client_id", "status", "due_on"),
         # Statistics count a member's touches closed in a period, on time and occasions

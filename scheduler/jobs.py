@@ -10,8 +10,10 @@ only writes outbox rows; the delivery job that runs after them in the same tick 
   member's working days, gets one reminder a day at the first moment that lies inside both the
   client's calling window and the member's working hours (so never on a day off of either);
   it expires when that common interval ends. When the two never meet, nothing is pushed (the
-  digest lists it). Keys `reminder:<touch>:<local date>` (plus `:z<HHMM>`
-  after a snooze) make every run idempotent, across restarts too.
+  digest lists it). A time agreed with the client is the exception: the member agreed to it,
+  so it is reminded shortly before it even on their day off or outside their hours. Keys
+  `reminder:<touch>:<local date>` (plus `:z<HHMM>` after a snooze) make every run idempotent,
+  across restarts too.
 - Reminders whose window closed unsent (the bot was down) are marked `folded`: the next digest
   lists their touches with a note. Reminders of touches closed or moved meanwhile are cancelled.
 - A member who blocked the bot (403) is deactivated and the heads are told. Inactive members get
@@ -436,45 +438,58 @@ def _day_is_over(member: Member, now: datetime) -> bool:
 async def schedule_reminders(session_factory: SessionFactory, now: datetime) -> int:
     """Enqueue today's reminders of open touches due today or overdue; returns how many.
 
+    A member whose working day is over (or who has a day off) gets only the reminders of times
+    agreed with clients for today: they agreed to those, so the reminder comes 15 minutes
+    before whatever their hours; an ordinary touch never wakes anyone.
+
     Idempotent per touch and local date: reruns, restarts and several instances add nothing.
     """
     enqueued = 0
     async with session_factory.begin() as session:
-        members = [
-            member for member in await _active_members(session) if not _day_is_over(member, now)
-        ]
-        for start in range(0, len(members), MEMBERS_PER_BATCH):
-            chunk = members[start : start + MEMBERS_PER_BATCH]
-            todays = {member.id: local_today(member, now) for member in chunk}
-            touches = await open_touches_by_owner(
-                session, list(todays), due_until=max(todays.values())
-            )
-            due = [
-                (member, touch, client, key, check_data)
-                for member in chunk
-                for touch, client, key, check_data in _reminders_due(
-                    member, todays[member.id], touches[member.id]
-                )
-            ]
-            existing = await _existing_keys(session, [due_item[3] for due_item in due])
-            rows = [
-                reminder[1]
-                for member, touch, client, key, check_data in due
-                if key not in existing
-                and (
-                    reminder := reminder_row(
-                        touch,
-                        client,
-                        member,
-                        now,
-                        only_on=todays[member.id],
-                        check_data=check_data,
-                    )
-                )
-            ]
-            await outbox.enqueue_many(session, rows)
-            enqueued += len(rows)
+        members = await _active_members(session)
+        at_work = [member for member in members if not _day_is_over(member, now)]
+        off_duty = [member for member in members if _day_is_over(member, now)]
+        for group, agreed_only in ((at_work, False), (off_duty, True)):
+            for start in range(0, len(group), MEMBERS_PER_BATCH):
+                chunk = group[start : start + MEMBERS_PER_BATCH]
+                enqueued += await _enqueue_reminders(session, chunk, now, agreed_only=agreed_only)
     return enqueued
+
+
+async def _enqueue_reminders(
+    session: AsyncSession, members: Sequence[Member], now: datetime, *, agreed_only: bool
+) -> int:
+    """Today's reminders of these members' touches (`agreed_only`: of today's touches with an
+    agreed time, all an off-duty member gets); returns how many were enqueued."""
+    todays = {member.id: local_today(member, now) for member in members}
+    touches = await open_touches_by_owner(
+        session,
+        list(todays),
+        due_until=max(todays.values()),
+        # Off duty, only today's agreed times are reminded: the backlog is not read at all.
+        due_from=min(todays.values()) if agreed_only else None,
+        agreed_only=agreed_only,
+    )
+    due = [
+        (member, touch, client, key, check_data)
+        for member in members
+        for touch, client, key, check_data in _reminders_due(
+            member, todays[member.id], touches[member.id]
+        )
+    ]
+    existing = await _existing_keys(session, [due_item[3] for due_item in due])
+    rows = [
+        reminder[1]
+        for member, touch, client, key, check_data in due
+        if key not in existing
+        and (
+            reminder := reminder_row(
+                touch, client, member, now, only_on=todays[member.id], check_data=check_data
+            )
+        )
+    ]
+    await outbox.enqueue_many(session, rows)
+    return len(rows)
 
 
 def _reminders_due(

@@ -519,9 +519,11 @@ async def open_touches_by_owner(
     *,
     due_until: date,
     due_from: date | None = None,
+    agreed_only: bool = False,
 ) -> dict[int, list[tuple[TouchView, ClientView]]]:
     """Open touches of active clients due up to `due_until`, with their clients and contacts,
     per current owner (soonest first): two queries for a whole morning's chunk of members.
+    `agreed_only`: only the touches with a time agreed with the client.
 
     Rows become plain views, not ORM objects: a morning reads some 50,000 of them, and building
     ORM objects took half the digests' time.
@@ -544,6 +546,8 @@ async def open_touches_by_owner(
     )
     if due_from is not None:
         query = query.where(Touch.due_on >= due_from)
+    if agreed_only:
+        query = query.where(Touch.due_at.is_not(None))
     rows = (await session.execute(query)).all()
     split = len(_TOUCH_FIELDS)
     client_rows = {row[split]: row[split:] for row in rows}

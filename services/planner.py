@@ -47,7 +47,7 @@ from services.touches import (
     policy_for,
     too_soon,
 )
-from services.windows import Schedule, is_working_day
+from services.windows import Schedule, is_working_day, is_working_moment
 
 # Touches that fulfil «one next touch»; occasions, events and stale checks come on top.
 NEXT_TOUCH_REASONS = (TouchReason.CADENCE, TouchReason.FOLLOW_UP)
@@ -424,6 +424,11 @@ class PlanReport:
         self.stale += other.stale
 
 
+# Where an agreed time falls outside the owner's working time (PlannedFollowUp.off_duty).
+OFF_DAY = "day_off"
+OFF_HOURS = "hours"
+
+
 @dataclass(frozen=True)
 class PlannedFollowUp:
     """A planned follow-up and the warnings for the manager."""
@@ -433,6 +438,9 @@ class PlannedFollowUp:
     over_ceiling: bool
     # The date agreed when it was a day off (of the client or the owner): the touch moved on.
     agreed_on: date | None = None
+    # Where the agreed time falls when it is not the owner's working time: OFF_DAY (their day
+    # off) or OFF_HOURS (outside their hours). It is reminded all the same.
+    off_duty: str | None = None
 
 
 @dataclass(frozen=True)
@@ -1171,8 +1179,11 @@ async def plan_follow_up(
     less than a cadence before it — a third touch within one cadence period (the next step agreed
     on this very call is what the client asked for, not a nuisance), `over_ceiling` when the yearly
     ceiling is already reached. Without a date, the open cadence touch is re-based on this
-    interaction. `at`: the time agreed for that date, kept on the touch (unless the date was a
-    day off and moved); touches with an agreed time are never replaced.
+    interaction. A date without a time that is a day off (the client's or the owner's) moves to
+    the first common working day. `at`: the time agreed for that date, kept on the touch and on
+    its day even when that is a day off or outside the owner's hours — the client was promised
+    it, so it is reminded shortly before all the same (`off_duty` tells the owner so); touches
+    with an agreed time are never replaced.
     """
     await session.flush()
     policy = await policy_for(session, client.category)
@@ -1186,7 +1197,7 @@ async def plan_follow_up(
     language = _language(owner.language if owner is not None else None)
     goal = (interaction.next_step or "").strip() or cadence_goal(client.category, language)
     agreed_on = due_on
-    if owner is not None:
+    if owner is not None and at is None:
         due_on = next_working_day(due_on, client_schedule(client), _member_schedule(owner))
     touch = await plan_touch(
         session,
@@ -1198,7 +1209,7 @@ async def plan_follow_up(
         now=now,
         contact_id=interaction.contact_id,
     )
-    if at is not None and due_on == agreed_on:
+    if at is not None:
         touch.due_at = at
     await _supersede_next_touches(session, client.id, now, keep=touch.id)
     last_contact = await _contact_before(session, interaction)
@@ -1208,7 +1219,16 @@ async def plan_follow_up(
         too_soon=too_soon(last_contact, due_on, policy.cadence_days),
         over_ceiling=count >= policy.max_touches_year,
         agreed_on=agreed_on if agreed_on != due_on else None,
+        off_duty=_off_duty(at, owner) if at is not None and owner is not None else None,
     )
+
+
+def _off_duty(at: datetime, owner: Member) -> str | None:
+    """OFF_DAY when `at` falls on the owner's day off, OFF_HOURS when outside their hours."""
+    schedule = _member_schedule(owner)
+    if not is_working_day(at.astimezone(schedule.zone).date(), schedule):
+        return OFF_DAY
+    return None if is_working_moment(at, schedule) else OFF_HOURS
 
 
 async def _open_next_touches(session: AsyncSession, client_id: int) -> list[Touch]:

@@ -5,10 +5,11 @@ viewer's calendar («сегодня» is the viewer's today).
 
 Time zones. Each member's numbers count those days in the member's own time zone: for a
 Novosibirsk manager Monday begins at midnight in Novosibirsk, for a Moscow one at midnight in
-Moscow. «Overdue now» uses each member's own today; the states at the end of the period (key
-clients covered, stale records) are taken at the end of its last day in the member's zone, or
-now when that is earlier. A touch is done on time when it is closed on or before its due date in
-the calendar of the member it was planned for.
+Moscow. «Overdue now» uses each member's own today and counts what the member's digest shows (a
+data check riding along with the client's other touch is not a second one); the states at the
+end of the period (key clients covered, stale records) are taken at the end of its last day in
+the member's zone, or now when that is earlier. A touch is done on time when it is closed on or
+before its due date in the calendar of the member it was planned for.
 
 Who gets what. Interactions count for whoever logged them; done touches and congratulated
 occasions for the member the touch was planned for; overdue touches, key clients, stale records
@@ -264,29 +265,41 @@ class _Collector:
             row.late += int(done) - int(on_time or 0)
             row.occasions += int(occasions or 0)
 
-    async def _overdue(self, zones: Sequence[_Zone]) -> None:
-        rows = await self._rows(
-            [
-                # Open touches follow their client on handover, so the touch's member is the
-                # owner; starting from the touches uses the (member, status, due) index.
-                select(Touch.member_id, func.count(Touch.id))
-                .join(
-                    Client,
-                    and_(Client.id == Touch.client_id, Client.owner_id == Touch.member_id),
-                )
-                .where(
-                    Touch.member_id.in_(zone.member_ids),
-                    Client.is_active.is_(True),
-                    Client.forgotten_at.is_(None),
-                    Touch.status.in_(OPEN_STATUSES),
-                    Touch.due_on < zone.today,
-                )
-                .group_by(Touch.member_id)
-                for zone in zones
-            ]
+    def _overdue_in(self, zone: _Zone) -> _AnySelect:
+        # The count the manager sees is the one that counts: their digest shows a «проверить
+        # данные» check riding along with another touch of its client due by today as that one
+        # item (`digest.fold_data_checks`), not as two. So per client: its overdue touches, its
+        # overdue checks, and whether anything else of it is due by today to carry them.
+        check = Touch.reason == TouchReason.STALE_DATA
+        late = Touch.due_on < zone.today
+        clients = (
+            select(
+                Touch.member_id.label("member_id"),
+                func.sum(case((and_(~check, late), 1), else_=0)).label("touches"),
+                func.sum(case((and_(check, late), 1), else_=0)).label("checks"),
+                func.max(case((check, 0), else_=1)).label("carried"),
+            )
+            # Open touches follow their client on handover, so the touch's member is the
+            # owner; starting from the touches reads the (member, status, due) index alone.
+            .join(Client, and_(Client.id == Touch.client_id, Client.owner_id == Touch.member_id))
+            .where(
+                Touch.member_id.in_(zone.member_ids),
+                Client.is_active.is_(True),
+                Client.forgotten_at.is_(None),
+                Touch.status.in_(OPEN_STATUSES),
+                Touch.due_on <= zone.today,
+            )
+            .group_by(Touch.member_id, Touch.client_id)
+            .subquery()
         )
-        for owner_id, count in rows:
-            self.stats[owner_id].overdue += int(count)
+        shown_checks = case((clients.c.carried == 1, 0), else_=clients.c.checks)
+        return select(clients.c.member_id, func.sum(clients.c.touches + shown_checks)).group_by(
+            clients.c.member_id
+        )
+
+    async def _overdue(self, zones: Sequence[_Zone]) -> None:
+        for owner_id, count in await self._rows([self._overdue_in(zone) for zone in zones]):
+            self.stats[owner_id].overdue += int(count or 0)
 
     # The base at the end of the period. Each count is its own index range, (owner, category,
     # is_active, forgotten_at, created_at, data_confirmed_at) or (owner, created_at), with plain

@@ -59,6 +59,12 @@ def is_working_day(day: date, schedule: Schedule) -> bool:
     return not (schedule.observe_holidays and is_russian_holiday(day))
 
 
+def is_working_moment(moment: datetime, schedule: Schedule) -> bool:
+    """Whether `moment` lies inside the schedule's window on a working day."""
+    window = _local_window(_require_aware(moment).astimezone(schedule.zone).date(), schedule)
+    return window is not None and window[0] <= moment < window[1]
+
+
 def _local_window(day: date, schedule: Schedule) -> Interval | None:
     """The schedule's window on a local date, in UTC, or None on a day off."""
     if schedule.is_empty or not is_working_day(day, schedule):

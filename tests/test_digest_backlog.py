@@ -8,6 +8,7 @@ Every reply goes through `StrictSession`, which refuses what Telegram refuses (4
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
@@ -24,10 +25,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.callbacks import ClientCallback
 from bot.offline import RecordingSession
 from models import Client, Interaction, Member, Touch
-from models.enums import Category, Channel, Direction, Outcome, Role, TouchStatus
+from models.enums import Category, Channel, Direction, Outcome, Role, TouchReason, TouchStatus
 from scheduler.jobs import schedule_reminders
+from services import planner
 from services.clock import ManualClock
-from services.digest import TELEGRAM_LIMIT, telegram_length
+from services.demo import load_demo
+from services.digest import TELEGRAM_LIMIT, build_digests, telegram_length
+from services.periods import Period, PeriodKind
+from services.stats import team_report
 from tests.harness import Chat, joined
 from tests.strict_session import MAX_BUTTONS, StrictSession
 from tests.test_reminders import (
@@ -489,3 +494,90 @@ async def test_key_clients_touched_within_their_cadence_are_not_reported(
     await run_until(ticker, clock, msk(2026, 11, 23, 9, 1), timedelta(minutes=1))
     [digest] = digests_of(recorder, HEAD_TG)
     assert "• Анна Кузнецова — 1 ключевой клиент без касания" in digest.text
+
+
+async def arrange_data_checks(session: AsyncSession) -> None:
+    """Анна's overdue work with «проверить данные» checks, some riding along with another touch
+    of their client (her digest shows them as one item), one on its own."""
+    await add_member(session, telegram_id=HEAD_TG, role=Role.HEAD, name="Ольга Смирнова")
+    anna = await add_member(session, telegram_id=611, name="Анна Кузнецова")
+    old = datetime(2026, 6, 1, tzinfo=UTC)
+    plan = {
+        # An overdue call and an overdue check: one overdue item, the call carrying the check.
+        "Оба просрочены": [(-5, TouchReason.CADENCE), (-3, TouchReason.STALE_DATA)],
+        # An overdue check and a call due today: today's item carries it, nothing overdue.
+        "Звонок сегодня": [(0, TouchReason.CADENCE), (-2, TouchReason.STALE_DATA)],
+        # The client's next call is weeks away: the check is overdue on its own.
+        "Звонок не скоро": [(10, TouchReason.CADENCE), (-4, TouchReason.STALE_DATA)],
+        "Просто просрочен": [(-1, TouchReason.CADENCE)],
+        # Stale, its check not planned yet: a stale record, not an overdue touch.
+        "Давно не сверяли": [(7, TouchReason.CADENCE)],
+    }
+    for name, touches in plan.items():
+        stale = name == "Давно не сверяли" or any(
+            reason is TouchReason.STALE_DATA for _, reason in touches
+        )
+        client = await add_client(
+            session, anna, name, "Europe/Moscow", confirmed=old if stale else None
+        )
+        for days, reason in touches:
+            await add_touch(
+                session, client, MONDAY + timedelta(days=days), f"Цель {name}", reason=reason
+            )
+
+
+async def test_the_heads_block_and_team_count_the_overdue_touches_the_manager_sees(
+    chat: Chat, session_factory: Factory, clock: ManualClock, bot: Bot, recorder: RecordingSession
+) -> None:
+    async with session_factory.begin() as session:
+        await arrange_data_checks(session)
+    clock.set(msk(2026, 11, 23, 8, 58))
+    ticker = make_ticker(bot, session_factory, clock)
+    await run_until(ticker, clock, msk(2026, 11, 23, 9, 1), timedelta(minutes=1))
+
+    [own] = digests_of(recorder, 611)
+    assert "Касаний сегодня: 1 · просрочено: 3" in own.text
+    assert own.text.count("🔄 заодно сверьте данные") == 2
+    [head] = digests_of(recorder, HEAD_TG)
+    assert "• Анна Кузнецова — 3 просроченных касания, 4 устаревшие записи" in head.text
+    # /team and /stats say the same: the count the manager sees is the one the head reads.
+    team = joined(await chat.send(HEAD_TG, "/team сегодня"))
+    assert re.search(r"проср\s+устар\s+Анна К\.\s+3\s+4\b", team), team
+    stats = joined(await chat.send(HEAD_TG, "/stats Анна сегодня"))
+    assert re.search(r"Просрочено сейчас\s+3\b", stats), stats
+
+
+async def test_on_the_demo_base_every_members_digest_and_the_team_agree_weeks_later(
+    session_factory: Factory,
+) -> None:
+    # The demo base left three weeks without a single call: the backlog the console showed as
+    # «Дмитрий Орлов — 28 просроченных касаний» in the head's block and 23 in his own digest.
+    start = datetime(2026, 12, 3, 11, 45, tzinfo=UTC)
+    async with session_factory.begin() as session:
+        await load_demo(session, now=start, timezone="Europe/Moscow")
+    later = datetime(2026, 12, 21, 9, 0, tzinfo=UTC)
+    async with session_factory.begin() as session:
+        day = start
+        while day <= later:
+            await planner.plan_all(session, day)
+            day += timedelta(days=1)
+    async with session_factory() as session:
+        members = list(await session.scalars(select(Member).order_by(Member.id)))
+        head = next(member for member in members if member.role is Role.HEAD)
+        digests = await build_digests(session, members, later)
+        report = await team_report(
+            session, head, Period(date(2026, 12, 21), date(2026, 12, 21), PeriodKind.DAY), later
+        )
+    counted = {row.member_id: row.overdue for row in report.rows}
+    seen = {member.id: len(digests[member.id].overdue) for member in members}
+    folded = sum(
+        item.data_age_days is not None
+        for digest in digests.values()
+        for item in digest.overdue + digest.today
+    )
+    assert folded, "the base has data checks riding along, or the test proves nothing"
+    assert {member_id: counted.get(member_id, 0) for member_id in seen} == seen
+    assert max(seen.values()) > 10
+    block = {line.member_id: line.overdue for line in digests[head.id].team}
+    assert block == {member_id: count for member_id, count in seen.items() if member_id in block}
+    assert len(block) == 3

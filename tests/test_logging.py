@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from aiogram.types import PhotoSize, Voice
@@ -35,6 +36,7 @@ EXAMPLE = (
     "договорились о встрече в пятницу в 15:00"
 )
 TODAY = date(2026, 11, 18)
+MSK = ZoneInfo("Europe/Moscow")
 
 
 async def _member(session: AsyncSession, clock: ManualClock, telegram_id: int) -> Member:
@@ -192,6 +194,68 @@ async def test_a_follow_up_agreed_on_a_day_off_moves_to_the_next_working_day(
         assert "выходной" not in text
     else:
         assert f"{note} у вас или у клиента" in text
+
+
+@pytest.mark.parametrize(
+    ("language", "agreed", "due_at", "note"),
+    [
+        # Saturday: the manager's day off, and the client's too (its calling days are Mon–Fri).
+        (
+            "ru",
+            "созвониться в субботу в 11:00",
+            datetime(2026, 11, 21, 11, 0, tzinfo=MSK),
+            "⏰ сб 21.11 — ваш выходной, но время согласовано с клиентом: напомню в 10:45.",
+        ),
+        (
+            "ru",
+            "созвониться завтра в 20:00",
+            datetime(2026, 11, 19, 20, 0, tzinfo=MSK),
+            "⏰ 20:00 — вне ваших рабочих часов, но время согласовано с клиентом: "
+            "напомню в 19:45.",
+        ),
+        (
+            "en",
+            "созвониться в субботу в 11:00",
+            datetime(2026, 11, 21, 11, 0, tzinfo=MSK),
+            "⏰ Sat 21.11 is your day off, but the time is agreed with the client: "
+            "I'll remind you at 10:45.",
+        ),
+        ("ru", "созвониться в пятницу в 15:00", datetime(2026, 11, 20, 15, 0, tzinfo=MSK), None),
+    ],
+)
+async def test_a_time_agreed_on_a_day_off_or_after_hours_keeps_its_day_and_says_so(
+    chat: Chat,
+    session: AsyncSession,
+    base: dict[str, int],
+    language: str,
+    agreed: str,
+    due_at: datetime,
+    note: str | None,
+) -> None:
+    manager = await session.scalar(select(Member).where(Member.telegram_id == MANAGER))
+    assert manager is not None
+    manager.language = language
+    await session.commit()
+    await chat.send(
+        MANAGER, f"Звонил Петрову из Ромашки, цель — напомнить о себе, договорились {agreed}"
+    )
+    text = joined(await chat.press(MANAGER, "💾"))
+    follow_up = await session.scalar(
+        select(Touch).where(
+            Touch.client_id == base["romashka"], Touch.reason == TouchReason.FOLLOW_UP
+        )
+    )
+    assert follow_up is not None
+    assert follow_up.due_on == due_at.date()
+    assert follow_up.due_at is not None
+    assert follow_up.due_at.replace(tzinfo=UTC) == due_at
+    # The promise is not moved to Monday: that was for a day agreed without a time.
+    assert "первый общий рабочий день" not in text
+    assert "first working day" not in text
+    if note is None:
+        assert "⏰" not in text
+    else:
+        assert note in text
 
 
 async def test_an_impossible_next_date_is_explained_and_asked_again(

@@ -12,7 +12,12 @@ from datetime import timedelta
 from typing import Any
 
 from aiogram import Bot
-from aiogram.methods import EditMessageReplyMarkup, EditMessageText, SendMessage
+from aiogram.methods import (
+    AnswerCallbackQuery,
+    EditMessageReplyMarkup,
+    EditMessageText,
+    SendMessage,
+)
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -21,21 +26,25 @@ from bot.callbacks import (
     PlanAction,
     PlanItemCallback,
     PlanTouchCallback,
+    SkipCallback,
+    SkipReason,
 )
 from bot.i18n import translator
 from bot.keyboards.planner import plan_list
 from bot.offline import RecordingSession, SentMessage
-from models import Client, Interaction, Touch
+from models import Client, Interaction, Outbox, Touch
 from models.enums import TouchStatus
 from services.clock import ManualClock
 from services.digest import ListedTouch
 from tests.harness import Chat, joined
-from tests.test_digest import arrange_day
+from tests.test_digest import MONDAY, arrange_day
 from tests.test_reminders import (
     MANAGER_ID,
     MSK,
+    OTHER_MANAGER_ID,
     add_client,
     add_member,
+    add_touch,
     deliver_reminder,
     make_ticker,
     msk,
@@ -380,3 +389,158 @@ def test_a_list_row_for_each_state_and_callback_sizes() -> None:
     assert len(PlanItemCallback(touch_id=biggest, number=biggest).pack()) < 64
     assert len(CardCallback(client_id=biggest).pack()) < 64
     assert len(PlanTouchCallback(action=PlanAction.BACK, touch_id=biggest).pack()) < 64
+
+
+# --- «⏭ Пропустить» on a list: the digest, /overdue --------------------------------------------
+
+
+async def morning_digest(
+    chat: Chat, session_factory: Factory, clock: ManualClock, bot: Bot
+) -> SentMessage:
+    """The manager's morning digest as the clock delivers it, with Тихоокеанская логистика's
+    09:00 reminder after it; the digest message."""
+    async with session_factory.begin() as session:
+        await arrange_day(session)
+    clock.set(msk(2026, 11, 23, 8, 58))
+    await run_until(
+        make_ticker(bot, session_factory, clock),
+        clock,
+        msk(2026, 11, 23, 9, 1),
+        timedelta(minutes=1),
+    )
+    digest, _ = chat.find_button(MANAGER_ID, "📇 1.")
+    assert "План на" in digest.text
+    return digest
+
+
+async def reminders_of(session_factory: Factory, touch_id: int) -> list[str]:
+    async with session_factory() as session:
+        rows = await session.scalars(
+            select(Outbox.status).where(Outbox.kind == "reminder", Outbox.touch_id == touch_id)
+        )
+        return list(rows)
+
+
+async def test_skip_from_the_digest_is_the_reminders_skip(
+    chat: Chat, session_factory: Factory, clock: ManualClock, bot: Bot
+) -> None:
+    digest = await morning_digest(chat, session_factory, clock, bot)
+    verf = await touch_of(session_factory, "Янтарная верфь")
+    assert await reminders_of(session_factory, verf.id) == ["pending"]  # 11:00
+
+    # From the digest: «⏰ Отложить» opens the item's choices, «⏭ Пропустить» is one of them.
+    await press_on(chat, digest, "⏰ Отложить", row=1)
+    calls = await press_on(chat, digest, "⏭ Пропустить")
+    assert "Почему пропускаем <b>Янтарная верфь</b>" in joined(new_messages(calls))
+    await chat.press(MANAGER_ID, "не актуально")
+    # From the reminder: the same question, the same reason.
+    reminder, _ = chat.find_button(MANAGER_ID, "⏭ Пропустить")
+    assert "Пора связаться" in reminder.text
+    assert "Тихоокеанская логистика" in reminder.text
+    await press_on(chat, reminder, "⏭ Пропустить")
+    calls = await chat.press(MANAGER_ID, "не актуально")
+    assert "⏭ Пропущено: <b>Тихоокеанская логистика</b> — не актуально." in joined(calls)
+
+    from_list = await touch_of(session_factory, "Янтарная верфь")
+    from_reminder = await touch_of(session_factory, "Тихоокеанская логистика")
+    for touch in (from_list, from_reminder):
+        assert (touch.status, touch.skip_reason) == (TouchStatus.SKIPPED, "не актуально")
+        assert touch.closed_at is not None
+    assert await reminders_of(session_factory, from_list.id) == ["cancelled"]
+    # The digest shows the item skipped, and the one skipped from the reminder at the next press.
+    assert rows(digest)[1] == ["⏭ 2. Янтарная верфь — пропущено"]
+    await press_on(chat, digest, "📇 3.")
+    assert rows(digest)[0] == ["⏭ 1. Тихоокеанская лог… — пропущено"]
+    assert rows(digest)[2][1:] == ["✅ Сделано", "⏰ Отложить"]
+    # Nothing about the skipped touch comes later in the day.
+    await run_until(
+        make_ticker(bot, session_factory, clock),
+        clock,
+        msk(2026, 11, 23, 12, 0),
+        timedelta(minutes=15),
+    )
+    assert await reminders_of(session_factory, from_list.id) == ["cancelled"]
+
+
+async def test_a_second_skip_changes_nothing_and_says_why(
+    chat: Chat, session_factory: Factory, clock: ManualClock, bot: Bot
+) -> None:
+    digest = await morning_digest(chat, session_factory, clock, bot)
+    await press_on(chat, digest, "⏰ Отложить", row=1)
+    skip = data_of(digest, "⏭ Пропустить")
+    await chat.press_data(MANAGER_ID, skip, on=digest)
+    question, reason = chat.find_button(MANAGER_ID, "дубль")
+    assert reason.callback_data is not None
+    await chat.press_data(MANAGER_ID, reason.callback_data, on=question)
+    skipped = await touch_of(session_factory, "Янтарная верфь")
+
+    # A double tap on the list's button, then on the reason.
+    for data, on in ((skip, digest), (reason.callback_data, question)):
+        calls = await chat.press_data(MANAGER_ID, data, on=on)
+        assert "Янтарная верфь: это касание уже пропущено." in joined(calls)
+        assert not new_messages(calls)
+    assert rows(digest)[1] == ["⏭ 2. Янтарная верфь — пропущено"]
+    again = await touch_of(session_factory, "Янтарная верфь")
+    assert (again.status, again.skip_reason, again.closed_at) == (
+        TouchStatus.SKIPPED,
+        "дубль",
+        skipped.closed_at,
+    )
+
+
+async def test_a_forged_skip_is_refused_and_changes_nothing(
+    chat: Chat, session_factory: Factory, clock: ManualClock, bot: Bot
+) -> None:
+    digest = await morning_digest(chat, session_factory, clock, bot)
+    async with session_factory.begin() as session:
+        other = await add_member(session, telegram_id=OTHER_MANAGER_ID, name="Анна")
+        theirs = await add_touch(
+            session, await add_client(session, other, "Чужой клиент", "Europe/Moscow"), MONDAY
+        )
+        theirs_id = theirs.id
+    forged = [
+        PlanTouchCallback(action=PlanAction.SKIP, touch_id=theirs_id).pack(),
+        SkipCallback(reason=SkipReason.IRRELEVANT, touch_id=theirs_id).pack(),
+        SkipCallback(reason=SkipReason.OTHER, touch_id=theirs_id).pack(),
+        PlanTouchCallback(action=PlanAction.SKIP, touch_id=2**31 - 1).pack(),
+        "pt:s:-1",
+    ]
+    buttons = rows(digest)
+    for data in forged:
+        calls = await chat.press_data(MANAGER_ID, data, on=digest)
+        answers = [call for call in calls if isinstance(call, AnswerCallbackQuery)]
+        assert len(answers) == 1
+        assert answers[0].show_alert
+        assert answers[0].text in {
+            "Это касание недоступно: оно не ваше или уже удалено.",
+            "Эта кнопка устарела. Откройте свежее сообщение.",
+        }
+        assert not new_messages(calls)
+    assert rows(digest) == buttons
+    untouched = await touch_of(session_factory, "Чужой клиент")
+    assert (untouched.status, untouched.skip_reason) == (TouchStatus.PLANNED, None)
+
+
+async def test_skip_from_overdue_with_a_typed_reason_marks_the_page(
+    chat: Chat, session_factory: Factory, clock: ManualClock
+) -> None:
+    async with session_factory.begin() as session:
+        await arrange_day(session)
+    clock.set(msk(2026, 11, 23, 12, 0))
+    await chat.send(MANAGER_ID, "/overdue")
+    page, _ = chat.find_button(MANAGER_ID, "📇 1.")
+    assert "Всё просроченное" in page.text
+    await press_on(chat, page, "⏰ Отложить", row=0)
+    assert rows(page)[0] == ["📇 1. СтройМонтаж", "⏭ Пропустить", "↩️ Назад"]
+    await press_on(chat, page, "⏭ Пропустить")
+    calls = await chat.press(MANAGER_ID, "своя причина")
+    assert "Напишите причину одним сообщением." in joined(calls)
+
+    calls = await chat.send(MANAGER_ID, "клиент закрылся")
+
+    assert "⏭ Пропущено: <b>СтройМонтаж</b> — клиент закрылся." in joined(calls)
+    assert rows(page)[0] == ["⏭ 1. СтройМонтаж — пропущено"]
+    # The stale record's row is no item's: it stays as it was.
+    assert rows(page)[-1] == ["📇 СтройМонтаж", "✅ Данные актуальны"]
+    touch = await touch_of(session_factory, "СтройМонтаж")
+    assert (touch.status, touch.skip_reason) == (TouchStatus.SKIPPED, "клиент закрылся")

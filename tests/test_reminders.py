@@ -622,6 +622,60 @@ async def test_an_agreed_time_is_kept_shown_and_reminded_shortly_before(
     assert msk(2026, 11, 27, 14, 45) in list(times)
 
 
+async def test_a_time_agreed_for_a_day_off_is_reminded_and_nothing_else_is(
+    session_factory: Factory, clock: ManualClock, bot: Bot, recorder: RecordingSession
+) -> None:
+    async with session_factory.begin() as session:
+        manager = await add_member(session)
+        romashka = await add_client(session, manager, "Ромашка", "Europe/Moscow")
+        meeting = await add_touch(session, romashka, date(2026, 11, 28), "Созвониться по прайсу")
+        meeting.reason = TouchReason.FOLLOW_UP
+        meeting.due_at = msk(2026, 11, 28, 11, 0)
+        # Ordinary touches of the same week-end: one overdue since Friday, one due on Saturday.
+        for name, due in (("Лютик", date(2026, 11, 27)), ("Василёк", date(2026, 11, 28))):
+            await add_touch(
+                session, await add_client(session, manager, name, "Europe/Moscow"), due
+            )
+    clock.set(msk(2026, 11, 27, 19, 0))
+    ticker = make_ticker(bot, session_factory, clock)
+    await run_until(ticker, clock, msk(2026, 11, 29, 23, 45), timedelta(minutes=15))
+
+    sent = sent_texts(recorder, MANAGER_ID)
+    assert len(sent) == 1, sent
+    assert "Ромашка" in sent[0]
+    assert "🕐 в 11:00, как договорились" in sent[0]
+    async with session_factory() as session:
+        times = list(
+            await session.scalars(
+                select(Outbox.not_before).where(Outbox.kind == "reminder", Outbox.status == "sent")
+            )
+        )
+    assert times == [msk(2026, 11, 28, 10, 45)]
+
+
+async def test_a_time_agreed_after_hours_is_reminded_even_when_planned_after_hours(
+    session_factory: Factory, clock: ManualClock, bot: Bot, recorder: RecordingSession
+) -> None:
+    clock.set(msk(2026, 11, 23, 18, 30))
+    async with session_factory.begin() as session:
+        manager = await add_member(session)
+        romashka = await add_client(session, manager, "Ромашка", "Europe/Moscow")
+        call = await add_touch(session, romashka, date(2026, 11, 23), "Перезвонить вечером")
+        call.due_at = msk(2026, 11, 23, 20, 0)
+        await add_touch(
+            session,
+            await add_client(session, manager, "Лютик", "Europe/Moscow"),
+            date(2026, 11, 23),
+        )
+    ticker = make_ticker(bot, session_factory, clock)
+    await run_until(ticker, clock, msk(2026, 11, 23, 19, 30), timedelta(minutes=15))
+    assert sent_texts(recorder, MANAGER_ID) == []
+    await run_until(ticker, clock, msk(2026, 11, 23, 23, 0), timedelta(minutes=15))
+    [reminder] = sent_texts(recorder, MANAGER_ID)
+    assert "Перезвонить вечером" in reminder
+    assert "🕐 в 20:00, как договорились" in reminder
+
+
 async def test_cancelling_the_log_after_done_puts_the_touch_back(
     chat: Chat, session_factory: Factory, clock: ManualClock, bot: Bot
 ) -> None:
