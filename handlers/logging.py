@@ -18,15 +18,18 @@ bot.middlewares.UnloggedTouchGuard), and the manager is told so.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from contextlib import suppress
 from datetime import UTC, date, datetime
 from typing import Any, Final, cast
 from zoneinfo import ZoneInfo
 
 from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
+from aiogram.utils.callback_answer import CallbackAnswer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import LogCallback
@@ -37,6 +40,7 @@ from handlers.common import esc, quote, show
 from models import Client, Member, Touch
 from models.enums import Role
 from services import access, interactions, planner
+from services.client_card import clip
 from services.clients import search_clients
 from services.clock import Clock
 from services.digest import ClientView, TouchView, touch_contact
@@ -890,7 +894,8 @@ async def cb_start(
     clock: Clock,
     state: FSMContext,
 ) -> None:
-    """«📝 Записать касание» on a client's card: the guided path with the client set."""
+    """«📝 Записать касание» on a client's card: the guided path with the client set, its
+    questions in a new message — the card stays on screen to read while logging."""
     if not callback_data.value.isdigit():
         await _stale(query, tr)
         return
@@ -903,7 +908,8 @@ async def cb_start(
         return
     await state.clear()
     draft = Draft(client_id=client.id, candidates=[client.id], guided=True)
-    await _advance(query, session, member, tr, state, draft)
+    target = query.message if isinstance(query.message, Message) else query
+    await _advance(target, session, member, tr, state, draft)
 
 
 @router.callback_query(LogCallback.filter(F.action == "touch"))
@@ -1043,8 +1049,10 @@ async def cb_confirm_data(
     member: Member,
     tr: Translator,
     clock: Clock,
+    callback_answer: CallbackAnswer,
 ) -> None:
-    """«✅ Всё актуально» after saving: the client's data date is reset."""
+    """«✅ Всё актуально» after saving: the client's data date is reset. The confirmation of
+    what was saved stays; its data buttons go, and a pop-up says the data are confirmed."""
     now = clock.now()
     try:
         if not callback_data.value.isdigit():
@@ -1054,4 +1062,9 @@ async def cb_confirm_data(
         await query.answer(tr("logging.client_refused"), show_alert=True)
         return
     await planner.confirm_data(session, client, member, now)
-    await show(query, tr("logging.data_confirmed", client=esc(client.name)))
+    # As on a stale record of the digest; a pop-up is plain text of at most 200 characters.
+    callback_answer.text = tr("clients.data_confirmed_of", client=clip(client.name, 80)[0])
+    if isinstance(query.message, Message):
+        with suppress(TelegramBadRequest):
+            # Too old to edit, or already edited: pressed again, it confirms again, harmlessly.
+            await query.message.edit_reply_markup(reply_markup=keyboards.after_save(tr, client.id))
