@@ -130,6 +130,8 @@ class UnloggedTouchGuard(BaseMiddleware):
         member: Member | None = data.get("member")
         if state is None or member is None:
             return await handler(event, data)
+        # The FSM middleware has just read the conversation's row for its state: on the
+        # database storage the data come from the same row, without a query.
         before = await state.get_data()
         result = await handler(event, data)
         if log_journey.held_touches(before):

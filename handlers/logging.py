@@ -599,7 +599,7 @@ async def _reopen(
 
 
 async def _back_in_plan(session: AsyncSession, tr: Translator, touch: Touch) -> str:
-    """«Касание с <b>Ромашкой</b> не записано и снова в плане: 🎯 …» for a reopened touch."""
+    """«Касание с <b>ООО «Ромашка»</b> не записано и снова в плане: 🎯 …» for a touch reopened."""
     client = await session.get(Client, touch.client_id)
     return tr(
         "logging.touch_back", client=esc(client.name if client else ""), goal=esc(touch.goal)
