@@ -115,7 +115,9 @@ async def test_cancelling_the_new_client_a_touchs_draft_waits_for_puts_the_touch
     await assert_back_in_plan(chat, session_factory, listed, calls)
 
 
-@pytest.mark.parametrize("command", ["/today", "/week", "/overdue", "/stats", "/help", "/start"])
+@pytest.mark.parametrize(
+    "command", ["/today", "/week", "/overdue", "/stats", "/team", "/export", "/help", "/start"]
+)
 async def test_a_command_leaving_the_conversation_keeps_the_draft(
     chat: Chat, session_factory: Factory, clock: ManualClock, command: str
 ) -> None:
