@@ -17,7 +17,12 @@ from aiogram.utils.callback_answer import CallbackAnswerMiddleware
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.commands import set_default_menus
-from bot.middlewares import AnswerCallbackOnce, DatabaseSessionMiddleware, MemberMiddleware
+from bot.middlewares import (
+    AnswerCallbackOnce,
+    DatabaseSessionMiddleware,
+    MemberMiddleware,
+    UnloggedTouchGuard,
+)
 from bot.settings import Settings
 from bot.storage import DatabaseStorage
 from handlers import get_routers
@@ -85,6 +90,7 @@ def create_dispatcher(
     dp.update.outer_middleware(DatabaseSessionMiddleware(session_factory))
     dp.update.outer_middleware(MemberMiddleware(settings, clock))
     dp.update.outer_middleware(dp.fsm)
+    dp.update.outer_middleware(UnloggedTouchGuard())
     dp.callback_query.middleware(CallbackAnswerMiddleware())
     dp.include_routers(*(get_routers() if routers is None else routers))
     run_checks_inline(dp)

@@ -66,13 +66,19 @@ class SettingsValueCallback(CallbackData, prefix="setv"):
     value: str
 
 
+# ClientCallback's action for the client's fields opened in a new message, the one pressed on
+# staying as it is («✏️ Изменить» under a saved touch's confirmation).
+EDIT_APART = "edit_apart"
+
+
 class ClientCallback(CallbackData, prefix="cl"):
     """A client card and its sections.
 
     Actions: `open` (the card; `page` for long cards), `confirm` («Данные актуальны»), `tags`
-    (markers), `edit`, `contacts`, `dates`, `deals`, `history`. Under a list that must stay
-    (the digest, /today, /overdue): `show` sends the card as a new message, and `confirm_row`
-    confirms the data and only marks the row.
+    (markers), `edit`, `contacts`, `dates`, `deals`, `history` — each changes the card's own
+    message. Under a list that must stay (the digest, /today, /overdue) `confirm_row` confirms
+    the data and only marks the row; under a saved touch `edit_apart` (EDIT_APART) sends the
+    client's fields as a new message.
     """
 
     action: str

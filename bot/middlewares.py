@@ -1,5 +1,6 @@
-"""Update middlewares: one database transaction per update, and who is speaking (member or not);
-and the request middleware that answers each button press once."""
+"""Update middlewares: one database transaction per update, who is speaking (member or not), a
+touch left unlogged by a conversation reset put back into the plan; and the request middleware
+that answers each button press once."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from aiogram.client.session.middlewares.base import (
     NextRequestMiddlewareType,
 )
 from aiogram.exceptions import TelegramBadRequest
+from aiogram.fsm.context import FSMContext
 from aiogram.methods import AnswerCallbackQuery, TelegramMethod
 from aiogram.methods.base import Response, TelegramType
 from aiogram.types import TelegramObject, Update, User
@@ -22,6 +24,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.i18n import translator
 from bot.settings import Settings
 from bot.storage import update_session
+from handlers import logging as log_journey
+from models import Member
 from scheduler import outbox
 from services import protection, team
 from services.clock import Clock
@@ -109,6 +113,40 @@ class MemberMiddleware(BaseMiddleware):
         refusal = "team.you_are_deactivated" if switched_off else "common.stranger_refusal"
         await _refuse(event, data["tr"](refusal))
         return None
+
+
+class UnloggedTouchGuard(BaseMiddleware):
+    """A touch closed by «✅ Сделано» never vanishes with its unsaved draft.
+
+    Any command or button may reset the conversation (/find, /new, /handover, a card's section,
+    a journey added later…). Whatever handled the update, a draft opened by «✅ Сделано» that
+    left the conversation unsaved puts its touch back into the plan afterwards, and the manager
+    is told in one line (handlers.logging.put_back_dropped). Registered after the FSM
+    middleware, inside the update's transaction: the put-back commits with the reset.
+    """
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        state: FSMContext | None = data.get("state")
+        member: Member | None = data.get("member")
+        if state is None or member is None:
+            return await handler(event, data)
+        # The FSM middleware has just read the conversation's row for its state: on the
+        # database storage the data come from the same row, without a query.
+        before = await state.get_data()
+        result = await handler(event, data)
+        if log_journey.held_touches(before):
+            clock: Clock = data["clock"]
+            await log_journey.put_back_dropped(
+                data["bot"],
+                data["session"],
+                member,
+                # The update may have changed the member's language (/settings).
+                translator(member.language),
+                before,
+                await state.get_data(),
+                clock.now(),
+            )
+        return result
 
 
 def _stranger_language(user: User, default: str) -> str:

@@ -1,7 +1,8 @@
 """Editing a client card from its buttons: fields, contacts, key dates, deals and the history.
 
 The card (handlers/clients.py) sends `ClientCallback` actions `edit`, `contacts`, `dates`, `deals`
-and `history`; each opens a section here. A field is changed by picking a value from buttons or
+and `history`; each opens a section here, in the card's message («✏️ Изменить» under a saved
+touch opens the fields in a new message). A field is changed by picking a value from buttons or
 by typing it while the bot waits (the current value is shown, «Отмена» goes back). Bad input gets
 the reason and the bot keeps waiting; nothing is saved half-way. Contacts, key dates and deals are
 added by short wizards that save only at the last step.
@@ -25,6 +26,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import (
+    EDIT_APART,
     ClientCallback,
     ContactEditCallback,
     DealEditCallback,
@@ -35,7 +37,7 @@ from bot.callbacks import (
 )
 from bot.i18n import Translator
 from bot.keyboards import client_edit as keyboards
-from handlers.common import esc, esc_params, show
+from handlers.common import esc, esc_params, send_new, show
 from models import Client, Contact, Deal, KeyDate, Member
 from models.enums import ClientKind
 from services import client_edit, geo, validation
@@ -440,7 +442,7 @@ async def _refuse(query: CallbackQuery, tr: Translator) -> None:
     await query.answer(tr("client_edit.not_available"), show_alert=True)
 
 
-@router.callback_query(ClientCallback.filter(F.action.in_(SECTIONS)))
+@router.callback_query(ClientCallback.filter(F.action.in_(SECTIONS | {EDIT_APART})))
 async def cb_section(
     query: CallbackQuery,
     callback_data: ClientCallback,
@@ -450,22 +452,27 @@ async def cb_section(
     clock: Clock,
     state: FSMContext,
 ) -> None:
-    """Open a section of the card: edit fields, contacts, key dates, deals or history."""
+    """Open a section of the card: edit fields, contacts, key dates, deals or history, in the
+    card's own message; the fields pressed for under a saved touch come as a new message."""
     await state.clear()
+    apart = callback_data.action == EDIT_APART
     try:
         text, markup = await section_screen(
             session,
             member,
             tr,
             clock.now(),
-            callback_data.action,
+            "edit" if apart else callback_data.action,
             callback_data.client_id,
             callback_data.page,
         )
     except AccessDeniedError:
         await _refuse(query, tr)
         return
-    await show(query, text, markup)
+    if apart:
+        await send_new(query, text, markup)
+    else:
+        await show(query, text, markup)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -783,13 +783,11 @@ async def _advance(
         await _reply(target, _error_text(tr, error))
         return
     await _reply(target, tr("clients.created", name=esc(client.name)))
-    if "log_draft" in data:
+    if logging.PARKED_DRAFT in data:
         # Created for a log message: its draft goes on with the client, card to confirm.
         reply_to = target.message if isinstance(target, CallbackQuery) else target
         if isinstance(reply_to, Message):
-            await logging.resume_with_client(
-                reply_to, session, member, tr, state, data["log_draft"], client.id
-            )
+            await logging.resume_with_client(reply_to, session, member, tr, state, data, client.id)
         return
     message = target.message if isinstance(target, CallbackQuery) else target
     if isinstance(message, Message):
@@ -846,14 +844,14 @@ async def cb_from_search(
     await state.clear()
     data: dict[str, Any] = {}
     if callback_data.value == log_keyboards.FOR_DRAFT and "draft" in found:
-        data["log_draft"] = found["draft"]
+        data.update(logging.parked(found))
     if clients.phone_query_digits(prefill):
         with contextlib.suppress(validation.ValidationError):
             data.update(phone=validation.normalize_phone(prefill), phone_done=True)
     elif prefill:
         with contextlib.suppress(validation.ValidationError):
             name = validation.client_name(prefill, max_length=clients.NAME_MAX)
-            if "log_draft" in data and found.get("prefill_person"):
+            if logging.PARKED_DRAFT in data and found.get("prefill_person"):
                 # The person is the client, or the main contact of a company named next.
                 data.update(person=name, person_first=True)
             else:

@@ -8,19 +8,28 @@ saves through services.interactions. `/log` is the guided path; a card's «📝 
 and a reminder's «Сделано» open it pre-filled. Text typed while a draft waits on a button
 completes it when it tells what the draft lacks. Files sent with the draft, or right after
 saving, are attached.
+
+A touch closed by «✅ Сделано» is logged through its draft; a draft that leaves the conversation
+unsaved — cancelled, replaced, or wiped by whatever command or button reset the conversation —
+puts its touch back into the plan (`put_back_dropped`, run after every update by
+bot.middlewares.UnloggedTouchGuard), and the manager is told so.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from contextlib import suppress
 from datetime import UTC, date, datetime
-from typing import Any, cast
+from typing import Any, Final, cast
 from zoneinfo import ZoneInfo
 
 from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
+from aiogram.utils.callback_answer import CallbackAnswer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import LogCallback
@@ -32,6 +41,7 @@ from models import Client, Member, Touch
 from models.enums import Role, TouchReason
 from scheduler.jobs import AGREED_TIME_NOTICE
 from services import access, interactions, planner
+from services.client_card import clip
 from services.clients import search_clients
 from services.clock import Clock
 from services.digest import ClientView, TouchView, touch_contact
@@ -44,6 +54,9 @@ router = Router(name=__name__)
 pending_router = Router(name=f"{__name__}.pending")
 
 NOT_A_COMMAND = ~F.text.startswith("/")
+# The conversation data key of a draft put aside while /new creates its client
+# («➕ Создать клиента «…»»); it resumes once the client exists.
+PARKED_DRAFT: Final = "log_draft"
 TEXT_LIMIT = 1000
 FILE_KINDS = ("voice", "audio", "photo", "document")
 TYPED_FIELDS = ("goal", "result", "next")
@@ -229,19 +242,27 @@ async def _ask_client(
     )
 
 
+def parked(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The draft under way put aside while /new creates its client («➕ Создать клиента»), as
+    /new's conversation data: with the plan list «✅ Сделано» was pressed on, so that the list
+    is drawn again however the draft ends."""
+    return {PARKED_DRAFT: data["draft"], plan_list.REMEMBERED: data.get(plan_list.REMEMBERED)}
+
+
 async def resume_with_client(
     target: Target,
     session: AsyncSession,
     member: Member,
     tr: Translator,
     state: FSMContext,
-    draft_json: dict[str, Any],
+    data: Mapping[str, Any],
     client_id: int,
 ) -> None:
-    """A draft put aside to create its client (/new from «➕ Создать клиента») goes on with it."""
-    draft = Draft.from_json(draft_json)
+    """A draft put aside to create its client (`parked` in /new's `data`) goes on with it."""
+    draft = Draft.from_json(data[PARKED_DRAFT])
     draft.client_id = client_id
     draft.candidates = [client_id]
+    await state.update_data({plan_list.REMEMBERED: data.get(plan_list.REMEMBERED)})
     await _advance(target, session, member, tr, state, draft)
 
 
@@ -316,18 +337,29 @@ async def _start_from_text(
     if await interactions.existing_for_message(session, message.chat.id, message.message_id):
         await message.answer(tr("logging.already_saved"))
         return
-    previous = (await state.get_data()).get("draft")
-    replaced = Draft.from_json(previous).client_id if previous else None
-    # The draft this message replaces may have been opened by «✅ Сделано»: its touch goes back
-    # into the plan, as when that draft is cancelled.
-    await drop_draft(message.bot, session, member, tr, state, clock.now())
+    data = await state.get_data()
+    previous = Draft.from_json(data["draft"]) if "draft" in data else None
+    replaced = previous.client_id if previous is not None else None
     parsed = await _parse_once(message, text[:TEXT_LIMIT], session, member, clock)
     draft = Draft.from_parsed(parsed, text[:TEXT_LIMIT])
+    reopened: list[Touch] = []
+    if previous is not None and replaced is not None and draft.client_id == replaced:
+        # The same client's draft told again: it logs the touch «✅ Сделано» opened it for.
+        draft.touch_id = previous.touch_id
+    else:
+        # Another client's: a touch «✅ Сделано» closed for the old draft goes back into the
+        # plan, as when that draft is cancelled, said in the same message.
+        reopened = await drop_draft(
+            message.bot, session, member, tr, state, clock.now(), tell=False
+        )
     # An unsaved card is never dropped in silence: the manager may think it was saved.
     client = await session.get(Client, replaced) if replaced else None
+    lines = [await _back_in_plan(session, tr, touch) for touch in reopened]
     if client is not None:
         key = "draft_replaced_same" if draft.client_id == replaced else "draft_replaced"
-        await message.answer(tr(f"logging.{key}", client=esc(client.name)))
+        lines.insert(0, tr(f"logging.{key}", client=esc(client.name)))
+    if lines:
+        await message.answer("\n".join(lines))
     draft.chat_id = message.chat.id
     draft.message_id = message.message_id
     if attachment is not None:
@@ -546,11 +578,75 @@ async def _stale(query: CallbackQuery, tr: Translator) -> None:
     await query.answer(tr("logging.stale"), show_alert=True)
 
 
-async def _put_back_touch(session: AsyncSession, draft: Draft | None) -> Touch | None:
-    """A dropped draft's touch, closed by «✅ Сделано» with nothing logged, back in the plan."""
-    if draft is None or draft.touch_id is None:
-        return None
-    return await reopen_unlogged(session, draft.touch_id)
+def held_touches(data: Mapping[str, Any]) -> set[int]:
+    """The touches closed by «✅ Сделано» that the conversation's drafts are to log: the draft
+    under way, and one put aside while /new creates its client."""
+    held = set()
+    for key in ("draft", PARKED_DRAFT):
+        draft = data.get(key)
+        touch_id = draft.get("touch_id") if isinstance(draft, dict) else None
+        if isinstance(touch_id, int):
+            held.add(touch_id)
+    return held
+
+
+async def _reopen(
+    bot: Bot | None,
+    session: AsyncSession,
+    member: Member,
+    tr: Translator,
+    touch_ids: Iterable[int],
+    listed: object,
+    now: datetime,
+) -> list[Touch]:
+    """Put back into the plan the touches whose drafts were dropped unsaved (those with a
+    logged interaction stay done); the plan list «✅ Сделано» was pressed on (`listed`) shows
+    them open again. Returns the touches reopened."""
+    reopened = [
+        touch
+        for touch_id in sorted(touch_ids)
+        if (touch := await reopen_unlogged(session, touch_id)) is not None
+    ]
+    if reopened and bot is not None:
+        await plan_list.redraw_remembered(bot, session, member, tr, now, listed)
+    return reopened
+
+
+async def _back_in_plan(session: AsyncSession, tr: Translator, touch: Touch) -> str:
+    """«Касание с <b>ООО «Ромашка»</b> не записано и снова в плане: 🎯 …» for a touch reopened."""
+    client = await session.get(Client, touch.client_id)
+    return tr(
+        "logging.touch_back", client=esc(client.name if client else ""), goal=esc(touch.goal)
+    )
+
+
+async def _tell_back_in_plan(
+    bot: Bot, session: AsyncSession, member: Member, tr: Translator, touches: list[Touch]
+) -> None:
+    for touch in touches:
+        await bot.send_message(member.telegram_id, await _back_in_plan(session, tr, touch))
+
+
+async def put_back_dropped(
+    bot: Bot,
+    session: AsyncSession,
+    member: Member,
+    tr: Translator,
+    before: Mapping[str, Any],
+    after: Mapping[str, Any],
+    now: datetime,
+) -> None:
+    """After an update: a draft opened by «✅ Сделано» that the update took out of the
+    conversation unsaved (whichever command or button reset it) puts its touch back into the
+    plan, and the manager is told in one line. `before` and `after` are the conversation data
+    around the update; a draft saved or still held changes nothing."""
+    dropped = held_touches(before) - held_touches(after)
+    if not dropped:
+        return
+    touches = await _reopen(
+        bot, session, member, tr, dropped, before.get(plan_list.REMEMBERED), now
+    )
+    await _tell_back_in_plan(bot, session, member, tr, touches)
 
 
 async def _drop(
@@ -560,17 +656,13 @@ async def _drop(
     tr: Translator,
     state: FSMContext,
     now: datetime,
-) -> tuple[bool, Touch | None]:
+) -> tuple[bool, list[Touch]]:
     data = await state.get_data()
     if "draft" not in data:
-        return False, None
+        return False, []
     await state.clear()
-    touch = await _put_back_touch(session, Draft.from_json(data["draft"]))
-    if touch is not None and bot is not None:
-        await plan_list.redraw_remembered(
-            bot, session, member, tr, now, data.get(plan_list.REMEMBERED)
-        )
-    return True, touch
+    listed = data.get(plan_list.REMEMBERED)
+    return True, await _reopen(bot, session, member, tr, held_touches(data), listed, now)
 
 
 async def drop_draft(
@@ -580,10 +672,16 @@ async def drop_draft(
     tr: Translator,
     state: FSMContext,
     now: datetime,
-) -> Touch | None:
+    *,
+    tell: bool = True,
+) -> list[Touch]:
     """Drop a draft under way, if any: a touch «✅ Сделано» closed for it goes back into the
-    plan (and its plan list shows it open again). Returns that touch."""
-    return (await _drop(bot, session, member, tr, state, now))[1]
+    plan (its plan list shows it open again) and, unless `tell` is False, the manager is told
+    before whatever comes next. Returns the touches reopened."""
+    touches = (await _drop(bot, session, member, tr, state, now))[1]
+    if tell and bot is not None:
+        await _tell_back_in_plan(bot, session, member, tr, touches)
+    return touches
 
 
 async def cancel_draft(
@@ -596,12 +694,12 @@ async def cancel_draft(
 ) -> str | None:
     """Drop the draft under way (a touch «✅ Сделано» closed for it goes back into the plan);
     the answer to give, None when there was no draft. Shared by «✖️ Отмена» and /cancel."""
-    dropped, touch = await _drop(bot, session, member, tr, state, now)
+    dropped, touches = await _drop(bot, session, member, tr, state, now)
     if not dropped:
         return None
-    if touch is None:
+    if not touches:
         return tr("logging.cancelled")
-    return tr("logging.cancelled_touch_reopened", goal=esc(touch.goal))
+    return tr("logging.cancelled_touch_reopened", goal=esc(touches[0].goal))
 
 
 @router.callback_query(LogCallback.filter(F.action == "cancel"))
@@ -837,7 +935,8 @@ async def cb_start(
     clock: Clock,
     state: FSMContext,
 ) -> None:
-    """«📝 Записать касание» on a client's card: the guided path with the client set."""
+    """«📝 Записать касание» on a client's card: the guided path with the client set, its
+    questions in a new message — the card stays on screen to read while logging."""
     if not callback_data.value.isdigit():
         await _stale(query, tr)
         return
@@ -850,7 +949,8 @@ async def cb_start(
         return
     await state.clear()
     draft = Draft(client_id=client.id, candidates=[client.id], guided=True)
-    await _advance(query, session, member, tr, state, draft)
+    target = query.message if isinstance(query.message, Message) else query
+    await _advance(target, session, member, tr, state, draft)
 
 
 @router.callback_query(LogCallback.filter(F.action == "touch"))
@@ -990,8 +1090,10 @@ async def cb_confirm_data(
     member: Member,
     tr: Translator,
     clock: Clock,
+    callback_answer: CallbackAnswer,
 ) -> None:
-    """«✅ Всё актуально» after saving: the client's data date is reset."""
+    """«✅ Всё актуально» after saving: the client's data date is reset. The confirmation of
+    what was saved stays; its data buttons go, and a pop-up says the data are confirmed."""
     now = clock.now()
     try:
         if not callback_data.value.isdigit():
@@ -1001,4 +1103,9 @@ async def cb_confirm_data(
         await query.answer(tr("logging.client_refused"), show_alert=True)
         return
     await planner.confirm_data(session, client, member, now)
-    await show(query, tr("logging.data_confirmed", client=esc(client.name)))
+    # As on a stale record of the digest; a pop-up is plain text of at most 200 characters.
+    callback_answer.text = tr("clients.data_confirmed_of", client=clip(client.name, 80)[0])
+    if isinstance(query.message, Message):
+        with suppress(TelegramBadRequest):
+            # Too old to edit, or already edited: pressed again, it confirms again, harmlessly.
+            await query.message.edit_reply_markup(reply_markup=keyboards.after_save(tr, client.id))

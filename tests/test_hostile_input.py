@@ -189,6 +189,7 @@ CALLBACK_WORDS = (
     "remove", "remove_yes", "close", "save", "cancel", "client", "set", "goal", "skip", "start",
     "touch", "hist", "to", "stage", "nonote", "ok", "ask", "go", "owner", "contact", "deal",
     "name", "kind", "category", "city", "phone", "email", "timezone", "window", "notes",
+    "edit_apart",
     "channel", "result", "next", "outcome", "channel=call", "outcome=achieved", "key", "vip",
     "regular", "cadence", "ceiling", "recheck", "msk", "ru", "en", "01234", "b2b", "b2c",
     "acquisition", "sale", "account", "won", "lost", "yes", "no", "-", "",

@@ -8,11 +8,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from aiogram.methods import SendMessage
 from aiogram.types import PhotoSize, Voice
 from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from bot.callbacks import LogCallback, PlanAction, PlanTouchCallback
+from bot.callbacks import EDIT_APART, ClientCallback, LogCallback, PlanAction, PlanTouchCallback
 from models import Attachment, Client, Contact, Interaction, Member, Touch
 from models.enums import (
     Category,
@@ -675,6 +676,16 @@ async def test_lookup_works_beside_a_draft_and_the_card_button_logs(
     assert saved.client_id == base["romashka"]
     assert saved.goal == "follow-up"
     assert saved.next_touch_on is None
+
+
+async def test_a_forged_edit_under_a_saved_touch_for_another_managers_client_is_refused(
+    chat: Chat, base: dict[str, int]
+) -> None:
+    forged = ClientCallback(action=EDIT_APART, client_id=base["foreign"]).pack()
+    calls = await chat.press_data(MANAGER, forged)
+    assert "Этот клиент недоступен" in joined(calls)
+    assert not [call for call in calls if isinstance(call, SendMessage)]
+    assert "Лютик" not in joined(calls)
 
 
 async def test_history_lists_goal_and_result_newest_first(

@@ -544,3 +544,71 @@ async def test_skip_from_overdue_with_a_typed_reason_marks_the_page(
     assert rows(page)[-1] == ["📇 СтройМонтаж", "✅ Данные актуальны"]
     touch = await touch_of(session_factory, "СтройМонтаж")
     assert (touch.status, touch.skip_reason) == (TouchStatus.SKIPPED, "клиент закрылся")
+
+
+# --- The card's own buttons and a saved touch's ---------------------------------------------
+
+
+async def test_the_cards_log_button_asks_in_a_new_message_and_the_card_stays(
+    chat: Chat, session_factory: Factory, clock: ManualClock
+) -> None:
+    listed = await open_today(chat, session_factory, clock)
+    await press_on(chat, listed, "📇 2.")
+    card, _ = chat.find_button(MANAGER_ID, "📝 Записать касание")
+    text, buttons = card.text, rows(card)
+
+    calls = await press_on(chat, card, "📝 Записать касание")
+
+    assert not edits_of(calls, card), "the card is not turned into the draft"
+    [question] = new_messages(calls)
+    assert "Как связались?" in question.text
+    await chat.press(MANAGER_ID, "Звонок")
+    await chat.press(MANAGER_ID, "Follow-up")
+    await chat.send(MANAGER_ID, "ждут счёт")
+    await chat.press(MANAGER_ID, "Частично")
+    await chat.send(MANAGER_ID, "выставить счёт 10 декабря")
+    await chat.press(MANAGER_ID, "Сохранить")
+    async with session_factory() as session:
+        assert await session.scalar(select(func.count()).select_from(Interaction)) == 1
+    # The draft's own questions and card went on in its message; the card is as it was.
+    assert (card.text, rows(card)) == (text, buttons)
+
+
+async def test_a_saved_touchs_edit_and_confirm_leave_what_was_saved(
+    chat: Chat, session_factory: Factory, clock: ManualClock
+) -> None:
+    async with session_factory.begin() as session:
+        await arrange_day(session)
+    clock.set(msk(2026, 11, 23, 12, 0))
+    await chat.send(
+        MANAGER_ID,
+        "Звонил в СтройМонтаж, цель — получить обратную связь, всё устраивает, "
+        "договорились созвониться 10 декабря",
+    )
+    calls = await chat.press(MANAGER_ID, "Сохранить")
+    assert "давно не проверялись" in joined(calls)
+    saved, _ = chat.find_button(MANAGER_ID, "✅ Всё актуально")
+    text = saved.text
+    assert "Сохранено ✅" in text
+    assert "Следующее касание" in text
+    assert rows(saved) == [["✅ Всё актуально", "✏️ Изменить"], ["📇 Карточка"]]
+
+    calls = await press_on(chat, saved, "✏️ Изменить")
+
+    assert not edits_of(calls, saved), "what was saved and the facts to check stay on screen"
+    [fields] = new_messages(calls)
+    assert "✏️ <b>СтройМонтаж</b> — изменение карточки" in fields.text
+    assert "Что изменить? Нажмите кнопку." in fields.text
+    assert rows(saved) == [["✅ Всё актуально", "✏️ Изменить"], ["📇 Карточка"]]
+
+    calls = await press_on(chat, saved, "✅ Всё актуально")
+
+    assert not new_messages(calls)
+    assert not [call for call in edits_of(calls, saved) if isinstance(call, EditMessageText)]
+    assert saved.text == text
+    assert rows(saved) == [["📇 Карточка"]]
+    assert "✅ Данные подтверждены: СтройМонтаж" in joined(calls)
+    async with session_factory() as session:
+        client = await session.scalar(select(Client).where(Client.name == "СтройМонтаж"))
+        assert client is not None
+        assert client.data_confirmed_at.replace(tzinfo=None) == clock.now().replace(tzinfo=None)

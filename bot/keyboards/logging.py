@@ -15,6 +15,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.callbacks import (
+    EDIT_APART,
     CardCallback,
     ClientCallback,
     LogCallback,
@@ -173,7 +174,8 @@ def touch_button(tr: Translator, touch_id: int) -> InlineKeyboardMarkup:
 
 
 def after_save(tr: Translator, client_id: int, *, stale: bool = False) -> InlineKeyboardMarkup:
-    """«📇 Карточка» after saving; «✅ Всё актуально» / «✏️ Изменить» when data are due."""
+    """«📇 Карточка» after saving; «✅ Всё актуально» / «✏️ Изменить» when data are due. The
+    confirmation stays: each of them answers beside it."""
     rows = []
     if stale:
         rows.append(
@@ -181,7 +183,8 @@ def after_save(tr: Translator, client_id: int, *, stale: bool = False) -> Inline
                 _button(tr("logging.button.data_ok"), "confirm", str(client_id)),
                 InlineKeyboardButton(
                     text=tr("logging.button.data_edit"),
-                    callback_data=ClientCallback(action="edit", client_id=client_id).pack(),
+                    # A new message: the facts to check stay on screen while editing.
+                    callback_data=ClientCallback(action=EDIT_APART, client_id=client_id).pack(),
                 ),
             ]
         )
