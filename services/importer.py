@@ -601,7 +601,8 @@ def _check_row(
     `person_sheet`: the people come from our export's contacts sheet, so a private client is
     not given a contact of their own name here (the sheet has it).
     """
-    name = validation.clean_text(row.get("name"), max_length=200)
+    # The name as /new stores it: `ООО "Вектор"` and «ООО «Вектор»»» are ООО «Вектор».
+    name = validation.client_name(row.get("name"), max_length=200)
     if row.get("active") and import_words.yes_no(row["active"]) is False:
         raise validation.ValidationError("inactive", text=row["active"])
     phone = _optional(

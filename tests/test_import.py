@@ -336,7 +336,8 @@ async def test_duplicates_name_the_row_or_the_client(chat: Chat, session: AsyncS
     assert "Новых клиентов: 1" in text
     assert "строка 2: уже есть клиент «Ромашка опт»: тот же телефон +7 910 462-04-00" in text
     # A colleague's client stays unnamed for a manager: only whose it is.
-    assert 'строка 3: уже есть в базе у коллеги (Анна): то же название «ООО "Лютик"»' in text
+    # The name as it will be stored: its quotes made whole, nested in the remark's own.
+    assert "строка 3: уже есть в базе у коллеги (Анна): то же название «ООО „Лютик“»" in text
     assert "«Лютик»" not in text
     assert "строка 5: повтор строки 4: тот же телефон +7 999 000-00-01" in text
     assert "строка 6: повтор строки 4: тот же телефон +7 999 000-00-01" in text
@@ -459,3 +460,31 @@ def test_blank_rows_neither_cut_clients_nor_shift_row_numbers(
     with pytest.raises(importer.ImportFileError) as caught:
         importer.read_table(xlsx_bytes([*rows, [], ["Мак"]]), "base.xlsx")
     assert caught.value.code == "too_many_rows"
+
+
+async def test_names_come_in_with_their_quotes_made_whole_as_new_makes_them(
+    chat: Chat, session: AsyncSession
+) -> None:
+    await chat.send(HEAD_ID, "/start")
+    manager = await add_member(session)
+    await add_client(session, manager, "ООО «Гамма»", "Europe/Moscow")
+    await session.commit()
+    rows = [
+        ["Клиент"],
+        ['ООО "Вектор"'],  # 2
+        ["«ООО «Альфа»»"],  # 3: quoted as a whole
+        ["ООО «Бета»»"],  # 4: a stray closing quote
+        ["ООО «Дельта"],  # 5: a missing one
+        ["ООО «Вектор»»"],  # 6: row 2 in other quotes
+        ['ООО ""Гамма""'],  # 7: the base's client in other quotes
+    ]
+    await chat.send(MANAGER_ID, "/import")
+    text = await send_file(
+        chat, MANAGER_ID, csv_bytes(rows, separator=";", encoding="utf-8"), "q.csv"
+    )
+    assert "строка 6: повтор строки 2: то же название «ООО „Вектор“»" in text
+    assert "строка 7: уже есть клиент «ООО „Гамма“»: то же название «ООО „Гамма“»" in text
+    await chat.press(MANAGER_ID, "Импортировать")
+    session.expire_all()
+    stored = set(await session.scalars(select(Client.name)))
+    assert stored == {"ООО «Гамма»", "ООО «Вектор»", "ООО «Альфа»", "ООО «Бета»", "ООО «Дельта»"}
