@@ -346,7 +346,7 @@ def _words_similarity(query_words: Sequence[str], name_words: Sequence[str]) -> 
 
 # A name typed with its parts apart or together («техно пром» for «ТехноПром», «уралмет» for
 # «Урал Мет») is the same name; compared without spaces, it must be nearly the same string.
-_COMPACT_SCORE_MIN: Final = 85.0
+_COMPACT_SCORE_MIN: Final = 90.0
 _COMPACT_LENGTH_SLACK: Final = 3
 
 
