@@ -290,7 +290,8 @@ class LogCallback(CallbackData, prefix="lg"):
     """The logging journey's buttons: save, cancel, pick a client, edit or set a draft field.
 
     `action`: save, cancel, client, edit, set, goal (a quick pick), skip, start (from a card),
-    touch (from a reminder's «Сделано»); `value` is the field, the id or «field=value».
+    touch (from a reminder's «Сделано»), was (a plan's card: it happened, log it); `value` is
+    the field, the id or «field=value».
     """
 
     action: str

@@ -7,7 +7,8 @@ picks, the result, the outcome), every field can be corrected from the card, and
 saves through services.interactions. `/log` is the guided path; a card's «📝 Записать касание»
 and a reminder's «Сделано» open it pre-filled. Text typed while a draft waits on a button
 completes it when it tells what the draft lacks. Files sent with the draft, or right after
-saving, are attached.
+saving, are attached. A message about a contact still to come («Встреча с Морозовым завтра в
+15:00, обсудить каталог») is a plan: its card «🗓 Запланировать» saves a planned touch instead.
 
 A touch closed by «✅ Сделано» is logged through its draft; a draft that leaves the conversation
 unsaved — cancelled, replaced, or wiped by whatever command or button reset the conversation —
@@ -105,13 +106,20 @@ def _is_log(message: Message) -> bool:
     return bool(text.strip()) and classify_message(text) == "log"
 
 
-def _next_text(tr: Translator, draft: Draft) -> str:
-    parts = [esc(draft.next_step)] if draft.next_step else []
+def _when_text(tr: Translator, draft: Draft) -> str | None:
     value = draft.next_touch_value
     if isinstance(value, datetime):
-        parts.append(f"{tr.fmt_date(value, 'EEE dd.MM')} {tr.fmt_time(value)}")
-    elif isinstance(value, date):
-        parts.append(tr.fmt_date(value, "EEE dd.MM"))
+        return f"{tr.fmt_date(value, 'EEE dd.MM')} {tr.fmt_time(value)}"
+    if isinstance(value, date):
+        return tr.fmt_date(value, "EEE dd.MM")
+    return None
+
+
+def _next_text(tr: Translator, draft: Draft) -> str:
+    parts = [esc(draft.next_step)] if draft.next_step else []
+    when = _when_text(tr, draft)
+    if when:
+        parts.append(when)
     return " — ".join(parts) or tr("logging.empty")
 
 
@@ -122,6 +130,15 @@ async def _card_text(session: AsyncSession, tr: Translator, draft: Draft) -> str
     def label(group: str, value: str | None) -> str:
         return tr(f"logging.{group}.{value}") if value else empty
 
+    if draft.plan:
+        return tr(
+            "logging.plan_card",
+            client=esc(client.name) if client else empty,
+            contact=esc(draft.contact_name) or empty,
+            channel=label("channel", draft.channel),
+            when=_when_text(tr, draft) or empty,
+            goal=esc(draft.goal) or empty,
+        )
     return tr(
         "logging.card",
         client=esc(client.name) if client else empty,
@@ -168,6 +185,9 @@ async def _advance(
         return
     if draft.contact_name is None:
         draft.contact_name = await interactions.sole_contact_name(session, draft.client_id)
+    if draft.plan:
+        await _advance_plan(target, session, tr, state, draft)
+        return
     order = (
         ("channel", "goal", "result", "outcome", "next")
         if draft.guided
@@ -204,6 +224,22 @@ async def _advance(
         return
     await _keep(state, draft, None)
     await _reply(target, await _card_text(session, tr, draft), keyboards.draft_card(tr))
+
+
+async def _advance_plan(
+    target: Target, session: AsyncSession, tr: Translator, state: FSMContext, draft: Draft
+) -> None:
+    """A plan asks for its goal and its day when the message did not tell them, then shows
+    its card: «🗓 Запланировать», its fields to correct, «📝 Это уже было», «✖️ Отмена»."""
+    if not draft.goal:
+        await _keep(state, draft, LogForm.ask, "goal")
+        await _reply(target, tr("logging.ask.plan_goal"), keyboards.quick_goals(tr))
+    elif not draft.next_touch:
+        await _keep(state, draft, LogForm.ask, "when")
+        await _reply(target, tr("logging.ask.when"), keyboards.cancel_only(tr))
+    else:
+        await _keep(state, draft, None)
+        await _reply(target, await _card_text(session, tr, draft), keyboards.plan_card(tr))
 
 
 async def _ask_client(
@@ -501,6 +537,18 @@ async def on_typed_field(
         draft.next_touch = parsed.next_touch.isoformat()
         draft.next_asked = True
         draft.refused_phrase = draft.refused_reason = None
+    elif asking == "when":
+        parsed = parse_interaction(text, now=interactions.local_now(member, clock.now()))
+        if parsed.next_touch is None:
+            refused = parsed.refused_date
+            answer = (
+                tr(refused.message_key, phrase=esc(refused.phrase))
+                if refused is not None
+                else tr("logging.date_unknown")
+            )
+            await message.answer(answer, reply_markup=keyboards.cancel_only(tr))
+            return
+        draft.next_touch = parsed.next_touch.isoformat()
     elif asking == "result":
         draft.take_result(reading, text)
     elif asking == "goal":
@@ -735,6 +783,9 @@ async def cb_save(
     if draft is None:
         await _stale(query, tr)
         return
+    if draft.plan:
+        await _save_plan(query, session, member, tr, clock, state, draft)
+        return
     try:
         interactions.check_complete(draft)
     except interactions.MissingFieldError:
@@ -756,6 +807,65 @@ async def cb_save(
     await state.set_data({"last_saved": saved.interaction.id})
     markup = keyboards.after_save(tr, saved.interaction.client_id, stale=bool(saved.stale_facts))
     await show(query, _saved_text(tr, draft, saved), markup)
+
+
+async def _save_plan(
+    query: CallbackQuery,
+    session: AsyncSession,
+    member: Member,
+    tr: Translator,
+    clock: Clock,
+    state: FSMContext,
+    draft: Draft,
+) -> None:
+    """«🗓 Запланировать»: the client's next touch on the day and at the time of the plan."""
+    try:
+        interactions.check_plan(draft)
+    except interactions.MissingFieldError:
+        await _advance(query, session, member, tr, state, draft)
+        return
+    # The conversation state changes before the database writes (see the storage's docstring).
+    await state.clear()
+    now = clock.now()
+    try:
+        saved = await interactions.save_plan(session, member, draft, now)
+    except access.AccessDeniedError:
+        await query.answer(tr("logging.client_refused"), show_alert=True)
+        return
+    touch = saved.planned.touch
+    client = await session.get(Client, touch.client_id)
+    text = _planned_text(tr, member, saved, client.name if client else "", now)
+    await show(query, text, keyboards.after_save(tr, touch.client_id))
+
+
+def _planned_text(
+    tr: Translator, member: Member, saved: interactions.SavedPlan, client: str, now: datetime
+) -> str:
+    """«🗓 Запланировано: …», when the reminder comes, and the planner's warnings."""
+    if not saved.created:
+        return tr("logging.already_planned")
+    planned = saved.planned
+    touch = planned.touch
+    zone = ZoneInfo(member.timezone)
+    when = tr.fmt_day(touch.due_on, now.astimezone(zone).date())
+    reminder: str | None = None
+    if touch.due_at is not None:
+        at = tr.fmt_time(touch.due_at.astimezone(zone))
+        when = f"{when} {at}"
+        minutes = int(AGREED_TIME_NOTICE.total_seconds() // 60)
+        reminder = tr("logging.planned_reminder", count=minutes, time=at)
+    lines = [tr("logging.planned", client=esc(client), when=when, goal=esc(touch.goal))]
+    if reminder is not None:
+        lines.append(reminder)
+    if planned.agreed_on is not None:
+        lines.append(
+            tr("logging.next_touch_moved", agreed=tr.fmt_date(planned.agreed_on, "d MMMM"))
+        )
+    if planned.too_soon:
+        lines.append(tr("logging.too_soon"))
+    if planned.over_ceiling:
+        lines.append(tr("logging.over_ceiling"))
+    return "\n".join(lines)
 
 
 def _saved_text(tr: Translator, draft: Draft, saved: interactions.SavedInteraction) -> str:
@@ -836,10 +946,14 @@ async def cb_edit(
     """A field's button on the card: pickers for choices, a question for typed fields."""
     draft = await _draft(state)
     field = callback_data.value
-    if draft is None or field not in keyboards.EDITABLE:
+    fields = keyboards.PLAN_EDITABLE if draft is not None and draft.plan else keyboards.EDITABLE
+    if draft is None or field not in fields:
         await _stale(query, tr)
         return
-    if field in keyboards.CHOICES:
+    if field == "when":
+        await _keep(state, draft, LogForm.ask, "when")
+        await show(query, tr("logging.ask.when"), keyboards.cancel_only(tr))
+    elif field in keyboards.CHOICES:
         await _keep(state, draft, None)
         await show(query, tr(f"logging.ask.{field}"), keyboards.choices(tr, field))
     elif field == "client":
@@ -853,7 +967,26 @@ async def cb_edit(
             if field == "goal"
             else keyboards.cancel_only(tr)
         )
-        await show(query, tr(f"logging.ask.{field}"), markup)
+        question = "plan_goal" if draft.plan and field == "goal" else field
+        await show(query, tr(f"logging.ask.{question}"), markup)
+
+
+@router.callback_query(LogCallback.filter(F.action == "was"))
+async def cb_was(
+    query: CallbackQuery,
+    session: AsyncSession,
+    member: Member,
+    tr: Translator,
+    state: FSMContext,
+) -> None:
+    """«📝 Это уже было» on a plan's card: the message told of a contact that happened — a
+    log after all, its date the next step; the flow asks what the log still lacks."""
+    draft = await _draft(state)
+    if draft is None or not draft.plan:
+        await _stale(query, tr)
+        return
+    draft.plan = False
+    await _advance(query, session, member, tr, state, draft)
 
 
 @router.callback_query(LogCallback.filter(F.action == "set"))

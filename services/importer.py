@@ -12,16 +12,18 @@ import html
 import io
 import re
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
+from itertools import permutations
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from openpyxl import load_workbook
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+from rapidfuzz import fuzz
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -30,7 +32,7 @@ from models import Member
 from models.clients import Client, Contact, Deal, KeyDate, OwnerHistory
 from models.enums import Category, Channel, ClientKind, Role, Stage
 from scheduler import outbox
-from services import geo, import_words, names, planner, team, validation
+from services import geo, import_words, names, planner, stats, team, validation
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_ROWS = 20_000
@@ -601,7 +603,8 @@ def _check_row(
     `person_sheet`: the people come from our export's contacts sheet, so a private client is
     not given a contact of their own name here (the sheet has it).
     """
-    name = validation.clean_text(row.get("name"), max_length=200)
+    # The name as /new stores it: `ООО "Вектор"` and «ООО «Вектор»»» are ООО «Вектор».
+    name = validation.client_name(row.get("name"), max_length=200)
     if row.get("active") and import_words.yes_no(row["active"]) is False:
         raise validation.ValidationError("inactive", text=row["active"])
     phone = _optional(
@@ -1094,26 +1097,90 @@ def _count_dates_of_nobody(preview: ImportPreview) -> None:
 
 async def _resolve_owners(session: AsyncSession, preview: ImportPreview, fallback: Member) -> None:
     """Each new client to the active member the file names; the others to `fallback`, said
-    once per name the team does not have."""
-    members: dict[str, list[Member]] = {}
-    for member in await team.list_members(session):
-        if member.is_active:
-            members.setdefault(names.normalize_text(member.full_name), []).append(member)
-    unknown: dict[str, int] = {}
+    once per name: a name that can only be one member is taken and said so («строка 5:
+    «Дмитрий» — это Дмитрий Орлов»), one that fits several names them, one nobody has is said
+    to be nobody's."""
+    members = [member for member in await team.list_members(session) if member.is_active]
+    # typed name → (the first row naming it, the rows naming it)
+    typed: dict[str, tuple[int, list[ImportRow]]] = {}
     for row in preview.new:
-        if not row.owner:
-            continue
-        found = members.get(names.normalize_text(row.owner), [])
+        if row.owner:
+            typed.setdefault(row.owner, (row.row, []))[1].append(row)
+    for name, (first_row, rows) in typed.items():
+        exact = [
+            member
+            for member in members
+            if names.normalize_text(member.full_name) == names.normalize_text(name)
+        ]
+        found = exact or owner_matches(name, members)
         if len(found) == 1:
-            row.owner_id = found[0].id
-        else:
-            unknown[row.owner] = unknown.get(row.owner, 0) + 1
-    for name, count in unknown.items():
-        preview.remarks.append(
-            FileRemark(
-                "owner_unknown", {"name": name, "count": count, "owner": fallback.full_name}
-            )
+            for row in rows:
+                row.owner_id = found[0].id
+            if not exact:
+                more = len(rows) - 1
+                preview.remarks.append(
+                    FileRemark(
+                        "owner_guessed_more" if more else "owner_guessed",
+                        {
+                            "row": first_row,
+                            "more": more,
+                            "name": name,
+                            "member": found[0].full_name,
+                        },
+                    )
+                )
+            continue
+        params: dict[str, Any] = {"name": name, "count": len(rows), "owner": fallback.full_name}
+        if found:
+            params |= {"row": first_row, "candidates": ", ".join(m.full_name for m in found)}
+        preview.remarks.append(FileRemark("owner_ambiguous" if found else "owner_unknown", params))
+
+
+_MIN_NAME_PREFIX = 3
+_MIN_TYPO_WORD = 4
+_NAME_TYPO_SCORE = 85.0
+
+
+def owner_matches(typed: str, members: Sequence[Member]) -> list[Member]:
+    """The members a typed name may mean: each word typed is a word of the member's name, its
+    start («Дмит»), its everyday form («Дима») or that word with a typo («Орлв»), in any order;
+    an initial («Орлов Д.») starts another word of the name. «Дмитрий», «Орлов», «Орлов Д.»
+    and «Dmitry Orlov» are Дмитрий Орлов; «Иван Петров» is not Иван Петренко."""
+    typed_words = names.normalize_text(typed).split()
+    words = [word for word in typed_words if len(word) > 1]
+    initials = [word for word in typed_words if len(word) == 1]
+    if not words:
+        return []
+    return [
+        member
+        for member in members
+        if _name_fits(words, initials, names.normalize_text(member.full_name).split())
+    ]
+
+
+def _name_fits(words: list[str], initials: list[str], own: list[str]) -> bool:
+    if len(words) + len(initials) > len(own):
+        return False
+    for chosen in permutations(range(len(own)), len(words)):
+        if not all(_word_fits(word, own[at]) for word, at in zip(words, chosen, strict=True)):
+            continue
+        rest = [own[at] for at in range(len(own)) if at not in chosen]
+        if all(any(word.startswith(letter) for word in rest) for letter in initials):
+            return True
+    return False
+
+
+def _word_fits(typed: str, own: str) -> bool:
+    spellings = [own, *stats.latin_spellings(own)] if typed.isascii() else [own]
+    return any(
+        typed == spelling
+        or (len(typed) >= _MIN_NAME_PREFIX and spelling.startswith(typed))
+        or (
+            min(len(typed), len(spelling)) >= _MIN_TYPO_WORD
+            and fuzz.ratio(typed, spelling) >= _NAME_TYPO_SCORE
         )
+        for spelling in spellings
+    ) or own in names.mentioned_given_names(typed)
 
 
 async def _known_duplicates(

@@ -4,7 +4,8 @@ A draft is what one chat message (or the guided /log path) says about a contact;
 conversation state as JSON until the manager saves it. Saving checks the goal and the result
 (never an interaction without them), is idempotent per Telegram message, marks the planned touch
 it fulfils done, plans the next touch, applies contact data changes with history and confirms
-the client's data when the manager says so.
+the client's data when the manager says so. A draft that is a plan (a contact still to come)
+is saved as the client's next touch instead (`save_plan`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.i18n import translator
 from models import Attachment, Client, Contact, Interaction, Member, Touch
 from models.enums import Channel, Direction, Outcome, TouchStatus
 from services import access, client_edit, planner
@@ -56,6 +58,8 @@ _COMPLETABLE: Final = (
     "email",
     "position",
 )
+# What a later message may add to a plan: whom, how, what for and when.
+_PLAN_COMPLETABLE: Final = ("contact_name", "channel", "goal", "next_touch")
 
 
 @dataclass
@@ -87,6 +91,9 @@ class Draft:
     refused_reason: str | None = None
     text: str | None = None
     attachments: list[dict[str, Any]] = field(default_factory=list)
+    # A contact still to come (`ParsedInteraction.plan`): saved as a planned touch on
+    # `next_touch` with `goal`, not as an interaction.
+    plan: bool = False
 
     def as_json(self) -> dict[str, Any]:
         """The draft as a JSON-serialisable dict."""
@@ -121,6 +128,7 @@ class Draft:
             position=parsed.updates.position,
             confirm_data=any(word in low for word in _CONFIRM_WORDS),
             text=text,
+            plan=parsed.plan,
         )
 
     def continued_by(self, parsed: ParsedInteraction, text: str) -> Draft | None:
@@ -139,7 +147,10 @@ class Draft:
             not named and self._about_someone_unknown(parsed)
         ):
             return None
-        filled = draft._complete_from(Draft.from_parsed(parsed, text))
+        told = Draft.from_parsed(parsed, text)
+        if self.plan and (told.result or told.outcome):
+            return None  # a contact that happened is a log of its own, not this plan's detail
+        filled = draft._complete_from(told, _PLAN_COMPLETABLE if self.plan else _COMPLETABLE)
         return draft if filled or draft.client_id != self.client_id else None
 
     def names_another_client(self, parsed: ParsedInteraction) -> bool:
@@ -182,20 +193,21 @@ class Draft:
             self.next_step = parsed.next_step
             self.next_touch = parsed.next_touch.isoformat()
 
-    def _complete_from(self, told: Draft) -> list[str]:
+    def _complete_from(self, told: Draft, fields: Sequence[str] = _COMPLETABLE) -> list[str]:
         """Fill this draft's empty fields from what a later message told; the fields filled.
 
         Nothing already in the draft is overwritten: corrections go through the card.
         """
         filled = []
-        for name in _COMPLETABLE:
+        for name in fields:
             if getattr(self, name) is None and getattr(told, name) is not None:
                 setattr(self, name, getattr(told, name))
                 filled.append(name)
-        if told.direction == Direction.INCOMING.value != self.direction:
+        # Who called whom and a data check belong to a contact that happened, not to a plan.
+        if not self.plan and told.direction == Direction.INCOMING.value != self.direction:
             self.direction = told.direction
             filled.append("direction")
-        if told.confirm_data and not self.confirm_data:
+        if not self.plan and told.confirm_data and not self.confirm_data:
             self.confirm_data = True
             filled.append("confirm_data")
         if filled and told.text:
@@ -480,6 +492,68 @@ async def save_interaction(
         updates_applied=applied,
         stale_facts=facts,
     )
+
+
+@dataclass(frozen=True)
+class SavedPlan:
+    """A plan saved as the client's next touch; `created` is False for the same message
+    planned before (its touch as it was planned)."""
+
+    planned: planner.PlannedFollowUp
+    created: bool
+
+
+def check_plan(draft: Draft) -> None:
+    """Raise MissingFieldError for the first field a planned touch cannot go without."""
+    for name in ("client_id", "goal", "next_touch"):
+        value = getattr(draft, name)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            raise MissingFieldError(name.removesuffix("_id"))
+
+
+def plan_goal(draft: Draft, language: str) -> str:
+    """The touch's goal as the digest and the reminder show it: the way of the contact named
+    when it is no call («Встреча: обсудить каталог»), since a touch keeps no channel."""
+    goal = (draft.goal or "").strip()[:GOAL_LIMIT]
+    channel = Channel(draft.channel) if draft.channel else Channel.CALL
+    if channel in {Channel.CALL, Channel.OTHER}:
+        return goal
+    label = translator(language)(f"logging.plan_goal.{channel.value}")
+    if goal.casefold().startswith(label.casefold()):
+        return goal
+    return f"{label}: {goal}"
+
+
+async def save_plan(
+    session: AsyncSession, member: Member, draft: Draft, now: datetime
+) -> SavedPlan:
+    """Save a plan as the client's next touch on its day, at its time (`touches.due_at`), for
+    the client's owner, with the goal — the cadence and follow-up touches without an agreed
+    time give way to it. Once per Telegram message. Raises MissingFieldError without a
+    client, goal or day and access.AccessDeniedError for somebody else's client."""
+    check_plan(draft)
+    assert draft.client_id is not None
+    client = await access.client_for(session, member, draft.client_id, now=now)
+    key = f"plan:{draft.chat_id}:{draft.message_id}"
+    existing = await session.scalar(select(Touch).where(Touch.dedupe_key == key))
+    if existing is not None:
+        return SavedPlan(planner.PlannedFollowUp(existing, False, False), created=False)
+    await session.refresh(client, ["contacts"])
+    contact = _find_contact(client, draft.contact_name)
+    owner = await session.get(Member, client.owner_id)
+    value = draft.next_touch_value
+    assert value is not None
+    planned = await planner.plan_agreed_touch(
+        session,
+        client,
+        value.date() if isinstance(value, datetime) else value,
+        value if isinstance(value, datetime) else None,
+        goal=plan_goal(draft, owner.language if owner is not None else member.language),
+        dedupe_key=key,
+        contact_id=contact.id if contact else None,
+        now=now,
+    )
+    return SavedPlan(planned, created=True)
 
 
 async def stale_facts(session: AsyncSession, client: Client, now: datetime) -> tuple[str, ...]:

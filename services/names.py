@@ -15,6 +15,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import accumulate
 from typing import Any, Final
 
 from rapidfuzz import fuzz, process
@@ -343,9 +344,31 @@ def _words_similarity(query_words: Sequence[str], name_words: Sequence[str]) -> 
     return total / len(query_words) * (0.9 + 0.1 * coverage)
 
 
+# A name typed with its parts apart or together («техно пром» for «ТехноПром», «уралмет» for
+# «Урал Мет») is the same name; compared without spaces, it must be nearly the same string.
+_COMPACT_SCORE_MIN: Final = 90.0
+_COMPACT_LENGTH_SLACK: Final = 3
+
+
+def _compact_similarity(query_words: Sequence[str], name_words: Sequence[str]) -> float:
+    """The query against the name with the spaces between their words taken out; 0 when both
+    are split into as many words (the word comparison tells) or the two are not nearly equal."""
+    if len(query_words) == len(name_words) or not query_words or not name_words:
+        return 0.0
+    query, name = "".join(query_words), "".join(name_words)
+    if abs(len(query) - len(name)) > _COMPACT_LENGTH_SLACK:
+        return 0.0
+    score = _token_similarity(query, name)
+    return score if score >= _COMPACT_SCORE_MIN else 0.0
+
+
 def name_similarity(query: str, name: str) -> float:
-    """How well a typed query names `name`, 0..100, tolerant to inflection, order and typos."""
-    return _words_similarity(significant_words(query), significant_words(name))
+    """How well a typed query names `name`, 0..100, tolerant to inflection, order, typos and
+    spaces inside a name («техно пром» names «ТехноПром»)."""
+    query_words, name_words = significant_words(query), significant_words(name)
+    return max(
+        _words_similarity(query_words, name_words), _compact_similarity(query_words, name_words)
+    )
 
 
 @dataclass(frozen=True)
@@ -386,6 +409,7 @@ def _candidate_similarity(query_words: Sequence[str], candidate: NameCandidate) 
     variants = [significant_words(candidate.name)]
     variants.extend(significant_words(contact) for contact in candidate.contact_names)
     best = max(_words_similarity(query_words, words) for words in variants)
+    best = max(best, _compact_similarity(query_words, variants[0]))
     if len(query_words) > 1 and candidate.contact_names:
         # «Петров Ромашка»: each word may name the client or one of its people.
         combined = [word for words in variants for word in words]
@@ -433,6 +457,8 @@ class _Variant:
     words: tuple[_IndexedWord, ...]
     shape: _Shape
     acronym: str | None = None  # «умк» for «Уральская металлургическая компания»
+    # Forms of its adjacent words written as one («уралмет» for «Урал Мет»).
+    joined: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -466,6 +492,62 @@ def _is_adjective(word: str) -> bool:
     if not _CYRILLIC_WORD.match(word) or not morph_analyzer().word_is_known(word):
         return False
     return bool(morph_analyzer().parse(word)[0].tag.POS in {"ADJF", "ADJS", "PRTF"})
+
+
+_JOINED_WORDS: Final = 3
+_MIN_PART: Final = 2
+
+
+@lru_cache(maxsize=65536)
+def _joined_words(name: str) -> tuple[tuple[frozenset[str], int], ...]:
+    """Two or three adjacent words of a company name written as one word, as a typed word may
+    name them («Урал Мет» → уралмет, «Альфа-Строй» → альфастрой): the forms of each join and
+    the bits of the words it covers."""
+    words = significant_words(name)
+    found = []
+    for first in range(len(words)):
+        for last in range(first + 1, min(len(words), first + _JOINED_WORDS)):
+            joined = "".join(words[first : last + 1])
+            mask = (1 << (last + 1)) - (1 << first)
+            # The join and its stem, as a typed word's forms carry them («уралмета» → уралмет):
+            # no dictionary analysis, which would cost a millisecond per client to build.
+            stem = _fallback_stem(joined)
+            found.append((frozenset({joined} if stem is None else {joined, stem}), mask))
+    return tuple(found)
+
+
+def _is_common_word(word: str) -> bool:
+    """A Russian dictionary word that is not only the name of an organisation: typed, it is
+    that word, not company words run together («мегаполис» is no «Мега Полис», «Байкаллеса»
+    is «Байкал-Лес»)."""
+    morph = morph_analyzer()
+    if not _CYRILLIC_WORD.match(word) or not morph.word_is_known(word):
+        return False
+    return not all("Orgn" in parse.tag.grammemes for parse in morph.parse(word))
+
+
+_NAME_TOKEN = re.compile(r"[^\W_]+")
+_CAPITAL_INSIDE = re.compile(r"[^\W\d_][A-ZА-ЯЁ]")
+
+
+@lru_cache(maxsize=65536)
+def _capital_joints(name: str) -> tuple[tuple[str, tuple[int, ...]], ...]:
+    """Words of a company name spelt as parts joined by capitals, with where each part ends:
+    «ТехноПром» → (технопром, (5,)), «УралСпецТехника» → (уралспецтехника, (4, 8)). The
+    capitals are what says that «техно пром» typed apart is this word, and nothing else is."""
+    if not _CAPITAL_INSIDE.search(name):
+        return ()
+    found = []
+    for token in _NAME_TOKEN.findall(name):
+        joints = tuple(
+            number
+            for number in range(_MIN_PART, len(token) - _MIN_PART + 1)
+            if token[number - 1].islower() and token[number].isupper()
+        )
+        folded = _fold(token)
+        if joints and len(folded) == len(token) and _WORD.fullmatch(folded):
+            found.append((folded, joints))
+    return tuple(found)
 
 
 def _contact_words(name: str) -> tuple[_IndexedWord, ...]:
@@ -533,10 +615,23 @@ class NameIndex:
         self._variants: list[_Variant] = []
         # form → (variant number, bit of the variant's word carrying that form)
         self._by_form: dict[str, list[tuple[int, int]]] = {}
+        # Company words run together («уралмет»): exact forms only, kept out of the vocabulary
+        # that typos and prefixes are looked up in.
+        self._joined: dict[str, list[tuple[int, int]]] = {}
+        # The first part of a word spelt in capitalised parts («техно» of «ТехноПром») → the
+        # variant, the word's bit, the word and where its parts end.
+        self._joint_heads: dict[str, list[tuple[int, int, _IndexedWord, tuple[int, ...]]]] = {}
         for position, candidate in enumerate(self.candidates):
-            self._add_variant(
-                position, None, _company_words(candidate.name), company_acronym(candidate.name)
+            words = _company_words(candidate.name)
+            company = self._add_variant(
+                position,
+                None,
+                words,
+                company_acronym(candidate.name),
+                _joined_words(candidate.name) if len(words) > 1 else (),
             )
+            if company is not None:
+                self._add_joints(company, candidate.name)
             for contact in candidate.contact_names:
                 self._add_variant(position, contact, _contact_words(contact))
         self._vocabulary: list[str] = sorted(self._by_form)
@@ -553,18 +648,37 @@ class NameIndex:
         contact_name: str | None,
         words: tuple[_IndexedWord, ...],
         acronym: str | None = None,
-    ) -> None:
+        joins: tuple[tuple[frozenset[str], int], ...] = (),
+    ) -> int | None:
         if not words:
-            return
+            return None
         variant_number = len(self._variants)
         shape = tuple((word.weak, word.weight) for word in words)
-        self._variants.append(_Variant(position, contact_name, words, shape, acronym))
+        joined = frozenset().union(*(forms for forms, _ in joins)) if joins else frozenset()
+        self._variants.append(_Variant(position, contact_name, words, shape, acronym, joined))
+        for forms, mask in joins:
+            for form in forms:
+                self._joined.setdefault(form, []).append((variant_number, mask))
         for word_number, word in enumerate(words):
             for form in word.forms:
                 self._by_form.setdefault(form, []).append((variant_number, 1 << word_number))
         if acronym is not None:
             # «из УМК» names every word of the company at once.
             self._by_form.setdefault(acronym, []).append((variant_number, (1 << len(words)) - 1))
+        return variant_number
+
+    def _add_joints(self, variant_number: int, name: str) -> None:
+        """A company name's words spelt in capitalised parts, by their first parts: «техно пром»
+        names «ТехноПром»."""
+        variant = self._variants[variant_number]
+        for folded, joints in _capital_joints(name):
+            for bit, word in enumerate(variant.words):
+                if word.word != folded:
+                    continue
+                for joint in joints:
+                    self._joint_heads.setdefault(folded[:joint], []).append(
+                        (variant_number, 1 << bit, word, joints)
+                    )
 
     def __len__(self) -> int:
         """The number of indexed clients."""
@@ -587,7 +701,8 @@ class NameIndex:
         return {
             self._variants[variant_number].candidate_position
             for form in forms
-            for variant_number, _bit in self._by_form.get(form, ())
+            for postings in (self._by_form.get(form, ()), self._joined.get(form, ()))
+            for variant_number, _bit in postings
         }
 
     def search(
@@ -613,7 +728,7 @@ class NameIndex:
         """A sentence word's forms, and for a word the base does not hold the indexed forms it
         is a typo of («ромошку» → ромашка) or that it spells in Latin letters («Romashka»)."""
         forms = token_forms(word)
-        if any(form in self._by_form for form in forms):
+        if any(form in self._by_form or form in self._joined for form in forms):
             return forms
         near = self._near.get(word)
         if near is None:
@@ -671,12 +786,28 @@ class NameIndex:
         self, text: str, *, limit: int = 8, threshold: float = 70.0
     ) -> list[TextMatch]:
         """Clients mentioned anywhere in a sentence, best first, with the contact that matched."""
+        folded = _fold(text)
+        tokens = [(match.group(), match.start(), match.end()) for match in _WORD.finditer(folded)]
         words = {
             word: self.text_forms(word)
-            for word in _words(text)
+            for word, _, _ in tokens
             if word not in STOPWORDS and word not in LEGAL_FORMS
         }
         hits, likely_hits = self._hits(words)
+        for word, forms in words.items():
+            joined = [posting for form in forms for posting in self._joined.get(form, ())]
+            if joined and not _is_common_word(word):
+                for variant_number, mask in joined:
+                    hits[variant_number] = hits.get(variant_number, 0) | mask
+                    likely_hits[variant_number] = likely_hits.get(variant_number, 0) | mask
+        # variant number → the sentence words beyond one that a word typed apart stands for
+        apart: dict[int, int] = {}
+        joins = self._typed_apart(folded, tokens) if self._joint_heads else {}
+        for parts, postings in joins.values():
+            for variant_number, bit in postings:
+                hits[variant_number] = hits.get(variant_number, 0) | bit
+                likely_hits[variant_number] = likely_hits.get(variant_number, 0) | bit
+                apart[variant_number] = max(apart.get(variant_number, 0), len(parts) - 1)
         # candidate position → (best score, its variant number, how many of its words matched)
         companies: dict[int, tuple[float, int, int]] = {}
         contacts: dict[int, tuple[float, int, int]] = {}
@@ -694,7 +825,8 @@ class NameIndex:
                 table = contacts
             position = variant.candidate_position
             if score > table.get(position, (0.0, -1, 0))[0]:
-                table[position] = (score, variant_number, mask.bit_count())
+                explained = mask.bit_count() + apart.get(variant_number, 0)
+                table[position] = (score, variant_number, explained)
         if any(mentioned_given_names(word) for word in words):
             # Only contacts found by their surname without their first name.
             found = {
@@ -722,9 +854,40 @@ class NameIndex:
                 ranked.append((strength, position))
         ranked.sort(key=lambda pair: (-pair[0], self.candidates[pair[1]].id))
         return [
-            self._text_match(strength, position, words, companies, contacts)
+            self._text_match(strength, position, words, companies, contacts, joins)
             for strength, position in ranked[:limit]
         ]
+
+    def _typed_apart(
+        self, text: str, tokens: Sequence[tuple[str, int, int]]
+    ) -> dict[str, tuple[tuple[str, ...], list[tuple[int, int]]]]:
+        """Company words a sentence types in parts, split where the stored name has its
+        capitals: «техно пром», «Техно-Прома» for «ТехноПром». The joined word → its parts and
+        the (variant, bit) it names. Only the last part may be inflected, as the whole word
+        would be: «авто домой» is no «АвтоДом», «технопр ом» no «ТехноПром»."""
+        found: dict[str, tuple[tuple[str, ...], list[tuple[int, int]]]] = {}
+        for number, (first, _, _) in enumerate(tokens):
+            heads = self._joint_heads.get(first)
+            if heads is None:
+                continue
+            for last in range(number + 1, min(len(tokens), number + _JOINED_WORDS)):
+                between = text[tokens[last - 1][2] : tokens[last][1]]
+                if between.strip() not in {"", "-"}:
+                    break
+                parts = tuple(token[0] for token in tokens[number : last + 1])
+                cuts = list(accumulate(len(part) for part in parts[:-1]))
+                forms = token_forms("".join(parts))
+                postings = [
+                    (variant_number, bit)
+                    for variant_number, bit, word, joints in heads
+                    if all(cut in joints for cut in cuts)
+                    and word.word.startswith("".join(parts[:-1]))
+                    and forms & word.forms
+                    and token_forms(parts[-1]) & token_forms(word.word[cuts[-1] :])
+                ]
+                if postings:
+                    found["".join(parts)] = (parts, postings)
+        return found
 
     def _contradicted(self, text: str, hits: dict[int, int]) -> set[int]:
         """Contacts found by their surname while a different first name stands next to it:
@@ -776,6 +939,7 @@ class NameIndex:
         words: dict[str, frozenset[str]],
         companies: dict[int, tuple[float, int, int]],
         contacts: dict[int, tuple[float, int, int]],
+        joins: dict[str, tuple[tuple[str, ...], list[tuple[int, int]]]],
     ) -> TextMatch:
         matched: set[str] = set()
         company_words: set[str] = set()
@@ -783,16 +947,23 @@ class NameIndex:
         for table in (companies, contacts):
             if position not in table:
                 continue
-            variant = self._variants[table[position][1]]
+            variant_number = table[position][1]
+            variant = self._variants[variant_number]
             if variant.contact_name is not None:
                 contact_name = variant.contact_name
             for word, forms in words.items():
-                if variant.acronym in forms or any(
-                    forms & indexed.forms for indexed in variant.words
+                if (
+                    variant.acronym in forms
+                    or forms & variant.joined
+                    or any(forms & indexed.forms for indexed in variant.words)
                 ):
                     matched.add(word)
                     if variant.contact_name is None:
                         company_words.add(word)
+            for parts, postings in joins.values():
+                if any(number == variant_number for number, _ in postings):
+                    matched.update(parts)
+                    company_words.update(parts)
         return TextMatch(
             id=self.candidates[position].id,
             score=min(SCORE_FULL, strength),

@@ -2,7 +2,9 @@
 
 `parse_interaction` reads «Звонил Петрову из Ромашки, цель — предложить новый прайс, договорились
 о встрече в пятницу в 15:00» into client candidates, contact, channel, direction, goal, result,
-outcome, next step and next touch date, plus contact data changes (phone, e-mail, position).
+outcome, next step and next touch date, plus contact data changes (phone, e-mail, position);
+«Встреча с Морозовым завтра в 15:00, обсудить каталог» — nothing happened yet — is read as a
+plan (`ParsedInteraction.plan`) with its day, channel and goal.
 `classify_message` tells a log message from a lookup («Петров», «из Ромашки», «+7 912»).
 
 Pure and fast: the common date phrases are own regular expressions; dateparser (slow to load) is
@@ -89,6 +91,9 @@ class ParsedInteraction:
     unknown_company: str | None = None
     # The message opens by reporting a contact with the person it names («Звонил Сидорову, …»).
     opens_with_contact: bool = False
+    # A contact still to come, not one that happened: «Встреча с Морозовым завтра в 15:00,
+    # обсудить каталог». `next_touch` is when, `goal` what for, `channel` how.
+    plan: bool = False
 
 
 @dataclass(frozen=True)
@@ -1649,6 +1654,20 @@ def parse_interaction(
         skip = matches[0].matched_words if matches else frozenset()
         contact_name = _mentioned_person(masked, skip) or _mentioned_latin_person(original, skip)
     channel, channel_at = _channel(masked, goal_spans)
+    plan = False
+    if touch is not None and _is_plan(masked, now, touch, outcome_found, found_result):
+        plan = True
+        channel = _plan_channel(masked)
+        if goal is None:
+            names = frozenset(
+                word.replace("ё", "е")
+                for words in (
+                    *(match.matched_words for match in matches),
+                    (contact_name or "").lower().split(),
+                )
+                for word in words
+            )
+            goal = _plan_goal(original, masked, touch, names)
 
     return ParsedInteraction(
         client_ids=tuple(match.id for match in matches),
@@ -1668,7 +1687,162 @@ def parse_interaction(
         ),
         unknown_company=_unknown_company(named, matches, contact_name),
         opens_with_contact=_opens_with_contact(masked, channel_at, contact_name),
+        plan=plan,
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Plans: a contact still to come
+
+
+# What names the contact planned: a channel word or a verb of getting in touch.
+_PLAN_HEAD = re.compile(
+    r"\b(?:запланир\w*|назнач\w*|(?:пере|по|со)?звон\w*|звонк\w*|набрать|наберу|набери|"
+    r"встреч\w*|встрет\w*|заехать|заеду|заезд\w*|приехать|приеду|съездить|визит\w*|"
+    r"написать|напишу|связаться|свяжусь|"
+    r"call|calls|meet|meeting|visit|email|e-mail|write|text|phone)\b"
+)
+# Words of a contact to come that the channels of one that happened leave out («позвонить»).
+_PLAN_CHANNELS: Final = (
+    (Channel.MEETING, re.compile(r"\b(?:встреч\w*|встрет\w*|заех\w*|заеду|заезд\w*|приех\w*|"
+                                 r"приеду|съездить|визит\w*|meet\w*|visit\w*)")),
+    (Channel.CALL, re.compile(r"\b(?:(?:пере|по|со)?звон\w*|звонк\w*|набрать|наберу|набери|"
+                              r"call\w*|phone\w*)")),
+)  # fmt: skip
+# Getting in touch is how, not what for: «позвонить, обсудить каталог» has the goal after it.
+_CONTACT_VERBS: Final = frozenset(
+    {
+        "позвонить", "перезвонить", "звонить", "созвониться", "набрать", "встретиться",
+        "увидеться", "написать", "связаться", "запланировать", "назначить", "заехать",
+        "приехать", "съездить", "заскочить", "call", "meet", "visit", "email", "write", "text",
+        "phone",
+    }
+)  # fmt: skip
+# Words that tell neither how nor what for: «надо набрать клиенту завтра».
+_PLAN_FILLERS: Final = frozenset(
+    {"надо", "нужно", "необходимо", "клиент", "клиенту", "клиента", "клиентом", "ему", "ей",
+     "им", "его", "ее", "их", "need", "have", "him", "her", "them", "the", "client"}
+)  # fmt: skip
+_EN_GOAL_VERB = re.compile(r"\bto\s+(?P<verb>[a-z]+)")
+# Verbs that report a contact done, in English (a Russian one is told by its past tense).
+_EN_DONE = re.compile(
+    r"\b(?:called|phoned|emailed|texted|messaged|visited|discussed|offered|presented|reminded|"
+    r"proposed|pitched|agreed|declined|refused|signed|paid|confirmed|ordered|met|spoke|rang|"
+    r"sent|wrote|talked|asked|told|said|wanted|promised|was|were|had|did)\b"
+)
+# «Созвон с Тихоновым: перенести поставку на пятницу» heads a report of the call itself.
+_REPORT_HEADING = re.compile(r"^\s*(?:встреч\w*|звонок|созвон|визит\w*|meeting|call)" + _HEADING)
+# «следующая встреча в пятницу», «call again»: the next of contacts one of which just happened.
+_ANOTHER_CONTACT = re.compile(
+    r"\b(?:следующ\w*|след\.?|повторн\w*|ещ[её]\s+раз|снова|опять|next|another|again)\s"
+)
+_PLAN_CLAUSE = re.compile(r"[,;!?\n—–]|:(?!\d\d)|\.(?=\s|$)|\s-\s")
+_RU_WORD = re.compile(r"[а-я]+")
+_WRITE = re.compile(r"\b(?:написать|напишу|write)\b")
+
+
+def _is_plan(
+    low: str,
+    now: datetime,
+    touch: _Touch,
+    outcome: tuple[Outcome, int] | None,
+    result: tuple[str, str] | None,
+) -> bool:
+    """Whether a message with a next date is a plan: nothing in it happened yet — no outcome,
+    no result, no verb in the past («звонил», «обсудили», «met»), no report heading, no «next»
+    or «again» after a contact («встреча с Волковым, следующая встреча в пятницу»)."""
+    if outcome is not None or result is not None:
+        return False
+    if isinstance(touch.value, datetime) and touch.value <= now:
+        return False
+    heading = _REPORT_HEADING.match(low)
+    if heading is not None and not _overlaps(touch.spans, 0, heading.end()):
+        return False
+    if _EN_DONE.search(low) or _ANOTHER_CONTACT.search(low):
+        return False
+    morph = morph_analyzer()
+    for word in _RU_WORD.findall(low):
+        parses = morph.parse(word)
+        if parses and parses[0].tag.POS == "VERB" and parses[0].tag.tense == "past":
+            return False
+    return True
+
+
+def _plan_channel(low: str) -> Channel:
+    """How the planned contact is to happen: a channel named in the message (planned ones
+    included: «запланировать звонок», «написать в ватсап»), a verb of it («позвонить»,
+    «встретиться»), else whatever a message sent does («написать Сидоровой» is «Другое»)."""
+    found: list[tuple[int, Channel]] = []
+    for channel, pattern in (*_CHANNEL_PATTERNS, *_PLAN_CHANNELS):
+        match = pattern.search(low)
+        if match is not None:
+            found.append((match.start(), channel))
+    if found:
+        return min(found, key=lambda pair: pair[0])[1]
+    return Channel.OTHER if _WRITE.search(low) else Channel.CALL
+
+
+def _goal_verb_at(low: str, start: int, end: int) -> int | None:
+    """Where the first verb of what the contact is for starts («обсудить», «to discuss»), not
+    a verb of getting in touch («позвонить»)."""
+    morph = morph_analyzer()
+    for match in _RU_WORD.finditer(low, start, end):
+        parses = morph.parse(match.group())
+        if (
+            parses
+            and parses[0].tag.POS == "INFN"
+            and parses[0].normal_form.replace("ё", "е") not in _CONTACT_VERBS
+        ):
+            return match.start()
+    for match in _EN_GOAL_VERB.finditer(low, start, end):
+        if match["verb"] not in _CONTACT_VERBS:
+            return match.start("verb")
+    return None
+
+
+def _has_content(text: str, names: frozenset[str]) -> bool:
+    """Whether a phrase says something besides whom, how and when: a word that is no name,
+    no verb of getting in touch, no function word."""
+    for word in re.findall(r"[а-яa-z]+", text.lower().replace("ё", "е")):
+        if (
+            word in STOPWORDS
+            or word in names
+            or word in _PLAN_FILLERS
+            or _PLAN_HEAD.fullmatch(word)
+            or (len(word) > 2 and _person_nominative(word, True) is not None)
+        ):
+            continue
+        return True
+    return False
+
+
+def _plan_goal(original: str, low: str, touch: _Touch, names: frozenset[str]) -> str | None:
+    """What a planned contact is for: the clauses after the one naming the contact and its
+    time («…завтра в 15:00, обсудить каталог»), or what follows a verb of purpose in it
+    («позвонить Петрову завтра предложить прайс»); else the phrase itself when it tells more
+    than whom and when («написать Сидоровой в пятницу про счёт»). None: to be asked."""
+    head = _PLAN_HEAD.search(low)
+    head_start = head.start() if head is not None else touch.spans[0][0]
+    starts = [0, *(match.end() for match in _PLAN_CLAUSE.finditer(low))]
+    ends = [*(match.start() for match in _PLAN_CLAUSE.finditer(low)), len(low)]
+    parts: list[str] = []
+    head_phrase: str | None = None
+    for start, end in zip(starts, ends, strict=True):
+        begin = start
+        if start <= head_start < end:
+            verb = _goal_verb_at(low, head.end() if head else start, end)
+            if verb is None:
+                head_phrase = _clean(_cut(original, start, end, touch.spans))
+                continue
+            begin = verb
+        text = _clean(_cut(original, begin, end, touch.spans))
+        if text and _has_content(text, names):
+            parts.append(text)
+    if parts:
+        return ", ".join(parts)
+    if head_phrase and _has_content(head_phrase, names):
+        return head_phrase
+    return None
 
 
 def _unknown_company(

@@ -1186,7 +1186,6 @@ async def plan_follow_up(
     with an agreed time are never replaced.
     """
     await session.flush()
-    policy = await policy_for(session, client.category)
     due_on = interaction.next_touch_on
     if due_on is None:
         await _supersede_next_touches(session, client.id, now, reasons=(TouchReason.CADENCE,))
@@ -1196,6 +1195,70 @@ async def plan_follow_up(
     owner = await session.get(Member, client.owner_id)
     language = _language(owner.language if owner is not None else None)
     goal = (interaction.next_step or "").strip() or cadence_goal(client.category, language)
+    return await _plan_next_touch(
+        session,
+        client,
+        due_on,
+        at,
+        goal=goal,
+        dedupe_key=f"follow_up:{interaction.id}",
+        contact_id=interaction.contact_id,
+        last_contact=await _contact_before(session, interaction),
+        now=now,
+    )
+
+
+async def plan_agreed_touch(
+    session: AsyncSession,
+    client: Client,
+    day: date,
+    at: datetime | None,
+    *,
+    goal: str,
+    dedupe_key: str,
+    contact_id: int | None,
+    now: datetime,
+) -> PlannedFollowUp:
+    """A contact the manager plans without logging one («Встреча с Морозовым завтра в 15:00,
+    обсудить каталог»): the client's next touch on that day, at that time, with that goal, as
+    a follow-up agreed on a call would be — with the same warnings. `too_soon` here is any
+    contact that reached the client less than a cadence before the day."""
+    await session.flush()
+    last = await session.scalar(
+        select(func.max(Interaction.happened_at)).where(
+            Interaction.client_id == client.id, Interaction.outcome != Outcome.NO_CONTACT
+        )
+    )
+    return await _plan_next_touch(
+        session,
+        client,
+        day,
+        at,
+        goal=goal,
+        dedupe_key=dedupe_key,
+        contact_id=contact_id,
+        last_contact=_aware(last).date() if last is not None else None,
+        now=now,
+    )
+
+
+async def _plan_next_touch(
+    session: AsyncSession,
+    client: Client,
+    due_on: date,
+    at: datetime | None,
+    *,
+    goal: str,
+    dedupe_key: str,
+    contact_id: int | None,
+    last_contact: date | None,
+    now: datetime,
+) -> PlannedFollowUp:
+    """The client's one next touch on `due_on` (moved to a working day of both the client and
+    its owner; the time `at` kept unless moved), replacing the open cadence and follow-up
+    touches without an agreed time."""
+    policy = await policy_for(session, client.category)
+    owner = await session.get(Member, client.owner_id)
     agreed_on = due_on
     if owner is not None and at is None:
         due_on = next_working_day(due_on, client_schedule(client), _member_schedule(owner))
@@ -1205,14 +1268,13 @@ async def plan_follow_up(
         due_on=due_on,
         reason=TouchReason.FOLLOW_UP,
         goal=goal,
-        dedupe_key=f"follow_up:{interaction.id}",
+        dedupe_key=dedupe_key,
         now=now,
-        contact_id=interaction.contact_id,
+        contact_id=contact_id,
     )
     if at is not None:
         touch.due_at = at
     await _supersede_next_touches(session, client.id, now, keep=touch.id)
-    last_contact = await _contact_before(session, interaction)
     count = await outgoing_touches_in_year(session, client.id, due_on)
     return PlannedFollowUp(
         touch=touch,

@@ -11,9 +11,9 @@ from aiogram.types import Document
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Outbox
+from models import Member, Outbox
 from models.clients import Client, Contact, KeyDate
-from models.enums import Category, ClientKind
+from models.enums import Category, ClientKind, Role
 from services import importer
 from tests.conftest import HEAD_ID
 from tests.harness import Chat, joined
@@ -336,7 +336,8 @@ async def test_duplicates_name_the_row_or_the_client(chat: Chat, session: AsyncS
     assert "Новых клиентов: 1" in text
     assert "строка 2: уже есть клиент «Ромашка опт»: тот же телефон +7 910 462-04-00" in text
     # A colleague's client stays unnamed for a manager: only whose it is.
-    assert 'строка 3: уже есть в базе у коллеги (Анна): то же название «ООО "Лютик"»' in text
+    # The name as it will be stored: its quotes made whole, nested in the remark's own.
+    assert "строка 3: уже есть в базе у коллеги (Анна): то же название «ООО „Лютик“»" in text
     assert "«Лютик»" not in text
     assert "строка 5: повтор строки 4: тот же телефон +7 999 000-00-01" in text
     assert "строка 6: повтор строки 4: тот же телефон +7 999 000-00-01" in text
@@ -459,3 +460,117 @@ def test_blank_rows_neither_cut_clients_nor_shift_row_numbers(
     with pytest.raises(importer.ImportFileError) as caught:
         importer.read_table(xlsx_bytes([*rows, [], ["Мак"]]), "base.xlsx")
     assert caught.value.code == "too_many_rows"
+
+
+async def test_names_come_in_with_their_quotes_made_whole_as_new_makes_them(
+    chat: Chat, session: AsyncSession
+) -> None:
+    await chat.send(HEAD_ID, "/start")
+    manager = await add_member(session)
+    await add_client(session, manager, "ООО «Гамма»", "Europe/Moscow")
+    await session.commit()
+    rows = [
+        ["Клиент"],
+        ['ООО "Вектор"'],  # 2
+        ["«ООО «Альфа»»"],  # 3: quoted as a whole
+        ["ООО «Бета»»"],  # 4: a stray closing quote
+        ["ООО «Дельта"],  # 5: a missing one
+        ["ООО «Вектор»»"],  # 6: row 2 in other quotes
+        ['ООО ""Гамма""'],  # 7: the base's client in other quotes
+    ]
+    await chat.send(MANAGER_ID, "/import")
+    text = await send_file(
+        chat, MANAGER_ID, csv_bytes(rows, separator=";", encoding="utf-8"), "q.csv"
+    )
+    assert "строка 6: повтор строки 2: то же название «ООО „Вектор“»" in text
+    assert "строка 7: уже есть клиент «ООО „Гамма“»: то же название «ООО „Гамма“»" in text
+    await chat.press(MANAGER_ID, "Импортировать")
+    session.expire_all()
+    stored = set(await session.scalars(select(Client.name)))
+    assert stored == {"ООО «Гамма»", "ООО «Вектор»", "ООО «Альфа»", "ООО «Бета»", "ООО «Дельта»"}
+
+
+def _member(name: str, number: int) -> Member:
+    return Member(id=number, telegram_id=number, full_name=name, role=Role.MANAGER)
+
+
+TEAM = [
+    _member("Дмитрий Орлов", 1),
+    _member("Анна Кузнецова", 2),
+    _member("Анна Смирнова", 3),
+    _member("Иван Петренко", 4),
+]
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        # A first name, a surname, a start, an everyday form, an initial, a typo, Latin.
+        ("Дмитрий", ["Дмитрий Орлов"]),
+        ("Орлов", ["Дмитрий Орлов"]),
+        ("Дмит", ["Дмитрий Орлов"]),
+        ("Дима", ["Дмитрий Орлов"]),
+        ("Орлов Д.", ["Дмитрий Орлов"]),
+        ("орлов дмитрий", ["Дмитрий Орлов"]),
+        ("Дмитрий Орлв", ["Дмитрий Орлов"]),
+        ("Dmitry Orlov", ["Дмитрий Орлов"]),
+        ("Кузнецова", ["Анна Кузнецова"]),
+        ("Анна", ["Анна Кузнецова", "Анна Смирнова"]),
+        ("Анна К.", ["Анна Кузнецова"]),
+        # Somebody else: another surname, a wrong initial, more words than the name has.
+        ("Иван Петров", []),
+        ("Петров", []),
+        ("Орлов С.", []),
+        ("Дмитрий Орлов Сергеевич", []),
+        ("Дм", []),
+        ("", []),
+    ],
+)
+def test_owner_names_fit_one_member_or_say_whom(typed: str, expected: list[str]) -> None:
+    assert [member.full_name for member in importer.owner_matches(typed, TEAM)] == expected
+
+
+OWNERS = [
+    ["Клиент", "Ответственный"],
+    ["Ромашка", "Дмитрий"],  # 2
+    ["Лютик", "Анна"],  # 3: two Анны on the team
+    ["Василёк", "Дмитрий"],  # 4
+    ["Вектор", "Орлов Д."],  # 5
+    ["Гранит", "Пётр Сидоров"],  # 6: nobody
+    ["Рассвет", "Анна Кузнецова"],  # 7: exactly
+]
+
+
+async def test_a_head_import_takes_an_owner_named_in_part_and_asks_about_the_rest(
+    chat: Chat, session: AsyncSession
+) -> None:
+    await chat.send(HEAD_ID, "/start")
+    dmitry = await add_member(session, name="Дмитрий Орлов")
+    anna = await add_member(session, telegram_id=SECOND_MANAGER_ID, name="Анна Кузнецова")
+    await add_member(session, telegram_id=503, name="Анна Смирнова")
+    await session.commit()
+    dmitry_id, anna_id = dmitry.id, anna.id
+    await chat.send(HEAD_ID, "/import")
+    text = await send_file(
+        chat, HEAD_ID, csv_bytes(OWNERS, separator=";", encoding="utf-8"), "owners.csv"
+    )
+    assert "строка 2 и ещё 1: «Дмитрий» — это Дмитрий Орлов" in text
+    assert "строка 5: «Орлов Д.» — это Дмитрий Орлов" in text
+    assert (
+        "строка 3: «Анна» — в команде несколько: Анна Кузнецова, Анна Смирнова; "
+        "1 клиент войдёт в базу: " in text
+    )
+    assert "ответственного «Пётр Сидоров» нет в команде" in text
+    assert "«Анна Кузнецова» —" not in text  # named exactly: nothing to say
+    await chat.press(HEAD_ID, "Импортировать")
+    session.expire_all()
+    owned = dict((await session.execute(select(Client.name, Client.owner_id))).all())
+    head = await session.scalar(select(Member.id).where(Member.telegram_id == HEAD_ID))
+    assert owned == {
+        "Ромашка": dmitry_id,
+        "Василёк": dmitry_id,
+        "Вектор": dmitry_id,
+        "Лютик": head,
+        "Гранит": head,
+        "Рассвет": anna_id,
+    }

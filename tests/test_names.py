@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
+import re
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from services import demo
 from services.names import (
     NameCandidate,
     NameIndex,
@@ -88,6 +92,16 @@ def test_token_forms_of_punctuation_and_latin() -> None:
         ("петров иван", "Иван Петров", 99.0, 100.0),
         ("ромашкя", "Ромашка", 80.0, 99.0),
         ("техно", "ТехноПром", 85.0, 95.0),
+        # Spaces inside a name: apart, together, with a hyphen, inflected.
+        ("техно пром", "ООО «ТехноПром»", 99.0, 100.0),
+        ("техно-прома", "ТехноПром", 99.0, 100.0),
+        ("уралмет", "Урал Мет", 99.0, 100.0),
+        ("альфастрой", "ООО «Альфа-Строй»", 99.0, 100.0),
+        # …but only the same letters: another name, or more of it, stays apart.
+        ("техно сервис", "ТехноПром", 0.0, 70.0),
+        ("ромашка плюс", "Ромашка", 0.0, 70.0),
+        ("альфа строй", "Альфа Трейд", 0.0, 80.0),
+        ("магазин12", "Магазин 21", 0.0, 89.0),
         ("лютик", "Ромашка", 0.0, 50.0),
         ("", "Ромашка", 0.0, 0.0),
     ],
@@ -124,8 +138,12 @@ def test_rank_candidates_threshold_and_limit() -> None:
 
 
 @pytest.mark.parametrize(
-    "query", ["ромашка", "петрову", "технопрома", "сидоров", "john", "гринвуд", "ромашкя"]
-)
+    "query",
+    [
+        "ромашка", "петрову", "технопрома", "сидоров", "john", "гринвуд", "ромашкя",
+        "техно пром", "ромашка плюс", "ромашкаплюс",
+    ],
+)  # fmt: skip
 def test_index_search_agrees_with_rank_candidates(query: str) -> None:
     index = NameIndex(CANDIDATES)
     assert index.search(query) == rank_candidates(query, CANDIDATES)
@@ -178,3 +196,56 @@ def test_index_of_many_candidates_finds_the_mentioned_one() -> None:
     index = NameIndex(candidates)
     assert len(index) == 501
     assert index.find_in_text("звонил Петрову из Ромашки") == [(9999, 100.0)]
+
+
+def _demo_names() -> list[str]:
+    return [spec.name for spec in (*demo.COMPANIES, *demo.PRIVATE_BUYERS)]
+
+
+def test_spaces_make_no_two_demo_clients_alike() -> None:
+    # Duplicates are «nearly the same name» both ways (services.clients): none among the demo's.
+    alike = [
+        (first, second)
+        for first, second in itertools.combinations(_demo_names(), 2)
+        if min(name_similarity(first, second), name_similarity(second, first)) >= 90.0
+    ]
+    assert alike == []
+
+
+def test_demo_clients_typed_apart_or_together_find_only_themselves() -> None:
+    names = _demo_names()
+    index = NameIndex(NameCandidate(number, name) for number, name in enumerate(names))
+    tried = 0
+    for number, name in enumerate(names):
+        inner = re.sub(r"^(?:ООО|АО) |[«»]", "", name)
+        apart = re.sub(r"(?<=[а-яё])(?=[А-ЯЁ])", " ", inner)  # «Техно Пром»
+        together = re.sub(r"(?<=[а-яё])[- ](?=[а-яёА-ЯЁ])", "", inner)  # «Альфастрой»
+        for typed in {apart, together} - {inner}:
+            found = index.match_in_text(f"звонил в {typed}, договорились")
+            best = [match.id for match in found if match.strength >= found[0].strength - 5]
+            assert best == [number], (typed, [names[i] for i in best])
+            tried += 1
+    assert tried > 50
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "привёз авто домой",  # «АвтоДом»: «домой» is no form of «дом»
+        "переехали в мегаполис",  # a dictionary word is not «Мега Полис»
+        "техно и пром",
+        "техно, пром",
+        "мега полис",
+    ],
+)
+def test_ordinary_words_do_not_join_into_a_name(text: str) -> None:
+    index = NameIndex(
+        [
+            NameCandidate(1, "АвтоДом"),
+            NameCandidate(2, "Мега Полис"),
+            NameCandidate(3, "ТехноПром"),
+        ]
+    )
+    found = {match.id for match in index.match_in_text(text)}
+    # «мега полис» is the name as stored, word for word.
+    assert found == ({2} if text == "мега полис" else set())

@@ -447,3 +447,91 @@ async def test_chat_impossible_date_is_not_planned_as_another_day(
         select(Touch.due_on).where(Touch.client_id == base["romashka"])
     )
     assert all(day.month != 2 for day in planned)
+
+
+# 5. A name typed with its parts apart or together: «техно пром», «уралмет».
+
+
+APART = (
+    NameCandidate(1, "ООО «ТехноПром»", ("Соколов Андрей Викторович",)),
+    NameCandidate(2, "ООО «ТехноСервис»", ()),
+    NameCandidate(3, "Урал Мет", ()),
+    NameCandidate(4, "Урал", ()),
+    NameCandidate(5, "ООО «УралСпецТехника»", ()),
+    NameCandidate(6, "ООО «Альфа-Строй»", ()),
+    NameCandidate(7, "АвтоДом", ()),
+    NameCandidate(8, "Мега Полис", ()),
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "client_ids"),
+    [
+        ("Звонил в Техно Пром, договорились", (1,)),
+        ("встреча в Техно-Проме, обсудили объёмы", (1,)),
+        ("написал Техно Прому про счёт", (1,)),
+        ("звонил в техно сервис", (2,)),
+        # One word for a name of two, inflected too; the whole name beats its part.
+        ("звонил в уралмет", (3,)),
+        ("был в Уралмете", (3,)),
+        ("звонил в урал мет", (3,)),
+        ("звонил в альфастрой", (6,)),
+        ("письмо в Урал Спец Технику", (5,)),
+        ("письмо в Урал Спецтехнику", (5,)),
+        # Not a name typed apart: another word between its parts, an ordinary word after a
+        # part, a dictionary word that two names' words make.
+        ("техно и пром", ()),
+        ("техно, пром", ()),
+        ("привёз авто домой", ()),
+        ("переехали в мегаполис", ()),
+    ],
+)
+def test_names_typed_apart_or_together(text: str, client_ids: tuple[int, ...]) -> None:
+    parsed = parse_interaction(text, now=NOW, index=NameIndex(APART))
+    assert parsed.client_ids == client_ids, text
+
+
+async def _add_client(session: AsyncSession, clock: ManualClock, name: str) -> int:
+    member = await session.scalar(select(Member).where(Member.telegram_id == MANAGER))
+    assert member is not None
+    now = clock.now()
+    client = Client(
+        kind=ClientKind.B2B,
+        name=name,
+        timezone="Europe/Moscow",
+        category=Category.REGULAR,
+        owner_id=member.id,
+        data_confirmed_at=now,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(client)
+    await session.commit()
+    return client.id
+
+
+async def test_chat_a_name_typed_apart_finds_the_client_everywhere(
+    chat: Chat, session: AsyncSession, clock: ManualClock, base: dict[str, int]
+) -> None:
+    techno = await _add_client(session, clock, "ООО «ТехноПром»")
+    await _add_client(session, clock, "ООО «ТехноСервис»")
+    # A free-text log.
+    card = joined(
+        await chat.send(MANAGER, "Звонил в Техно Пром, цель — обсудить оплату, договорились")
+    )
+    assert "Клиент: <b>ООО «ТехноПром»</b>" in card
+    await chat.press(MANAGER, "Сохранить")
+    saved = await session.scalar(select(Interaction))
+    assert saved is not None
+    assert saved.client_id == techno
+    # A lookup typed and /find open the card at once, not a list of one.
+    for query in ("техно пром", "/find техно-пром"):
+        text = joined(await chat.send(MANAGER, query))
+        assert "🏢 <b>ООО «ТехноПром»</b>" in text, query
+        assert "Нашёл" not in text, query
+    # The answer to «Какой клиент?».
+    assert "Какой клиент" in joined(
+        await chat.send(MANAGER, "звонил, цель — сверка остатков, договорились на пятницу")
+    )
+    card = joined(await chat.send(MANAGER, "Техно Пром"))
+    assert "Клиент: <b>ООО «ТехноПром»</b>" in card

@@ -35,6 +35,8 @@ EDITABLE: Final = (
     "outcome",
     "next",
 )
+# The fields of a plan's card («🗓 Запланировать касание»); «when» is the plan's day and time.
+PLAN_EDITABLE: Final = ("client", "channel", "when", "goal")
 CHOICES: Final = {
     "channel": [channel.value for channel in Channel],
     "outcome": [outcome.value for outcome in Outcome],
@@ -81,6 +83,20 @@ def draft_card(tr: Translator) -> InlineKeyboardMarkup:
     builder.row(
         *(_button(tr(f"logging.field.{name}"), "edit", name) for name in EDITABLE), width=4
     )
+    builder.row(*cancel_row(tr))
+    return builder.as_markup()
+
+
+@_static
+def plan_card(tr: Translator) -> InlineKeyboardMarkup:
+    """«🗓 Запланировать», a button per field, «📝 Это уже было» (a log, not a plan after all)
+    and «✖️ Отмена»."""
+    builder = InlineKeyboardBuilder()
+    builder.row(_button(tr("logging.button.plan"), "save"))
+    builder.row(
+        *(_button(tr(f"logging.field.{name}"), "edit", name) for name in PLAN_EDITABLE), width=4
+    )
+    builder.row(_button(tr("logging.button.was"), "was"))
     builder.row(*cancel_row(tr))
     return builder.as_markup()
 
