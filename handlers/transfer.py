@@ -1,6 +1,7 @@
 """/import and /export: moving a client base in from .xlsx/.csv and out to .xlsx.
 
-`/import` → a file → a preview with counts and the first errors → «Импортировать N клиентов».
+`/import` → a file → a preview with counts and the first errors → «Импортировать N клиентов»
+(«Импортировать касания: N» for a contact history alone).
 The file waits under settings.files_dir, named by a token kept in the FSM data, until confirmed;
 confirmation re-reads and re-checks it, so the write matches the base at that moment. A file
 made by /export names owners: a head's import follows them (the FSM's `by_file`) until a base is
@@ -65,7 +66,12 @@ DUPLICATE_KEYS = ("phone", "email", "inn", "name")
 
 def _row_line(tr: Translator, error: importer.RowError, *, show_owner: bool) -> str:
     if error.code not in DUPLICATE_KEYS:
-        reason = tr(f"transfer.row_{error.code}", value=esc(error.value[:40]))
+        reason = tr(
+            f"transfer.row_{error.code}",
+            value=esc(error.value[:40]),
+            owner=esc(error.owner),
+            other=error.repeat_of,
+        )
         return _numbered(tr, error, reason)
     value = validation.format_phone(error.value) if error.code == "phone" else error.value
     reason = tr(f"transfer.same_{error.code}", value=esc(value[:60]))
@@ -101,25 +107,46 @@ def totals_text(tr: Translator, totals: dict[str, int]) -> str:
     )
 
 
-def _head_lines(
+def _title_lines(
     tr: Translator, preview: importer.ImportPreview, owner: Member, viewer: Member
 ) -> list[str]:
+    if not preview.has_clients:
+        return [tr("transfer.preview_title_history")]
     if preview.by_file and preview.new:
-        lines = [
+        return [
             tr("transfer.preview_title_by_file"),
             tr("transfer.preview_by_file_rest", owner=esc(owner.full_name)),
         ]
-    else:
-        lines = [tr("transfer.preview_title", owner=esc(owner.full_name))]
-        if preview.file_owners and not is_head(viewer):
-            lines.append(tr("transfer.preview_owners_ignored"))
-    lines += [
-        tr("transfer.preview_new", count=len(preview.new)),
-        tr("transfer.preview_duplicates", count=len(preview.duplicates)),
-        tr("transfer.preview_errors", count=len(preview.errors)),
-    ]
+    lines = [tr("transfer.preview_title", owner=esc(owner.full_name))]
+    if preview.file_owners and not is_head(viewer):
+        lines.append(tr("transfer.preview_owners_ignored"))
+    return lines
+
+
+def _count_lines(tr: Translator, preview: importer.ImportPreview) -> list[str]:
+    lines = []
+    if preview.has_clients:
+        lines += [
+            tr("transfer.preview_new", count=len(preview.new)),
+            tr("transfer.preview_duplicates", count=len(preview.duplicates)),
+            tr("transfer.preview_errors", count=len(preview.errors)),
+        ]
+    if preview.has_history:
+        lines.append(tr("transfer.preview_history_new", count=len(preview.interactions)))
+        if preview.history_present:
+            lines.append(tr("transfer.preview_history_present", count=preview.history_present))
+        if preview.history_errors:
+            count = len(preview.history_errors)
+            lines.append(tr("transfer.preview_history_errors", count=count))
     if preview.warnings:
         lines.append(tr("transfer.preview_warnings", count=len(preview.warnings)))
+    return lines
+
+
+def _head_lines(
+    tr: Translator, preview: importer.ImportPreview, owner: Member, viewer: Member
+) -> list[str]:
+    lines = _title_lines(tr, preview, owner, viewer) + _count_lines(tr, preview)
     if preview.new:
         totals = preview.totals()
         if any(count for part, count in totals.items() if part != "clients"):
@@ -128,12 +155,16 @@ def _head_lines(
         if len(preview.new) > NEW_NAMED:
             named += tr("transfer.preview_more_inline", count=len(preview.new) - NEW_NAMED)
         lines.extend(["", tr("transfer.preview_new_names", names=named)])
+    elif preview.interactions:
+        clients = preview.history_clients()
+        lines.extend(["", tr("transfer.preview_history_clients", count=clients)])
     else:
         lines.extend(["", tr("transfer.preview_nothing_new")])
     if preview.export and preview.duplicates:
-        lines.append(tr("transfer.preview_known_untouched"))
-    if preview.history and preview.new:
-        lines.append(tr("transfer.preview_history"))
+        known = "known_history" if preview.history_to_base() else "known_untouched"
+        lines.append(tr(f"transfer.preview_{known}"))
+    if preview.touches and (preview.new or preview.interactions):
+        lines.append(tr("transfer.preview_touches"))
     if preview.remarks:
         lines.extend(["", tr("transfer.preview_file_remarks")])
         lines += [
@@ -155,9 +186,11 @@ def preview_text(
     the colleague's name.
     """
     lines = _head_lines(tr, preview, owner, viewer)
+    left_out = [*preview.errors, *preview.duplicates, *preview.history_errors]
+    warnings = "warning_rows" if preview.has_clients else "warning_rows_history"
     sections = [
-        ("transfer.preview_rows", sorted([*preview.errors, *preview.duplicates])),
-        ("transfer.preview_warning_rows", preview.warnings),
+        ("transfer.preview_rows", sorted(left_out, key=importer.remark_order)),
+        (f"transfer.preview_{warnings}", preview.warnings),
     ]
     for title, rows in sections:
         if not rows:
@@ -190,8 +223,12 @@ def preview_markup(
     def button(text: str, data: TransferCallback) -> list[InlineKeyboardButton]:
         return [InlineKeyboardButton(text=text, callback_data=data.pack())]
 
-    if preview.new:
-        label = tr("transfer.confirm", count=len(preview.new))
+    if preview.new or preview.interactions:
+        label = (
+            tr("transfer.confirm", count=len(preview.new))
+            if preview.new
+            else tr("transfer.confirm_history", count=len(preview.interactions))
+        )
         rows.append(button(label, TransferCallback(action="go", token=token)))
     several = len(owners) > 1
     for owner in owners if preview.new and several else []:
@@ -363,7 +400,13 @@ async def on_transfer(
         "duplicates": len(preview.duplicates),
         "errors": len(preview.errors),
     }
-    details.update({part: totals[part] for part in ("contacts", "dates", "deals") if totals[part]})
+    details.update(
+        {
+            part: totals[part]
+            for part in ("contacts", "dates", "deals", "interactions")
+            if totals[part]
+        }
+    )
     if preview.by_file and preview.new:
         details["owners"] = {str(member_id): received for member_id, received in by_owner.items()}
     await audit.record(session, member=member, action="import", now=clock.now(), **details)
@@ -378,7 +421,13 @@ def _imported_text(
     tr: Translator, preview: importer.ImportPreview, owner: Member, members: dict[int, Member]
 ) -> str:
     """«✅ Импортировано клиентов: 12, в базу: Ольга.», by base when the file named owners, and
-    what came in with the clients."""
+    what came in with the clients; a history alone: «✅ В историю добавлено касаний: 340…»."""
+    if not preview.new:
+        return tr(
+            "transfer.imported_history",
+            count=len(preview.interactions),
+            clients=preview.history_clients(),
+        )
     by_owner = preview.by_owner()
     count = len(preview.new)
     if preview.by_file and set(by_owner) - {owner.id}:

@@ -353,10 +353,11 @@ async def export_workbook(session: AsyncSession, member: Member, now: datetime) 
     _sheet(
         book,
         tr("export.sheet_interactions"),
-        titles("when", "client", "contact", "member", "channel", "direction", "goal", "result",
-               "outcome", "notes", "next_step", "next_touch"),
+        titles("when", "client_id", "client", "contact", "member", "channel", "direction",
+               "goal", "result", "outcome", "notes", "next_step", "next_touch"),
         (
-            [local(i.happened_at), names[i.client_id], contact_names.get(i.contact_id or 0),
+            [local(i.happened_at), i.client_id, names[i.client_id],
+             contact_names.get(i.contact_id or 0),
              owners.get(i.member_id), label.channel(i.channel), label.direction(i.direction),
              i.goal, i.result, label.outcome(i.outcome), i.notes, i.next_step, i.next_touch_on]
             for i in interactions

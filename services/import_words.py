@@ -9,15 +9,16 @@ from decimal import Decimal, InvalidOperation
 from enum import Enum
 from functools import cache
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.i18n import LANGUAGES, translator
-from models.enums import Category, Channel, ClientKind, Stage
+from models.enums import Category, Channel, ClientKind, Direction, Outcome, Stage
 from services.exporter import Labels
 
-# Sheets of the export, in its order; the importer reads clients, contacts, dates and deals.
+# Sheets of the export, in its order; the importer reads all but the planned touches and the
+# note (whose time zone it reads the interactions' times in).
 SHEETS = ("clients", "contacts", "dates", "interactions", "touches", "deals", "note")
 RELATED = ("contacts", "dates", "deals")
-HISTORY = ("interactions", "touches")
 
 # Export column key → the importer's field, per sheet. A key missing here (the client's
 # «Создан», a deal's dates) is history of the other base, not data to carry over.
@@ -47,9 +48,56 @@ RELATED_COLUMNS: dict[str, dict[str, str]] = {
         "client_id": "client_id", "client": "client", "deal": "title", "deal_stage": "stage",
         "amount": "amount", "goods_location": "goods_location", "paid": "paid",
     },
+    "interactions": {
+        "when": "when", "client_id": "client_id", "client": "client", "contact": "contact",
+        "member": "member", "channel": "channel", "direction": "direction", "goal": "goal",
+        "result": "result", "outcome": "outcome", "notes": "notes", "next_step": "next_step",
+        "next_touch": "next_touch",
+    },
 }  # fmt: skip
-# Without these a sheet's rows can't be read: the client they belong to and what they are.
-REQUIRED = {"contacts": ("full_name",), "dates": ("day", "month"), "deals": ("title",)}
+# Without these a sheet's rows can't be read: the client they belong to and what they are. An
+# interaction is never saved without its goal and result, so a sheet lacking either column
+# gives nothing.
+REQUIRED = {
+    "contacts": ("full_name",),
+    "dates": ("day", "month"),
+    "deals": ("title",),
+    "interactions": ("when", "goal", "result"),
+}
+# Headers of a contact history made by hand, in Excel or by another CRM (amoCRM, Bitrix24),
+# compared by word_key; our export's own titles are read too (`history_headers`).
+HISTORY_HEADERS: dict[str, tuple[str, ...]] = {
+    "when": (
+        "дата", "когда", "дата касания", "дата контакта", "дата звонка", "дата и время",
+        "дата время", "дата события", "date", "when", "date time", "datetime", "contact date",
+        "date of contact",
+    ),
+    "client_id": ("id клиента", "client id"),
+    "client": (
+        "клиент", "компания", "организация", "контрагент", "client", "company",
+        "account", "organization", "organisation",
+    ),
+    "contact": ("контакт", "контактное лицо", "фио", "contact", "contact name", "person"),
+    "member": (
+        "менеджер", "ответственный", "сотрудник", "кто", "автор", "manager", "owner",
+        "responsible", "employee", "author", "user",
+    ),
+    "channel": (
+        "канал", "тип касания", "тип контакта", "способ связи", "вид связи", "channel",
+        "contact type", "type",
+    ),
+    "direction": ("направление", "входящий исходящий", "direction"),
+    "goal": ("цель", "цель касания", "цель звонка", "задача", "тема", "goal", "purpose",
+             "subject", "topic"),
+    "result": ("результат", "итог разговора", "чем закончилось", "result", "summary"),
+    "outcome": ("итог", "цель достигнута", "outcome", "goal achieved"),
+    "notes": ("заметки", "комментарий", "примечание", "notes", "comment", "comments"),
+    "next_step": ("следующий шаг", "next step"),
+    "next_touch": (
+        "следующее касание", "дата следующего касания", "следующий контакт", "next touch",
+        "next contact", "follow up date",
+    ),
+}  # fmt: skip
 
 MAX_AMOUNT = Decimal("999999999999.99")
 
@@ -68,6 +116,22 @@ def sheet_titles() -> dict[str, tuple[str, str]]:
         for sheet in SHEETS:
             titles.setdefault(word_key(tr(f"export.sheet_{sheet}")), (sheet, language))
     return titles
+
+
+def note_zone(rows: Iterable[list[str]]) -> str | None:
+    """The time zone named on the export's note sheet («Часовой пояс | Europe/Moscow (UTC+3):
+    все даты и время в файле — по этому поясу»); None when it names none we know."""
+    titles = {word_key(translator(language)("export.note_zone")) for language in LANGUAGES}
+    for row in rows:
+        if len(row) < 2 or word_key(row[0]) not in titles or not row[1].split():
+            continue
+        zone = row[1].split()[0]
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            return None
+        return zone
+    return None
 
 
 def sheet_title(sheet: str, language: str) -> str:
@@ -92,6 +156,27 @@ def client_headers() -> dict[str, str]:
 def related_headers(sheet: str) -> dict[str, str]:
     """Column titles of a contacts, dates or deals sheet (both languages) → the field."""
     return _headers(RELATED_COLUMNS[sheet])
+
+
+@cache
+def history_headers() -> dict[str, str]:
+    """Headers of a contact history, ours and hand-made, in both languages → the field."""
+    found = _headers(RELATED_COLUMNS["interactions"])
+    for column, synonyms in HISTORY_HEADERS.items():
+        for synonym in synonyms:
+            found.setdefault(word_key(synonym), column)
+    return found
+
+
+def is_history(header: Iterable[str | None]) -> bool:
+    """Whether a sheet's columns (as `history_headers` reads them) are a contact history: when,
+    with whom, and what it was for or how it ended. A client list has none of these."""
+    columns = set(header)
+    return (
+        "when" in columns
+        and bool({"goal", "result"} & columns)
+        and bool({"client", "client_id"} & columns)
+    )
 
 
 def _headers(columns: dict[str, str]) -> dict[str, str]:
@@ -134,7 +219,19 @@ def _words() -> dict[str, dict[str, Any]]:
         "stage": _index(_enum_words(Stage, Labels.stage)),
         "category": _index(_enum_words(Category, Labels.category)),
         "kind": _index(_enum_words(ClientKind, Labels.kind)),
-        "channel": _index(_enum_words(Channel, Labels.channel)),
+        "channel": _index([*_enum_words(Channel, Labels.channel), *_CHANNEL_WORDS]),
+        "direction": _index(_enum_words(Direction, Labels.direction)),
+        # «Цель достигнута?» answered «Да» / «Нет» in a hand-made sheet.
+        "outcome": _index(
+            [
+                *_enum_words(Outcome, Labels.outcome),
+                *_OUTCOME_WORDS,
+                *(
+                    (word, Outcome.ACHIEVED if value else Outcome.NOT_ACHIEVED)
+                    for word, value in yes_no
+                ),
+            ]
+        ),
         "yes_no": _index([*yes_no, ("yes", True), ("no", False), ("да", True), ("нет", False)]),
         "holidays": _index(holidays),
         "date_kind": _index([*date_kinds, *((kind, kind) for kind in _DATE_KINDS)]),
@@ -143,6 +240,24 @@ def _words() -> dict[str, dict[str, Any]]:
 
 
 _DATE_KINDS = ("birthday", "anniversary", "professional", "other")
+# What other CRMs and people write for a channel, besides the bot's own words.
+_CHANNEL_WORDS = (
+    ("телефон", Channel.CALL), ("исходящий звонок", Channel.CALL),
+    ("входящий звонок", Channel.CALL), ("phone", Channel.CALL), ("phone call", Channel.CALL),
+    ("визит", Channel.MEETING), ("visit", Channel.MEETING), ("письмо", Channel.EMAIL),
+    ("почта", Channel.EMAIL), ("mail", Channel.EMAIL), ("смс", Channel.SMS),
+    ("ватсап", Channel.WHATSAPP), ("вотсап", Channel.WHATSAPP), ("whats app", Channel.WHATSAPP),
+    ("телеграм", Channel.TELEGRAM), ("телеграмм", Channel.TELEGRAM),
+)  # fmt: skip
+# What other CRMs and people write for an outcome, besides the bot's own words.
+_OUTCOME_WORDS = (
+    ("достигнута", Outcome.ACHIEVED), ("успешно", Outcome.ACHIEVED),
+    ("частично достигнута", Outcome.PARTIAL), ("не дозвонились", Outcome.NO_CONTACT),
+    ("нет ответа", Outcome.NO_CONTACT), ("недозвон", Outcome.NO_CONTACT),
+    ("не ответил", Outcome.NO_CONTACT), ("no contact", Outcome.NO_CONTACT),
+    ("not achieved", Outcome.NOT_ACHIEVED), ("achieved", Outcome.ACHIEVED),
+    ("partial", Outcome.PARTIAL), ("partly achieved", Outcome.PARTIAL),
+)  # fmt: skip
 _DEAL_STAGES = ("new", "negotiation", "invoiced", "paid", "shipped", "closed", "lost")
 
 
@@ -168,6 +283,18 @@ def channel(text: str) -> Channel | None:
     """«Звонок», «E-mail», «whatsapp» → the channel; None when unknown."""
     found = _words()["channel"].get(word_key(text))
     return found if isinstance(found, Channel) else None
+
+
+def direction(text: str) -> Direction | None:
+    """«Входящий», «outgoing» → the direction; None when unknown."""
+    found = _words()["direction"].get(word_key(text))
+    return found if isinstance(found, Direction) else None
+
+
+def outcome(text: str) -> Outcome | None:
+    """«Цель достигнута», «Не дозвонился», «no_contact», «Да» → the outcome; None when unknown."""
+    found = _words()["outcome"].get(word_key(text))
+    return found if isinstance(found, Outcome) else None
 
 
 def yes_no(text: str) -> bool | None:

@@ -1,8 +1,11 @@
 """Import of a client base from .xlsx or .csv: reading, a preview, an all-or-nothing write.
 
 A workbook made by our own /export comes back whole: its clients sheet, then its contacts, key
-dates and deals sheets, each row attached to its client from the same file. A value a client can
-do without (a phone that is no number, an unknown category) is a remark, never a lost client.
+dates, deals and interactions sheets, each row attached to its client from the same file. A
+value a client can do without (a phone that is no number, an unknown category) is a remark,
+never a lost client. A contact history — our interactions sheet, or a sheet of «Дата», «Клиент»,
+«Цель», «Результат» made anywhere, alone or next to the clients — comes in as logged contacts
+of the file's new clients and of the clients already in the base (services/import_history).
 """
 
 from __future__ import annotations
@@ -32,11 +35,11 @@ from models import Member
 from models.clients import Client, Contact, Deal, KeyDate, OwnerHistory
 from models.enums import Category, Channel, ClientKind, Role, Stage
 from scheduler import outbox
-from services import geo, import_words, names, planner, stats, team, validation
+from services import geo, import_history, import_words, names, planner, stats, team, validation
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_ROWS = 20_000
-# Contacts, dates and deals of MAX_ROWS clients: a few each.
+# Contacts, dates, deals and interactions of MAX_ROWS clients: a few each.
 MAX_RELATED_ROWS = 5 * MAX_ROWS
 BATCH = 1000
 
@@ -99,7 +102,7 @@ _YEAR_WORD = re.compile(r"\s*(?:г\.?|года?)\s*$")
 _TIME_TAIL = re.compile(r"\s+\d{1,2}:\d{2}(?::\d{2})?\s*$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # Where a remark's row is: the clients sheet (or the only one), then the export's other sheets.
-PARTS = {"contacts": 1, "dates": 2, "deals": 3}
+PARTS = {"contacts": 1, "dates": 2, "deals": 3, "interactions": 4}
 _T = TypeVar("_T")
 
 
@@ -126,7 +129,8 @@ class Table:
     """Rows of the file keyed by canonical column; `numbers` are the rows' numbers in the file.
 
     For a workbook of several sheets `sheet` names the one the clients were read from; for our
-    own export `related` holds its contacts, dates and deals sheets read the same way.
+    own export `related` holds its contacts, dates and deals sheets read the same way. A contact
+    history is `interactions`; a file that is one alone has no client rows.
     """
 
     columns: list[str]
@@ -136,8 +140,11 @@ class Table:
     related: dict[str, Table] = field(default_factory=dict)
     remarks: list[FileRemark] = field(default_factory=list)
     export: bool = False
-    # The export's interactions and touches sheets: history of the other base, not carried over.
-    history: bool = False
+    interactions: Table | None = None
+    # The export's sheet of planned touches: the other base's plan, not carried over.
+    touches: bool = False
+    # The time zone of the export's dates and times, from its note sheet.
+    zone: str | None = None
 
 
 @dataclass(frozen=True, order=True)
@@ -241,6 +248,20 @@ class ImportRow:
     deals: list[ImportDeal] = field(default_factory=list)
     # Remarks on the other sheets' rows of this client: shown only if the client comes in.
     remarks: list[RowError] = field(default_factory=list)
+    # Given when written: the client's id and its contacts' ids, for its history.
+    client_id: int | None = None
+    contact_ids: list[int] = field(default_factory=list)
+
+
+@dataclass
+class ImportInteraction:
+    """A contact of the history bound for a new client of the file or a client of the base."""
+
+    entry: import_history.HistoryEntry
+    client: ImportRow | int
+    member_id: int
+    # The person: an index of the new client's contacts, or a contact id in the base.
+    contact: int | None
 
 
 @dataclass
@@ -255,19 +276,40 @@ class ImportPreview:
     warnings: list[RowError] = field(default_factory=list)
     remarks: list[FileRemark] = field(default_factory=list)
     export: bool = False
-    history: bool = False
+    touches: bool = False
     # The file names owners; `by_file`: they are followed (a head's import).
     file_owners: bool = False
     by_file: bool = False
+    # The file holds clients; a history; the history's new contacts, those already in the
+    # base, and its rows left out.
+    has_clients: bool = True
+    has_history: bool = False
+    interactions: list[ImportInteraction] = field(default_factory=list)
+    history_present: int = 0
+    history_errors: list[RowError] = field(default_factory=list)
 
     def totals(self) -> dict[str, int]:
-        """What comes in: clients, contacts, key dates, deals."""
+        """What comes in: clients, contacts, key dates, deals, interactions."""
         return {
             "clients": len(self.new),
             "contacts": sum(len(row.contacts) for row in self.new),
             "dates": sum(len(row.dates) for row in self.new),
             "deals": sum(len(row.deals) for row in self.new),
+            "interactions": len(self.interactions),
         }
+
+    def history_clients(self) -> int:
+        """How many clients the history's new contacts go to."""
+        return len(
+            {
+                ("new", item.client.row) if isinstance(item.client, ImportRow) else item.client
+                for item in self.interactions
+            }
+        )
+
+    def history_to_base(self) -> int:
+        """New contacts of the history going to clients already in the base."""
+        return sum(not isinstance(item.client, ImportRow) for item in self.interactions)
 
     def by_owner(self) -> dict[int, int]:
         """Member id → how many of the new clients go into their base."""
@@ -342,6 +384,9 @@ def _sheet_rows(sheet: ReadOnlyWorksheet, limit: int) -> list[list[str]]:
 
 def _cell_text(value: object) -> str:
     if isinstance(value, datetime):
+        # A contact's time counts; a birthday's midnight is no time.
+        if value.time() != time(0):
+            return value.strftime("%d.%m.%Y %H:%M")
         return value.strftime("%d.%m.%Y")
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
@@ -368,12 +413,14 @@ def read_table(data: bytes, filename: str) -> Table:
         finally:
             book.close()
     if lowered.endswith(".csv"):
-        return _client_table(_csv_rows(data))
+        rows = _csv_rows(data)
+        return _history_only(rows) or _client_table(rows)
     raise ImportFileError("bad_format")
 
 
 def _workbook_table(book: Workbook) -> Table:
-    """The clients sheet, and our export's other sheets when the workbook is one."""
+    """The clients sheet, and our export's other sheets when the workbook is one; or a contact
+    history alone."""
     sheets = [sheet for sheet in book.worksheets if isinstance(sheet, ReadOnlyWorksheet)]
     if not sheets:
         raise ImportFileError("bad_file")
@@ -385,8 +432,19 @@ def _workbook_table(book: Workbook) -> Table:
         if kind is not None and kind[0] not in found:
             found[kind[0]] = sheet
             language = language or kind[1]
-    ours = [name for name in found if name != "clients"]
     clients = found.get("clients")
+    first_rows: list[list[str]] | None = None
+    if clients is None and not any(name in found for name in import_words.RELATED):
+        # No export that lost its clients: perhaps a history alone — our interactions sheet,
+        # or a first sheet of «Дата», «Клиент», «Цель», «Результат».
+        candidate = found.get("interactions", sheets[0])
+        first_rows = _sheet_rows(candidate, MAX_RELATED_ROWS)
+        history = _history_only(first_rows, candidate.title if len(sheets) > 1 else "")
+        if history is not None:
+            history.zone = _note_zone(found.get("note"))
+            return history
+        if candidate is not sheets[0]:
+            first_rows = None
     if clients is None and sheets[0].title not in {sheet.title for sheet in found.values()}:
         clients = sheets[0]
     if clients is None:
@@ -395,26 +453,88 @@ def _workbook_table(book: Workbook) -> Table:
         raise ImportFileError(
             "export_no_clients", sheet=import_words.sheet_title("clients", language)
         )
-    table = _client_table(
-        _sheet_rows(clients, MAX_ROWS), sheet=clients.title if len(sheets) > 1 else ""
-    )
+    if first_rows is None or clients is not sheets[0]:
+        first_rows = _sheet_rows(clients, MAX_ROWS)
+    table = _client_table(first_rows, sheet=clients.title if len(sheets) > 1 else "")
+    ours = [name for name in found if name != "clients"]
     if not ours:
+        table.interactions = _history_beside(sheets, clients)
         return table
     table.export = True
     language = language or "ru"
-    for name in import_words.RELATED:
+    for name in (*import_words.RELATED, "interactions"):
         sheet = found.get(name)
         if sheet is None:
-            title = import_words.sheet_title(name, language)
-            table.remarks.append(FileRemark(f"no_sheet_{name}", {"sheet": title}))
+            if name != "interactions":
+                title = import_words.sheet_title(name, language)
+                table.remarks.append(FileRemark(f"no_sheet_{name}", {"sheet": title}))
             continue
         related = _related_table(
             name, sheet.title, _sheet_rows(sheet, MAX_RELATED_ROWS), language, table.remarks
         )
-        if related is not None:
+        if related is None:
+            continue
+        if name == "interactions":
+            table.interactions = related
+        else:
             table.related[name] = related
-    table.history = any(name in found for name in import_words.HISTORY)
+    table.touches = "touches" in found
+    table.zone = _note_zone(found.get("note"))
     return table
+
+
+def _history_beside(sheets: list[ReadOnlyWorksheet], clients: ReadOnlyWorksheet) -> Table | None:
+    """A hand-made workbook's contact history next to its clients: the first other sheet whose
+    header reads as one."""
+    vocabulary = import_words.history_headers()
+    for sheet in sheets:
+        if sheet is clients:
+            continue
+        header = next(
+            (row for row in sheet.iter_rows(values_only=True) if any(cell for cell in row)), ()
+        )
+        columns = [
+            vocabulary.get(import_words.word_key(_cell_text(cell)))
+            for cell in header
+            if cell is not None
+        ]
+        if import_words.is_history(columns):
+            history = _history_only(_sheet_rows(sheet, MAX_RELATED_ROWS), sheet.title)
+            return None if history is None else history.interactions
+    return None
+
+
+def _note_zone(sheet: ReadOnlyWorksheet | None) -> str | None:
+    """The time zone the export's note sheet gives its dates and times in."""
+    if sheet is None:
+        return None
+    return import_words.note_zone(_sheet_rows(sheet, 20))
+
+
+def _history_only(raw_rows: list[list[str]], sheet: str = "") -> Table | None:
+    """A sheet that is a contact history, as a table of no clients; None for any other sheet.
+
+    Raises ImportFileError for a history without its goal or result column (no contact is
+    saved without them), with too many rows or with only its header.
+    """
+    raw = _numbered(raw_rows)
+    if not raw:
+        return None
+    vocabulary = import_words.history_headers()
+    header = [vocabulary.get(import_words.word_key(cell)) for cell in raw[0][1]]
+    if not import_words.is_history(header):
+        return None
+    for column in ("goal", "result"):
+        if column not in header:
+            raise ImportFileError(f"history_no_{column}")
+    if len(raw) - 1 > MAX_RELATED_ROWS:
+        raise _refusal("too_many_rows", sheet, limit=MAX_RELATED_ROWS)
+    rows, numbers = _keyed_rows(raw, header)
+    if not rows:
+        raise ImportFileError("history_only_header")
+    columns = [column for column in header if column is not None]
+    history = Table(columns=columns, rows=rows, numbers=numbers, sheet=sheet)
+    return Table(columns=[], rows=[], numbers=[], sheet=sheet, interactions=history)
 
 
 def _refusal(code: str, sheet: str, **params: object) -> ImportFileError:
@@ -469,14 +589,19 @@ def _client_table(raw_rows: list[list[str]], sheet: str = "") -> Table:
 def _related_table(
     name: str, title: str, raw_rows: list[list[str]], language: str, remarks: list[FileRemark]
 ) -> Table | None:
-    """An export's contacts, dates or deals sheet; None, with a remark, when it gives nothing."""
+    """An export's contacts, dates, deals or interactions sheet; None, with a remark, when it
+    gives nothing."""
     raw = _numbered(raw_rows)
     if not raw:
         remarks.append(FileRemark(f"empty_{name}", {"sheet": title}))
         return None
     if len(raw) - 1 > MAX_RELATED_ROWS:
         raise ImportFileError("sheet_too_many_rows", sheet=title, limit=MAX_RELATED_ROWS)
-    vocabulary = import_words.related_headers(name)
+    vocabulary = (
+        import_words.history_headers()
+        if name == "interactions"
+        else import_words.related_headers(name)
+    )
     header = [vocabulary.get(import_words.word_key(cell)) for cell in raw[0][1]]
     missing = next(
         (column for column in import_words.REQUIRED[name] if column not in header), None
@@ -1030,21 +1155,12 @@ async def preview_import(
         owner_id=owner.id,
         remarks=list(table.remarks),
         export=table.export,
-        history=table.history,
+        touches=table.touches,
+        has_clients=bool(table.rows),
     )
-    checked: dict[int, ImportRow] = {}
-    row_warnings: dict[int, list[RowError]] = {}
-    for number, row in zip(table.numbers, table.rows, strict=True):
-        warnings: list[RowError] = []
-        try:
-            checked[number] = _check_row(
-                number, row, owner.timezone, today, warnings, person_sheet=table.export
-            )
-        except validation.ValidationError as error:
-            value = str(error.params.get("text", ""))
-            preview.errors.append(RowError(number, error.code, value))
-            continue
-        row_warnings[number] = warnings
+    checked, row_warnings = _check_rows(table, owner.timezone, today, preview)
+    # Where each client row of the file goes: a new client, or the client of the base it is.
+    fates: dict[int, ImportRow | int] = {}
     stray: list[RowError] = []
     if table.export:
         _attach_related(table, checked, stray)
@@ -1055,6 +1171,7 @@ async def preview_import(
         for kind, key, value, within_file in _keys(item, table.export):
             if key in in_base[kind]:
                 matched.append((number, kind, value, in_base[kind][key]))
+                fates[number] = in_base[kind][key]
                 found = True
                 break
             if within_file and key in in_file[kind]:
@@ -1064,8 +1181,11 @@ async def preview_import(
             continue
         if duplicate is not None:
             preview.duplicates.append(duplicate)
+            if duplicate.repeat_of in fates:
+                fates[number] = fates[duplicate.repeat_of]
             continue
         preview.new.append(item)
+        fates[number] = item
         preview.warnings.extend(row_warnings[number])
         preview.warnings.extend(item.remarks)
         for kind, key, _value, _within in _keys(item, table.export):
@@ -1080,7 +1200,222 @@ async def preview_import(
     if preview.file_owners and owners_from_file and member.role is Role.HEAD:
         preview.by_file = True
         await _resolve_owners(session, preview, owner)
+    if table.interactions is not None:
+        await _attach_history(session, member, table, fates, preview, now)
     return preview
+
+
+def _check_rows(
+    table: Table, timezone: str, today: date, preview: ImportPreview
+) -> tuple[dict[int, ImportRow], dict[int, list[RowError]]]:
+    """The client rows that can be clients, with each one's warnings; the others are errors
+    of the preview."""
+    checked: dict[int, ImportRow] = {}
+    row_warnings: dict[int, list[RowError]] = {}
+    for number, row in zip(table.numbers, table.rows, strict=True):
+        warnings: list[RowError] = []
+        try:
+            checked[number] = _check_row(
+                number, row, timezone, today, warnings, person_sheet=table.export
+            )
+        except validation.ValidationError as error:
+            value = str(error.params.get("text", ""))
+            preview.errors.append(RowError(number, error.code, value))
+            continue
+        row_warnings[number] = warnings
+    return checked, row_warnings
+
+
+_Target = ImportRow | import_history.BaseClient
+
+
+async def _attach_history(
+    session: AsyncSession,
+    member: Member,
+    table: Table,
+    fates: dict[int, ImportRow | int],
+    preview: ImportPreview,
+    now: datetime,
+) -> None:
+    """Check the history's rows and find each one's client: by the file's client ID or name
+    among the file's clients, else by name in the base. A row that can't be a contact, whose
+    client is unknown or a colleague's, or that is already in the base or the file, is left
+    out; the rest go to `preview.interactions` with the member who made them."""
+    history = table.interactions
+    assert history is not None
+    preview.has_history = True
+    zone = ZoneInfo(table.zone or member.timezone)
+    where: dict[str, Any] = (
+        {"sheet": history.sheet, "part": PARTS["interactions"]} if history.sheet else {}
+    )
+    finder = _HistoryClients(
+        member,
+        _Links(table) if table.rows else None,
+        fates,
+        await import_history.base_clients(session),
+    )
+    found: list[tuple[import_history.HistoryEntry, _Target, list[tuple[str, str]]]] = []
+    for number, row in zip(history.numbers, history.rows, strict=True):
+        remarks: list[tuple[str, str]] = []
+        try:
+            entry = import_history.check_row(number, row, zone, now, remarks)
+            target = finder.find(row, entry)
+        except import_history.RowRefusedError as refusal:
+            preview.history_errors.append(
+                RowError(number, refusal.code, refusal.value[:60], owner=refusal.owner, **where)
+            )
+            continue
+        if target is not None:
+            found.append((entry, target, remarks))
+    base_ids = [t.id for _, t, _ in found if isinstance(t, import_history.BaseClient)]
+    present = await import_history.present_keys(session, base_ids, zone)
+    people = await import_history.base_contacts(session, base_ids)
+    makers = _Makers(member, await team.list_members(session))
+    seen: dict[tuple[Any, ...], int] = {}
+    guess = "contact" not in history.columns
+    for entry, target, remarks in found:
+        # A new client has no id yet: its row of the file stands for it.
+        ref = target.id if isinstance(target, import_history.BaseClient) else ("new", target.row)
+        key = import_history.repeat_key(ref, entry)
+        if key in present:
+            preview.history_present += 1
+            continue
+        if key in seen:
+            preview.history_errors.append(
+                RowError(entry.row, "history_repeat", repeat_of=seen[key], **where)
+            )
+            continue
+        for each in import_history.keys(ref, entry):
+            seen.setdefault(each, entry.row)
+        if isinstance(target, ImportRow):
+            names_of = [contact.full_name for contact in target.contacts]
+            index = import_history.find_person(names_of, entry.contact_name, guess=guess)
+            contact = index
+            owner_id = target.owner_id or preview.owner_id
+            client: ImportRow | int = target
+        else:
+            known = people.get(target.id, [])
+            index = import_history.find_person(
+                [name for _, name in known], entry.contact_name, guess=guess
+            )
+            contact = None if index is None else known[index][0]
+            owner_id, client = target.owner_id, target.id
+        if entry.contact_name and index is None:
+            remarks.append(("history_contact_unknown", entry.contact_name[:60]))
+        preview.warnings.extend(
+            RowError(entry.row, code, value, **where) for code, value in remarks
+        )
+        preview.interactions.append(
+            ImportInteraction(entry, client, makers.member_for(entry, owner_id), contact)
+        )
+    preview.history_errors.sort(key=remark_order)
+    preview.warnings.sort(key=remark_order)
+    preview.remarks.extend(makers.remarks())
+
+
+class _HistoryClients:
+    """Finds the client a history row is about, as the importing member may see it."""
+
+    def __init__(
+        self,
+        member: Member,
+        links: _Links | None,
+        fates: dict[int, ImportRow | int],
+        base: dict[int, import_history.BaseClient],
+    ) -> None:
+        self.member = member
+        self.links = links
+        self.fates = fates
+        self.base = base
+        self.names = import_history.by_name(base.values())
+        # The file's clients by name as the base's are compared: «Альбатрос» is «ООО
+        # «Альбатрос»» there.
+        self.file_names: dict[str, list[int]] = {}
+        for name, numbers in (links.names if links else {}).items():
+            self.file_names.setdefault(names.normalize_text(name), []).extend(numbers)
+
+    def find(self, row: dict[str, str], entry: import_history.HistoryEntry) -> _Target | None:
+        """The row's client; None when its client row of the file is left out (and said so
+        there). Raises RowRefusedError when there is no client to take it."""
+        shown = entry.client_name or row.get("client_id", "")
+        if self.links is not None:
+            number, code, _value = self.links.find(row)
+            if number is None and code != "client_ambiguous" and entry.client_name:
+                found = self.file_names.get(names.normalize_text(entry.client_name), [])
+                number, code = (found[0], "") if len(found) == 1 else (None, code)
+                code = "client_ambiguous" if len(found) > 1 else code
+            if number is not None:
+                fate = self.fates.get(number)
+                if fate is None or isinstance(fate, ImportRow):
+                    return fate
+                client = self.base.get(fate)
+                if client is None:
+                    raise import_history.RowRefusedError("history_client_closed", shown)
+                return self._visible(client, shown)
+            if code == "client_ambiguous":
+                raise import_history.RowRefusedError("history_client_ambiguous", shown)
+        if not entry.client_name:
+            code = "history_client_unknown" if shown else "history_client_empty"
+            raise import_history.RowRefusedError(code, shown)
+        candidates = self.names.get(names.normalize_text(entry.client_name), [])
+        if len(candidates) > 1:
+            # Namesakes: the row's client ID tells them apart when it is this base's (a
+            # history exported from here), and a manager means their own.
+            by_id = [c for c in candidates if str(c.id) == row.get("client_id")]
+            own = [c for c in candidates if c.owner_id == self.member.id]
+            candidates = by_id or (
+                own if self.member.role is not Role.HEAD and own else candidates
+            )
+        if not candidates:
+            code = "history_client_unknown_file" if self.links else "history_client_unknown"
+            raise import_history.RowRefusedError(code, shown)
+        if len(candidates) > 1:
+            raise import_history.RowRefusedError("history_client_ambiguous", shown)
+        return self._visible(candidates[0], shown)
+
+    def _visible(self, client: import_history.BaseClient, shown: str) -> import_history.BaseClient:
+        if self.member.role is Role.HEAD or client.owner_id == self.member.id:
+            return client
+        raise import_history.RowRefusedError("history_client_colleague", shown, client.owner_name)
+
+
+class _Makers:
+    """Who made each contact of a history: a head's import credits the member the row names,
+    if the team has one of that name; otherwise, and in a manager's import, the client's
+    owner. Names nobody on the team has are said once each."""
+
+    def __init__(self, member: Member, members: list[Member]) -> None:
+        self.member = member
+        self.by_name: dict[str, list[Member]] = {}
+        for each in members:
+            self.by_name.setdefault(names.normalize_text(each.full_name), []).append(each)
+        self.unknown: dict[str, int] = {}
+        self.ignored = False
+
+    def member_for(self, entry: import_history.HistoryEntry, owner_id: int) -> int:
+        """The member to credit the contact to."""
+        name = entry.member_name
+        if not name:
+            return owner_id
+        key = names.normalize_text(name)
+        if self.member.role is not Role.HEAD:
+            self.ignored = self.ignored or key != names.normalize_text(self.member.full_name)
+            return owner_id
+        found = self.by_name.get(key, [])
+        if len(found) == 1:
+            return found[0].id
+        self.unknown[name] = self.unknown.get(name, 0) + 1
+        return owner_id
+
+    def remarks(self) -> list[FileRemark]:
+        """The file's remarks on the makers named."""
+        found = [
+            FileRemark("history_member_unknown", {"name": name, "count": count})
+            for name, count in self.unknown.items()
+        ]
+        if self.ignored:
+            found.append(FileRemark("history_member_ignored"))
+        return found
 
 
 def _count_dates_of_nobody(preview: ImportPreview) -> None:
@@ -1243,17 +1578,54 @@ async def notify_owner(
 
 
 async def apply_import(session: AsyncSession, preview: ImportPreview, now: datetime) -> int:
-    """Write the new clients with bulk inserts in one nested transaction: all or nothing.
+    """Write the new clients and the history's contacts with bulk inserts in one nested
+    transaction: all or nothing.
 
-    Then the planner's idempotent sweep gives every new client its first touches, as
-    create_client does for one.
+    Each client's latest imported contact is then followed as if logged when it happened
+    (`planner.follow_imported_history`), and the planner's idempotent sweep gives every new
+    client its first touches, as create_client does for one, and re-plans the next touch of
+    the clients whose history moved on — by the client's rhythm from its last contact.
     """
     async with session.begin_nested():
         for start in range(0, len(preview.new), BATCH):
             await _insert_batch(session, preview.owner_id, preview.new[start : start + BATCH], now)
-        if preview.new:
+        if preview.interactions:
+            latest = await _insert_history(session, preview.interactions, now)
+            await planner.follow_imported_history(session, latest, now)
+        if preview.new or preview.interactions:
             await planner.plan_all(session, now)
     return len(preview.new)
+
+
+async def _insert_history(
+    session: AsyncSession, items: list[ImportInteraction], now: datetime
+) -> list[planner.ImportedContact]:
+    """Write the contacts; each client's latest of them (the later row on a tie)."""
+    rows = []
+    latest: dict[int, tuple[ImportInteraction, int | None]] = {}
+    for item in items:
+        if isinstance(item.client, ImportRow):
+            assert item.client.client_id is not None
+            client_id = item.client.client_id
+            contact = None if item.contact is None else item.client.contact_ids[item.contact]
+        else:
+            client_id, contact = item.client, item.contact
+        rows.append(import_history.values(item.entry, client_id, contact, item.member_id, now))
+        known = latest.get(client_id)
+        if known is None or item.entry.happened_at >= known[0].entry.happened_at:
+            latest[client_id] = (item, contact)
+    ids = await import_history.insert_rows(session, rows, now)
+    return [
+        planner.ImportedContact(
+            client_id=client_id,
+            interaction_id=ids[client_id, item.entry.happened_at],
+            happened_at=item.entry.happened_at,
+            next_touch_on=item.entry.next_touch_on,
+            next_step=item.entry.next_step,
+            contact_id=contact,
+        )
+        for client_id, (item, contact) in latest.items()
+    ]
 
 
 def _confirmed_at(item: ImportRow, now: datetime) -> datetime:
@@ -1327,6 +1699,7 @@ async def _insert_batch(
     for client_id, item in zip(ids, rows, strict=True):
         people = contact_ids[first : first + len(item.contacts)]
         first += len(item.contacts)
+        item.client_id, item.contact_ids = client_id, people
         date_values += [
             {
                 "client_id": client_id,

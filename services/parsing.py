@@ -1474,6 +1474,13 @@ def _outcome(text: str, goal_spans: Sequence[tuple[int, int]]) -> tuple[Outcome,
     return None
 
 
+def outcome_of(result: str) -> Outcome | None:
+    """The outcome a result's words tell, as a logged message is read: «не дозвонился» is no
+    contact, «отказались» not achieved, «подумают» partial; None when they tell none."""
+    found = _outcome(_prepare(result)[1], ())
+    return found[0] if found else None
+
+
 def _next_step_text(
     original: str, low: str, pieces: Sequence[_Piece], touch: _Touch | _Refusal | None
 ) -> str | None:

@@ -488,6 +488,17 @@ class _ChunkData:
     people: dict[int, list[_Person]] = field(default_factory=lambda: defaultdict(list))
 
 
+# Next touches the manager closed (done, or skipped by decision), which the cadence counts from.
+# A touch replaced by a newer plan is left out: the contact that replaced it is the anchor —
+# the same moment when a log replaces it, an earlier one when an import brings the contact in.
+_CLOSED_BY_MEMBER = (
+    Touch.reason.in_(NEXT_TOUCH_REASONS),
+    Touch.status.in_(CLOSED_STATUSES),
+    Touch.closed_at.is_not(None),
+    or_(Touch.skip_reason.is_(None), Touch.skip_reason != REPLACED),
+)
+
+
 def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
@@ -573,12 +584,7 @@ class _Sweep:
             data.last_interaction[client_id] = _aware(happened)
         for client_id, closed in await session.execute(
             select(Touch.client_id, func.max(Touch.closed_at))
-            .where(
-                Touch.client_id.in_(need),
-                Touch.reason.in_(NEXT_TOUCH_REASONS),
-                Touch.status.in_(CLOSED_STATUSES),
-                Touch.closed_at.is_not(None),
-            )
+            .where(Touch.client_id.in_(need), *_CLOSED_BY_MEMBER)
             .group_by(Touch.client_id)
         ):
             if closed is not None:
@@ -1291,6 +1297,124 @@ def _off_duty(at: datetime, owner: Member) -> str | None:
     if not is_working_day(at.astimezone(schedule.zone).date(), schedule):
         return OFF_DAY
     return None if is_working_moment(at, schedule) else OFF_HOURS
+
+
+@dataclass(frozen=True)
+class ImportedContact:
+    """A client's latest contact among those an import brought into its history."""
+
+    client_id: int
+    interaction_id: int
+    happened_at: datetime
+    next_touch_on: date | None
+    next_step: str | None
+    contact_id: int | None
+
+
+async def follow_imported_history(
+    session: AsyncSession, contacts: Sequence[ImportedContact], now: datetime
+) -> int:
+    """Plan as if each client's latest imported contact had been logged when it happened.
+
+    Only where it is still the client's latest contact: no later interaction, no next touch
+    closed by the manager since. A next date agreed then and still ahead becomes the follow-up
+    touch, replacing the open cadence and follow-up touches, as `plan_follow_up` does; without
+    one the open cadence touch is replaced, and the sweep that follows (`plan_all`) plans it
+    anew from this contact by the client's rhythm — due today when that is overdue. Touches
+    agreed for a time stay. Returns how many follow-ups were planned.
+    """
+    await session.flush()
+    latest = {contact.client_id: contact for contact in contacts}
+    superseded: list[int] = []
+    follow_ups: list[ImportedContact] = []
+    for part in _chunks(list(latest), _IN_LIMIT):
+        newer: set[int] = set()
+        for query in (
+            select(Interaction.client_id, func.max(Interaction.happened_at))
+            .where(Interaction.client_id.in_(part))
+            .group_by(Interaction.client_id),
+            select(Touch.client_id, func.max(Touch.closed_at))
+            .where(Touch.client_id.in_(part), *_CLOSED_BY_MEMBER)
+            .group_by(Touch.client_id),
+        ):
+            for client_id, moment in await session.execute(query):
+                if moment is not None and _aware(moment) > latest[client_id].happened_at:
+                    newer.add(client_id)
+        rows = (await session.execute(_active_clients().where(Client.id.in_(part)))).all()
+        for facts in (ClientFacts(*row) for row in rows):
+            if facts.id in newer:
+                continue
+            contact = latest[facts.id]
+            agreed = contact.next_touch_on
+            if agreed is not None and agreed >= local_today(now, facts.timezone):
+                follow_ups.append(contact)
+            else:
+                superseded.append(facts.id)
+    for part in _chunks(superseded, _IN_LIMIT):
+        await _supersede_open(session, part, (TouchReason.CADENCE,), now)
+    for part in _chunks([contact.client_id for contact in follow_ups], _IN_LIMIT):
+        await _supersede_open(session, part, NEXT_TOUCH_REASONS, now)
+    await insert_touches(session, await _follow_up_rows(session, follow_ups, now))
+    return len(follow_ups)
+
+
+async def _supersede_open(
+    session: AsyncSession, client_ids: Sequence[int], reasons: Sequence[TouchReason], now: datetime
+) -> None:
+    """`_supersede_next_touches` for many clients in one statement."""
+    await session.execute(
+        update(Touch)
+        .where(
+            Touch.client_id.in_(list(client_ids)),
+            Touch.reason.in_(list(reasons)),
+            Touch.status.in_(OPEN_STATUSES),
+            Touch.due_at.is_(None),
+        )
+        .values(status=TouchStatus.SKIPPED, closed_at=now, skip_reason=REPLACED)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def _follow_up_rows(
+    session: AsyncSession, contacts: Sequence[ImportedContact], now: datetime
+) -> list[dict[str, Any]]:
+    """The follow-up touches of imported contacts, as `plan_follow_up` plans one: on the agreed
+    day or the next working day of the client and its owner, the next step as the goal."""
+    if not contacts:
+        return []
+    sweep = _Sweep(session, now, DEFAULT_HORIZON_DAYS)
+    facts: dict[int, ClientFacts] = {}
+    for part in _chunks([contact.client_id for contact in contacts], _IN_LIMIT):
+        rows = (await session.execute(_active_clients().where(Client.id.in_(part)))).all()
+        facts.update((row.id, ClientFacts(*row)) for row in rows)
+    owners = {
+        member.id: member
+        for member in await session.scalars(
+            select(Member).where(Member.id.in_({item.owner_id for item in facts.values()}))
+        )
+    }
+    found = []
+    for contact in contacts:
+        client = facts[contact.client_id]
+        owner = owners[client.owner_id]
+        assert contact.next_touch_on is not None
+        due = next_working_day(
+            contact.next_touch_on, client_schedule(client), _member_schedule(owner)
+        )
+        goal = (contact.next_step or "").strip() or cadence_goal(
+            client.category, _language(owner.language)
+        )
+        found.append(
+            sweep._row(
+                client,
+                due_on=due,
+                reason=TouchReason.FOLLOW_UP,
+                goal=goal,
+                dedupe_key=f"follow_up:{contact.interaction_id}",
+                contact_id=contact.contact_id,
+            )
+        )
+    return found
 
 
 async def _open_next_touches(session: AsyncSession, client_id: int) -> list[Touch]:

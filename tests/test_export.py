@@ -172,6 +172,8 @@ async def test_codes_are_written_as_the_bots_words(chat: Chat, session: AsyncSes
     (key_date,) = records(book["Ключевые даты"])
     assert key_date["Вид"] == "День рождения"
     (interaction,) = records(book["Взаимодействия"])
+    # /import ties the contact to its client by the client's ID, as the other sheets do.
+    assert interaction["ID клиента"] == client["ID"]
     assert interaction["Канал"] == "Звонок"
     assert interaction["Направление"] == "Исходящий"
     assert interaction["Итог"] == "Не дозвонился"

@@ -1,6 +1,7 @@
 """/export → /import: the demo base's workbook, made by the real exporter, comes back whole into
-another base through the dispatcher; into the same base it is all known; a bad value is a
-remark, not a lost client; a damaged export gets a plain word and changes nothing."""
+another base through the dispatcher, its contact history too; into the same base it is all
+known; a bad value is a remark, not a lost client; a damaged export gets a plain word and
+changes nothing."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import models
-from models import AuditEntry, Member, Outbox
+from models import AuditEntry, Interaction, Member, Outbox
 from models.clients import Client, Contact, Deal, KeyDate
 from models.enums import ClientKind, Role
 from models.session import create_engine, create_session_factory
@@ -88,6 +89,26 @@ async def owners(session: AsyncSession) -> dict[str, str]:
     return dict(rows.all())
 
 
+async def timeline(session: AsyncSession) -> list[tuple[Any, ...]]:
+    """Every interaction as a round trip keeps it: client, minute, person, maker and the rest."""
+    rows = await session.execute(
+        select(Interaction, Client.name, Contact.full_name, Member.full_name)
+        .join(Client, Client.id == Interaction.client_id)
+        .outerjoin(Contact, Contact.id == Interaction.contact_id)
+        .join(Member, Member.id == Interaction.member_id)
+    )
+    found = []
+    for i, client, contact, maker in rows:
+        moment = (
+            i.happened_at.replace(tzinfo=UTC) if i.happened_at.tzinfo is None else i.happened_at
+        )
+        found.append(
+            (client, moment.replace(second=0, microsecond=0), contact or "", maker, i.channel,
+             i.direction, i.goal, i.result, i.outcome, i.notes, i.next_step, i.next_touch_on)
+        )  # fmt: skip
+    return sorted(found, key=repr)
+
+
 async def counts(session: AsyncSession) -> tuple[int, int, int, int]:
     """Clients, contacts, key dates, deals in the base."""
     found = []
@@ -104,6 +125,7 @@ class DemoBase:
     content: bytes
     prints: Fingerprint
     owners: dict[str, str]
+    history: list[tuple[Any, ...]]
 
 
 async def demo_base(language: str = "ru") -> DemoBase:
@@ -119,7 +141,12 @@ async def demo_base(language: str = "ru") -> DemoBase:
             head.language = language
             result = await exporter.export_workbook(session, head, NOW)
             await session.commit()
-            return DemoBase(result.content, await fingerprint(session), await owners(session))
+            return DemoBase(
+                result.content,
+                await fingerprint(session),
+                await owners(session),
+                await timeline(session),
+            )
     finally:
         await engine.dispose()
 
@@ -163,12 +190,21 @@ async def test_the_demo_export_comes_back_whole_into_another_base(
     assert "Импорт по ответственным из файла" in text
     assert "Без ответственного или не из команды — в базу: Ольга" in text
     assert "Новых клиентов: 60" in text
-    assert "Войдут: 60 клиентов, 114 контактов, 97 ключевых дат, 72 сделки" in text
-    assert "Взаимодействия и касания из файла не переносятся" in text
+    assert "Новых касаний в истории: 481" in text
+    assert "Войдут: 60 клиентов, 114 контактов, 97 ключевых дат, 72 сделки, 481 касание" in text
+    assert (
+        "Запланированные касания из файла не переносятся: бот запланирует свои — по истории и"
+        " ритму клиентов." in text
+    )
     kept = {name: sum(o == name for o in demo.owners.values()) for name in demo.owners.values()}
     assert (
         f"ответственного «Дмитрий Орлов» нет в команде — {kept['Дмитрий Орлов']} клиентов "
         "войдут в базу: Ольга" in text
+    )
+    made = {name: sum(row[3] == name for row in demo.history) for name in kept}
+    assert (
+        f"менеджера «Дмитрий Орлов» нет в команде — {made['Дмитрий Орлов']} касания запишем на"
+        " ответственных за клиентов" in text
     )
     assert "Анна Кузнецова» нет" not in text
     assert "Замечания (клиенты войдут)" not in text
@@ -176,9 +212,19 @@ async def test_the_demo_export_comes_back_whole_into_another_base(
 
     text = joined(await chat.press(HEAD_ID, "Импортировать"))
     assert f"Анна Кузнецова — {kept['Анна Кузнецова']}" in text
-    assert "Вместе с ними: 114 контактов, 97 ключевых дат, 72 сделки." in text
+    assert "Вместе с ними: 114 контактов, 97 ключевых дат, 72 сделки, 481 касание." in text
     session.expire_all()
     assert await fingerprint(session) == demo.prints
+    # The history comes back as it was; Анна's contacts stay hers, those of people the team
+    # does not have go to the client's owner here.
+    imported = await owners(session)
+    assert await timeline(session) == sorted(
+        (
+            (*row[:3], row[3] if row[3] == "Анна Кузнецова" else imported[row[0]], *row[4:])
+            for row in demo.history
+        ),
+        key=repr,
+    )
     assert await owners(session) == {
         name: owner if owner == "Анна Кузнецова" else "Ольга"
         for name, owner in demo.owners.items()
@@ -191,6 +237,14 @@ async def test_the_demo_export_comes_back_whole_into_another_base(
     entry = await session.scalar(select(AuditEntry).where(AuditEntry.action == "import"))
     assert entry is not None
     assert (entry.details["clients"], entry.details["contacts"]) == (60, 114)
+    assert entry.details["interactions"] == 481
+
+    # The same file again: every client and every contact of the history is known.
+    await chat.send(HEAD_ID, "/import")
+    text = await send_file(chat, HEAD_ID, demo.content, "touchbase-2026-11-18-1030.xlsx")
+    assert "Новых клиентов: 0\nДубликатов (пропустим): 60" in text
+    assert "Новых касаний в истории: 0\nКасаний, которые уже есть в базе (пропустим): 481" in text
+    assert chat.buttons(HEAD_ID) == ["Отмена"]
 
 
 async def test_an_english_export_reads_the_same(chat: Chat, session: AsyncSession) -> None:
@@ -198,11 +252,14 @@ async def test_an_english_export_reads_the_same(chat: Chat, session: AsyncSessio
     await as_head(chat, session)
     await chat.send(HEAD_ID, "/import")
     text = await send_file(chat, HEAD_ID, demo.content, "touchbase.xlsx")
-    assert "Войдут: 60 клиентов, 114 контактов, 97 ключевых дат, 72 сделки" in text
+    assert "Войдут: 60 клиентов, 114 контактов, 97 ключевых дат, 72 сделки, 481 касание" in text
     assert "Замечания (клиенты войдут)" not in text
     await chat.press(HEAD_ID, "Импортировать")
     session.expire_all()
     assert await fingerprint(session) == demo.prints
+    assert [row[:3] + row[4:] for row in await timeline(session)] == [
+        row[:3] + row[4:] for row in demo.history
+    ]
 
 
 async def test_a_head_may_put_every_client_into_one_base(
@@ -216,7 +273,7 @@ async def test_a_head_may_put_every_client_into_one_base(
     await send_file(chat, HEAD_ID, demo.content, "touchbase.xlsx")
     text = joined(await chat.press(HEAD_ID, "Всех в базу: Анна Кузнецова"))
     assert "Импорт в базу: Анна Кузнецова" in text
-    assert "нет в команде" not in text
+    assert "ответственного «" not in text
     assert "По ответственным из файла" in " ".join(chat.buttons(HEAD_ID))
     text = joined(await chat.press(HEAD_ID, "По ответственным из файла"))
     assert "Импорт по ответственным из файла" in text
@@ -258,6 +315,7 @@ async def test_our_own_export_into_the_same_base_is_all_known(
     assert "Новых клиентов: 0" in text
     assert "Дубликатов (пропустим): 1" in text
     assert "строка 2: уже есть клиент «Ромашка» (база: Дмитрий): то же название" in text
+    assert "Касаний, которые уже есть в базе (пропустим): 1" in text
     assert "Клиентов, которые уже есть в базе, не меняем" in text
     assert chat.buttons(HEAD_ID) == ["Отмена"]
     session.expire_all()
@@ -378,8 +436,15 @@ async def test_an_export_is_read_with_its_other_sheets(session: AsyncSession) ->
     head = await add_member(session, telegram_id=HEAD_ID, role=Role.HEAD, name="Ольга")
     result = await exporter.export_workbook(session, head, NOW)
     table = importer.read_table(result.content, result.filename)
-    assert (table.export, table.history, table.remarks) == (True, True, [])
+    assert (table.export, table.touches, table.zone, table.remarks) == (
+        True,
+        True,
+        "Europe/Moscow",
+        [],
+    )
     assert set(table.related) == {"contacts", "dates", "deals"}
+    assert table.interactions is not None
+    assert table.interactions.rows[0]["goal"] == "предложить прайс"
     assert table.related["dates"].sheet == "Ключевые даты"
     # A workbook of one sheet, or of sheets not ours, is a plain table as before.
     plain = Workbook()
@@ -397,3 +462,31 @@ async def test_an_export_is_read_with_its_other_sheets(session: AsyncSession) ->
         "Контакты 2026",
         [{"name": "Ромашка", "phone": "+79120000001"}],
     )
+
+
+async def test_times_come_back_in_the_zone_the_export_was_made_in(session: AsyncSession) -> None:
+    engine = create_engine("sqlite+aiosqlite://")
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(models.Base.metadata.create_all)
+        async with create_session_factory(engine)() as other:
+            await seed(other)
+            head = await add_member(
+                other,
+                telegram_id=HEAD_ID,
+                role=Role.HEAD,
+                name="Ольга",
+                timezone="Asia/Vladivostok",
+            )
+            result = await exporter.export_workbook(other, head, NOW)
+    finally:
+        await engine.dispose()
+    # The importing head lives in Moscow; the file's wall times are Vladivostok's.
+    head = await add_member(session, telegram_id=HEAD_ID, role=Role.HEAD, name="Ольга")
+    table = importer.read_table(result.content, result.filename)
+    assert table.zone == "Asia/Vladivostok"
+    preview = await importer.preview_import(session, head, table, head, now=NOW)
+    await importer.apply_import(session, preview, NOW)
+    happened = await session.scalar(select(Interaction.happened_at))
+    assert happened is not None
+    assert happened.replace(tzinfo=UTC) == datetime(2026, 11, 17, 12, 5, tzinfo=UTC)
