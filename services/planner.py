@@ -103,6 +103,8 @@ EVENT_GOALS = {
     "en": "Invite to “{title}” on {date}",
 }
 EVENT_TIMES = {"ru": " в {time}", "en": " at {time}"}
+# Quotes inside «…»: the typographic „…“ (bot.i18n nests a message's fields the same way).
+NESTED_GUILLEMETS = str.maketrans("«»", "„“")
 # The start on the event's clock and on the owner's, when they differ: «в 11:00 по Москве, у вас
 # 15:00», the owner's date too when it is another day.
 EVENT_TIMES_ZONED = {
@@ -347,8 +349,10 @@ def event_goal(
 ) -> str:
     """«Пригласить на «Вебинар» 5 декабря», «… 5 декабря в 11:00» when the time is known, and
     «… в 11:00 по Москве, у вас 15:00» for an owner (`reader_zone`) whose clock differs from
-    the event's `zone`."""
+    the event's `zone`. A title with its own quotes nests them: «Выставка „Иннопром“»."""
     language = _language(language)
+    if language == "ru":
+        title = title.translate(NESTED_GUILLEMETS)
     when = format_date(day, "d MMMM", locale=language)
     if starts_at is None:
         return EVENT_GOALS[language].format(title=title, date=when)

@@ -793,3 +793,10 @@ async def test_markers_are_offered_as_buttons_and_typed_ones_join_them(
     event = await session.scalar(select(Event))
     assert event is not None
     assert event.audience["tags"] == ["опт", "Розница"]
+
+
+def test_a_quoted_title_nests_its_quotes_in_the_invitation() -> None:
+    goal = planner.event_goal("Выставка «Иннопром»", date(2026, 12, 15), "ru", time(11, 0))
+    assert goal == "Пригласить на «Выставка „Иннопром“» 15 декабря в 11:00"
+    english = planner.event_goal("Выставка «Иннопром»", date(2026, 12, 15), "en")
+    assert english == "Invite to “Выставка «Иннопром»” on 15 December"
