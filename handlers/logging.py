@@ -522,33 +522,25 @@ async def on_typed_field(
     if _is_log(message) and draft.names_another_client(reading):
         await _start_from_text(message, text, session, member, tr, clock, state)
         return
-    if asking == "next":
+    if asking in ("next", "when"):
+        # The next step of a log, or when a plan is due: a date is asked until one reads.
         parsed = parse_interaction(text, now=interactions.local_now(member, clock.now()))
-        if parsed.next_touch is None:
+        next_touch = parsed.next_touch
+        if next_touch is None:
             refused = parsed.refused_date
             answer = (
                 tr(refused.message_key, phrase=esc(refused.phrase))
                 if refused is not None
                 else tr("logging.date_unknown")
             )
-            await message.answer(answer, reply_markup=_typed_markup(tr, "next"))
+            markup = _typed_markup(tr, "next") if asking == "next" else keyboards.cancel_only(tr)
+            await message.answer(answer, reply_markup=markup)
             return
-        draft.next_step = parsed.next_step or draft.next_step or text
-        draft.next_touch = parsed.next_touch.isoformat()
-        draft.next_asked = True
-        draft.refused_phrase = draft.refused_reason = None
-    elif asking == "when":
-        parsed = parse_interaction(text, now=interactions.local_now(member, clock.now()))
-        if parsed.next_touch is None:
-            refused = parsed.refused_date
-            answer = (
-                tr(refused.message_key, phrase=esc(refused.phrase))
-                if refused is not None
-                else tr("logging.date_unknown")
-            )
-            await message.answer(answer, reply_markup=keyboards.cancel_only(tr))
-            return
-        draft.next_touch = parsed.next_touch.isoformat()
+        draft.next_touch = next_touch.isoformat()
+        if asking == "next":
+            draft.next_step = parsed.next_step or draft.next_step or text
+            draft.next_asked = True
+            draft.refused_phrase = draft.refused_reason = None
     elif asking == "result":
         draft.take_result(reading, text)
     elif asking == "goal":
