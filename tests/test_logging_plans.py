@@ -217,15 +217,17 @@ async def test_a_plan_asks_what_it_does_not_tell_and_takes_corrections(
     assert (touch.goal, touch.due_on) == ("Встреча: привезти образцы", date(2026, 11, 23))
 
 
-async def test_a_plan_on_a_day_off_moves_and_says_so(
+async def test_a_plan_on_a_day_off_keeps_its_agreed_time(
     chat: Chat, session: AsyncSession, base: dict[str, int]
 ) -> None:
     await chat.send(MANAGER, "Встреча с Морозовым в субботу в 12, обсудить каталог")
     text = joined(await chat.press(MANAGER, "Запланировать"))
-    assert "выходной у вас или у клиента" in text
+    # Agreed with the client, so it holds on a day off too, and is reminded before it.
+    assert "сб 21.11 12:00" in text
+    assert "Напомню за 15 минут до 12:00" in text
     [touch] = await _touches(session, base["vector"])
-    # Moved to Monday: the time agreed for Saturday does not hold there.
-    assert (touch.due_on, touch.due_at) == (date(2026, 11, 23), None)
+    assert touch.due_on == date(2026, 11, 21)
+    assert touch.due_at is not None
 
 
 async def test_it_already_happened_turns_the_plan_into_a_log(
