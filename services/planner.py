@@ -1181,7 +1181,7 @@ async def plan_follow_up(
     interaction: Interaction,
     now: datetime,
     at: datetime | None = None,
-) -> PlannedFollowUp:
+) -> PlannedFollowUp | None:
     """After a logged interaction: its next step becomes the client's one next touch.
 
     With `next_touch_on` set, a follow-up touch on that date (goal = the next step) replaces the
@@ -1201,6 +1201,12 @@ async def plan_follow_up(
         await _supersede_next_touches(session, client.id, now, reasons=(TouchReason.CADENCE,))
         await replan_client(session, client, now)
         touches = await _open_next_touches(session, client.id)
+        if not touches:
+            # An open greeting or invitation due before the cadence date is the next contact:
+            # the sweep plans no cadence touch beside it.
+            touches = await _open_next_touches(session, client.id, reasons=None)
+        if not touches:
+            return None
         return PlannedFollowUp(touch=touches[0], too_soon=False, over_ceiling=False)
     owner = await session.get(Member, client.owner_id)
     language = _language(owner.language if owner is not None else None)
@@ -1421,17 +1427,16 @@ async def _follow_up_rows(
     return found
 
 
-async def _open_next_touches(session: AsyncSession, client_id: int) -> list[Touch]:
-    result = await session.scalars(
-        select(Touch)
-        .where(
-            Touch.client_id == client_id,
-            Touch.reason.in_(NEXT_TOUCH_REASONS),
-            Touch.status.in_(OPEN_STATUSES),
-        )
-        .order_by(Touch.due_on, Touch.id)
-    )
-    return list(result)
+async def _open_next_touches(
+    session: AsyncSession,
+    client_id: int,
+    reasons: Sequence[TouchReason] | None = NEXT_TOUCH_REASONS,
+) -> list[Touch]:
+    """The client's open touches of `reasons` (None: of any reason), soonest first."""
+    query = select(Touch).where(Touch.client_id == client_id, Touch.status.in_(OPEN_STATUSES))
+    if reasons is not None:
+        query = query.where(Touch.reason.in_(reasons))
+    return list(await session.scalars(query.order_by(Touch.due_on, Touch.id)))
 
 
 async def confirm_data(

@@ -768,3 +768,34 @@ def test_the_name_index_is_reused_until_the_names_change_and_its_cache_is_bounde
     kept = cache.get(7, renamed)
     cache.get(8, two)  # four clients held in all: member 7's index goes
     assert cache.get(7, renamed) is not kept
+
+
+async def test_a_log_without_a_next_date_beside_an_open_greeting_saves(
+    chat: Chat, session: AsyncSession, base: dict[str, int], clock: ManualClock
+) -> None:
+    # The greeting due before the next cadence date is the next contact: no cadence touch is
+    # planned beside it, and saving once failed looking for one («что-то пошло не так»).
+    planned = await session.get(Touch, base["touch"])
+    assert planned is not None
+    session.add(
+        Touch(
+            client_id=base["romashka"],
+            member_id=planned.member_id,
+            due_on=TODAY + timedelta(days=3),
+            reason=TouchReason.OCCASION,
+            status=TouchStatus.PLANNED,
+            goal="Поздравить Ивана Сергеевича с днём рождения",
+            dedupe_key="test:greeting",
+            created_at=clock.now(),
+        )
+    )
+    await session.commit()
+    await chat.send(MANAGER, "звонил петрову из ромашки, цель — предложить прайс, клиент согласен")
+    if "Без даты" in chat.buttons(MANAGER):
+        await chat.press(MANAGER, "Без даты")
+    text = joined(await chat.press(MANAGER, "Сохранить"))
+    assert "Сохранено ✅" in text
+    # The soonest open touch is named (here the data check the stale record asks for).
+    assert "Следующее касание: ср 18.11" in text
+    [saved] = await _interactions(session)
+    assert saved.goal == "предложить прайс"
