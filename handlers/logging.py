@@ -155,7 +155,7 @@ async def _card_text(session: AsyncSession, tr: Translator, draft: Draft) -> str
 
 async def _goal_markup(session: AsyncSession, tr: Translator, draft: Draft) -> Any:
     """The goal picks, led by the goal of the client's planned touch when there is one."""
-    touch = await interactions.planned_touch(session, draft.client_id) if draft.client_id else None
+    touch = await planner.soonest_open_touch(session, draft.client_id) if draft.client_id else None
     if touch is None:
         return keyboards.quick_goals(tr)
     return keyboards.goals_with_plan(tr, touch.goal)
@@ -853,11 +853,14 @@ def _planned_text(
         lines.append(
             tr("logging.next_touch_moved", agreed=tr.fmt_date(planned.agreed_on, "d MMMM"))
         )
-    if planned.too_soon:
-        lines.append(tr("logging.too_soon"))
-    if planned.over_ceiling:
-        lines.append(tr("logging.over_ceiling"))
+    lines.extend(_cadence_warnings(tr, planned))
     return "\n".join(lines)
+
+
+def _cadence_warnings(tr: Translator, planned: planner.PlannedFollowUp) -> list[str]:
+    """«⚠️ Слишком часто…» and «⚠️ Годовой потолок…» when the planner warns of them."""
+    keys = (("too_soon", planned.too_soon), ("over_ceiling", planned.over_ceiling))
+    return [tr(f"logging.{key}") for key, warned in keys if warned]
 
 
 def _saved_text(tr: Translator, draft: Draft, saved: interactions.SavedInteraction) -> str:
@@ -886,10 +889,7 @@ def _saved_text(tr: Translator, draft: Draft, saved: interactions.SavedInteracti
                     remind=tr.fmt_time(value - AGREED_TIME_NOTICE),
                 )
             )
-        if follow_up.too_soon:
-            lines.append(tr("logging.too_soon"))
-        if follow_up.over_ceiling:
-            lines.append(tr("logging.over_ceiling"))
+        lines.extend(_cadence_warnings(tr, follow_up))
     if saved.updates_applied:
         fields = ", ".join(tr(f"logging.update.{name}") for name in saved.updates_applied)
         lines.append(tr("logging.updated", fields=fields))
@@ -1014,7 +1014,7 @@ async def cb_goal(
     draft = await _draft(state)
     if callback_data.value == keyboards.PLANNED_GOAL and draft is not None:
         touch = (
-            await interactions.planned_touch(session, draft.client_id) if draft.client_id else None
+            await planner.soonest_open_touch(session, draft.client_id) if draft.client_id else None
         )
         if touch is None:
             await query.answer(tr("logging.planned_goal_gone"), show_alert=True)

@@ -36,10 +36,8 @@ _IN_LIMIT: Final = 900
 _MOMENT = re.compile(
     r"^(?P<day>.+?)(?:[\sT,]+(?P<h>\d{1,2})[:.](?P<m>\d{2})(?::(?P<s>\d{2}))?)?\s*$"
 )
-_ISO_DAY = re.compile(r"^\s*(?P<y>\d{4})[-./](?P<m>\d{1,2})[-./](?P<d>\d{1,2})\s*$")
 # The time a spreadsheet adds to a date cell saved to CSV: «20.11.2026 00:00».
 _TIME_TAIL = re.compile(r"\s+\d{1,2}[:.]\d{2}(?::\d{2})?\s*$")
-_YEAR_WORD = re.compile(r"\s*(?:г\.?|года?)\s*$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
@@ -100,12 +98,8 @@ def _text(value: str | None, limit: int | None = None) -> str | None:
 def read_day(text: str) -> date:
     """«12.05.2026», «2026-05-12», «12 мая 2026 г.» → the day; RowRefusedError when it is no
     day of a year."""
-    cleaned = _YEAR_WORD.sub("", text.strip().casefold())
-    iso = _ISO_DAY.match(cleaned)
-    if iso is not None:
-        cleaned = f"{iso['d']}.{iso['m']}.{iso['y']}"
     try:
-        day, month, year = validation.parse_day_month(cleaned)
+        day, month, year = import_words.sheet_day(text)
     except validation.ValidationError:
         raise RowRefusedError("history_date_invalid", text) from None
     if year is None:

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.i18n import LANGUAGES, translator
 from models.enums import Category, Channel, ClientKind, Direction, Outcome, Stage
+from services import validation
 from services.exporter import Labels
 
 # Sheets of the export, in its order; the importer reads all but the planned touches and the
@@ -355,3 +356,21 @@ def amount(text: str) -> Decimal | None:
     if not value.is_finite() or value < 0 or value > MAX_AMOUNT:
         return None
     return value.quantize(Decimal("0.01"))
+
+
+# «1980-05-12», and «1980-05-12 00:00:00» as a spreadsheet saved to CSV writes a date.
+_ISO_DATE = re.compile(
+    r"^\s*(?P<y>\d{4})[-./](?P<m>\d{1,2})[-./](?P<d>\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?\s*$"
+)
+# «12.05.1975 г.», «12 мая 1975 года».
+_YEAR_WORD = re.compile(r"\s*(?:г\.?|года?)\s*$")
+
+
+def sheet_day(text: str) -> tuple[int, int, int | None]:
+    """A day as sheets write it — «12.05.1980», «1980-05-12», «12 мая 1980 г.», «1 марта» — as
+    (day, month, year or None); validation.ValidationError when it is none."""
+    cleaned = _YEAR_WORD.sub("", text.strip().casefold())
+    iso = _ISO_DATE.match(cleaned)
+    if iso is not None:
+        cleaned = f"{iso['d']}.{iso['m']}.{iso['y']}"
+    return validation.parse_day_month(cleaned)

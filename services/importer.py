@@ -92,12 +92,6 @@ _LEGAL_FORM = re.compile(
 )
 
 
-# «1980-05-12», and «1980-05-12 00:00:00» as a spreadsheet saved to CSV writes a date.
-_ISO_DATE = re.compile(
-    r"^\s*(?P<y>\d{4})[-./](?P<m>\d{1,2})[-./](?P<d>\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?\s*$"
-)
-# «12.05.1975 г.», «12 мая 1975 года».
-_YEAR_WORD = re.compile(r"\s*(?:г\.?|года?)\s*$")
 # «01.12.2026 12:05» as a date cell saved to CSV writes a moment: the day is what counts.
 _TIME_TAIL = re.compile(r"\s+\d{1,2}:\d{2}(?::\d{2})?\s*$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -627,12 +621,8 @@ def _birthday(
     with a warning: a bad birthday is no reason to lose the client."""
     if not text:
         return None
-    cleaned = _YEAR_WORD.sub("", text.casefold())
-    iso = _ISO_DATE.match(cleaned)
-    if iso is not None:
-        cleaned = f"{iso['d']}.{iso['m']}.{iso['y']}"
     try:
-        day, month, year = validation.parse_day_month(cleaned)
+        day, month, year = import_words.sheet_day(text)
     except validation.ValidationError as error:
         warnings.append(RowError(number, f"birthday_{error.code}", text[:40]))
         return None
@@ -649,12 +639,8 @@ def _confirmed(
     fresher than it was there."""
     if not text:
         return None
-    cleaned = _TIME_TAIL.sub("", text)
-    iso = _ISO_DATE.match(cleaned)
-    if iso is not None:
-        cleaned = f"{iso['d']}.{iso['m']}.{iso['y']}"
     try:
-        day, month, year = validation.parse_day_month(cleaned)
+        day, month, year = import_words.sheet_day(_TIME_TAIL.sub("", text))
     except validation.ValidationError:
         year = None
     if year is None or date(year, month, day) > today:

@@ -371,17 +371,6 @@ async def _fulfilled_touch(
     )
 
 
-async def planned_touch(session: AsyncSession, client_id: int) -> Touch | None:
-    """The client's soonest open touch: its goal is what the manager most likely called about,
-    offered first when the bot asks for the goal."""
-    return await session.scalar(
-        select(Touch)
-        .where(Touch.client_id == client_id, Touch.status.in_(OPEN_STATUSES))
-        .order_by(Touch.due_on, Touch.id)
-        .limit(1)
-    )
-
-
 def _same_text(saved: str, typed: str) -> bool:
     return saved.strip().casefold() == typed.strip()[:GOAL_LIMIT].casefold()
 

@@ -372,6 +372,19 @@ def event_goal(
     return EVENT_GOALS[language].format(title=title, date=when)
 
 
+def invitation_goal(event: Event, owner: Member) -> str:
+    """The goal of an invitation to `event` as its owner reads it: in their language, the
+    start on their clock too."""
+    return event_goal(
+        event.title,
+        event.happens_on,
+        owner.language,
+        event.starts_at,
+        event.timezone,
+        owner.timezone,
+    )
+
+
 def _at(language: str, clock: str) -> str:
     return EVENT_TIMES[language].format(time=clock)
 
@@ -1200,14 +1213,14 @@ async def plan_follow_up(
     if due_on is None:
         await _supersede_next_touches(session, client.id, now, reasons=(TouchReason.CADENCE,))
         await replan_client(session, client, now)
-        touches = await _open_next_touches(session, client.id)
-        if not touches:
-            # An open greeting or invitation due before the cadence date is the next contact:
-            # the sweep plans no cadence touch beside it.
-            touches = await _open_next_touches(session, client.id, reasons=None)
-        if not touches:
+        # An open greeting or invitation due before the cadence date is the next contact:
+        # the sweep plans no cadence touch beside it.
+        touch = await soonest_open_touch(session, client.id, NEXT_TOUCH_REASONS)
+        if touch is None:
+            touch = await soonest_open_touch(session, client.id)
+        if touch is None:
             return None
-        return PlannedFollowUp(touch=touches[0], too_soon=False, over_ceiling=False)
+        return PlannedFollowUp(touch=touch, too_soon=False, over_ceiling=False)
     owner = await session.get(Member, client.owner_id)
     language = _language(owner.language if owner is not None else None)
     goal = (interaction.next_step or "").strip() or cadence_goal(client.category, language)
@@ -1427,16 +1440,15 @@ async def _follow_up_rows(
     return found
 
 
-async def _open_next_touches(
-    session: AsyncSession,
-    client_id: int,
-    reasons: Sequence[TouchReason] | None = NEXT_TOUCH_REASONS,
-) -> list[Touch]:
-    """The client's open touches of `reasons` (None: of any reason), soonest first."""
+async def soonest_open_touch(
+    session: AsyncSession, client_id: int, reasons: Sequence[TouchReason] | None = None
+) -> Touch | None:
+    """The client's soonest open touch (of `reasons`, when given): its next contact, and what
+    the manager most likely called about when the bot asks for the goal."""
     query = select(Touch).where(Touch.client_id == client_id, Touch.status.in_(OPEN_STATUSES))
     if reasons is not None:
         query = query.where(Touch.reason.in_(reasons))
-    return list(await session.scalars(query.order_by(Touch.due_on, Touch.id)))
+    return await session.scalar(query.order_by(Touch.due_on, Touch.id).limit(1))
 
 
 async def confirm_data(
@@ -1729,17 +1741,7 @@ async def plan_event_invitations(session: AsyncSession, event: Event, now: datet
         session, Audience.of(event.audience), event.happens_on, now
     )
     # One goal per owner: in their language, the start on their clock too.
-    goals = {
-        owner_id: event_goal(
-            event.title,
-            event.happens_on,
-            owner.language,
-            event.starts_at,
-            event.timezone,
-            owner.timezone,
-        )
-        for owner_id, owner in owners.items()
-    }
+    goals = {owner_id: invitation_goal(event, owner) for owner_id, owner in owners.items()}
     rows: list[dict[str, Any]] = [
         {
             "client_id": invitee.client_id,
@@ -1788,14 +1790,7 @@ async def reword_invitations(
         query = query.where(Touch.id.in_(list(touch_ids)))
     changed = 0
     for touch, event in (await session.execute(query)).all():
-        goal = event_goal(
-            event.title,
-            event.happens_on,
-            owner.language,
-            event.starts_at,
-            event.timezone,
-            owner.timezone,
-        )
+        goal = invitation_goal(event, owner)
         if touch.goal != goal:
             touch.goal = goal
             changed += 1
