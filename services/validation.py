@@ -237,15 +237,26 @@ def validate_inn(text: str) -> str:
 _QUOTES = '"«»“”„'
 _OPENING_AFTER = "([{"
 _CYRILLIC = re.compile(r"[а-яёА-ЯЁ]")
+# Russian corporate forms, whose name is written in quotes: ООО «Вектор». A sole trader's is
+# not (ИП Иванов И. И.).
+_QUOTED_FORMS = frozenset(
+    {"ооо", "оао", "зао", "пао", "ао", "нко", "ано", "гуп", "муп", "фгуп", "тоо"}
+)
+_UNQUOTED_COMPANY = re.compile(
+    r"^(?P<form>[а-яё]{2,4})\.?\s+(?P<rest>[^,()\[\]]+)$", re.IGNORECASE
+)
 
 
 def client_name(text: str | None, *, max_length: int) -> str:
     """A client's name as typed, with its quotes made whole: `ООО "Вектор"` and «ООО «Вектор»»
     (the whole name quoted) become ООО «Вектор», a stray «ООО «Вектор»»» loses its extra
-    quote and «ООО «Вектор» gets its missing one. Names without Cyrillic keep their quotes."""
+    quote and «ООО «Вектор» gets its missing one; ООО Вектор typed without quotes gets them.
+    Names without Cyrillic keep their quotes."""
     name = clean_text(text, max_length=max_length)
-    if not _CYRILLIC.search(name) or not any(char in _QUOTES for char in name):
+    if not _CYRILLIC.search(name):
         return name
+    if not any(char in _QUOTES for char in name):
+        return _quoted_company(name, max_length)
     opening: list[int] = []
     pairs: dict[int, int] = {}  # opening index → closing index
     stray: set[int] = set()
@@ -296,6 +307,16 @@ def client_name(text: str | None, *, max_length: int) -> str:
     fixed = "".join(built)
     fixed = re.sub(r"«\s+", "«", re.sub(r"\s+»", "»", fixed)).strip()
     return fixed or name
+
+
+def _quoted_company(name: str, max_length: int) -> str:
+    """«ООО Вектор Плюс» typed without quotes → ООО «Вектор Плюс», as Russian companies are
+    written; other names, and names already quoted, are left as typed."""
+    found = _UNQUOTED_COMPANY.match(name)
+    if found is None or found["form"].casefold() not in _QUOTED_FORMS:
+        return name
+    quoted = f"{found['form'].upper()} «{' '.join(found['rest'].split())}»"
+    return quoted if len(quoted) <= max_length else name
 
 
 def clean_text(text: str | None, *, max_length: int) -> str:

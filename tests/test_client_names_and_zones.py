@@ -39,13 +39,23 @@ from tests.test_clients import add_client, client_named, member_of
         ('ООО "Завод "Прогресс""', "ООО «Завод «Прогресс»»"),
         ('Acme "Best"', 'Acme "Best"'),
         ("ИП Иванов", "ИП Иванов"),
+        # A company form without quotes gets them; a sole trader, a person and a Latin name not.
+        ("ООО Вектор Плюс", "ООО «Вектор Плюс»"),
+        ("ооо  вектор", "ООО «вектор»"),
+        ("ПАО Сбербанк", "ПАО «Сбербанк»"),
+        ("ИП Сидоров Пётр", "ИП Сидоров Пётр"),
+        ("Соколов Андрей", "Соколов Андрей"),
+        ("ООО Вектор, Казань", "ООО Вектор, Казань"),
+        ("LLC Acme", "LLC Acme"),
     ],
 )
 def test_client_name_quotes(typed: str, stored: str) -> None:
     assert validation.client_name(typed, max_length=200) == stored
 
 
-@pytest.mark.parametrize("typed", ["/new «ООО «Вектор Плюс»»", '/new ООО "Вектор Плюс"'])
+@pytest.mark.parametrize(
+    "typed", ["/new «ООО «Вектор Плюс»»", '/new ООО "Вектор Плюс"', "/new ООО Вектор Плюс"]
+)
 async def test_new_with_nested_quotes_stores_one_pair(
     chat: Chat, session: AsyncSession, typed: str
 ) -> None:

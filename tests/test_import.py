@@ -189,7 +189,8 @@ async def test_the_type_column_decides(
     # The name says the opposite of the column each time: the column wins.
     name = "Иванов Иван" if kind is ClientKind.B2B else "ООО Иванов"
     await imported(session, [["Тип", "Клиент", "Телефон"], [typed, name, "+79120000001"]])
-    assert (await clients_by_name(session))[name][0] is kind
+    stored = "Иванов Иван" if kind is ClientKind.B2B else "ООО «Иванов»"
+    assert (await clients_by_name(session))[stored][0] is kind
 
 
 async def test_a_company_birthday_goes_to_its_person(chat: Chat, session: AsyncSession) -> None:
@@ -304,10 +305,10 @@ async def test_an_unknown_category_or_type_is_a_remark(chat: Chat, session: Asyn
     assert categories == {
         "ООО «Альбатрос»": Category.KEY,
         "ИП Сидоров": Category.REGULAR,
-        "ООО Вектор": Category.VIP,
+        "ООО «Вектор»": Category.VIP,
         "Бета": Category.NEW,
     }
-    kind = await session.scalar(select(Client.kind).where(Client.name == "ООО Вектор"))
+    kind = await session.scalar(select(Client.kind).where(Client.name == "ООО «Вектор»"))
     assert kind is ClientKind.B2B
 
 
