@@ -40,9 +40,7 @@ def card_text(tr: Translator, member: Member, now: datetime) -> str:
     zone = ZoneInfo(member.timezone)
     return tr(
         "settings.card",
-        timezone=(
-            f"{geo.zone_name(member.timezone)} ({geo.describe_offset(zone, now, tr.language)})"
-        ),
+        timezone=geo.zone_label(member.timezone, now, tr.language),
         local_time=tr.fmt_time(now.astimezone(zone)),
         hours=f"{tr.fmt_time(member.work_start)}–{tr.fmt_time(member.work_end)}",
         days=validation.format_weekdays(member.weekdays, tr.language),

@@ -453,6 +453,28 @@ def zoned_time(day: date, at: time, zone: str, reader_zone: str) -> ZonedTime:
     return ZonedTime(own, own.astimezone(ZoneInfo(reader_zone)))
 
 
+def zone_label(key: str, now: datetime, language: str) -> str:
+    """A member's zone as people say it: «Москва, МСК», «Новосибирск, МСК+4», «Moscow,
+    UTC+3» — the city the zone is known by and its offset now; a zone no city here stands
+    for, by its key («Asia/Famagusta, МСК»)."""
+    city = _zone_city(key)
+    name = city.name(language) if city is not None else zone_name(key)
+    return f"{name}, {describe_offset(ZoneInfo(key), now, language)}"
+
+
+@cache
+def _zone_city(key: str) -> City | None:
+    """The city a zone is read by («по Москве», `ZONE_CLOCK_CITIES`), else the first city of
+    the list in it."""
+    named = ZONE_CLOCK_CITIES.get(key)
+    in_zone = [city for city in CITIES if city.tz == key]
+    if named is not None:
+        for city in in_zone:
+            if city.name_en == named[1]:
+                return city
+    return in_zone[0] if in_zone else None
+
+
 def describe_offset(zone: ZoneInfo, now: datetime, language: str) -> str:
     """«МСК+7» for Russian readers, «UTC+10» for English ones, at the given moment."""
     offset = now.astimezone(zone).utcoffset() or timedelta()

@@ -169,3 +169,13 @@ def test_offsets_are_described_per_language() -> None:
     assert geo.zone_name("Etc/UTC") == "UTC"
     assert geo.zone_name("Asia/Novosibirsk") == "Asia/Novosibirsk"
     assert not geo.has_city("atlantis")
+
+
+def test_a_zone_is_labelled_by_its_city_and_offset() -> None:
+    now = datetime(2026, 11, 18, 7, 30, tzinfo=UTC)
+    assert geo.zone_label("Europe/Moscow", now, "ru") == "Москва, МСК"
+    # Khabarovsk comes first in the list, but the zone is read by Vladivostok («по Владивостоку»).
+    assert geo.zone_label("Asia/Vladivostok", now, "ru") == "Владивосток, МСК+7"
+    assert geo.zone_label("Asia/Vladivostok", now, "en") == "Vladivostok, UTC+10"
+    assert geo.zone_label("Etc/GMT-7", now, "ru") == "UTC+7, МСК+4"
+    assert geo.zone_label("Asia/Famagusta", now, "en") == "Asia/Famagusta, UTC+2"
