@@ -839,6 +839,8 @@ async def _save(
         )
     else:
         text = tr("events.saved_none", title=title, day=day)
+    if plan.on_calls:
+        text += "\n" + tr("events.saved_on_calls", count=plan.on_calls)
     if plan.at_ceiling:
         text += "\n" + tr("events.saved_ceiling", count=plan.at_ceiling)
     text = "\n".join([text, *waiting_lines(tr, plan)])

@@ -529,7 +529,7 @@ async def cb_skip(
     remembered = (await state.get_data()).get(plan_list.REMEMBERED)
     await _leave_planner_form(state)
     reason = tr(SKIP_LABELS[callback_data.reason])
-    close_touch(touch, TouchStatus.SKIPPED, now, reason)
+    await planner.skip_touch(session, touch, reason, now)
     await cancel_reminders(session, touch.id)
     await show(query, tr("planner.skipped", client=esc(client.name), reason=esc(reason)))
     await plan_list.redraw_remembered(bot, session, member, tr, now, remembered)
@@ -558,7 +558,7 @@ async def on_skip_reason(
         return
     remembered = (await state.get_data()).get(plan_list.REMEMBERED)
     await state.clear()
-    close_touch(touch, TouchStatus.SKIPPED, now, reason)
+    await planner.skip_touch(session, touch, reason, now)
     await cancel_reminders(session, touch.id)
     await message.answer(tr("planner.skipped", client=esc(client.name), reason=esc(reason)))
     await plan_list.redraw_remembered(bot, session, member, tr, now, remembered)

@@ -30,7 +30,7 @@ from sqlalchemy import Select, and_, case, false, func, insert, or_, select, upd
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.orm import InstrumentedAttribute, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from models import Client, Contact, Event, Interaction, KeyDate, Member, Touch
@@ -1557,6 +1557,8 @@ class EventPlan:
     last_day: date | None = None
     # The busiest day of any one manager: what «nobody gets 40 on one day» is checked by.
     max_per_day: int = 0
+    # Invitations made on a call already planned for that day: one call, not two.
+    on_calls: int = 0
     per_member: dict[int, int] = field(default_factory=dict)
     overloaded: list[Overload] = field(default_factory=list)
     waiting: list[WaitingOwner] = field(default_factory=list)
@@ -1700,6 +1702,7 @@ async def _spread(
     for invitee in invitees:
         if invitee.client_id not in full:
             by_owner[invitee.owner_id].append(invitee)
+    calls = await _cadence_days(session, [invitee.client_id for invitee in invitees])
     assignments: list[tuple[_Invitee, date]] = []
     for owner_id, owned in by_owner.items():
         owner = owners[owner_id]
@@ -1707,8 +1710,15 @@ async def _spread(
             happens_on, local_today(now, owner.timezone), _member_schedule(owner)
         )
         per_day: dict[date, int] = defaultdict(int)
-        for index, invitee in enumerate(owned):
-            day = days[index % len(days)]
+        spread = 0
+        for invitee in owned:
+            # A client already due a call on one of these days is invited on that call.
+            day = calls.get(invitee.client_id)
+            if day in days:
+                plan.on_calls += 1
+            else:
+                day = days[spread % len(days)]
+                spread += 1
             per_day[day] += 1
             assignments.append((invitee, day))
         plan.per_member[owner_id] = len(owned)
@@ -1722,6 +1732,105 @@ async def _spread(
         plan.first_day = min(day for _, day in assignments)
         plan.last_day = max(day for _, day in assignments)
     return plan, assignments, owners
+
+
+async def _cadence_days(session: AsyncSession, client_ids: Sequence[int]) -> dict[int, date]:
+    """The day of each client's open cadence touch (not one with a time agreed)."""
+    days: dict[int, date] = {}
+    for part in _chunks(list(client_ids), _IN_LIMIT):
+        rows = await session.execute(
+            select(Touch.client_id, func.min(Touch.due_on))
+            .where(*_replaceable_call(Touch.client_id.in_(part)))
+            .group_by(Touch.client_id)
+        )
+        days.update((client_id, day) for client_id, day in rows.all())
+    return days
+
+
+def _replaceable_call(*conditions: ColumnElement[bool]) -> tuple[ColumnElement[bool], ...]:
+    """An open cadence touch without a time agreed: the routine call an invitation makes."""
+    return (
+        *conditions,
+        Touch.reason == TouchReason.CADENCE,
+        Touch.status.in_(OPEN_STATUSES),
+        Touch.due_at.is_(None),
+    )
+
+
+def _replaced_by(event_id: int) -> str:
+    """The suffix a call replaced by the event's invitation adds to its key (and keeps if it
+    comes back): the key is free for the sweep to plan the call again, and `cancel_event`
+    finds the call to bring back."""
+    return f":e{event_id}"
+
+
+async def _replace_calls_by_invitations(
+    session: AsyncSession, event_id: int, invited: Sequence[tuple[int, date]], now: datetime
+) -> None:
+    """The invitation is the client's next contact: a routine cadence call due on its day or
+    later is replaced, as the sweep plans none beside an invitation due first (`_cadence`).
+    Logging the invitation re-bases the cadence; the invitation skipped or its event
+    cancelled, the call comes back (`_restore_replaced_calls`)."""
+    by_day: dict[date, list[int]] = defaultdict(list)
+    for client_id, day in invited:
+        by_day[day].append(client_id)
+    for day, client_ids in by_day.items():
+        for part in _chunks(client_ids, _IN_LIMIT):
+            await session.execute(
+                update(Touch)
+                .where(*_replaceable_call(Touch.client_id.in_(part), Touch.due_on >= day))
+                .values(
+                    status=TouchStatus.SKIPPED,
+                    closed_at=now,
+                    skip_reason=REPLACED,
+                    dedupe_key=Touch.dedupe_key + _replaced_by(event_id),
+                )
+                .execution_options(synchronize_session="fetch")
+            )
+
+
+async def _restore_replaced_calls(
+    session: AsyncSession, event_id: int, client_id: int | None = None
+) -> None:
+    """The calls the event's invitations replaced (of one client, when given), planned again
+    as they were — unless the client has another next touch by now (a contact logged
+    meanwhile planned one)."""
+    suffix = _replaced_by(event_id)
+    other = aliased(Touch)
+    has_next = (
+        select(other.id)
+        .where(
+            other.client_id == Touch.client_id,
+            other.reason.in_(NEXT_TOUCH_REASONS),
+            other.status.in_(OPEN_STATUSES),
+        )
+        .exists()
+    )
+    replaced = list(
+        await session.scalars(
+            select(Touch).where(
+                Touch.status == TouchStatus.SKIPPED,
+                Touch.skip_reason == REPLACED,
+                Touch.dedupe_key.endswith(suffix, autoescape=True),
+                ~has_next,
+                *([Touch.client_id == client_id] if client_id is not None else []),
+            )
+        )
+    )
+    for touch in replaced:
+        touch.status = TouchStatus.PLANNED
+        touch.closed_at = None
+        touch.skip_reason = None
+    await session.flush()
+
+
+async def skip_touch(session: AsyncSession, touch: Touch, reason: str, now: datetime) -> None:
+    """The manager skips a touch. A skipped invitation gives the client back the routine call
+    it had replaced: the client keeps a next touch without waiting for the night's sweep."""
+    close_touch(touch, TouchStatus.SKIPPED, now, reason)
+    await session.flush()
+    if touch.reason is TouchReason.EVENT and touch.event_id is not None:
+        await _restore_replaced_calls(session, touch.event_id, touch.client_id)
 
 
 async def preview_event(
@@ -1763,6 +1872,9 @@ async def plan_event_invitations(session: AsyncSession, event: Event, now: datet
     taken = await existing_keys(session, [row["dedupe_key"] for row in rows])
     rows = [row for row in rows if row["dedupe_key"] not in taken]
     await insert_touches(session, rows)
+    await _replace_calls_by_invitations(
+        session, event.id, [(row["client_id"], row["due_on"]) for row in rows], now
+    )
     plan.planned = len(rows)
     return plan
 
@@ -1895,7 +2007,8 @@ async def cancel_event(
     session: AsyncSession, *, event_id: int, today: date, now: datetime
 ) -> EventCancelled:
     """Cancel an upcoming event: its open invitation touches are skipped and their pending
-    reminders cancelled; done ones stay in the history."""
+    reminders cancelled, and the routine calls they had replaced are back in the plan (for
+    clients with no other next touch meanwhile); done invitations stay in the history."""
     from scheduler.jobs import cancel_reminders_of  # noqa: PLC0415 - the scheduler imports services
 
     event = (await upcoming_event(session, event_id, today)).event
@@ -1913,6 +2026,7 @@ async def cancel_event(
         per_member[touch.member_id] += 1
     await cancel_reminders_of(session, [touch.id for touch in touches])
     await session.flush()
+    await _restore_replaced_calls(session, event.id)
     members = list(
         await session.scalars(
             select(Member).where(Member.id.in_(list(per_member))).order_by(Member.id)

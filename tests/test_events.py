@@ -10,7 +10,13 @@ from aiogram.methods import SendDocument, SendMessage
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.callbacks import EventAction, EventCallback, HandoverCallback
+from bot.callbacks import (
+    EventAction,
+    EventCallback,
+    HandoverCallback,
+    SkipCallback,
+    SkipReason,
+)
 from handlers.events import parse_event_day, split_event_time
 from models import Client, Event, Interaction, Member, Outbox, Touch
 from models.enums import (
@@ -25,7 +31,8 @@ from models.enums import (
 )
 from scheduler.outbox import outbox_row
 from services import handover, planner
-from services.touches import close_touch
+from services.clock import ManualClock
+from services.touches import close_touch, plan_touch
 from tests.conftest import HEAD_ID, START
 from tests.harness import Chat, joined
 from tests.test_export import records, workbook
@@ -800,3 +807,143 @@ def test_a_quoted_title_nests_its_quotes_in_the_invitation() -> None:
     assert goal == "Пригласить на «Выставка „Иннопром“» 15 декабря в 11:00"
     english = planner.event_goal("Выставка «Иннопром»", date(2026, 12, 15), "en")
     assert english == "Invite to “Выставка «Иннопром»” on 15 December"
+
+
+async def _routine_calls(session: AsyncSession, manager: Member) -> list[int]:
+    """Four clients of the manager, each with its next touch: a routine call on 25 November
+    (inside the invitation days of a 10 December event), one on 20 December (after it), an
+    agreed next step on 25 November and a call with a time agreed on 25 November; their ids."""
+    clients = [make_client(manager, Category.REGULAR, n, []) for n in range(4)]
+    session.add_all(clients)
+    await session.flush()
+    plans = [
+        (date(2026, 11, 25), TouchReason.CADENCE, "Узнать, как дела"),
+        (date(2026, 12, 20), TouchReason.CADENCE, "Узнать, как дела"),
+        (date(2026, 11, 25), TouchReason.FOLLOW_UP, "Согласовать спецификацию"),
+        (date(2026, 11, 25), TouchReason.CADENCE, "Созвониться в 15:00"),
+    ]
+    for client, (day, reason, goal) in zip(clients, plans, strict=True):
+        touch = await plan_touch(
+            session,
+            client=client,
+            due_on=day,
+            reason=reason,
+            goal=goal,
+            dedupe_key=f"test:{client.id}",
+            now=START,
+        )
+        if goal.endswith("15:00"):
+            touch.due_at = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+    ids = [client.id for client in clients]
+    await session.commit()
+    return ids
+
+
+async def test_an_invitation_is_made_on_the_call_already_planned(
+    chat: Chat, session: AsyncSession, clock: ManualClock
+) -> None:
+    _, manager = await team(chat, session)
+    on_call, later_call, agreed_step, agreed_time = await _routine_calls(session, manager)
+    saved = joined(await plan_webinar(chat))
+    assert "Запланировано приглашений: 4" in saved
+    assert "1 приглашение — в день уже запланированного звонка: один звонок вместо двух" in saved
+
+    session.expire_all()
+    touches = {
+        (t.client_id, t.reason): t for t in await session.scalars(select(Touch).order_by(Touch.id))
+    }
+    # Invited on the call already due inside the invitation days; the call is replaced.
+    assert touches[on_call, TouchReason.EVENT].due_on == date(2026, 11, 25)
+    replaced = touches[on_call, TouchReason.CADENCE]
+    assert (replaced.status, replaced.skip_reason) == (TouchStatus.SKIPPED, planner.REPLACED)
+    # A routine call after the invitation is replaced too: the invitation is the next contact.
+    assert touches[later_call, TouchReason.CADENCE].status is TouchStatus.SKIPPED
+    # An agreed next step and a time agreed with the client stay.
+    assert touches[agreed_step, TouchReason.FOLLOW_UP].status is TouchStatus.PLANNED
+    assert touches[agreed_time, TouchReason.CADENCE].status is TouchStatus.PLANNED
+
+    # On 25 November the manager has one item for the first client, not two.
+    clock.set(datetime(2026, 11, 25, 7, 0, tzinfo=UTC))
+    today = joined(await chat.send(MANAGER_ID, "/today"))
+    assert today.count("ООО «Клиент 0»") == 1
+    assert "Пригласить на «Вебинар: новая коллекция»" in today
+
+    # A planning sweep brings no call back beside the invitation.
+    await planner.plan_all(session, clock.now())
+    await session.commit()
+    open_calls = await session.scalars(
+        select(Touch.client_id).where(
+            Touch.reason == TouchReason.CADENCE, Touch.status == TouchStatus.PLANNED
+        )
+    )
+    assert set(open_calls) == {agreed_time}
+
+
+async def test_cancelling_the_event_brings_the_replaced_calls_back(
+    chat: Chat, session: AsyncSession
+) -> None:
+    _, manager = await team(chat, session)
+    on_call, later_call, *_ = await _routine_calls(session, manager)
+    await plan_webinar(chat)
+    # Meanwhile a contact with the second client planned its next step.
+    session.add(
+        Touch(
+            client_id=later_call,
+            member_id=manager.id,
+            due_on=date(2026, 11, 30),
+            reason=TouchReason.FOLLOW_UP,
+            status=TouchStatus.PLANNED,
+            goal="Выслать договор",
+            dedupe_key="test:follow-up",
+            created_at=START,
+        )
+    )
+    await session.commit()
+
+    await chat.send(HEAD_ID, "/event")
+    await chat.press(HEAD_ID, "Отменить: Вебинар")
+    assert "Закрыто приглашений: 4" in joined(await chat.press(HEAD_ID, "Да, отменить событие"))
+
+    session.expire_all()
+    open_touches = [
+        (t.client_id, t.due_on, t.goal)
+        for t in await session.scalars(
+            select(Touch).where(
+                Touch.status == TouchStatus.PLANNED,
+                Touch.client_id.in_([on_call, later_call]),
+            )
+        )
+    ]
+    # The call is back as it was planned; the client with a newer plan keeps only that.
+    assert sorted(open_touches) == [
+        (on_call, date(2026, 11, 25), "Узнать, как дела"),
+        (later_call, date(2026, 11, 30), "Выслать договор"),
+    ]
+
+
+async def test_a_skipped_invitation_gives_the_call_back(chat: Chat, session: AsyncSession) -> None:
+    _, manager = await team(chat, session)
+    on_call, later_call, *_ = await _routine_calls(session, manager)
+    await plan_webinar(chat)
+    invitation = await session.scalar(
+        select(Touch).where(Touch.client_id == later_call, Touch.reason == TouchReason.EVENT)
+    )
+    assert invitation is not None
+    skip = SkipCallback(reason=SkipReason.IRRELEVANT, touch_id=invitation.id).pack()
+    assert "пропущено" in joined(await chat.press_data(MANAGER_ID, skip)).lower()
+
+    session.expire_all()
+    open_touches = [
+        (t.client_id, t.reason, t.due_on)
+        for t in await session.scalars(
+            select(Touch).where(
+                Touch.status == TouchStatus.PLANNED,
+                Touch.client_id.in_([on_call, later_call]),
+            )
+        )
+    ]
+    # The skipped invitation's client has its call back; the other keeps its invitation.
+    assert sorted(open_touches) == [
+        (on_call, TouchReason.EVENT, date(2026, 11, 25)),
+        (later_call, TouchReason.CADENCE, date(2026, 12, 20)),
+    ]
