@@ -308,6 +308,16 @@ class DigestItem:
 
 
 @dataclass(frozen=True)
+class AgreedLine:
+    """A contact agreed with the client for a time on one of the member's coming days off:
+    the digest before them says so, or the Saturday call would come as a surprise."""
+
+    at: datetime
+    client_name: str
+    goal: str
+
+
+@dataclass(frozen=True)
 class OccasionLine:
     """A key date of today or tomorrow: a reason to call, or to prepare.
 
@@ -389,6 +399,8 @@ class Digest:
     occasions_until: date | None = None
     # A head's digest: the team members with something to report, worst first.
     team: list[TeamLine] = field(default_factory=list)
+    # Times agreed with clients on the days off before the next working day.
+    agreed_off: list[AgreedLine] = field(default_factory=list)
 
     @property
     def is_empty(self) -> bool:
@@ -400,6 +412,7 @@ class Digest:
             or self.holidays
             or self.stale
             or self.team
+            or self.agreed_off
         )
 
 
@@ -778,6 +791,9 @@ async def build_digests(
     )
     lookahead = {member.id: occasion_days(member, todays[member.id]) for member in members}
     days = sorted({day for member_days in lookahead.values() for day in member_days})
+    agreed = await open_touches_by_owner(
+        session, ids, due_from=min(todays.values()) + ONE_DAY, due_until=days[-1], agreed_only=True
+    )
     occasions_by = await occasions_by_owner(session, ids, days)
     industries = await industries_by_owner(session, ids)
     stale_by = await stale_by_owner(session, ids, now, policies)
@@ -813,8 +829,24 @@ async def build_digests(
         }
         digest.stale = [line for line in stale_by[member.id] if line.client_id not in checking]
         digest.team = team_by.get(member.id, [])
+        digest.agreed_off = agreed_on_days_off(member, today, until, agreed[member.id])
         digests[member.id] = digest
     return digests
+
+
+def agreed_on_days_off(
+    member: Member, today: date, until: date, pairs: Iterable[tuple[TouchView, ClientView]]
+) -> list[AgreedLine]:
+    """The touches with a time agreed that fall on the member's days off after today and
+    before `until` (their next working day): «сб 05.12, 11:00 — ООО «Ромашка»»."""
+    schedule = member_schedule(member)
+    return [
+        AgreedLine(touch.due_at, client.name, touch.goal)
+        for touch, client in pairs
+        if touch.due_at is not None
+        and today < touch.due_on <= until
+        and not windows.is_working_day(touch.due_on, schedule)
+    ]
 
 
 async def _team_lines_of_heads(
@@ -1310,6 +1342,17 @@ def render_digest(
         for line in digest.occasions:
             when = _when(line.on, digest.local_date, tr)
             blocks.append(_Block(occasion_line(line, tr, when), "occasions", tight=True))
+    if digest.agreed_off:
+        blocks.append(_Block(tr("planner.section_agreed_off"), "agreed", heading=True))
+        for agreed in digest.agreed_off:
+            local = agreed.at.astimezone(zone)
+            text = tr(
+                "planner.agreed_off_line",
+                when=f"{tr.fmt_weekday(local.date())}, {tr.fmt_time(local)}",
+                client=esc(agreed.client_name),
+                goal=esc(clip(agreed.goal, GOAL_LIMIT)),
+            )
+            blocks.append(_Block(text, "agreed", tight=True))
     if digest.stale:
         blocks.append(_Block(tr("planner.section_stale"), "stale", heading=True))
         blocks.extend(_stale_blocks(digest.stale[:STALE_SHOWN], tr, stale_row))

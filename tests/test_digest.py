@@ -492,3 +492,28 @@ async def test_week_shows_the_most_important_overdue_and_counts_the_rest(
     # The oldest first: the 40-day-old touch leads.
     assert overdue.index("Клиент 039") < overdue.index("Клиент 038")
     assert "…и ещё 35 просроченных касаний — /overdue" in overdue
+
+
+async def test_friday_digest_names_the_calls_agreed_for_the_weekend(
+    chat: Chat, session_factory: Factory, clock: ManualClock
+) -> None:
+    friday = date(2026, 11, 27)
+    async with session_factory.begin() as session:
+        manager = await add_member(session)
+        client = await add_client(session, manager, "Ромашка", "Europe/Moscow")
+        other = await add_client(session, manager, "Вектор", "Europe/Moscow")
+        saturday = await add_touch(session, client, friday + timedelta(days=1), "Созвониться")
+        saturday.due_at = msk(2026, 11, 28, 11, 0)
+        # A plain touch on Monday and an agreed call next Tuesday are not the weekend's.
+        await add_touch(session, other, friday + timedelta(days=3), "Выслать счёт")
+        tuesday = await add_touch(session, other, friday + timedelta(days=4), "Встреча")
+        tuesday.due_at = msk(2026, 12, 1, 15, 0)
+    clock.set(msk(2026, 11, 27, 12, 0))
+    text = joined(await chat.send(MANAGER_ID, "/today"))
+    assert "🗓 Договорённости на выходные" in text
+    assert "• сб, 28 ноября, 11:00 — <b>Ромашка</b>: Созвониться" in text
+    assert "Выслать счёт" not in text
+    assert "Встреча" not in text
+    # On a Monday nothing of the kind: tomorrow is a working day with its own digest.
+    clock.set(msk(2026, 11, 30, 12, 0))
+    assert "Договорённости" not in joined(await chat.send(MANAGER_ID, "/today"))
