@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from contextlib import suppress
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Final, cast
 from zoneinfo import ZoneInfo
 
@@ -236,7 +236,17 @@ async def _advance_plan(
         await _reply(target, tr("logging.ask.plan_goal"), keyboards.quick_goals(tr))
     elif not draft.next_touch:
         await _keep(state, draft, LogForm.ask, "when")
-        await _reply(target, tr("logging.ask.when"), keyboards.cancel_only(tr))
+        client = await session.get(Client, draft.client_id) if draft.client_id else None
+        if client is None:
+            await _reply(target, tr("logging.ask.when"), keyboards.cancel_only(tr))
+            return
+        # Said again: the question may come a few messages after the one it is about.
+        text = tr(
+            "logging.ask.plan_when",
+            client=esc(client.name),
+            goal=esc(interactions.plan_goal(draft, tr.language)),
+        )
+        await _reply(target, text, keyboards.plan_when(tr))
     else:
         await _keep(state, draft, None)
         await _reply(target, await _card_text(session, tr, draft), keyboards.plan_card(tr))
@@ -1047,6 +1057,32 @@ async def cb_skip_next(
         return
     draft.next_asked = True
     draft.refused_phrase = draft.refused_reason = None
+    await _advance(query, session, member, tr, state, draft)
+
+
+@router.callback_query(LogCallback.filter(F.action == "when"))
+async def cb_plan_day(
+    query: CallbackQuery,
+    callback_data: LogCallback,
+    session: AsyncSession,
+    member: Member,
+    tr: Translator,
+    clock: Clock,
+    state: FSMContext,
+) -> None:
+    """«Сегодня» / «Завтра» / «Послезавтра» for a plan's day, counted from today as pressed."""
+    data = await state.get_data()
+    draft = Draft.from_json(data["draft"]) if "draft" in data else None
+    if (
+        draft is None
+        or not draft.plan
+        or data.get("asking") != "when"
+        or callback_data.value not in keyboards.PLAN_DAYS
+    ):
+        await _stale(query, tr)
+        return
+    today = interactions.local_now(member, clock.now()).date()
+    draft.next_touch = (today + timedelta(days=int(callback_data.value))).isoformat()
     await _advance(query, session, member, tr, state, draft)
 
 

@@ -1662,7 +1662,11 @@ def parse_interaction(
         contact_name = _mentioned_person(masked, skip) or _mentioned_latin_person(original, skip)
     channel, channel_at = _channel(masked, goal_spans)
     plan = False
-    if touch is not None and _is_plan(masked, now, touch, outcome_found, found_result):
+    planned = touch
+    if planned is None and _PLAN_INTENT.match(masked) and _PLAN_HEAD.search(masked):
+        # «Надо позвонить Петрову, обсудить каталог»: a plan whose day is still to be asked.
+        planned = _Touch(now, ())
+    if planned is not None and _is_plan(masked, now, planned, outcome_found, found_result):
         plan = True
         channel = _plan_channel(masked)
         if goal is None:
@@ -1674,7 +1678,7 @@ def parse_interaction(
                 )
                 for word in words
             )
-            goal = _plan_goal(original, masked, touch, names)
+            goal = _plan_goal(original, masked, planned, names)
 
     return ParsedInteraction(
         client_ids=tuple(match.id for match in matches),
@@ -1743,6 +1747,12 @@ _REPORT_HEADING = re.compile(r"^\s*(?:встреч\w*|звонок|созвон|
 _ANOTHER_CONTACT = re.compile(
     r"\b(?:следующ\w*|след\.?|повторн\w*|ещ[её]\s+раз|снова|опять|next|another|again)\s"
 )
+# A message that opens by saying a contact is still to be made, with no day named: «надо
+# позвонить…», «не забыть написать…», «need to call…».
+_PLAN_INTENT = re.compile(
+    r"^\s*(?:надо|нужно|необходимо|не\s+забыть|запланир\w*|need\s+to|have\s+to|"
+    r"remember\s+to|don'?t\s+forget\s+to)\b"
+)
 _PLAN_CLAUSE = re.compile(r"[,;!?\n—–]|:(?!\d\d)|\.(?=\s|$)|\s-\s")
 _RU_WORD = re.compile(r"[а-я]+")
 _WRITE = re.compile(r"\b(?:написать|напишу|write)\b")
@@ -1760,7 +1770,7 @@ def _is_plan(
     or «again» after a contact («встреча с Волковым, следующая встреча в пятницу»)."""
     if outcome is not None or result is not None:
         return False
-    if isinstance(touch.value, datetime) and touch.value <= now:
+    if touch.spans and isinstance(touch.value, datetime) and touch.value <= now:
         return False
     heading = _REPORT_HEADING.match(low)
     if heading is not None and not _overlaps(touch.spans, 0, heading.end()):

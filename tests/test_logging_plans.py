@@ -283,3 +283,55 @@ async def test_the_same_message_is_planned_once(
     draft.goal = None
     with pytest.raises(interactions.MissingFieldError):
         await interactions.save_plan(session, manager, draft, clock.now())
+
+
+@pytest.mark.parametrize(
+    ("text", "channel", "goal"),
+    [
+        ("Надо позвонить Петрову из Ромашки, обсудить каталог", Channel.CALL, "обсудить каталог"),
+        ("нужно встретиться с Морозовым, показать образцы", Channel.MEETING, "показать образцы"),
+        ("Не забыть написать Сидоровой в ватсап про счёт", Channel.WHATSAPP, None),
+        ("Need to call Petrov to discuss the invoice", Channel.CALL, "discuss the invoice"),
+    ],
+)
+def test_a_contact_to_make_without_a_day_is_a_plan_whose_day_is_asked(
+    text: str, channel: Channel, goal: str | None, index: NameIndex
+) -> None:
+    parsed = parse_interaction(text, now=NOW, index=index)
+    assert (parsed.plan, parsed.channel, parsed.next_touch) == (True, channel, None)
+    if goal is not None:
+        assert parsed.goal == goal
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Надо было позвонить Петрову, не успел",
+        "нужно выслать КП Петрову",  # no contact to plan, something to do: a log asks
+        "Позвонил Петрову, надо перезвонить",
+    ],
+)
+def test_an_intention_without_a_contact_to_come_stays_a_log(text: str, index: NameIndex) -> None:
+    assert not parse_interaction(text, now=NOW, index=index).plan
+
+
+async def test_a_plan_without_a_day_asks_it_with_day_buttons(
+    chat: Chat, session: AsyncSession, base: dict[str, int]
+) -> None:
+    forged = LogCallback(action="when", value="1").pack()
+    assert "Этот черновик уже закрыт" in joined(await chat.press_data(MANAGER, forged))
+
+    calls = await chat.send(MANAGER, "надо позвонить Петрову из Ромашки, обсудить каталог")
+    # The question says what it is about: the answer may come a while later.
+    assert "🗓 Касание с <b>ООО «Ромашка»</b>: обсудить каталог\nКогда?" in joined(calls)
+    assert chat.buttons(MANAGER)[:3] == ["Сегодня", "Завтра", "Послезавтра"]
+    far = LogCallback(action="when", value="30").pack()
+    assert "Этот черновик уже закрыт" in joined(await chat.press_data(MANAGER, far))
+
+    card = joined(await chat.press(MANAGER, "Завтра"))
+    assert "Когда: чт 19.11" in card
+    await chat.press(MANAGER, "Запланировать")
+    planned = [
+        t for t in await _touches(session, base["romashka"]) if t.status is TouchStatus.PLANNED
+    ]
+    assert [(t.goal, t.due_on) for t in planned] == [("обсудить каталог", THURSDAY)]

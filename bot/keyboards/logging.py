@@ -165,6 +165,19 @@ def skip_next(tr: Translator) -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
+# The days «Когда?» offers for a plan, as days from today: the press reads today's date.
+PLAN_DAYS = ("0", "1", "2")
+
+
+@_static
+def plan_when(tr: Translator) -> InlineKeyboardMarkup:
+    """«Сегодня», «Завтра», «Послезавтра» when a plan's day is asked; «✖️ Отмена»."""
+    builder = InlineKeyboardBuilder()
+    builder.row(*(_button(tr(f"logging.button.day_{days}"), "when", days) for days in PLAN_DAYS))
+    builder.row(*cancel_row(tr))
+    return builder.as_markup()
+
+
 def create_client(tr: Translator, name: str) -> InlineKeyboardMarkup:
     """«➕ Создать клиента «…»» for a draft whose client is not in the base, and «✖️ Отмена»."""
     shown = name.strip()
