@@ -1530,7 +1530,7 @@ class _DemoBuilder:
         head = self.members[HEAD_TELEGRAM_ID]
         for spec in EVENTS:
             planned = self._team_moment(spec.planned_days_ago, spec.planned_at)
-            event, plan = await create_event(
+            event, _ = await create_event(
                 self.session,
                 by=head,
                 title=spec.title,
@@ -1540,29 +1540,14 @@ class _DemoBuilder:
                 starts_at=spec.starts_at,
                 description=spec.description,
             )
-            await audit.record(
-                self.session,
-                member=head,
-                action="event_created",
-                now=planned,
-                event_id=event.id,
-                invitations=plan.planned,
-            )
             if spec.cancelled_days_ago is not None and spec.cancelled_at is not None:
                 cancelled = self._team_moment(spec.cancelled_days_ago, spec.cancelled_at)
-                done = await cancel_event(
+                await cancel_event(
                     self.session,
+                    by=head,
                     event_id=event.id,
                     today=cancelled.astimezone(self.team_zone).date(),
                     now=cancelled,
-                )
-                await audit.record(
-                    self.session,
-                    member=head,
-                    action="event_cancelled",
-                    now=cancelled,
-                    event_id=event.id,
-                    invitations=done.closed,
                 )
 
     # The audit log.

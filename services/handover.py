@@ -211,9 +211,9 @@ async def hand_over_base(
 ) -> BaseHandoverDone:
     """A head moves every client of one member to another, each keeping its stage.
 
-    Used when a manager leaves: one owner-history line and one audit entry per client, the open
-    touches follow their clients, pending reminders to the previous owner are cancelled and the
-    new owner gets today's.
+    Used when a manager leaves: one owner-history line per client and one audit entry for the
+    move (who, to whom, how many, which clients); the open touches follow their clients,
+    pending reminders to the previous owner are cancelled and the new owner gets today's.
     """
     if actor.role is not Role.HEAD:
         raise HandoverError("head_only")
@@ -248,18 +248,19 @@ async def hand_over_base(
         client.owner_id = target.id
         client.updated_at = now
         _log_on_card(session, client, actor, previous, target, client.stage, now)
-        await audit.record(
-            session,
-            member=actor,
-            action="handover",
-            now=now,
-            client_id=client.id,
-            from_member=previous.id,
-            to_member=target.id,
-            from_stage=client.stage.value,
-            to_stage=client.stage.value,
-        )
     client_ids = [client.id for client in clients]
+    # One line in /audit for the whole base («передала 12 клиентов · Анна → Дмитрий»); each
+    # client's own trail is its owner-history line and card history.
+    await audit.record(
+        session,
+        member=actor,
+        action="handover",
+        now=now,
+        from_member=previous.id,
+        to_member=target.id,
+        clients=len(client_ids),
+        client_ids=client_ids,
+    )
     moved = await session.execute(
         update(Touch)
         .where(Touch.client_id.in_(client_ids), Touch.status.in_(OPEN_STATUSES))

@@ -35,7 +35,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from models import Client, Contact, Event, Interaction, KeyDate, Member, Touch
 from models.enums import Category, Direction, Outcome, TouchReason, TouchStatus
-from services import access, geo, occasions
+from services import access, audit, geo, occasions
 from services.names import morph_analyzer
 from services.touches import (
     OPEN_STATUSES,
@@ -1897,10 +1897,10 @@ class EventCancelled:
 
 
 async def cancel_event(
-    session: AsyncSession, *, event_id: int, today: date, now: datetime
+    session: AsyncSession, *, by: Member, event_id: int, today: date, now: datetime
 ) -> EventCancelled:
     """Cancel an upcoming event: its open invitation touches are skipped and their pending
-    reminders cancelled; done ones stay in the history."""
+    reminders cancelled; done ones stay in the history. The audit log records who did it."""
     from scheduler.jobs import cancel_reminders_of  # noqa: PLC0415 - the scheduler imports services
 
     event = (await upcoming_event(session, event_id, today)).event
@@ -1917,7 +1917,14 @@ async def cancel_event(
         close_touch(touch, TouchStatus.SKIPPED, now, EVENT_CANCELLED)
         per_member[touch.member_id] += 1
     await cancel_reminders_of(session, [touch.id for touch in touches])
-    await session.flush()
+    await audit.record(
+        session,
+        member=by,
+        action="event_cancelled",
+        now=now,
+        event_id=event.id,
+        invitations=len(touches),
+    )
     members = list(
         await session.scalars(
             select(Member).where(Member.id.in_(list(per_member))).order_by(Member.id)
@@ -1937,8 +1944,9 @@ async def create_event(
     starts_at: time | None = None,
     description: str | None = None,
 ) -> tuple[Event, EventPlan]:
-    """Save a company event and plan its invitations; `DuplicateEventError` when the same
-    event (title and day) is already planned, so nobody is invited twice."""
+    """Save a company event and plan its invitations (recorded in the audit log);
+    `DuplicateEventError` when the same event (title and day) is already planned, so nobody is
+    invited twice."""
     existing = await same_event(session, title, happens_on)
     if existing is not None:
         raise DuplicateEventError(existing)
@@ -1954,4 +1962,13 @@ async def create_event(
     )
     session.add(event)
     await session.flush()
-    return event, await plan_event_invitations(session, event, now)
+    plan = await plan_event_invitations(session, event, now)
+    await audit.record(
+        session,
+        member=by,
+        action="event_created",
+        now=now,
+        event_id=event.id,
+        invitations=plan.planned,
+    )
+    return event, plan
