@@ -3,7 +3,8 @@
 A head may move any client to any active member and any stage; an owner may hand their own
 client over only to the next stage (acquisition → sale → account). The owner history keeps the
 trail; the client's open touches follow the client (an invitation is worded anew for the new
-owner: the event's start on their clock); access is by owner, so the previous owner loses the
+owner: the event's start on their clock; a goal the planner wrote is put in the new owner's
+language, a typed one kept); access is by owner, so the previous owner loses the
 client at once.
 """
 
@@ -146,6 +147,7 @@ async def hand_over(
     )
     moved_ids = list(moved.scalars())
     await planner.reword_invitations(session, target, moved_ids)
+    await planner.reword_generated_goals(session, target, moved_ids)
     await _hand_reminders_over(session, moved_ids, target, now)
     await audit.record(
         session,
@@ -270,6 +272,7 @@ async def hand_over_base(
     )
     moved_ids = list(moved.scalars())
     await planner.reword_invitations(session, target, moved_ids)
+    await planner.reword_generated_goals(session, target, moved_ids)
     await _hand_reminders_over(session, moved_ids, target, now)
     await session.flush()
     return BaseHandoverDone(

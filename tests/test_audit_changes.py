@@ -44,7 +44,8 @@ async def test_events_and_policy_changes_are_in_the_audit_in_both_languages(
     listing = joined(await chat.send(HEAD_ID, "/audit"))
     lines = entries(listing)
     assert lines[0].endswith(
-        "· <b>Tester</b> · ⚙️ изменил(а) политику · <b>Разовый</b>: сверка данных раз в 180 → 150 дн."
+        "· <b>Tester</b> · ⚙️ изменил(а) политику · <b>Разовый</b>:"
+        " сверка данных раз в 180 → 150 дн."
     )
     assert lines[1].endswith(
         "· <b>Tester</b> · ⚙️ изменил(а) политику · <b>Ключевой</b>: каденция 30 → 21 дн."
