@@ -281,6 +281,9 @@ PHONE_EXAMPLE = "+79135550142"
 # The audit log's last days: a card view before each logged contact from this many working days
 # back; the head's own reading (working days ago, team-clock time, client).
 AUDIT_DAYS = 10
+# The key clients' cadence the head changed to the current one (`_tighten_key_cadence`).
+KEY_CADENCE_BEFORE = 45
+KEY_CADENCE_CHANGED_DAYS_AGO = 5
 HEAD_CARD_VIEWS: tuple[tuple[int, time, str], ...] = (
     (2, time(10, 5), ROMASHKA),
     (2, time(10, 9), WIFE_TOMORROW_CLIENT),
@@ -1556,8 +1559,9 @@ class _DemoBuilder:
         """The audit log as the product writes it (`services.audit.record`, the same details):
         the past handovers; over the last two weeks the managers' card views just before each
         logged contact, the head reading key clients' cards and exporting the base, Сергей
-        switched off by mistake and back a minute later, Дмитрий's /audit and Анна's old card
-        button refused."""
+        switched off by mistake and back a minute later, the key clients' cadence tightened,
+        Дмитрий's /audit and Анна's old card button refused (the events created and cancelled
+        are recorded by the planner as /event does)."""
         head = self.members[HEAD_TELEGRAM_ID]
         handovers = list(
             await self.session.scalars(
@@ -1622,6 +1626,7 @@ class _DemoBuilder:
                 now=self._team_moment(3, minute),
                 member_id=sergey.id,
             )
+        await self._tighten_key_cadence(head)
         await audit.record(
             self.session,
             member=self.members[DMITRY],
@@ -1640,6 +1645,25 @@ class _DemoBuilder:
                 client_id=None,
                 target=handovers[-1].client_id,
             )
+
+    async def _tighten_key_cadence(self, head: Member) -> None:
+        """A week ago the head brought key clients from every 45 days to the 30 the base is
+        planned with, as /policy records it: the row names who and when, the audit old → new."""
+        moment = self._team_moment(KEY_CADENCE_CHANGED_DAYS_AGO, time(10, 5))
+        row = await self.session.get(CategoryPolicy, Category.KEY)
+        assert row is not None
+        row.updated_by_id = head.id
+        row.updated_at = moment
+        await audit.record(
+            self.session,
+            member=head,
+            action="policy_change",
+            now=moment,
+            category=Category.KEY.value,
+            field="cadence_days",
+            old=KEY_CADENCE_BEFORE,
+            new=row.cadence_days,
+        )
 
     def _team_moment(self, working_days_ago: int, at: time) -> datetime:
         """A moment on the team's clock this many working days before today."""
