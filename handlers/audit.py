@@ -73,11 +73,10 @@ def _what_changed(line: protection.AuditLine, tr: Translator) -> list[str]:
         return _handover_parts(line, tr)
     if line.action in protection.EVENT_ACTIONS:
         parts = []
-        if line.event_title is not None:
-            title = f"«{esc(line.event_title)}»"
-            if line.event_day is not None:
-                title += " " + tr.fmt_date(line.event_day, "d MMMM")
-            parts.append(title)
+        if line.event_title is not None and line.event_day is not None:
+            # The catalog nests a title's own quotes: «Выставка „Иннопром“».
+            day = tr.fmt_date(line.event_day, "d MMMM")
+            parts.append(tr("audit.event", title=esc(line.event_title), day=day))
         invitations = details.get("invitations")
         if isinstance(invitations, int):
             key = "invitations" if line.action == "event_created" else "invitations_closed"

@@ -3,11 +3,16 @@ numbers old → new, handovers from whom to whom (a whole base as one line)."""
 
 from __future__ import annotations
 
+from datetime import date
+from zoneinfo import ZoneInfo
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.i18n import translator
+from handlers.audit import audit_line
 from models import AuditEntry, Member
-from services import audit
+from services import audit, protection
 from tests.conftest import HEAD_ID, START
 from tests.harness import Chat, joined
 from tests.test_events import plan_webinar, team
@@ -149,3 +154,27 @@ async def test_a_whole_base_handed_over_is_one_line_with_the_count(
     await chat.press(HEAD_ID, "English")
     english = entries(joined(await chat.send(HEAD_ID, "/audit handover")))
     assert english[0].endswith("· <b>Tester</b> · 🔁 handed over 12 clients · Дмитрий → Ольга")
+
+
+def test_an_event_title_with_its_own_quotes_nests_them() -> None:
+    line = protection.AuditLine(
+        at=START,
+        member_name="Ольга Смирнова",
+        action="event_created",
+        client_name=None,
+        details={"event_id": 7, "invitations": 3},
+        event_title="Выставка «Иннопром»",
+        event_day=date(2026, 12, 10),
+    )
+    text = audit_line(line, translator("ru"), ZoneInfo("Europe/Moscow"))
+    assert text == (
+        "18.11 10:30 · <b>Ольга Смирнова</b> · 📅 создала событие"
+        " · «Выставка „Иннопром“» 10 декабря · приглашений: 3"
+    )
+    # An entry whose event is unknown still says what happened.
+    bare = protection.AuditLine(
+        at=START, member_name=None, action="event_cancelled", client_name=None, details={}
+    )
+    assert audit_line(bare, translator("en"), ZoneInfo("Europe/Moscow")) == (
+        "18.11 10:30 · <b>system</b> · ❌ cancelled an event"
+    )
