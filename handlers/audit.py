@@ -13,7 +13,8 @@ from bot.callbacks import ForgetCallback
 from bot.i18n import Translator
 from handlers.common import esc, is_head, quote, show
 from models import Member
-from services import access, audit, clients, protection
+from models.enums import Category, Stage
+from services import access, audit, clients, policy, protection
 from services.clock import Clock
 from services.person_names import gender_of
 
@@ -22,16 +23,17 @@ router = Router(name=__name__)
 TELEGRAM_LIMIT = 4096
 MAX_PARTS = 3
 KNOWN_ACTIONS = frozenset(protection.LISTED_ACTIONS)
+STAGES = frozenset(stage.value for stage in Stage)
+CATEGORIES = frozenset(category.value for category in Category)
 
 
 def audit_line(line: protection.AuditLine, tr: Translator, zone: ZoneInfo) -> str:
-    """One entry: when, who, what, which client."""
+    """One entry: when, who, what, which client, and what changed (old → new)."""
     local = line.at.astimezone(zone)
-    action_key = line.action if line.action in KNOWN_ACTIONS else "other"
     parts = [
         f"{tr.fmt_date(local.date(), 'dd.MM')} {tr.fmt_time(local)}",
         f"<b>{esc(line.member_name or tr('audit.nobody'))}</b>",
-        tr(f"audit.action_{action_key}", gender=gender_of(line.member_name)),
+        _action_text(line, tr),
     ]
     if line.subject_name:
         parts.append(f"<b>{esc(line.subject_name)}</b>")
@@ -42,6 +44,7 @@ def audit_line(line: protection.AuditLine, tr: Translator, zone: ZoneInfo) -> st
         # «ООО «Ромашка»» is quoted already.
         name = esc(line.client_name)
         parts.append(name if "«" in name else f"«{name}»")
+    parts.extend(_what_changed(line, tr))
     query = line.details.get("query")
     if isinstance(query, str):
         parts.append(f"«{esc(query[:60])}»")
@@ -49,6 +52,59 @@ def audit_line(line: protection.AuditLine, tr: Translator, zone: ZoneInfo) -> st
     if isinstance(cards, int):
         parts.append(tr("audit.cards", count=cards))
     return " · ".join(parts)
+
+
+def _action_text(line: protection.AuditLine, tr: Translator) -> str:
+    """The verb: «передал клиента», or «передал 12 клиентов» for a whole base."""
+    gender = gender_of(line.member_name)
+    clients = line.details.get("clients")
+    if line.action == protection.HANDOVER and isinstance(clients, int):
+        verb = tr("audit.action_handover_base", gender=gender)
+        return f"{verb} {tr('audit.handed_clients', count=clients)}"
+    action_key = line.action if line.action in KNOWN_ACTIONS else "other"
+    return tr(f"audit.action_{action_key}", gender=gender)
+
+
+def _what_changed(line: protection.AuditLine, tr: Translator) -> list[str]:
+    """The details of a change to the team's rules or clients: a handover's from → to and
+    stages, an event's title, day and invitations, a policy's number old → new."""
+    details = line.details
+    if line.action == protection.HANDOVER:
+        return _handover_parts(line, tr)
+    if line.action in protection.EVENT_ACTIONS:
+        parts = []
+        if line.event_title is not None and line.event_day is not None:
+            # The catalog nests a title's own quotes: «Выставка „Иннопром“».
+            day = tr.fmt_date(line.event_day, "d MMMM")
+            parts.append(tr("audit.event", title=esc(line.event_title), day=day))
+        invitations = details.get("invitations")
+        if isinstance(invitations, int):
+            key = "invitations" if line.action == "event_created" else "invitations_closed"
+            parts.append(tr(f"audit.{key}", count=invitations))
+        return parts
+    if line.action == "policy_change":
+        return _policy_parts(details, tr)
+    return []
+
+
+def _handover_parts(line: protection.AuditLine, tr: Translator) -> list[str]:
+    parts = []
+    if line.to_name is not None:
+        giver = esc(line.from_name) if line.from_name else "—"
+        parts.append(f"{giver} → {esc(line.to_name)}")
+    stages = [line.details.get("from_stage"), line.details.get("to_stage")]
+    if all(stage in STAGES for stage in stages) and stages[0] != stages[1]:
+        parts.append(" → ".join(tr(f"clients.stage_{stage}") for stage in stages))
+    return parts
+
+
+def _policy_parts(details: dict[str, object], tr: Translator) -> list[str]:
+    category, field = details.get("category"), details.get("field")
+    old, new = details.get("old"), details.get("new")
+    if category not in CATEGORIES or field not in policy.LIMITS:
+        return []
+    change = tr(f"audit.policy_{field}", old=old, new=new)
+    return [f"<b>{tr(f'policy.category_{category}')}</b>: {change}"]
 
 
 def _refused_command(line: protection.AuditLine) -> str | None:

@@ -28,7 +28,7 @@ from bot.i18n import Translator, translator
 from handlers.common import esc, esc_params, is_head, show
 from models import Event, Member
 from models.enums import Category
-from services import audit, geo, notices, planner, validation
+from services import geo, notices, planner, validation
 from services.clock import Clock
 from services.digest import local_today
 
@@ -673,18 +673,12 @@ async def _manage(
         )
         return
     try:
-        done = await planner.cancel_event(session, event_id=event_id, today=today, now=now)
+        done = await planner.cancel_event(
+            session, by=member, event_id=event_id, today=today, now=now
+        )
     except planner.EventGoneError:
         await query.answer(tr("events.event_gone"), show_alert=True)
         return
-    await audit.record(
-        session,
-        member=member,
-        action="event_cancelled",
-        now=now,
-        event_id=done.event.id,
-        invitations=done.closed,
-    )
     told = await _tell_managers(session, member, done, now)
     await show(
         query,
@@ -818,14 +812,6 @@ async def _save(
         await state.clear()
         await show(query, duplicate_text(tr, await _duplicate(session, error.event), member))
         return
-    await audit.record(
-        session,
-        member=member,
-        action="event_created",
-        now=now,
-        event_id=event.id,
-        invitations=plan.planned,
-    )
     await state.clear()
     title, day = esc(event.title), event_when(tr, event, member)
     if plan.planned and plan.first_day and plan.last_day:

@@ -281,6 +281,9 @@ PHONE_EXAMPLE = "+79135550142"
 # The audit log's last days: a card view before each logged contact from this many working days
 # back; the head's own reading (working days ago, team-clock time, client).
 AUDIT_DAYS = 10
+# The key clients' cadence the head changed to the current one (`_tighten_key_cadence`).
+KEY_CADENCE_BEFORE = 45
+KEY_CADENCE_CHANGED_DAYS_AGO = 5
 HEAD_CARD_VIEWS: tuple[tuple[int, time, str], ...] = (
     (2, time(10, 5), ROMASHKA),
     (2, time(10, 9), WIFE_TOMORROW_CLIENT),
@@ -1530,7 +1533,7 @@ class _DemoBuilder:
         head = self.members[HEAD_TELEGRAM_ID]
         for spec in EVENTS:
             planned = self._team_moment(spec.planned_days_ago, spec.planned_at)
-            event, plan = await create_event(
+            event, _ = await create_event(
                 self.session,
                 by=head,
                 title=spec.title,
@@ -1540,29 +1543,14 @@ class _DemoBuilder:
                 starts_at=spec.starts_at,
                 description=spec.description,
             )
-            await audit.record(
-                self.session,
-                member=head,
-                action="event_created",
-                now=planned,
-                event_id=event.id,
-                invitations=plan.planned,
-            )
             if spec.cancelled_days_ago is not None and spec.cancelled_at is not None:
                 cancelled = self._team_moment(spec.cancelled_days_ago, spec.cancelled_at)
-                done = await cancel_event(
+                await cancel_event(
                     self.session,
+                    by=head,
                     event_id=event.id,
                     today=cancelled.astimezone(self.team_zone).date(),
                     now=cancelled,
-                )
-                await audit.record(
-                    self.session,
-                    member=head,
-                    action="event_cancelled",
-                    now=cancelled,
-                    event_id=event.id,
-                    invitations=done.closed,
                 )
 
     # The audit log.
@@ -1571,8 +1559,9 @@ class _DemoBuilder:
         """The audit log as the product writes it (`services.audit.record`, the same details):
         the past handovers; over the last two weeks the managers' card views just before each
         logged contact, the head reading key clients' cards and exporting the base, Сергей
-        switched off by mistake and back a minute later, Дмитрий's /audit and Анна's old card
-        button refused."""
+        switched off by mistake and back a minute later, the key clients' cadence tightened,
+        Дмитрий's /audit and Анна's old card button refused (the events created and cancelled
+        are recorded by the planner as /event does)."""
         head = self.members[HEAD_TELEGRAM_ID]
         handovers = list(
             await self.session.scalars(
@@ -1637,6 +1626,7 @@ class _DemoBuilder:
                 now=self._team_moment(3, minute),
                 member_id=sergey.id,
             )
+        await self._tighten_key_cadence(head)
         await audit.record(
             self.session,
             member=self.members[DMITRY],
@@ -1655,6 +1645,25 @@ class _DemoBuilder:
                 client_id=None,
                 target=handovers[-1].client_id,
             )
+
+    async def _tighten_key_cadence(self, head: Member) -> None:
+        """A week ago the head brought key clients from every 45 days to the 30 the base is
+        planned with, as /policy records it: the row names who and when, the audit old → new."""
+        moment = self._team_moment(KEY_CADENCE_CHANGED_DAYS_AGO, time(10, 5))
+        row = await self.session.get(CategoryPolicy, Category.KEY)
+        assert row is not None
+        row.updated_by_id = head.id
+        row.updated_at = moment
+        await audit.record(
+            self.session,
+            member=head,
+            action="policy_change",
+            now=moment,
+            category=Category.KEY.value,
+            field="cadence_days",
+            old=KEY_CADENCE_BEFORE,
+            new=row.cadence_days,
+        )
 
     def _team_moment(self, working_days_ago: int, at: time) -> datetime:
         """A moment on the team's clock this many working days before today."""

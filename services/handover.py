@@ -3,7 +3,8 @@
 A head may move any client to any active member and any stage; an owner may hand their own
 client over only to the next stage (acquisition → sale → account). The owner history keeps the
 trail; the client's open touches follow the client (an invitation is worded anew for the new
-owner: the event's start on their clock); access is by owner, so the previous owner loses the
+owner: the event's start on their clock; a goal the planner wrote is put in the new owner's
+language, a typed one kept); access is by owner, so the previous owner loses the
 client at once.
 """
 
@@ -146,6 +147,7 @@ async def hand_over(
     )
     moved_ids = list(moved.scalars())
     await planner.reword_invitations(session, target, moved_ids)
+    await planner.reword_generated_goals(session, target, moved_ids)
     await _hand_reminders_over(session, moved_ids, target, now)
     await audit.record(
         session,
@@ -211,9 +213,9 @@ async def hand_over_base(
 ) -> BaseHandoverDone:
     """A head moves every client of one member to another, each keeping its stage.
 
-    Used when a manager leaves: one owner-history line and one audit entry per client, the open
-    touches follow their clients, pending reminders to the previous owner are cancelled and the
-    new owner gets today's.
+    Used when a manager leaves: one owner-history line per client and one audit entry for the
+    move (who, to whom, how many, which clients); the open touches follow their clients,
+    pending reminders to the previous owner are cancelled and the new owner gets today's.
     """
     if actor.role is not Role.HEAD:
         raise HandoverError("head_only")
@@ -248,18 +250,19 @@ async def hand_over_base(
         client.owner_id = target.id
         client.updated_at = now
         _log_on_card(session, client, actor, previous, target, client.stage, now)
-        await audit.record(
-            session,
-            member=actor,
-            action="handover",
-            now=now,
-            client_id=client.id,
-            from_member=previous.id,
-            to_member=target.id,
-            from_stage=client.stage.value,
-            to_stage=client.stage.value,
-        )
     client_ids = [client.id for client in clients]
+    # One line in /audit for the whole base («передала 12 клиентов · Анна → Дмитрий»); each
+    # client's own trail is its owner-history line and card history.
+    await audit.record(
+        session,
+        member=actor,
+        action="handover",
+        now=now,
+        from_member=previous.id,
+        to_member=target.id,
+        clients=len(client_ids),
+        client_ids=client_ids,
+    )
     moved = await session.execute(
         update(Touch)
         .where(Touch.client_id.in_(client_ids), Touch.status.in_(OPEN_STATUSES))
@@ -269,6 +272,7 @@ async def hand_over_base(
     )
     moved_ids = list(moved.scalars())
     await planner.reword_invitations(session, target, moved_ids)
+    await planner.reword_generated_goals(session, target, moved_ids)
     await _hand_reminders_over(session, moved_ids, target, now)
     await session.flush()
     return BaseHandoverDone(

@@ -1053,6 +1053,15 @@ def greeting(
     return _open(address, text, language)
 
 
+def holiday_titles(key: str) -> tuple[str, str] | None:
+    """A national or professional holiday's name in Russian and English by its occasion key."""
+    for national in _NATIONAL:
+        if national.key == key:
+            return national.title_ru, national.title_en
+    holiday = _PROFESSIONAL_BY_KEY.get(key)
+    return (holiday.title_ru, holiday.title_en) if holiday is not None else None
+
+
 def holiday_greeting_kind(key: str) -> str | None:
     """NATIONAL_HOLIDAY or PROFESSIONAL_HOLIDAY for an occasion key, None for anything else."""
     if any(holiday.key == key for holiday in _NATIONAL):

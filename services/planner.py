@@ -35,7 +35,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from models import Client, Contact, Event, Interaction, KeyDate, Member, Touch
 from models.enums import Category, Direction, Outcome, TouchReason, TouchStatus
-from services import access, geo, occasions
+from services import access, audit, geo, occasions
 from services.names import morph_analyzer
 from services.touches import (
     OPEN_STATUSES,
@@ -1910,6 +1910,103 @@ async def reword_invitations(
     return changed
 
 
+# The reasons whose goal the planner writes itself: a follow-up without an agreed next step
+# gets the cadence goal too.
+_WORDED_REASONS = (
+    TouchReason.CADENCE,
+    TouchReason.FOLLOW_UP,
+    TouchReason.STALE_DATA,
+    TouchReason.OCCASION,
+)
+_CADENCE_CATEGORY = {
+    text: category for goals in CADENCE_GOALS.values() for category, text in goals.items()
+}
+
+
+def _occasion_goal_in(
+    language: str,
+    touch: Touch,
+    client_name: str,
+    key_date: KeyDate | None,
+    full_name: str | None,
+) -> str | None:
+    """The goal the sweep would have written for this occasion touch in `language`."""
+    _, first, patronymic = occasions.split_name(full_name or "")
+    if key_date is not None:
+        kind, _ = _key_date_kinds(key_date)
+        return occasion_goal(
+            kind,
+            language=language,
+            first_name=first,
+            patronymic=patronymic,
+            fallback_name=full_name or client_name,
+            title=key_date.title,
+            relation=key_date.relation,
+            person=key_date.person_name,
+        )
+    titles = occasions.holiday_titles(touch.occasion_key or "")
+    if titles is None:
+        return None
+    return occasion_goal(
+        "holiday",
+        language=language,
+        first_name=first,
+        patronymic=patronymic,
+        fallback_name=client_name,
+        title=titles[1] if language == "en" else titles[0],
+        key=touch.occasion_key,
+    )
+
+
+async def reword_generated_goals(
+    session: AsyncSession, owner: Member, touch_ids: Sequence[int] | None = None
+) -> int:
+    """Word the goals the planner wrote for the owner's open cadence, follow-up, data-check and
+    occasion touches (only `touch_ids`, when given) in the owner's language. Returns how many
+    changed.
+
+    Those goals are written in the language of the owner they were planned for; after a
+    handover or a language change they would stay in the old one. Only a goal that is still,
+    word for word, the generated text in another language is replaced: a goal a manager typed
+    or an agreed next step is the manager's words and stays as it is.
+    """
+    language = _language(owner.language)
+    others = [other for other in _LANGUAGES if other != language]
+    query = (
+        select(Touch, Client.name, KeyDate, Contact.full_name)
+        .join(Client, Client.id == Touch.client_id)
+        .outerjoin(KeyDate, KeyDate.id == Touch.key_date_id)
+        # The person greeted: a key date's contact, or a holiday's addressee.
+        .outerjoin(Contact, Contact.id == Touch.contact_id)
+        .where(
+            Touch.member_id == owner.id,
+            Touch.reason.in_(_WORDED_REASONS),
+            Touch.status.in_(OPEN_STATUSES),
+        )
+    )
+    if touch_ids is not None:
+        query = query.where(Touch.id.in_(list(touch_ids)))
+    changed = 0
+    for touch, client_name, key_date, full_name in (await session.execute(query)).all():
+        goal: str | None = None
+        if touch.reason is TouchReason.STALE_DATA:
+            if touch.goal in (STALE_GOALS[other] for other in others):
+                goal = STALE_GOALS[language]
+        elif touch.reason is TouchReason.OCCASION:
+            if any(
+                touch.goal == _occasion_goal_in(other, touch, client_name, key_date, full_name)
+                for other in others
+            ):
+                goal = _occasion_goal_in(language, touch, client_name, key_date, full_name)
+        elif (category := _CADENCE_CATEGORY.get(touch.goal)) is not None:
+            goal = cadence_goal(category, language)
+        if goal is not None and goal != touch.goal:
+            touch.goal = goal
+            changed += 1
+    await session.flush()
+    return changed
+
+
 class DuplicateEventError(Exception):
     """An event with the same title on the same day is already planned: its clients are
     invited once."""
@@ -2004,11 +2101,12 @@ class EventCancelled:
 
 
 async def cancel_event(
-    session: AsyncSession, *, event_id: int, today: date, now: datetime
+    session: AsyncSession, *, by: Member, event_id: int, today: date, now: datetime
 ) -> EventCancelled:
     """Cancel an upcoming event: its open invitation touches are skipped and their pending
     reminders cancelled, and the routine calls they had replaced are back in the plan (for
-    clients with no other next touch meanwhile); done invitations stay in the history."""
+    clients with no other next touch meanwhile); done invitations stay in the history. The
+    audit log records who did it."""
     from scheduler.jobs import cancel_reminders_of  # noqa: PLC0415 - the scheduler imports services
 
     event = (await upcoming_event(session, event_id, today)).event
@@ -2027,6 +2125,14 @@ async def cancel_event(
     await cancel_reminders_of(session, [touch.id for touch in touches])
     await session.flush()
     await _restore_replaced_calls(session, event.id)
+    await audit.record(
+        session,
+        member=by,
+        action="event_cancelled",
+        now=now,
+        event_id=event.id,
+        invitations=len(touches),
+    )
     members = list(
         await session.scalars(
             select(Member).where(Member.id.in_(list(per_member))).order_by(Member.id)
@@ -2046,8 +2152,9 @@ async def create_event(
     starts_at: time | None = None,
     description: str | None = None,
 ) -> tuple[Event, EventPlan]:
-    """Save a company event and plan its invitations; `DuplicateEventError` when the same
-    event (title and day) is already planned, so nobody is invited twice."""
+    """Save a company event and plan its invitations (recorded in the audit log);
+    `DuplicateEventError` when the same event (title and day) is already planned, so nobody is
+    invited twice."""
     existing = await same_event(session, title, happens_on)
     if existing is not None:
         raise DuplicateEventError(existing)
@@ -2063,4 +2170,13 @@ async def create_event(
     )
     session.add(event)
     await session.flush()
-    return event, await plan_event_invitations(session, event, now)
+    plan = await plan_event_invitations(session, event, now)
+    await audit.record(
+        session,
+        member=by,
+        action="event_created",
+        now=now,
+        event_id=event.id,
+        invitations=plan.planned,
+    )
+    return event, plan

@@ -7,7 +7,7 @@ once per clock hour; `/audit` lists recent sensitive actions with filters.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from html import escape
 
 from sqlalchemy import and_, delete, func, or_, select, update
@@ -21,6 +21,7 @@ from models import (
     Client,
     Contact,
     Deal,
+    Event,
     Interaction,
     KeyDate,
     Member,
@@ -39,13 +40,14 @@ DEFAULT_READ_ALERT_THRESHOLD = 40
 THRESHOLD_INFO_KEY = "read_alert_threshold"
 READ_WINDOW = timedelta(hours=1)
 READ_ALERT = "read_alert"
+HANDOVER = "handover"
 # What /audit shows: sensitive actions, not every internal note.
 LISTED_ACTIONS = (
     "card_view",
     "search",
     "export",
     "import",
-    "handover",
+    HANDOVER,
     "forget",
     "delete",
     "denied",
@@ -53,9 +55,19 @@ LISTED_ACTIONS = (
     READ_ALERT,
     "member_off",
     "member_on",
+    "event_created",
+    "event_cancelled",
+    "policy_change",
 )
+EVENT_ACTIONS = ("event_created", "event_cancelled")
 # Entries about a member (switched off, brought back): `details["member_id"]` names them.
 ABOUT_MEMBER_ACTIONS = ("member_off", "member_on")
+# Which details name a member, per action: /audit shows their names, and `/audit Анна` finds
+# the handovers of her clients (to her or from her) besides what she did.
+_MEMBER_KEYS: dict[str, tuple[str, ...]] = {
+    **dict.fromkeys(ABOUT_MEMBER_ACTIONS, ("member_id",)),
+    HANDOVER: ("from_member", "to_member"),
+}
 
 
 def hour_window(now: datetime) -> datetime:
@@ -166,19 +178,26 @@ class AuditLine:
     details: dict[str, object]
     # The member the action was about (switched off, brought back).
     subject_name: str | None = None
+    # A handover: whose client(s) it was and who got them.
+    from_name: str | None = None
+    to_name: str | None = None
+    # An event created or cancelled: its title and day.
+    event_title: str | None = None
+    event_day: date | None = None
 
 
 @dataclass(frozen=True)
 class AuditFilter:
-    """What /audit was asked for: a member's name part, a period, an action."""
+    """What /audit was asked for: a member's name part, a period, a kind of action (one or
+    several actions: «события» are both created and cancelled events)."""
 
     member_query: str | None = None
     since: datetime | None = None
-    action: str | None = None
+    actions: tuple[str, ...] | None = None
 
 
 PERIOD_WORDS = {"1h": 1, "24h": 24, "48h": 48, "7d": 24 * 7, "week": 24 * 7, "неделя": 24 * 7}
-ACTION_WORDS = {
+ACTION_WORDS: dict[str, str | tuple[str, ...]] = {
     "export": "export",
     "экспорт": "export",
     "import": "import",
@@ -197,13 +216,20 @@ ACTION_WORDS = {
     "отключение": "member_off",
     "on": "member_on",
     "возвращение": "member_on",
+    "events": EVENT_ACTIONS,
+    "event": EVENT_ACTIONS,
+    "события": EVENT_ACTIONS,
+    "событие": EVENT_ACTIONS,
+    "policy": "policy_change",
+    "политика": "policy_change",
+    "политики": "policy_change",
 }
 
 
 def parse_filter(text: str, now: datetime) -> AuditFilter:
     """`/audit <member name>`, `/audit export`, `/audit 24h`, or several of them together."""
     since: datetime | None = None
-    action: str | None = None
+    actions: tuple[str, ...] | None = None
     rest: list[str] = []
     for word in text.split():
         lowered = word.lower()
@@ -212,10 +238,11 @@ def parse_filter(text: str, now: datetime) -> AuditFilter:
         elif lowered.endswith(("h", "ч")) and lowered[:-1].isdigit() and int(lowered[:-1]) > 0:
             since = now - timedelta(hours=min(int(lowered[:-1]), 24 * 366))
         elif lowered in ACTION_WORDS:
-            action = ACTION_WORDS[lowered]
+            found = ACTION_WORDS[lowered]
+            actions = (found,) if isinstance(found, str) else found
         else:
             rest.append(word)
-    return AuditFilter(member_query=" ".join(rest) or None, since=since, action=action)
+    return AuditFilter(member_query=" ".join(rest) or None, since=since, actions=actions)
 
 
 async def members_matching(session: AsyncSession, query: str) -> list[int]:
@@ -245,39 +272,49 @@ async def recent_entries(
     )
     if wanted.since is not None:
         query = query.where(AuditEntry.at >= wanted.since)
-    if wanted.action is not None:
-        query = query.where(AuditEntry.action == wanted.action)
+    if wanted.actions is not None:
+        query = query.where(AuditEntry.action.in_(wanted.actions))
     if wanted.member_query is not None:
         ids = await members_matching(session, wanted.member_query)
-        # `/audit Дмитрий`: what he did, and what was done to him (switched off, brought back).
+        # `/audit Дмитрий`: what he did, and what was done to him (switched off, brought
+        # back, his clients handed over or clients handed to him).
         query = query.where(
             or_(
                 AuditEntry.member_id.in_(ids),
-                and_(
-                    AuditEntry.action.in_(ABOUT_MEMBER_ACTIONS),
-                    AuditEntry.details["member_id"].as_integer().in_(ids),
+                *(
+                    and_(
+                        AuditEntry.action == action,
+                        AuditEntry.details[key].as_integer().in_(ids),
+                    )
+                    for action, keys in _MEMBER_KEYS.items()
+                    for key in keys
                 ),
             )
         )
     found = (await session.execute(query)).all()
-    subject_ids = {
-        subject
-        for entry, _, _ in found
-        if entry.action in ABOUT_MEMBER_ACTIONS
-        and isinstance(subject := (entry.details or {}).get("member_id"), int)
-    }
-    names: dict[int, str] = {}
-    if subject_ids:
-        people = await session.execute(
-            select(Member.id, Member.full_name).where(Member.id.in_(subject_ids))
-        )
-        names = {int(member_id): name for member_id, name in people.all()}
+    details = [dict(entry.details or {}) for entry, _, _ in found]
+    names = await _member_names(
+        session,
+        {
+            value
+            for (entry, _, _), facts in zip(found, details, strict=True)
+            for key in _MEMBER_KEYS.get(entry.action, ())
+            if isinstance(value := facts.get(key), int)
+        },
+    )
+    events = await _events(
+        session,
+        {
+            value
+            for (entry, _, _), facts in zip(found, details, strict=True)
+            if entry.action in EVENT_ACTIONS and isinstance(value := facts.get("event_id"), int)
+        },
+    )
     # A refused card names the client it was for (kept out of `client_id`, which counts views).
     refused_ids = {
         target
-        for entry, _, _ in found
-        if entry.action == "denied"
-        and isinstance(target := (entry.details or {}).get("target"), int)
+        for (entry, _, _), facts in zip(found, details, strict=True)
+        if entry.action == "denied" and isinstance(target := facts.get("target"), int)
     }
     refused: dict[int, str] = {}
     if refused_ids:
@@ -285,21 +322,44 @@ async def recent_entries(
             select(Client.id, Client.name).where(Client.id.in_(refused_ids))
         )
         refused = {int(client_id): name for client_id, name in rows.all()}
-    return [
-        AuditLine(
-            at=entry.at,
-            member_name=member_name,
-            action=entry.action,
-            client_name=client_name
-            if entry.action != "denied"
-            else refused.get((entry.details or {}).get("target", 0)),
-            details=dict(entry.details or {}),
-            subject_name=names.get((entry.details or {}).get("member_id", 0))
-            if entry.action in ABOUT_MEMBER_ACTIONS
-            else None,
+    lines = []
+    for (entry, member_name, client_name), facts in zip(found, details, strict=True):
+        about = entry.action in ABOUT_MEMBER_ACTIONS
+        handed = entry.action == HANDOVER
+        title, day = events.get(facts.get("event_id", 0), (None, None))
+        lines.append(
+            AuditLine(
+                at=entry.at,
+                member_name=member_name,
+                action=entry.action,
+                client_name=client_name
+                if entry.action != "denied"
+                else refused.get(facts.get("target", 0)),
+                details=facts,
+                subject_name=names.get(facts.get("member_id", 0)) if about else None,
+                from_name=names.get(facts.get("from_member", 0)) if handed else None,
+                to_name=names.get(facts.get("to_member", 0)) if handed else None,
+                event_title=title if entry.action in EVENT_ACTIONS else None,
+                event_day=day if entry.action in EVENT_ACTIONS else None,
+            )
         )
-        for entry, member_name, client_name in found
-    ]
+    return lines
+
+
+async def _member_names(session: AsyncSession, ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    rows = await session.execute(select(Member.id, Member.full_name).where(Member.id.in_(ids)))
+    return {int(member_id): name for member_id, name in rows.all()}
+
+
+async def _events(session: AsyncSession, ids: set[int]) -> dict[int, tuple[str, date]]:
+    if not ids:
+        return {}
+    rows = await session.execute(
+        select(Event.id, Event.title, Event.happens_on).where(Event.id.in_(ids))
+    )
+    return {int(event_id): (title, day) for event_id, title, day in rows.all()}
 
 
 ERASED = "—"

@@ -219,7 +219,9 @@ async def update_settings(
     language: str | None = None,
 ) -> Member:
     """Change a member's personal settings; values arrive already validated. A new zone or
-    language rewords the member's open invitations (`planner.reword_invitations`)."""
+    language rewords the member's open invitations (`planner.reword_invitations`), a new
+    language the goals the planner wrote for their other open touches too
+    (`planner.reword_generated_goals`)."""
     if timezone is not None:
         member.timezone = timezone
     if hours is not None:
@@ -235,4 +237,6 @@ async def update_settings(
     await session.flush()
     if timezone is not None or language is not None:
         await planner.reword_invitations(session, member)
+    if language is not None:
+        await planner.reword_generated_goals(session, member)
     return member

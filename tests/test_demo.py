@@ -394,6 +394,7 @@ async def test_the_audit_log_has_its_last_days(session: AsyncSession) -> None:
     assert kinds["denied"] == 2
     assert kinds["event_created"] == 3
     assert kinds["event_cancelled"] == 1
+    assert kinds["policy_change"] == 1
     handovers = await session.scalar(
         select(func.count())
         .select_from(OwnerHistory)
@@ -424,6 +425,12 @@ async def test_audit_shows_the_demo_log_to_the_head(chat: Chat, session: AsyncSe
     assert "<b>Дмитрий Орлов</b> · ⛔ отказано в доступе · /audit" in page
     assert "<b>Анна Кузнецова</b> · 👁 открыла карточку" in page
     assert "🔁 передала клиента" in page
+    assert "<b>Ольга Смирнова</b> · 📅 создала событие · «Выставка БИОТ: наш стенд»" in page
+    assert "<b>Ольга Смирнова</b> · ❌ отменила событие · «День открытых дверей" in page
+    assert (
+        "<b>Ольга Смирнова</b> · ⚙️ изменила политику · <b>Ключевой</b>: каденция 45 → 30 дн."
+        in page
+    )
     recent = joined(await chat.send(1001, "/audit 24h"))
     assert "выгрузила базу" in recent
     assert "передала клиента" not in recent

@@ -1,0 +1,162 @@
+"""The goals the planner wrote follow the owner's language: after a handover to an English-
+speaking member, or a /settings language change, open cadence, data-check and occasion touches
+read in the new language; a goal a manager typed, an agreed next step and closed touches keep
+their words."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from models import Client, KeyDate, Touch
+from models.enums import TouchReason, TouchStatus
+from services import planner
+from services.touches import OPEN_STATUSES, close_touch
+from tests.conftest import HEAD_ID, START
+from tests.harness import Chat, joined
+from tests.test_reminders import (
+    MANAGER_ID,
+    OTHER_MANAGER_ID,
+    add_client,
+    add_member,
+    add_touch,
+)
+
+Factory = async_sessionmaker[AsyncSession]
+
+RU = {
+    TouchReason.CADENCE: "Плановое касание: узнать, как дела, актуальны ли потребности",
+    TouchReason.STALE_DATA: "Проверить данные: телефоны, e-mail, должности контактов, окно для "
+    "звонков",
+    "birthday": "Поздравить Ивана Сергеевича с днём рождения",
+    "new_year": "Поздравить Ивана Сергеевича с Новым годом",
+}
+EN = {
+    TouchReason.CADENCE: "Planned touch: ask how things are and whether the needs still stand",
+    TouchReason.STALE_DATA: "Check the data: phones, e-mails, contacts' positions, calling window",
+    "birthday": "Congratulate Иван Сергеевич on the birthday",
+    "new_year": "Congratulate Иван Сергеевич on New Year",
+}
+TYPED = "Обсудить скидку на перчатки к зиме"
+
+
+async def arrange(chat: Chat, session_factory: Factory, *, olga_language: str = "en") -> int:
+    """Дмитрий (Russian) owns «Лютик»: the planner's cadence, data-check, birthday and New Year
+    touches, a follow-up with an agreed next step, and a done cadence touch. Ольга reads
+    English."""
+    await chat.send(HEAD_ID, "/start")
+    async with session_factory.begin() as session:
+        owner = await add_member(session)
+        olga = await add_member(session, telegram_id=OTHER_MANAGER_ID, name="Ольга")
+        olga.language = olga_language
+        client = await add_client(
+            session, owner, "Лютик", "Europe/Moscow", confirmed=datetime(2026, 1, 5, tzinfo=UTC)
+        )
+        contact = client.contacts[0]
+        session.add(
+            KeyDate(
+                client_id=client.id,
+                contact_id=contact.id,
+                kind="birthday",
+                day=25,
+                month=11,
+                created_at=START,
+            )
+        )
+        await session.flush()
+        planned = await planner.replan_client(session, client, START, horizon_days=60)
+        assert sorted(touch.goal for touch in planned) == sorted(RU.values())
+        done = await add_touch(
+            session, client, START.date(), RU[TouchReason.CADENCE], TouchReason.CADENCE
+        )
+        close_touch(done, TouchStatus.DONE, START)
+        await add_touch(session, client, START.date(), TYPED, TouchReason.FOLLOW_UP)
+        return client.id
+
+
+async def goals(session_factory: Factory, client_id: int) -> tuple[set[str], set[str]]:
+    """The client's open goals and closed goals."""
+    async with session_factory() as session:
+        touches = list(await session.scalars(select(Touch).where(Touch.client_id == client_id)))
+    open_goals = {t.goal for t in touches if t.status in OPEN_STATUSES}
+    return open_goals, {t.goal for t in touches if t.status is TouchStatus.DONE}
+
+
+async def test_a_client_handed_to_an_english_speaker_brings_english_goals(
+    chat: Chat, session_factory: Factory
+) -> None:
+    client_id = await arrange(chat, session_factory)
+    await chat.send(HEAD_ID, "/handover Лютик")
+    await chat.press(HEAD_ID, "Ольга")
+    await chat.press(HEAD_ID, "продажа")
+    await chat.press(HEAD_ID, "Без заметки")
+    assert "передан" in joined(await chat.press(HEAD_ID, "Передать"))
+
+    open_goals, closed = await goals(session_factory, client_id)
+    assert open_goals == {*EN.values(), TYPED}
+    assert closed == {RU[TouchReason.CADENCE]}
+    week = joined(await chat.send(OTHER_MANAGER_ID, "/week"))
+    assert EN[TouchReason.CADENCE] in week
+
+
+async def test_a_whole_base_handed_to_a_russian_speaker_keeps_its_words(
+    chat: Chat, session_factory: Factory
+) -> None:
+    client_id = await arrange(chat, session_factory, olga_language="ru")
+    await chat.send(HEAD_ID, "/members")
+    await chat.press(HEAD_ID, "Отключить Дмитрия")
+    await chat.press(HEAD_ID, "Да, отключить")
+    await chat.press(HEAD_ID, "Ольга")
+    await chat.press(HEAD_ID, "Передать всех")
+    open_goals, _ = await goals(session_factory, client_id)
+    assert open_goals == {*RU.values(), TYPED}
+
+
+async def test_a_whole_base_handed_to_an_english_speaker_is_reworded(
+    chat: Chat, session_factory: Factory
+) -> None:
+    client_id = await arrange(chat, session_factory)
+    await chat.send(HEAD_ID, "/members")
+    await chat.press(HEAD_ID, "Отключить Дмитрия")
+    await chat.press(HEAD_ID, "Да, отключить")
+    await chat.press(HEAD_ID, "Ольга")
+    await chat.press(HEAD_ID, "Передать всех")
+    open_goals, _ = await goals(session_factory, client_id)
+    assert open_goals == {*EN.values(), TYPED}
+
+
+async def test_switching_the_language_in_settings_rewords_the_planners_goals_both_ways(
+    chat: Chat, session_factory: Factory
+) -> None:
+    client_id = await arrange(chat, session_factory)
+    async with session_factory.begin() as session:
+        # Categories change: a cadence goal written for another category is still generated.
+        client = await session.get(Client, client_id)
+        assert client is not None
+        await add_touch(
+            session,
+            client,
+            START.date(),
+            planner.CADENCE_GOALS["ru"][planner.Category.KEY],
+            TouchReason.CADENCE,
+        )
+    await chat.send(MANAGER_ID, "/settings")
+    await chat.press(MANAGER_ID, "Язык")
+    await chat.press(MANAGER_ID, "English")
+    open_goals, closed = await goals(session_factory, client_id)
+    key_en = planner.CADENCE_GOALS["en"][planner.Category.KEY]
+    assert open_goals == {*EN.values(), TYPED, key_en}
+    assert closed == {RU[TouchReason.CADENCE]}
+    assert key_en in joined(await chat.send(MANAGER_ID, "/week"))
+
+    await chat.send(MANAGER_ID, "/settings")
+    await chat.press(MANAGER_ID, "Language")
+    await chat.press(MANAGER_ID, "Русский")
+    open_goals, _ = await goals(session_factory, client_id)
+    assert open_goals == {
+        *RU.values(),
+        TYPED,
+        planner.CADENCE_GOALS["ru"][planner.Category.KEY],
+    }
