@@ -29,7 +29,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Client, Interaction, Member, Touch
-from models.enums import TouchReason, TouchStatus
+from models.enums import Category, TouchReason, TouchStatus
 from services import planner
 from services.digest import member_schedule, touch_for
 from services.touches import OPEN_STATUSES, all_policies
@@ -69,25 +69,25 @@ def _working(day: date, schedule: Schedule) -> bool:
     return is_working_day(day, schedule)
 
 
-def _needed(newcomers: Sequence[_Newcomer], owner: Schedule) -> int:
-    """The fewest first touches a day that can reach every client by its deadline, counting
-    the owner's working days from the earliest start (a lower bound: the fill checks it)."""
-    if not newcomers:
-        return 0
+def _needed(newcomers: Sequence[_Newcomer], owner: Schedule, booked: Mapping[date, int]) -> int:
+    """The fewest first touches a day that reach every client by its deadline in this order:
+    the k-th client needs k places (and what is booked) on the owner's working days up to its
+    deadline. Exact when the clients share the owner's days; `_fill` checks the rest."""
     first = min(newcomer.start for newcomer in newcomers)
-    by_deadline = Counter(newcomer.deadline for newcomer in newcomers)
-    needed = 1
-    reached = 0
-    working = 0
+    last = max(newcomer.deadline for newcomer in newcomers)
+    working: dict[date, int] = {}
+    taken: dict[date, int] = {}
+    count = held = 0
     day = first
-    last = max(by_deadline)
     while day <= last:
-        working += _working(day, owner)
-        reached += by_deadline.get(day, 0)
-        if reached:
-            needed = max(needed, math.ceil(reached / max(working, 1)))
+        count += _working(day, owner)
+        held += booked.get(day, 0)
+        working[day], taken[day] = count, held
         day += timedelta(days=1)
-    return needed
+    return max(
+        math.ceil((place + taken[newcomer.deadline]) / max(working[newcomer.deadline], 1))
+        for place, newcomer in enumerate(newcomers, start=1)
+    )
 
 
 def _fill(
@@ -123,17 +123,26 @@ def spread_days(
     newcomers: Sequence[_Newcomer], owner: Schedule, booked: Mapping[date, int]
 ) -> list[date]:
     """The days of one owner's first touches, in the order given (key clients first): at most
-    max(FIRST_TOUCHES_PER_DAY, needed) a day with what is already `booked`, working days only."""
+    max(FIRST_TOUCHES_PER_DAY, needed) a day with what is already `booked`, working days only,
+    each client by its deadline."""
     if not newcomers:
         return []
-    per_day = max(FIRST_TOUCHES_PER_DAY, _needed(newcomers, owner))
-    days, late = _fill(newcomers, owner, booked, per_day)
-    # Key clients go first even when their period is longer: one more a day until everybody
-    # is reached within their own period (a couple of rounds at most in practice).
-    while late and per_day < len(newcomers) + max(booked.values(), default=0):
-        per_day += 1
-        days, late = _fill(newcomers, owner, booked, per_day)
-    return days
+    low = max(FIRST_TOUCHES_PER_DAY, _needed(newcomers, owner, booked))
+    days, late = _fill(newcomers, owner, booked, low)
+    if not late:
+        return days
+    # Clients whose calling days differ from the owner's: the fewest a day that still keeps
+    # every deadline (all on their first day at worst).
+    high = len(newcomers) + max(booked.values(), default=0)
+    best = _fill(newcomers, owner, booked, high)[0]
+    while low < high:
+        middle = (low + high) // 2
+        days, late = _fill(newcomers, owner, booked, middle)
+        if late:
+            low = middle + 1
+        else:
+            high, best = middle, days
+    return best
 
 
 async def _contacted(session: AsyncSession, client_ids: Sequence[int]) -> set[int]:
@@ -197,13 +206,25 @@ async def plan_imported(
         )
     }
     groups: dict[int, list[_Newcomer]] = defaultdict(list)
+    owner_schedules = {owner_id: member_schedule(owner) for owner_id, owner in owners.items()}
+    # Clients of one owner mostly share a calling window: their first day is the same.
+    starts: dict[tuple[Schedule, int], date] = {}
+    deadlines: dict[tuple[Schedule, Category], date] = {}
     for client in facts:
         owner = owners[client.owner_id]
         schedule = planner.client_schedule(client)
-        start = planner.first_touch_day(now, schedule, member_schedule(owner))
-        today = planner.local_today(now, client.timezone)
-        cadence = timedelta(days=policies[client.category].cadence_days)
-        deadline = max(start, planner.next_working_day(today + cadence, schedule))
+        start = starts.get((schedule, owner.id))
+        if start is None:
+            start = planner.first_touch_day(now, schedule, owner_schedules[owner.id])
+            starts[schedule, owner.id] = start
+        deadline = deadlines.get((schedule, client.category))
+        if deadline is None:
+            # When the cadence from today would have had it: nobody waits longer than that.
+            today = planner.local_today(now, client.timezone)
+            cadence = timedelta(days=policies[client.category].cadence_days)
+            deadline = planner.next_working_day(today + cadence, schedule)
+            deadlines[schedule, client.category] = deadline
+        deadline = max(start, deadline)
         groups[owner.id].append(_Newcomer(client, schedule, start, deadline))
     since = min(newcomer.start for group in groups.values() for newcomer in group)
     booked = await _booked(session, groups, since)
@@ -217,7 +238,7 @@ async def plan_imported(
             )
         )
         owner = owners[owner_id]
-        days = spread_days(group, member_schedule(owner), booked[owner_id])
+        days = spread_days(group, owner_schedules[owner_id], booked[owner_id])
         goal = planner.first_contact_goal(owner.language)
         per_day: Counter[date] = Counter(days)
         report.per_owner_day[owner_id] = per_day

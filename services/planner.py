@@ -3,7 +3,8 @@ stale data, company events).
 
 The rule it keeps is «each active client always has one next planned touch»: a cadence touch
 (last contact + the category's cadence, never in the past, never above the category's yearly
-ceiling, on the client's working day) unless a cadence or follow-up touch is already open. On
+ceiling, on the client's working day; for a client nobody has contacted yet, a first touch
+today or on the next working day) unless a cadence or follow-up touch is already open. On
 top of it come occasion touches (key dates, Russian national holidays, professional holidays of
 the client's industry) on the occasion's day or the last working day before it, «проверить
 данные» touches for stale records and invitation touches for company events.
@@ -580,6 +581,7 @@ class _Sweep:
         # The owners' working hours, for a first touch: today only while there is time left.
         self.owner_schedules: dict[int, Schedule] = {}
         self._today: dict[str, date] = {}
+        self._first_days: dict[tuple[Schedule, int], date] = {}
 
     async def prepare(self, owner_ids: Iterable[int] | None = None) -> None:
         """Load the policies and the owners' languages and schedules once per sweep."""
@@ -607,6 +609,17 @@ class _Sweep:
             )
             for row in rows
         }
+
+    def first_touch_day(self, client: ClientFacts, schedule: Schedule) -> date:
+        """`first_touch_day` of the client, remembered per calling window and owner (an
+        import's clients mostly share both)."""
+        key = (schedule, client.owner_id)
+        day = self._first_days.get(key)
+        if day is None:
+            day = self._first_days[key] = first_touch_day(
+                self.now, schedule, self.owner_schedule(client)
+            )
+        return day
 
     def owner_schedule(self, client: ClientFacts) -> Schedule:
         """The owner's working hours (the client's zone and window hours when unknown)."""
@@ -773,7 +786,7 @@ class _Sweep:
             # Nobody has contacted the client yet: soon, not a whole cadence after it was
             # added — and never later than the cadence would have had it (a client added
             # long ago is due today, as it was).
-            due = min(due, first_touch_day(self.now, schedule, self.owner_schedule(client)))
+            due = min(due, self.first_touch_day(client, schedule))
         if any(day <= due for day in data.busy_days[client.id]):
             # An open birthday call or invitation due by then — overdue ones included — is
             # the contact: one call, not two items (and two reminders at the same minute).
