@@ -55,7 +55,8 @@ class _Newcomer:
 
 @dataclass
 class FirstTouchSpread:
-    """What an import's spread planned: first touches, the busiest day of any one owner."""
+    """What an import's spread planned: first touches, and the busiest day of any one owner
+    (with the first touches already open on it)."""
 
     planned: int = 0
     max_per_day: int = 0
@@ -242,7 +243,9 @@ async def plan_imported(
         goal = planner.first_contact_goal(owner.language)
         per_day: Counter[date] = Counter(days)
         report.per_owner_day[owner_id] = per_day
-        report.max_per_day = max(report.max_per_day, *per_day.values())
+        # The day's first touches in all: an earlier import's count too.
+        busiest = max(count + booked[owner_id][day] for day, count in per_day.items())
+        report.max_per_day = max(report.max_per_day, busiest)
         rows.extend(
             {
                 "client_id": newcomer.facts.id,
