@@ -118,6 +118,23 @@ class NewClientCallback(CallbackData, prefix="cn"):
     value: str = ""
 
 
+class FirstTouchDay(StrEnum):
+    """Where the card answering /new moves the client's first touch."""
+
+    TODAY = "today"
+    TOMORROW = "tomorrow"
+    # A typed day: the bot asks for it.
+    OTHER = "other"
+
+
+class FirstTouchCallback(CallbackData, prefix="ft"):
+    """«Сегодня» / «Завтра» / «📅 Другой день» under the card answering /new: the touch is
+    re-checked (the member's own, still an open first touch) before it moves."""
+
+    touch_id: Int32
+    day: FirstTouchDay
+
+
 class MarkerAction(StrEnum):
     """What a button on the markers screen does."""
 

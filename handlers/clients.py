@@ -8,12 +8,12 @@ journey; this module only puts them on the card.
 from __future__ import annotations
 
 import contextlib
-from datetime import datetime, time
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from aiogram import F, Router
+from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.fsm.context import FSMContext
@@ -26,6 +26,8 @@ from bot.callbacks import (
     CardCallback,
     ClientCallback,
     ContactTargetCallback,
+    FirstTouchCallback,
+    FirstTouchDay,
     MarkerAction,
     MarkerCallback,
     NewClientCallback,
@@ -36,10 +38,11 @@ from bot.keyboards import clients as keyboards
 from bot.keyboards import logging as log_keyboards
 from bot.keyboards.planner import without_confirm_row
 from handlers import logging
-from handlers.common import esc, esc_params, quote, send_new, show
-from models import Contact, Member
+from handlers.common import esc, esc_params, plain, quote, send_new, show
+from models import Contact, Member, Touch
 from models.enums import Category, ClientKind
-from services import clients, geo, handover, validation
+from scheduler.jobs import cancel_reminders
+from services import clients, first_touches, geo, handover, planner, validation
 from services.access import AccessDeniedError, client_for
 from services.client_card import (
     TELEGRAM_LIMIT,
@@ -49,6 +52,7 @@ from services.client_card import (
     window_in_zone,
 )
 from services.clock import Clock
+from services.digest import TouchUnavailableError
 from services.parsing import classify_message
 from services.person_names import gender_of
 
@@ -59,6 +63,8 @@ CARD_BODY_LIMIT = 3600
 # « · стр. 10/12», blank lines and the «(продолжение)» line break.
 PAGE_CHROME = 40
 SHORT_TEXT = 200
+# Telegram's limit on a button's pop-up answer.
+ALERT_LIMIT = 200
 QUERY_MAX = 200
 KEY_DATE_ICONS = {"birthday": "🎂", "anniversary": "💍", "professional": "🏅"}
 
@@ -81,6 +87,12 @@ class SharedContactForm(StatesGroup):
 
     choice = State()
     search = State()
+
+
+class FirstTouchForm(StatesGroup):
+    """«📅 Другой день» under the card answering /new: waiting for the typed day."""
+
+    day = State()
 
 
 class FindForm(StatesGroup):
@@ -247,7 +259,28 @@ def _contact_lines(
     return lines
 
 
-def _interaction(card: clients.ClientCard, member: Member, tr: Translator) -> list[str]:
+def first_touch_day(tr: Translator, day: date, today: date) -> str:
+    """«сегодня, ср, 18 ноября», «завтра, чт, 19 ноября» or «пт, 20 ноября» (today is the
+    client's: a touch's due date is in the client's calendar)."""
+    shown = tr.fmt_weekday(day, today)
+    if day == today:
+        return tr("clients.first_touch_today", date=shown)
+    if day == today + timedelta(days=1):
+        return tr("clients.first_touch_tomorrow", date=shown)
+    return shown
+
+
+def first_touch_line(tr: Translator, touch: Touch, today: date) -> str:
+    """«⏭ Первый контакт: сегодня, ср, 18 ноября», with the goal when it is not the usual."""
+    day = first_touch_day(tr, touch.due_on, today)
+    if touch.goal in planner.FIRST_CONTACT_GOALS.values():
+        return tr("clients.first_touch", date=day)
+    return tr("clients.first_touch_goal", date=day, goal=esc(clip(touch.goal, SHORT_TEXT)[0]))
+
+
+def _interaction(
+    card: clients.ClientCard, member: Member, tr: Translator, now: datetime
+) -> list[str]:
     client = card.client
     member_zone = ZoneInfo(member.timezone)
     lines = [tr("clients.section_interaction")]
@@ -287,7 +320,11 @@ def _interaction(card: clients.ClientCard, member: Member, tr: Translator) -> li
                     result=esc(clip(interaction.result, SHORT_TEXT)[0]),
                 )
             )
-    if card.next_touch is not None:
+    if card.next_touch is not None and planner.is_first_touch(card.next_touch):
+        lines.append(
+            first_touch_line(tr, card.next_touch, planner.local_today(now, client.timezone))
+        )
+    elif card.next_touch is not None:
         lines.append(
             tr(
                 "clients.next_touch",
@@ -393,7 +430,7 @@ def card_pages(
     body = [
         *_reference(card, member, tr, now),
         "",
-        *_interaction(card, member, tr),
+        *_interaction(card, member, tr, now),
         "",
         *_relationship(card, tr),
     ]
@@ -428,8 +465,11 @@ async def _card_view(
     page: int = 0,
     *,
     record: bool = True,
+    first_touch: bool = False,
 ) -> tuple[str, InlineKeyboardMarkup] | None:
-    """The text and buttons of one page of the card; None when the member may not see it."""
+    """The text and buttons of one page of the card; None when the member may not see it.
+    `first_touch`: the card answering /new, with the buttons that move the first touch (while
+    it is the client's next one)."""
     now = clock.now()
     try:
         card = await clients.load_card(session, member, client_id, now, record=record)
@@ -442,7 +482,18 @@ async def _card_view(
     # «🔁 Передать» only for whoever may hand this client over (a manager: not past the last
     # stage); a forged press still gets handlers/handover's refusal.
     can_hand_over = bool(handover.allowed_stages(member, card.client))
-    return text, keyboards.card(tr, client_id, page, len(pages), can_hand_over=can_hand_over)
+    first_touch_id = None
+    if first_touch and card.next_touch is not None and planner.is_first_touch(card.next_touch):
+        first_touch_id = card.next_touch.id
+    markup = keyboards.card(
+        tr,
+        client_id,
+        page,
+        len(pages),
+        can_hand_over=can_hand_over,
+        first_touch_id=first_touch_id,
+    )
+    return text, markup
 
 
 async def _send_card(
@@ -452,8 +503,10 @@ async def _send_card(
     tr: Translator,
     clock: Clock,
     client_id: int,
+    *,
+    first_touch: bool = False,
 ) -> None:
-    view = await _card_view(session, member, tr, clock, client_id)
+    view = await _card_view(session, member, tr, clock, client_id, first_touch=first_touch)
     if view is None:
         await _reply(target, tr("clients.not_available"))
         return
@@ -791,7 +844,8 @@ async def _advance(
         return
     message = target.message if isinstance(target, CallbackQuery) else target
     if isinstance(message, Message):
-        await _send_card(message, session, member, tr, clock, client.id)
+        # The first touch comes with buttons to move it: a warm lead is called today.
+        await _send_card(message, session, member, tr, clock, client.id, first_touch=True)
 
 
 @router.message(Command("new"))
@@ -814,6 +868,140 @@ async def cmd_new(
             return
         await state.set_data({"name": name})
     await _advance(message, session, member, tr, clock, state)
+
+
+# The first touch, moved from the card answering /new.
+
+
+def _moved_text(tr: Translator, moved: first_touches.MovedFirstTouch, now: datetime) -> str:
+    """«⏭ Первый контакт с «Ромашка»: завтра, чт, 19 ноября.», and why when a day off moved it."""
+    today = first_touches.client_today(moved.client, now)
+    text = tr(
+        "clients.first_touch_moved",
+        client=esc(moved.client.name),
+        date=first_touch_day(tr, moved.touch.due_on, today),
+    )
+    if moved.shifted:
+        asked = tr.fmt_weekday(moved.asked, today)
+        text += " " + tr("clients.first_touch_day_off", asked=asked[:1].upper() + asked[1:])
+    return text
+
+
+async def _moved(
+    session: AsyncSession,
+    member: Member,
+    touch_id: int,
+    day: date,
+    now: datetime,
+) -> first_touches.MovedFirstTouch:
+    moved = await first_touches.move_first_touch(session, member, touch_id, day, now)
+    if moved.changed:
+        # A reminder queued for the old day must not come; the new day's comes with its tick.
+        await cancel_reminders(session, moved.touch.id)
+    return moved
+
+
+@router.callback_query(FirstTouchCallback.filter())
+async def cb_first_touch(
+    query: CallbackQuery,
+    callback_data: FirstTouchCallback,
+    session: AsyncSession,
+    member: Member,
+    tr: Translator,
+    clock: Clock,
+    state: FSMContext,
+    bot: Bot,
+    callback_answer: CallbackAnswer,
+) -> None:
+    """«Сегодня» / «Завтра» move the first touch and redraw the card; «📅 Другой день» asks
+    for the day. A touch that is not the member's, or no longer an open first touch, is not
+    moved: the press gets a pop-up saying so."""
+    now = clock.now()
+    # Conversation state lives in its own transactions: settle it before this update writes.
+    if await state.get_state() == FirstTouchForm.day.state:
+        await state.clear()
+    try:
+        touch, client = await first_touches.open_first_touch(
+            session, member, callback_data.touch_id, now
+        )
+    except TouchUnavailableError:
+        callback_answer.text = tr("clients.not_available")
+        callback_answer.show_alert = True
+        return
+    except first_touches.FirstTouchGoneError as gone:
+        callback_answer.text = plain(tr("clients.first_touch_gone", client=esc(gone.client.name)))
+        callback_answer.show_alert = True
+        view = await _card_view(
+            session, member, tr, clock, gone.client.id, record=False, first_touch=True
+        )
+        if view is not None:
+            await show(query, *view)
+        return
+    if callback_data.day is FirstTouchDay.OTHER:
+        # The next message is the day: a log under way can no longer take it.
+        await logging.drop_draft(bot, session, member, tr, state, now)
+        card = query.message
+        await state.set_state(FirstTouchForm.day)
+        await state.update_data(
+            touch_id=touch.id,
+            card=[card.chat.id, card.message_id] if isinstance(card, Message) else None,
+        )
+        await send_new(
+            query,
+            tr("clients.first_touch_ask", client=esc(client.name)),
+            keyboards.cancel_only(tr),
+        )
+        return
+    day = first_touches.client_today(client, now)
+    if callback_data.day is FirstTouchDay.TOMORROW:
+        day += timedelta(days=1)
+    moved = await _moved(session, member, touch.id, day, now)
+    callback_answer.text = plain(_moved_text(tr, moved, now))[:ALERT_LIMIT]
+    view = await _card_view(session, member, tr, clock, client.id, record=False, first_touch=True)
+    if view is not None:
+        await show(query, *view)
+
+
+@router.message(FirstTouchForm.day, F.text, NOT_A_COMMAND)
+async def on_first_touch_day(
+    message: Message,
+    session: AsyncSession,
+    member: Member,
+    tr: Translator,
+    clock: Clock,
+    state: FSMContext,
+    bot: Bot,
+) -> None:
+    """The typed day of the first touch, read as every question for a date reads it; the card
+    it was asked from shows the new day."""
+    now = clock.now()
+    parsed, refusal = logging.read_typed_date(message.text or "", member, now, tr)
+    if parsed.next_touch is None:
+        await message.answer(refusal, reply_markup=keyboards.cancel_only(tr))
+        return
+    data = await state.get_data()
+    await state.clear()
+    when = parsed.next_touch
+    day = when.date() if isinstance(when, datetime) else when
+    try:
+        moved = await _moved(session, member, int(data.get("touch_id") or 0), day, now)
+    except TouchUnavailableError:
+        await message.answer(tr("clients.not_available"))
+        return
+    except first_touches.FirstTouchGoneError as gone:
+        await message.answer(tr("clients.first_touch_gone", client=esc(gone.client.name)))
+        return
+    await message.answer(_moved_text(tr, moved, now))
+    card = data.get("card")
+    view = await _card_view(
+        session, member, tr, clock, moved.client.id, record=False, first_touch=True
+    )
+    if card and view is not None:
+        with contextlib.suppress(TelegramBadRequest):
+            # Too old to edit, or deleted: the answer above says where the touch went.
+            await bot.edit_message_text(
+                view[0], chat_id=card[0], message_id=card[1], reply_markup=view[1]
+            )
 
 
 @router.callback_query(NewClientCallback.filter(F.step == NewClientStep.CANCEL))

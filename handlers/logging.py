@@ -511,6 +511,23 @@ async def on_client_search(
     )
 
 
+def read_typed_date(
+    text: str, member: Member, now: datetime, tr: Translator
+) -> tuple[ParsedInteraction, str]:
+    """A typed answer to «when?» read on the member's clock, as a log message's next date is
+    («пятница», «25.11», «через неделю», «завтра в 15:00»): the reading, with its `next_touch`
+    when a date reads, and the answer that says why when none does (no date, an impossible or
+    a past one). Every question for a date reads it here."""
+    parsed = parse_interaction(text, now=interactions.local_now(member, now))
+    refused = parsed.refused_date
+    refusal = (
+        tr(refused.message_key, phrase=esc(refused.phrase))
+        if refused is not None
+        else tr("logging.date_unknown")
+    )
+    return parsed, refusal
+
+
 @router.message(LogForm.ask, F.text, NOT_A_COMMAND)
 async def on_typed_field(
     message: Message,
@@ -534,17 +551,11 @@ async def on_typed_field(
         return
     if asking in ("next", "when"):
         # The next step of a log, or when a plan is due: a date is asked until one reads.
-        parsed = parse_interaction(text, now=interactions.local_now(member, clock.now()))
+        parsed, refusal = read_typed_date(text, member, clock.now(), tr)
         next_touch = parsed.next_touch
         if next_touch is None:
-            refused = parsed.refused_date
-            answer = (
-                tr(refused.message_key, phrase=esc(refused.phrase))
-                if refused is not None
-                else tr("logging.date_unknown")
-            )
             markup = _typed_markup(tr, "next") if asking == "next" else keyboards.cancel_only(tr)
-            await message.answer(answer, reply_markup=markup)
+            await message.answer(refusal, reply_markup=markup)
             return
         draft.next_touch = next_touch.isoformat()
         if asking == "next":

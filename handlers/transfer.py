@@ -34,10 +34,12 @@ from bot.callbacks import TransferCallback
 from bot.i18n import Translator, translator
 from bot.settings import Settings
 from handlers.common import esc, esc_params, is_head, show
+from handlers.events import days_text
 from models import Member
 from models.enums import Role
 from services import audit, exporter, importer, notices, team, validation
 from services.clock import Clock
+from services.digest import local_today
 from services.parsing import classify_message
 from services.person_names import gender_of
 
@@ -391,7 +393,8 @@ async def on_transfer(
         return
     # The FSM storage writes through its own connection: leave the state before our writes.
     await state.clear()
-    count = await importer.apply_import(session, preview, clock.now())
+    result = await importer.apply_import(session, preview, clock.now())
+    count = result.clients
     totals = preview.totals()
     by_owner = preview.by_owner()
     details: dict[str, Any] = {
@@ -414,7 +417,17 @@ async def on_transfer(
     for receiver_id, received in by_owner.items():
         await importer.notify_owner(session, member, members[receiver_id], received, clock.now())
     path.unlink(missing_ok=True)
-    await show(query, _imported_text(tr, preview, owner, members))
+    text = _imported_text(tr, preview, owner, members)
+    spread = result.first_touches
+    if spread.planned and spread.first_day and spread.last_day:
+        today = local_today(member, clock.now())
+        text += "\n" + tr(
+            "transfer.imported_first_touches",
+            count=spread.planned,
+            per_day=spread.max_per_day,
+            days=days_text(tr, spread.first_day, spread.last_day, today),
+        )
+    await show(query, text)
 
 
 def _imported_text(

@@ -35,7 +35,17 @@ from models import Member
 from models.clients import Client, Contact, Deal, KeyDate, OwnerHistory
 from models.enums import Category, Channel, ClientKind, Role, Stage
 from scheduler import outbox
-from services import geo, import_history, import_words, names, planner, stats, team, validation
+from services import (
+    first_touches,
+    geo,
+    import_history,
+    import_words,
+    names,
+    planner,
+    stats,
+    team,
+    validation,
+)
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_ROWS = 20_000
@@ -1563,24 +1573,40 @@ async def notify_owner(
     )
 
 
-async def apply_import(session: AsyncSession, preview: ImportPreview, now: datetime) -> int:
+@dataclass(frozen=True)
+class ImportResult:
+    """What an import wrote: the new clients, and how their first touches were spread."""
+
+    clients: int
+    first_touches: first_touches.FirstTouchSpread
+
+
+async def apply_import(
+    session: AsyncSession, preview: ImportPreview, now: datetime
+) -> ImportResult:
     """Write the new clients and the history's contacts with bulk inserts in one nested
     transaction: all or nothing.
 
     Each client's latest imported contact is then followed as if logged when it happened
-    (`planner.follow_imported_history`), and the planner's idempotent sweep gives every new
-    client its first touches, as create_client does for one, and re-plans the next touch of
-    the clients whose history moved on — by the client's rhythm from its last contact.
+    (`planner.follow_imported_history`); the new clients nobody has contacted get their first
+    touches spread over their owners' working days (`first_touches.plan_imported`), not all on
+    one day; and the planner's idempotent sweep gives every new client the rest of its touches,
+    as create_client does for one, and re-plans the next touch of the clients whose history
+    moved on — by the client's rhythm from its last contact.
     """
+    spread = first_touches.FirstTouchSpread()
     async with session.begin_nested():
         for start in range(0, len(preview.new), BATCH):
             await _insert_batch(session, preview.owner_id, preview.new[start : start + BATCH], now)
         if preview.interactions:
             latest = await _insert_history(session, preview.interactions, now)
             await planner.follow_imported_history(session, latest, now)
+        if preview.new:
+            new_ids = [item.client_id for item in preview.new if item.client_id is not None]
+            spread = await first_touches.plan_imported(session, new_ids, now)
         if preview.new or preview.interactions:
             await planner.plan_all(session, now)
-    return len(preview.new)
+    return ImportResult(clients=len(preview.new), first_touches=spread)
 
 
 async def _insert_history(

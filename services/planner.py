@@ -3,7 +3,8 @@ stale data, company events).
 
 The rule it keeps is «each active client always has one next planned touch»: a cadence touch
 (last contact + the category's cadence, never in the past, never above the category's yearly
-ceiling, on the client's working day) unless a cadence or follow-up touch is already open. On
+ceiling, on the client's working day; for a client nobody has contacted yet, a first touch
+today or on the next working day) unless a cadence or follow-up touch is already open. On
 top of it come occasion touches (key dates, Russian national holidays, professional holidays of
 the client's industry) on the occasion's day or the last working day before it, «проверить
 данные» touches for stale records and invitation touches for company events.
@@ -47,7 +48,13 @@ from services.touches import (
     policy_for,
     too_soon,
 )
-from services.windows import Schedule, is_working_day, is_working_moment
+from services.windows import (
+    Schedule,
+    common_intervals_between,
+    is_working_day,
+    is_working_moment,
+    overlaps_ever,
+)
 
 # Touches that fulfil «one next touch»; occasions, events and stale checks come on top.
 NEXT_TOUCH_REASONS = (TouchReason.CADENCE, TouchReason.FOLLOW_UP)
@@ -94,6 +101,15 @@ CADENCE_GOALS: dict[str, dict[Category, str]] = {
         Category.NEW: "Get acquainted: find out the needs and who decides",
     },
 }
+# The goal of a client's first touch, whatever its category: nobody has spoken to them yet.
+FIRST_CONTACT_GOALS = {
+    "ru": "Первый контакт: познакомиться и выяснить потребность",
+    "en": "First contact: introduce yourself and find out the need",
+}
+# The dedupe key of a client's first touch: one per client, so a re-sweep never doubles it.
+FIRST_TOUCH_KEY = "first:{client_id}"
+# A first touch is due today only when this much calling time is left today.
+FIRST_TOUCH_MIN_LEFT = timedelta(hours=1)
 STALE_GOALS = {
     "ru": "Проверить данные: телефоны, e-mail, должности контактов, окно для звонков",
     "en": "Check the data: phones, e-mails, contacts' positions, calling window",
@@ -227,6 +243,39 @@ def cadence_due(
     return next_working_day(due, schedule)
 
 
+def first_touch_day(now: datetime, client: Schedule, owner: Schedule) -> date:
+    """When a client nobody has contacted yet is first due (the client's date): today when at
+    least FIRST_TOUCH_MIN_LEFT of today's calling time is left — the client's window inside the
+    owner's working hours, or the window alone when the two never meet (the digest then gives
+    the window in the owner's time) — else the next working day of both."""
+    today = now.astimezone(client.zone).date()
+    day_end = datetime.combine(today + timedelta(days=1), time(0), tzinfo=client.zone)
+    if overlaps_ever(client, owner, on=today):
+        left = common_intervals_between(now, day_end, client, owner)
+    elif is_working_day(now.astimezone(owner.zone).date(), owner):
+        left = common_intervals_between(now, day_end, client, client)
+    else:
+        left = []
+    if sum((end - start for start, end in left), timedelta()) >= FIRST_TOUCH_MIN_LEFT:
+        return today
+    return next_working_day(today + timedelta(days=1), client, owner)
+
+
+def first_touch_key(client_id: int) -> str:
+    """The dedupe key of the client's first touch."""
+    return FIRST_TOUCH_KEY.format(client_id=client_id)
+
+
+def is_first_touch(touch: Touch) -> bool:
+    """Whether a touch is a client's first touch (a cadence touch with the first-contact goal,
+    planned before anybody contacted the client)."""
+    key = first_touch_key(touch.client_id)
+    # A first touch planned beside a replaced one carries the sweep's moment after its key.
+    return touch.reason is TouchReason.CADENCE and (
+        touch.dedupe_key == key or touch.dedupe_key.startswith(f"{key}:")
+    )
+
+
 def yearly_dates_condition(
     month: InstrumentedAttribute[int], day: InstrumentedAttribute[int], days: Iterable[date]
 ) -> ColumnElement[bool]:
@@ -337,6 +386,11 @@ def occasion_goal(
 def cadence_goal(category: Category, language: str) -> str:
     """The default goal of a cadence touch in the owner's language."""
     return CADENCE_GOALS[_language(language)][category]
+
+
+def first_contact_goal(language: str | None) -> str:
+    """The goal of a client's first touch in the owner's language."""
+    return FIRST_CONTACT_GOALS[_language(language)]
 
 
 def event_goal(
@@ -537,17 +591,55 @@ class _Sweep:
         self.languages: dict[int, str] = {}
         # The owners' working week days (Russian holidays are always their days off).
         self.owner_days: dict[int, frozenset[int]] = {}
+        # The owners' working hours, for a first touch: today only while there is time left.
+        self.owner_schedules: dict[int, Schedule] = {}
         self._today: dict[str, date] = {}
+        self._first_days: dict[tuple[Schedule, int], date] = {}
 
     async def prepare(self, owner_ids: Iterable[int] | None = None) -> None:
-        """Load the policies and the owners' languages once per sweep."""
+        """Load the policies and the owners' languages and schedules once per sweep."""
         self.policies = await all_policies(self.session)
-        query = select(Member.id, Member.language, Member.work_days)
+        query = select(
+            Member.id,
+            Member.language,
+            Member.work_days,
+            Member.timezone,
+            Member.work_start,
+            Member.work_end,
+        )
         if owner_ids is not None:
             query = query.where(Member.id.in_(list(set(owner_ids))))
         rows = (await self.session.execute(query)).all()
         self.languages = {row.id: row.language for row in rows}
         self.owner_days = {row.id: frozenset(int(day) for day in row.work_days) for row in rows}
+        self.owner_schedules = {
+            row.id: Schedule(
+                zone=ZoneInfo(row.timezone),
+                start=row.work_start,
+                end=row.work_end,
+                weekdays=self.owner_days[row.id],
+                observe_holidays=True,
+            )
+            for row in rows
+        }
+
+    def first_touch_day(self, client: ClientFacts, schedule: Schedule) -> date:
+        """`first_touch_day` of the client, remembered per calling window and owner (an
+        import's clients mostly share both)."""
+        key = (schedule, client.owner_id)
+        day = self._first_days.get(key)
+        if day is None:
+            day = self._first_days[key] = first_touch_day(
+                self.now, schedule, self.owner_schedule(client)
+            )
+        return day
+
+    def owner_schedule(self, client: ClientFacts) -> Schedule:
+        """The owner's working hours (the client's zone and window hours when unknown)."""
+        found = self.owner_schedules.get(client.owner_id)
+        if found is None:
+            found = replace(client_schedule(client), weekdays=_DEFAULT_WORK_DAYS)
+        return found
 
     def today_in(self, timezone: str) -> date:
         """The date it is now in a zone (asked for every client: remembered per zone)."""
@@ -702,17 +794,32 @@ class _Sweep:
             counted=data.counted.get(client.id, ()),
             schedule=schedule,
         )
+        first = not moments
+        if first:
+            # Nobody has contacted the client yet: soon, not a whole cadence after it was
+            # added — and never later than the cadence would have had it (a client added
+            # long ago is due today, as it was).
+            due = min(due, self.first_touch_day(client, schedule))
         if any(day <= due for day in data.busy_days[client.id]):
             # An open birthday call or invitation due by then — overdue ones included — is
             # the contact: one call, not two items (and two reminders at the same minute).
             # Logging it re-bases the cadence; closed without a log (skipped, or its occasion
             # passed), the next sweep plans the cadence touch.
             return None
+        language = self.language_of(client.owner_id)
+        if first:
+            return self._row(
+                client,
+                due_on=due,
+                reason=TouchReason.CADENCE,
+                goal=first_contact_goal(language),
+                dedupe_key=first_touch_key(client.id),
+            )
         return self._row(
             client,
             due_on=due,
             reason=TouchReason.CADENCE,
-            goal=cadence_goal(client.category, self.language_of(client.owner_id)),
+            goal=cadence_goal(client.category, language),
             dedupe_key=f"cadence:{client.id}:{due.isoformat()}",
         )
 
@@ -1056,6 +1163,17 @@ async def plan_occasions(
 
 def _active_clients() -> Select[Any]:
     return select(*_FACT_COLUMNS).where(Client.is_active.is_(True), Client.forgotten_at.is_(None))
+
+
+async def client_facts(session: AsyncSession, client_ids: Iterable[int]) -> list[ClientFacts]:
+    """The planner's facts of these clients that are active, in id order."""
+    found: list[ClientFacts] = []
+    for part in _chunks(sorted(set(client_ids)), _IN_LIMIT):
+        rows = await session.execute(_active_clients().where(Client.id.in_(part)))
+        # The columns are selected in the dataclass's field order.
+        found.extend(ClientFacts(*row) for row in rows)
+    found.sort(key=lambda facts: facts.id)
+    return found
 
 
 async def plan_all(
@@ -1564,8 +1682,8 @@ class EventPlan:
     waiting: list[WaitingOwner] = field(default_factory=list)
 
 
-# Key clients are invited first, occasional ones last.
-_CATEGORY_ORDER = {
+# Key clients are invited (and, after an import, first contacted) first, occasional ones last.
+CATEGORY_ORDER = {
     Category.KEY: 0,
     Category.VIP: 1,
     Category.REGULAR: 2,
@@ -1589,7 +1707,7 @@ async def audience_clients(session: AsyncSession, audience: Audience) -> list[_I
         for row in await session.execute(query)
         if not wanted_tags or wanted_tags & {str(tag).casefold() for tag in row.tags or ()}
     ]
-    invitees.sort(key=lambda invitee: (_CATEGORY_ORDER[invitee.category], invitee.client_id))
+    invitees.sort(key=lambda invitee: (CATEGORY_ORDER[invitee.category], invitee.client_id))
     return invitees
 
 
@@ -1748,12 +1866,14 @@ async def _cadence_days(session: AsyncSession, client_ids: Sequence[int]) -> dic
 
 
 def _replaceable_call(*conditions: ColumnElement[bool]) -> tuple[ColumnElement[bool], ...]:
-    """An open cadence touch without a time agreed: the routine call an invitation makes."""
+    """An open cadence touch without a time agreed: the routine call an invitation makes. Not
+    a client's first contact: getting acquainted is a call of its own."""
     return (
         *conditions,
         Touch.reason == TouchReason.CADENCE,
         Touch.status.in_(OPEN_STATUSES),
         Touch.due_at.is_(None),
+        ~Touch.dedupe_key.startswith(FIRST_TOUCH_KEY.format(client_id="")),
     )
 
 
@@ -2000,6 +2120,8 @@ async def reword_generated_goals(
                 goal = _occasion_goal_in(language, touch, client_name, key_date, full_name)
         elif (category := _CADENCE_CATEGORY.get(touch.goal)) is not None:
             goal = cadence_goal(category, language)
+        elif touch.goal in (FIRST_CONTACT_GOALS[other] for other in others):
+            goal = first_contact_goal(language)
         if goal is not None and goal != touch.goal:
             touch.goal = goal
             changed += 1

@@ -10,8 +10,10 @@ process's claims have run out by then.
 With `--imports` it also imports a batch of clients every few hundred milliseconds, each batch
 one all-or-nothing transaction, so a kill can land in the middle of one.
 
-`seed` builds the database the worker expects: members whose morning digest is due at START;
-`Worker` drives one such process from outside. The crash test and benchmarks/crash.py use them.
+`seed` builds the database the worker expects: members whose morning digest is due at START,
+and the member the imports go to, off on Wednesdays (START's day): the first calls to the
+imported clients are planned for Thursday, so the digests are all there is to send. `Worker`
+drives one such process from outside. The crash test and benchmarks/crash.py use them.
 """
 
 from __future__ import annotations
@@ -45,6 +47,8 @@ START = datetime(2026, 11, 18, 7, 0, tzinfo=UTC)
 # Past the 5-minute lease: a worker started at START + n × RESTART_GAP takes over dead claims.
 RESTART_GAP = timedelta(minutes=6)
 FIRST_CHAT = 700_000
+# The member the imports go to: no digest and no first calls on START's Wednesday.
+IMPORTER_CHAT = FIRST_CHAT - 1
 IMPORT_BATCH = 25
 IMPORT_PREFIX = "Импорт"
 
@@ -112,7 +116,8 @@ class Worker:
 
 
 async def seed(database_url: str, members: int, *, create_schema: bool = True) -> None:
-    """Managers in Moscow, each with a digest due at START (and nothing else to send)."""
+    """Managers in Moscow, each with a digest due at START (and nothing else to send), and the
+    importer, off that day."""
     engine = create_engine(database_url)
     try:
         if create_schema:
@@ -135,6 +140,21 @@ async def seed(database_url: str, members: int, *, create_schema: bool = True) -
                 )
                 for number in range(members)
             )
+            session.add(
+                Member(
+                    telegram_id=IMPORTER_CHAT,
+                    full_name="Импорт Четверговый",
+                    role=Role.MANAGER,
+                    is_active=True,
+                    timezone="Europe/Moscow",
+                    work_start=clock_time(9, 0),
+                    work_end=clock_time(18, 0),
+                    work_days="0134",
+                    digest_time=clock_time(9, 0),
+                    language="ru",
+                    created_at=START - timedelta(days=30),
+                )
+            )
     finally:
         await engine.dispose()
 
@@ -154,7 +174,7 @@ async def import_forever(database_url: str, clock: ShiftedClock, tag: str) -> No
     session_factory = create_session_factory(engine)
     for batch in itertools.count():
         async with session_factory.begin() as session:
-            owner = await session.scalar(select(Member).order_by(Member.id).limit(1))
+            owner = await session.scalar(select(Member).where(Member.telegram_id == IMPORTER_CHAT))
             assert owner is not None
             table = importer.read_table(import_file(tag, batch), "crash.csv")
             preview = await importer.preview_import(session, owner, table, owner, now=clock.now())

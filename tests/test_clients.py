@@ -148,7 +148,8 @@ async def test_new_b2b_happy_path(chat: Chat, session: AsyncSession) -> None:
     assert contact.is_primary
     touch = await session.scalar(select(Touch).where(Touch.client_id == client.id))
     assert touch is not None  # the planner's first touch comes with the client
-    assert "Следующее касание: " in text
+    # A new client is first called today while its window is open (before, a whole cadence later).
+    assert "⏭ Первый контакт: сегодня, ср, 18 ноября" in text
     assert await chat.press(HEAD_ID, "Изменить")  # the editing journey's button is there
 
 

@@ -5,7 +5,7 @@ their words."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -27,6 +27,7 @@ from tests.test_reminders import (
 Factory = async_sessionmaker[AsyncSession]
 
 RU = {
+    "first": "Первый контакт: познакомиться и выяснить потребность",
     TouchReason.CADENCE: "Плановое касание: узнать, как дела, актуальны ли потребности",
     TouchReason.STALE_DATA: "Проверить данные: телефоны, e-mail, должности контактов, окно для "
     "звонков",
@@ -34,6 +35,7 @@ RU = {
     "new_year": "Поздравить Ивана Сергеевича с Новым годом",
 }
 EN = {
+    "first": "First contact: introduce yourself and find out the need",
     TouchReason.CADENCE: "Planned touch: ask how things are and whether the needs still stand",
     TouchReason.STALE_DATA: "Check the data: phones, e-mails, contacts' positions, calling window",
     "birthday": "Congratulate Иван Сергеевич on the birthday",
@@ -43,9 +45,9 @@ TYPED = "Обсудить скидку на перчатки к зиме"
 
 
 async def arrange(chat: Chat, session_factory: Factory, *, olga_language: str = "en") -> int:
-    """Дмитрий (Russian) owns «Лютик»: the planner's cadence, data-check, birthday and New Year
-    touches, a follow-up with an agreed next step, and a done cadence touch. Ольга reads
-    English."""
+    """Дмитрий (Russian) owns «Лютик»: the planner's first-contact, cadence, data-check,
+    birthday and New Year touches, a follow-up with an agreed next step, and a done cadence
+    touch. Ольга reads English."""
     await chat.send(HEAD_ID, "/start")
     async with session_factory.begin() as session:
         owner = await add_member(session)
@@ -67,7 +69,16 @@ async def arrange(chat: Chat, session_factory: Factory, *, olga_language: str = 
         )
         await session.flush()
         planned = await planner.replan_client(session, client, START, horizon_days=60)
-        assert sorted(touch.goal for touch in planned) == sorted(RU.values())
+        # Nobody has called «Лютик» yet: its next touch is the first contact.
+        generated = [goal for key, goal in RU.items() if key is not TouchReason.CADENCE]
+        assert sorted(touch.goal for touch in planned) == sorted(generated)
+        await add_touch(
+            session,
+            client,
+            START.date() + timedelta(days=1),
+            RU[TouchReason.CADENCE],
+            TouchReason.CADENCE,
+        )
         done = await add_touch(
             session, client, START.date(), RU[TouchReason.CADENCE], TouchReason.CADENCE
         )

@@ -13,6 +13,8 @@ from bot.callbacks import (
     CardCallback,
     ClientCallback,
     ContactTargetCallback,
+    FirstTouchCallback,
+    FirstTouchDay,
     HandoverCallback,
     MarkerAction,
     MarkerCallback,
@@ -203,10 +205,14 @@ def card(
     pages: int = 1,
     *,
     can_hand_over: bool,
+    first_touch_id: int | None = None,
 ) -> InlineKeyboardMarkup:
     """The card's buttons: log a touch, the sections, «Данные актуальны», «Передать» (for
-    whoever may hand the client over), and page arrows."""
+    whoever may hand the client over), and page arrows; on the card answering /new, the first
+    touch's «Сегодня» / «Завтра» / «📅 Другой день» come first."""
     builder = InlineKeyboardBuilder()
+    if first_touch_id is not None:
+        builder.row(*first_touch_buttons(tr, first_touch_id))
     log_button = _log_touch_button(tr, client_id)
     if log_button is not None:
         builder.row(log_button)
@@ -261,6 +267,17 @@ def card(
             )
         builder.row(*arrows)
     return builder.as_markup()
+
+
+def first_touch_buttons(tr: Translator, touch_id: int) -> list[InlineKeyboardButton]:
+    """Move a new client's first touch: today, tomorrow, or a typed day."""
+    return [
+        InlineKeyboardButton(
+            text=tr(f"clients.button.first_{day.value}"),
+            callback_data=FirstTouchCallback(touch_id=touch_id, day=day).pack(),
+        )
+        for day in FirstTouchDay
+    ]
 
 
 def marker_label(tr: Translator, marker: str) -> str:
