@@ -106,8 +106,10 @@ class RefusedDate:
 
     @property
     def message_key(self) -> str:
-        """The catalog key of the explanation (`phrase` is its parameter)."""
-        return f"parsing.date_refused.{self.reason}"
+        """The catalog key of the explanation to a date typed as an answer (`phrase` is its
+        parameter): it asks for another day, whatever the question was (a next step, a plan's
+        day, a first contact's)."""
+        return f"parsing.date_refused_answer.{self.reason}"
 
 
 MessageKind = Literal["log", "lookup"]

@@ -199,7 +199,9 @@ async def test_a_plan_asks_what_it_does_not_tell_and_takes_corrections(
     assert "Когда? Например" in joined(calls)
     assert "Без даты" not in chat.buttons(MANAGER)
     assert "Не понял дату" in joined(await chat.send(MANAGER, "когда-нибудь"))
-    assert "такой даты нет" in joined(await chat.send(MANAGER, "31 февраля"))
+    # The plan asks for its day, not for a next step.
+    refused = joined(await chat.send(MANAGER, "31 февраля"))
+    assert "такой даты нет. Напишите другой день." in refused
     card = joined(await chat.send(MANAGER, "в понедельник в 12:30"))
     assert "Когда: пн 23.11 12:30" in card
 
