@@ -359,16 +359,7 @@ async def _fulfilled_touch(
         if touch is not None and touch.client_id == client.id:
             # Already closed by a reminder's «Сделано»: still the touch this contact fulfils.
             return touch
-    return await session.scalar(
-        select(Touch)
-        .where(
-            Touch.client_id == client.id,
-            Touch.status.in_(OPEN_STATUSES),
-            Touch.due_on <= today,
-        )
-        .order_by(Touch.due_on, Touch.id)
-        .limit(1)
-    )
+    return await planner.soonest_open_touch(session, client.id, due_by=today)
 
 
 def _same_text(saved: str, typed: str) -> bool:

@@ -1559,13 +1559,19 @@ async def _follow_up_rows(
 
 
 async def soonest_open_touch(
-    session: AsyncSession, client_id: int, reasons: Sequence[TouchReason] | None = None
+    session: AsyncSession,
+    client_id: int,
+    reasons: Sequence[TouchReason] | None = None,
+    *,
+    due_by: date | None = None,
 ) -> Touch | None:
-    """The client's soonest open touch (of `reasons`, when given): its next contact, and what
-    the manager most likely called about when the bot asks for the goal."""
+    """The client's soonest open touch (of `reasons`, due by `due_by`, when given): its next
+    contact, and what the manager most likely called about when the bot asks for the goal."""
     query = select(Touch).where(Touch.client_id == client_id, Touch.status.in_(OPEN_STATUSES))
     if reasons is not None:
         query = query.where(Touch.reason.in_(reasons))
+    if due_by is not None:
+        query = query.where(Touch.due_on <= due_by)
     return await session.scalar(query.order_by(Touch.due_on, Touch.id).limit(1))
 
 
