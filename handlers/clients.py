@@ -38,10 +38,10 @@ from bot.keyboards import clients as keyboards
 from bot.keyboards import logging as log_keyboards
 from bot.keyboards.planner import without_confirm_row
 from handlers import logging
-from handlers.common import esc, esc_params, plain, quote, send_new, show
+from handlers.common import esc, esc_params, plain, quote, reminder_when, send_new, show
 from models import Contact, Member, Touch
 from models.enums import Category, ClientKind
-from scheduler.jobs import cancel_reminders
+from scheduler.jobs import cancel_reminders, first_reminder_slot
 from services import clients, first_touches, geo, handover, planner, validation
 from services.access import AccessDeniedError, client_for
 from services.client_card import (
@@ -259,7 +259,7 @@ def _contact_lines(
     return lines
 
 
-def first_touch_day(tr: Translator, day: date, today: date) -> str:
+def touch_day(tr: Translator, day: date, today: date) -> str:
     """«сегодня, ср, 18 ноября», «завтра, чт, 19 ноября» or «пт, 20 ноября» (today is the
     client's: a touch's due date is in the client's calendar)."""
     shown = tr.fmt_weekday(day, today)
@@ -272,7 +272,7 @@ def first_touch_day(tr: Translator, day: date, today: date) -> str:
 
 def first_touch_line(tr: Translator, touch: Touch, today: date) -> str:
     """«⏭ Первый контакт: сегодня, ср, 18 ноября», with the goal when it is not the usual."""
-    day = first_touch_day(tr, touch.due_on, today)
+    day = touch_day(tr, touch.due_on, today)
     if touch.goal in planner.FIRST_CONTACT_GOALS.values():
         return tr("clients.first_touch", date=day)
     return tr("clients.first_touch_goal", date=day, goal=esc(clip(touch.goal, SHORT_TEXT)[0]))
@@ -873,17 +873,26 @@ async def cmd_new(
 # The first touch, moved from the card answering /new.
 
 
-def _moved_text(tr: Translator, moved: first_touches.MovedFirstTouch, now: datetime) -> str:
-    """«⏭ Первый контакт с «Ромашка»: завтра, чт, 19 ноября.», and why when a day off moved it."""
+def _moved_text(
+    tr: Translator, moved: first_touches.MovedFirstTouch, member: Member, now: datetime
+) -> str:
+    """«⏭ Первый контакт с «Ромашка»: завтра, чт, 19 ноября.», why when a day off moved it, and
+    when the reminder comes when that is not the day itself (today's calling time is over)."""
     today = first_touches.client_today(moved.client, now)
     text = tr(
         "clients.first_touch_moved",
         client=esc(moved.client.name),
-        date=first_touch_day(tr, moved.touch.due_on, today),
+        date=touch_day(tr, moved.touch.due_on, today),
     )
     if moved.shifted:
         asked = tr.fmt_weekday(moved.asked, today)
         text += " " + tr("clients.first_touch_day_off", asked=asked[:1].upper() + asked[1:])
+    zone = ZoneInfo(member.timezone)
+    slot = first_reminder_slot(moved.touch, moved.client, member, now)
+    if slot is None:
+        text += " " + tr("clients.first_touch_no_reminder")
+    elif slot.local_date != moved.touch.due_on:
+        text += " " + tr("clients.first_touch_reminder", when=reminder_when(slot, tr, zone, now))
     return text
 
 
@@ -896,7 +905,8 @@ async def _moved(
 ) -> first_touches.MovedFirstTouch:
     moved = await first_touches.move_first_touch(session, member, touch_id, day, now)
     if moved.changed:
-        # A reminder queued for the old day must not come; the new day's comes with its tick.
+        # A reminder queued for the old day must not come; the new day's comes with the next
+        # tick, even when the touch comes back to a day it was reminded for (keys released).
         await cancel_reminders(session, moved.touch.id)
     return moved
 
@@ -956,7 +966,7 @@ async def cb_first_touch(
     if callback_data.day is FirstTouchDay.TOMORROW:
         day += timedelta(days=1)
     moved = await _moved(session, member, touch.id, day, now)
-    callback_answer.text = plain(_moved_text(tr, moved, now))[:ALERT_LIMIT]
+    callback_answer.text = plain(_moved_text(tr, moved, member, now))[:ALERT_LIMIT]
     view = await _card_view(session, member, tr, clock, client.id, record=False, first_touch=True)
     if view is not None:
         await show(query, *view)
@@ -991,7 +1001,7 @@ async def on_first_touch_day(
     except first_touches.FirstTouchGoneError as gone:
         await message.answer(tr("clients.first_touch_gone", client=esc(gone.client.name)))
         return
-    await message.answer(_moved_text(tr, moved, now))
+    await message.answer(_moved_text(tr, moved, member, now))
     card = data.get("card")
     view = await _card_view(
         session, member, tr, clock, moved.client.id, record=False, first_touch=True

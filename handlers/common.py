@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from datetime import datetime, timedelta
 from html import escape, unescape
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
+from bot.i18n import Translator
 from models import Member
 from models.enums import Role
+from scheduler.jobs import ReminderSlot
 
 
 def esc(text: str | None) -> str:
@@ -71,3 +75,17 @@ async def send_new(
         await message.answer(text, reply_markup=markup)
         return
     await query.bot.send_message(query.from_user.id, text, reply_markup=markup)  # type: ignore[union-attr]
+
+
+def reminder_when(slot: ReminderSlot, tr: Translator, zone: ZoneInfo, now: datetime) -> str:
+    """When a reminder comes, as the member reads it: «сегодня, 15:00», «завтра, 10:00»,
+    «пн, 7 декабря, 10:00»."""
+    local = slot.not_before.astimezone(zone)
+    today = now.astimezone(zone).date()
+    if local.date() == today:
+        day = tr("planner.today")
+    elif local.date() == today + timedelta(days=1):
+        day = tr("planner.tomorrow")
+    else:
+        day = tr.fmt_weekday(local.date(), today)
+    return f"{day}, {tr.fmt_time(local)}"

@@ -43,8 +43,8 @@ from bot.i18n import Translator
 from bot.keyboards import planner as keyboards
 from bot.keyboards.logging import touch_button
 from handlers import logging, plan_list
-from handlers.clients import send_card
-from handlers.common import esc, plain, quote, send_new, show
+from handlers.clients import send_card, touch_day
+from handlers.common import esc, plain, quote, reminder_when, send_new, show
 from models import Client, Member, Touch
 from models.enums import TouchStatus
 from scheduler.delivery import build_markup
@@ -325,18 +325,6 @@ async def _snooze(
     return slot, bool(checks)
 
 
-def _when(slot: ReminderSlot, tr: Translator, zone: ZoneInfo, now: datetime) -> str:
-    local = slot.not_before.astimezone(zone)
-    today = now.astimezone(zone).date()
-    if local.date() == today:
-        day = tr("planner.today")
-    elif local.date() == today + timedelta(days=1):
-        day = tr("planner.tomorrow")
-    else:
-        day = tr.fmt_weekday(local.date(), today)
-    return f"{day}, {tr.fmt_time(local)}"
-
-
 def _snooze_text(
     slot: ReminderSlot | None,
     check_moved: bool,
@@ -355,7 +343,9 @@ def _snooze_text(
             client=esc(client.name),
         )
     else:
-        text = tr("planner.snoozed", client=esc(client.name), when=_when(slot, tr, zone, now))
+        text = tr(
+            "planner.snoozed", client=esc(client.name), when=reminder_when(slot, tr, zone, now)
+        )
     if check_moved:
         text += "\n" + tr("planner.snoozed_check_too")
     return text
@@ -501,6 +491,25 @@ async def on_snooze_date(
     await plan_list.redraw_remembered(bot, session, member, tr, now, remembered)
 
 
+def _skipped_text(
+    tr: Translator, client: Client, reason: str, following: Touch | None, now: datetime
+) -> str:
+    """«⏭ Пропущено: Ромашка — не актуально.» and the client's next touch, so the manager
+    sees the client is not dropped (or that nothing is planned)."""
+    text = tr("planner.skipped", client=esc(client.name), reason=esc(reason))
+    if following is None:
+        return text + "\n" + tr("clients.no_next_touch")
+    return (
+        text
+        + "\n"
+        + tr(
+            "clients.next_touch",
+            date=touch_day(tr, following.due_on, planner.local_today(now, client.timezone)),
+            goal=esc(digest.clip(following.goal, 200)),
+        )
+    )
+
+
 @router.callback_query(SkipCallback.filter())
 async def cb_skip(
     query: CallbackQuery,
@@ -529,9 +538,9 @@ async def cb_skip(
     remembered = (await state.get_data()).get(plan_list.REMEMBERED)
     await _leave_planner_form(state)
     reason = tr(SKIP_LABELS[callback_data.reason])
-    await planner.skip_touch(session, touch, reason, now)
+    following = await planner.skip_touch(session, touch, reason, now)
     await cancel_reminders(session, touch.id)
-    await show(query, tr("planner.skipped", client=esc(client.name), reason=esc(reason)))
+    await show(query, _skipped_text(tr, client, reason, following, now))
     await plan_list.redraw_remembered(bot, session, member, tr, now, remembered)
 
 
@@ -558,7 +567,7 @@ async def on_skip_reason(
         return
     remembered = (await state.get_data()).get(plan_list.REMEMBERED)
     await state.clear()
-    await planner.skip_touch(session, touch, reason, now)
+    following = await planner.skip_touch(session, touch, reason, now)
     await cancel_reminders(session, touch.id)
-    await message.answer(tr("planner.skipped", client=esc(client.name), reason=esc(reason)))
+    await message.answer(_skipped_text(tr, client, reason, following, now))
     await plan_list.redraw_remembered(bot, session, member, tr, now, remembered)

@@ -278,6 +278,17 @@ def reminder_row(
     return slot, row
 
 
+def first_reminder_slot(
+    touch: Touch, client: Client, member: Member, now: datetime
+) -> ReminderSlot | None:
+    """When the reminder of a touch just moved will come: from now for a touch due today (or
+    overdue), from the start of its day for one due later, as the daily reminders will queue
+    it. None when the client's windows and the member's hours never meet."""
+    zone = ZoneInfo(member.timezone)
+    since = max(now, day_bounds(touch.due_on, zone)[0])
+    return reminder_slot(TouchView.of(touch), ClientView.of(client), member, since)
+
+
 async def enqueue_reminder(
     session: AsyncSession,
     touch: Touch,
@@ -302,6 +313,12 @@ async def cancel_reminders(session: AsyncSession, touch_id: int) -> int:
     return await cancel_reminders_of(session, [touch_id])
 
 
+# A cancelled reminder gives its day's key back (`:c<row id>` appended): a touch moved away
+# and back to that day (tomorrow, then today again) must get the day's reminder again. Only
+# an open touch due that day is reminded, so a done or moved touch gets nothing twice.
+_RELEASED_ON_CANCEL = Outbox.dedupe_key + ":c" + cast(Outbox.id, String)
+
+
 async def cancel_reminders_of(session: AsyncSession, touch_ids: Sequence[int]) -> int:
     """Cancel the pending reminders of several touches in one statement; returns how many."""
     if not touch_ids:
@@ -313,7 +330,7 @@ async def cancel_reminders_of(session: AsyncSession, touch_ids: Sequence[int]) -
             Outbox.kind == REMINDER,
             Outbox.status == outbox.PENDING,
         )
-        .values(status=CANCELLED)
+        .values(status=CANCELLED, dedupe_key=_RELEASED_ON_CANCEL)
         .returning(Outbox.id)
         .execution_options(synchronize_session=False)
     )
@@ -570,7 +587,7 @@ async def fold_and_cancel(session_factory: SessionFactory, now: datetime) -> tup
             await session.execute(
                 update(Outbox)
                 .where(Outbox.id.in_(obsolete), Outbox.status == outbox.PENDING)
-                .values(status=CANCELLED)
+                .values(status=CANCELLED, dedupe_key=_RELEASED_ON_CANCEL)
                 .execution_options(synchronize_session=False)
             )
     if folded_count or obsolete:

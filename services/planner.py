@@ -1950,13 +1950,23 @@ async def _restore_replaced_calls(
     await session.flush()
 
 
-async def skip_touch(session: AsyncSession, touch: Touch, reason: str, now: datetime) -> None:
-    """The manager skips a touch. A skipped invitation gives the client back the routine call
-    it had replaced: the client keeps a next touch without waiting for the night's sweep."""
+async def skip_touch(
+    session: AsyncSession, touch: Touch, reason: str, now: datetime
+) -> Touch | None:
+    """The manager skips a touch; returns the client's next touch, planned at once.
+
+    The client keeps a next touch without waiting for the night's sweep: a skipped invitation
+    gives back the routine call it had replaced, as it was planned; otherwise the client is
+    planned as the sweep would (a skipped routine call counts from now, a skipped greeting
+    lets the routine call it stood in for come back)."""
     close_touch(touch, TouchStatus.SKIPPED, now, reason)
     await session.flush()
     if touch.reason is TouchReason.EVENT and touch.event_id is not None:
         await _restore_replaced_calls(session, touch.event_id, touch.client_id)
+    client = await session.get(Client, touch.client_id)
+    if client is not None:
+        await replan_client(session, client, now)
+    return await soonest_open_touch(session, touch.client_id)
 
 
 async def preview_event(

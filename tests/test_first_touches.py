@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.callbacks import FirstTouchCallback, FirstTouchDay
 from models import Client, Interaction, Member, Touch
 from models.enums import Category, Channel, Direction, Outcome, TouchReason, TouchStatus
+from scheduler.jobs import schedule_reminders
 from services import planner
 from services.clock import ManualClock
 from services.windows import Schedule, is_working_day
@@ -23,7 +24,7 @@ from tests.conftest import HEAD_ID
 from tests.harness import Chat, joined
 from tests.test_clients import MANAGER_ID, join
 from tests.test_import import send_file
-from tests.test_reminders import add_client, add_member
+from tests.test_reminders import add_client, add_member, outbox_rows
 from tests.test_transfer import csv_bytes, settings
 
 __all__ = ["settings"]  # the fixture keeping pending imports in a temporary folder
@@ -133,6 +134,47 @@ async def test_the_cards_buttons_move_the_first_touch(
     touch = await first_touch(session, "Ромашка")
     assert (touch.due_on, touch.status) == (date(2026, 11, 23), TouchStatus.PLANNED)
     assert len(await touches_of(session, "Ромашка")) == 1  # moved, not planned twice
+
+
+async def test_a_first_touch_moved_away_and_back_is_reminded_that_day(
+    chat: Chat, clock: ManualClock, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    # A reminder cancelled by the move to tomorrow kept today's key: coming back to today
+    # queued nothing, and the touch was never pushed.
+    await chat.send(HEAD_ID, "/start")
+    await new_client(chat, HEAD_ID, "Ромашка")
+    await schedule_reminders(session_factory, clock.now())
+    assert [row.status for row in await outbox_rows(session_factory, "reminder")] == ["pending"]
+
+    await chat.press(HEAD_ID, "Завтра", exact=True)
+    await schedule_reminders(session_factory, clock.now())
+    assert [row.status for row in await outbox_rows(session_factory, "reminder")] == ["cancelled"]
+
+    calls = await chat.press(HEAD_ID, "Сегодня", exact=True)
+    assert "Напомню" not in joined(calls)  # today's window is open: nothing to explain
+    await schedule_reminders(session_factory, clock.now())
+    await schedule_reminders(session_factory, clock.now())  # a rerun adds nothing
+    rows = await outbox_rows(session_factory, "reminder")
+    assert sorted(row.status for row in rows) == ["cancelled", "pending"]
+    [pending] = [row for row in rows if row.status == "pending"]
+    assert pending.dedupe_key == f"reminder:{pending.touch_id}:2026-11-18"
+    assert "Ромашка" in pending.payload["text"]
+
+
+async def test_today_after_hours_says_when_the_reminder_comes(
+    chat: Chat, clock: ManualClock, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    await chat.send(HEAD_ID, "/start")
+    clock.set(datetime(2026, 11, 18, 15, 30, tzinfo=UTC))  # 18:30 Moscow: the day is over
+    await new_client(chat, HEAD_ID, "Ромашка")
+    calls = await chat.press(HEAD_ID, "Сегодня", exact=True)
+    assert "Первый контакт с «Ромашка»: сегодня, ср, 18 ноября." in joined(calls)
+    assert "🔔 Напомню завтра, 10:00" in joined(calls)
+    # Thursday morning the touch is overdue by a day: the daily reminders push it at 10:00.
+    clock.set(datetime(2026, 11, 19, 6, 0, tzinfo=UTC))
+    await schedule_reminders(session_factory, clock.now())
+    [reminder] = await outbox_rows(session_factory, "reminder")
+    assert reminder.not_before.replace(tzinfo=UTC) == datetime(2026, 11, 19, 7, 0, tzinfo=UTC)
 
 
 async def test_a_forged_or_stale_press_moves_nothing(chat: Chat, session: AsyncSession) -> None:

@@ -8,7 +8,7 @@ The day is Monday 23 November 2026 in Moscow (tests/test_digest.arrange_day): 1.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from aiogram import Bot
@@ -33,7 +33,7 @@ from bot.i18n import translator
 from bot.keyboards.planner import plan_list
 from bot.offline import RecordingSession, SentMessage
 from models import Client, Interaction, Outbox, Touch
-from models.enums import TouchStatus
+from models.enums import TouchReason, TouchStatus
 from services.clock import ManualClock
 from services.digest import ListedTouch
 from tests.harness import Chat, joined
@@ -111,6 +111,8 @@ async def touch_of(session_factory: Factory, client_name: str) -> Touch:
             select(Touch)
             .join(Client, Client.id == Touch.client_id)
             .where(Client.name == client_name)
+            .order_by(Touch.id)  # the touch the test arranged, not one planned after a skip
+            .limit(1)
         )
         assert touch is not None
         return touch
@@ -440,6 +442,8 @@ async def test_skip_from_the_digest_is_the_reminders_skip(
     await press_on(chat, reminder, "⏭ Пропустить")
     calls = await chat.press(MANAGER_ID, "не актуально")
     assert "⏭ Пропущено: <b>Тихоокеанская логистика</b> — не актуально." in joined(calls)
+    # The client is not dropped: its next routine call is planned at once and named.
+    assert "⏭ Следующее касание: " in joined(calls)
 
     from_list = await touch_of(session_factory, "Янтарная верфь")
     from_reminder = await touch_of(session_factory, "Тихоокеанская логистика")
@@ -544,6 +548,19 @@ async def test_skip_from_overdue_with_a_typed_reason_marks_the_page(
     assert rows(page)[-1] == ["📇 СтройМонтаж", "✅ Данные актуальны"]
     touch = await touch_of(session_factory, "СтройМонтаж")
     assert (touch.status, touch.skip_reason) == (TouchStatus.SKIPPED, "клиент закрылся")
+    # Not the night's sweep: the next routine call is planned now, counted from the skip.
+    async with session_factory() as session:
+        [following] = await session.scalars(
+            select(Touch).where(
+                Touch.client_id == touch.client_id,
+                Touch.status == TouchStatus.PLANNED,
+                Touch.reason == TouchReason.CADENCE,
+            )
+        )
+    assert following.due_on > date(2026, 11, 23)
+    # The answer names the client's soonest open touch, as its card does: here the data check
+    # still due today.
+    assert "⏭ Следующее касание: пн, 23 ноября — Проверить данные" in joined(calls)
 
 
 # --- The card's own buttons and a saved touch's ---------------------------------------------
