@@ -41,7 +41,6 @@ from bot.callbacks import (
 )
 from bot.i18n import Translator
 from bot.keyboards import planner as keyboards
-from bot.keyboards.logging import touch_button
 from handlers import logging, plan_list
 from handlers.clients import send_card, touch_day
 from handlers.common import esc, plain, quote, reminder_when, send_new, show
@@ -277,12 +276,14 @@ async def on_done(
     if not await plan_list.redraw_pressed(query, session, member, tr, now):
         await _mark_pressed_message(query, touch.id, "✅")
     prompt = tr("logging.done_prompt", client=esc(client.name), goal=esc(touch.goal))
-    if not isinstance(query.message, Message):
-        # Too old to answer under: offer the flow from a fresh message instead.
-        await bot.send_message(query.from_user.id, prompt, reply_markup=touch_button(tr, touch.id))
-        return
-    await query.message.answer(prompt)
-    await logging.start_for_touch(query.message, session, member, tr, now, state, touch)
+    if isinstance(query.message, Message):
+        await query.message.answer(prompt)
+        under: Message = query.message
+    else:
+        # Too old to answer under: the flow starts from a fresh message all the same, so the
+        # touch closed here has its draft (a cancel or a reset puts it back into the plan).
+        under = (await bot.send_message(query.from_user.id, prompt)).as_(bot)
+    await logging.start_for_touch(under, session, member, tr, now, state, touch)
     # Cancelling this log puts the touch back: its list then shows the item open again.
     await plan_list.remember(state, query)
 

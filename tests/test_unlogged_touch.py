@@ -251,3 +251,22 @@ async def test_the_line_is_in_english_for_an_english_manager(
         "The touch with <b>Тихоокеанская логистика</b> is not logged and is back in your plan: "
         "🎯 Договориться о графике оплаты — see /today."
     ) in joined(calls)
+
+
+async def test_done_on_a_message_too_old_to_answer_under_still_opens_the_log(
+    chat: Chat, session_factory: Factory, clock: ManualClock
+) -> None:
+    """Telegram hands a press on a message older than 48 hours without the message: the touch
+    was closed with no draft behind it and stayed done if the manager never pressed on."""
+    await open_today(chat, session_factory, clock)
+    _, done = chat.find_button(MANAGER_ID, "✅ Сделано")
+    assert done.callback_data is not None
+
+    calls = await chat.press_data(MANAGER_ID, done.callback_data)  # no message: too old
+
+    assert "Договориться о графике оплаты" in joined(calls)
+    assert "Как связались?" in joined(calls)
+    assert (await touch_of(session_factory, CLIENT)).status is TouchStatus.DONE
+    await chat.send(MANAGER_ID, "/cancel")
+    touch = await touch_of(session_factory, CLIENT)
+    assert (touch.status, touch.closed_at) == (TouchStatus.PLANNED, None)
