@@ -66,7 +66,6 @@ async def test_cancel_reopens_a_touch_closed_by_done(
 ) -> None:
     done = PlanTouchCallback(action=PlanAction.DONE, touch_id=base["touch"]).pack()
     await chat.press_data(MANAGER, done)
-    await chat.press(MANAGER, "Записать касание")
     await chat.press(MANAGER, "Звонок")
     calls = await chat.send(MANAGER, "отмена")
     assert "Касание снова в плане" in joined(calls)
