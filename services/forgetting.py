@@ -190,7 +190,7 @@ async def erase_messages(
         if touch_id in touches or names_any(_all_text(payload), wanted):
             found.append((row_id, kind, status, key))
     for row_id, kind, status, key in found:
-        values: dict[str, Any] = {"payload": ERASED_PAYLOAD}
+        values: dict[str, Any] = {"payload": dict(ERASED_PAYLOAD)}
         if status == outbox.PENDING:
             values["status"] = outbox.CANCELLED
             if kind == DIGEST:
