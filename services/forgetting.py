@@ -128,15 +128,17 @@ def needles(trace: ClientTrace) -> frozenset[str]:
     return frozenset(found)
 
 
-def names_any(text: str, wanted: frozenset[str]) -> bool:
-    """Whether a stored text contains one of the needles."""
-    folded = text.casefold()
-    return any(needle in folded for needle in wanted)
-
-
-def _all_text(value: object) -> str:
-    """Every string in a JSON value, Cyrillic as is (the column may store it escaped)."""
-    return json.dumps(value, ensure_ascii=False)
+def names_any(value: object, wanted: frozenset[str]) -> bool:
+    """Whether a stored JSON value (a message's payload, a dialogue's data) holds one of the
+    needles in any of its strings."""
+    if isinstance(value, str):
+        folded = value.casefold()
+        return any(needle in folded for needle in wanted)
+    if isinstance(value, Mapping):
+        return any(names_any(item, wanted) for item in value.values())
+    if isinstance(value, list):
+        return any(names_any(item, wanted) for item in value)
+    return False
 
 
 async def erase_searches(session: AsyncSession, trace: ClientTrace) -> int:
@@ -187,7 +189,7 @@ async def erase_messages(
     async for row_id, kind, status, key, touch_id, payload in result:
         if (payload or {}).get("erased"):
             continue
-        if touch_id in touches or names_any(_all_text(payload), wanted):
+        if touch_id in touches or names_any(payload, wanted):
             found.append((row_id, kind, status, key))
     for row_id, kind, status, key in found:
         values: dict[str, Any] = {"payload": dict(ERASED_PAYLOAD)}
@@ -211,7 +213,7 @@ async def erase_dialogues(session: AsyncSession, client_id: int, wanted: frozens
     ended = [
         row
         for row in await session.scalars(select(ConversationState))
-        if _mentions_client(row.data or {}, client_id) or names_any(_all_text(row.data), wanted)
+        if _mentions_client(row.data or {}, client_id) or names_any(row.data, wanted)
     ]
     for row in ended:
         await session.delete(row)

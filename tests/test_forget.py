@@ -243,3 +243,19 @@ async def test_erase_searches_leaves_entries_without_a_query(
         ]
     assert {"query": "—", "erased": True} in details
     assert {} in details
+
+
+def test_stored_messages_are_matched_string_by_string() -> None:
+    """A name with ASCII quotes, HTML-escaped in a message or kept in a button, still reads;
+    a one-word contact name alone does not (it would match other people's messages)."""
+    trace = clients.ClientTrace(
+        client_id=1,
+        name='ООО "Ромашка & Ко"',
+        contact_names=("Анна",),
+        phones=(ROMASHKA_PHONE,),
+    )
+    wanted = forgetting.needles(trace)
+    assert forgetting.names_any({"text": 'Клиент <b>ООО "Ромашка &amp; Ко"</b>'}, wanted)
+    assert forgetting.names_any({"buttons": [[{"text": 'ооо "ромашка & ко"'}]]}, wanted)
+    assert forgetting.names_any({"text": "📞 +7 913 555-01-42"}, wanted)
+    assert not forgetting.names_any({"text": "⚠️ Анна открыла 41 карточку за час"}, wanted)
