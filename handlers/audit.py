@@ -14,7 +14,7 @@ from bot.i18n import Translator
 from handlers.common import esc, is_head, quote, show
 from models import Member
 from models.enums import Category, Stage
-from services import access, audit, clients, policy, protection
+from services import access, audit, clients, forgetting, policy, protection
 from services.clock import Clock
 from services.person_names import gender_of
 
@@ -46,7 +46,10 @@ def audit_line(line: protection.AuditLine, tr: Translator, zone: ZoneInfo) -> st
         parts.append(name if "«" in name else f"«{name}»")
     parts.extend(_what_changed(line, tr))
     query = line.details.get("query")
-    if isinstance(query, str):
+    if line.details.get("erased"):
+        # The query named a client whose data were erased (/forget).
+        parts.append(tr("audit.query_erased"))
+    elif isinstance(query, str):
         parts.append(f"«{esc(query[:60])}»")
     cards = line.details.get("cards")
     if isinstance(cards, int):
@@ -258,5 +261,5 @@ async def cb_forget(
             _forget_confirm(tr, client.id),
         )
         return
-    former = await protection.forget_client(session, member, client.id, now)
+    former = await forgetting.forget_client(session, member, client.id, now)
     await show(query, tr("audit.forget_done", client=esc(former), number=client.id))

@@ -1537,7 +1537,7 @@ async def _search(
     query: str,
 ) -> None:
     query = query.strip()[:QUERY_MAX]
-    hits = await clients.search_clients(session, member, query)
+    hits = await clients.find_clients(session, member, query, clock.now())
     strong = clients.strong_hit(hits)
     if strong is not None:
         await _send_card(message, session, member, tr, clock, strong.client_id)

@@ -47,7 +47,12 @@ from services.clients import search_clients
 from services.clock import Clock
 from services.digest import ClientView, TouchView, touch_contact
 from services.interactions import Draft
-from services.parsing import ParsedInteraction, classify_message, parse_interaction
+from services.parsing import (
+    ParsedInteraction,
+    classify_message,
+    parse_interaction,
+    refused_answer,
+)
 from services.touches import reopen_unlogged
 
 router = Router(name=__name__)
@@ -518,8 +523,12 @@ def read_typed_date(
     («пятница», «25.11», «через неделю», «завтра в 15:00»): the reading, with its `next_touch`
     when a date reads, and the answer that says why when none does (no date, an impossible or
     a past one). Every question for a date reads it here."""
-    parsed = parse_interaction(text, now=interactions.local_now(member, now))
+    local_now = interactions.local_now(member, now)
+    parsed = parse_interaction(text, now=local_now)
     refused = parsed.refused_date
+    if parsed.next_touch is None and refused is None:
+        # «10.11.2026», «вчера»: a past day typed on its own is the answer, and it is gone.
+        refused = refused_answer(text, local_now)
     refusal = (
         tr(refused.message_key, phrase=esc(refused.phrase))
         if refused is not None

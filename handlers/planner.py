@@ -473,11 +473,10 @@ async def on_snooze_date(
     try:
         when = digest.parse_future_moment(message.text or "", now.astimezone(zone), tr.language)
     except validation.ValidationError as error:
-        key = (
-            "planner.snooze_date_past"
-            if error.code == "date_past"
-            else "planner.snooze_date_invalid"
-        )
+        key = {
+            "date_past": "planner.snooze_date_past",
+            "date_far": "planner.snooze_date_far",
+        }.get(error.code, "planner.snooze_date_invalid")
         await message.answer(tr(key, text=quote(message.text)))
         return
     remembered = (await state.get_data()).get(plan_list.REMEMBERED)

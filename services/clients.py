@@ -471,6 +471,85 @@ def _matched_contact(query: str, candidate: names.NameCandidate) -> str | None:
     return best[1]
 
 
+async def find_clients(
+    session: AsyncSession, member: Member, query: str, now: datetime
+) -> list[SearchHit]:
+    """A member's own lookup (/find, a name typed on its own): the hits, and the query in the
+    audit trail with the clients it found, so /forget can erase the queries that named one."""
+    hits = await search_clients(session, member, query)
+    await audit.record(
+        session,
+        member=member,
+        action="search",
+        now=now,
+        query=query,
+        found=[hit.client_id for hit in hits],
+    )
+    return hits
+
+
+@dataclass(frozen=True)
+class ClientTrace:
+    """What names a client in text someone typed: its name, INN and its people's names, phones
+    and e-mails — read before /forget erases them."""
+
+    client_id: int
+    name: str
+    inn: str | None = None
+    contact_names: tuple[str, ...] = ()
+    phones: tuple[str, ...] = ()
+    emails: tuple[str, ...] = ()
+
+
+async def client_trace(session: AsyncSession, client: Client) -> ClientTrace:
+    """The client's identifying texts as stored now."""
+    contacts = list(
+        await session.scalars(
+            select(Contact).where(Contact.client_id == client.id).order_by(Contact.id)
+        )
+    )
+    phones = [
+        phone
+        for contact in contacts
+        for phone in (contact.phone, contact.whatsapp, *(contact.extra_phones or []))
+        if phone
+    ]
+    return ClientTrace(
+        client_id=client.id,
+        name=client.name,
+        inn=client.inn,
+        contact_names=tuple(contact.full_name for contact in contacts),
+        phones=tuple(dict.fromkeys(phones)),
+        emails=tuple(contact.email for contact in contacts if contact.email),
+    )
+
+
+def query_names_client(query: str, trace: ClientTrace) -> bool:
+    """Whether a search query names this client the way `search_clients` reads queries: the
+    name or a contact's name (fuzzy, declined, in Latin letters), a part of a phone, a part of
+    an e-mail with its «@»; or the INN. «Ромашка Плюс» does not name «Ромашка»: the search
+    would not have found it either."""
+    query = query.strip()
+    digits = re.sub(r"\D", "", query)
+    if trace.inn and len(digits) >= len(trace.inn) and trace.inn in digits:
+        return True
+    email = query.casefold()
+    if _EMAIL_QUERY.match(email) and len(email) > 1:
+        return any(email in stored.casefold() for stored in trace.emails)
+    phone_digits = phone_query_digits(query)
+    if phone_digits is not None:
+        return any(_phone_matches(phone_digits, phone) for phone in trace.phones)
+    candidate = names.NameCandidate(trace.client_id, trace.name, trace.contact_names)
+    return bool(names.rank_candidates(query, [candidate], threshold=SEARCH_THRESHOLD))
+
+
+def _phone_matches(digits: str, phone: str) -> bool:
+    """`_phone_patterns` applied to one stored phone, as the search's LIKE does."""
+    return digits in phone or (
+        digits.startswith("8") and len(digits) > 1 and phone.startswith(f"+7{digits[1:]}")
+    )
+
+
 def strong_hit(hits: Sequence[SearchHit]) -> SearchHit | None:
     """The one hit to open directly: the only one scoring STRONG_HIT_SCORE or more."""
     strong = [hit for hit in hits if hit.score >= STRONG_HIT_SCORE]

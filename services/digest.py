@@ -961,7 +961,8 @@ def parse_future_date(text: str, today: date, language: str) -> date:
     """A typed date for «Отложить»: «25.11», «25 ноября», «через 3 дня», «в пятницу».
 
     A day and month without a year mean their next occurrence after today; the result is
-    always after today. Raises validation.ValidationError.
+    always after today and within `parsing.PLAN_HORIZON_MONTHS`. Raises
+    validation.ValidationError (`date_past`, `date_far`, `date_invalid`).
     """
     cleaned = text.strip()
     try:
@@ -993,6 +994,8 @@ def parse_future_date(text: str, today: date, language: str) -> date:
                 chosen = occurrence_in(today.year + 1, day, month)
     if chosen <= today:
         raise validation.ValidationError("date_past", text=cleaned[:40])
+    if chosen > parsing.furthest_plannable_day(today):
+        raise validation.ValidationError("date_far", text=cleaned[:40])
     return chosen
 
 

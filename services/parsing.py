@@ -96,13 +96,23 @@ class ParsedInteraction:
     plan: bool = False
 
 
+# No such day («31 февраля»), a day already gone («вчера», «10.11.2026»), or one further
+# ahead than anyone plans a contact («10.11.2031»: a typo for a year, most likely).
+RefusalReason = Literal["impossible", "past", "far"]
+# The furthest a next contact may be planned: «через полтора года» reads, «в 2031» is asked
+# again. Two years is the longest re-verification period a policy allows (730 days): a record
+# left longer is stale whatever the plan says.
+PLAN_HORIZON_MONTHS: Final = 24
+
+
 @dataclass(frozen=True)
 class RefusedDate:
-    """A next date the message names but that cannot be planned: no such day («31 февраля»)
-    or a day already gone («перезвонить вчера»). `message_key` explains it to the manager."""
+    """A next date the message names but that cannot be planned: no such day («31 февраля»),
+    a day already gone («перезвонить вчера») or one too far ahead («10.11.2031»).
+    `message_key` explains it to the manager."""
 
     phrase: str
-    reason: Literal["impossible", "past"]
+    reason: RefusalReason
 
     @property
     def message_key(self) -> str:
@@ -359,7 +369,9 @@ _MONTH_DAY_EN = re.compile(
     r"\b(?:on\s+)?" + _EN_MONTH + r"\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?\b(?:,?\s+(?P<year>\d{4}))?"
 )
 _DAY_MONTH_EN = re.compile(
-    r"\b(?:on\s+)?(?:the\s+)?(?P<day>\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?" + _EN_MONTH
+    r"\b(?:on\s+)?(?:the\s+)?(?P<day>\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?"
+    + _EN_MONTH
+    + r"(?:,?\s+(?P<year>\d{4})\b)?"
 )
 _NUMERIC_DATE = re.compile(
     r"(?<![\d.:])(?P<day>\d{1,2})\.(?P<month>\d{1,2})(?:\.(?P<year>\d{2,4}))?(?![\d:]|\.\d)"
@@ -846,6 +858,22 @@ def read_day(text: str, now: datetime) -> date | None:
     return next((hit.day for hit in _find_dates(low, now) if hit.day is not None), None)
 
 
+def furthest_plannable_day(today: date) -> date:
+    """The last day a contact may be planned for, PLAN_HORIZON_MONTHS from today."""
+    return _add_months(today, PLAN_HORIZON_MONTHS)
+
+
+def refused_answer(text: str, now: datetime) -> RefusedDate | None:
+    """Why a typed answer to «когда?» gives no day to plan, when a date reads in it: the
+    whole answer is the next step, so a past day — «вчера», «10.11.2026», «10 ноября 26» —
+    is refused as past (in a log message «звонил вчера» only tells when the call was)."""
+    original, low = _prepare(text)
+    found = _next_touch(low, now, [(0, len(low))])
+    if isinstance(found, _Refusal):
+        return RefusedDate(_refused_phrase(original, found.spans), found.reason)
+    return None
+
+
 def read_moment(text: str, now: datetime) -> date | datetime | None:
     """The first future date the own patterns know in `text`, with its time when one is given
     («сегодня в 17», «завтра в 15:00», «через 2 часа»): for answers that are only a date.
@@ -907,7 +935,7 @@ class _Touch:
 
 @dataclass(frozen=True, slots=True)
 class _Refusal:
-    reason: Literal["impossible", "past"]
+    reason: RefusalReason
     spans: tuple[tuple[int, int], ...]
 
 
@@ -948,6 +976,8 @@ def _next_touch(
     if soon or planned:
         hit, day = (soon or planned)[0]
         span = (hit.start, hit.end)
+        if day > furthest_plannable_day(today):
+            return _Refusal("far", (span,))
         if hit.moment is not None:
             return _Touch(hit.moment, (span,))
         near = [

@@ -10,29 +10,20 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from html import escape
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import translator
 from models import (
-    Attachment,
     AuditEntry,
-    ChangeLog,
     Client,
-    Contact,
-    Deal,
     Event,
-    Interaction,
-    KeyDate,
     Member,
-    OwnerHistory,
-    Touch,
 )
-from models.enums import Role, TouchStatus
+from models.enums import Role
 from scheduler import outbox
-from services import access, audit, stats, team
+from services import audit, stats, team
 from services.person_names import gender_of
-from services.touches import OPEN_STATUSES
 
 DEFAULT_READ_ALERT_THRESHOLD = 40
 # Where the update's session carries the team's configured threshold (READ_ALERT_THRESHOLD):
@@ -360,56 +351,3 @@ async def _events(session: AsyncSession, ids: set[int]) -> dict[int, tuple[str, 
         select(Event.id, Event.title, Event.happens_on).where(Event.id.in_(ids))
     )
     return {int(event_id): (title, day) for event_id, title, day in rows.all()}
-
-
-ERASED = "—"
-
-
-async def forget_client(session: AsyncSession, head: Member, client_id: int, now: datetime) -> str:
-    """Erase a client's personal data on request (heads only); returns the name it had.
-
-    Counts stay for statistics: the client row (category, industry, stage, owner), interactions
-    (channel, outcome, when, who) and touches (status, dates) are kept, their texts erased.
-    Contacts, key dates, attachments and the change log go; the client disappears from every list.
-    """
-    if head.role is not Role.HEAD:
-        raise PermissionError("forget is for heads")
-    client = await access.client_for(session, head, client_id, now=now)
-    former_name = client.name
-    interaction_ids = select(Interaction.id).where(Interaction.client_id == client.id)
-    await session.execute(delete(Attachment).where(Attachment.interaction_id.in_(interaction_ids)))
-    await session.execute(
-        update(Interaction)
-        .where(Interaction.client_id == client.id)
-        .values(goal=ERASED, result=ERASED, notes=None, next_step=None, contact_id=None)
-    )
-    await session.execute(
-        update(Touch)
-        .where(Touch.client_id == client.id, Touch.status.in_(OPEN_STATUSES))
-        .values(status=TouchStatus.SKIPPED, skip_reason="forgotten", closed_at=now)
-    )
-    await session.execute(
-        update(Touch)
-        .where(Touch.client_id == client.id)
-        .values(goal=ERASED, draft_text=None, contact_id=None)
-    )
-    await session.execute(
-        update(Deal).where(Deal.client_id == client.id).values(title=ERASED, goods_location=None)
-    )
-    await session.execute(
-        update(OwnerHistory).where(OwnerHistory.client_id == client.id).values(note=None)
-    )
-    for model in (KeyDate, ChangeLog, Contact):
-        await session.execute(delete(model).where(model.client_id == client.id))
-    client.name = f"#{client.id}"
-    client.inn = None
-    client.city = None
-    client.notes = None
-    client.preferences = None
-    client.tags = []
-    client.forgotten_at = now
-    client.updated_at = now
-    await audit.record(session, member=head, action="forget", now=now, client_id=client.id)
-    await session.flush()
-    session.expire(client, ["contacts"])
-    return former_name
