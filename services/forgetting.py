@@ -35,7 +35,7 @@ from models.enums import Role, TouchStatus
 from scheduler import outbox
 from services import access, audit, validation
 from services.clients import ClientTrace, client_trace, query_names_client
-from services.touches import OPEN_STATUSES
+from services.touches import OPEN_STATUSES, reopen_unlogged
 
 ERASED = "—"
 SEARCH = "search"
@@ -216,8 +216,26 @@ async def erase_dialogues(session: AsyncSession, client_id: int, wanted: frozens
         if _mentions_client(row.data or {}, client_id) or names_any(row.data, wanted)
     ]
     for row in ended:
+        # A draft about another client that only mentioned this one may hold a touch closed
+        # by «✅ Сделано»: ended unsaved, that touch goes back into the plan, as on any reset.
+        for touch_id in sorted(_touch_ids(row.data or {})):
+            touch = await session.get(Touch, touch_id)
+            if touch is not None and touch.client_id != client_id:
+                await reopen_unlogged(session, touch_id)
         await session.delete(row)
     return len(ended)
+
+
+def _touch_ids(value: object) -> set[int]:
+    """The touch ids a dialogue's drafts hold (`touch_id` keys, at any depth)."""
+    if isinstance(value, Mapping):
+        found = {item for key, item in value.items() if key == "touch_id" and type(item) is int}
+        for item in value.values():
+            found |= _touch_ids(item)
+        return found
+    if isinstance(value, list):
+        return set().union(*(_touch_ids(item) for item in value))
+    return set()
 
 
 def _mentions_client(value: object, client_id: int) -> bool:

@@ -8,11 +8,13 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from models import AuditEntry, Client, ConversationState, Member, Outbox
+from models import AuditEntry, Client, ConversationState, Member, Outbox, Touch
+from models.enums import TouchStatus
 from scheduler import outbox
 from scheduler.jobs import schedule_digests, schedule_reminders
 from services import clients, forgetting
 from services.clock import ManualClock
+from services.touches import close_touch
 from tests.conftest import HEAD_ID
 from tests.harness import Chat, joined
 from tests.test_reminders import MANAGER_ID, add_client, add_member, add_touch
@@ -219,6 +221,34 @@ async def test_forget_ends_the_dialogues_about_the_client(
         left = set(await session.scalars(select(ConversationState.key)))
     assert {"log:lutik", "create:other"} <= left
     assert not left & {"log:romashka", "log:json", "create:romashka"}
+
+
+async def test_a_dialogue_ended_for_mentioning_the_client_gives_its_touch_back(
+    chat: Chat, session_factory: Factory, clock: ManualClock
+) -> None:
+    """A log of Лютик closed by «✅ Сделано» whose text names Ромашка ends with /forget: its
+    touch is not left done with nothing logged."""
+    _, lutik_id = await arrange(session_factory, chat)
+    async with session_factory.begin() as session:
+        touch = await session.scalar(select(Touch).where(Touch.client_id == lutik_id))
+        assert touch is not None
+        close_touch(touch, TouchStatus.DONE, clock.now())
+        draft = {"client_id": lutik_id, "touch_id": touch.id, "text": "как у ООО «Ромашка»"}
+        session.add(
+            ConversationState(
+                key="log:lutik",
+                state="LogForm:confirm",
+                data={"draft": draft},
+                updated_at=clock.now(),
+            )
+        )
+        touch_id = touch.id
+    await forget(chat, "Ромашка")
+    async with session_factory() as session:
+        assert await session.get(ConversationState, "log:lutik") is None
+        reopened = await session.get(Touch, touch_id)
+        assert reopened is not None
+        assert (reopened.status, reopened.closed_at) == (TouchStatus.PLANNED, None)
 
 
 async def test_erase_searches_leaves_entries_without_a_query(
