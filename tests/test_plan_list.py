@@ -560,7 +560,7 @@ async def test_skip_from_overdue_with_a_typed_reason_marks_the_page(
     assert following.due_on > date(2026, 11, 23)
     # The answer names the client's soonest open touch, as its card does: here the data check
     # still due today.
-    assert "⏭ Следующее касание: пн, 23 ноября — Проверить данные" in joined(calls)
+    assert "⏭ Следующее касание: сегодня, пн, 23 ноября — Проверить данные" in joined(calls)
 
 
 # --- The card's own buttons and a saved touch's ---------------------------------------------
