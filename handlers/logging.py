@@ -415,6 +415,7 @@ async def _start_from_text(
     draft.message_id = message.message_id
     if attachment is not None:
         draft.attachments.append(attachment)
+    await interactions.adopt_planned_goal(session, member, draft, clock.now())
     await _advance(message, session, member, tr, state, draft)
 
 
@@ -953,6 +954,7 @@ async def cb_client(
         return
     draft.client_id = client.id
     draft.candidates = [client.id]
+    await interactions.adopt_planned_goal(session, member, draft, clock.now())
     await _advance(query, session, member, tr, state, draft)
 
 

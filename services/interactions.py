@@ -351,6 +351,28 @@ def _find_contact(client: Client, name: str | None) -> Contact | None:
     return contacts[0] if len(contacts) == 1 else None
 
 
+# The goal the parser gives an attempt that reached nobody, in every language.
+IMPLIED_ATTEMPT_GOALS: Final = frozenset(
+    translator(language)("parsing.implied_goal.no_contact") for language in ("ru", "en")
+)
+
+
+async def adopt_planned_goal(
+    session: AsyncSession, member: Member, draft: Draft, now: datetime
+) -> None:
+    """An attempt that reached nobody («набрал Николаеву, не взяла трубку») was an attempt at
+    the touch it will close: the draft takes that touch's goal instead of the parser's «связаться
+    с клиентом», so the timeline says what the call was for."""
+    if draft.client_id is None or draft.touch_id is not None:
+        return
+    if draft.goal not in IMPLIED_ATTEMPT_GOALS or draft.outcome != Outcome.NO_CONTACT.value:
+        return
+    today = local_now(member, now).date()
+    touch = await planner.soonest_open_touch(session, draft.client_id, due_by=today)
+    if touch is not None:
+        draft.goal = touch.goal
+
+
 async def _fulfilled_touch(
     session: AsyncSession, client: Client, draft: Draft, today: date
 ) -> Touch | None:

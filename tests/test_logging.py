@@ -798,3 +798,22 @@ async def test_a_log_without_a_next_date_beside_an_open_greeting_saves(
     assert "Следующее касание: ср 18.11" in text
     [saved] = await _interactions(session)
     assert saved.goal == "предложить прайс"
+
+
+async def test_an_attempt_that_reached_nobody_takes_the_goal_of_the_touch_it_closes(
+    chat: Chat, session: AsyncSession, base: dict[str, int]
+) -> None:
+    """«не дозвонился» names no goal: the call was the planned touch's, so the timeline says
+    what it was for; a client with nothing due keeps «связаться с клиентом»."""
+    calls = await chat.send(MANAGER, "набрал Петрова из Ромашки, не взял трубку")
+    assert "Цель: позвонить по плану" in joined(calls)
+    await chat.press(MANAGER, "Сохранить")
+    await chat.send(MANAGER, "не дозвонился Сидорову из ТехноПрома")
+    await chat.press(MANAGER, "Сохранить")
+    first, second = await _interactions(session)
+    assert (first.goal, first.outcome, first.touch_id) == (
+        "позвонить по плану",
+        Outcome.NO_CONTACT,
+        base["touch"],
+    )
+    assert (second.client_id, second.goal) == (base["techno"], "связаться с клиентом")
