@@ -1177,6 +1177,9 @@ def _pieces(text: str) -> list[_Piece]:
                 # «клиент берёт 200 штук», «заказ подтвердил», «по кп он сказал что посмотрит»:
                 # who or what did it belongs to the result, not to the goal before it.
                 piece_start = _subject_start(text, last_end, start, whole=opened is None)
+            elif role == "next" and rank == 1 and opened is None:
+                # «счёт выставлю в понедельник»: what the step is about comes before its verb.
+                piece_start = _object_start(text, clause_start, start)
             if current is not None:
                 current.end = piece_start
             current = _Piece(role, piece_start, clause_end)
@@ -1187,6 +1190,31 @@ def _pieces(text: str) -> list[_Piece]:
                 ("agreed", "договорил", "договорел", "обещал"), start
             )
     return pieces
+
+
+# Words before a step's verb that are no part of what it is about: «я перезвоню», «потом
+# наберу», «нужно подготовить».
+_NOT_OBJECT = re.compile(
+    r"(?:(?:я|мы|тогда|потом|затем|ещё|еще|также|тоже|и|а|но|нужно|надо|необходимо|долж\w*|"
+    r"буду|будем|хочу|хотим|планирую|планируем|постараюсь|i|we|then|also|and|but|need|have|"
+    r"to|must|should)\s+)*",
+    re.IGNORECASE,
+)
+
+
+def _object_start(text: str, clause_start: int, marker: int) -> int:
+    """Where a step opening its clause starts: with the few words before its verb that tell
+    what it is about («счёт выставлю», «КП пришлю», «образцы отвезу»), else at the verb. A
+    clause that names a contact («звонил Петрову перезвоню») keeps it out."""
+    subject = _SUBJECT.fullmatch(text, clause_start, marker)
+    if (
+        subject is None
+        or _count_words(text, clause_start, marker, limit=_SUBJECT_WORDS + 1) > _SUBJECT_WORDS
+        or _contact_marker(text, clause_start, marker)
+    ):
+        return marker
+    start = _NOT_OBJECT.match(text, subject.start("who")).end()
+    return start if start < marker else marker
 
 
 _WORD_RUN = re.compile(r"\S+")
