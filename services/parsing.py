@@ -1213,7 +1213,8 @@ def _object_start(text: str, clause_start: int, marker: int) -> int:
         or _contact_marker(text, clause_start, marker)
     ):
         return marker
-    start = _NOT_OBJECT.match(text, subject.start("who")).end()
+    skipped = _NOT_OBJECT.match(text, subject.start("who"))
+    start = skipped.end() if skipped else subject.start("who")
     return start if start < marker else marker
 
 
