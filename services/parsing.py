@@ -127,8 +127,12 @@ MessageKind = Literal["log", "lookup"]
 # ---------------------------------------------------------------------------------------------
 # Vocabulary
 
-# «Созвон с Тихоновым: …» heads a report of a call; a bare «созвон в пятницу» is a plan.
-_HEADING = r"(?:\s+с\s+[^,.:;!?\n]{1,40})?\s*[:—–]"
+# «Созвон с Тихоновым: …» heads a report of a call, and so does «Созвон с Тихоновым, обсудили…»
+# (a comma, then a verb in the past tense or the client speaking); «созвон в пятницу» is a plan.
+_HEADING = (
+    r"(?:\s+с\s+[^,.:;!?\n]{1,40})?\s*"
+    r"(?:[:—–]|,(?=\s*(?:[а-яё]+(?:л|ла|ли|лось|лась|лся|лись)|клиент\w*|он|она|они)\b))"
+)
 _CHANNEL_PATTERNS: Final[tuple[tuple[Channel, re.Pattern[str]], ...]] = (
     (
         Channel.EMAIL,
@@ -1092,6 +1096,11 @@ def _clauses(text: str) -> Iterator[tuple[int, int, bool]]:
     yield start, len(text), after_comma
 
 
+# «Созвон с Тихоновым, обсудили…»: the heading's comma ends the clause the markers are sought
+# in, so whether a «созвон» heads a report is asked of the whole text.
+_CALL_HEADING = re.compile(r"созвон" + _HEADING)
+
+
 def _markers(text: str, start: int, end: int) -> list[tuple[int, int, int, _Role]]:
     """Markers inside one clause as (start, end, 0 strong / 1 soft, role), in text order."""
     found: list[tuple[int, int, int, _Role]] = []
@@ -1100,6 +1109,7 @@ def _markers(text: str, start: int, end: int) -> list[tuple[int, int, int, _Role
             found.extend(
                 (match.start(), match.end(), rank, role)
                 for match in pattern.finditer(text, start, end)
+                if not (role == "next" and _CALL_HEADING.match(text, match.start()))
             )
     found.sort()
     return found

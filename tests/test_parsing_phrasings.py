@@ -84,6 +84,25 @@ CASES: list[tuple[str, dict[str, Any]]] = [
             "next_touch": MONDAY,
         },
     ),
+    # «Созвон с …,» followed by what happened heads a report of the call, as «Созвон с …:» does.
+    (
+        "Созвон с Фоминым, обсудили оплату, оплатят до пятницы",
+        {
+            "channel": Channel.CALL,
+            "plan": False,
+            "goal": "обсудить оплату",
+            "result": "оплатят до пятницы",
+            "next_touch": FRIDAY,
+        },
+    ),
+    (
+        "созвон с Фоминым, он сказал что подумает",
+        {"channel": Channel.CALL, "plan": False, "next_step": None},
+    ),
+    (
+        "Созвон с Фоминым в пятницу, обсудить оплату",
+        {"channel": Channel.CALL, "plan": True, "goal": "обсудить оплату", "next_touch": FRIDAY},
+    ),
     # What a step is about may come before its verb: «счёт выставлю», not «выставлю».
     (
         "Встречался с Фоминым, берут 300 штук, счёт выставлю в понедельник",
