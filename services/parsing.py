@@ -1585,12 +1585,18 @@ def _next_step_text(
         candidates.append((clause_start, clause_end.start() if clause_end else len(low)))
     for start, end in candidates:
         cleaned = _clean(_SPEECH.sub("", _clean(_cut(original, start, end, date_spans)) or ""))
-        # «просил не звонить до января»: the date is the plan, «не звонить» no step to take.
-        if cleaned and not cleaned.lower().startswith(("не ", "not ", "don't ")):
+        # «просил не звонить до января»: the date is the plan, «не звонить» no step to take;
+        # «договорились на 5%»: a figure agreed is no step either.
+        if (
+            cleaned
+            and _LETTER.search(cleaned)
+            and not cleaned.lower().startswith(("не ", "not ", "don't "))
+        ):
             return _nominative_phrase(_LEADING_TO.sub("", cleaned))
     return None
 
 
+_LETTER = re.compile(r"[^\W\d_]")
 _LEADING_TO = re.compile(r"^(?:to|что|чтобы|следующ(?:ая|ий|ее|ую))\s+", re.IGNORECASE)
 
 
@@ -1666,6 +1672,36 @@ def _result_text(original: str, low: str, pieces: Sequence[_Piece]) -> tuple[str
     return None
 
 
+# «звонил Фомину поздравить с днём рождения», «заезжал к Петрову обсудить скидки»: what the
+# contact was for, said with the verb that reports it, before any comma.
+_PURPOSE = re.compile(
+    r"^\s*(?:(?:по)?звонил\w*|набирал\w*|набрал\w*|написал\w*|заезжал\w*|заехал\w*|"
+    r"приезжал\w*|ездил\w*|ходил\w*|был[аи]?\s+у)\s+(?:[^\s,.;:!?]+\s+){0,4}?"
+    r"(?P<goal>(?:поздравить|уточнить|обсудить|предложить|напомнить|согласовать|узнать|"
+    r"выяснить|пригласить|показать|рассказать|подтвердить|договориться|презентовать|"
+    r"обсудить|спросить)\b[^,.;:!?\n]*)"
+)
+
+
+def _stated_goal(
+    original: str, pieces: Sequence[_Piece], purpose: re.Match[str] | None
+) -> str | None:
+    """The goal the message states: after a goal marker («цель —», «чтобы»), as the purpose of
+    the contact reported («звонил … поздравить»), or as a done action («предложил скидку» →
+    «предложить скидку»), in that order of confidence."""
+    for piece in pieces:
+        if piece.role == "goal" and (goal := _clean(original[piece.start : piece.end])):
+            return goal
+    if purpose is not None and (
+        goal := _clean(original[purpose.start("goal") : purpose.end("goal")])
+    ):
+        return goal
+    for piece in pieces:
+        if piece.role == "goal_soft" and (goal := _clean(original[piece.start : piece.end])):
+            return _infinitive_goal(goal)
+    return None
+
+
 def parse_interaction(
     text: str,
     *,
@@ -1683,22 +1719,19 @@ def parse_interaction(
     # The address becomes «@@@» so that «email a@b.ru» is not read as the e-mail channel.
     masked = _mask(_mask(low, phone_spans), [email_match.span()] if email_match else [], "@")
 
-    pieces = _pieces(masked)
+    purpose = _PURPOSE.search(masked)
+    pieces = [
+        piece
+        for piece in _pieces(masked)
+        # «позвонил Сидоровой напомнить об оплате»: the purpose of this call, not a next step.
+        if not (purpose and piece.role == "next" and piece.start == purpose.start("goal"))
+    ]
     goal_spans = [(p.start, p.end) for p in pieces if p.role == "goal"]
     found_touch = _next_touch(masked, now, [(p.start, p.end) for p in pieces if p.role == "next"])
     touch = found_touch if isinstance(found_touch, _Touch) else None
     refused = found_touch if isinstance(found_touch, _Refusal) else None
 
-    goal: str | None = None
-    for piece in pieces:
-        if piece.role == "goal" and (goal := _clean(original[piece.start : piece.end])):
-            break
-    if goal is None:
-        for piece in pieces:
-            if piece.role == "goal_soft" and (goal := _clean(original[piece.start : piece.end])):
-                goal = _infinitive_goal(goal)
-                break
-
+    goal = _stated_goal(original, pieces, purpose)
     outcome_found = _outcome(masked, goal_spans)
     if goal is None and outcome_found and outcome_found[0] is Outcome.NO_CONTACT:
         # An attempt that reached nobody was an attempt to reach them: the message needs no

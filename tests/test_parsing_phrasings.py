@@ -103,6 +103,22 @@ CASES: list[tuple[str, dict[str, Any]]] = [
         "Созвон с Фоминым в пятницу, обсудить оплату",
         {"channel": Channel.CALL, "plan": True, "goal": "обсудить оплату", "next_touch": FRIDAY},
     ),
+    # The purpose said with the verb that reports the contact is its goal, not a next step.
+    (
+        "звонил Фомину поздравить с днём рождения, поздравил",
+        {"channel": Channel.CALL, "goal": "поздравить с днём рождения", "next_step": None},
+    ),
+    (
+        "позвонил Фомину напомнить об оплате, обещал оплатить завтра",
+        {
+            "goal": "напомнить об оплате",
+            "result": "обещал оплатить завтра",
+            "next_step": "обещал оплатить",
+            "next_touch": FRIDAY,
+        },
+    ),
+    # A figure agreed is no step: «договорились на 5%» has no next date to ask about.
+    ("звонил Фомину, договорились на 5%", {"result": "договорились на 5%", "next_step": None}),
     # What a step is about may come before its verb: «счёт выставлю», not «выставлю».
     (
         "Встречался с Фоминым, берут 300 штук, счёт выставлю в понедельник",
