@@ -198,7 +198,11 @@ _OUTCOME_PATTERNS: Final[tuple[tuple[Outcome, re.Pattern[str]], ...]] = (
             r"недоступ\w*|вне\s+зоны|сбрасыва\w*|сбросил\w*|автоответчик\w*|без\s+ответа|"
             r"не\s+прочитал\w*|ответа\s+(?:пока\s+|еще\s+)?нет|(?:пока\s+|еще\s+)?нет\s+ответа|"
             r"пока\s+без\s+ответа|молч(?:ит|ат)|в\s+отпуске|в\s+командировке|"
-            r"на\s+больничном|заболел\w*|нет\s+на\s+месте|no\s+answer|no\s+reply|"
+            r"на\s+больничном|заболел\w*|нет\s+на\s+месте|в\s+отъезде|"
+            # «Соколов на совещании», «директор на обеде», not «обсудили на совещании объёмы».
+            r"(?:он|она|сейчас|был[аи]?|директор\w*|руководител\w*|бухгалтер\w*|"
+            r"\w+(?:ов|ова|ев|ева|ин|ина|ий|ая))\s+на\s+(?:совещани\w*|планерк\w*|обеде)|"
+            r"no\s+answer|no\s+reply|(?:he|she)\s+(?:was|is)\s+in\s+a\s+meeting|"
             r"out\s+of\s+(?:the\s+)?office|on\s+(?:vacation|holiday|leave)|"
             r"(?:didn'?t|did\s+not)\s+(?:answer|pick\s+up|reply)|not\s+heard\s+back|"
             r"unreachable|voicemail|no\s+response|not\s+picking\s+up)(?!\w)"

@@ -117,6 +117,16 @@ CASES: list[tuple[str, dict[str, Any]]] = [
             "next_touch": FRIDAY,
         },
     ),
+    # Somebody in a meeting or at lunch was not reached; a talk held at a meeting was.
+    (
+        "звонил Фомину, секретарь сказала Фомин на совещании, перезвонить после 16",
+        {"outcome": Outcome.NO_CONTACT, "result": "секретарь сказала Фомин на совещании"},
+    ),
+    ("звонил Фомину, он на обеде, наберу в 14", {"outcome": Outcome.NO_CONTACT}),
+    (
+        "звонил Фомину, обсудили на совещании объёмы",
+        {"outcome": Outcome.ACHIEVED, "result": "обсудили на совещании объёмы"},
+    ),
     # A figure agreed is no step: «договорились на 5%» has no next date to ask about.
     ("звонил Фомину, договорились на 5%", {"result": "договорились на 5%", "next_step": None}),
     # What a step is about may come before its verb: «счёт выставлю», not «выставлю».
