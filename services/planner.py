@@ -1826,7 +1826,7 @@ async def _spread(
     for invitee in invitees:
         if invitee.client_id not in full:
             by_owner[invitee.owner_id].append(invitee)
-    calls = await _cadence_days(session, [invitee.client_id for invitee in invitees])
+    contacts = await _contact_days(session, [invitee.client_id for invitee in invitees])
     assignments: list[tuple[_Invitee, date]] = []
     for owner_id, owned in by_owner.items():
         owner = owners[owner_id]
@@ -1835,10 +1835,14 @@ async def _spread(
         )
         per_day: dict[date, int] = defaultdict(int)
         spread = 0
+        open_days = set(days)
         for invitee in owned:
-            # A client already due a call on one of these days is invited on that call.
-            day = calls.get(invitee.client_id)
-            if day in days:
+            # A client already to be called on one of these days is invited on that call.
+            on_call = next(
+                (day for day in contacts.get(invitee.client_id, ()) if day in open_days), None
+            )
+            if on_call is not None:
+                day = on_call
                 plan.on_calls += 1
             else:
                 day = days[spread % len(days)]
@@ -1858,16 +1862,27 @@ async def _spread(
     return plan, assignments, owners
 
 
-async def _cadence_days(session: AsyncSession, client_ids: Sequence[int]) -> dict[int, date]:
-    """The day of each client's open cadence touch (not one with a time agreed)."""
-    days: dict[int, date] = {}
+async def _contact_days(session: AsyncSession, client_ids: Sequence[int]) -> dict[int, list[date]]:
+    """The days each client is already to be called, soonest first: its routine call (a time
+    agreed with the client included), an agreed next step, an invitation to another event. An
+    invitation goes on one of them, so that one call does both (a routine call without an
+    agreed time is then replaced by it)."""
+    days: dict[int, list[date]] = defaultdict(list)
     for part in _chunks(list(client_ids), _IN_LIMIT):
         rows = await session.execute(
-            select(Touch.client_id, func.min(Touch.due_on))
-            .where(*_replaceable_call(Touch.client_id.in_(part)))
-            .group_by(Touch.client_id)
+            select(Touch.client_id, Touch.due_on)
+            .where(
+                Touch.client_id.in_(part),
+                Touch.status.in_(OPEN_STATUSES),
+                Touch.reason.in_((TouchReason.CADENCE, TouchReason.FOLLOW_UP, TouchReason.EVENT)),
+                # A first contact is a call of its own: getting acquainted, not inviting.
+                ~Touch.dedupe_key.startswith(FIRST_TOUCH_KEY.format(client_id="")),
+            )
+            .distinct()
+            .order_by(Touch.client_id, Touch.due_on)
         )
-        days.update((client_id, day) for client_id, day in rows.all())
+        for client_id, day in rows.all():
+            days[client_id].append(day)
     return days
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -846,7 +846,7 @@ async def test_an_invitation_is_made_on_the_call_already_planned(
     on_call, later_call, agreed_step, agreed_time = await _routine_calls(session, manager)
     saved = joined(await plan_webinar(chat))
     assert "Запланировано приглашений: 4" in saved
-    assert "1 приглашение — в день уже запланированного звонка: один звонок вместо двух" in saved
+    assert "3 приглашения — в дни уже запланированных звонков: один звонок вместо двух" in saved
 
     session.expire_all()
     touches = {
@@ -858,9 +858,12 @@ async def test_an_invitation_is_made_on_the_call_already_planned(
     assert (replaced.status, replaced.skip_reason) == (TouchStatus.SKIPPED, planner.REPLACED)
     # A routine call after the invitation is replaced too: the invitation is the next contact.
     assert touches[later_call, TouchReason.CADENCE].status is TouchStatus.SKIPPED
-    # An agreed next step and a time agreed with the client stay.
+    # An agreed next step and a time agreed with the client stay, and the invitation is made
+    # on that call too, not on a day of its own.
     assert touches[agreed_step, TouchReason.FOLLOW_UP].status is TouchStatus.PLANNED
     assert touches[agreed_time, TouchReason.CADENCE].status is TouchStatus.PLANNED
+    for client_id in (agreed_step, agreed_time):
+        assert touches[client_id, TouchReason.EVENT].due_on == date(2026, 11, 25)
 
     # On 25 November the manager has one item for the first client, not two.
     clock.set(datetime(2026, 11, 25, 7, 0, tzinfo=UTC))
@@ -877,6 +880,28 @@ async def test_an_invitation_is_made_on_the_call_already_planned(
         )
     )
     assert set(open_calls) == {agreed_time}
+
+
+async def test_a_second_event_invites_on_the_day_of_the_first_ones_invitation(
+    chat: Chat, session: AsyncSession
+) -> None:
+    """Two events the same month: each client is called once and invited to both, not on two
+    days of one week."""
+    _, manager = await team(chat, session)
+    session.add_all(make_client(manager, Category.REGULAR, n, []) for n in range(6))
+    await session.commit()
+    first = joined(await plan_webinar(chat, "Вебинар: новая коллекция"))
+    assert "в дни уже запланированных" not in first
+    second = joined(await plan_webinar(chat, "Выставка БИОТ"))
+    assert "6 приглашений — в дни уже запланированных звонков" in second
+
+    session.expire_all()
+    days: dict[int, set[date]] = defaultdict(set)
+    for touch in await session.scalars(select(Touch).where(Touch.reason == TouchReason.EVENT)):
+        days[touch.client_id].add(touch.due_on)
+    assert len(days) == 6
+    assert all(len(client_days) == 1 for client_days in days.values())
+    assert len(set().union(*days.values())) > 1  # still spread over the days, client by client
 
 
 async def test_cancelling_the_event_brings_the_replaced_calls_back(
