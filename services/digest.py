@@ -1044,9 +1044,24 @@ def window_text(item: DigestItem, tr: Translator, zone: ZoneInfo) -> str:
     return tr("planner.window", window=span)
 
 
-def item_lines(number: int | None, item: DigestItem, tr: Translator, zone: ZoneInfo) -> str:
-    """One touch as a block of lines: who, goal, window, channel and phone, notes."""
+def item_lines(
+    number: int | None,
+    item: DigestItem,
+    tr: Translator,
+    zone: ZoneInfo,
+    *,
+    same_call: bool = False,
+) -> str:
+    """One touch as a block of lines: who, goal, window, channel and phone, notes. `same_call`:
+    the item right above is the same client's, so one call does both — only the goal and the
+    notes are shown, under «↳ в том же звонке»."""
     head = f"{number}. " if number is not None else ""
+    if same_call:
+        goal = f"{tr(f'planner.reason_{item.reason.value}')} {esc(clip(item.goal, GOAL_LIMIT))}"
+        lines = [head + tr("planner.same_call", goal=goal)]
+        if item.overdue_days:
+            lines.append(overdue_text(item, tr))
+        return "\n".join(lines)
     who = f"<b>{esc(item.client_name)}</b>"
     if item.contact_name and item.contact_name != item.client_name:
         who += f" — {esc(item.contact_name)}"
@@ -1067,6 +1082,19 @@ def item_lines(number: int | None, item: DigestItem, tr: Translator, zone: ZoneI
     if item.folded:
         lines.append(tr("planner.folded_note"))
     return "\n".join(lines)
+
+
+def _same_call(previous: DigestItem | None, item: DigestItem) -> bool:
+    """Whether an item is made on the call of the one listed right above it: the same client
+    and person, and the same window (a time agreed with the client stays an item of its own)."""
+    return (
+        previous is not None
+        and previous.client_id == item.client_id
+        and previous.contact_name == item.contact_name
+        and (previous.window_opens, previous.window_closes)
+        == (item.window_opens, item.window_closes)
+        and item.due_at is None
+    )
 
 
 def overdue_text(item: DigestItem, tr: Translator) -> str:
@@ -1323,11 +1351,13 @@ def render_digest(
         if not items:
             continue
         blocks.append(_Block(tr(f"planner.section_{section}"), section, heading=True))
+        previous: DigestItem | None = None
         for item in items:
             number += 1
             row = item_row(number, item, tr) if item_row is not None else None
-            text = item_lines(number, item, tr, zone)
+            text = item_lines(number, item, tr, zone, same_call=_same_call(previous, item))
             blocks.append(_Block(text, section, row=row, touch_id=item.touch_id))
+            previous = item
     if len(digest.overdue) > len(shown_overdue):
         more = tr("planner.overdue_more", count=len(digest.overdue) - len(shown_overdue))
         blocks.append(_Block(more, "overdue"))
@@ -1419,10 +1449,12 @@ def render_overdue(
     blocks: list[_Block] = []
     if digest.overdue:
         blocks.append(_Block(tr("planner.section_overdue"), "overdue", heading=True))
+        previous: DigestItem | None = None
         for number, item in enumerate(digest.overdue, start=1):
             row = item_row(number, item, tr) if item_row is not None else None
-            text = item_lines(number, item, tr, zone)
+            text = item_lines(number, item, tr, zone, same_call=_same_call(previous, item))
             blocks.append(_Block(text, "overdue", row=row, touch_id=item.touch_id))
+            previous = item
     if digest.stale:
         blocks.append(_Block(tr("planner.section_stale"), "stale", heading=True))
         blocks.extend(_stale_blocks(digest.stale, tr, stale_row))

@@ -870,6 +870,10 @@ async def test_an_invitation_is_made_on_the_call_already_planned(
     today = joined(await chat.send(MANAGER_ID, "/today"))
     assert today.count("ООО «Клиент 0»") == 1
     assert "Пригласить на «Вебинар: новая коллекция»" in today
+    # The agreed step's client: its invitation is listed under it, made on the same call.
+    assert today.count("ООО «Клиент 2»") == 1
+    step = today.index("Согласовать спецификацию")
+    assert today.index("↳ в том же звонке: 📣 Пригласить на «Вебинар", step) > step
 
     # A planning sweep brings no call back beside the invitation.
     await planner.plan_all(session, clock.now())
