@@ -43,7 +43,7 @@ from models.enums import Role, TouchReason
 from scheduler.jobs import AGREED_TIME_NOTICE
 from services import access, interactions, planner
 from services.client_card import clip
-from services.clients import search_clients
+from services.clients import search_clients, strong_hit
 from services.clock import Clock
 from services.digest import ClientView, TouchView, touch_contact
 from services.interactions import Draft
@@ -473,12 +473,14 @@ async def _find_client(
     draft: Draft,
     query: str,
 ) -> None:
-    """The client named by typing: one match is taken, several are offered as buttons, none
-    offers «➕ Создать клиента «…»»."""
+    """The client named by typing: one match — or one clear hit, as a search opens its card —
+    is taken, several are offered as buttons, none offers «➕ Создать клиента «…»»."""
     hits = await search_clients(session, member, query)
-    if len(hits) == 1:
-        draft.client_id = hits[0].client_id
-        draft.candidates = [hits[0].client_id]
+    # «Вектор» is ООО «Вектор», not a choice beside two clients whose Виктор looks like it.
+    taken = hits[0] if len(hits) == 1 else strong_hit(hits)
+    if taken is not None:
+        draft.client_id = taken.client_id
+        draft.candidates = [taken.client_id]
         await _advance(message, session, member, tr, state, draft)
         return
     if not hits:

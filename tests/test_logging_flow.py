@@ -7,14 +7,15 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import PlanAction, PlanTouchCallback, SnoozeCallback, SnoozeOption
-from models import Client, Touch
+from models import Client, Member, Touch
 from models.enums import ClientKind, TouchStatus
 from services.clock import ManualClock
 from tests.harness import Chat, joined
-from tests.test_logging import EXAMPLE, MANAGER, _interactions, seed
+from tests.test_logging import EXAMPLE, MANAGER, _client, _interactions, seed
 
 ROMASHKA_NO_RESULT = "звонил Петрову из Ромашки, цель — предложить новый прайс"
 
@@ -354,6 +355,35 @@ async def test_log_with_an_ambiguous_or_unknown_name(
     calls = await chat.send(MANAGER, "/log Гелиос")
     assert "Не нашёл «Гелиос»" in joined(calls)
     assert chat.buttons(MANAGER) == ["➕ Создать клиента «Гелиос»", "✖️ Отмена"]
+
+
+@pytest.mark.parametrize("typed", ["/log Вектор", "/log"])
+async def test_log_takes_the_client_named_exactly_not_a_choice_of_look_alikes(
+    chat: Chat, session: AsyncSession, clock: ManualClock, base: dict[str, int], typed: str
+) -> None:
+    manager = await session.scalar(select(Member).where(Member.telegram_id == MANAGER))
+    assert manager is not None
+    vector = (await _client(session, clock, manager, "ООО «Вектор»", "Николаева Надежда")).id
+    # Their contacts' Виктор is one letter from «Вектор»: a search lists them, weaker.
+    await _client(session, clock, manager, "ИнфоСофт", "Семёнов Виктор Дмитриевич")
+    await _client(session, clock, manager, "Невский стройкомплекс", "Козлов Виктор")
+    await session.commit()
+
+    calls = await chat.send(MANAGER, typed)
+    if typed == "/log":
+        assert "Какой клиент?" in joined(calls)
+        calls = await chat.send(MANAGER, "Вектор")
+    assert "Какой клиент имеется в виду?" not in joined(calls)
+    assert "Как связались?" in joined(calls)
+    await chat.press(MANAGER, "Звонок")
+    await chat.press(MANAGER, "Предложение")
+    await chat.send(MANAGER, "взяли КП на рассмотрение")
+    await chat.press(MANAGER, "Частично")
+    calls = await chat.press(MANAGER, "Без даты")
+    assert "Клиент: <b>ООО «Вектор»</b>" in joined(calls)
+    await chat.press(MANAGER, "Сохранить")
+    [saved] = await _interactions(session)
+    assert saved.client_id == vector
 
 
 async def test_help_lists_cancel(chat: Chat, base: dict[str, int]) -> None:
