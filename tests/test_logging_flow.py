@@ -178,6 +178,43 @@ async def test_small_talk_gets_a_friendly_answer_not_a_client_search(
     assert not any("Создать" in label for label in chat.buttons(MANAGER))
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("план", "📋 <b>План на"),
+        ("План на сегодня?", "📋 <b>План на"),
+        ("что у меня сегодня", "📋 <b>План на"),
+        ("кому звонить", "📋 <b>План на"),
+        ("today", "📋 <b>План на"),
+        ("план на неделю", "🗓 <b>План на неделю"),
+        ("что просрочено?", "📋 <b>Всё просроченное</b>"),
+    ],
+)
+async def test_the_plan_asked_for_in_words_is_shown_not_searched_for(
+    chat: Chat, base: dict[str, int], text: str, expected: str
+) -> None:
+    calls = await chat.send(MANAGER, text)
+    answer = joined(calls)
+    assert expected in answer
+    assert "Не нашёл" not in answer
+    assert not any("Создать" in label for label in chat.buttons(MANAGER))
+    if expected.startswith("📋 <b>План на"):
+        assert "позвонить по плану" in answer  # Ромашка's touch due today, with its buttons
+        assert "✅ Сделано" in chat.buttons(MANAGER)
+
+
+async def test_a_plan_word_inside_a_log_or_a_question_stays_what_it_was(
+    chat: Chat, session: AsyncSession, base: dict[str, int]
+) -> None:
+    calls = await chat.send(MANAGER, "звонил Петрову из Ромашки, обсудили план на неделю")
+    assert "📋 <b>План на" not in joined(calls)
+    calls = await chat.send(MANAGER, "/log Ромашка")
+    await chat.press(MANAGER, "Звонок")
+    calls = await chat.send(MANAGER, "план")  # the goal asked for, typed
+    assert "📋 <b>План на" not in joined(calls)
+    assert "Какой результат?" in joined(calls)
+
+
 async def test_a_client_name_and_a_log_are_not_small_talk(
     chat: Chat, base: dict[str, int]
 ) -> None:
