@@ -353,10 +353,20 @@ async def test_one_strong_hit_opens_the_card(
 async def test_inflected_surname_gives_buttons(chat: Chat, session: AsyncSession) -> None:
     await arrange_base(chat, session)
     calls = await chat.send(HEAD_ID, "Петрову")
-    assert "Нашёл (2)" in joined(calls)
+    assert "Нашёл 2 клиента — выберите:" in joined(calls)
     assert set(chat.buttons(HEAD_ID)) == {"Лютик · Сергей Петров", "ООО «Ромашка» · Иван Петров"}
     calls = await chat.press(HEAD_ID, "Лютик")
     assert "Лютик" in card_texts(calls)[0]
+
+
+async def test_one_look_alike_is_offered_as_a_guess_not_counted(
+    chat: Chat, session: AsyncSession
+) -> None:
+    await arrange_base(chat, session)
+    calls = await chat.send(HEAD_ID, "Ромошка")
+    assert "Нашёл похожего клиента:" in joined(calls)
+    assert "Нашёл (1)" not in joined(calls)
+    assert chat.buttons(HEAD_ID) == ["ООО «Ромашка»"]
 
 
 async def test_find_command_and_contact_name(chat: Chat, session: AsyncSession) -> None:
