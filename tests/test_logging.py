@@ -817,3 +817,26 @@ async def test_an_attempt_that_reached_nobody_takes_the_goal_of_the_touch_it_clo
         base["touch"],
     )
     assert (second.client_id, second.goal) == (base["techno"], "связаться с клиентом")
+
+
+async def test_the_card_tells_when_the_next_touch_is_today_agreed_or_overdue(
+    chat: Chat, session: AsyncSession, base: dict[str, int]
+) -> None:
+    card = joined(await chat.send(MANAGER, "Ромашка"))
+    assert "⏭ Следующее касание: сегодня, ср, 18 ноября — позвонить по плану" in card
+    assert "📍 Город не указан, пояс МСК, сейчас 10:30" in card  # not «пояс Europe/Moscow»
+
+    calls = await chat.send(
+        MANAGER, "звонил Петрову из Ромашки, договорились о встрече завтра в 15:00"
+    )
+    assert "Какая была цель" in joined(calls)
+    await chat.press(MANAGER, "По плану")
+    await chat.press(MANAGER, "Сохранить")
+    card = joined(await chat.send(MANAGER, "Ромашка"))
+    # The agreed time is what the manager opens the card for before the meeting.
+    assert "⏭ Следующее касание: завтра, чт, 19 ноября в 15:00 — встреча" in card
+
+    chat.clock.advance(timedelta(days=2))
+    card = joined(await chat.send(MANAGER, "Ромашка"))
+    assert "⏳ Касание просрочено: срок был чт, 19 ноября — встреча" in card
+    assert "⏭ Следующее касание" not in card
