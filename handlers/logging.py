@@ -209,7 +209,13 @@ async def _advance(
             continue
         if name in keyboards.CHOICES:
             await _keep(state, draft, None)
-            await _reply(target, tr(f"logging.ask.{name}"), keyboards.choices(tr, name))
+            text = tr(f"logging.ask.{name}")
+            client = await session.get(Client, draft.client_id) if name == "channel" else None
+            if client is not None:
+                # The guided path's first question after the client: name the one taken, so
+                # «/log Ромашк» or a look-alike picked is seen to be the right client.
+                text = tr("logging.ask.channel_with_client", client=esc(client.name))
+            await _reply(target, text, keyboards.choices(tr, name))
         else:
             await _keep(state, draft, LogForm.ask, name)
             markup = (

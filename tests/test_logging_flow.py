@@ -423,6 +423,18 @@ async def test_log_takes_the_client_named_exactly_not_a_choice_of_look_alikes(
     assert saved.client_id == vector
 
 
+async def test_the_guided_log_names_the_client_it_took_from_a_typed_name(
+    chat: Chat, base: dict[str, int]
+) -> None:
+    calls = await chat.send(MANAGER, "/log ромашк")
+    assert "📝 Касание с <b>ООО «Ромашка»</b>\nКак связались?" in joined(calls)
+    await chat.send(MANAGER, "/cancel")
+    await chat.send(MANAGER, "/log")
+    await chat.send(MANAGER, "Сидоров")
+    calls = await chat.press(MANAGER, "СтройМир")
+    assert "📝 Касание с <b>СтройМир</b>\nКак связались?" in joined(calls)
+
+
 async def test_help_lists_cancel(chat: Chat, base: dict[str, int]) -> None:
     calls = await chat.send(MANAGER, "/help")
     assert "/cancel — Отменить то, что сейчас заполняется" in joined(calls)
