@@ -1217,7 +1217,21 @@ async def cmd_history(
     if not hits:
         await message.answer(tr("logging.search_none", query=esc(query)))
         return
-    text, markup = await _history(session, member, tr, clock, hits[0].client_id, 0)
+    # «/history Петров» with two Петровs asks whose, instead of showing the first one's.
+    taken = hits[0] if len(hits) == 1 else strong_hit(hits)
+    if taken is None:
+        labels = [
+            (
+                hit.client_id,
+                clip(f"{hit.name} · {hit.matched}" if hit.matched else hit.name, 64)[0],
+            )
+            for hit in hits[:6]
+        ]
+        await message.answer(
+            tr("logging.history_which"), reply_markup=keyboards.history_choice(labels)
+        )
+        return
+    text, markup = await _history(session, member, tr, clock, taken.client_id, 0)
     await message.answer(text, reply_markup=markup)
 
 

@@ -712,6 +712,23 @@ async def test_history_lists_goal_and_result_newest_first(
     assert "не найден" in joined(calls)
 
 
+async def test_history_of_a_name_two_clients_share_asks_whose(
+    chat: Chat, session: AsyncSession, base: dict[str, int]
+) -> None:
+    calls = await chat.send(MANAGER, "/history Сидоров")
+    assert "Чей журнал показать?" in joined(calls)
+    assert "🗂" not in joined(calls)  # not the first one's timeline, unasked
+    assert set(chat.buttons(MANAGER)) == {
+        "ТехноПром · Сидоров Андрей Павлович",
+        "СтройМир · Сидоров Павел Ильич",
+    }
+    calls = await chat.press(MANAGER, "СтройМир")
+    assert "🗂 <b>Касания: СтройМир</b>" in joined(calls)
+    # One clear hit still opens at once.
+    calls = await chat.send(MANAGER, "/history ромашка")
+    assert "🗂 <b>Касания: ООО «Ромашка»</b>" in joined(calls)
+
+
 async def test_a_renamed_client_and_a_new_contact_are_recognised_at_once(
     chat: Chat, session: AsyncSession, base: dict[str, int]
 ) -> None:
