@@ -210,10 +210,12 @@ async def _advance(
         if name in keyboards.CHOICES:
             await _keep(state, draft, None)
             text = tr(f"logging.ask.{name}")
-            client = await session.get(Client, draft.client_id) if name == "channel" else None
+            # The guided path's first question after the client: name the one taken, so
+            # «/log Ромашк» or a look-alike picked is seen to be the right client. «✅ Сделано»
+            # has just named it with the touch's goal.
+            named = name == "channel" and draft.touch_id is None
+            client = await session.get(Client, draft.client_id) if named else None
             if client is not None:
-                # The guided path's first question after the client: name the one taken, so
-                # «/log Ромашк» or a look-alike picked is seen to be the right client.
                 text = tr("logging.ask.channel_with_client", client=esc(client.name))
             await _reply(target, text, keyboards.choices(tr, name))
         else:

@@ -433,6 +433,13 @@ async def test_the_guided_log_names_the_client_it_took_from_a_typed_name(
     await chat.send(MANAGER, "Сидоров")
     calls = await chat.press(MANAGER, "СтройМир")
     assert "📝 Касание с <b>СтройМир</b>\nКак связались?" in joined(calls)
+    await chat.send(MANAGER, "/cancel")
+    # «✅ Сделано» names the client with the touch's goal already: not twice in a row.
+    done = PlanTouchCallback(action=PlanAction.DONE, touch_id=base["touch"]).pack()
+    calls = await chat.press_data(MANAGER, done)
+    assert "✅ Сделано: <b>ООО «Ромашка»</b>" in joined(calls)
+    assert "Как связались?" in joined(calls)
+    assert "📝 Касание с" not in joined(calls)
 
 
 async def test_help_lists_cancel(chat: Chat, base: dict[str, int]) -> None:
