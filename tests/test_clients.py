@@ -389,6 +389,31 @@ async def test_not_found_offers_new_client_with_the_name(
     assert "Категория клиента «Зорбакс»" in joined(calls)
 
 
+async def test_a_name_without_a_letter_or_digit_is_refused_and_asked_again(
+    chat: Chat, session: AsyncSession
+) -> None:
+    await arrange_base(chat, session)
+    calls = await chat.send(HEAD_ID, "/new ???")
+    assert "«???» — в названии нет ни буквы, ни цифры" in joined(calls)
+    await chat.send(HEAD_ID, "/new")
+    await chat.press(HEAD_ID, "Частное лицо")
+    for typed in ("???", "— —", "🙂"):
+        calls = await chat.send(HEAD_ID, typed)
+        assert "в названии нет ни буквы, ни цифры" in joined(calls), typed
+        assert "Категория клиента" not in joined(calls)
+    calls = await chat.send(HEAD_ID, "Иванов Иван")
+    assert "Категория клиента «Иванов Иван»" in joined(calls)
+    await chat.send(HEAD_ID, "/cancel")
+    count = await session.scalar(select(func.count()).select_from(Client))
+    calls = await chat.send(HEAD_ID, "Ромашка")
+    await chat.press(HEAD_ID, "Изменить")
+    await chat.press(HEAD_ID, "Название")
+    calls = await chat.send(HEAD_ID, "...")
+    assert "в названии нет ни буквы, ни цифры" in joined(calls)
+    assert await session.scalar(select(Client.name).where(Client.name == "...")) is None
+    assert await session.scalar(select(func.count()).select_from(Client)) == count
+
+
 async def test_a_too_short_query_asks_for_more_instead_of_offering_a_client(
     chat: Chat, session: AsyncSession
 ) -> None:
