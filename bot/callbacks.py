@@ -32,6 +32,7 @@ class MemberAction(StrEnum):
     DEACTIVATE = "off"
     ACTIVATE = "on"
     BACK = "back"
+    INVITE = "inv"
 
 
 class MemberCallback(CallbackData, prefix="mem"):

@@ -57,6 +57,8 @@ CLOCK_STEP = timedelta(minutes=15)
 HELP = """Console commands:
   <text>            send a message to the bot as the current member
   <number>          press button <number> of the latest message with buttons
+                    (a number no button has is sent as text: «25», «8912»)
+  :say TEXT         send TEXT as it is, even a number a button has
   :as head|manager  switch who you are
   :time             show the console clock; :time +2h / +1d / +30m moves it forward,
                     :time 2026-12-01 09:00 jumps (the clock's jobs run as time passes)
@@ -170,7 +172,9 @@ class Console:
             return True
         if line.startswith(":"):
             return await self._console_command(line[1:])
-        if line.isdigit() and self.screen.buttons:
+        # A number is a press only when there is such a button: «25» typed for a cadence, or
+        # «8912» for a phone, goes to the bot as the text it is (`:say 1` sends a bare «1»).
+        if line.isdigit() and 1 <= int(line) <= len(self.screen.buttons):
             await self._press(int(line))
             return True
         await self.dp.feed_update(self.bot, self.updates.message(self.user, line))
@@ -209,6 +213,8 @@ class Console:
             await self.dp.feed_update(self.bot, update)
         elif name == "file" and rest:
             await self._send_file(rest)
+        elif name == "say" and rest:
+            await self.dp.feed_update(self.bot, self.updates.message(self.user, rest))
         elif name == "voice":
             voice = Voice(file_id="voice-console", file_unique_id="voice-console", duration=12)
             await self.dp.feed_update(self.bot, self.updates.message(self.user, None, voice=voice))

@@ -11,11 +11,12 @@ added by short wizards that save only at the last step.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aiogram import F, Router
 from aiogram.dispatcher.event.bases import SkipHandler
@@ -98,8 +99,15 @@ def _schedule(tr: Translator, value: str) -> str:
     return "; ".join(parts)
 
 
-def shown(tr: Translator, field: str, value: str | None, limit: int = VALUE_PREVIEW) -> str:
-    """A stored or logged value as people read it, HTML-escaped and clipped."""
+def shown(
+    tr: Translator,
+    field: str,
+    value: str | None,
+    limit: int = VALUE_PREVIEW,
+    at: datetime | None = None,
+) -> str:
+    """A stored or logged value as people read it, HTML-escaped and clipped; a time zone as
+    /settings names it («Омск, МСК+3», its offset `at` that moment), not «Asia/Omsk»."""
     if value is None or value == "":
         return tr("client_edit.empty")
     text = value
@@ -110,6 +118,9 @@ def shown(tr: Translator, field: str, value: str | None, limit: int = VALUE_PREV
         text = validation.format_weekdays(value, tr.language)
     elif field == "timezone":
         text = geo.zone_name(value)
+        if at is not None:
+            with suppress(ZoneInfoNotFoundError, ValueError):
+                text = geo.zone_label(value, at, tr.language)
     elif field in {"phone", "whatsapp"}:
         text = validation.format_phone(value)
     elif field == "telegram":
@@ -150,15 +161,27 @@ def _label(tr: Translator, field: str) -> str:
     return tr(key) if tr.has(key) else esc(field)
 
 
-def _line(tr: Translator, field: str, value: str | None, label: str | None = None) -> str:
-    return tr("client_edit.line", label=label or _label(tr, field), value=shown(tr, field, value))
+def _line(
+    tr: Translator,
+    field: str,
+    value: str | None,
+    label: str | None = None,
+    at: datetime | None = None,
+) -> str:
+    return tr(
+        "client_edit.line",
+        label=label or _label(tr, field),
+        value=shown(tr, field, value, at=at),
+    )
 
 
 # ---------------------------------------------------------------------------------------------
 # Screens: (text, keyboard) for each section.
 
 
-def client_screen(tr: Translator, client: Client) -> tuple[str, InlineKeyboardMarkup]:
+def client_screen(
+    tr: Translator, client: Client, now: datetime
+) -> tuple[str, InlineKeyboardMarkup]:
     """The client's editable fields and a button for each."""
     read = client_edit.read_value
     lines = [
@@ -167,7 +190,7 @@ def client_screen(tr: Translator, client: Client) -> tuple[str, InlineKeyboardMa
         _line(tr, "inn", read(client, "inn")),
         _line(tr, "industry", read(client, "industry")),
         _line(tr, "city", read(client, "city")),
-        _line(tr, "timezone", read(client, "timezone")),
+        _line(tr, "timezone", read(client, "timezone"), at=now),
         _line(tr, "category", read(client, "category")),
         tr("client_edit.stage_line", stage=tr(f"client_edit.value_stage_{client.stage.value}")),
         _line(tr, "window", read(client, "window")),
@@ -346,8 +369,8 @@ def _history_what(tr: Translator, entry: client_edit.ChangeEntry) -> str:
     return entity + tr(
         "client_edit.history_change",
         field=_label(tr, entry.field),
-        old=shown(tr, entry.field, entry.old, HISTORY_VALUE_PREVIEW),
-        new=shown(tr, entry.field, entry.new, HISTORY_VALUE_PREVIEW),
+        old=shown(tr, entry.field, entry.old, HISTORY_VALUE_PREVIEW, entry.changed_at),
+        new=shown(tr, entry.field, entry.new, HISTORY_VALUE_PREVIEW, entry.changed_at),
     )
 
 
@@ -408,7 +431,7 @@ async def section_screen(
         found = await client_edit.history_page(session, member, client_id, page, now=now)
         return history_screen(tr, found, ZoneInfo(member.timezone))
     client, _ = await client_edit.load_target(session, member, CLIENT, client_id, now=now)
-    return client_screen(tr, client)
+    return client_screen(tr, client, now)
 
 
 async def entity_screen(
@@ -426,7 +449,7 @@ async def entity_screen(
         return contact_screen(tr, client, target, notes.get(target.id), ZoneInfo(member.timezone))
     if entity == DEAL:
         return deal_screen(tr, client, target)
-    return client_screen(tr, client)
+    return client_screen(tr, client, now)
 
 
 def back_to(entity: str, entity_id: int, client_id: int) -> CallbackData:
@@ -518,7 +541,7 @@ async def cb_field(
         tr(
             "client_edit.ask_value",
             field=label,
-            current=shown(tr, spec.tracked[0], current, CURRENT_PREVIEW),
+            current=shown(tr, spec.tracked[0], current, CURRENT_PREVIEW, clock.now()),
         ),
         tr(f"client_edit.ask_{entity}_{field}")
         if tr.has(f"client_edit.ask_{entity}_{field}")
@@ -529,7 +552,7 @@ async def cb_field(
     await show(query, "\n\n".join(lines), keyboards.field_prompt(tr, spec, entity_id, back))
 
 
-def saved_text(tr: Translator, result: client_edit.EditResult) -> str:
+def saved_text(tr: Translator, result: client_edit.EditResult, now: datetime) -> str:
     """«Сохранено: название: Ромашка → Ромашка Плюс» — or «без изменений»."""
     if not result.changes:
         return tr("client_edit.unchanged")
@@ -538,8 +561,8 @@ def saved_text(tr: Translator, result: client_edit.EditResult) -> str:
         tr(
             "client_edit.saved_line",
             field=_label(tr, change.field),
-            old=shown(tr, change.field, change.old, HISTORY_VALUE_PREVIEW),
-            new=shown(tr, change.field, change.new, HISTORY_VALUE_PREVIEW),
+            old=shown(tr, change.field, change.old, HISTORY_VALUE_PREVIEW, now),
+            new=shown(tr, change.field, change.new, HISTORY_VALUE_PREVIEW, now),
         )
         for change in result.changes
     )
@@ -587,7 +610,7 @@ async def on_value(
     text, markup = await entity_screen(
         session, member, tr, clock.now(), result.entity, result.entity_id
     )
-    await message.answer(saved_text(tr, result))
+    await message.answer(saved_text(tr, result, clock.now()))
     await message.answer(text, reply_markup=markup)
 
 
@@ -628,7 +651,7 @@ async def cb_value(
     text, markup = await entity_screen(
         session, member, tr, clock.now(), result.entity, result.entity_id
     )
-    await query.answer(clip(saved_text(tr, result), 190))
+    await query.answer(clip(saved_text(tr, result, clock.now()), 190))
     await show(query, text, markup)
 
 

@@ -170,7 +170,8 @@ def _reference(
         lines.append(
             tr(
                 "clients.city_unknown_line",
-                zone=esc(geo.zone_name(client.timezone)),
+                # «пояс МСК+4», as the city's line shows it: not the IANA «Asia/Novosibirsk».
+                zone=geo.describe_offset(zone, now, tr.language),
                 time=tr.fmt_time(local),
             )
         )
@@ -270,6 +271,18 @@ def touch_day(tr: Translator, day: date, today: date) -> str:
     return shown
 
 
+def next_touch_day(
+    tr: Translator, touch: Touch, now: datetime, client_today: date, member_zone: ZoneInfo
+) -> str:
+    """«сегодня, чт, 3 декабря», «завтра, пт, 4 декабря в 15:00» — a time agreed with the
+    client on the member's clock, as the digest shows it."""
+    if touch.due_at is None:
+        return touch_day(tr, touch.due_on, client_today)
+    local = touch.due_at.astimezone(member_zone)
+    day = touch_day(tr, local.date(), now.astimezone(member_zone).date())
+    return tr("clients.next_touch_at", day=day, time=tr.fmt_time(local))
+
+
 def first_touch_line(tr: Translator, touch: Touch, today: date) -> str:
     """«⏭ Первый контакт: сегодня, ср, 18 ноября», with the goal when it is not the usual."""
     day = touch_day(tr, touch.due_on, today)
@@ -320,15 +333,23 @@ def _interaction(
                     result=esc(clip(interaction.result, SHORT_TEXT)[0]),
                 )
             )
-    if card.next_touch is not None and planner.is_first_touch(card.next_touch):
+    client_today = planner.local_today(now, client.timezone)
+    if card.next_touch is not None and card.next_touch.due_on < client_today:
+        # Read before a call: a date gone by must not pass for the next one.
         lines.append(
-            first_touch_line(tr, card.next_touch, planner.local_today(now, client.timezone))
+            tr(
+                "clients.next_touch_overdue",
+                date=tr.fmt_weekday(card.next_touch.due_on, client_today),
+                goal=esc(clip(card.next_touch.goal, SHORT_TEXT)[0]),
+            )
         )
+    elif card.next_touch is not None and planner.is_first_touch(card.next_touch):
+        lines.append(first_touch_line(tr, card.next_touch, client_today))
     elif card.next_touch is not None:
         lines.append(
             tr(
                 "clients.next_touch",
-                date=tr.fmt_weekday(card.next_touch.due_on),
+                date=next_touch_day(tr, card.next_touch, now, client_today, member_zone),
                 goal=esc(clip(card.next_touch.goal, SHORT_TEXT)[0]),
             )
         )

@@ -43,7 +43,7 @@ from models.enums import Role, TouchReason
 from scheduler.jobs import AGREED_TIME_NOTICE
 from services import access, interactions, planner
 from services.client_card import clip
-from services.clients import search_clients
+from services.clients import search_clients, strong_hit
 from services.clock import Clock
 from services.digest import ClientView, TouchView, touch_contact
 from services.interactions import Draft
@@ -209,7 +209,15 @@ async def _advance(
             continue
         if name in keyboards.CHOICES:
             await _keep(state, draft, None)
-            await _reply(target, tr(f"logging.ask.{name}"), keyboards.choices(tr, name))
+            text = tr(f"logging.ask.{name}")
+            # The guided path's first question after the client: name the one taken, so
+            # «/log Ромашк» or a look-alike picked is seen to be the right client. «✅ Сделано»
+            # has just named it with the touch's goal.
+            named = name == "channel" and draft.touch_id is None
+            client = await session.get(Client, draft.client_id) if named else None
+            if client is not None:
+                text = tr("logging.ask.channel_with_client", client=esc(client.name))
+            await _reply(target, text, keyboards.choices(tr, name))
         else:
             await _keep(state, draft, LogForm.ask, name)
             markup = (
@@ -473,12 +481,14 @@ async def _find_client(
     draft: Draft,
     query: str,
 ) -> None:
-    """The client named by typing: one match is taken, several are offered as buttons, none
-    offers «➕ Создать клиента «…»»."""
+    """The client named by typing: one match — or one clear hit, as a search opens its card —
+    is taken, several are offered as buttons, none offers «➕ Создать клиента «…»»."""
     hits = await search_clients(session, member, query)
-    if len(hits) == 1:
-        draft.client_id = hits[0].client_id
-        draft.candidates = [hits[0].client_id]
+    # «Вектор» is ООО «Вектор», not a choice beside two clients whose Виктор looks like it.
+    taken = hits[0] if len(hits) == 1 else strong_hit(hits)
+    if taken is not None:
+        draft.client_id = taken.client_id
+        draft.candidates = [taken.client_id]
         await _advance(message, session, member, tr, state, draft)
         return
     if not hits:
@@ -1209,7 +1219,21 @@ async def cmd_history(
     if not hits:
         await message.answer(tr("logging.search_none", query=esc(query)))
         return
-    text, markup = await _history(session, member, tr, clock, hits[0].client_id, 0)
+    # «/history Петров» with two Петровs asks whose, instead of showing the first one's.
+    taken = hits[0] if len(hits) == 1 else strong_hit(hits)
+    if taken is None:
+        labels = [
+            (
+                hit.client_id,
+                clip(f"{hit.name} · {hit.matched}" if hit.matched else hit.name, 64)[0],
+            )
+            for hit in hits[:6]
+        ]
+        await message.answer(
+            tr("logging.history_which"), reply_markup=keyboards.history_choice(labels)
+        )
+        return
+    text, markup = await _history(session, member, tr, clock, taken.client_id, 0)
     await message.answer(text, reply_markup=markup)
 
 

@@ -106,7 +106,18 @@ async def cb_member(
     bot: Bot,
 ) -> None:
     """Ask before switching a member off; switch off or bring back; «Отмена» shows the list
-    again. The change takes effect on the member's next update."""
+    again. The change takes effect on the member's next update. «➕ Пригласить» asks whom, in
+    a new message: the list stays."""
+    if callback_data.action is MemberAction.INVITE:
+        if not is_head(member):
+            await query.answer(tr("common.not_allowed"), show_alert=True)
+            return
+        await bot.send_message(
+            query.from_user.id,
+            tr("team.invite_pick_role"),
+            reply_markup=keyboards.invite_roles(tr),
+        )
+        return
     if callback_data.action in {MemberAction.ASK_DEACTIVATE, MemberAction.BACK}:
         await _ask_or_back(query, callback_data, session, member, tr)
         return

@@ -1074,7 +1074,8 @@ def item_lines(
     if item.phone:
         details.append(esc(item.phone))
     lines = [f"{head}{who}", f"{reason} {esc(clip(item.goal, GOAL_LIMIT))}"]
-    lines.append("🕐 " + " · ".join(details))
+    # One mark for the line: 🌙 where the window never meets the working day, not «🕐 🌙».
+    lines.append(("🕐 " if item.reachable else "🌙 ") + " · ".join(details))
     if item.data_age_days is not None:
         lines.append(tr("planner.check_data_too", count=item.data_age_days))
     if item.overdue_days:

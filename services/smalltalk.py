@@ -1,7 +1,9 @@
-"""Small talk: a greeting, thanks, a plea for help, or emoji and punctuation alone.
+"""Small talk: a greeting, thanks, a plea for help, emoji and punctuation alone, or a plan
+asked for in words («план на сегодня», «что просрочено», «plan for the week»).
 
 Such a message is neither a log nor a client's name; recognising it lets the bot answer it
-kindly instead of searching the base for «привет» and offering to create that client.
+kindly — or with the plan asked for — instead of searching the base for «привет» or «план»
+and offering to create that client.
 """
 
 from __future__ import annotations
@@ -91,6 +93,72 @@ _FILLER: Final = frozenset(
         "lot",
     }
 )
+PlanRequest = Literal["today", "week", "overdue"]
+
+# The plan asked for in words, as a manager types it to a colleague. Bare «сегодня» or
+# «завтра» are not here: they answer a question about a date.
+_PLAN_PHRASES: Final[dict[PlanRequest, frozenset[str]]] = {
+    "today": frozenset(
+        {
+            "план",
+            "мой план",
+            "план на сегодня",
+            "план на день",
+            "планы на сегодня",
+            "что сегодня",
+            "что на сегодня",
+            "что у меня сегодня",
+            "что у меня на сегодня",
+            "кому звонить",
+            "кому звонить сегодня",
+            "кому позвонить",
+            "кому позвонить сегодня",
+            "задачи",
+            "мои задачи",
+            "задачи на сегодня",
+            "дела на сегодня",
+            "today",
+            "plan",
+            "my plan",
+            "plan for today",
+            "today plan",
+            "whom to call",
+            "who to call",
+            "who should i call",
+        }
+    ),
+    "week": frozenset(
+        {
+            "план на неделю",
+            "что на неделе",
+            "неделя",
+            "week",
+            "this week",
+            "plan for the week",
+            "week plan",
+        }
+    ),
+    "overdue": frozenset(
+        {
+            "просрочено",
+            "просрочка",
+            "просроченные",
+            "что просрочено",
+            "overdue",
+        }
+    ),
+}
+# «покажи план», «show me the week»: words around a plan's name that don't change it.
+_PLAN_FILLER: Final = _FILLER | {
+    "покажи",
+    "покажите",
+    "какой",
+    "какие",
+    "show",
+    "the",
+    "what",
+    "s",
+}
 _WORD: Final = re.compile(r"[a-zа-яё]+|\d+")
 _LONGEST: Final = 8
 
@@ -104,6 +172,18 @@ def small_talk(text: str) -> SmallTalk | None:
         return None
     phrase = " ".join(word for word in words if word not in _FILLER)
     for kind, phrases in _PHRASES.items():
+        if phrase in phrases:
+            return kind
+    return None
+
+
+def plan_request(text: str) -> PlanRequest | None:
+    """Which plan a message asks for in words («план», «что на неделе», «overdue»), or None."""
+    words = _WORD.findall(text.lower())
+    if not words or len(words) > _LONGEST:
+        return None
+    phrase = " ".join(word for word in words if word not in _PLAN_FILLER)
+    for kind, phrases in _PLAN_PHRASES.items():
         if phrase in phrases:
             return kind
     return None

@@ -253,6 +253,9 @@ def client_name(text: str | None, *, max_length: int) -> str:
     quote and «ООО «Вектор» gets its missing one; ООО Вектор typed without quotes gets them.
     Names without Cyrillic keep their quotes."""
     name = clean_text(text, max_length=max_length)
+    if not any(char.isalnum() for char in name):
+        # «???» or «—» would be a client nobody can find, name or tell apart in a list.
+        raise ValidationError("name_no_letters", text=name[:40])
     if not _CYRILLIC.search(name):
         return name
     if not any(char in _QUOTES for char in name):

@@ -243,6 +243,26 @@ async def test_city_sets_the_time_zone_and_can_be_overridden(
     ]
 
 
+async def test_a_time_zone_reads_as_settings_name_it_not_as_its_iana_key(
+    chat: Chat, session: AsyncSession
+) -> None:
+    head = await start_head(chat, session)
+    client = await make_client(session, chat, head)
+    assert "Часовой пояс: Москва, МСК" in await section(chat, HEAD_ID, "edit", client.id)
+    prompt = await open_field(chat, HEAD_ID, "client", client.id, "timezone")
+    assert "Сейчас: Москва, МСК" in prompt
+    saved = joined(await chat.send(HEAD_ID, "Омск"))
+    assert "Москва, МСК → Омск, МСК+3" in saved
+    assert "Часовой пояс: Омск, МСК+3" in saved  # the screen that follows
+    await open_field(chat, HEAD_ID, "client", client.id, "city")
+    saved = joined(await chat.send(HEAD_ID, "Когалым, UTC+5"))
+    assert "Омск, МСК+3 → UTC+5, МСК+2" in saved
+    history = await section(chat, HEAD_ID, "history", client.id)
+    assert "Москва, МСК → Омск, МСК+3" in history
+    assert "Europe/Moscow" not in saved + history
+    assert "Asia/Omsk" not in saved + history
+
+
 async def test_ten_thousand_character_notes_are_refused(chat: Chat, session: AsyncSession) -> None:
     head = await start_head(chat, session)
     client = await make_client(session, chat, head)

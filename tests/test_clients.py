@@ -353,10 +353,20 @@ async def test_one_strong_hit_opens_the_card(
 async def test_inflected_surname_gives_buttons(chat: Chat, session: AsyncSession) -> None:
     await arrange_base(chat, session)
     calls = await chat.send(HEAD_ID, "Петрову")
-    assert "Нашёл (2)" in joined(calls)
+    assert "Нашёл 2 клиента — выберите:" in joined(calls)
     assert set(chat.buttons(HEAD_ID)) == {"Лютик · Сергей Петров", "ООО «Ромашка» · Иван Петров"}
     calls = await chat.press(HEAD_ID, "Лютик")
     assert "Лютик" in card_texts(calls)[0]
+
+
+async def test_one_look_alike_is_offered_as_a_guess_not_counted(
+    chat: Chat, session: AsyncSession
+) -> None:
+    await arrange_base(chat, session)
+    calls = await chat.send(HEAD_ID, "Ромошка")
+    assert "Нашёл похожего клиента:" in joined(calls)
+    assert "Нашёл (1)" not in joined(calls)
+    assert chat.buttons(HEAD_ID) == ["ООО «Ромашка»"]
 
 
 async def test_find_command_and_contact_name(chat: Chat, session: AsyncSession) -> None:
@@ -377,6 +387,31 @@ async def test_not_found_offers_new_client_with_the_name(
     await chat.press(HEAD_ID, "Создать клиента")
     calls = await chat.press(HEAD_ID, "Компания")
     assert "Категория клиента «Зорбакс»" in joined(calls)
+
+
+async def test_a_name_without_a_letter_or_digit_is_refused_and_asked_again(
+    chat: Chat, session: AsyncSession
+) -> None:
+    await arrange_base(chat, session)
+    calls = await chat.send(HEAD_ID, "/new ???")
+    assert "«???» — в названии нет ни буквы, ни цифры" in joined(calls)
+    await chat.send(HEAD_ID, "/new")
+    await chat.press(HEAD_ID, "Частное лицо")
+    for typed in ("???", "— —", "🙂"):
+        calls = await chat.send(HEAD_ID, typed)
+        assert "в названии нет ни буквы, ни цифры" in joined(calls), typed
+        assert "Категория клиента" not in joined(calls)
+    calls = await chat.send(HEAD_ID, "Иванов Иван")
+    assert "Категория клиента «Иванов Иван»" in joined(calls)
+    await chat.send(HEAD_ID, "/cancel")
+    count = await session.scalar(select(func.count()).select_from(Client))
+    calls = await chat.send(HEAD_ID, "Ромашка")
+    await chat.press(HEAD_ID, "Изменить")
+    await chat.press(HEAD_ID, "Название")
+    calls = await chat.send(HEAD_ID, "...")
+    assert "в названии нет ни буквы, ни цифры" in joined(calls)
+    assert await session.scalar(select(Client.name).where(Client.name == "...")) is None
+    assert await session.scalar(select(func.count()).select_from(Client)) == count
 
 
 async def test_a_too_short_query_asks_for_more_instead_of_offering_a_client(

@@ -499,7 +499,8 @@ def test_console_demo_runs_end_to_end(tmp_path: Path) -> None:
     }
     result = subprocess.run(
         [sys.executable, "-m", "bot", "console", "--demo"],
-        input="/start\n/help\n:quit\n",
+        # The head sets the key clients' cadence: «25» is the value typed, not a button.
+        input="/start\n/help\n/policy\n1\n1\n25\n:as manager\n/today\n:say 1\n:quit\n",
         capture_output=True,
         text=True,
         env=env,
@@ -512,4 +513,8 @@ def test_console_demo_runs_end_to_end(tmp_path: Path) -> None:
     assert "demo base loaded" in result.stdout
     assert "Здравствуйте, Ольга Смирнова" in result.stdout
     assert "Звонил Петрову из Ромашки" in result.stdout
+    assert "✅ Ключевой — Каденция, дней: 30 → 25." in result.stdout
+    assert "(no button" not in result.stdout
+    assert "Не нашёл «1»" not in result.stdout  # «:say 1»: too short to search, said so
+    assert "«1» — слишком коротко" in result.stdout
     assert (tmp_path / "data" / "demo.db").is_file()

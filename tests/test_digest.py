@@ -248,6 +248,10 @@ async def test_today_command_shows_the_plan_with_buttons(
     text = joined(calls)
     assert "План на пн, 23 ноября" in text
     assert "Янтарная верфь" in text
+    # One mark per line: the moon of a window that never meets the day, not «🕐 🌙».
+    assert "\n🌙 окно клиента 03:00–07:00 по вашему времени — вне ваших рабочих часов" in text
+    assert "🕐 🌙" not in text
+    assert "\n🕐 окно 03:00–11:00 по вашему времени" in text
     assert "✅ Сделано" in chat.buttons(MANAGER_ID)
     assert any(label.startswith("📇 1.") for label in chat.buttons(MANAGER_ID))
 

@@ -369,6 +369,20 @@ async def test_preview_names_new_clients_and_counts_what_it_cuts(
     assert "Импортировать клиентов: 7" in " ".join(chat.buttons(MANAGER_ID))
 
 
+async def test_a_name_without_a_letter_or_digit_is_a_row_left_out(
+    chat: Chat, session: AsyncSession
+) -> None:
+    await add_member(session)
+    await session.commit()
+    rows = [["Клиент", "Телефон"], ["Фирма 1", "+79120000001"], ["---", "+79120000002"]]
+    await chat.send(MANAGER_ID, "/import")
+    text = await send_file(
+        chat, MANAGER_ID, csv_bytes(rows, separator=";", encoding="utf-8"), "b.csv"
+    )
+    assert "строка 3: в названии клиента «---» нет ни буквы, ни цифры" in text
+    assert "Импортировать клиентов: 1" in " ".join(chat.buttons(MANAGER_ID))
+
+
 async def test_nothing_new_offers_no_import(chat: Chat, session: AsyncSession) -> None:
     await chat.send(HEAD_ID, "/start")
     manager = await add_member(session)

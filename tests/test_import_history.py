@@ -175,7 +175,7 @@ async def test_bad_rows_are_remarks_and_the_rest_comes_in(
     )  # fmt: skip
     text = await send_file(chat, HEAD_ID, data, "история.csv")
     assert "Новых касаний в истории: 2\nСтрок истории с ошибками (пропустим): 9\n" in text
-    assert "Импортируем с замечаниями: 2" in text
+    assert "Замечаний (строки всё равно войдут): 2" in text
     assert (
         "<b>Строки, которые не войдут:</b>\n"
         "строка 2: не понял дату «31.02.2026» — касание пропущено\n"

@@ -712,6 +712,23 @@ async def test_history_lists_goal_and_result_newest_first(
     assert "не найден" in joined(calls)
 
 
+async def test_history_of_a_name_two_clients_share_asks_whose(
+    chat: Chat, session: AsyncSession, base: dict[str, int]
+) -> None:
+    calls = await chat.send(MANAGER, "/history Сидоров")
+    assert "Чей журнал показать?" in joined(calls)
+    assert "🗂" not in joined(calls)  # not the first one's timeline, unasked
+    assert set(chat.buttons(MANAGER)) == {
+        "ТехноПром · Сидоров Андрей Павлович",
+        "СтройМир · Сидоров Павел Ильич",
+    }
+    calls = await chat.press(MANAGER, "СтройМир")
+    assert "🗂 <b>Касания: СтройМир</b>" in joined(calls)
+    # One clear hit still opens at once.
+    calls = await chat.send(MANAGER, "/history ромашка")
+    assert "🗂 <b>Касания: ООО «Ромашка»</b>" in joined(calls)
+
+
 async def test_a_renamed_client_and_a_new_contact_are_recognised_at_once(
     chat: Chat, session: AsyncSession, base: dict[str, int]
 ) -> None:
@@ -817,3 +834,26 @@ async def test_an_attempt_that_reached_nobody_takes_the_goal_of_the_touch_it_clo
         base["touch"],
     )
     assert (second.client_id, second.goal) == (base["techno"], "связаться с клиентом")
+
+
+async def test_the_card_tells_when_the_next_touch_is_today_agreed_or_overdue(
+    chat: Chat, session: AsyncSession, base: dict[str, int]
+) -> None:
+    card = joined(await chat.send(MANAGER, "Ромашка"))
+    assert "⏭ Следующее касание: сегодня, ср, 18 ноября — позвонить по плану" in card
+    assert "📍 Город не указан, пояс МСК, сейчас 10:30" in card  # not «пояс Europe/Moscow»
+
+    calls = await chat.send(
+        MANAGER, "звонил Петрову из Ромашки, договорились о встрече завтра в 15:00"
+    )
+    assert "Какая была цель" in joined(calls)
+    await chat.press(MANAGER, "По плану")
+    await chat.press(MANAGER, "Сохранить")
+    card = joined(await chat.send(MANAGER, "Ромашка"))
+    # The agreed time is what the manager opens the card for before the meeting.
+    assert "⏭ Следующее касание: завтра, чт, 19 ноября в 15:00 — встреча" in card
+
+    chat.clock.advance(timedelta(days=2))
+    card = joined(await chat.send(MANAGER, "Ромашка"))
+    assert "⏳ Касание просрочено: срок был чт, 19 ноября — встреча" in card
+    assert "⏭ Следующее касание" not in card

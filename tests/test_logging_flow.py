@@ -7,14 +7,15 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import PlanAction, PlanTouchCallback, SnoozeCallback, SnoozeOption
-from models import Client, Touch
+from models import Client, Member, Touch
 from models.enums import ClientKind, TouchStatus
 from services.clock import ManualClock
 from tests.harness import Chat, joined
-from tests.test_logging import EXAMPLE, MANAGER, _interactions, seed
+from tests.test_logging import EXAMPLE, MANAGER, _client, _interactions, seed
 
 ROMASHKA_NO_RESULT = "звонил Петрову из Ромашки, цель — предложить новый прайс"
 
@@ -175,6 +176,43 @@ async def test_small_talk_gets_a_friendly_answer_not_a_client_search(
     assert "/help" in answer
     assert "Не нашёл" not in answer
     assert not any("Создать" in label for label in chat.buttons(MANAGER))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("план", "📋 <b>План на"),
+        ("План на сегодня?", "📋 <b>План на"),
+        ("что у меня сегодня", "📋 <b>План на"),
+        ("кому звонить", "📋 <b>План на"),
+        ("today", "📋 <b>План на"),
+        ("план на неделю", "🗓 <b>План на неделю"),
+        ("что просрочено?", "📋 <b>Всё просроченное</b>"),
+    ],
+)
+async def test_the_plan_asked_for_in_words_is_shown_not_searched_for(
+    chat: Chat, base: dict[str, int], text: str, expected: str
+) -> None:
+    calls = await chat.send(MANAGER, text)
+    answer = joined(calls)
+    assert expected in answer
+    assert "Не нашёл" not in answer
+    assert not any("Создать" in label for label in chat.buttons(MANAGER))
+    if expected.startswith("📋 <b>План на"):
+        assert "позвонить по плану" in answer  # Ромашка's touch due today, with its buttons
+        assert "✅ Сделано" in chat.buttons(MANAGER)
+
+
+async def test_a_plan_word_inside_a_log_or_a_question_stays_what_it_was(
+    chat: Chat, session: AsyncSession, base: dict[str, int]
+) -> None:
+    calls = await chat.send(MANAGER, "звонил Петрову из Ромашки, обсудили план на неделю")
+    assert "📋 <b>План на" not in joined(calls)
+    calls = await chat.send(MANAGER, "/log Ромашка")
+    await chat.press(MANAGER, "Звонок")
+    calls = await chat.send(MANAGER, "план")  # the goal asked for, typed
+    assert "📋 <b>План на" not in joined(calls)
+    assert "Какой результат?" in joined(calls)
 
 
 async def test_a_client_name_and_a_log_are_not_small_talk(
@@ -354,6 +392,54 @@ async def test_log_with_an_ambiguous_or_unknown_name(
     calls = await chat.send(MANAGER, "/log Гелиос")
     assert "Не нашёл «Гелиос»" in joined(calls)
     assert chat.buttons(MANAGER) == ["➕ Создать клиента «Гелиос»", "✖️ Отмена"]
+
+
+@pytest.mark.parametrize("typed", ["/log Вектор", "/log"])
+async def test_log_takes_the_client_named_exactly_not_a_choice_of_look_alikes(
+    chat: Chat, session: AsyncSession, clock: ManualClock, base: dict[str, int], typed: str
+) -> None:
+    manager = await session.scalar(select(Member).where(Member.telegram_id == MANAGER))
+    assert manager is not None
+    vector = (await _client(session, clock, manager, "ООО «Вектор»", "Николаева Надежда")).id
+    # Their contacts' Виктор is one letter from «Вектор»: a search lists them, weaker.
+    await _client(session, clock, manager, "ИнфоСофт", "Семёнов Виктор Дмитриевич")
+    await _client(session, clock, manager, "Невский стройкомплекс", "Козлов Виктор")
+    await session.commit()
+
+    calls = await chat.send(MANAGER, typed)
+    if typed == "/log":
+        assert "Какой клиент?" in joined(calls)
+        calls = await chat.send(MANAGER, "Вектор")
+    assert "Какой клиент имеется в виду?" not in joined(calls)
+    assert "Как связались?" in joined(calls)
+    await chat.press(MANAGER, "Звонок")
+    await chat.press(MANAGER, "Предложение")
+    await chat.send(MANAGER, "взяли КП на рассмотрение")
+    await chat.press(MANAGER, "Частично")
+    calls = await chat.press(MANAGER, "Без даты")
+    assert "Клиент: <b>ООО «Вектор»</b>" in joined(calls)
+    await chat.press(MANAGER, "Сохранить")
+    [saved] = await _interactions(session)
+    assert saved.client_id == vector
+
+
+async def test_the_guided_log_names_the_client_it_took_from_a_typed_name(
+    chat: Chat, base: dict[str, int]
+) -> None:
+    calls = await chat.send(MANAGER, "/log ромашк")
+    assert "📝 Касание с <b>ООО «Ромашка»</b>\nКак связались?" in joined(calls)
+    await chat.send(MANAGER, "/cancel")
+    await chat.send(MANAGER, "/log")
+    await chat.send(MANAGER, "Сидоров")
+    calls = await chat.press(MANAGER, "СтройМир")
+    assert "📝 Касание с <b>СтройМир</b>\nКак связались?" in joined(calls)
+    await chat.send(MANAGER, "/cancel")
+    # «✅ Сделано» names the client with the touch's goal already: not twice in a row.
+    done = PlanTouchCallback(action=PlanAction.DONE, touch_id=base["touch"]).pack()
+    calls = await chat.press_data(MANAGER, done)
+    assert "✅ Сделано: <b>ООО «Ромашка»</b>" in joined(calls)
+    assert "Как связались?" in joined(calls)
+    assert "📝 Касание с" not in joined(calls)
 
 
 async def test_help_lists_cancel(chat: Chat, base: dict[str, int]) -> None:

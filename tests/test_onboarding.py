@@ -128,6 +128,30 @@ async def test_manager_cannot_forge_an_invite_button(chat: Chat, session: AsyncS
     assert await session.scalar(select(func.count()).select_from(Invite)) == 1
 
 
+async def test_members_list_invites_without_leaving_it(chat: Chat, session: AsyncSession) -> None:
+    await chat.send(HEAD_ID, "/start")
+    listing = await chat.send(HEAD_ID, "/members")
+    assert "➕ Пригласить в команду" in chat.buttons(HEAD_ID)
+    calls = await chat.press(HEAD_ID, "Пригласить в команду")
+    # A new message asks whom: the list above keeps its text and buttons.
+    assert [call.text for call in calls if isinstance(call, SendMessage)] == ["Кого приглашаем?"]
+    assert not any(getattr(call, "message_id", None) for call in calls)
+    assert joined(listing) not in joined(calls)
+    calls = await chat.press(HEAD_ID, "менеджер")
+    assert "start=" in joined(calls)
+    assert await session.scalar(select(func.count()).select_from(Invite)) == 1
+
+
+async def test_manager_cannot_forge_the_members_invite_button(
+    chat: Chat, session: AsyncSession
+) -> None:
+    code = await invite_link(chat)
+    await chat.send(MANAGER_ID, f"/start {code}")
+    calls = await chat.press_data(MANAGER_ID, "mem:inv:0")
+    assert "только руководителю" in joined(calls)
+    assert "Кого приглашаем?" not in joined(calls)
+
+
 async def test_deactivated_member_is_cut_off_and_can_come_back(
     chat: Chat, session: AsyncSession
 ) -> None:

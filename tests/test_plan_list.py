@@ -200,7 +200,7 @@ async def test_search_results_stay_when_a_card_opens(
         await add_client(session, manager, "Ромашка", "Europe/Moscow")
         await add_client(session, manager, "Ромашка Плюс", "Europe/Moscow")
     calls = await chat.send(MANAGER_ID, "/find Ромашка")
-    assert "Нашёл (2)" in joined(calls)
+    assert "Нашёл 2 клиента — выберите:" in joined(calls)
     results, _ = chat.find_button(MANAGER_ID, "Ромашка Плюс")
     calls = await chat.press(MANAGER_ID, "Ромашка Плюс")
     assert not edits_of(calls, results)

@@ -229,6 +229,14 @@ def after_save(tr: Translator, client_id: int, *, stale: bool = False) -> Inline
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
+def history_choice(clients: Sequence[tuple[int, str]]) -> InlineKeyboardMarkup:
+    """`/history Петров` naming several clients: one button per client, opening its timeline."""
+    builder = InlineKeyboardBuilder()
+    for client_id, label in clients:
+        builder.row(_button(label, "hist", f"{client_id}-0"))
+    return builder.as_markup()
+
+
 def history_pages(
     tr: Translator, client_id: int, page: int, pages: int
 ) -> InlineKeyboardMarkup | None:

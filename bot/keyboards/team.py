@@ -48,6 +48,11 @@ def members(
                 text=tr("team.base_button", name=member.full_name, count=count),
                 callback_data=BaseHandoverCallback(action="pick", from_id=member.id),
             )
+    # The list's next step when the team is to grow: /invite without leaving it.
+    builder.button(
+        text=tr("team.invite_button"),
+        callback_data=MemberCallback(action=MemberAction.INVITE, member_id=0),
+    )
     builder.adjust(1)
     return builder.as_markup()
 
