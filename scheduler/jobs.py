@@ -24,6 +24,7 @@ only writes outbox rows; the delivery job that runs after them in the same tick 
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
@@ -248,10 +249,12 @@ def reminder_row(
     *,
     only_on: date | None = None,
     check_data: bool = False,
+    riders: Sequence[TouchView] = (),
 ) -> tuple[ReminderSlot, dict[str, Any]] | None:
     """The touch's next reminder as an outbox row (only if it falls on `only_on`, when given);
     None when no reminder can be pushed (or not on that day). `check_data`: the reminder also
-    asks to check the client's data."""
+    asks to check the client's data; `riders`: the client's touches made on the same call,
+    named under it («↳ в том же звонке: …»)."""
     slot = reminder_slot(touch, client, member, now)
     if slot is None or (only_on is not None and slot.local_date != only_on):
         return None
@@ -267,7 +270,12 @@ def reminder_row(
         kind=REMINDER,
         dedupe_key=slot.dedupe_key,
         payload={
-            "text": render_reminder(item, member.language, zone),
+            "text": render_reminder(
+                item,
+                member.language,
+                zone,
+                riders=[describe_touch(rider, client, member, now) for rider in riders],
+            ),
             "buttons": keyboards.reminder_rows(tr, touch.id, client.id),
         },
         not_before=slot.not_before,
@@ -495,18 +503,50 @@ async def _enqueue_reminders(
         )
     ]
     existing = await _existing_keys(session, [due_item[3] for due_item in due])
-    rows = [
-        reminder[1]
-        for member, touch, client, key, check_data in due
-        if key not in existing
-        and (
-            reminder := reminder_row(
-                touch, client, member, now, only_on=todays[member.id], check_data=check_data
-            )
+    calls: dict[tuple[int, int, int | None, datetime] | int, list[_Due]] = defaultdict(list)
+    for member, touch, client, key, check_data in due:
+        slot = reminder_slot(touch, client, member, now)
+        if slot is None or slot.local_date != todays[member.id]:
+            continue
+        contact = touch_contact(touch, client)
+        # Touches of one client and person reminded at one moment are one call: one message.
+        # A time agreed with the client keeps a reminder of its own.
+        call = (
+            touch.id
+            if touch.due_at is not None
+            else (member.id, client.id, contact.id if contact else None, slot.not_before)
         )
-    ]
+        calls[call].append(_Due(member, touch, client, check_data, queued=key in existing))
+    rows: list[dict[str, Any]] = []
+    for carrier, *riders in calls.values():
+        if carrier.queued:
+            # The call's message is out already; the others ride along with it. Once it is
+            # closed, the next of them carries the rest in a message of its own.
+            continue
+        reminder = reminder_row(
+            carrier.touch,
+            carrier.client,
+            carrier.member,
+            now,
+            check_data=carrier.check_data or any(rider.check_data for rider in riders),
+            riders=[rider.touch for rider in riders if not rider.queued],
+        )
+        if reminder is not None:
+            rows.append(reminder[1])
     await outbox.enqueue_many(session, rows)
     return len(rows)
+
+
+@dataclass(frozen=True)
+class _Due:
+    """A touch due a reminder now, with what its message needs."""
+
+    member: Member
+    touch: TouchView
+    client: ClientView
+    check_data: bool
+    # Its reminder for today is queued (or sent) already.
+    queued: bool
 
 
 def _reminders_due(

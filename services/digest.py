@@ -1484,10 +1484,14 @@ def _when(day: date, today: date, tr: Translator) -> str:
     return tr.fmt_weekday(day)
 
 
-def render_reminder(item: DigestItem, language: str, zone: ZoneInfo) -> str:
-    """The text of one touch's reminder: who, goal, until when the window is open, the draft."""
+def render_reminder(
+    item: DigestItem, language: str, zone: ZoneInfo, *, riders: Sequence[DigestItem] = ()
+) -> str:
+    """The text of one touch's reminder: who, goal, the client's other touches made on the
+    same call (`riders`), until when the window is open, the draft."""
     tr = translator(language)
     lines = [tr("planner.reminder_title"), item_lines(None, item, tr, zone)]
+    lines.extend(item_lines(None, rider, tr, zone, same_call=True) for rider in riders)
     if item.call_until is not None and item.due_at is None:
         until = tr.fmt_time(item.call_until.astimezone(zone))
         lines.append(tr("planner.reminder_until", time=until))

@@ -259,6 +259,42 @@ async def test_one_reminder_per_client_carries_its_data_check(
     assert any("Проверить данные" in text for text in sent_texts(recorder, MANAGER_ID))
 
 
+async def test_one_call_two_touches_is_one_reminder(
+    session_factory: Factory, clock: ManualClock, bot: Bot, recorder: RecordingSession
+) -> None:
+    """An agreed step and an invitation of one client due today are one call: one message names
+    both; once the step is done, the invitation is reminded on its own."""
+    async with session_factory.begin() as session:
+        manager = await add_member(session)
+        client = await add_client(session, manager, "ТехноПром", "Europe/Moscow")
+        step = await add_touch(
+            session, client, date(2026, 11, 23), "Согласовать график", TouchReason.FOLLOW_UP
+        )
+        invitation = await add_touch(
+            session, client, date(2026, 11, 23), "Пригласить на «Вебинар»", TouchReason.EVENT
+        )
+    clock.set(msk(2026, 11, 23, 0, 5))
+    await schedule_reminders(session_factory, clock.now())
+    await schedule_reminders(session_factory, clock.now())  # a rerun adds nothing
+    [reminder] = await outbox_rows(session_factory, "reminder")
+    assert reminder.touch_id == step.id
+    assert "Согласовать график" in reminder.payload["text"]
+    assert "↳ в том же звонке: 📣 Пригласить на «Вебинар»" in reminder.payload["text"]
+
+    async with session_factory.begin() as session:
+        done = await session.get(Touch, step.id)
+        assert done is not None
+        done.status = TouchStatus.DONE
+    ticker = make_ticker(bot, session_factory, clock)
+    await run_until(ticker, clock, msk(2026, 11, 23, 10, 30), timedelta(minutes=5))
+    reminders = await outbox_rows(session_factory, "reminder")
+    assert [row.touch_id for row in reminders] == [step.id, invitation.id]
+    assert "в том же звонке" not in reminders[1].payload["text"]
+    sent = [text for text in sent_texts(recorder, MANAGER_ID) if "Пора связаться" in text]
+    assert len(sent) == 1  # the step's reminder was cancelled when it was done
+    assert "Пригласить на «Вебинар»" in sent[0]
+
+
 async def test_kaliningrad_narrow_window_reminds_at_eleven_moscow(
     session_factory: Factory, clock: ManualClock
 ) -> None:
