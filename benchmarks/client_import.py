@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
+from pyinstrument import Profiler
 from sqlalchemy import func, select
 
 import models
@@ -83,7 +84,11 @@ def _client_row(number: int, rng: random.Random) -> list[Any]:
     else:
         # A private client: the person is the client.
         name = f"{person} {number}"
-    phone = f"+7 9{number % 90 + 10} {number % 1000:03d}-{number // 1000 % 100:02d}-{rng.randint(10, 99)}"
+    # Distinct per number, written as people type them.
+    phone = (
+        f"+7 9{number % 90 + 10} {number % 1000:03d}-{number // 1000 % 100:02d}-"
+        f"{rng.randint(10, 99)}"
+    )
     roll = rng.random()
     if roll < 0.01:
         phone = "12345"  # a remark: the client comes in without it
@@ -169,9 +174,7 @@ async def confirm(
         cpu = time.process_time()
         result = await importer.apply_import(session, preview, NOW)
         steps["write_cpu_s"] = round(time.process_time() - cpu, 2)
-        await audit.record(
-            session, member=head, action="import", now=NOW, clients=result.clients
-        )
+        await audit.record(session, member=head, action="import", now=NOW, clients=result.clients)
         members = {m.id: m for m in await team.list_members(session)}
         for receiver_id, received in preview.by_owner().items():
             await importer.notify_owner(session, head, members[receiver_id], received, NOW)
@@ -207,8 +210,6 @@ async def _run(path: Path, content: bytes) -> dict[str, Any]:
 
 
 async def _profiled(path: Path, content: bytes) -> str:
-    from pyinstrument import Profiler
-
     engine = create_engine(f"sqlite+aiosqlite:///{path}")
     factory = create_session_factory(engine)
     profiler = Profiler(async_mode="enabled")

@@ -15,7 +15,7 @@ import html
 import io
 import re
 import zipfile
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
@@ -1585,7 +1585,11 @@ class ImportResult:
 
 
 async def apply_import(
-    session: AsyncSession, preview: ImportPreview, now: datetime
+    session: AsyncSession,
+    preview: ImportPreview,
+    now: datetime,
+    *,
+    progress: Callable[[str], Awaitable[None]] | None = None,
 ) -> ImportResult:
     """Write the new clients and the history's contacts with bulk inserts in one nested
     transaction: all or nothing.
@@ -1596,14 +1600,22 @@ async def apply_import(
     one day; and the planner's idempotent sweep gives every new client the rest of its touches,
     as create_client does for one, and re-plans the next touch of the clients whose history
     moved on — by the client's rhythm from its last contact.
+
+    `progress`, when given, is told each step as it begins: «write», then «plan».
     """
     spread = first_touches.FirstTouchSpread()
     async with session.begin_nested():
+        if progress is not None:
+            await progress("write")
         for start in range(0, len(preview.new), BATCH):
             await _insert_batch(session, preview.owner_id, preview.new[start : start + BATCH], now)
         if preview.interactions:
             latest = await _insert_history(session, preview.interactions, now)
+            if progress is not None:
+                await progress("plan")
             await planner.follow_imported_history(session, latest, now)
+        elif progress is not None:
+            await progress("plan")
         if preview.new:
             new_ids = [item.client_id for item in preview.new if item.client_id is not None]
             spread = await first_touches.plan_imported(session, new_ids, now)
