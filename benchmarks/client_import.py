@@ -33,7 +33,7 @@ import models
 from models import Client, Member, Touch
 from models.enums import Role
 from models.session import create_engine, create_session_factory
-from services import audit, importer, team
+from services import audit, importer, team, validation
 
 NOW = datetime(2026, 11, 18, 7, 30, tzinfo=UTC)
 HEADER = [
@@ -182,6 +182,10 @@ async def confirm(
 
 
 async def _run(path: Path, content: bytes) -> dict[str, Any]:
+    # A new file each run, as the bot meets it: nothing of the last run's reading remembered.
+    for cached in (getattr(importer, "_parsed", None), validation.normalize_phone):
+        if cached is not None and hasattr(cached, "cache_clear"):
+            cached.cache_clear()
     engine = create_engine(f"sqlite+aiosqlite:///{path}")
     factory = create_session_factory(engine)
     timings: dict[str, Any] = {}
