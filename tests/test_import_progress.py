@@ -14,8 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import transfer
 from models.clients import Client, Contact
+from tests.conftest import HEAD_ID
 from tests.harness import Chat, joined
 from tests.test_import import send_file
+from tests.test_import_history import arrange, history_csv, history_of
 from tests.test_reminders import MANAGER_ID, add_member
 from tests.test_transfer import csv_bytes, settings
 
@@ -111,3 +113,32 @@ async def test_a_small_import_answers_in_one_message(chat: Chat, session: AsyncS
     texts = _texts(calls)
     assert len(texts) == 1
     assert texts[0].startswith("✅ Импортировано клиентов: 3")
+
+
+async def test_a_long_history_import_counts_its_contacts(
+    chat: Chat, session: AsyncSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(transfer, "LONG_IMPORT_ROWS", 2)
+    clients = await arrange(chat, session)
+    await chat.send(HEAD_ID, "/import")
+    data = history_csv(
+        ["03.11.2026 11:15", "Ромашка", "предложить новый прайс", "не дозвонился", "", "", ""],
+        ["12.11.2026", "Лютик", "поздравить с юбилеем", "поздравил", "", "", ""],
+    )
+    await send_file(chat, HEAD_ID, data, "история.csv")
+    steps = _texts(await chat.press(HEAD_ID, "Импортировать касания"))
+    assert [text.split("\n") for text in steps[:3]] == [
+        [
+            "⏳ Импортирую касания: 2. Большой файл — это может занять минуту, сообщение "
+            "обновится само.",
+            step,
+        ]
+        for step in (
+            "Шаг 1 из 3: проверяю файл ещё раз по базе…",
+            "Шаг 2 из 3: записываю в базу…",
+            "Шаг 3 из 3: планирую касания…",
+        )
+    ]
+    assert steps[3] == "✅ В историю добавлено касаний: 2, клиентов: 2."
+    session.expire_all()
+    assert await history_of(session, clients["Ромашка"])
