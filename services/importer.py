@@ -1179,7 +1179,8 @@ async def preview_import(
     for number, item in checked.items():
         duplicate: RowError | None = None
         found = False
-        for kind, key, value, within_file in _keys(item, table.export):
+        keys = _keys(item, table.export)
+        for kind, key, value, within_file in keys:
             if key in in_base[kind]:
                 matched.append((number, kind, value, in_base[kind][key]))
                 fates[number] = in_base[kind][key]
@@ -1199,7 +1200,7 @@ async def preview_import(
         fates[number] = item
         preview.warnings.extend(row_warnings[number])
         preview.warnings.extend(item.remarks)
-        for kind, key, _value, _within in _keys(item, table.export):
+        for kind, key, _value, _within in keys:
             in_file[kind].setdefault(key, number)
     preview.warnings.extend(stray)
     preview.warnings.sort(key=remark_order)
