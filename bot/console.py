@@ -254,7 +254,13 @@ class Console:
             print(f"  no such file: {path}")
             return
         file_id = f"console:{path.resolve()}"
-        document = Document(file_id=file_id, file_unique_id=file_id, file_name=path.name)
+        # Telegram gives a document's size, which the bot reads before downloading.
+        document = Document(
+            file_id=file_id,
+            file_unique_id=file_id,
+            file_name=path.name,
+            file_size=path.stat().st_size,
+        )
         update = self.updates.message(self.user, None, document=document, caption=caption or None)
         await self.dp.feed_update(self.bot, update)
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from babel import Locale
 from babel.dates import format_date, format_time
+from babel.numbers import format_decimal
 
 from services.person_names import CASES, inflect_name
 
@@ -126,6 +127,10 @@ class Translator:
         it is not today's («чт, 2 мая 2030»)."""
         pattern = "EEE, d MMMM" if today is None or value.year == today.year else "EEE, d MMMM y"
         return format_date(value, pattern, locale=self._locale)
+
+    def fmt_number(self, value: int) -> str:
+        """A count grouped as the language writes it: «19 385», «19,385»."""
+        return format_decimal(value, locale=self._locale)
 
     def fmt_time(self, value: time | datetime) -> str:
         """A clock time, always 24-hour: «09:30»."""

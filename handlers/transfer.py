@@ -11,6 +11,7 @@ picked for all by button.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import secrets
 from pathlib import Path
@@ -49,6 +50,11 @@ MAX_LISTED = 20
 # New clients named in the preview, so the member sees the file was read as they meant.
 NEW_NAMED = 5
 MESSAGE_LIMIT = 4000
+# From this many rows (clients and history) an import takes seconds: the confirmation is
+# acknowledged at once and the message says which step the import is on.
+LONG_IMPORT_ROWS = 1000
+# A file this big takes seconds to read and check: «⏳ Читаю файл…» comes first.
+LONG_FILE_BYTES = 100 * 1024
 
 
 class ImportForm(StatesGroup):
@@ -278,17 +284,22 @@ async def got_file(
     if document.file_size is not None and document.file_size > importer.MAX_FILE_BYTES:
         await message.answer(tr("transfer.file_too_big", limit=importer.MAX_FILE_BYTES >> 20))
         return
+    # A big file is seconds of downloading, reading and checking: say so at once, then put the
+    # answer in that message's place.
+    big = (document.file_size or 0) >= LONG_FILE_BYTES
+    reading = await message.answer(tr("transfer.reading_file")) if big else None
     buffer = io.BytesIO()
     try:
         await bot.download(document, destination=buffer)
     except TelegramAPIError:
-        await message.answer(tr("transfer.file_download_failed"))
+        await _answer(bot, message, reading, tr("transfer.file_download_failed"))
         return
     data = buffer.getvalue()
     try:
         table = importer.read_table(data, filename)
     except importer.ImportFileError as error:
-        await message.answer(tr(f"transfer.file_{error.code}", **esc_params(error.params)))
+        text = tr(f"transfer.file_{error.code}", **esc_params(error.params))
+        await _answer(bot, message, reading, text)
         return
     preview = await importer.preview_import(session, member, table, member, now=clock.now())
     token = secrets.token_hex(8)
@@ -297,12 +308,55 @@ async def got_file(
     path.write_bytes(data)
     await state.set_state(ImportForm.confirm)
     await state.set_data(
-        {"token": token, "filename": filename, "owner_id": member.id, "by_file": True}
+        {
+            "token": token,
+            "filename": filename,
+            "owner_id": member.id,
+            "by_file": True,
+            **_sizes(table, preview),
+        }
     )
-    await message.answer(
+    await _answer(
+        bot,
+        message,
+        reading,
         preview_text(tr, preview, member, member),
-        reply_markup=preview_markup(tr, token, preview, await _owners(session, member)),
+        preview_markup(tr, token, preview, await _owners(session, member)),
     )
+
+
+def _sizes(table: importer.Table, preview: importer.ImportPreview) -> dict[str, int]:
+    """What the confirmation's progress message needs: the rows to go through and what the
+    preview counted to come in."""
+    history = table.interactions.rows if table.interactions is not None else []
+    return {
+        "rows": len(table.rows) + len(history),
+        "new": len(preview.new),
+        "interactions": len(preview.interactions),
+    }
+
+
+async def _answer(
+    bot: Bot,
+    message: Message,
+    reading: Message | None,
+    text: str,
+    markup: InlineKeyboardMarkup | None = None,
+) -> None:
+    """The answer to a file: in place of «⏳ Читаю файл…» when that was sent."""
+    if reading is not None:
+        try:
+            await bot.edit_message_text(
+                text=text,
+                chat_id=reading.chat.id,
+                message_id=reading.message_id,
+                reply_markup=markup,
+            )
+        except TelegramAPIError:
+            pass
+        else:
+            return
+    await message.answer(text, reply_markup=markup)
 
 
 async def _table_nobody_awaits(message: Message, state: FSMContext) -> bool:
@@ -382,18 +436,21 @@ async def on_transfer(
     if owner is None:
         await query.answer(tr("transfer.stale"), show_alert=True)
         return
+    progress = await _Progress.start(query, tr, await state.get_data(), callback_data.action)
     table = importer.read_table(path.read_bytes(), filename)
     preview = await importer.preview_import(
         session, member, table, owner, now=clock.now(), owners_from_file=by_file
     )
     if callback_data.action in {"owner", "byfile"}:
-        await state.update_data(owner_id=owner.id, by_file=by_file)
+        await state.update_data(
+            {"owner_id": owner.id, "by_file": by_file, **_sizes(table, preview)}
+        )
         markup = preview_markup(tr, callback_data.token, preview, await _owners(session, member))
         await show(query, preview_text(tr, preview, owner, member), markup)
         return
     # The FSM storage writes through its own connection: leave the state before our writes.
     await state.clear()
-    result = await importer.apply_import(session, preview, clock.now())
+    result = await importer.apply_import(session, preview, clock.now(), progress=progress)
     count = result.clients
     totals = preview.totals()
     by_owner = preview.by_owner()
@@ -428,6 +485,46 @@ async def on_transfer(
             days=days_text(tr, spread.first_day, spread.last_day, today),
         )
     await show(query, text)
+
+
+class _Progress:
+    """The message of a long import while it runs: «⏳ Импортирую клиентов: 19 385…» with the
+    step it is on, edited in place of the preview (whose buttons go, so nothing is pressed
+    twice); the result replaces it at the end."""
+
+    def __init__(self, query: CallbackQuery, tr: Translator, title: str) -> None:
+        self.query = query
+        self.tr = tr
+        self.title = title
+
+    @classmethod
+    async def start(
+        cls, query: CallbackQuery, tr: Translator, data: dict[str, Any], action: str
+    ) -> _Progress | None:
+        """For a confirmed import of LONG_IMPORT_ROWS rows or more: the button press answered
+        at once and the first step shown; None for anything shorter."""
+        if action != "go" or int(data.get("rows", 0)) < LONG_IMPORT_ROWS:
+            return None
+        new, interactions = int(data.get("new", 0)), int(data.get("interactions", 0))
+        title = (
+            tr("transfer.importing_clients", number=tr.fmt_number(new))
+            if new or not interactions
+            else tr("transfer.importing_history", number=tr.fmt_number(interactions))
+        )
+        progress = cls(query, tr, title)
+        await query.answer()
+        await progress("check")
+        return progress
+
+    async def __call__(self, step: str) -> None:
+        """Show the step the import is on: check, write, plan."""
+        text = "\n".join([self.title, self.tr(f"transfer.importing_{step}")])
+        message = self.query.message
+        if not isinstance(message, Message):
+            return
+        # Progress is a courtesy: a refused edit must not cost the import.
+        with contextlib.suppress(TelegramAPIError):
+            await message.edit_text(text, reply_markup=None)
 
 
 def _imported_text(

@@ -173,12 +173,25 @@ def _language(language: str | None) -> str:
 
 def client_schedule(client: Client | ClientFacts) -> Schedule:
     """The client's calling window as a `windows.Schedule` (client's zone)."""
+    return _schedule(
+        client.timezone,
+        client.window_start,
+        client.window_end,
+        client.window_days,
+        client.observe_holidays,
+    )
+
+
+# Clients share a handful of windows: an import's 20,000 clients or a morning's sweep build
+# the same few schedules over and over.
+@lru_cache(maxsize=1024)
+def _schedule(zone: str, start: time, end: time, days: str, observe_holidays: bool) -> Schedule:
     return Schedule(
-        zone=ZoneInfo(client.timezone),
-        start=client.window_start,
-        end=client.window_end,
-        weekdays=frozenset(int(day) for day in client.window_days),
-        observe_holidays=client.observe_holidays,
+        zone=ZoneInfo(zone),
+        start=start,
+        end=end,
+        weekdays=frozenset(int(day) for day in days),
+        observe_holidays=observe_holidays,
     )
 
 
