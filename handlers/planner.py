@@ -17,6 +17,7 @@ in new messages.
 from __future__ import annotations
 
 from contextlib import suppress
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -50,7 +51,13 @@ from scheduler.delivery import build_markup
 from scheduler.jobs import ReminderSlot, cancel_reminders, cancel_reminders_of, enqueue_reminder
 from services import digest, planner, validation
 from services.clock import Clock
-from services.touches import OPEN_STATUSES, close_touch, data_checks_carried_by, snooze_touch
+from services.touches import (
+    OPEN_STATUSES,
+    close_touch,
+    data_checks_carried_by,
+    same_call_riders,
+    snooze_touch,
+)
 
 router = Router(name=__name__)
 
@@ -301,6 +308,15 @@ async def _mark_pressed_message(query: CallbackQuery, touch_id: int, mark: str) 
         await message.edit_reply_markup(reply_markup=markup)
 
 
+@dataclass(frozen=True)
+class _Snoozed:
+    """Where a snoozed touch's reminder went (None: no window), and what moved with it."""
+
+    slot: ReminderSlot | None
+    check_moved: bool
+    riders: int
+
+
 async def _snooze(
     session: AsyncSession,
     touch: Touch,
@@ -308,27 +324,33 @@ async def _snooze(
     member: Member,
     until: datetime,
     now: datetime,
-) -> tuple[ReminderSlot | None, bool]:
-    """Move the touch to `until` and enqueue its next reminder there (None: no window).
+) -> _Snoozed:
+    """Move the touch to `until` and enqueue its next reminder there.
 
-    A data check the touch carries moves with it: snoozing the call must not leave the check
-    to show on its own tomorrow. Returns the slot and whether a data check moved.
+    A data check the touch carries moves with it, and so do the touches listed under it as
+    made on the same call: snoozing the call must not leave them to be reminded on their own.
     """
     zone = ZoneInfo(member.timezone)
-    checks = await data_checks_carried_by(session, touch, now.astimezone(zone).date())
-    await cancel_reminders_of(session, [touch.id, *(check.id for check in checks)])
+    today = now.astimezone(zone).date()
+    checks = await data_checks_carried_by(session, touch, today)
+    riders = await same_call_riders(session, touch, today)
+    moving = [touch, *checks, *riders]
+    await cancel_reminders_of(session, [other.id for other in moving])
     snooze_touch(touch, until, until.astimezone(zone).date())
-    slot = await enqueue_reminder(session, touch, client, member, now, check_data=bool(checks))
+    for rider in riders:
+        snooze_touch(rider, until, touch.due_on)
+    slot = await enqueue_reminder(
+        session, touch, client, member, now, check_data=bool(checks), riders=riders
+    )
     if slot is not None and slot.local_date > touch.due_on:
         touch.due_on = slot.local_date
-    for check in checks:
-        snooze_touch(check, until, touch.due_on)
-    return slot, bool(checks)
+    for other in [*checks, *riders]:
+        snooze_touch(other, until, touch.due_on)
+    return _Snoozed(slot, bool(checks), len(riders))
 
 
 def _snooze_text(
-    slot: ReminderSlot | None,
-    check_moved: bool,
+    snoozed: _Snoozed,
     touch: Touch,
     client: Client,
     member: Member,
@@ -336,6 +358,7 @@ def _snooze_text(
     now: datetime,
 ) -> str:
     zone = ZoneInfo(member.timezone)
+    slot = snoozed.slot
     if slot is None:
         today = now.astimezone(zone).date()
         text = tr(
@@ -347,22 +370,23 @@ def _snooze_text(
         text = tr(
             "planner.snoozed", client=esc(client.name), when=reminder_when(slot, tr, zone, now)
         )
-    if check_moved:
+    if snoozed.riders:
+        text += "\n" + tr("planner.snoozed_same_call_too", count=snoozed.riders)
+    if snoozed.check_moved:
         text += "\n" + tr("planner.snoozed_check_too")
     return text
 
 
 async def _confirm_snooze(
     target: CallbackQuery | Message,
-    slot: ReminderSlot | None,
-    check_moved: bool,
+    snoozed: _Snoozed,
     touch: Touch,
     client: Client,
     member: Member,
     tr: Translator,
     now: datetime,
 ) -> None:
-    text = _snooze_text(slot, check_moved, touch, client, member, tr, now)
+    text = _snooze_text(snoozed, touch, client, member, tr, now)
     if isinstance(target, CallbackQuery):
         await show(target, text)
     else:
@@ -399,13 +423,13 @@ async def cb_snooze(
     else:
         tomorrow = now.astimezone(zone).date() + timedelta(days=1)
         until = datetime.combine(tomorrow, member.work_start, tzinfo=zone)
-    slot, check_moved = await _snooze(session, touch, client, member, until, now)
+    snoozed = await _snooze(session, touch, client, member, until, now)
     if await plan_list.redraw_pressed(query, session, member, tr, now):
         # The item's row now says when it comes back; the rest of the answer is a pop-up.
-        text = _snooze_text(slot, check_moved, touch, client, member, tr, now)
+        text = _snooze_text(snoozed, touch, client, member, tr, now)
         callback_answer.text = plain(text)[:ALERT_LIMIT]
         return
-    await _confirm_snooze(query, slot, check_moved, touch, client, member, tr, now)
+    await _confirm_snooze(query, snoozed, touch, client, member, tr, now)
 
 
 async def _ask_snooze_date(
@@ -486,8 +510,8 @@ async def on_snooze_date(
         if isinstance(when, datetime)
         else datetime.combine(when, member.work_start, tzinfo=zone)
     )
-    slot, check_moved = await _snooze(session, touch, client, member, until, now)
-    await _confirm_snooze(message, slot, check_moved, touch, client, member, tr, now)
+    snoozed = await _snooze(session, touch, client, member, until, now)
+    await _confirm_snooze(message, snoozed, touch, client, member, tr, now)
     await plan_list.redraw_remembered(bot, session, member, tr, now, remembered)
 
 

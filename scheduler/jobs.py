@@ -305,10 +305,17 @@ async def enqueue_reminder(
     now: datetime,
     *,
     check_data: bool = False,
+    riders: Sequence[Touch] = (),
 ) -> ReminderSlot | None:
-    """Enqueue the touch's next reminder; its slot, or None when none can be pushed."""
+    """Enqueue the touch's next reminder (naming the touches made on the same call, `riders`);
+    its slot, or None when none can be pushed."""
     reminder = reminder_row(
-        TouchView.of(touch), ClientView.of(client), member, now, check_data=check_data
+        TouchView.of(touch),
+        ClientView.of(client),
+        member,
+        now,
+        check_data=check_data,
+        riders=[TouchView.of(rider) for rider in riders],
     )
     if reminder is None:
         return None

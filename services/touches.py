@@ -155,6 +155,26 @@ async def data_checks_carried_by(session: AsyncSession, touch: Touch, today: dat
     return [other for other in due if other.reason is TouchReason.STALE_DATA]
 
 
+async def same_call_riders(session: AsyncSession, touch: Touch, today: date) -> list[Touch]:
+    """The client's other due touches listed under `touch` as made on its call (same person,
+    no time agreed with the client, after it in the plan: `digest._same_call`): they move when
+    it is snoozed. None when `touch` is itself listed under another one, or has a time agreed.
+    """
+    if touch.reason is TouchReason.STALE_DATA or touch.due_at is not None:
+        return []
+    call = [
+        other
+        for other in await open_touches(session, touch.client_id)
+        if other.due_on <= max(today, touch.due_on)
+        and other.reason is not TouchReason.STALE_DATA
+        and other.due_at is None
+        and other.contact_id == touch.contact_id
+    ]
+    if not call or call[0].id != touch.id:
+        return []
+    return call[1:]
+
+
 async def outgoing_touches_in_year(session: AsyncSession, client_id: int, on: date) -> int:
     """Outgoing interactions in the 365 days before `on` (client-initiated ones don't count)."""
     since = datetime.combine(on - timedelta(days=365), time(0), tzinfo=UTC)

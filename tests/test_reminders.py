@@ -760,6 +760,40 @@ async def test_snooze_one_hour_sends_a_new_reminder(
     assert len(reminders) == count + 1
 
 
+async def test_snoozing_a_call_moves_the_touches_made_on_it(
+    chat: Chat, session_factory: Factory, clock: ManualClock, bot: Bot, recorder: RecordingSession
+) -> None:
+    """Ромашка's call carries an invitation («↳ в том же звонке»): «на 1 час» moves both, and
+    the invitation is not reminded on its own meanwhile."""
+    async with session_factory.begin() as session:
+        manager = await add_member(session)
+        client = await add_client(session, manager, "Ромашка", "Europe/Moscow")
+        call = await add_touch(session, client, date(2026, 11, 23))
+        invitation = await add_touch(
+            session, client, date(2026, 11, 23), "Пригласить на «Вебинар»", TouchReason.EVENT
+        )
+        call_id, invitation_id = call.id, invitation.id
+    clock.set(msk(2026, 11, 23, 9, 55))
+    ticker = make_ticker(bot, session_factory, clock)
+    await run_until(ticker, clock, msk(2026, 11, 23, 10, 0), timedelta(minutes=5))
+    [reminder] = [t for t in sent_texts(recorder, MANAGER_ID) if "Пора связаться" in t]
+    assert "↳ в том же звонке: 📣 Пригласить на «Вебинар»" in reminder
+
+    await chat.press(MANAGER_ID, "Отложить")
+    calls = await chat.press(MANAGER_ID, "на 1 час")
+    assert "напомню сегодня, 11:00" in joined(calls)
+    assert "↳ Касание того же звонка перенесено туда же." in joined(calls)
+    for touch_id in (call_id, invitation_id):
+        touch = await touch_row(session_factory, touch_id)
+        assert touch.status is TouchStatus.SNOOZED
+        assert touch.snoozed_until is not None
+        assert touch.snoozed_until.replace(tzinfo=UTC) == msk(2026, 11, 23, 11, 0)
+    await run_until(ticker, clock, msk(2026, 11, 23, 11, 30), timedelta(minutes=5))
+    reminders = [t for t in sent_texts(recorder, MANAGER_ID) if "Пора связаться" in t]
+    assert len(reminders) == 2  # the first, and the call's at 11:00 with the invitation in it
+    assert "↳ в том же звонке: 📣 Пригласить на «Вебинар»" in reminders[1]
+
+
 async def test_snooze_to_tomorrow_moves_the_due_date(
     chat: Chat, session_factory: Factory, clock: ManualClock, bot: Bot
 ) -> None:
