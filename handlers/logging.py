@@ -39,8 +39,8 @@ from bot.keyboards import logging as keyboards
 from handlers import plan_list
 from handlers.common import esc, quote, show
 from models import Client, Member, Touch
-from models.enums import Role, TouchReason
-from scheduler.jobs import AGREED_TIME_NOTICE
+from models.enums import Role, TouchReason, TouchStatus
+from scheduler.jobs import AGREED_TIME_NOTICE, cancel_reminders, hold_todays_reminders
 from services import access, interactions, planner
 from services.client_card import clip
 from services.clients import search_clients, strong_hit
@@ -53,7 +53,7 @@ from services.parsing import (
     parse_interaction,
     refused_answer,
 )
-from services.touches import reopen_unlogged
+from services.touches import OPEN_STATUSES, close_touch, reopen_unlogged
 
 router = Router(name=__name__)
 # Matches before the client lookup: text typed while a draft waits on a button or its card.
@@ -838,8 +838,46 @@ async def cb_save(
         await query.answer(tr("logging.client_refused"), show_alert=True)
         return
     await state.set_data({"last_saved": saved.interaction.id})
-    markup = keyboards.after_save(tr, saved.interaction.client_id, stale=bool(saved.stale_facts))
+    await hold_todays_reminders(session, saved.riders, member, clock.now())
+    markup = keyboards.after_save(
+        tr,
+        saved.interaction.client_id,
+        stale=bool(saved.stale_facts),
+        riders=[(rider.id, rider.goal) for rider in saved.riders],
+    )
     await show(query, _saved_text(tr, draft, saved), markup)
+
+
+@router.callback_query(LogCallback.filter(F.action == "rider"))
+async def cb_rider_done(
+    query: CallbackQuery,
+    callback_data: LogCallback,
+    session: AsyncSession,
+    member: Member,
+    tr: Translator,
+    clock: Clock,
+    callback_answer: CallbackAnswer,
+) -> None:
+    """«✅ Тоже сделано: …» under a saved log: a touch made on the same call is done too. Its
+    button goes; a touch that is not the member's, or no longer open, is left as it is."""
+    touch = (
+        await session.get(Touch, int(callback_data.value))
+        if callback_data.value.isdigit()
+        else None
+    )
+    if touch is None or (member.role is not Role.HEAD and touch.member_id != member.id):
+        await _stale(query, tr)
+        return
+    if touch.status in OPEN_STATUSES:
+        close_touch(touch, TouchStatus.DONE, clock.now())
+        await cancel_reminders(session, touch.id)
+        callback_answer.text = tr("logging.rider_done", goal=clip(touch.goal, 150)[0])
+    else:
+        callback_answer.text = tr("logging.rider_closed", goal=clip(touch.goal, 150)[0])
+    if isinstance(query.message, Message):
+        markup = keyboards.without_action(query.message.reply_markup, "rider", str(touch.id))
+        with suppress(TelegramBadRequest):
+            await query.message.edit_reply_markup(reply_markup=markup)
 
 
 async def _save_plan(
@@ -1315,4 +1353,6 @@ async def cb_confirm_data(
     if isinstance(query.message, Message):
         with suppress(TelegramBadRequest):
             # Too old to edit, or already edited: pressed again, it confirms again, harmlessly.
-            await query.message.edit_reply_markup(reply_markup=keyboards.after_save(tr, client.id))
+            # Only the data buttons go: a «✅ Тоже сделано» still waiting stays.
+            markup = keyboards.without_action(query.message.reply_markup, "confirm")
+            await query.message.edit_reply_markup(reply_markup=markup)

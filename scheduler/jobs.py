@@ -323,6 +323,36 @@ async def enqueue_reminder(
     return reminder[0]
 
 
+async def hold_todays_reminders(
+    session: AsyncSession, touches: Sequence[Touch], member: Member, now: datetime
+) -> None:
+    """No reminder today for these touches: the call they were made on was just logged, and
+    a ping about the same client a minute later is noise. Their day's keys are taken by rows
+    that are never sent; the touches stay in the plan, reminded again from tomorrow."""
+    if not touches:
+        return
+    zone = ZoneInfo(member.timezone)
+    today = local_today(member, now)
+    await cancel_reminders_of(session, [touch.id for touch in touches])
+    rows = [
+        {
+            **outbox.outbox_row(
+                member=member,
+                kind=REMINDER,
+                dedupe_key=reminder_key(TouchView.of(touch), today, zone),
+                payload={"text": "—"},
+                not_before=now,
+                expires_at=now,
+                now=now,
+                touch_id=touch.id,
+            ),
+            "status": CANCELLED,
+        }
+        for touch in touches
+    ]
+    await outbox.enqueue_many(session, rows)
+
+
 async def cancel_reminders(session: AsyncSession, touch_id: int) -> int:
     """Cancel the touch's reminders not sent yet (it was done, skipped or moved)."""
     return await cancel_reminders_of(session, [touch_id])

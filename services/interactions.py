@@ -26,7 +26,7 @@ from models.enums import Channel, Direction, Outcome, TouchStatus
 from services import access, client_edit, planner
 from services.names import NameCandidate, NameIndex
 from services.parsing import ParsedInteraction
-from services.touches import OPEN_STATUSES, close_touch, policy_for
+from services.touches import OPEN_STATUSES, close_touch, policy_for, same_call_riders
 from services.validation import ValidationError
 
 TIMELINE_PAGE: Final = 5
@@ -241,6 +241,9 @@ class SavedInteraction:
     updates_applied: tuple[str, ...] = ()
     # The key facts to re-verify when the client's data are due for it (and were not confirmed).
     stale_facts: tuple[str, ...] = ()
+    # The client's other touches listed under the one closed as made on the same call
+    # (`touches.same_call_riders`): still open, for the manager to mark done too.
+    riders: tuple[Touch, ...] = ()
 
 
 def local_now(member: Member, now: datetime) -> datetime:
@@ -452,6 +455,7 @@ async def save_interaction(
     contact = _find_contact(client, draft.contact_name)
     today = local_now(member, now).date()
     touch = await _fulfilled_touch(session, client, draft, today)
+    riders = await same_call_riders(session, touch, today) if touch is not None else []
     interaction = Interaction(
         client_id=client.id,
         contact_id=contact.id if contact else None,
@@ -493,6 +497,7 @@ async def save_interaction(
         closed_touch_id=touch.id if touch else None,
         updates_applied=applied,
         stale_facts=facts,
+        riders=tuple(riders),
     )
 
 

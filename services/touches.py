@@ -162,17 +162,19 @@ async def same_call_riders(session: AsyncSession, touch: Touch, today: date) -> 
     """
     if touch.reason is TouchReason.STALE_DATA or touch.due_at is not None:
         return []
-    call = [
+    others = [
         other
         for other in await open_touches(session, touch.client_id)
-        if other.due_on <= max(today, touch.due_on)
+        if other.id != touch.id
+        and other.due_on <= max(today, touch.due_on)
         and other.reason is not TouchReason.STALE_DATA
         and other.due_at is None
         and other.contact_id == touch.contact_id
     ]
-    if not call or call[0].id != touch.id:
+    # `touch` itself may be closed already (by «✅ Сделано» before its log is saved).
+    if any((other.due_on, other.id) < (touch.due_on, touch.id) for other in others):
         return []
-    return call[1:]
+    return others
 
 
 async def outgoing_touches_in_year(session: AsyncSession, client_id: int, on: date) -> int:

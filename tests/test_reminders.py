@@ -794,6 +794,46 @@ async def test_snoozing_a_call_moves_the_touches_made_on_it(
     assert "↳ в том же звонке: 📣 Пригласить на «Вебинар»" in reminders[1]
 
 
+async def test_a_logged_call_offers_to_close_the_touches_made_on_it(
+    chat: Chat, session_factory: Factory, clock: ManualClock, bot: Bot, recorder: RecordingSession
+) -> None:
+    """The call is logged: the invitation listed under it is not pinged a minute later, and
+    «✅ Тоже сделано» under what was saved closes it."""
+    async with session_factory.begin() as session:
+        manager = await add_member(session)
+        client = await add_client(session, manager, "Ромашка", "Europe/Moscow")
+        call = await add_touch(session, client, date(2026, 11, 23))
+        invitation = await add_touch(
+            session, client, date(2026, 11, 23), "Пригласить на «Вебинар»", TouchReason.EVENT
+        )
+        call_id, invitation_id = call.id, invitation.id
+    clock.set(msk(2026, 11, 23, 9, 55))
+    ticker = make_ticker(bot, session_factory, clock)
+    await run_until(ticker, clock, msk(2026, 11, 23, 10, 0), timedelta(minutes=5))
+    await chat.press(MANAGER_ID, "Сделано")
+    await chat.send(
+        MANAGER_ID, "звонил, договорились об отгрузке 10 декабря, пригласил на вебинар"
+    )
+    calls = await chat.press(MANAGER_ID, "Сохранить")
+    assert "✅ Тоже сделано: Пригласить на «Вебинар»" in chat.buttons(MANAGER_ID)
+    assert (await touch_row(session_factory, call_id)).status is TouchStatus.DONE
+    assert (await touch_row(session_factory, invitation_id)).status is TouchStatus.PLANNED
+    # No reminder of the invitation right after the call: tomorrow's digest still lists it.
+    await run_until(ticker, clock, msk(2026, 11, 23, 12, 0), timedelta(minutes=5))
+    reminders = [t for t in sent_texts(recorder, MANAGER_ID) if "Пора связаться" in t]
+    assert len(reminders) == 1
+
+    calls = await chat.press(MANAGER_ID, "Тоже сделано")
+    assert "✅ Сделано: Пригласить на «Вебинар»" in joined(calls)
+    assert (await touch_row(session_factory, invitation_id)).status is TouchStatus.DONE
+    assert not any("Тоже сделано" in label for label in chat.buttons(MANAGER_ID))
+    assert "📇 Карточка" in chat.buttons(MANAGER_ID)
+    # A second press (a stale copy) changes nothing.
+    forged = LogCallback(action="rider", value=str(invitation_id)).pack()
+    calls = await chat.press_data(MANAGER_ID, forged)
+    assert "уже закрыто" in joined(calls)
+
+
 async def test_snooze_to_tomorrow_moves_the_due_date(
     chat: Chat, session_factory: Factory, clock: ManualClock, bot: Bot
 ) -> None:

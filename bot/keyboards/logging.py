@@ -202,10 +202,23 @@ def touch_button(tr: Translator, touch_id: int) -> InlineKeyboardMarkup:
     )
 
 
-def after_save(tr: Translator, client_id: int, *, stale: bool = False) -> InlineKeyboardMarkup:
-    """«📇 Карточка» after saving; «✅ Всё актуально» / «✏️ Изменить» when data are due. The
-    confirmation stays: each of them answers beside it."""
-    rows = []
+RIDER_GOAL_LIMIT = 40
+
+
+def after_save(
+    tr: Translator,
+    client_id: int,
+    *,
+    stale: bool = False,
+    riders: Sequence[tuple[int, str]] = (),
+) -> InlineKeyboardMarkup:
+    """«📇 Карточка» after saving; «✅ Всё актуально» / «✏️ Изменить» when data are due; «✅ Тоже
+    сделано: …» for each touch (id, goal) made on the same call. The confirmation stays: each of
+    them answers beside it."""
+    rows = [
+        [_button(tr("logging.button.rider_done", goal=_short(goal)), "rider", str(touch_id))]
+        for touch_id, goal in riders
+    ]
     if stale:
         rows.append(
             [
@@ -226,6 +239,31 @@ def after_save(tr: Translator, client_id: int, *, stale: bool = False) -> Inline
             )
         ]
     )
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= RIDER_GOAL_LIMIT else text[: RIDER_GOAL_LIMIT - 1].rstrip() + "…"
+
+
+def without_action(
+    markup: InlineKeyboardMarkup | None, action: str, value: str = ""
+) -> InlineKeyboardMarkup | None:
+    """The markup less the rows holding a button of this logging action (and value, if given):
+    what one press has done, gone; the rest stays."""
+    if markup is None:
+        return None
+    prefix = LogCallback(action=action, value=value).pack() if value else None
+    rows = [
+        row
+        for row in markup.inline_keyboard
+        if not any(
+            (button.callback_data or "") == prefix
+            if prefix
+            else (button.callback_data or "").startswith(f"{LogCallback.__prefix__}:{action}:")
+            for button in row
+        )
+    ]
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
