@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import CategoryPolicy, Client, Interaction, Touch
+from models import CategoryPolicy, Client, Contact, Interaction, Touch
 from models.clients import DEFAULT_POLICIES
 from models.enums import Category, Direction, TouchReason, TouchStatus
 
@@ -162,6 +162,14 @@ async def same_call_riders(session: AsyncSession, touch: Touch, today: date) -> 
     """
     if touch.reason is TouchReason.STALE_DATA or touch.due_at is not None:
         return []
+    # A touch without its own person is about the client's main contact, as the plan shows it.
+    main = await session.scalar(
+        select(Contact.id)
+        .where(Contact.client_id == touch.client_id)
+        .order_by(Contact.is_primary.desc(), Contact.id)
+        .limit(1)
+    )
+    person = touch.contact_id or main
     others = [
         other
         for other in await open_touches(session, touch.client_id)
@@ -169,7 +177,7 @@ async def same_call_riders(session: AsyncSession, touch: Touch, today: date) -> 
         and other.due_on <= max(today, touch.due_on)
         and other.reason is not TouchReason.STALE_DATA
         and other.due_at is None
-        and other.contact_id == touch.contact_id
+        and (other.contact_id or main) == person
     ]
     # `touch` itself may be closed already (by «✅ Сделано» before its log is saved).
     if any((other.due_on, other.id) < (touch.due_on, touch.id) for other in others):

@@ -803,6 +803,9 @@ async def test_a_logged_call_offers_to_close_the_touches_made_on_it(
         manager = await add_member(session)
         client = await add_client(session, manager, "Ромашка", "Europe/Moscow")
         call = await add_touch(session, client, date(2026, 11, 23))
+        # The call names its person (a logged next step does); the invitation is about the
+        # client's main contact — the same person.
+        call.contact_id = client.contacts[0].id
         invitation = await add_touch(
             session, client, date(2026, 11, 23), "Пригласить на «Вебинар»", TouchReason.EVENT
         )
