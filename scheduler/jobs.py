@@ -250,12 +250,14 @@ def reminder_row(
     only_on: date | None = None,
     check_data: bool = False,
     riders: Sequence[TouchView] = (),
+    slot: ReminderSlot | None = None,
 ) -> tuple[ReminderSlot, dict[str, Any]] | None:
     """The touch's next reminder as an outbox row (only if it falls on `only_on`, when given);
     None when no reminder can be pushed (or not on that day). `check_data`: the reminder also
     asks to check the client's data; `riders`: the client's touches made on the same call,
-    named under it («↳ в том же звонке: …»)."""
-    slot = reminder_slot(touch, client, member, now)
+    named under it («↳ в том же звонке: …»); `slot`: the touch's `reminder_slot`, when the
+    caller has it already."""
+    slot = slot or reminder_slot(touch, client, member, now)
     if slot is None or (only_on is not None and slot.local_date != only_on):
         return None
     zone = ZoneInfo(member.timezone)
@@ -553,7 +555,7 @@ async def _enqueue_reminders(
             if touch.due_at is not None
             else (member.id, client.id, contact.id if contact else None, slot.not_before)
         )
-        calls[call].append(_Due(member, touch, client, check_data, queued=key in existing))
+        calls[call].append(_Due(member, touch, client, check_data, slot, queued=key in existing))
     rows: list[dict[str, Any]] = []
     for carrier, *riders in calls.values():
         if carrier.queued:
@@ -567,6 +569,7 @@ async def _enqueue_reminders(
             now,
             check_data=carrier.check_data or any(rider.check_data for rider in riders),
             riders=[rider.touch for rider in riders if not rider.queued],
+            slot=carrier.slot,
         )
         if reminder is not None:
             rows.append(reminder[1])
@@ -582,6 +585,7 @@ class _Due:
     touch: TouchView
     client: ClientView
     check_data: bool
+    slot: ReminderSlot
     # Its reminder for today is queued (or sent) already.
     queued: bool
 
