@@ -286,7 +286,7 @@ def next_touch_day(
 def first_touch_line(tr: Translator, touch: Touch, today: date) -> str:
     """«⏭ Первый контакт: сегодня, ср, 18 ноября», with the goal when it is not the usual."""
     day = touch_day(tr, touch.due_on, today)
-    if touch.goal in planner.FIRST_CONTACT_GOALS.values():
+    if planner.is_first_contact_goal(touch.goal):
         return tr("clients.first_touch", date=day)
     return tr("clients.first_touch_goal", date=day, goal=esc(clip(touch.goal, SHORT_TEXT)[0]))
 

@@ -170,9 +170,7 @@ async def on_policy_value(
         tr(
             "policy.saved",
             category=tr(f"policy.category_{category.value}"),
-            field=tr(f"policy.edit_{change.field}"),
-            old=change.old,
-            new=change.new,
+            change=tr(f"policy.saved_{change.field}", old=change.old, new=change.new),
         )
     ]
     row = change.row

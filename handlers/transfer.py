@@ -436,18 +436,49 @@ async def on_transfer(
     if owner is None:
         await query.answer(tr("transfer.stale"), show_alert=True)
         return
-    progress = await _Progress.start(query, tr, await state.get_data(), callback_data.action)
-    table = importer.read_table(path.read_bytes(), filename)
-    preview = await importer.preview_import(
-        session, member, table, owner, now=clock.now(), owners_from_file=by_file
-    )
     if callback_data.action in {"owner", "byfile"}:
+        table = importer.read_table(path.read_bytes(), filename)
+        preview = await importer.preview_import(
+            session, member, table, owner, now=clock.now(), owners_from_file=by_file
+        )
         await state.update_data(
             {"owner_id": owner.id, "by_file": by_file, **_sizes(table, preview)}
         )
         markup = preview_markup(tr, callback_data.token, preview, await _owners(session, member))
         await show(query, preview_text(tr, preview, owner, member), markup)
         return
+    progress = await _Progress.start(query, tr, await state.get_data(), callback_data.action)
+    try:
+        await _confirm(query, session, member, owner, tr, state, clock, progress, pending)
+    except Exception:
+        # The update's transaction rolls back, so nothing is stored. Say so where the preview
+        # or the progress was: a big import's press is answered already, so the error
+        # handler's alert would not show, and «⏳ Шаг 2 из 3…» would claim work in progress.
+        await state.clear()
+        path.unlink(missing_ok=True)
+        with contextlib.suppress(TelegramAPIError):
+            await show(query, tr("transfer.import_failed"))
+        raise
+
+
+async def _confirm(
+    query: CallbackQuery,
+    session: AsyncSession,
+    member: Member,
+    owner: Member,
+    tr: Translator,
+    state: FSMContext,
+    clock: Clock,
+    progress: _Progress | None,
+    pending: tuple[Path, str, int, bool],
+) -> None:
+    """Write the confirmed import: re-read and re-check the file, store it, record it, tell the
+    owners, and show the result in place of the preview."""
+    path, filename, _, by_file = pending
+    table = importer.read_table(path.read_bytes(), filename)
+    preview = await importer.preview_import(
+        session, member, table, owner, now=clock.now(), owners_from_file=by_file
+    )
     # The FSM storage writes through its own connection: leave the state before our writes.
     await state.clear()
     result = await importer.apply_import(session, preview, clock.now(), progress=progress)

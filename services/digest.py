@@ -1488,13 +1488,17 @@ def render_reminder(
     item: DigestItem, language: str, zone: ZoneInfo, *, riders: Sequence[DigestItem] = ()
 ) -> str:
     """The text of one touch's reminder: who, goal, the client's other touches made on the
-    same call (`riders`), until when the window is open, the draft."""
+    same call (`riders`), until when to call when that is before the window closes, the
+    draft."""
     tr = translator(language)
     lines = [tr("planner.reminder_title"), item_lines(None, item, tr, zone)]
     lines.extend(item_lines(None, rider, tr, zone, same_call=True) for rider in riders)
     if item.call_until is not None and item.due_at is None:
-        until = tr.fmt_time(item.call_until.astimezone(zone))
-        lines.append(tr("planner.reminder_until", time=until))
+        until = item.call_until.astimezone(zone)
+        # The window line above already says when the window closes; only an earlier end
+        # today (the member's working day ends first) is worth a line of its own.
+        if until.time() != item.window_closes:
+            lines.append(tr("planner.reminder_until", time=tr.fmt_time(until)))
     if item.draft_text:
         lines.append(tr("planner.draft", text=esc(clip(item.draft_text, DRAFT_LIMIT))))
     return "\n".join(lines)

@@ -918,6 +918,8 @@ _RELATIONS_FROM_EN: Final = {
     "sister": "сестра", "grandson": "внук", "granddaughter": "внучка",
     "grandmother": "бабушка", "grandfather": "дедушка", "children": "дети",
 }  # fmt: skip
+# The English words of the relations above (what `relation_in_english` gives for them).
+RELATIONS_EN: Final = frozenset(_RELATIONS_FROM_EN)
 _YOUR_RU: Final = {"m": "вашего", "f": "вашей", "p": "ваших", "n": "вашего"}
 
 

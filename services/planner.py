@@ -92,19 +92,20 @@ CADENCE_GOALS: dict[str, dict[Category, str]] = {
         Category.NEW: "Знакомство: выяснить потребности и кто принимает решение",
     },
     "en": {
-        Category.KEY: "Planned touch with a key client: ask how things are, whether the needs "
-        "still stand, whether there are new tasks",
-        Category.VIP: "Planned touch: ask how things are, whether the needs still stand, "
-        "offer what's new",
-        Category.REGULAR: "Planned touch: ask how things are and whether the needs still stand",
-        Category.OCCASIONAL: "Keep in touch: ask whether the needs still stand",
-        Category.NEW: "Get acquainted: find out the needs and who decides",
+        Category.KEY: "Planned touch with a key client: ask how things are going, whether "
+        "their needs have changed, whether they have new tasks",
+        Category.VIP: "Planned touch: ask how things are going and whether their needs have "
+        "changed, offer what's new",
+        Category.REGULAR: "Planned touch: ask how things are going and whether their needs have "
+        "changed",
+        Category.OCCASIONAL: "Keep in touch: ask whether their needs have changed",
+        Category.NEW: "Get acquainted: find out what they need and who makes the decision",
     },
 }
 # The goal of a client's first touch, whatever its category: nobody has spoken to them yet.
 FIRST_CONTACT_GOALS = {
     "ru": "Первый контакт: познакомиться и выяснить потребность",
-    "en": "First contact: introduce yourself and find out the need",
+    "en": "First contact: introduce yourself and find out what they need",
 }
 # The dedupe key of a client's first touch: one per client, so a re-sweep never doubles it.
 FIRST_TOUCH_KEY = "first:{client_id}"
@@ -112,7 +113,7 @@ FIRST_TOUCH_KEY = "first:{client_id}"
 FIRST_TOUCH_MIN_LEFT = timedelta(hours=1)
 STALE_GOALS = {
     "ru": "Проверить данные: телефоны, e-mail, должности контактов, окно для звонков",
-    "en": "Check the data: phones, e-mails, contacts' positions, calling window",
+    "en": "Check the data: phone numbers, e-mails, contacts' positions, calling window",
 }
 EVENT_GOALS = {
     "ru": "Пригласить на «{title}» {date}",
@@ -135,13 +136,39 @@ _OCCASION_GOALS = {
         "anniversary": "Поздравить {name} с годовщиной: {title}",
         "holiday": "Поздравить {name} {phrase}",
     },
+    # {their}: «his», «her» as the name shows, «their» when it doesn't.
     "en": {
-        "birthday": "Congratulate {name} on the birthday",
-        "family": "Congratulate {name}: birthday of {relation} {person}",
+        "birthday": "Congratulate {name} on {their} birthday",
+        "family": "Congratulate {name} on the birthday of {their} {relation} {person}",
+        # A family member without a name, of a relation the dictionary knows.
+        "family_unnamed": "Congratulate {name} on {their} {relation}'s birthday",
         "anniversary": "Congratulate {name} on the anniversary: {title}",
-        "holiday": "Congratulate {name} {phrase}",
+        "holiday": "Wish {name} {phrase}",
     },
 }
+# The English wordings before they were made to read naturally: goals planned with them are
+# still the planner's own text, reworded on a handover or a language change like the rest.
+_RETIRED_OCCASION_GOALS_EN = {
+    "birthday": "Congratulate {name} on the birthday",
+    "family": "Congratulate {name}: birthday of {typed_relation} {person}",
+    "anniversary": "Congratulate {name} on the anniversary: {title}",
+    "holiday": "Congratulate {name} on {title}",
+}
+_RETIRED_GOALS_EN = {
+    "Planned touch with a key client: ask how things are, whether the needs still stand, "
+    "whether there are new tasks": CADENCE_GOALS["en"][Category.KEY],
+    "Planned touch: ask how things are, whether the needs still stand, offer what's new": (
+        CADENCE_GOALS["en"][Category.VIP]
+    ),
+    "Planned touch: ask how things are and whether the needs still stand": (
+        CADENCE_GOALS["en"][Category.REGULAR]
+    ),
+    "Keep in touch: ask whether the needs still stand": CADENCE_GOALS["en"][Category.OCCASIONAL],
+    "Get acquainted: find out the needs and who decides": CADENCE_GOALS["en"][Category.NEW],
+    "First contact: introduce yourself and find out the need": FIRST_CONTACT_GOALS["en"],
+    "Check the data: phones, e-mails, contacts' positions, calling window": STALE_GOALS["en"],
+}
+_POSSESSIVES_EN = {"male": "his", "female": "her"}
 # Holidays whose names don't turn into «с …» by the rule below.
 _HOLIDAY_PHRASES_RU = {
     "new_year": "с Новым годом",
@@ -348,10 +375,10 @@ def _genitive_relation(relation: str) -> str:
 
 
 def holiday_phrase(title: str | None, language: str, key: str | None = None) -> str:
-    """«с Днём строителя» from «День строителя»; «on Builder's Day» in English."""
+    """«с Днём строителя» from «День строителя»; «a happy Builder's Day» in English."""
     title = (title or "").strip()
     if language != "ru":
-        return f"on {title}" if title else "on the holiday"
+        return f"a happy {title}" if title else "a happy holiday"
     if key in _HOLIDAY_PHRASES_RU:
         return _HOLIDAY_PHRASES_RU[key]
     for prefix, replacement in (("день ", "Днём "), ("праздник ", "Праздником ")):
@@ -372,28 +399,78 @@ def occasion_goal(
     person: str | None = None,
     key: str | None = None,
 ) -> str:
-    """The ready goal of an occasion touch: «Поздравить Ивана Сергеевича с днём рождения».
+    """The ready goal of an occasion touch: «Поздравить Ивана Сергеевича с днём рождения»,
+    «Congratulate Екатерина Сергеевна on her birthday».
 
     `kind` is "birthday" (with `relation` and `person` for a family member), "anniversary" or
     "holiday" (national, professional or any other titled date).
     """
     language = _language(language)
+    return _occasion_goal(
+        _OCCASION_GOALS[language],
+        kind,
+        language=language,
+        first_name=first_name,
+        patronymic=patronymic,
+        fallback_name=fallback_name,
+        title=title,
+        relation=relation,
+        person=person,
+        key=key,
+    )
+
+
+def _possessive_en(first_name: str | None, patronymic: str | None) -> str:
+    """«his» or «her» as the first name or patronymic shows, «their» when they don't (or there
+    is none: the fallback may be a company's name)."""
+    name = " ".join(word for word in (first_name, patronymic) if word)
+    gender = occasions.guess_gender(name) if name else None
+    return _POSSESSIVES_EN.get(gender or "", "their")
+
+
+def _occasion_goal(
+    goals: dict[str, str],
+    kind: str,
+    *,
+    language: str,
+    first_name: str | None,
+    patronymic: str | None,
+    fallback_name: str,
+    title: str | None,
+    relation: str | None,
+    person: str | None,
+    key: str | None,
+) -> str:
     name = addressed_name(first_name, patronymic, language) or fallback_name
-    goals = _OCCASION_GOALS[language]
+    their = _possessive_en(first_name, patronymic) if language == "en" else ""
     if kind == "birthday" and relation:
         if language == "ru":
             relation_text = _genitive_relation(relation)
             person_text = _inflect(person, "gent") if person else ""
         else:
-            relation_text, person_text = relation, person or ""
-        return " ".join(
-            goals["family"].format(name=name, relation=relation_text, person=person_text).split()
+            relation_text, person_text = occasions.relation_in_english(relation), person or ""
+        template = goals["family"]
+        if (
+            not person_text
+            and relation_text.casefold() in occasions.RELATIONS_EN
+            and "family_unnamed" in goals
+        ):
+            template = goals["family_unnamed"]
+        text = template.format(
+            name=name,
+            their=their,
+            relation=relation_text,
+            typed_relation=relation,
+            person=person_text,
         )
+        return " ".join(text.split())
     if kind == "birthday":
-        return goals["birthday"].format(name=name)
+        return goals["birthday"].format(name=name, their=their)
     if kind == "anniversary":
         return goals["anniversary"].format(name=name, title=title or "").rstrip(": ")
-    return goals["holiday"].format(name=name, phrase=holiday_phrase(title, language, key))
+    return goals["holiday"].format(
+        name=name, title=title or "", phrase=holiday_phrase(title, language, key)
+    )
 
 
 def cadence_goal(category: Category, language: str) -> str:
@@ -404,6 +481,11 @@ def cadence_goal(category: Category, language: str) -> str:
 def first_contact_goal(language: str | None) -> str:
     """The goal of a client's first touch in the owner's language."""
     return FIRST_CONTACT_GOALS[_language(language)]
+
+
+def is_first_contact_goal(goal: str) -> bool:
+    """Whether a goal is the planner's first-contact goal, in any language or wording."""
+    return _RETIRED_GOALS_EN.get(goal, goal) in FIRST_CONTACT_GOALS.values()
 
 
 def event_goal(
@@ -2093,12 +2175,17 @@ def _occasion_goal_in(
     client_name: str,
     key_date: KeyDate | None,
     full_name: str | None,
+    *,
+    retired: bool = False,
 ) -> str | None:
-    """The goal the sweep would have written for this occasion touch in `language`."""
+    """The goal the sweep would have written for this occasion touch in `language` (with the
+    retired English wording when `retired`)."""
+    goals = _RETIRED_OCCASION_GOALS_EN if retired else _OCCASION_GOALS[language]
     _, first, patronymic = occasions.split_name(full_name or "")
     if key_date is not None:
         kind, _ = _key_date_kinds(key_date)
-        return occasion_goal(
+        return _occasion_goal(
+            goals,
             kind,
             language=language,
             first_name=first,
@@ -2107,17 +2194,21 @@ def _occasion_goal_in(
             title=key_date.title,
             relation=key_date.relation,
             person=key_date.person_name,
+            key=None,
         )
     titles = occasions.holiday_titles(touch.occasion_key or "")
     if titles is None:
         return None
-    return occasion_goal(
+    return _occasion_goal(
+        goals,
         "holiday",
         language=language,
         first_name=first,
         patronymic=patronymic,
         fallback_name=client_name,
         title=titles[1] if language == "en" else titles[0],
+        relation=None,
+        person=None,
         key=touch.occasion_key,
     )
 
@@ -2153,18 +2244,24 @@ async def reword_generated_goals(
     changed = 0
     for touch, client_name, key_date, full_name in (await session.execute(query)).all():
         goal: str | None = None
+        current = _RETIRED_GOALS_EN.get(touch.goal, touch.goal)
         if touch.reason is TouchReason.STALE_DATA:
-            if touch.goal in (STALE_GOALS[other] for other in others):
+            if current in (STALE_GOALS[other] for other in others):
                 goal = STALE_GOALS[language]
         elif touch.reason is TouchReason.OCCASION:
-            if any(
-                touch.goal == _occasion_goal_in(other, touch, client_name, key_date, full_name)
+            written = [
+                _occasion_goal_in(other, touch, client_name, key_date, full_name)
                 for other in others
-            ):
+            ]
+            if language != "en":
+                written.append(
+                    _occasion_goal_in("en", touch, client_name, key_date, full_name, retired=True)
+                )
+            if touch.goal in written:
                 goal = _occasion_goal_in(language, touch, client_name, key_date, full_name)
-        elif (category := _CADENCE_CATEGORY.get(touch.goal)) is not None:
+        elif (category := _CADENCE_CATEGORY.get(current)) is not None:
             goal = cadence_goal(category, language)
-        elif touch.goal in (FIRST_CONTACT_GOALS[other] for other in others):
+        elif current in (FIRST_CONTACT_GOALS[other] for other in others):
             goal = first_contact_goal(language)
         if goal is not None and goal != touch.goal:
             touch.goal = goal

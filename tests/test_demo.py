@@ -513,7 +513,7 @@ def test_console_demo_runs_end_to_end(tmp_path: Path) -> None:
     assert "demo base loaded" in result.stdout
     assert "Здравствуйте, Ольга Смирнова" in result.stdout
     assert "Звонил Петрову из Ромашки" in result.stdout
-    assert "✅ Ключевой — Каденция, дней: 30 → 25." in result.stdout
+    assert "✅ Ключевой: каденция 30 → 25 дн." in result.stdout
     assert "(no button" not in result.stdout
     assert "Не нашёл «1»" not in result.stdout  # «:say 1»: too short to search, said so
     assert "«1» — слишком коротко" in result.stdout

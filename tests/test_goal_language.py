@@ -35,8 +35,18 @@ RU = {
     "new_year": "Поздравить Ивана Сергеевича с Новым годом",
 }
 EN = {
+    "first": "First contact: introduce yourself and find out what they need",
+    TouchReason.CADENCE: "Planned touch: ask how things are going and whether their needs have "
+    "changed",
+    TouchReason.STALE_DATA: "Check the data: phone numbers, e-mails, contacts' positions, "
+    "calling window",
+    "birthday": "Congratulate Иван Сергеевич on his birthday",
+    "new_year": "Wish Иван Сергеевич a happy New Year",
+}
+# How the English goals read before they were reworded: touches planned then are still the
+# planner's text.
+RETIRED_EN = {
     "first": "First contact: introduce yourself and find out the need",
-    TouchReason.CADENCE: "Planned touch: ask how things are and whether the needs still stand",
     TouchReason.STALE_DATA: "Check the data: phones, e-mails, contacts' positions, calling window",
     "birthday": "Congratulate Иван Сергеевич on the birthday",
     "new_year": "Congratulate Иван Сергеевич on New Year",
@@ -171,3 +181,80 @@ async def test_switching_the_language_in_settings_rewords_the_planners_goals_bot
         TYPED,
         planner.CADENCE_GOALS["ru"][planner.Category.KEY],
     }
+
+
+async def test_english_occasion_goals_read_naturally_in_today(
+    chat: Chat, session_factory: Factory
+) -> None:
+    """An English-speaking manager's /today: «on her birthday», «on the birthday of his wife
+    Марина», the names as stored."""
+    await chat.send(HEAD_ID, "/start")
+    async with session_factory.begin() as session:
+        owner = await add_member(session)
+        owner.language = "en"
+        today = START.date()
+        for name, contact, relation, person in (
+            ("Лютик", "Смирнова Екатерина Сергеевна", None, None),
+            ("Ромашка", "Петров Иван Сергеевич", "жена", "Марина"),
+            ("Василёк", "Орлов Олег Петрович", "сын", None),
+        ):
+            client = await add_client(session, owner, name, "Europe/Moscow", contact=contact)
+            session.add(
+                KeyDate(
+                    client_id=client.id,
+                    contact_id=client.contacts[0].id,
+                    kind="birthday",
+                    relation=relation,
+                    person_name=person,
+                    day=today.day,
+                    month=today.month,
+                    created_at=START,
+                )
+            )
+            await session.flush()
+            await planner.replan_client(session, client, START, horizon_days=1)
+    today_text = joined(await chat.send(MANAGER_ID, "/today"))
+    assert "Congratulate Екатерина Сергеевна on her birthday" in today_text
+    assert "Congratulate Иван Сергеевич on the birthday of his wife Марина" in today_text
+    assert "Congratulate Олег Петрович on his son's birthday" in today_text
+    assert "on the birthday" not in today_text.replace("on the birthday of", "")
+
+
+async def test_goals_in_the_retired_english_wording_are_still_reworded(
+    chat: Chat, session_factory: Factory
+) -> None:
+    """Touches planned for an English speaker before the goals were reworded: switching to
+    Russian still gives them the Russian goals; the first touch still reads as one."""
+    await chat.send(HEAD_ID, "/start")
+    async with session_factory.begin() as session:
+        owner = await add_member(session)
+        owner.language = "en"
+        client = await add_client(
+            session, owner, "Лютик", "Europe/Moscow", confirmed=datetime(2026, 1, 5, tzinfo=UTC)
+        )
+        session.add(
+            KeyDate(
+                client_id=client.id,
+                contact_id=client.contacts[0].id,
+                kind="birthday",
+                day=25,
+                month=11,
+                created_at=START,
+            )
+        )
+        await session.flush()
+        await planner.replan_client(session, client, START, horizon_days=60)
+        for touch in await session.scalars(select(Touch).where(Touch.client_id == client.id)):
+            for key, text in EN.items():
+                if touch.goal == text and key in RETIRED_EN:
+                    touch.goal = RETIRED_EN[key]
+        client_id = client.id
+    card = joined(await chat.send(MANAGER_ID, "/find Лютик"))
+    assert "First contact: " in card
+    assert RETIRED_EN["first"] not in card
+
+    await chat.send(MANAGER_ID, "/settings")
+    await chat.press(MANAGER_ID, "Language")
+    await chat.press(MANAGER_ID, "Русский")
+    open_goals, _ = await goals(session_factory, client_id)
+    assert open_goals == {RU["first"], RU[TouchReason.STALE_DATA], RU["birthday"], RU["new_year"]}

@@ -12,14 +12,17 @@ from aiogram.methods import AnswerCallbackQuery, EditMessageText, SendMessage
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.settings import Settings
 from handlers import transfer
+from models import AuditEntry, Outbox, Touch
 from models.clients import Client, Contact
+from services import importer
 from tests.conftest import HEAD_ID
 from tests.harness import Chat, joined
 from tests.test_import import send_file
 from tests.test_import_history import arrange, history_csv, history_of
 from tests.test_reminders import MANAGER_ID, add_member
-from tests.test_transfer import csv_bytes, settings
+from tests.test_transfer import csv_bytes, pending_files, settings
 
 __all__ = ["settings"]  # the fixture keeping pending imports in a temporary folder
 
@@ -101,6 +104,68 @@ async def test_a_refused_progress_edit_costs_nothing(
     chat.recorder.on_request = None
     assert "✅ Импортировано клиентов: 3" in joined(calls)
     assert await session.scalar(select(func.count(Client.id))) == 3
+
+
+async def _fail_while_planning(*_args: Any, **_kwargs: Any) -> None:
+    """The import's last write step, after the clients, contacts and first touches are in."""
+    raise RuntimeError("the database went away")
+
+
+async def nothing_stored(session: AsyncSession) -> None:
+    for model in (Client, Contact, Touch, AuditEntry, Outbox):
+        assert await session.scalar(select(func.count()).select_from(model)) == 0, model
+
+
+async def test_a_big_import_that_fails_says_so_and_stores_nothing(
+    chat: Chat, session: AsyncSession, monkeypatch: pytest.MonkeyPatch, settings: Settings
+) -> None:
+    monkeypatch.setattr(transfer, "LONG_IMPORT_ROWS", 2)
+    await add_member(session)
+    await session.commit()
+    await chat.send(MANAGER_ID, "/import")
+    await send_file(chat, MANAGER_ID, big_csv(5), "base.csv")
+    monkeypatch.setattr(importer.planner, "plan_all", _fail_while_planning)
+    sent, button = chat.find_button(MANAGER_ID, "Импортировать")
+    assert button.callback_data is not None
+    steps = _texts(await chat.press_data(MANAGER_ID, button.callback_data, on=sent))
+    # The steps ran, then the progress message itself says the import failed: no message is
+    # left claiming work in progress (the press was answered already, so no alert shows).
+    assert "Шаг 3 из 3" in steps[-2]
+    assert steps[-1] == (
+        "❌ Импорт не выполнен — ничего не записано. Попробуйте ещё раз: /import — а если "
+        "повторится, напишите руководителю."
+    )
+    await nothing_stored(session)
+    assert not pending_files(settings)
+    # The pending import is gone with it: a fresh /import starts over and works.
+    again = await chat.press_data(MANAGER_ID, button.callback_data, on=sent)
+    assert "уже не актуален" in joined(again)
+    monkeypatch.undo()
+    monkeypatch.setattr(transfer, "LONG_IMPORT_ROWS", 2)
+    await chat.send(MANAGER_ID, "/import")
+    await send_file(chat, MANAGER_ID, big_csv(5), "base.csv")
+    assert "✅ Импортировано клиентов: 5" in joined(await chat.press(MANAGER_ID, "Импортировать"))
+
+
+async def test_a_small_import_that_fails_says_so_in_place_of_the_preview(
+    chat: Chat, session: AsyncSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await add_member(session)
+    await session.commit()
+    await chat.send(MANAGER_ID, "/settings")
+    await chat.press(MANAGER_ID, "Язык")
+    await chat.press(MANAGER_ID, "English")
+    await chat.send(MANAGER_ID, "/import")
+    await send_file(chat, MANAGER_ID, big_csv(3), "base.csv")
+    monkeypatch.setattr(importer.planner, "plan_all", _fail_while_planning)
+    calls = await chat.press(MANAGER_ID, "Import")
+    assert _texts(calls) == [
+        "❌ The import failed — nothing was written. Try again: /import — and if it happens "
+        "again, tell your head of sales."
+    ]
+    [edit] = [call for call in calls if isinstance(call, EditMessageText)]
+    assert edit.reply_markup is None
+    await nothing_stored(session)
 
 
 async def test_a_small_import_answers_in_one_message(chat: Chat, session: AsyncSession) -> None:

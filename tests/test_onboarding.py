@@ -38,6 +38,25 @@ async def test_head_from_settings_is_greeted(chat: Chat, session: AsyncSession) 
     assert {"invite", "members"} <= {command.command for command in menus[-1].commands}
 
 
+async def test_a_returning_manager_is_pointed_to_today_and_to_logging(chat: Chat) -> None:
+    """/start for a member already in the team: the day's plan and how to log a call, and
+    both commands of the greeting work."""
+    await chat.send(HEAD_ID, "/start")
+    await chat.send(MANAGER_ID, f"/start {await invite_link(chat)}")
+    greeting = joined(await chat.send(MANAGER_ID, "/start"))
+    assert "📋 План на сегодня — /today" in greeting
+    assert "✍️ Записать звонок — одним сообщением" in greeting
+    assert "<i>Звонил Петрову из Ромашки, цель — предложить новый прайс" in greeting
+    assert "План на" in joined(await chat.send(MANAGER_ID, "/today"))
+
+    await chat.send(MANAGER_ID, "/settings")
+    await chat.press(MANAGER_ID, "Язык")
+    await chat.press(MANAGER_ID, "English")
+    greeting = joined(await chat.send(MANAGER_ID, "/start"))
+    assert "📋 Today's plan — /today" in greeting
+    assert "✍️ Log a call in one message" in greeting
+
+
 async def test_stranger_gets_one_polite_refusal_and_no_data(
     chat: Chat, session: AsyncSession
 ) -> None:

@@ -52,7 +52,7 @@ async def test_head_changes_the_cadence(chat: Chat, session: AsyncSession) -> No
     assert await session.get(CategoryPolicy, Category.KEY) is None
 
     saved = joined(await chat.send(HEAD_ID, "21 день"))
-    assert "Ключевой — Каденция, дней: 30 → 21" in saved
+    assert "✅ Ключевой: каденция 30 → 21 дн." in saved
     assert "каждые 21 дн." in saved
     row = await stored(session, Category.KEY)
     assert (row.cadence_days, row.max_touches_year, row.reverify_days) == (21, 12, 30)
@@ -72,6 +72,7 @@ async def test_ceiling_below_the_cadence_is_explained(chat: Chat, session: Async
     await chat.press(HEAD_ID, "Постоянный")
     await chat.press(HEAD_ID, "Потолок")
     warned = joined(await chat.send(HEAD_ID, "4"))
+    assert "✅ Постоянный: потолок 6 → 4 касаний в год" in warned
     # 60-day cadence ≈ 6 a year, a ceiling of 4 spaces touches ~92 days apart.
     assert "потолок ограничит каденцию" in warned
     assert "раз в 92 дн." in warned
@@ -83,8 +84,28 @@ async def test_reverification_range(chat: Chat, session: AsyncSession) -> None:
     await chat.press(HEAD_ID, "VIP")
     await chat.press(HEAD_ID, "Сверка")
     assert "от 7 до 730" in joined(await chat.send(HEAD_ID, "800"))
-    await chat.send(HEAD_ID, "90")
+    assert "✅ VIP: сверка данных раз в 60 → 90 дн." in joined(await chat.send(HEAD_ID, "90"))
     assert (await stored(session, Category.VIP)).reverify_days == 90
+
+
+async def test_an_english_speaking_head_reads_the_change_in_english(
+    chat: Chat, session: AsyncSession
+) -> None:
+    await chat.send(HEAD_ID, "/settings")
+    await chat.press(HEAD_ID, "Язык")
+    await chat.press(HEAD_ID, "English")
+    await chat.send(HEAD_ID, "/policy")
+    await chat.press(HEAD_ID, "Key")
+    await chat.press(HEAD_ID, "Cadence")
+    assert "✅ Key: cadence 30 → 25 days" in joined(await chat.send(HEAD_ID, "25"))
+    await chat.send(HEAD_ID, "/policy")
+    await chat.press(HEAD_ID, "Key")
+    await chat.press(HEAD_ID, "Touches a year")
+    assert "✅ Key: at most 12 → 10 touches a year" in joined(await chat.send(HEAD_ID, "10"))
+    await chat.send(HEAD_ID, "/policy")
+    await chat.press(HEAD_ID, "Key")
+    await chat.press(HEAD_ID, "Data re-check")
+    assert "✅ Key: data re-check every 30 → 45 days" in joined(await chat.send(HEAD_ID, "45"))
 
 
 async def test_manager_is_refused_politely(chat: Chat, session: AsyncSession) -> None:

@@ -206,7 +206,63 @@ async def test_vladivostok_wide_window_reminds_at_nine_moscow(
     reminders = [text for text in sent_texts(recorder, MANAGER_ID) if "Пора связаться" in text]
     assert len(reminders) == 1
     assert "Тихоокеанская логистика" in reminders[0]
-    assert "до 11:00" in reminders[0]
+    # The window line says when it closes; no second line repeats it.
+    assert "окно 03:00–11:00 по вашему времени" in reminders[0]
+    assert "до 11:00" not in reminders[0]
+
+
+@pytest.mark.parametrize(
+    ("language", "title", "window", "until"),
+    [
+        (
+            "ru",
+            "Пора связаться",
+            "окно {} по вашему времени",
+            "Сегодня позвонить можно до 18:00 по вашему времени — дальше ваш рабочий день "
+            "закончится.",
+        ),
+        (
+            "en",
+            "Time to get in touch",
+            "window {} your time",
+            "Today you can call until 18:00 your time — your working day ends then.",
+        ),
+    ],
+    ids=["ru", "en"],
+)
+async def test_a_reminder_says_until_when_only_when_the_working_day_ends_first(
+    session_factory: Factory,
+    clock: ManualClock,
+    bot: Bot,
+    recorder: RecordingSession,
+    language: str,
+    title: str,
+    window: str,
+    until: str,
+) -> None:
+    """A window that closes inside the working day is said once, on the window line; one that
+    outlasts it (08:00–20:00 for a 09:00–18:00 day) gets the line with the day's end."""
+    async with session_factory.begin() as session:
+        manager = await add_member(session)
+        manager.language = language
+        inside = await add_client(session, manager, "Ромашка", "Europe/Moscow")
+        wide = await add_client(session, manager, "Лютик", "Europe/Moscow", (time(8), time(20)))
+        await add_touch(session, inside, date(2026, 11, 23))
+        await add_touch(session, wide, date(2026, 11, 23))
+    clock.set(msk(2026, 11, 23, 8, 0))
+    ticker = make_ticker(bot, session_factory, clock)
+    await run_until(ticker, clock, msk(2026, 11, 23, 10, 0), timedelta(minutes=15))
+    reminders = {
+        name: text
+        for text in sent_texts(recorder, MANAGER_ID)
+        if title in text
+        for name in ("Ромашка", "Лютик")
+        if name in text
+    }
+    assert window.format("10:00–18:00") in reminders["Ромашка"]
+    assert "18:00" not in reminders["Ромашка"].replace(window.format("10:00–18:00"), "")
+    assert window.format("08:00–20:00") in reminders["Лютик"]
+    assert until in reminders["Лютик"]
 
 
 async def test_long_overdue_touches_stay_in_the_digest_without_daily_pushes(
