@@ -13,12 +13,12 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.dispatcher.event.handler import CallableObject
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder
-from aiogram.utils.callback_answer import CallbackAnswerMiddleware
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.commands import set_default_menus
 from bot.middlewares import (
     AnswerCallbackOnce,
+    CallbackAnswerOnError,
     DatabaseSessionMiddleware,
     MemberMiddleware,
     UnloggedTouchGuard,
@@ -91,7 +91,7 @@ def create_dispatcher(
     dp.update.outer_middleware(MemberMiddleware(settings, clock))
     dp.update.outer_middleware(dp.fsm)
     dp.update.outer_middleware(UnloggedTouchGuard())
-    dp.callback_query.middleware(CallbackAnswerMiddleware())
+    dp.callback_query.middleware(CallbackAnswerOnError())
     dp.include_routers(*(get_routers() if routers is None else routers))
     run_checks_inline(dp)
 

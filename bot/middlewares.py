@@ -19,12 +19,14 @@ from aiogram.fsm.context import FSMContext
 from aiogram.methods import AnswerCallbackQuery, TelegramMethod
 from aiogram.methods.base import Response, TelegramType
 from aiogram.types import TelegramObject, Update, User
+from aiogram.utils.callback_answer import CallbackAnswerMiddleware
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.i18n import translator
 from bot.settings import Settings
 from bot.storage import update_session
 from handlers import logging as log_journey
+from handlers.common import ERROR_TOLD
 from models import Member
 from scheduler import outbox
 from services import protection, team
@@ -166,6 +168,36 @@ async def _refuse(update: Update, text: str) -> None:
 # What answerCallbackQuery returns. aiogram's sessions pass the method's result itself up the
 # request chain, whatever `BaseRequestMiddleware`'s annotation says.
 ANSWERED = cast("Response[Any]", True)
+
+
+class CallbackAnswerOnError(CallbackAnswerMiddleware):
+    """aiogram's answer to every button press, which on a failure is the error alert.
+
+    aiogram answers a press in a `finally`, so a handler that raised was answered blank before
+    the error handler could say anything, and its alert was a repeat nobody saw: the button
+    seemed to do nothing. The alert is set before that answer goes instead.
+    """
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        async def guarded(event: TelegramObject, data: dict[str, Any]) -> Any:
+            try:
+                return await handler(event, data)
+            except Exception as error:
+                answer = data.get("callback_answer")
+                if answer is not None and not answer.answered:
+                    tr = data.get("tr") or translator("ru")
+                    answer.text = tr("common.error")
+                    answer.show_alert = True
+                    # The error handler need not say it again (see handlers.fallback).
+                    error.add_note(ERROR_TOLD)
+                raise
+
+        return await super().__call__(guarded, event, data)
 
 
 class AnswerCallbackOnce(BaseRequestMiddleware):

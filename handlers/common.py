@@ -17,6 +17,10 @@ from models import Member
 from models.enums import Role
 from scheduler.jobs import ReminderSlot
 
+# The note a failed update's exception carries once the user was told of it by the button
+# press's alert (`bot.middlewares.CallbackAnswerOnError`): the error handler need not repeat it.
+ERROR_TOLD = "touchbase: the user was told"
+
 
 def esc(text: str | None) -> str:
     """HTML-escape what a user typed before it goes into a message."""

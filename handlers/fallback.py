@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import logging
 
-from aiogram import F, Router
+from aiogram import Bot, F, Router
 from aiogram.filters import ExceptionTypeFilter
 from aiogram.types import CallbackQuery, ErrorEvent, Message
 
 from bot.commands import suggest_command
 from bot.i18n import Translator, translator
-from handlers.common import esc
+from handlers.common import ERROR_TOLD, esc
 from models import Member
 from models.enums import Role
 
@@ -50,7 +50,7 @@ async def on_unknown_callback(query: CallbackQuery, tr: Translator) -> None:
 
 
 @router.errors(ExceptionTypeFilter(Exception))
-async def on_error(event: ErrorEvent, tr: Translator | None = None) -> bool:
+async def on_error(event: ErrorEvent, bot: Bot, tr: Translator | None = None) -> bool:
     """Log the failure (the update's transaction was rolled back) and tell the user."""
     log.error(
         "update %s failed: %s",
@@ -59,8 +59,11 @@ async def on_error(event: ErrorEvent, tr: Translator | None = None) -> bool:
         exc_info=event.exception,
     )
     tr = tr or translator("ru")
+    query = event.update.callback_query
     if event.update.message is not None:
         await event.update.message.answer(tr("common.error"))
-    elif event.update.callback_query is not None:
-        await event.update.callback_query.answer(tr("common.error"), show_alert=True)
+    elif query is not None and ERROR_TOLD not in getattr(event.exception, "__notes__", ()):
+        # The press was answered already (the handler finished, then the transaction failed):
+        # an alert now would be a repeat nobody sees, so the chat is told.
+        await bot.send_message(query.from_user.id, tr("common.error"))
     return True
