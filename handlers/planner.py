@@ -48,7 +48,13 @@ from handlers.common import esc, plain, quote, reminder_when, send_new, show
 from models import Client, Member, Touch
 from models.enums import TouchStatus
 from scheduler.delivery import build_markup
-from scheduler.jobs import ReminderSlot, cancel_reminders, cancel_reminders_of, enqueue_reminder
+from scheduler.jobs import (
+    ReminderSlot,
+    cancel_reminders,
+    cancel_reminders_of,
+    enqueue_reminder,
+    hold_todays_reminders,
+)
 from services import digest, planner, validation
 from services.clock import Clock
 from services.touches import (
@@ -278,6 +284,12 @@ async def on_done(
     back in the plan.
     """
     await logging.drop_draft(bot, session, member, tr, state, now)
+    # The touches made on the same call are offered when the log is saved: no ping about
+    # them while it is being written.
+    today = now.astimezone(ZoneInfo(member.timezone)).date()
+    await hold_todays_reminders(
+        session, await same_call_riders(session, touch, today), member, now
+    )
     close_touch(touch, TouchStatus.DONE, now)
     await cancel_reminders(session, touch.id)
     if not await plan_list.redraw_pressed(query, session, member, tr, now):
