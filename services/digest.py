@@ -1564,8 +1564,11 @@ async def build_week(session: AsyncSession, member: Member, now: datetime) -> We
     return plan
 
 
-def week_line(item: DigestItem, tr: Translator, zone: ZoneInfo) -> str:
-    """One touch of the week: client, goal, window (or the agreed time) on the member's clock."""
+def week_line(item: DigestItem, tr: Translator, zone: ZoneInfo, *, same_call: bool = False) -> str:
+    """One touch of the week: client, goal, window (or the agreed time) on the member's clock;
+    `same_call`: under the line above it, as made on the same call."""
+    if same_call:
+        return "   " + tr("planner.same_call", goal=esc(clip(item.goal, 120)))
     span = f"{tr.fmt_time(item.window_opens)}–{tr.fmt_time(item.window_closes)}"
     if item.due_at is not None:
         span = "⏰ " + tr.fmt_time(item.due_at.astimezone(zone))
@@ -1612,7 +1615,14 @@ def render_week(plan: WeekPlan, language: str, *, limit: int = TELEGRAM_LIMIT) -
         blocks.append(_Block(title, section, heading=bool(items or occasions or off is None)))
         if not items and not occasions and off is None:
             blocks.append(_Block(tr("planner.week_free"), section, tight=True))
-        blocks.extend(_Block(week_line(item, tr, zone), section, tight=True) for item in items)
+        blocks.extend(
+            _Block(
+                week_line(item, tr, zone, same_call=_same_call(previous, item)),
+                section,
+                tight=True,
+            )
+            for previous, item in zip([None, *items], items, strict=False)
+        )
         blocks.extend(_Block(occasion_line(line, tr), section, tight=True) for line in occasions)
     continued = tr("planner.continued_week")
     parts = _pack(blocks, continued, tr("planner.continued_mark"), limit=limit)

@@ -906,6 +906,9 @@ async def test_a_second_event_invites_on_the_day_of_the_first_ones_invitation(
     assert len(days) == 6
     assert all(len(client_days) == 1 for client_days in days.values())
     assert len(set().union(*days.values())) > 1  # still spread over the days, client by client
+    # /week lists the second invitation under the first: one line per call.
+    week = joined(await chat.send(MANAGER_ID, "/week"))
+    assert "↳ в том же звонке: Пригласить на «Выставка БИОТ»" in week
 
 
 async def test_cancelling_the_event_brings_the_replaced_calls_back(
