@@ -848,6 +848,14 @@ async def cb_save(
     await show(query, _saved_text(tr, draft, saved), markup)
 
 
+async def _pressed_touch(session: AsyncSession, member: Member, value: str) -> Touch | None:
+    """The touch a button names, when it is the member's (a head may act on any)."""
+    touch = await session.get(Touch, int(value)) if value.isdigit() else None
+    if touch is None or (member.role is not Role.HEAD and touch.member_id != member.id):
+        return None
+    return touch
+
+
 @router.callback_query(LogCallback.filter(F.action == "rider"))
 async def cb_rider_done(
     query: CallbackQuery,
@@ -860,12 +868,8 @@ async def cb_rider_done(
 ) -> None:
     """«✅ Тоже сделано: …» under a saved log: a touch made on the same call is done too. Its
     button goes; a touch that is not the member's, or no longer open, is left as it is."""
-    touch = (
-        await session.get(Touch, int(callback_data.value))
-        if callback_data.value.isdigit()
-        else None
-    )
-    if touch is None or (member.role is not Role.HEAD and touch.member_id != member.id):
+    touch = await _pressed_touch(session, member, callback_data.value)
+    if touch is None:
         await _stale(query, tr)
         return
     if touch.status in OPEN_STATUSES:
@@ -1195,12 +1199,8 @@ async def cb_touch(
     state: FSMContext,
 ) -> None:
     """From a reminder: the flow pre-filled with the touch's client and goal."""
-    touch = (
-        await session.get(Touch, int(callback_data.value))
-        if callback_data.value.isdigit()
-        else None
-    )
-    if touch is None or (member.role is not Role.HEAD and touch.member_id != member.id):
+    touch = await _pressed_touch(session, member, callback_data.value)
+    if touch is None:
         await _stale(query, tr)
         return
     await start_for_touch(query, session, member, tr, clock, state, touch)
