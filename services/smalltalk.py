@@ -9,9 +9,11 @@ and offering to create that client.
 from __future__ import annotations
 
 import re
-from typing import Final, Literal
+from collections.abc import Collection, Mapping
+from typing import Final, Literal, TypeVar
 
 SmallTalk = Literal["greeting", "thanks", "help", "noise"]
+_Kind = TypeVar("_Kind", bound=str)
 
 _PHRASES: Final[dict[SmallTalk, frozenset[str]]] = {
     "greeting": frozenset(
@@ -165,25 +167,22 @@ _LONGEST: Final = 8
 
 def small_talk(text: str) -> SmallTalk | None:
     """What kind of small talk the message is, or None for anything else (a log, a name…)."""
-    words = _WORD.findall(text.lower())
-    if not words:
+    if not _WORD.search(text.lower()):
         return "noise" if text.strip() else None
-    if len(words) > _LONGEST:
-        return None
-    phrase = " ".join(word for word in words if word not in _FILLER)
-    for kind, phrases in _PHRASES.items():
-        if phrase in phrases:
-            return kind
-    return None
+    return _kind_of(text, _FILLER, _PHRASES)
 
 
 def plan_request(text: str) -> PlanRequest | None:
     """Which plan a message asks for in words («план», «что на неделе», «overdue»), or None."""
+    return _kind_of(text, _PLAN_FILLER, _PLAN_PHRASES)
+
+
+def _kind_of(
+    text: str, filler: Collection[str], known: Mapping[_Kind, Collection[str]]
+) -> _Kind | None:
+    """The kind whose phrases hold the message's words (fillers left out), for a short one."""
     words = _WORD.findall(text.lower())
     if not words or len(words) > _LONGEST:
         return None
-    phrase = " ".join(word for word in words if word not in _PLAN_FILLER)
-    for kind, phrases in _PLAN_PHRASES.items():
-        if phrase in phrases:
-            return kind
-    return None
+    phrase = " ".join(word for word in words if word not in filler)
+    return next((kind for kind, phrases in known.items() if phrase in phrases), None)
