@@ -30,6 +30,9 @@ async def invite_link(chat: Chat, role_label: str = "менеджер") -> str:
 async def test_head_from_settings_is_greeted(chat: Chat, session: AsyncSession) -> None:
     calls = await chat.send(HEAD_ID, "/start")
     assert "руководитель отдела продаж" in joined(calls)
+    # The head is pointed to the team's numbers, their own day and the invitation.
+    for line in ("📊 Работа команды — /team", "📋 Ваш план на сегодня — /today", "/invite"):
+        assert line in joined(calls)
     head = await session.scalar(select(Member).where(Member.telegram_id == HEAD_ID))
     assert head is not None
     assert head.role is Role.HEAD
