@@ -384,6 +384,11 @@ _DAY_MONTH_EN = re.compile(
 _NUMERIC_DATE = re.compile(
     r"(?<![\d.:])(?P<day>\d{1,2})\.(?P<month>\d{1,2})(?:\.(?P<year>\d{2,4}))?(?![\d:]|\.\d)"
 )
+# «10/11/2026», as some spreadsheets and phones write a date: day first, as in Russia; only
+# with its year, so that «50/50» or «24/7» stay what they are.
+_SLASH_DATE = re.compile(
+    r"(?<![\d/])(?P<day>\d{1,2})/(?P<month>\d{1,2})/(?P<year>\d{4}|\d{2})(?![\d/])"
+)
 _PART_OF_MONTH = re.compile(
     r"\b(?P<part>в\s+начале|к\s+началу|в\s+середине|к\s+середине|в\s+конце|до\s+конца|"
     r"к\s+концу)\s+" + _RU_MONTH
@@ -808,6 +813,7 @@ _DATE_READERS: Final = (
     (_MONTH_DAY_EN, _read_day_month_en),
     (_DAY_MONTH_EN, _read_day_month_en),
     (_NUMERIC_DATE, _read_numeric),
+    (_SLASH_DATE, _read_numeric),
     (_IN_MONTH, _read_in_month),
     (_DAY_OF_MONTH, _read_day_of_month),
     (_END_OF, _read_end_of),
@@ -834,7 +840,7 @@ def _impossible(match: re.Match[str]) -> bool:
 
 _LONGEST_MONTH: Final = (0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 _CALENDAR_PATTERNS: Final = frozenset(
-    {_AFTER_RU, _AFTER_EN, _DAY_MONTH_RU, _MONTH_DAY_EN, _DAY_MONTH_EN, _NUMERIC_DATE}
+    {_AFTER_RU, _AFTER_EN, _DAY_MONTH_RU, _MONTH_DAY_EN, _DAY_MONTH_EN, _NUMERIC_DATE, _SLASH_DATE}
 )
 
 

@@ -127,6 +127,10 @@ CASES: list[tuple[str, dict[str, Any]]] = [
         "звонил Фомину, обсудили на совещании объёмы",
         {"outcome": Outcome.ACHIEVED, "result": "обсудили на совещании объёмы"},
     ),
+    # A date with slashes is read day first, with its year only («24/7» is no date).
+    ("Звонил Фомину, перезвонить 15/12/2026", {"next_touch": date(2026, 12, 15)}),
+    ("Звонил Фомину, перезвонить 15/12/26", {"next_touch": date(2026, 12, 15)}),
+    ("Звонил Фомину, у них поддержка 24/7, всё ок", {"next_touch": None}),
     # A figure agreed is no step: «договорились на 5%» has no next date to ask about.
     ("звонил Фомину, договорились на 5%", {"result": "договорились на 5%", "next_step": None}),
     # What a step is about may come before its verb: «счёт выставлю», not «выставлю».
