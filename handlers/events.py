@@ -28,7 +28,7 @@ from bot.i18n import Translator, translator
 from handlers.common import esc, esc_params, is_head, show
 from models import Event, Member
 from models.enums import Category
-from services import geo, notices, planner, validation
+from services import geo, notices, parsing, planner, validation
 from services.clock import Clock
 from services.digest import local_today
 
@@ -493,6 +493,11 @@ async def on_day(
         return
     if happens_on <= today:
         await message.answer(past_day_text(tr, happens_on, today))
+        return
+    if happens_on > parsing.furthest_plannable_day(today):
+        # «15.12.2031»: a typo for the year, most likely; nobody is invited years ahead.
+        day = tr.fmt_date(happens_on, "d MMMM y")
+        await message.answer(tr("events.day_far", day=day), reply_markup=cancel_keyboard(tr))
         return
     data = await state.get_data()
     existing = await planner.same_event(session, data["title"], happens_on)

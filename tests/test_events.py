@@ -168,6 +168,8 @@ async def test_past_date_is_refused(chat: Chat, session: AsyncSession) -> None:
     assert "17 ноября 2026 уже прошло" in joined(await chat.send(HEAD_ID, "вчера"))
     assert "18 ноября 2026 — это сегодня" in joined(await chat.send(HEAD_ID, "сегодня"))
     assert "Не понял дату" in joined(await chat.send(HEAD_ID, "когда-нибудь потом"))
+    far = joined(await chat.send(HEAD_ID, "15.12.2031"))
+    assert "15 декабря 2031 — это дальше чем через два года" in far
     assert "Кого приглашаем" in joined(await chat.send(HEAD_ID, "через 2 недели"))
     calls = await chat.press(HEAD_ID, "Отмена")
     assert "Отменено" in joined(calls)
