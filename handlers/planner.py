@@ -350,6 +350,7 @@ async def _snooze(
     await cancel_reminders_of(session, [other.id for other in moving])
     snooze_touch(touch, until, until.astimezone(zone).date())
     for rider in riders:
+        # Moved before the reminder names them, so it doesn't call them overdue.
         snooze_touch(rider, until, touch.due_on)
     slot = await enqueue_reminder(
         session, touch, client, member, now, check_data=bool(checks), riders=riders
