@@ -286,10 +286,8 @@ async def on_done(
     await logging.drop_draft(bot, session, member, tr, state, now)
     # The touches made on the same call are offered when the log is saved: no ping about
     # them while it is being written.
-    today = now.astimezone(ZoneInfo(member.timezone)).date()
-    await hold_todays_reminders(
-        session, await same_call_riders(session, touch, today), member, now
-    )
+    riders = await same_call_riders(session, touch, digest.local_today(member, now))
+    await hold_todays_reminders(session, riders, member, now)
     close_touch(touch, TouchStatus.DONE, now)
     await cancel_reminders(session, touch.id)
     if not await plan_list.redraw_pressed(query, session, member, tr, now):

@@ -160,12 +160,11 @@ async def erase_searches(session: AsyncSession, trace: ClientTrace) -> int:
             query, trace
         ):
             erased[entry_id] = {**facts, "query": ERASED, "erased": True}
-    for entry_id, facts in erased.items():
+    if erased:
+        # One executemany by primary key, not an UPDATE per entry.
         await session.execute(
-            update(AuditEntry)
-            .where(AuditEntry.id == entry_id)
-            .values(details=facts)
-            .execution_options(synchronize_session=False)
+            update(AuditEntry),
+            [{"id": entry_id, "details": facts} for entry_id, facts in erased.items()],
         )
     return len(erased)
 
@@ -191,19 +190,18 @@ async def erase_messages(
             continue
         if touch_id in touches or names_any(payload, wanted):
             found.append((row_id, kind, status, key))
+    changes: list[dict[str, Any]] = []
     for row_id, kind, status, key in found:
-        values: dict[str, Any] = {"payload": dict(ERASED_PAYLOAD)}
+        values: dict[str, Any] = {"id": row_id, "payload": dict(ERASED_PAYLOAD)}
         if status == outbox.PENDING:
             values["status"] = outbox.CANCELLED
             if kind == DIGEST:
                 # The day's digest is queued again without the client: its key must be free.
                 values["dedupe_key"] = f"{key}:f{row_id}"
-        await session.execute(
-            update(Outbox)
-            .where(Outbox.id == row_id)
-            .values(**values)
-            .execution_options(synchronize_session=False)
-        )
+        changes.append(values)
+    if changes:
+        # By primary key, batched per set of columns: not an UPDATE per message.
+        await session.execute(update(Outbox), changes)
     return len(found)
 
 

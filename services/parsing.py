@@ -1158,15 +1158,24 @@ def _subject_start(text: str, start: int, marker: int, *, whole: bool) -> int:
     opens its clause (`whole`: «Петров перенёс встречу», «бухгалтерия подтвердила оплату»), or
     with the client speaking right before it («он сказал, что посмотрит»), else at its marker
     («звонил Петрову не дозвонился» keeps the call out)."""
-    subject = _SUBJECT.fullmatch(text, start, marker) if whole else None
-    if (
-        subject is not None
-        and _count_words(text, start, marker, limit=_SUBJECT_WORDS + 1) <= _SUBJECT_WORDS
-        and not _contact_marker(text, start, marker)
-    ):
-        return subject.start("who")
+    lead = _lead_words(text, start, marker) if whole else None
+    if lead is not None:
+        return lead
     speaker = _SPEAKER.search(text, start, marker)
     return speaker.start() if speaker else marker
+
+
+def _lead_words(text: str, start: int, marker: int) -> int | None:
+    """Where the few words (at most _SUBJECT_WORDS) between `start` and a marker begin; None
+    when there are none, more, or they name a contact («звонил Петрову …»)."""
+    subject = _SUBJECT.fullmatch(text, start, marker)
+    if (
+        subject is None
+        or _count_words(text, start, marker, limit=_SUBJECT_WORDS + 1) > _SUBJECT_WORDS
+        or _contact_marker(text, start, marker)
+    ):
+        return None
+    return subject.start("who")
 
 
 def _pieces(text: str) -> list[_Piece]:
@@ -1226,15 +1235,11 @@ def _object_start(text: str, clause_start: int, marker: int) -> int:
     """Where a step opening its clause starts: with the few words before its verb that tell
     what it is about («счёт выставлю», «КП пришлю», «образцы отвезу»), else at the verb. A
     clause that names a contact («звонил Петрову перезвоню») keeps it out."""
-    subject = _SUBJECT.fullmatch(text, clause_start, marker)
-    if (
-        subject is None
-        or _count_words(text, clause_start, marker, limit=_SUBJECT_WORDS + 1) > _SUBJECT_WORDS
-        or _contact_marker(text, clause_start, marker)
-    ):
+    lead = _lead_words(text, clause_start, marker)
+    if lead is None:
         return marker
-    skipped = _NOT_OBJECT.match(text, subject.start("who"))
-    start = skipped.end() if skipped else subject.start("who")
+    skipped = _NOT_OBJECT.match(text, lead)
+    start = skipped.end() if skipped else lead
     return start if start < marker else marker
 
 
