@@ -173,10 +173,15 @@ async def test_three_instances_send_every_digest_and_reminder_exactly_once(
     for day in DAYS:
         moment = datetime.combine(day, time(5, 45), tzinfo=UTC)
         clock.set(moment)
+        step = 0
         while clock.now() <= datetime.combine(day, time(15, 15), tzinfo=UTC):
-            # The same minute on three machines: every instance ticks at once.
-            await asyncio.gather(*(instance.ticker.tick() for instance in made))
+            # The same minute on three machines: every instance ticks at once. Which one starts
+            # first turns with each step: the first to start does the planning and the others
+            # claim the deliveries meanwhile, so a fixed order could leave one never sending.
+            turn = step % INSTANCES
+            await asyncio.gather(*(i.ticker.tick() for i in made[turn:] + made[:turn]))
             clock.advance(STEP)
+            step += 1
 
         rows = [row for row in await rows_of(engine) if row.kind in {"digest", "reminder"}]
         today = [row for row in rows if row.dedupe_key.split(":")[2].startswith(day.isoformat())]
@@ -194,6 +199,9 @@ async def test_three_instances_send_every_digest_and_reminder_exactly_once(
     assert not doubled, f"{len(doubled)} messages arrived more than once"
     assert arrived == expected, "a sent row never arrived, or a message has no row"
     assert len(sent) == len(DAYS) * 3 * MANAGERS
-    # Every instance took part, or the test would prove nothing about concurrency.
-    assert set(Counter(instance for instance, _chat, _text in sent)) == set(range(INSTANCES))
+    # More than one instance delivered, or the test would prove nothing about concurrency.
+    # Deliveries are claimed in batches, only a handful in three days: which instance wins each
+    # claim is a real race, so one of the three may win none (CI saw it once).
+    senders = Counter(instance for instance, _chat, _text in sent)
+    assert len(senders) >= 2, senders
     assert not failures.messages, failures.messages[:3]
