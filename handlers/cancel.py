@@ -46,7 +46,8 @@ async def cmd_cancel(
     """Drop whatever conversation is under way; nothing it gathered is saved."""
     dropped = await logging.cancel_draft(bot, session, member, tr, state, clock.now())
     if dropped is not None:
-        await message.answer(dropped)
+        text, markup = dropped
+        await message.answer(text, reply_markup=markup)
         return
     current = await state.get_state()
     await state.clear()

@@ -29,18 +29,24 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import LogCallback
 from bot.i18n import Translator
 from bot.keyboards import logging as keyboards
+from bot.keyboards import planner as plan_keyboards
 from handlers import plan_list
 from handlers.common import esc, quote, show
 from models import Client, Member, Touch
 from models.enums import Role, TouchReason, TouchStatus
-from scheduler.jobs import AGREED_TIME_NOTICE, cancel_reminders, hold_todays_reminders
+from scheduler.jobs import (
+    AGREED_TIME_NOTICE,
+    cancel_reminders,
+    hold_todays_reminders,
+    release_held_reminders,
+)
 from services import access, interactions, planner
 from services.client_card import clip
 from services.clients import search_clients, strong_hit
@@ -688,6 +694,7 @@ async def _reopen(
         for touch_id in sorted(touch_ids)
         if (touch := await reopen_unlogged(session, touch_id)) is not None
     ]
+    await release_held_reminders(session, reopened, member, now)
     if reopened and bot is not None:
         await plan_list.redraw_remembered(bot, session, member, tr, now, listed)
     return reopened
@@ -772,15 +779,22 @@ async def cancel_draft(
     tr: Translator,
     state: FSMContext,
     now: datetime,
-) -> str | None:
+) -> tuple[str, InlineKeyboardMarkup | None] | None:
     """Drop the draft under way (a touch «✅ Сделано» closed for it goes back into the plan);
-    the answer to give, None when there was no draft. Shared by «✖️ Отмена» and /cancel."""
+    the answer to give, None when there was no draft. Shared by «✖️ Отмена» and /cancel.
+
+    A touch back in the plan comes with its reminder's buttons: snoozed or skipped right
+    there, instead of looked for in /today."""
     dropped, touches = await _drop(bot, session, member, tr, state, now)
     if not dropped:
         return None
     if not touches:
-        return tr("logging.cancelled")
-    return tr("logging.cancelled_touch_reopened", goal=esc(touches[0].goal))
+        return tr("logging.cancelled"), None
+    touch = touches[0]
+    return (
+        tr("logging.cancelled_touch_reopened", goal=esc(touch.goal)),
+        plan_keyboards.touch_buttons(tr, touch.id, touch.client_id),
+    )
 
 
 @router.callback_query(LogCallback.filter(F.action == "cancel"))
@@ -794,11 +808,11 @@ async def cb_cancel(
     bot: Bot,
 ) -> None:
     """«✖️ Отмена»: nothing is saved; a touch «✅ Сделано» closed for this draft reopens."""
-    text = await cancel_draft(bot, session, member, tr, state, clock.now())
-    if text is None:
+    answer = await cancel_draft(bot, session, member, tr, state, clock.now())
+    if answer is None:
         await state.clear()
-        text = tr("logging.cancelled")
-    await show(query, text)
+        answer = tr("logging.cancelled"), None
+    await show(query, *answer)
 
 
 @router.callback_query(LogCallback.filter(F.action == "save"))

@@ -62,7 +62,7 @@ from services.digest import (
     touch_contact,
 )
 from services.person_names import gender_of
-from services.touches import OPEN_STATUSES, all_policies
+from services.touches import OPEN_STATUSES, all_policies, same_call_riders
 
 log = logging.getLogger(__name__)
 
@@ -353,6 +353,33 @@ async def hold_todays_reminders(
         for touch in touches
     ]
     await outbox.enqueue_many(session, rows)
+
+
+async def release_held_reminders(
+    session: AsyncSession, touches: Sequence[Touch], member: Member, now: datetime
+) -> None:
+    """The calls of these touches were not logged after all (the log was cancelled, the
+    touches are back in the plan): the touches made on the same calls, held for today by
+    `hold_todays_reminders`, give their day's keys back and ride with the call's next
+    reminder again."""
+    zone = ZoneInfo(member.timezone)
+    today = local_today(member, now)
+    keys = [
+        reminder_key(TouchView.of(rider), today, zone)
+        for touch in touches
+        for rider in await same_call_riders(session, touch, today)
+    ]
+    if keys:
+        await session.execute(
+            update(Outbox)
+            .where(
+                Outbox.dedupe_key.in_(keys),
+                Outbox.kind == REMINDER,
+                Outbox.status == CANCELLED,
+            )
+            .values(dedupe_key=_RELEASED_ON_CANCEL)
+            .execution_options(synchronize_session=False)
+        )
 
 
 async def cancel_reminders(session: AsyncSession, touch_id: int) -> int:

@@ -895,6 +895,34 @@ async def test_a_logged_call_offers_to_close_the_touches_made_on_it(
     assert "уже закрыто" in joined(calls)
 
 
+async def test_a_cancelled_log_gives_the_call_its_touches_back(
+    chat: Chat, session_factory: Factory, clock: ManualClock, bot: Bot, recorder: RecordingSession
+) -> None:
+    """«✅ Сделано» on the call holds the invitation made on it for the day; «✖️ Отмена» puts
+    the call back into the plan and lets the invitation go: the call skipped then, the
+    invitation is reminded on its own, as if «✅ Сделано» had never been pressed."""
+    async with session_factory.begin() as session:
+        manager = await add_member(session)
+        client = await add_client(session, manager, "Ромашка", "Europe/Moscow")
+        await add_touch(session, client, date(2026, 11, 23))
+        await add_touch(
+            session, client, date(2026, 11, 23), "Пригласить на «Вебинар»", TouchReason.EVENT
+        )
+    clock.set(msk(2026, 11, 23, 9, 55))
+    ticker = make_ticker(bot, session_factory, clock)
+    await run_until(ticker, clock, msk(2026, 11, 23, 10, 0), timedelta(minutes=5))
+    await chat.press(MANAGER_ID, "Сделано")
+    calls = await chat.press(MANAGER_ID, "Отмена")
+    assert "снова в плане" in joined(calls)
+    # The touch back in the plan comes with its buttons.
+    await chat.press(MANAGER_ID, "Пропустить")
+    await chat.press(MANAGER_ID, "просил не беспокоить")
+    await run_until(ticker, clock, msk(2026, 11, 23, 10, 30), timedelta(minutes=5))
+    reminders = [t for t in sent_texts(recorder, MANAGER_ID) if "Пора связаться" in t]
+    assert len(reminders) == 2
+    assert "\n📣 Пригласить на «Вебинар»\n" in reminders[1]
+
+
 async def test_snooze_to_tomorrow_moves_the_due_date(
     chat: Chat, session_factory: Factory, clock: ManualClock, bot: Bot
 ) -> None:

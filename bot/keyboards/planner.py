@@ -223,6 +223,16 @@ def reminder_rows(tr: Translator, touch_id: int, client_id: int) -> list[list[Bu
     ]
 
 
+def touch_buttons(tr: Translator, touch_id: int, client_id: int) -> InlineKeyboardMarkup:
+    """A reminder's buttons under another message about the touch (it is back in the plan)."""
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [InlineKeyboardButton(**button) for button in row]
+            for row in reminder_rows(tr, touch_id, client_id)
+        ]
+    )
+
+
 def snooze_choices(tr: Translator, touch_id: int) -> InlineKeyboardMarkup:
     """«на 1 час», «завтра», «выбрать дату», and «Пропустить» for a touch not worth moving."""
     builder = InlineKeyboardBuilder()
