@@ -227,7 +227,10 @@ def touch_buttons(tr: Translator, touch_id: int, client_id: int) -> InlineKeyboa
     """A reminder's buttons under another message about the touch (it is back in the plan)."""
     return InlineKeyboardMarkup(
         inline_keyboard=[
-            [InlineKeyboardButton(**button) for button in row]
+            [
+                InlineKeyboardButton(text=button["text"], callback_data=button["callback_data"])
+                for button in row
+            ]
             for row in reminder_rows(tr, touch_id, client_id)
         ]
     )
