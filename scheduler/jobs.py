@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -442,14 +442,22 @@ async def replan_reminders(session: AsyncSession, member: Member, now: datetime)
         for touch, _, _, check_data in _reminders_due(member, today, touches)
         if check_data
     }
+    reminded = {row.touch_id for row in pending}
     new_rows = []
     for row in pending:
         found = views.get(row.touch_id or 0)
-        reminder = (
-            reminder_row(*found, member, now, check_data=row.touch_id in carrying)
-            if found is not None
-            else None
-        )
+        reminder = None
+        if found is not None:
+            # The touches made on the same call keep riding with it, named in its message.
+            touch = await session.get(Touch, found[0].id)
+            riders = [
+                TouchView.of(rider)
+                for rider in (await same_call_riders(session, touch, today) if touch else [])
+                if rider.id not in reminded
+            ]
+            reminder = reminder_row(
+                *found, member, now, check_data=row.touch_id in carrying, riders=riders
+            )
         if reminder is not None and reminder[0].dedupe_key == row.dedupe_key:
             values = {key: reminder[1][key] for key in ("payload", "not_before", "expires_at")}
         else:
@@ -503,16 +511,14 @@ async def hand_reminders_over(
     today = local_today(new_owner, now)
     touches = await open_touches_by_owner(session, [new_owner.id], due_until=today)
     moved = set(ids)
-    rows = [
-        reminder[1]
-        for touch, client, _, check_data in _reminders_due(new_owner, today, touches[new_owner.id])
-        if touch.id in moved
-        and (
-            reminder := reminder_row(
-                touch, client, new_owner, now, only_on=today, check_data=check_data
-            )
+    due = [
+        (new_owner, touch, client, key, check_data)
+        for touch, client, key, check_data in _reminders_due(
+            new_owner, today, touches[new_owner.id]
         )
+        if touch.id in moved
     ]
+    rows = await _call_reminders(session, due, {new_owner.id: today}, now)
     await outbox.enqueue_many(session, rows)
     return len(rows)
 
@@ -568,6 +574,19 @@ async def _enqueue_reminders(
             member, todays[member.id], touches[member.id]
         )
     ]
+    rows = await _call_reminders(session, due, todays, now)
+    await outbox.enqueue_many(session, rows)
+    return len(rows)
+
+
+async def _call_reminders(
+    session: AsyncSession,
+    due: Sequence[tuple[Member, TouchView, ClientView, str, bool]],
+    todays: Mapping[int, date],
+    now: datetime,
+) -> list[dict[str, Any]]:
+    """The reminder rows of touches due a reminder today (member, touch, client, today's key,
+    whether it carries a data check): one per call, naming the touches made on it."""
     existing = await _existing_keys(session, [due_item[3] for due_item in due])
     calls: dict[tuple[int, int, int | None, datetime] | int, list[_Due]] = defaultdict(list)
     for member, touch, client, key, check_data in due:
@@ -600,8 +619,7 @@ async def _enqueue_reminders(
         )
         if reminder is not None:
             rows.append(reminder[1])
-    await outbox.enqueue_many(session, rows)
-    return len(rows)
+    return rows
 
 
 @dataclass(frozen=True)

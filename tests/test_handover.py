@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.callbacks import BaseHandoverCallback, CardCallback, ClientCallback, HandoverCallback
 from bot.offline import RecordingSession
 from models import AuditEntry, Client, Member, OwnerHistory, Touch
-from models.enums import Stage
+from models.enums import Stage, TouchReason
 from services.clock import ManualClock
 from tests.conftest import HEAD_ID
 from tests.harness import Chat, joined
@@ -326,6 +326,35 @@ async def test_a_client_handed_over_after_its_reminder_went_is_reminded_to_the_n
     assert len(olga) == 1
     assert "Лютик" in olga[0]
     assert len(reminders_to(recorder, MANAGER_ID)) == 2
+
+
+async def test_the_new_owner_gets_one_reminder_per_call(
+    chat: Chat,
+    session_factory: Factory,
+    clock: ManualClock,
+    bot: Bot,
+    recorder: RecordingSession,
+) -> None:
+    """Лютик's call carries an invitation: handed over after the call's reminder went, it
+    reaches Ольга as one reminder naming both, as it reached Дмитрий."""
+    await arrange_monday(chat, session_factory, clock)
+    async with session_factory.begin() as session:
+        client = await session.scalar(select(Client).where(Client.name == "Лютик"))
+        assert client is not None
+        await add_touch(session, client, MONDAY, "Пригласить на «Вебинар»", TouchReason.EVENT)
+    ticker = make_ticker(bot, session_factory, clock)
+    await run_until(ticker, clock, msk(2026, 11, 23, 11, 0), timedelta(minutes=15))
+    [dmitry] = [text for text in reminders_to(recorder, MANAGER_ID) if "Лютик" in text]
+    assert "↳ в том же звонке: 📣 Пригласить на «Вебинар»" in dmitry
+
+    await chat.send(HEAD_ID, "/handover Лютик")
+    await chat.press(HEAD_ID, "Ольга")
+    await chat.press(HEAD_ID, "привлечение")
+    await chat.press(HEAD_ID, "Без заметки")
+    await chat.press(HEAD_ID, "Передать")
+    await run_until(ticker, clock, msk(2026, 11, 23, 12, 0), timedelta(minutes=15))
+    [olga] = reminders_to(recorder, OTHER_MANAGER_ID)
+    assert "↳ в том же звонке: 📣 Пригласить на «Вебинар»" in olga
 
 
 async def test_a_deactivated_members_base_brings_todays_reminders_to_the_receiver(

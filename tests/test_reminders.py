@@ -675,6 +675,32 @@ async def test_queued_reminders_follow_new_working_hours_and_language(
     assert "Time to get in touch" in sent[0]
 
 
+async def test_a_queued_call_keeps_its_touches_when_the_hours_change(
+    chat: Chat, session_factory: Factory, clock: ManualClock, bot: Bot, recorder: RecordingSession
+) -> None:
+    """The queued reminder of a call carrying an invitation moves to the new start of the day
+    and still names the invitation; the invitation is not reminded on its own."""
+    async with session_factory.begin() as session:
+        manager = await add_member(session)
+        client = await add_client(session, manager, "Ромашка", "Europe/Moscow")
+        await add_touch(session, client, date(2026, 11, 23))
+        await add_touch(
+            session, client, date(2026, 11, 23), "Пригласить на «Вебинар»", TouchReason.EVENT
+        )
+    clock.set(msk(2026, 11, 23, 8, 0))
+    ticker = make_ticker(bot, session_factory, clock)
+    await run_until(ticker, clock, msk(2026, 11, 23, 8, 30), timedelta(minutes=15))
+    await chat.send(MANAGER_ID, "/settings")
+    await chat.press(MANAGER_ID, "Часы")
+    await chat.send(MANAGER_ID, "12-20")
+    [queued] = await outbox_rows(session_factory, "reminder")
+    assert queued.not_before == msk(2026, 11, 23, 12)
+    assert "↳ в том же звонке: 📣 Пригласить на «Вебинар»" in queued.payload["text"]
+    await run_until(ticker, clock, msk(2026, 11, 23, 13, 0), timedelta(minutes=15))
+    [reminder] = [t for t in sent_texts(recorder, MANAGER_ID) if "Пора связаться" in t]
+    assert "↳ в том же звонке: 📣 Пригласить на «Вебинар»" in reminder
+
+
 async def test_an_agreed_time_is_kept_shown_and_reminded_shortly_before(
     chat: Chat, session_factory: Factory, clock: ManualClock, bot: Bot, recorder: RecordingSession
 ) -> None:
